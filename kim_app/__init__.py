@@ -1,0 +1,109 @@
+"""KIM: Komunitas Informasi Masyarakat registry, events and attendance."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, url_for
+
+from kim_app import config as cfg
+from kim_app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: defaults, then instance/config.py, then environment, then ``config``."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(cfg.Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(cfg.from_environment())
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = cfg.instance_secret_key(app.instance_path)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = cfg.database_uri(
+            app.config.get("DATABASE_URL"), app.instance_path
+        )
+    if app.config["KIM_SECURE_COOKIES"]:
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from kim_app import errors, security
+
+    errors.register(app)
+    security.register(app)
+    _template_helpers(app)
+
+    from kim_app.cli import kim_cli
+
+    app.cli.add_command(kim_cli)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from kim_app.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(ROOT / "kim_app" / "translations"),
+    )
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL and a busy timeout so several gunicorn workers can share the SQLite file."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _template_helpers(app: Flask) -> None:
+    """``current_lang`` and ``static_url`` (a content-hashed URL, cached for a year)."""
+    from flask_babel import get_locale
+
+    app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 365 * 24 * 3600)
+    versions: dict[str, str] = {}
+
+    def static_url(filename: str) -> str:
+        if filename not in versions:
+            data = (Path(app.static_folder) / filename).read_bytes()
+            versions[filename] = hashlib.sha256(data).hexdigest()[:10]
+        return url_for("static", filename=filename, v=versions[filename])
+
+    @app.context_processor
+    def helpers():
+        return {"current_lang": str(get_locale() or "id"), "static_url": static_url}
+
+
+def _register_blueprints(app: Flask) -> None:
+    from kim_app.auth import bp as auth_bp
+    from kim_app.main import bp as main_bp
+    from kim_app.regions import bp as regions_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(regions_bp, url_prefix="/wilayah")

@@ -1,0 +1,112 @@
+"""User accounts: one role and one wilayah scope each (DESIGN §2)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from kim_app.extensions import db
+from kim_app.regions.models import Region, RegionCode, RegionLevel
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    OPERATOR_PROVINSI = "operator_provinsi"
+    OPERATOR_KABKOTA = "operator_kabkota"
+    KEPALA_DESA = "kepala_desa"
+    PENGURUS_KIM = "pengurus_kim"
+    PETUGAS_ABSENSI = "petugas_absensi"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+    @property
+    def rank(self) -> int:
+        """Lower ranks manage higher ones: admin 0, province 1, regency 2, the rest 3."""
+        return {Role.ADMIN: 0, Role.OPERATOR_PROVINSI: 1, Role.OPERATOR_KABKOTA: 2}.get(self, 3)
+
+    @property
+    def scope_levels(self) -> tuple[RegionLevel, ...]:
+        """The region levels this role's scope code may have (none for admin)."""
+        return ROLE_SCOPE_LEVELS[self]
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Admin"),
+    Role.OPERATOR_PROVINSI: _l("Operator provinsi"),
+    Role.OPERATOR_KABKOTA: _l("Operator kabupaten/kota"),
+    Role.KEPALA_DESA: _l("Kepala desa/lurah"),
+    Role.PENGURUS_KIM: _l("Pengurus KIM"),
+    Role.PETUGAS_ABSENSI: _l("Petugas absensi"),
+}
+ROLE_SCOPE_LEVELS = {
+    Role.ADMIN: (),
+    Role.OPERATOR_PROVINSI: (RegionLevel.PROVINSI,),
+    Role.OPERATOR_KABKOTA: (RegionLevel.KABUPATEN,),
+    Role.KEPALA_DESA: (RegionLevel.DESA,),
+    Role.PENGURUS_KIM: (RegionLevel.DESA,),
+    Role.PETUGAS_ABSENSI: (RegionLevel.KABUPATEN, RegionLevel.PROVINSI),
+}
+OPERATOR_ROLES = (Role.ADMIN, Role.OPERATOR_PROVINSI, Role.OPERATOR_KABKOTA)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+    )
+    scope_code: Mapped[str | None] = mapped_column(
+        RegionCode, sa.ForeignKey("regions.code"), index=True
+    )
+    active: Mapped[bool] = mapped_column(default=True)
+    # bumped on password change and deactivation: every older session stops working
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    last_login_at: Mapped[datetime | None]
+
+    scope: Mapped[Region | None] = relationship(lazy="joined", innerjoin=False)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: inactive accounts cannot sign in
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role in OPERATOR_ROLES
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def may_manage(self, role: Role) -> bool:
+        """Admins create any role; operators only the roles below their own."""
+        return self.is_admin or (self.is_operator and role.rank > self.role.rank)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"

@@ -1,0 +1,110 @@
+"""``flask --app wsgi kim …``: set-up, region import, accounts and demo data."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from kim_app import ROOT
+from kim_app.auth.models import Role, User
+from kim_app.auth.services import AccountError, create_user
+from kim_app.extensions import db
+from kim_app.regions.models import Region
+from kim_app.regions.services import RegionImportError, import_regions, region_counts
+
+kim_cli = AppGroup("kim", help="KIM administration commands.")
+DEFAULT_REGION_DIR = ROOT / "node_modules" / "idn-area-data" / "data"
+
+DEMO_PASSWORD = "kim-demo-2026"
+# email, name, role, scope: demo accounts for a local trial only
+DEMO_USERS = (
+    ("admin@kim.example", "Admin Demo", Role.ADMIN, None),
+    ("ppu@kim.example", "Operator Penajam Paser Utara", Role.OPERATOR_KABKOTA, "64.09"),
+    ("jatim@kim.example", "Operator Jawa Timur", Role.OPERATOR_PROVINSI, "35"),
+    ("kades@kim.example", "Kepala Desa Sebakung Jaya", Role.KEPALA_DESA, "64.09.03.2006"),
+)
+
+
+@kim_cli.command("import-regions")
+@click.option(
+    "--from", "source", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_REGION_DIR,
+    show_default=True, help="Folder with provinces.csv, regencies.csv, districts.csv, villages.csv.",
+)
+def import_regions_command(source: Path) -> None:
+    """Load or refresh provinces, regencies, districts and villages."""
+    started = time.perf_counter()
+    try:
+        result = import_regions(source)
+        db.session.commit()
+    except RegionImportError as error:
+        db.session.rollback()
+        click.echo(f"Region import stopped, nothing changed: {error}", err=True)
+        sys.exit(2)
+    seconds = time.perf_counter() - started
+    click.echo(
+        f"Regions: {result.total} rows ({result.added} added, {result.renamed} renamed, "
+        f"{result.unchanged} unchanged) in {seconds:.1f} s"
+    )
+
+
+@kim_cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, help=", ".join(r.value for r in Role))
+@click.option("--scope", "scope", default="", help="Region code (empty for admin).")
+def create_user_command(email: str, name: str, role: str, scope: str) -> None:
+    """Create an account; the password comes from KIM_PASSWORD or a prompt."""
+    if role not in Role:
+        click.echo(f"Unknown role {role!r}; choose one of: {', '.join(r.value for r in Role)}", err=True)
+        sys.exit(2)
+    password = os.environ.get("KIM_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    try:
+        user = create_user(
+            email=email, name=name, role=Role(role), scope_code=scope or None, password=password, by=None
+        )
+    except AccountError as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role.value}, scope {user.scope_code or 'Indonesia'})")
+
+
+@kim_cli.command("load-demo")
+def load_demo_command() -> None:
+    """Create the demo accounts (local trial only) when they are missing."""
+    for email, name, role, scope in DEMO_USERS:
+        if db.session.scalar(sa.select(User.id).where(User.email == email)) is None:
+            create_user(email=email, name=name, role=role, scope_code=scope, password=DEMO_PASSWORD, by=None)
+    db.session.commit()
+    print_demo_sign_ins()
+
+
+def print_demo_sign_ins() -> None:
+    click.echo("Demo sign-ins (local trial only), password " + DEMO_PASSWORD + ":")
+    for email, _name, role, scope in DEMO_USERS:
+        click.echo(f"  {email:<22} {role.label:<26} {scope or 'Indonesia'}")
+
+
+@kim_cli.command("setup")
+@click.pass_context
+def setup_command(ctx: click.Context) -> None:
+    """Migrate; on an empty database import regions and demo data. Fast when already done."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Region)) == 0:
+        ctx.invoke(import_regions_command, source=DEFAULT_REGION_DIR)
+    if db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0:
+        ctx.invoke(load_demo_command)
+    else:
+        print_demo_sign_ins()
+    counts = region_counts()
+    click.echo("Regions loaded: " + ", ".join(f"{lvl.value} {n}" for lvl, n in counts.items()))

@@ -1,0 +1,72 @@
+"""Configuration: defaults here, then ``instance/config.py``, then the environment.
+
+Every setting a deployment may change is listed in ``ENV_SETTINGS`` and in the README table.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+HTMX_URL = "https://cdn.jsdelivr.net/npm/htmx.org@4.0.1/dist/htmx.min.js"
+HTMX_SRI = "sha384-Qp9rdC8H7EqOoX+nR0P3RPG2Noji+qdwJlGpfzwQJsfOpp3sGwIdSP9xO3+UlEhn"
+
+
+class Defaults:
+    """Settings used when neither ``instance/config.py`` nor the environment says otherwise."""
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    KIM_HTMX_URL = HTMX_URL
+    KIM_HTMX_SRI = HTMX_SRI
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_LOGIN_ADDRESS = "20 per 10 minutes"
+    RATELIMIT_LOGIN_ACCOUNT = "5 per 10 minutes"
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    KIM_SECURE_COOKIES = False
+    BABEL_DEFAULT_LOCALE = "id"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"
+    KIM_LANGUAGES = ("id", "en")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 14 * 24 * 3600
+    WTF_CSRF_TIME_LIMIT = None
+
+
+# name -> converter; read from the environment when set.
+ENV_SETTINGS = {
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "KIM_HTMX_URL": str,
+    "KIM_HTMX_SRI": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "MAX_CONTENT_LENGTH": int,
+    "KIM_SECURE_COOKIES": lambda v: v.strip().lower() in {"1", "true", "yes", "on"},
+    "BABEL_DEFAULT_LOCALE": str,
+}
+
+
+def from_environment() -> dict:
+    """Settings present in the environment, converted to their types."""
+    return {name: conv(os.environ[name]) for name, conv in ENV_SETTINGS.items() if name in os.environ}
+
+
+def database_uri(url: str | None, instance_path: str) -> str:
+    """The SQLAlchemy URI: ``DATABASE_URL`` with psycopg 3 for PostgreSQL, else SQLite in instance/."""
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "kim.sqlite3")
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Read the secret key kept in instance/, creating it on first run."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

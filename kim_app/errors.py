@@ -1,0 +1,102 @@
+"""Error pages: translated, with the right status, as a fragment for htmx requests.
+
+For htmx the message is swapped into the page's message area (``#pesan``) instead of whatever
+the request targeted, so a failed action never replaces part of a form with an error page.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from kim_app.extensions import db
+from kim_app.htmx import is_htmx
+
+log = logging.getLogger(__name__)
+
+
+def _messages(code: int) -> tuple[str, str]:
+    return {
+        400: (_("Permintaan tidak dapat diproses"), _("Data yang dikirim tidak lengkap atau rusak.")),
+        403: (_("Akses ditolak"), _("Akun Anda tidak memiliki izin untuk membuka halaman ini.")),
+        404: (_("Halaman tidak ditemukan"), _("Alamat ini tidak ada atau berada di luar wilayah kerja Anda.")),
+        405: (_("Cara akses tidak didukung"), _("Halaman ini tidak dapat dibuka dengan cara tersebut.")),
+        413: (_("Berkas terlalu besar"), _("Ukuran kiriman melebihi batas %(mb)s MB. Kecilkan berkas lalu kirim ulang.")),
+        429: (_("Terlalu banyak percobaan"), _("Tunggu sebentar sebelum mencoba lagi.")),
+        500: (_("Terjadi kesalahan"), _("Maaf, ada kesalahan di server. Tim kami sudah dicatat; silakan coba lagi.")),
+        503: (_("Layanan sedang tidak tersedia"), _("Basis data tidak dapat dihubungi. Coba lagi beberapa saat lagi.")),
+    }.get(code, (_("Terjadi kesalahan"), ""))
+
+
+def error_response(code: int, title: str | None = None, message: str | None = None, headers=None):
+    """Render the error page (full) or its fragment (htmx, retargeted to the message area)."""
+    default_title, default_message = _messages(code)
+    context = {"code": code, "title": title or default_title, "message": message or default_message}
+    if is_htmx():
+        response = make_response(render_template("errors/_error.html", **context), code)
+        response.headers["HX-Retarget"] = "#pesan"
+        response.headers["HX-Reswap"] = "innerHTML"
+    else:
+        response = make_response(render_template("errors/error.html", **context), code)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _http_error(error: HTTPException):
+    code = error.code or 500
+    if code == 413:
+        from flask import current_app
+
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        title, template = _messages(413)
+        return error_response(413, title, template % {"mb": f"{limit / 1024 / 1024:g}"})
+    if code == 429:
+        retry = _retry_after(error)
+        message = _("Terlalu banyak percobaan. Coba lagi dalam %(n)d detik.", n=retry)
+        return error_response(429, None, message, {"Retry-After": str(retry)})
+    if code in (400, 403, 404, 405, 500, 503):
+        return error_response(code)
+    return error_response(code, error.name, error.description)
+
+
+def _retry_after(error: HTTPException) -> int:
+    """Seconds until the rate limit resets, from the limiter's own headers when it set them."""
+    response = getattr(error, "response", None)
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return 60
+
+
+def _csrf_error(_error: CSRFError):
+    return error_response(
+        400,
+        _("Formulir kedaluwarsa"),
+        _("Formulir ini sudah kedaluwarsa atau tidak sah. Muat ulang halaman, lalu kirim sekali lagi."),
+    )
+
+
+def _database_down(error: OperationalError):
+    db.session.rollback()
+    log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else "unknown")
+    return error_response(503)
+
+
+def _unexpected(error: InternalServerError):
+    log.error("unhandled error on %s %s", request.method, request.path, exc_info=error.original_exception)
+    db.session.rollback()
+    return error_response(500)
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(OperationalError, _database_down)
+    app.register_error_handler(InternalServerError, _unexpected)
+    app.register_error_handler(HTTPException, _http_error)

@@ -1,0 +1,46 @@
+"""Home page, language switch, health check."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app, redirect, request, session, url_for
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from kim_app.extensions import csrf, db, limiter
+from kim_app.htmx import render
+from kim_app.main import bp
+from kim_app.regions.picker import RegionPicker
+from kim_app.security import is_safe_next
+
+
+@bp.get("/")
+def home():
+    """Signed in: one's role, scope and the region picker. Otherwise: what KIM is, and sign-in."""
+    picker = None
+    if current_user.is_authenticated:
+        picker = RegionPicker.from_values(request.args, current_user)
+    return render("main/home.html", picker=picker)
+
+
+@bp.post("/bahasa")
+def language():
+    """Switch between Bahasa Indonesia and English, then go back where the person was."""
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["KIM_LANGUAGES"]:
+        session["lang"] = lang
+    target = request.form.get("next", "")
+    return redirect(target if is_safe_next(target) else url_for("main.home"), 303)
+
+
+@bp.get("/healthz")
+@limiter.exempt
+@csrf.exempt
+def healthz():
+    """200 when the database answers, 503 when it does not (for load balancers and monitors)."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return {"status": "database unavailable"}, 503
+    return {"status": "ok"}, 200
