@@ -60,7 +60,7 @@ def import_regions_command(source: Path) -> None:
 @click.option("--scope", "scope", default="", help="Region code (empty for admin).")
 def create_user_command(email: str, name: str, role: str, scope: str) -> None:
     """Create an account; the password comes from KIM_PASSWORD or a prompt."""
-    if role not in Role:
+    if role not in {r.value for r in Role}:
         click.echo(f"Unknown role {role!r}; choose one of: {', '.join(r.value for r in Role)}", err=True)
         sys.exit(2)
     password = os.environ.get("KIM_PASSWORD") or click.prompt(

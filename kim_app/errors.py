@@ -7,6 +7,7 @@ the request targeted, so a failed action never replaces part of a form with an e
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask, make_response, render_template, request
 from flask_babel import gettext as _
@@ -14,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from kim_app.extensions import db
+from kim_app.extensions import db, limiter
 from kim_app.htmx import is_htmx
 
 log = logging.getLogger(__name__)
@@ -57,22 +58,19 @@ def _http_error(error: HTTPException):
         title, template = _messages(413)
         return error_response(413, title, template % {"mb": f"{limit / 1024 / 1024:g}"})
     if code == 429:
-        retry = _retry_after(error)
-        message = _("Terlalu banyak percobaan. Coba lagi dalam %(n)d detik.", n=retry)
-        return error_response(429, None, message, {"Retry-After": str(retry)})
+        message = _("Terlalu banyak percobaan. Coba lagi dalam %(n)d detik.", n=_retry_after())
+        return error_response(429, None, message)
     if code in (400, 403, 404, 405, 500, 503):
         return error_response(code)
     return error_response(code, error.name, error.description)
 
 
-def _retry_after(error: HTTPException) -> int:
-    """Seconds until the rate limit resets, from the limiter's own headers when it set them."""
-    response = getattr(error, "response", None)
-    value = response.headers.get("Retry-After") if response is not None else None
-    try:
-        return max(1, int(value))
-    except (TypeError, ValueError):
+def _retry_after() -> int:
+    """Seconds until the exceeded limit resets (the limiter sets the Retry-After header itself)."""
+    current = limiter.current_limit
+    if current is None:
         return 60
+    return max(1, int(current.reset_at - time.time()))
 
 
 def _csrf_error(_error: CSRFError):

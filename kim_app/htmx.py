@@ -15,7 +15,7 @@ def is_partial() -> bool:
     return is_htmx() and request.headers.get("HX-Request-Type") == "partial"
 
 
-def render(page: str, fragment: str | None = None, status: int = 200, **context) -> Response:
+def render(page: str, fragment: str | None = None, /, status: int = 200, **context) -> Response:
     """The fragment for an htmx partial request, the full page for anything else.
 
     ``Vary: HX-Request`` is added to every HTML response by the security headers hook.

@@ -106,7 +106,7 @@ def password():
             getattr(form, error.field or "current").errors.append(str(error))
         else:
             db.session.commit()
-            login_user(current_user)  # keep this device signed in with the new version
+            login_user(current_user._get_current_object())  # keep this device signed in with the new version
             flash(_("Kata sandi sudah diganti."), "success")
             return redirect_after_post(url_for("main.home"))
     status = 422 if request.method == "POST" else 200

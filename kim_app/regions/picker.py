@@ -87,12 +87,23 @@ class RegionPicker:
         chosen = (values.get(f"{self.prefix}_pilih") or "").strip()
         if chosen and level_of(chosen) and user_may_reach(user, chosen):
             return ancestors_of(chosen)
-        codes = []
-        for level in LEVELS[: self.deepest.depth]:
-            code = (values.get(f"{self.prefix}_{level.value}") or "").strip()
-            if not code or level_of(code) is not level or (codes and not code.startswith(codes[-1] + ".")):
+        levels = LEVELS[: self.deepest.depth]
+        submitted = [(values.get(f"{self.prefix}_{level.value}") or "").strip() for level in levels]
+        codes: list[str] = []
+        for i, level in enumerate(levels):
+            code = submitted[i] or _ancestor_from_deeper(submitted[i + 1 :], i)
+            if level_of(code) is not level or (codes and not code.startswith(codes[-1] + ".")):
                 break
             codes.append(code)
         if not codes and initial and level_of(initial):
             return ancestors_of(initial)
         return codes
+
+
+def _ancestor_from_deeper(deeper: list[str], depth_index: int) -> str:
+    """A missing level's code, taken from a deeper code that was sent (a link may carry only that)."""
+    for code in deeper:
+        if code and level_of(code):
+            chain = ancestors_of(code)
+            return chain[depth_index] if depth_index < len(chain) else ""
+    return ""

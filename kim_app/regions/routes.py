@@ -17,7 +17,7 @@ from kim_app.security import ensure_in_scope, user_may_reach
 def picker_from_request(**kwargs) -> RegionPicker:
     """The picker for this request, honouring a ``_picker`` spec (``prefix:level``) sent with it."""
     prefix, _, level = (request.values.get("_picker") or "wilayah:desa").partition(":")
-    deepest = RegionLevel(level) if level in RegionLevel else RegionLevel.DESA
+    deepest = RegionLevel(level) if level in {lvl.value for lvl in RegionLevel} else RegionLevel.DESA
     kwargs.setdefault("prefix", prefix if prefix.isidentifier() else "wilayah")
     kwargs.setdefault("deepest", deepest)
     return RegionPicker.from_values(request.values, current_user, **kwargs)

@@ -1,0 +1,172 @@
+"""Fixtures: the app on SQLite (default) or PostgreSQL (``KIM_TEST_DATABASE_URL``), clients,
+users by role, and factories. Regions are the real Kemendagri data, imported once per run."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from kim_app import ROOT, create_app
+from kim_app.auth.models import Role, User
+from kim_app.auth.services import create_user
+from kim_app.extensions import db as _db
+from kim_app.extensions import limiter
+from kim_app.regions.services import import_regions
+
+REGION_DATA = ROOT / "node_modules" / "idn-area-data" / "data"
+PASSWORD = "rahasia-uji-123"
+# tables emptied after each test; regions stay for the whole run
+MUTABLE_TABLES = ("audit_log", "users")
+
+# Places the tests use: Penajam Paser Utara (Kalimantan Timur), Majalengka (Jawa Barat), Jawa Timur.
+PPU = "64.09"
+PPU_VILLAGE = "64.09.03.2006"  # Desa Sebakung Jaya, Kec. Babulu
+PPU_OTHER_VILLAGE = "64.09.01.2020"  # Desa Giri Mukti, Kec. Penajam
+MAJALENGKA_VILLAGE = "32.10.01.2001"
+JATIM = "35"
+
+
+def _reset_postgres(url: str) -> str:
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """An empty database for this run: PostgreSQL when KIM_TEST_DATABASE_URL is set, else SQLite."""
+    url = os.environ.get("KIM_TEST_DATABASE_URL")
+    if url:
+        return _reset_postgres(url)
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "kim-test.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def app(database_url) -> Flask:
+    """The application, migrated from empty and loaded with all regions."""
+    from flask_migrate import upgrade
+
+    from kim_app.config import database_uri
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_uri(database_url, ""),
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    with app.app_context():
+        upgrade()
+        import_regions(REGION_DATA)
+        _db.session.commit()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _clean(request):
+    """Each test starts with no users or audit entries and fresh rate limits."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        _db.session.rollback()
+        for table in MUTABLE_TABLES:
+            _db.session.execute(sa.text(f"DELETE FROM {table}"))
+        _db.session.commit()
+        limiter.reset()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for calling services and queries directly."""
+    with app.test_request_context():
+        yield
+        _db.session.rollback()
+
+
+class Client(FlaskClient):
+    """Test client that can fetch a page's CSRF token and post with it, as a browser would."""
+
+    def token(self, path: str = "/login") -> str:
+        html = self.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def submit(self, path: str, data: dict | None = None, *, form_page: str | None = None, **kw):
+        """POST ``data`` to ``path`` with a valid token taken from ``form_page`` (default: ``path``)."""
+        data = dict(data or {})
+        data["csrf_token"] = self.token(form_page or path)
+        return self.post(path, data=data, **kw)
+
+
+@pytest.fixture
+def client(app) -> Client:
+    app.test_client_class = Client
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app) -> Callable[..., User]:
+    """Factory: ``make_user(role, scope, email=..., name=...)`` creates an active account."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role | str = Role.OPERATOR_KABKOTA, scope: str | None = PPU, **overrides) -> User:
+        role = Role(role)
+        n = next(counter)
+        with app.app_context():
+            user = create_user(
+                email=overrides.get("email", f"{role.value}{n}@uji.example"),
+                name=overrides.get("name", f"Pengguna Uji {n}"),
+                role=role,
+                scope_code=None if role is Role.ADMIN else scope,
+                password=overrides.get("password", PASSWORD),
+                by=None,
+            )
+            _db.session.commit()
+            _db.session.refresh(user)
+            _db.session.expunge(user)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client) -> Callable[[User], Client]:
+    """Sign ``user`` in on the test client (as Flask-Login documents for tests)."""
+
+    def sign_in(user: User, on: Client | None = None) -> Client:
+        target = on or client
+        with target.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return target
+
+    return sign_in
+
+
+@pytest.fixture
+def partial_headers() -> dict[str, str]:
+    """The headers htmx 4 sends for a request that swaps part of the page."""
+    return {"HX-Request": "true", "HX-Request-Type": "partial"}
+
+
+def html_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture(scope="session")
+def region_data_dir() -> Path:
+    return REGION_DATA

@@ -1,0 +1,144 @@
+"""The application shell: health check, headers, fragments vs pages, error pages, language."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from kim_app.auth.models import Role
+from tests.conftest import html_of
+
+
+def test_healthz_round_trips_to_database(client):
+    """/healthz answers 200 with a status after a real query."""
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_healthz_reports_503_when_database_is_unreachable(app, monkeypatch):
+    """When the database fails, /healthz answers 503 instead of crashing."""
+    from kim_app.extensions import db
+
+    def broken(*_args, **_kwargs):
+        raise sa.exc.OperationalError("SELECT 1", {}, Exception("down"))
+
+    with app.test_client() as client:
+        with app.app_context():
+            monkeypatch.setattr(db.session, "execute", broken)
+            response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "database unavailable"
+
+
+def test_security_headers_on_every_page(client):
+    """CSP allows scripts only from self and the htmx CDN; framing and sniffing are denied."""
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self' https://cdn.jsdelivr.net;" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_htmx_script_has_integrity_and_crossorigin(client, app):
+    """The page loads htmx from the configured URL with its SRI hash."""
+    page = html_of(client.get("/login"))
+    assert f'src="{app.config["KIM_HTMX_URL"]}"' in page
+    assert f'integrity="{app.config["KIM_HTMX_SRI"]}"' in page
+    assert 'crossorigin="anonymous"' in page
+    assert '<html lang="id">' in page
+
+
+def test_unknown_url_is_a_translated_404_page(client):
+    """An unknown address gives the Indonesian 404 page, as a full page."""
+    response = client.get("/tidak-ada")
+    assert response.status_code == 404
+    assert "Halaman tidak ditemukan" in html_of(response)
+    assert "<html" in html_of(response)
+
+
+def test_error_for_htmx_request_is_a_fragment_aimed_at_the_message_area(client, partial_headers):
+    """htmx gets the error as a fragment retargeted to #pesan, not a whole page."""
+    response = client.get("/tidak-ada", headers=partial_headers)
+    assert response.status_code == 404
+    assert "<html" not in html_of(response)
+    assert response.headers["HX-Retarget"] == "#pesan"
+    assert "Halaman tidak ditemukan" in html_of(response)
+
+
+def test_post_without_csrf_token_is_refused_with_reload_advice(client):
+    """A form posted without its token is a 400 that tells the user to reload."""
+    response = client.post("/login", data={"email": "a@b.example", "password": "x"})
+    assert response.status_code == 400
+    assert "Muat ulang halaman" in html_of(response)
+
+
+def test_post_with_forged_csrf_token_is_refused(client):
+    """A made-up token is refused the same way."""
+    response = client.post("/login", data={"email": "a@b.example", "password": "x", "csrf_token": "palsu"})
+    assert response.status_code == 400
+    assert "kedaluwarsa" in html_of(response)
+
+
+def test_wrong_method_is_a_translated_405(client):
+    """Signing out by GET is not allowed and says so in Indonesian."""
+    response = client.get("/logout")
+    assert response.status_code == 405
+    assert "Cara akses tidak didukung" in html_of(response)
+
+
+def test_oversized_request_is_a_translated_413_with_the_limit(client, app):
+    """A body over MAX_CONTENT_LENGTH is refused with the limit stated."""
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    response = client.post("/login", data={"email": "x" * (limit + 10)})
+    assert response.status_code == 413
+    assert f"{limit / 1024 / 1024:g} MB" in html_of(response)
+
+
+def test_language_switch_to_english_and_back(client):
+    """The footer switch changes the interface language and returns to the same page."""
+    response = client.submit("/bahasa", {"lang": "en", "next": "/login"}, form_page="/login")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/login"
+    page = html_of(client.get("/login"))
+    assert '<html lang="en">' in page
+    assert "Sign in" in page
+    client.submit("/bahasa", {"lang": "id", "next": "/login"}, form_page="/login")
+    assert "Masuk" in html_of(client.get("/login"))
+
+
+def test_language_switch_ignores_foreign_next(client):
+    """The switch never redirects off the site."""
+    response = client.submit("/bahasa", {"lang": "en", "next": "https://jahat.example/"}, form_page="/login")
+    assert response.headers["Location"] == "/"
+
+
+def test_home_for_visitor_and_for_signed_in_user(client, make_user, login):
+    """Visitors see what KIM is and a sign-in link; a signed-in user sees role, scope and the picker."""
+    assert "Masuk" in html_of(client.get("/"))
+    login(make_user(Role.OPERATOR_KABKOTA, "64.09", name="Bu Rina"))
+    page = html_of(client.get("/"))
+    assert "Halo, Bu Rina" in page
+    assert "Operator kabupaten/kota" in page
+    assert "Kabupaten Penajam Paser Utara" in page
+    assert 'name="wilayah_kecamatan"' in page
+
+
+def test_unexpected_error_is_a_friendly_500(app, client, monkeypatch):
+    """A bug in a view shows the translated 500 page, not a traceback."""
+    from kim_app.main import routes
+
+    def boom(*_a, **_k):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(routes, "render", boom)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        response = client.get("/")
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = None
+    assert response.status_code == 500
+    assert "Terjadi kesalahan" in html_of(response)
