@@ -33,8 +33,12 @@ DEMO_USERS = (
 
 @kim_cli.command("import-regions")
 @click.option(
-    "--from", "source", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_REGION_DIR,
-    show_default=True, help="Folder with provinces.csv, regencies.csv, districts.csv, villages.csv.",
+    "--from",
+    "source",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_REGION_DIR,
+    show_default=True,
+    help="Folder with provinces.csv, regencies.csv, districts.csv, villages.csv.",
 )
 def import_regions_command(source: Path) -> None:
     """Load or refresh provinces, regencies, districts and villages."""
@@ -61,14 +65,21 @@ def import_regions_command(source: Path) -> None:
 def create_user_command(email: str, name: str, role: str, scope: str) -> None:
     """Create an account; the password comes from KIM_PASSWORD or a prompt."""
     if role not in {r.value for r in Role}:
-        click.echo(f"Unknown role {role!r}; choose one of: {', '.join(r.value for r in Role)}", err=True)
+        click.echo(
+            f"Unknown role {role!r}; choose one of: {', '.join(r.value for r in Role)}", err=True
+        )
         sys.exit(2)
     password = os.environ.get("KIM_PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
     try:
         user = create_user(
-            email=email, name=name, role=Role(role), scope_code=scope or None, password=password, by=None
+            email=email,
+            name=name,
+            role=Role(role),
+            scope_code=scope or None,
+            password=password,
+            by=None,
         )
     except AccountError as error:
         click.echo(str(error), err=True)
@@ -82,7 +93,9 @@ def load_demo_command() -> None:
     """Create the demo accounts (local trial only) when they are missing."""
     for email, name, role, scope in DEMO_USERS:
         if db.session.scalar(sa.select(User.id).where(User.email == email)) is None:
-            create_user(email=email, name=name, role=role, scope_code=scope, password=DEMO_PASSWORD, by=None)
+            create_user(
+                email=email, name=name, role=role, scope_code=scope, password=DEMO_PASSWORD, by=None
+            )
     db.session.commit()
     print_demo_sign_ins()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import ClassVar
 
 HTMX_URL = "https://cdn.jsdelivr.net/npm/htmx.org@4.0.1/dist/htmx.min.js"
 HTMX_SRI = "sha384-Qp9rdC8H7EqOoX+nR0P3RPG2Noji+qdwJlGpfzwQJsfOpp3sGwIdSP9xO3+UlEhn"
@@ -16,7 +17,7 @@ HTMX_SRI = "sha384-Qp9rdC8H7EqOoX+nR0P3RPG2Noji+qdwJlGpfzwQJsfOpp3sGwIdSP9xO3+Ul
 class Defaults:
     """Settings used when neither ``instance/config.py`` nor the environment says otherwise."""
 
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     KIM_HTMX_URL = HTMX_URL
     KIM_HTMX_SRI = HTMX_SRI
     RATELIMIT_STORAGE_URI = "memory://"
@@ -49,7 +50,9 @@ ENV_SETTINGS = {
 
 def from_environment() -> dict:
     """Settings present in the environment, converted to their types."""
-    return {name: conv(os.environ[name]) for name, conv in ENV_SETTINGS.items() if name in os.environ}
+    return {
+        name: conv(os.environ[name]) for name, conv in ENV_SETTINGS.items() if name in os.environ
+    }
 
 
 def database_uri(url: str | None, instance_path: str) -> str:

@@ -23,14 +23,32 @@ log = logging.getLogger(__name__)
 
 def _messages(code: int) -> tuple[str, str]:
     return {
-        400: (_("Permintaan tidak dapat diproses"), _("Data yang dikirim tidak lengkap atau rusak.")),
+        400: (
+            _("Permintaan tidak dapat diproses"),
+            _("Data yang dikirim tidak lengkap atau rusak."),
+        ),
         403: (_("Akses ditolak"), _("Akun Anda tidak memiliki izin untuk membuka halaman ini.")),
-        404: (_("Halaman tidak ditemukan"), _("Alamat ini tidak ada atau berada di luar wilayah kerja Anda.")),
-        405: (_("Cara akses tidak didukung"), _("Halaman ini tidak dapat dibuka dengan cara tersebut.")),
-        413: (_("Berkas terlalu besar"), _("Ukuran kiriman melebihi batas %(mb)s MB. Kecilkan berkas lalu kirim ulang.")),
+        404: (
+            _("Halaman tidak ditemukan"),
+            _("Alamat ini tidak ada atau berada di luar wilayah kerja Anda."),
+        ),
+        405: (
+            _("Cara akses tidak didukung"),
+            _("Halaman ini tidak dapat dibuka dengan cara tersebut."),
+        ),
+        413: (
+            _("Berkas terlalu besar"),
+            _("Ukuran kiriman melebihi batas %(mb)s MB. Kecilkan berkas lalu kirim ulang."),
+        ),
         429: (_("Terlalu banyak percobaan"), _("Tunggu sebentar sebelum mencoba lagi.")),
-        500: (_("Terjadi kesalahan"), _("Maaf, ada kesalahan di server. Tim kami sudah dicatat; silakan coba lagi.")),
-        503: (_("Layanan sedang tidak tersedia"), _("Basis data tidak dapat dihubungi. Coba lagi beberapa saat lagi.")),
+        500: (
+            _("Terjadi kesalahan"),
+            _("Maaf, ada kesalahan di server. Tim kami sudah dicatat; silakan coba lagi."),
+        ),
+        503: (
+            _("Layanan sedang tidak tersedia"),
+            _("Basis data tidak dapat dihubungi. Coba lagi beberapa saat lagi."),
+        ),
     }.get(code, (_("Terjadi kesalahan"), ""))
 
 
@@ -77,7 +95,9 @@ def _csrf_error(_error: CSRFError):
     return error_response(
         400,
         _("Formulir kedaluwarsa"),
-        _("Formulir ini sudah kedaluwarsa atau tidak sah. Muat ulang halaman, lalu kirim sekali lagi."),
+        _(
+            "Formulir ini sudah kedaluwarsa atau tidak sah. Muat ulang halaman, lalu kirim sekali lagi."
+        ),
     )
 
 
@@ -88,7 +108,9 @@ def _database_down(error: OperationalError):
 
 
 def _unexpected(error: InternalServerError):
-    log.error("unhandled error on %s %s", request.method, request.path, exc_info=error.original_exception)
+    log.error(
+        "unhandled error on %s %s", request.method, request.path, exc_info=error.original_exception
+    )
     db.session.rollback()
     return error_response(500)
 

@@ -13,7 +13,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app
 from flask_login import current_user, login_required
 
 
@@ -43,7 +43,9 @@ def scope_filter(column, user, *, reach_up: bool = False) -> sa.ColumnElement[bo
     condition = sa.or_(column == scope, sa.and_(column > scope + ".", column < scope + "/"))
     if reach_up:
         parts = scope.split(".")
-        condition = sa.or_(condition, column.in_([".".join(parts[:i]) for i in range(1, len(parts))]))
+        condition = sa.or_(
+            condition, column.in_([".".join(parts[:i]) for i in range(1, len(parts))])
+        )
     return condition
 
 
@@ -105,7 +107,9 @@ def _security_headers(response):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if response.mimetype == "text/html":
         response.vary.add("HX-Request")
-        headers.setdefault("Cache-Control", "no-store" if current_user.is_authenticated else "no-cache")
+        headers.setdefault(
+            "Cache-Control", "no-store" if current_user.is_authenticated else "no-cache"
+        )
     return response
 
 

@@ -123,7 +123,9 @@ def make_user(app) -> Callable[..., User]:
     """Factory: ``make_user(role, scope, email=..., name=...)`` creates an active account."""
     counter = iter(range(1, 10_000))
 
-    def make(role: Role | str = Role.OPERATOR_KABKOTA, scope: str | None = PPU, **overrides) -> User:
+    def make(
+        role: Role | str = Role.OPERATOR_KABKOTA, scope: str | None = PPU, **overrides
+    ) -> User:
         role = Role(role)
         n = next(counter)
         with app.app_context():

@@ -22,10 +22,9 @@ def test_healthz_reports_503_when_database_is_unreachable(app, monkeypatch):
     def broken(*_args, **_kwargs):
         raise sa.exc.OperationalError("SELECT 1", {}, Exception("down"))
 
-    with app.test_client() as client:
-        with app.app_context():
-            monkeypatch.setattr(db.session, "execute", broken)
-            response = client.get("/healthz")
+    with app.test_client() as client, app.app_context():
+        monkeypatch.setattr(db.session, "execute", broken)
+        response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["status"] == "database unavailable"
 
@@ -78,7 +77,9 @@ def test_post_without_csrf_token_is_refused_with_reload_advice(client):
 
 def test_post_with_forged_csrf_token_is_refused(client):
     """A made-up token is refused the same way."""
-    response = client.post("/login", data={"email": "a@b.example", "password": "x", "csrf_token": "palsu"})
+    response = client.post(
+        "/login", data={"email": "a@b.example", "password": "x", "csrf_token": "palsu"}
+    )
     assert response.status_code == 400
     assert "kedaluwarsa" in html_of(response)
 
@@ -112,7 +113,9 @@ def test_language_switch_to_english_and_back(client):
 
 def test_language_switch_ignores_foreign_next(client):
     """The switch never redirects off the site."""
-    response = client.submit("/bahasa", {"lang": "en", "next": "https://jahat.example/"}, form_page="/login")
+    response = client.submit(
+        "/bahasa", {"lang": "en", "next": "https://jahat.example/"}, form_page="/login"
+    )
     assert response.headers["Location"] == "/"
 
 

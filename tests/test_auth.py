@@ -78,9 +78,16 @@ def test_successful_sign_ins_are_not_counted(client, make_user):
 def test_next_is_followed_only_to_local_paths(client, make_user):
     """``next`` leads back to a page of this site, never to another host."""
     user = make_user()
-    assert _sign_in(client, user.email, next_="/wilayah/64.09").headers["Location"] == "/wilayah/64.09"
+    assert (
+        _sign_in(client, user.email, next_="/wilayah/64.09").headers["Location"] == "/wilayah/64.09"
+    )
     client.submit("/logout", form_page="/")
-    for evil in ("https://jahat.example/", "//jahat.example/", "/\\jahat.example", "javascript:alert(1)"):
+    for evil in (
+        "https://jahat.example/",
+        "//jahat.example/",
+        "/\\jahat.example",
+        "javascript:alert(1)",
+    ):
         assert _sign_in(client, user.email, next_=evil).headers["Location"] == "/", evil
         client.submit("/logout", form_page="/")
 
@@ -115,9 +122,15 @@ def test_password_change_errors(client, make_user, login):
     """Wrong current password, short or mismatched new ones: 422 with the reason."""
     login(make_user())
     cases = [
-        ({"current": "salah", "new": "kata-sandi-baru", "confirm": "kata-sandi-baru"}, "Kata sandi saat ini salah."),
+        (
+            {"current": "salah", "new": "kata-sandi-baru", "confirm": "kata-sandi-baru"},
+            "Kata sandi saat ini salah.",
+        ),
         ({"current": PASSWORD, "new": "pendek", "confirm": "pendek"}, "8"),
-        ({"current": PASSWORD, "new": "kata-sandi-baru", "confirm": "lain-lagi-123"}, "Kedua kata sandi tidak sama."),
+        (
+            {"current": PASSWORD, "new": "kata-sandi-baru", "confirm": "lain-lagi-123"},
+            "Kedua kata sandi tidak sama.",
+        ),
     ]
     for data, message in cases:
         response = client.submit("/kata-sandi", data)
@@ -129,7 +142,18 @@ def test_create_user_command(app, monkeypatch):
     """The command creates an account with the password from KIM_PASSWORD."""
     monkeypatch.setenv("KIM_PASSWORD", "rahasia-baru-1")
     result = app.test_cli_runner().invoke(
-        args=["kim", "create-user", "--email", "Op@Uji.Example", "--name", "Op", "--role", "operator_kabkota", "--scope", PPU]
+        args=[
+            "kim",
+            "create-user",
+            "--email",
+            "Op@Uji.Example",
+            "--name",
+            "Op",
+            "--role",
+            "operator_kabkota",
+            "--scope",
+            PPU,
+        ]
     )
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -159,8 +183,12 @@ def test_operator_creates_a_village_head_in_scope(client, make_user, login, app)
     response = client.submit(
         "/pengguna/baru",
         {
-            "name": "Pak Kades", "email": "kades.baru@uji.example", "role": "kepala_desa",
-            "password": "awal-rahasia-1", "cakupan_kecamatan": "64.09.03", "cakupan_desa": PPU_VILLAGE,
+            "name": "Pak Kades",
+            "email": "kades.baru@uji.example",
+            "role": "kepala_desa",
+            "password": "awal-rahasia-1",
+            "cakupan_kecamatan": "64.09.03",
+            "cakupan_desa": PPU_VILLAGE,
         },
     )
     assert response.status_code == 303, html_of(response)
@@ -169,7 +197,9 @@ def test_operator_creates_a_village_head_in_scope(client, make_user, login, app)
         created = db.session.scalar(sa.select(User).where(User.email == "kades.baru@uji.example"))
         assert created.scope_code == PPU_VILLAGE and created.created_by_id == operator.id
         entry = db.session.scalar(
-            sa.select(AuditEntry).where(AuditEntry.action == "user.create", AuditEntry.object_id == str(created.id))
+            sa.select(AuditEntry).where(
+                AuditEntry.action == "user.create", AuditEntry.object_id == str(created.id)
+            )
         )
         assert entry.actor_id == operator.id
         assert entry.region_code == PPU_VILLAGE
@@ -183,13 +213,23 @@ def test_operator_cannot_create_above_own_role_or_outside_scope(client, make_use
     assert 'value="operator_provinsi"' not in page and 'value="admin"' not in page
     response = client.submit(
         "/pengguna/baru",
-        {"name": "X", "email": "x@uji.example", "role": "operator_provinsi", "password": "awal-rahasia-1"},
+        {
+            "name": "X",
+            "email": "x@uji.example",
+            "role": "operator_provinsi",
+            "password": "awal-rahasia-1",
+        },
     )
     assert response.status_code == 422
     response = client.submit(
         "/pengguna/baru",
-        {"name": "X", "email": "x@uji.example", "role": "kepala_desa", "password": "awal-rahasia-1",
-         "cakupan_pilih": MAJALENGKA_VILLAGE},
+        {
+            "name": "X",
+            "email": "x@uji.example",
+            "role": "kepala_desa",
+            "password": "awal-rahasia-1",
+            "cakupan_pilih": MAJALENGKA_VILLAGE,
+        },
     )
     assert response.status_code == 422
     assert "Peran Kepala desa/lurah memerlukan wilayah tingkat Desa/Kelurahan." in html_of(response)
@@ -200,7 +240,13 @@ def test_picker_refresh_without_javascript_keeps_the_form(client, make_user, log
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
     response = client.submit(
         "/pengguna/baru",
-        {"name": "Bu Ani", "email": "ani@uji.example", "role": "kepala_desa", "cakupan_kecamatan": "64.09.03", "_pick": "1"},
+        {
+            "name": "Bu Ani",
+            "email": "ani@uji.example",
+            "role": "kepala_desa",
+            "cakupan_kecamatan": "64.09.03",
+            "_pick": "1",
+        },
     )
     page = html_of(response)
     assert response.status_code == 200
@@ -214,7 +260,13 @@ def test_duplicate_email_is_refused(client, make_user, login):
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
     response = client.submit(
         "/pengguna/baru",
-        {"name": "X", "email": existing.email, "role": "kepala_desa", "password": "awal-rahasia-1", "cakupan_pilih": PPU_VILLAGE},
+        {
+            "name": "X",
+            "email": existing.email,
+            "role": "kepala_desa",
+            "password": "awal-rahasia-1",
+            "cakupan_pilih": PPU_VILLAGE,
+        },
     )
     assert response.status_code == 422
     assert "Email ini sudah dipakai akun lain." in html_of(response)

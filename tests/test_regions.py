@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from kim_app.auth.models import Role
 from kim_app.extensions import db
 from kim_app.regions.models import Region, RegionLevel, ancestors_of, level_of, parent_of
-from kim_app.regions.services import RegionImportError, import_regions, region_counts
+from kim_app.regions.services import import_regions, region_counts
 from tests.conftest import MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
 
 
@@ -32,7 +32,17 @@ def test_codes_parse_by_level():
     assert level_of("35.14") is RegionLevel.KABUPATEN
     assert level_of("35.14.01") is RegionLevel.KECAMATAN
     assert level_of("35.14.01.2001") is RegionLevel.DESA
-    for bad in ("", "3", "35.1", "35.14.1", "35.14.01.201", "3a.14", "35..14", "35.14.01.2001.1", "٣٥"):
+    for bad in (
+        "",
+        "3",
+        "35.1",
+        "35.14.1",
+        "35.14.01.201",
+        "3a.14",
+        "35..14",
+        "35.14.01.2001.1",
+        "٣٥",
+    ):
         assert level_of(bad) is None, bad
     assert parent_of("35.14.01") == "35.14" and parent_of("35") is None
     assert ancestors_of("35.14.01.2001") == ["35", "35.14", "35.14.01", "35.14.01.2001"]
@@ -64,7 +74,9 @@ def test_reimport_updates_names_and_adds_new_codes(ctx, region_data_dir, tmp_pat
     source = _copy(region_data_dir, tmp_path)
     villages = source / "villages.csv"
     text = villages.read_text(encoding="utf-8")
-    text = text.replace(f"{PPU_VILLAGE},64.09.03,Sebakung Jaya", f"{PPU_VILLAGE},64.09.03,Sebakung Jaya Baru")
+    text = text.replace(
+        f"{PPU_VILLAGE},64.09.03,Sebakung Jaya", f"{PPU_VILLAGE},64.09.03,Sebakung Jaya Baru"
+    )
     text += "64.09.03.2099,64.09.03,Desa Pemekaran\n"
     villages.write_text(text, encoding="utf-8")
     result = import_regions(source)
@@ -78,8 +90,16 @@ def test_reimport_updates_names_and_adds_new_codes(ctx, region_data_dir, tmp_pat
     ("filename", "bad_line", "expected"),
     [
         ("villages.csv", "64.09.03.20x1,64.09.03,Rusak\n", "is not a desa code"),
-        ("villages.csv", "64.09.03.2098,64.09.04,Salah Induk\n", "district_code of 64.09.03.2098 must be 64.09.03"),
-        ("villages.csv", "99.01.01.2001,99.01.01,Tanpa Induk\n", "parent 99.01.01 of 99.01.01.2001 is not in the data"),
+        (
+            "villages.csv",
+            "64.09.03.2098,64.09.04,Salah Induk\n",
+            "district_code of 64.09.03.2098 must be 64.09.03",
+        ),
+        (
+            "villages.csv",
+            "99.01.01.2001,99.01.01,Tanpa Induk\n",
+            "parent 99.01.01 of 99.01.01.2001 is not in the data",
+        ),
         ("districts.csv", "11.01.01,11.01,Bakongan\n", "appears twice"),
         ("regencies.csv", "64.98,64,\n", "is empty"),
     ],
@@ -110,7 +130,9 @@ def test_missing_file_is_reported(app, tmp_path):
 
 def test_import_command_reports_counts(app, region_data_dir):
     """The command prints what it did."""
-    result = app.test_cli_runner().invoke(args=["kim", "import-regions", "--from", str(region_data_dir)])
+    result = app.test_cli_runner().invoke(
+        args=["kim", "import-regions", "--from", str(region_data_dir)]
+    )
     assert result.exit_code == 0, result.output
     assert "91599 rows (0 added, 0 renamed, 91599 unchanged)" in result.output
 
@@ -131,7 +153,11 @@ def test_picker_fragment_cascades_to_villages(client, make_user, login, partial_
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
     response = client.get(
         "/wilayah/pilih",
-        query_string={"wilayah_provinsi": "64", "wilayah_kabupaten": PPU, "wilayah_kecamatan": "64.09.03"},
+        query_string={
+            "wilayah_provinsi": "64",
+            "wilayah_kabupaten": PPU,
+            "wilayah_kecamatan": "64.09.03",
+        },
         headers=partial_headers,
     )
     fragment = html_of(response)
@@ -153,22 +179,36 @@ def test_picker_ignores_out_of_scope_choices(client, make_user, login, partial_h
     """A Majalengka village sent to a Penajam Paser Utara operator's picker is not selected."""
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
     fragment = html_of(
-        client.get("/wilayah/pilih", query_string={"wilayah_pilih": MAJALENGKA_VILLAGE}, headers=partial_headers)
+        client.get(
+            "/wilayah/pilih",
+            query_string={"wilayah_pilih": MAJALENGKA_VILLAGE},
+            headers=partial_headers,
+        )
     )
     assert MAJALENGKA_VILLAGE not in fragment
     assert "Kabupaten Majalengka" not in fragment
 
 
-def test_village_search_shows_district_and_stays_in_scope(client, make_user, login, partial_headers):
+def test_village_search_shows_district_and_stays_in_scope(
+    client, make_user, login, partial_headers
+):
     """Search by name lists matching villages in scope with their district and regency."""
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
     fragment = html_of(
-        client.get("/wilayah/pilih", query_string={"bagian": "hasil", "wilayah_q": "sebakung"}, headers=partial_headers)
+        client.get(
+            "/wilayah/pilih",
+            query_string={"bagian": "hasil", "wilayah_q": "sebakung"},
+            headers=partial_headers,
+        )
     )
     assert "Desa Sebakung Jaya" in fragment
     assert "Kec. Babulu, Kabupaten Penajam Paser Utara" in fragment
     fragment = html_of(
-        client.get("/wilayah/pilih", query_string={"bagian": "hasil", "wilayah_q": "Majalengka"}, headers=partial_headers)
+        client.get(
+            "/wilayah/pilih",
+            query_string={"bagian": "hasil", "wilayah_q": "Majalengka"},
+            headers=partial_headers,
+        )
     )
     assert "Tidak ada desa/kelurahan" in fragment
 

@@ -59,7 +59,9 @@ def _account_limit() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed_login)
-@limiter.limit(_account_limit, methods=["POST"], key_func=_login_account_key, deduct_when=_failed_login)
+@limiter.limit(
+    _account_limit, methods=["POST"], key_func=_login_account_key, deduct_when=_failed_login
+)
 def login():
     """Sign in with email and password; ``next`` is followed only to a local path."""
     form = LoginForm(next=request.args.get("next", ""))
@@ -106,7 +108,9 @@ def password():
             getattr(form, error.field or "current").errors.append(str(error))
         else:
             db.session.commit()
-            login_user(current_user._get_current_object())  # keep this device signed in with the new version
+            login_user(
+                current_user._get_current_object()
+            )  # keep this device signed in with the new version
             flash(_("Kata sandi sudah diganti."), "success")
             return redirect_after_post(url_for("main.home"))
     status = 422 if request.method == "POST" else 200
@@ -138,8 +142,12 @@ def user_new():
         scope = picker.chosen.code if picker.chosen else None
         try:
             user = create_user(
-                email=form.email.data, name=form.name.data, role=role,
-                scope_code=scope, password=form.password.data, by=current_user,
+                email=form.email.data,
+                name=form.name.data,
+                role=role,
+                scope_code=scope,
+                password=form.password.data,
+                by=current_user,
             )
         except AccountError as error:
             field = {"scope": None}.get(error.field, error.field)

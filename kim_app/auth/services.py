@@ -43,7 +43,9 @@ def check_scope_for_role(role: Role, scope_code: str | None) -> Region | None:
     """The scope region a ``role`` account needs, or AccountError when ``scope_code`` does not fit."""
     if role is Role.ADMIN:
         if scope_code:
-            raise AccountError(_("Admin berlaku untuk seluruh Indonesia; kosongkan wilayahnya."), "scope")
+            raise AccountError(
+                _("Admin berlaku untuk seluruh Indonesia; kosongkan wilayahnya."), "scope"
+            )
         return None
     region = db.session.get(Region, scope_code) if scope_code else None
     if region is None:
@@ -51,7 +53,11 @@ def check_scope_for_role(role: Role, scope_code: str | None) -> Region | None:
     if region.level not in role.scope_levels:
         levels = ", ".join(level.label for level in role.scope_levels)
         raise AccountError(
-            _("Peran %(role)s memerlukan wilayah tingkat %(levels)s.", role=role.label, levels=levels),
+            _(
+                "Peran %(role)s memerlukan wilayah tingkat %(levels)s.",
+                role=role.label,
+                levels=levels,
+            ),
             "scope",
         )
     return region
@@ -68,9 +74,7 @@ def create_user(
     if not name:
         raise AccountError(_("Nama wajib diisi."), "name")
     if len(password or "") < MIN_PASSWORD:
-        raise AccountError(
-            _("Kata sandi minimal %(n)d karakter.", n=MIN_PASSWORD), "password"
-        )
+        raise AccountError(_("Kata sandi minimal %(n)d karakter.", n=MIN_PASSWORD), "password")
     region = check_scope_for_role(role, scope_code)
     if by is not None:
         if not by.may_manage(role):
@@ -85,8 +89,12 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     audit.record(
-        "user.create", "user", user.id, region_code=user.scope_code,
-        changes={"role": role.value, "scope": user.scope_code}, actor=by,
+        "user.create",
+        "user",
+        user.id,
+        region_code=user.scope_code,
+        changes={"role": role.value, "scope": user.scope_code},
+        actor=by,
     )
     return user
 
@@ -102,8 +110,11 @@ def set_user_active(user: User, active: bool, by: User) -> None:
     user.active = active
     user.session_version += 1
     audit.record(
-        "user.activate" if active else "user.deactivate", "user", user.id,
-        region_code=user.scope_code, actor=by,
+        "user.activate" if active else "user.deactivate",
+        "user",
+        user.id,
+        region_code=user.scope_code,
+        actor=by,
     )
 
 

@@ -69,7 +69,12 @@ class Region(db.Model):
     code: Mapped[str] = mapped_column(RegionCode, primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     level: Mapped[RegionLevel] = mapped_column(
-        sa.Enum(RegionLevel, native_enum=False, length=12, values_callable=lambda e: [m.value for m in e])
+        sa.Enum(
+            RegionLevel,
+            native_enum=False,
+            length=12,
+            values_callable=lambda e: [m.value for m in e],
+        )
     )
     parent_code: Mapped[str | None] = mapped_column(
         RegionCode, sa.ForeignKey("regions.code"), index=True

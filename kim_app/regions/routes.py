@@ -17,7 +17,9 @@ from kim_app.security import ensure_in_scope, user_may_reach
 def picker_from_request(**kwargs) -> RegionPicker:
     """The picker for this request, honouring a ``_picker`` spec (``prefix:level``) sent with it."""
     prefix, _, level = (request.values.get("_picker") or "wilayah:desa").partition(":")
-    deepest = RegionLevel(level) if level in {lvl.value for lvl in RegionLevel} else RegionLevel.DESA
+    deepest = (
+        RegionLevel(level) if level in {lvl.value for lvl in RegionLevel} else RegionLevel.DESA
+    )
     kwargs.setdefault("prefix", prefix if prefix.isidentifier() else "wilayah")
     kwargs.setdefault("deepest", deepest)
     return RegionPicker.from_values(request.values, current_user, **kwargs)
@@ -38,7 +40,11 @@ def index():
 def picker():
     """The picker fragment for htmx; a plain request gets the browse page."""
     picker = picker_from_request()
-    fragment = "regions/_picker_results.html" if request.args.get("bagian") == "hasil" else "regions/_picker.html"
+    fragment = (
+        "regions/_picker_results.html"
+        if request.args.get("bagian") == "hasil"
+        else "regions/_picker.html"
+    )
     return render("regions/index.html", fragment, picker=picker)
 
 
@@ -49,7 +55,8 @@ def detail(code: str):
     ensure_in_scope(code)
     region = db.get_or_404(Region, code)
     lineage = [
-        (db.session.get(Region, c), user_may_reach(current_user, c)) for c in ancestors_of(code)[:-1]
+        (db.session.get(Region, c), user_may_reach(current_user, c))
+        for c in ancestors_of(code)[:-1]
     ]
     if any(r is None for r, _ in lineage):
         abort(404)

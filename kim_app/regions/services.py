@@ -67,7 +67,9 @@ def _checked_row(record, level, parent_column, seen, path, line) -> dict:
     if level_of(code) is not level:
         raise RegionImportError(path, line, f"code {code!r} is not a {level.value} code")
     if not name or len(name) > 120:
-        raise RegionImportError(path, line, f"name of {code} is empty or longer than 120 characters")
+        raise RegionImportError(
+            path, line, f"name of {code} is empty or longer than 120 characters"
+        )
     parent = parent_of(code)
     if parent_column and (record.get(parent_column) or "").strip() != parent:
         raise RegionImportError(path, line, f"{parent_column} of {code} must be {parent}")
@@ -103,7 +105,9 @@ def import_regions(source: Path) -> ImportResult:
         )
         for chunk in _chunks(renamed):
             db.session.execute(statement, chunk)
-    return ImportResult(added=len(new), renamed=len(renamed), unchanged=len(rows) - len(new) - len(renamed))
+    return ImportResult(
+        added=len(new), renamed=len(renamed), unchanged=len(rows) - len(new) - len(renamed)
+    )
 
 
 def _chunks(rows: list[dict]) -> Iterable[list[dict]]:

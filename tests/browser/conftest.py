@@ -1,0 +1,90 @@
+"""Browser harness: the app on a live local server, driven by Playwright in Debian's Chromium.
+
+Phone-sized (360×740, touch). The network is closed, so the CDN URL of htmx is answered with the
+copy npm installed — byte for byte the same file, so the page's SRI hash still has to match.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from kim_app import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+HTMX_FILE = ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
+SCREENSHOTS = ROOT / "tests" / "screenshots"
+PHONE = {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True}
+
+
+@pytest.fixture(scope="session")
+def live_server(app) -> Iterator[str]:
+    """The test app served over HTTP on a free local port, in a background thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def _serve_htmx(app, route) -> None:
+    route.fulfill(
+        path=str(HTMX_FILE),
+        content_type="text/javascript",
+        headers={"Access-Control-Allow-Origin": "*"},
+    )
+
+
+def new_phone(browser: Browser, app, *, javascript: bool = True) -> BrowserContext:
+    """A fresh phone-sized browser profile that reaches htmx through the npm copy."""
+    context = browser.new_context(**PHONE, java_script_enabled=javascript, locale="id-ID")
+    context.route(app.config["KIM_HTMX_URL"], lambda route: _serve_htmx(app, route))
+    context.set_default_timeout(10_000)
+    return context
+
+
+@pytest.fixture
+def phone(browser, app) -> Iterator[Page]:
+    """A page in a phone-sized context with JavaScript on; console errors fail the test."""
+    context = new_phone(browser, app)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda msg: errors.append(f"{msg.text} at {msg.location}") if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == [], f"browser console errors: {errors}"
+
+
+@pytest.fixture
+def phone_no_js(browser, app) -> Iterator[Page]:
+    """The same phone with JavaScript disabled."""
+    context = new_phone(browser, app, javascript=False)
+    yield context.new_page()
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save a screenshot for people to look at (git-ignored folder)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True, caret="initial")  # no injected style: CSP
+    return path
