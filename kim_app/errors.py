@@ -43,7 +43,7 @@ def _messages(code: int) -> tuple[str, str]:
         429: (_("Terlalu banyak percobaan"), _("Tunggu sebentar sebelum mencoba lagi.")),
         500: (
             _("Terjadi kesalahan"),
-            _("Maaf, ada kesalahan di server. Tim kami sudah dicatat; silakan coba lagi."),
+            _("Maaf, ada kesalahan di server. Kesalahan ini sudah dicatat; silakan coba lagi."),
         ),
         503: (
             _("Layanan sedang tidak tersedia"),
