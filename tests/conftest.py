@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -52,7 +52,7 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url) -> Flask:
+def app(database_url) -> Iterator[Flask]:
     """The application, migrated from empty and loaded with all regions."""
     from flask_migrate import upgrade
 
@@ -70,7 +70,10 @@ def app(database_url) -> Flask:
         upgrade()
         import_regions(REGION_DATA)
         _db.session.commit()
-    return app
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)
