@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, make_response, render_template, request
+from flask import Flask, g, make_response, render_template, request
 from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -103,6 +104,7 @@ def _csrf_error(_error: CSRFError):
 
 def _database_down(error: OperationalError):
     db.session.rollback()
+    g._login_user = AnonymousUserMixin()  # the page must not try to load the user again
     log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else "unknown")
     return error_response(503)
 

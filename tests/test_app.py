@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
+from kim_app import create_app
 from kim_app.auth.models import Role
-from tests.conftest import html_of
+from kim_app.extensions import db
+from tests.conftest import PPU_VILLAGE, html_of
 
 
 def test_healthz_round_trips_to_database(client):
@@ -15,18 +15,30 @@ def test_healthz_round_trips_to_database(client):
     assert response.get_json() == {"status": "ok"}
 
 
-def test_healthz_reports_503_when_database_is_unreachable(app, monkeypatch):
-    """When the database fails, /healthz answers 503 instead of crashing."""
-    from kim_app.extensions import db
-
-    def broken(*_args, **_kwargs):
-        raise sa.exc.OperationalError("SELECT 1", {}, Exception("down"))
-
-    with app.test_client() as client, app.app_context():
-        monkeypatch.setattr(db.session, "execute", broken)
-        response = client.get("/healthz")
+def test_healthz_reports_503_when_database_is_unreachable():
+    """With the database server unreachable, /healthz answers 503 and pages a friendly 503."""
+    down = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:1/kim",
+            "SQLALCHEMY_ENGINE_OPTIONS": {
+                "pool_pre_ping": True,
+                "connect_args": {"connect_timeout": 2},
+            },
+        }
+    )
+    client = down.test_client()
+    response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.get_json()["status"] == "database unavailable"
+    assert response.get_json() == {"status": "database unavailable"}
+    with client.session_transaction() as session:
+        session["_user_id"] = "1:1"  # loading the user needs the database
+    page = client.get("/wilayah/64.09")
+    assert page.status_code == 503
+    assert "Layanan sedang tidak tersedia" in html_of(page)
+    with down.app_context():
+        db.engine.dispose()
 
 
 def test_security_headers_on_every_page(client):
@@ -145,3 +157,11 @@ def test_unexpected_error_is_a_friendly_500(app, client, monkeypatch):
         app.config["PROPAGATE_EXCEPTIONS"] = None
     assert response.status_code == 500
     assert "Terjadi kesalahan" in html_of(response)
+
+
+def test_page_outside_ones_role_is_a_translated_403(client, make_user, login):
+    """A village head opening user administration gets the Indonesian 403 page."""
+    login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
+    response = client.get("/pengguna")
+    assert response.status_code == 403
+    assert "Akses ditolak" in html_of(response)
