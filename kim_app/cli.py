@@ -15,7 +15,7 @@ from kim_app import ROOT
 from kim_app.auth.models import Role, User
 from kim_app.auth.services import AccountError, create_user
 from kim_app.extensions import db
-from kim_app.regions.models import Region
+from kim_app.regions.models import LEVELS, Region
 from kim_app.regions.services import RegionImportError, import_regions, region_counts
 
 kim_cli = AppGroup("kim", help="KIM administration commands.")
@@ -120,4 +120,4 @@ def setup_command(ctx: click.Context) -> None:
     else:
         print_demo_sign_ins()
     counts = region_counts()
-    click.echo("Regions loaded: " + ", ".join(f"{lvl.value} {n}" for lvl, n in counts.items()))
+    click.echo("Regions loaded: " + ", ".join(f"{lvl.value} {counts.get(lvl, 0)}" for lvl in LEVELS))

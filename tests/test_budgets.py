@@ -76,6 +76,7 @@ def test_full_page_fits_in_14_kb_compressed(app, client, make_user, login, role,
     html = html_of(response)
     assert "<html" in html
     size = len(gzip.compress(response.data, compresslevel=6)) + _own_assets_gzip(html)
+    print(f"page weight {path}: {size} bytes gzip")
     assert size <= BUDGET, f"{path}: {size} bytes"
 
 
