@@ -120,4 +120,6 @@ def setup_command(ctx: click.Context) -> None:
     else:
         print_demo_sign_ins()
     counts = region_counts()
-    click.echo("Regions loaded: " + ", ".join(f"{lvl.value} {counts.get(lvl, 0)}" for lvl in LEVELS))
+    click.echo(
+        "Regions loaded: " + ", ".join(f"{lvl.value} {counts.get(lvl, 0)}" for lvl in LEVELS)
+    )
