@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,12 +19,31 @@ from kim_app.auth.models import Role, User
 from kim_app.auth.services import create_user
 from kim_app.extensions import db as _db
 from kim_app.extensions import limiter
+from kim_app.groups.models import (
+    Bidang,
+    Gender,
+    Kim,
+    KimField,
+    KimStatus,
+    Member,
+    Position,
+    SkSigner,
+    name_key,
+)
 from kim_app.regions.services import import_regions
 
 REGION_DATA = ROOT / "node_modules" / "idn-area-data" / "data"
 PASSWORD = "rahasia-uji-123"
-# tables emptied after each test; regions stay for the whole run
-MUTABLE_TABLES = ("audit_log", "users")
+# emptied after each test, in this order; regions stay for the whole run
+CLEANUP = (
+    "DELETE FROM kim_fields",
+    "DELETE FROM kim_status_changes",
+    "DELETE FROM members",
+    "DELETE FROM audit_log",
+    "UPDATE users SET kim_id = NULL",
+    "DELETE FROM kims",
+    "DELETE FROM users",
+)
 
 # Places the tests use: Penajam Paser Utara (Kalimantan Timur), Majalengka (Jawa Barat), Jawa Timur.
 PPU = "64.09"
@@ -85,8 +105,8 @@ def _clean(request):
     app = request.getfixturevalue("app")
     with app.app_context():
         _db.session.rollback()
-        for table in MUTABLE_TABLES:
-            _db.session.execute(sa.text(f"DELETE FROM {table}"))
+        for statement in CLEANUP:
+            _db.session.execute(sa.text(statement))
         _db.session.commit()
         limiter.reset()
 
@@ -123,7 +143,7 @@ def client(app) -> Client:
 
 @pytest.fixture
 def make_user(app) -> Callable[..., User]:
-    """Factory: ``make_user(role, scope, email=..., name=...)`` creates an active account."""
+    """Factory: ``make_user(role, scope, email=..., name=..., kim_id=...)`` creates an active account."""
     counter = iter(range(1, 10_000))
 
     def make(
@@ -140,10 +160,65 @@ def make_user(app) -> Callable[..., User]:
                 password=overrides.get("password", PASSWORD),
                 by=None,
             )
+            user.kim_id = overrides.get("kim_id")
             _db.session.commit()
             _db.session.refresh(user)
             _db.session.expunge(user)
         return user
+
+    return make
+
+
+@pytest.fixture
+def make_kim(app, make_user) -> Callable[..., Kim]:
+    """Factory: ``make_kim(village=PPU_VILLAGE, status=KimStatus.TERVERIFIKASI, name=..., members=3)``.
+
+    Builds the KIM directly (no workflow), with ketua, sekretaris and bendahara first and then
+    plain anggota up to ``members``; verified ones get a registration number. Returns it detached.
+    """
+    counter = iter(range(1, 100_000))
+
+    def make(
+        village: str = PPU_VILLAGE,
+        status: KimStatus = KimStatus.TERVERIFIKASI,
+        members: int = 3,
+        bidang: tuple[Bidang, ...] = (Bidang.INFORMASI_PUBLIK,),
+        **overrides,
+    ) -> Kim:
+        n = next(counter)
+        name = overrides.pop("name", f"KIM Uji {n}")
+        positions = [Position.KETUA, Position.SEKRETARIS, Position.BENDAHARA]
+        with app.app_context():
+            kim = Kim(
+                name=name,
+                name_key=name_key(name),
+                village_code=village,
+                status=status,
+                sk_number=f"{n}/SK/2026",
+                sk_date=date(2026, 1, 5),
+                sk_signer=SkSigner.KEPALA_DESA,
+                address="Jl. Uji",
+                **overrides,
+            )
+            kim.fields = [KimField(field=b.value) for b in bidang]
+            kim.members = [
+                Member(
+                    name=f"Anggota {n}-{i}",
+                    position=positions[i] if i < 3 else Position.ANGGOTA,
+                    gender=Gender.P if i % 2 else Gender.L,
+                    phone=f"+62812{n:04d}{i:04d}",
+                )
+                for i in range(members)
+            ]
+            if status is KimStatus.TERVERIFIKASI and not kim.registration_number:
+                kim.registration_number = f"KIM-{village[:5]}-T{n:04d}"
+            if status is not KimStatus.DRAFT:
+                kim.submitted_at = datetime(2026, 1, 1) + timedelta(minutes=n)
+            _db.session.add(kim)
+            _db.session.commit()
+            _db.session.refresh(kim)
+            _db.session.expunge(kim)
+        return kim
 
     return make
 

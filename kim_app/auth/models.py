@@ -79,6 +79,8 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # a pengurus KIM account belongs to one KIM (its scope is that KIM's village)
+    kim_id: Mapped[int | None] = mapped_column(sa.ForeignKey("kims.id", use_alter=True), index=True)
     last_login_at: Mapped[datetime | None]
 
     scope: Mapped[Region | None] = relationship(lazy="joined", innerjoin=False)

@@ -1,0 +1,252 @@
+"""KIM, their officers and members, and the history of each KIM's status (DESIGN §3)."""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kim_app.auth.models import User, utcnow
+from kim_app.extensions import db
+from kim_app.regions.models import Region, RegionCode
+
+
+def _values(enum_cls):
+    return [member.value for member in enum_cls]
+
+
+class KimStatus(enum.StrEnum):
+    DRAFT = "draft"
+    DIAJUKAN = "diajukan"
+    PERLU_PERBAIKAN = "perlu_perbaikan"
+    TERVERIFIKASI = "terverifikasi"
+    DITOLAK = "ditolak"
+    NONAKTIF = "nonaktif"
+
+    @property
+    def label(self) -> str:
+        return str(STATUS_LABELS[self])
+
+
+STATUS_LABELS = {
+    KimStatus.DRAFT: _l("Draf"),
+    KimStatus.DIAJUKAN: _l("Diajukan"),
+    KimStatus.PERLU_PERBAIKAN: _l("Perlu perbaikan"),
+    KimStatus.TERVERIFIKASI: _l("Terverifikasi"),
+    KimStatus.DITOLAK: _l("Ditolak"),
+    KimStatus.NONAKTIF: _l("Nonaktif"),
+}
+
+
+class Bidang(enum.StrEnum):
+    """Fields of activity a KIM works in."""
+
+    INFORMASI_PUBLIK = "informasi_publik"
+    LITERASI_DIGITAL = "literasi_digital"
+    EKONOMI_KREATIF = "ekonomi_kreatif"
+    POTENSI_DESA = "potensi_desa"
+    PERTANIAN = "pertanian"
+    SOSIAL_BUDAYA = "sosial_budaya"
+    SENI_PERTUNJUKAN = "seni_pertunjukan"
+    KEAGAMAAN = "keagamaan"
+    LINGKUNGAN = "lingkungan"
+    KESEHATAN = "kesehatan"
+    PENDIDIKAN = "pendidikan"
+    KEBENCANAAN = "kebencanaan"
+    KONTEN_POSITIF = "konten_positif"
+
+    @property
+    def label(self) -> str:
+        return str(BIDANG_LABELS[self])
+
+
+BIDANG_LABELS = {
+    Bidang.INFORMASI_PUBLIK: _l("Informasi publik"),
+    Bidang.LITERASI_DIGITAL: _l("Literasi digital & anti-hoaks"),
+    Bidang.EKONOMI_KREATIF: _l("Ekonomi kreatif/UMKM"),
+    Bidang.POTENSI_DESA: _l("Potensi desa & pariwisata"),
+    Bidang.PERTANIAN: _l("Pertanian/perikanan"),
+    Bidang.SOSIAL_BUDAYA: _l("Sosial budaya"),
+    Bidang.SENI_PERTUNJUKAN: _l("Seni & pertunjukan rakyat"),
+    Bidang.KEAGAMAAN: _l("Keagamaan"),
+    Bidang.LINGKUNGAN: _l("Lingkungan"),
+    Bidang.KESEHATAN: _l("Kesehatan"),
+    Bidang.PENDIDIKAN: _l("Pendidikan"),
+    Bidang.KEBENCANAAN: _l("Kebencanaan"),
+    Bidang.KONTEN_POSITIF: _l("Konten positif"),
+}
+
+
+class SkSigner(enum.StrEnum):
+    KEPALA_DESA = "kepala_desa"
+    LURAH = "lurah"
+    CAMAT = "camat"
+
+    @property
+    def label(self) -> str:
+        return str(SIGNER_LABELS[self])
+
+
+SIGNER_LABELS = {
+    SkSigner.KEPALA_DESA: _l("Kepala desa"),
+    SkSigner.LURAH: _l("Lurah"),
+    SkSigner.CAMAT: _l("Camat"),
+}
+
+
+class Position(enum.StrEnum):
+    KETUA = "ketua"
+    WAKIL_KETUA = "wakil_ketua"
+    SEKRETARIS = "sekretaris"
+    BENDAHARA = "bendahara"
+    KOORDINATOR_BIDANG = "koordinator_bidang"
+    ANGGOTA = "anggota"
+
+    @property
+    def label(self) -> str:
+        return str(POSITION_LABELS[self])
+
+
+POSITION_LABELS = {
+    Position.KETUA: _l("Ketua"),
+    Position.WAKIL_KETUA: _l("Wakil ketua"),
+    Position.SEKRETARIS: _l("Sekretaris"),
+    Position.BENDAHARA: _l("Bendahara"),
+    Position.KOORDINATOR_BIDANG: _l("Koordinator bidang"),
+    Position.ANGGOTA: _l("Anggota"),
+}
+REQUIRED_POSITIONS = (Position.KETUA, Position.SEKRETARIS, Position.BENDAHARA)
+
+
+class Gender(enum.StrEnum):
+    L = "L"
+    P = "P"
+
+    @property
+    def label(self) -> str:
+        return str(_l("Laki-laki") if self is Gender.L else _l("Perempuan"))
+
+
+def name_key(name: str) -> str:
+    """A KIM name reduced for comparison: no accents, case, punctuation or the word 'KIM'."""
+    text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode().lower()
+    words = [
+        w
+        for w in re.split(r"[^a-z0-9]+", text)
+        if w and w not in {"kim", "komunitas", "informasi", "masyarakat"}
+    ]
+    return " ".join(words)[:120]
+
+
+def _enum(enum_cls, length):
+    return sa.Enum(enum_cls, native_enum=False, length=length, values_callable=_values)
+
+
+class Kim(db.Model):
+    __tablename__ = "kims"
+    __table_args__ = (sa.Index("ix_kims_village_name_key", "village_code", "name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_number: Mapped[str | None] = mapped_column(sa.String(30), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    name_key: Mapped[str] = mapped_column(sa.String(120))
+    village_code: Mapped[str] = mapped_column(RegionCode, sa.ForeignKey("regions.code"))
+    address: Mapped[str] = mapped_column(sa.String(255), default="")
+    founded_on: Mapped[date | None]
+    sk_number: Mapped[str] = mapped_column(sa.String(100), default="")
+    sk_date: Mapped[date | None]
+    sk_signer: Mapped[SkSigner | None] = mapped_column(_enum(SkSigner, 12))
+    sk_file: Mapped[str | None] = mapped_column(sa.String(64))
+    sk_mime: Mapped[str | None] = mapped_column(sa.String(40))
+    potensi: Mapped[str] = mapped_column(sa.Text, default="")
+    whatsapp: Mapped[str | None] = mapped_column(sa.String(16))
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    website: Mapped[str] = mapped_column(sa.String(255), default="")
+    social_links: Mapped[str] = mapped_column(sa.Text, default="")
+    public_contact: Mapped[bool] = mapped_column(default=False)
+    show_ketua: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[KimStatus] = mapped_column(
+        _enum(KimStatus, 16), default=KimStatus.DRAFT, index=True
+    )
+    submitted_at: Mapped[datetime | None] = mapped_column(index=True)
+    verified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    village: Mapped[Region] = relationship(lazy="joined", innerjoin=True)
+    fields: Mapped[list[KimField]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="KimField.field"
+    )
+    members: Mapped[list[Member]] = relationship(
+        back_populates="kim", cascade="all, delete-orphan", order_by="Member.id", lazy="select"
+    )
+    history: Mapped[list[KimStatusChange]] = relationship(
+        cascade="all, delete-orphan", order_by="KimStatusChange.id", lazy="select"
+    )
+
+    @property
+    def bidang(self) -> list[Bidang]:
+        return [Bidang(f.field) for f in self.fields]
+
+    @property
+    def social_list(self) -> list[str]:
+        return [line.strip() for line in self.social_links.splitlines() if line.strip()]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is KimStatus.TERVERIFIKASI
+
+    def __repr__(self) -> str:
+        return f"<Kim {self.id} {self.name!r} {self.status}>"
+
+
+class KimField(db.Model):
+    """One field of activity (bidang) of a KIM; a table so registries can filter by it."""
+
+    __tablename__ = "kim_fields"
+
+    kim_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("kims.id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(sa.String(24), primary_key=True, index=True)
+
+
+class KimStatusChange(db.Model):
+    """One step of a KIM's workflow: who moved it, when, from what to what, and why."""
+
+    __tablename__ = "kim_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kim_id: Mapped[int] = mapped_column(sa.ForeignKey("kims.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[KimStatus | None] = mapped_column(_enum(KimStatus, 16))
+    to_status: Mapped[KimStatus] = mapped_column(_enum(KimStatus, 16))
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class Member(db.Model):
+    """A pengurus or anggota of one KIM. No NIK: only what the work needs (UU 27/2022)."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kim_id: Mapped[int] = mapped_column(sa.ForeignKey("kims.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    position: Mapped[Position] = mapped_column(_enum(Position, 20), default=Position.ANGGOTA)
+    gender: Mapped[Gender | None] = mapped_column(_enum(Gender, 1))
+    phone: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    kim: Mapped[Kim] = relationship(back_populates="members")

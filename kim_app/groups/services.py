@@ -1,0 +1,484 @@
+"""KIM operations: who may see a KIM, registration, the verification workflow, members, SK files.
+
+Services validate, change objects and flush; the request commits once. Every change is audited.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import abort, current_app
+from flask_babel import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from kim_app import audit
+from kim_app.auth.models import OPERATOR_ROLES, Role, User, utcnow
+from kim_app.extensions import db
+from kim_app.groups.models import (
+    REQUIRED_POSITIONS,
+    Bidang,
+    Gender,
+    Kim,
+    KimField,
+    KimStatus,
+    KimStatusChange,
+    Member,
+    Position,
+    SkSigner,
+    name_key,
+)
+from kim_app.phones import PhoneError, normalise_phone
+from kim_app.regions.models import Region, RegionLevel
+from kim_app.security import scope_filter, user_may_reach
+
+SK_MAX_BYTES = 2 * 1024 * 1024
+SK_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+SIMILARITY = 0.85
+
+
+class KimError(ValueError):
+    """A KIM operation that cannot be done; the message is for the user, ``field`` names the input."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+# --- who may see and do what --------------------------------------------------------------
+
+
+def kim_filter(user) -> sa.ColumnElement[bool]:
+    """SQL condition for the KIM ``user`` may see: the scope rule, narrowed to one KIM for pengurus."""
+    condition = scope_filter(Kim.village_code, user)
+    if getattr(user, "role", None) is Role.PENGURUS_KIM:
+        condition = sa.and_(condition, Kim.id == user.kim_id)
+    return condition
+
+
+def may_see_kim(user, kim: Kim) -> bool:
+    if getattr(user, "role", None) is Role.PETUGAS_ABSENSI:
+        return False
+    if getattr(user, "role", None) is Role.PENGURUS_KIM and user.kim_id != kim.id:
+        return False
+    return user_may_reach(user, kim.village_code)
+
+
+def get_kim_or_404(kim_id: int, user) -> Kim:
+    """The KIM if ``user`` may see it; 404 otherwise (also for a KIM outside the scope)."""
+    kim = db.session.get(Kim, kim_id)
+    if kim is None or not may_see_kim(user, kim):
+        abort(404)
+    return kim
+
+
+def may_edit_kim(user, kim: Kim) -> bool:
+    """Operators always; the village head while the KIM is a draft or returned for fixes."""
+    if user.role in OPERATOR_ROLES:
+        return True
+    return user.role is Role.KEPALA_DESA and kim.status in (
+        KimStatus.DRAFT,
+        KimStatus.PERLU_PERBAIKAN,
+    )
+
+
+def may_keep_members(user, kim: Kim) -> bool:
+    return user.role in (*OPERATOR_ROLES, Role.KEPALA_DESA, Role.PENGURUS_KIM) and may_see_kim(
+        user, kim
+    )
+
+
+# --- registration ---------------------------------------------------------------------------
+
+
+@dataclass
+class KimData:
+    """What the registration form collects about the KIM itself."""
+
+    name: str
+    village_code: str
+    address: str = ""
+    founded_on: date | None = None
+    sk_number: str = ""
+    sk_date: date | None = None
+    sk_signer: SkSigner | None = None
+    bidang: tuple[Bidang, ...] = ()
+    potensi: str = ""
+    whatsapp: str = ""
+    email: str = ""
+    website: str = ""
+    social_links: str = ""
+    public_contact: bool = False
+    show_ketua: bool = False
+
+
+@dataclass
+class MemberData:
+    name: str
+    position: Position = Position.ANGGOTA
+    gender: Gender | None = None
+    phone: str = ""
+    email: str = ""
+
+
+def _check_village(code: str, by: User) -> Region:
+    region = db.session.get(Region, code) if code else None
+    if region is None or region.level is not RegionLevel.DESA:
+        raise KimError(_("Pilih desa/kelurahan KIM ini."), "village")
+    if not user_may_reach(by, region.code):
+        raise KimError(_("Desa itu di luar wilayah kerja Anda."), "village")
+    return region
+
+
+def _apply(kim: Kim, data: KimData) -> dict:
+    """Copy form data onto ``kim``; return the fields that changed (for the audit log)."""
+    name = " ".join(data.name.split())
+    if not name:
+        raise KimError(_("Nama KIM wajib diisi."), "name")
+    try:
+        whatsapp = normalise_phone(data.whatsapp)
+    except PhoneError:
+        raise KimError(
+            _("Nomor WhatsApp tidak valid. Contoh: 0812-3456-7890."), "whatsapp"
+        ) from None
+    values = {
+        "name": name,
+        "name_key": name_key(name),
+        "village_code": data.village_code,
+        "address": data.address.strip(),
+        "founded_on": data.founded_on,
+        "sk_number": data.sk_number.strip(),
+        "sk_date": data.sk_date,
+        "sk_signer": data.sk_signer,
+        "potensi": data.potensi.strip(),
+        "whatsapp": whatsapp,
+        "email": data.email.strip().lower(),
+        "website": data.website.strip(),
+        "social_links": "\n".join(
+            line.strip() for line in data.social_links.splitlines() if line.strip()
+        ),
+        "public_contact": data.public_contact,
+        "show_ketua": data.show_ketua,
+    }
+    changed = {}
+    for key, value in values.items():
+        if getattr(kim, key, None) != value:
+            changed[key] = str(value) if value is not None else None
+            setattr(kim, key, value)
+    wanted = sorted({b.value for b in data.bidang})
+    if sorted(f.field for f in kim.fields) != wanted:
+        kim.fields = [KimField(field=value) for value in wanted]
+        changed["bidang"] = ",".join(wanted)
+    changed.pop("name_key", None)
+    return changed
+
+
+def member_from(data: MemberData, member: Member | None = None) -> Member:
+    """Validate member data (phone normalised to E.164) onto a new or existing Member."""
+    name = " ".join(data.name.split())
+    if not name:
+        raise KimError(_("Nama anggota wajib diisi."), "name")
+    try:
+        phone = normalise_phone(data.phone)
+    except PhoneError:
+        raise KimError(
+            _(
+                "%(phone)s bukan nomor HP Indonesia yang valid. Contoh: 0812-3456-7890.",
+                phone=data.phone.strip(),
+            ),
+            "phone",
+        ) from None
+    member = member or Member()
+    member.name, member.position, member.gender = name, data.position, data.gender
+    member.phone, member.email = phone, data.email.strip().lower()
+    return member
+
+
+def register_kim(data: KimData, pengurus: list[MemberData], by: User) -> Kim:
+    """Create a draft KIM with its first pengurus."""
+    _check_village(data.village_code, by)
+    kim = Kim(created_by_id=by.id, status=KimStatus.DRAFT)
+    kim.fields = []
+    _apply(kim, data)
+    kim.members = [member_from(row) for row in pengurus]
+    db.session.add(kim)
+    db.session.flush()
+    db.session.add(
+        KimStatusChange(kim_id=kim.id, from_status=None, to_status=KimStatus.DRAFT, by_id=by.id)
+    )
+    audit.record(
+        "kim.create",
+        "kim",
+        kim.id,
+        region_code=kim.village_code,
+        changes={"name": kim.name},
+        actor=by,
+    )
+    return kim
+
+
+def update_kim(kim: Kim, data: KimData, by: User) -> dict:
+    """Change a KIM's details; the village may change only to one inside the editor's scope."""
+    if not may_edit_kim(by, kim):
+        raise KimError(
+            _("KIM ini tidak dapat diubah pada status %(status)s.", status=kim.status.label)
+        )
+    _check_village(data.village_code, by)
+    changed = _apply(kim, data)
+    if changed:
+        audit.record(
+            "kim.update", "kim", kim.id, region_code=kim.village_code, changes=changed, actor=by
+        )
+    return changed
+
+
+# --- the verification workflow --------------------------------------------------------------
+
+# status → statuses it may move to, and the roles that may move it there
+TRANSITIONS: dict[tuple[KimStatus, KimStatus], tuple[Role, ...]] = {
+    (KimStatus.DRAFT, KimStatus.DIAJUKAN): (Role.KEPALA_DESA, *OPERATOR_ROLES),
+    (KimStatus.PERLU_PERBAIKAN, KimStatus.DIAJUKAN): (Role.KEPALA_DESA, *OPERATOR_ROLES),
+    (KimStatus.DIAJUKAN, KimStatus.TERVERIFIKASI): OPERATOR_ROLES,
+    (KimStatus.DIAJUKAN, KimStatus.PERLU_PERBAIKAN): OPERATOR_ROLES,
+    (KimStatus.DIAJUKAN, KimStatus.DITOLAK): OPERATOR_ROLES,
+    (KimStatus.TERVERIFIKASI, KimStatus.NONAKTIF): OPERATOR_ROLES,
+    (KimStatus.NONAKTIF, KimStatus.TERVERIFIKASI): OPERATOR_ROLES,
+}
+NOTE_REQUIRED = {KimStatus.PERLU_PERBAIKAN, KimStatus.DITOLAK, KimStatus.NONAKTIF}
+
+
+def next_steps(kim: Kim, user) -> list[KimStatus]:
+    """The statuses ``user`` may move ``kim`` to now."""
+    return [
+        to for (src, to), roles in TRANSITIONS.items() if src is kim.status and user.role in roles
+    ]
+
+
+def missing_for_submission(kim: Kim) -> list[str]:
+    """What a KIM still lacks before it can be submitted (empty when ready)."""
+    missing = []
+    if not kim.sk_number or not kim.sk_date or not kim.sk_signer:
+        missing.append(_("nomor, tanggal dan penanda tangan SK"))
+    if not kim.sk_file:
+        missing.append(_("dokumen SK"))
+    held = {m.position for m in kim.members if m.active}
+    for position in REQUIRED_POSITIONS:
+        if position not in held:
+            missing.append(position.label.lower())
+    if not kim.fields:
+        missing.append(_("bidang kegiatan"))
+    return missing
+
+
+def change_status(kim: Kim, to: KimStatus, by: User, note: str = "") -> KimStatusChange:
+    """Move ``kim`` along the workflow, recording who, when and why."""
+    roles = TRANSITIONS.get((kim.status, to))
+    if roles is None or by.role not in roles:
+        raise KimError(_("Perubahan status ini tidak diizinkan."))
+    note = (note or "").strip()
+    if to in NOTE_REQUIRED and not note:
+        raise KimError(_("Tuliskan catatan atau alasannya."), "note")
+    if to is KimStatus.DIAJUKAN:
+        missing = missing_for_submission(kim)
+        if missing:
+            raise KimError(_("Belum lengkap: %(items)s.", items=", ".join(missing)))
+        kim.submitted_at = utcnow()
+    if to is KimStatus.TERVERIFIKASI:
+        if kim.registration_number is None:
+            kim.registration_number = _next_registration_number(kim)
+        kim.verified_at = utcnow()
+    change = KimStatusChange(
+        kim_id=kim.id, from_status=kim.status, to_status=to, by_id=by.id, note=note
+    )
+    db.session.add(change)
+    audit.record(
+        "kim.status",
+        "kim",
+        kim.id,
+        region_code=kim.village_code,
+        changes={"from": kim.status.value, "to": to.value, "note": note},
+        actor=by,
+    )
+    kim.status = to
+    db.session.flush()
+    return change
+
+
+def _next_registration_number(kim: Kim) -> str:
+    """``KIM-64.09-0007``: the regency's code and the next number in that regency."""
+    regency = kim.village_code[:5]
+    prefix = f"KIM-{regency}-"
+    last = db.session.scalar(
+        sa.select(sa.func.max(Kim.registration_number)).where(
+            Kim.registration_number.startswith(prefix)
+        )
+    )
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:04d}"
+
+
+def similar_kims(kim: Kim) -> list[Kim]:
+    """Other KIM in the same village whose names are nearly the same (flagged to the operator)."""
+    others = db.session.scalars(
+        sa.select(Kim).where(
+            Kim.village_code == kim.village_code, Kim.id != kim.id, Kim.status != KimStatus.DITOLAK
+        )
+    )
+    return [
+        other
+        for other in others
+        if difflib.SequenceMatcher(None, other.name_key, kim.name_key).ratio() >= SIMILARITY
+    ]
+
+
+def verification_queue(user):
+    """KIM waiting for verification in ``user``'s scope, oldest submission first."""
+    return (
+        sa.select(Kim)
+        .where(Kim.status == KimStatus.DIAJUKAN, kim_filter(user))
+        .order_by(Kim.submitted_at, Kim.id)
+    )
+
+
+def queue_count(user) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Kim)
+        .where(Kim.status == KimStatus.DIAJUKAN, kim_filter(user))
+    )
+
+
+# --- members ----------------------------------------------------------------------------------
+
+
+def add_member(kim: Kim, data: MemberData, by: User) -> Member:
+    member = member_from(data)
+    member.kim_id = kim.id
+    db.session.add(member)
+    db.session.flush()
+    audit.record(
+        "member.create",
+        "member",
+        member.id,
+        region_code=kim.village_code,
+        changes={"kim": kim.id, "position": member.position.value},
+        actor=by,
+    )
+    return member
+
+
+def update_member(member: Member, data: MemberData, by: User) -> None:
+    before = {
+        "name": member.name,
+        "position": member.position,
+        "gender": member.gender,
+        "phone": member.phone,
+        "email": member.email,
+    }
+    member_from(data, member)
+    changed = [key for key, value in before.items() if getattr(member, key) != value]
+    if changed:
+        audit.record(
+            "member.update",
+            "member",
+            member.id,
+            region_code=member.kim.village_code,
+            changes={"fields": changed},
+            actor=by,
+        )
+
+
+def set_member_active(member: Member, active: bool, by: User) -> None:
+    if member.active != active:
+        member.active = active
+        audit.record(
+            "member.activate" if active else "member.deactivate",
+            "member",
+            member.id,
+            region_code=member.kim.village_code,
+            actor=by,
+        )
+
+
+def active_member_count(kim: Kim) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Member).where(Member.kim_id == kim.id, Member.active)
+    )
+
+
+# --- SK documents -----------------------------------------------------------------------------
+
+
+def upload_folder() -> Path:
+    folder = Path(current_app.instance_path) / "uploads" / "sk"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def sniff_type(head: bytes) -> str | None:
+    """The document type from its first bytes; names and browser-sent types are not trusted."""
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    return None
+
+
+def _reencode(data: bytes, mime: str) -> bytes:
+    """Decode and re-encode an image: drops EXIF (location, device) and anything hidden in it."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            clean = image.convert("RGB") if mime == "image/jpeg" else image.copy()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise KimError(
+            _("Gambar tidak dapat dibaca. Unggah ulang sebagai PDF, JPEG atau PNG."), "sk"
+        ) from None
+    out = io.BytesIO()
+    clean.save(out, format="JPEG" if mime == "image/jpeg" else "PNG", quality=85, optimize=True)
+    return out.getvalue()
+
+
+def store_sk(kim: Kim, data: bytes, by: User) -> None:
+    """Check, clean and store an SK document under a random name; replaces the previous one."""
+    if not may_edit_kim(by, kim):
+        raise KimError(
+            _("KIM ini tidak dapat diubah pada status %(status)s.", status=kim.status.label)
+        )
+    if not data:
+        raise KimError(_("Pilih berkas SK terlebih dahulu."), "sk")
+    if len(data) > SK_MAX_BYTES:
+        raise KimError(_("Berkas SK paling besar 2 MB."), "sk")
+    mime = sniff_type(data[:16])
+    if mime is None:
+        raise KimError(_("Dokumen SK harus berupa PDF, JPEG atau PNG."), "sk")
+    if mime != "application/pdf":
+        data = _reencode(data, mime)
+    name = secrets.token_hex(16) + SK_TYPES[mime]
+    (upload_folder() / name).write_bytes(data)
+    old = kim.sk_file
+    kim.sk_file, kim.sk_mime = name, mime
+    if old:
+        (upload_folder() / Path(old).name).unlink(missing_ok=True)
+    audit.record(
+        "kim.sk_upload",
+        "kim",
+        kim.id,
+        region_code=kim.village_code,
+        changes={"type": mime},
+        actor=by,
+    )
+
+
+def sk_path(kim: Kim) -> Path | None:
+    if not kim.sk_file:
+        return None
+    path = upload_folder() / Path(kim.sk_file).name
+    return path if path.is_file() else None

@@ -1,0 +1,53 @@
+"""Indonesian mobile (WhatsApp) numbers: accepted as people write them, stored as E.164."""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+class PhoneError(ValueError):
+    """Not an Indonesian mobile number."""
+
+
+def normalise_phone(raw: str | None) -> str | None:
+    """``0812-3456-7890``, ``+62 812…`` or ``62812…`` → ``+6281234567890``; empty → None.
+
+    Raises PhoneError for anything that is not a valid Indonesian mobile number.
+    """
+    text = (raw or "").strip()
+    if not text:
+        return None
+    try:
+        number = phonenumbers.parse(text, "ID")
+    except NumberParseException as error:
+        raise PhoneError(text) from error
+    if (
+        number.country_code != 62
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number) not in MOBILE_TYPES
+    ):
+        raise PhoneError(text)
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def display_phone(e164: str | None) -> str:
+    """How Indonesians read a number: ``0812-3456-7890``."""
+    if not e164:
+        return ""
+    number = phonenumbers.parse(e164, "ID")
+    national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+    return national.replace(" ", "-")
+
+
+def mask_phone(e164: str | None) -> str:
+    """For roles that need to recognise a number but not use it: ``0812-****-7890``."""
+    shown = display_phone(e164)
+    if len(shown) < 8:
+        return shown
+    parts = shown.split("-")
+    if len(parts) >= 3:
+        return "-".join([parts[0], *["*" * len(p) for p in parts[1:-1]], parts[-1]])
+    return shown[:4] + "*" * (len(shown) - 8) + shown[-4:]
