@@ -8,9 +8,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, url_for
+from werkzeug.routing import IntegerConverter
 
 from kim_app import config as cfg
 from kim_app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from kim_app.security import MAX_RECORD_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,12 +42,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
 
     _init_extensions(app)
+    app.url_map.converters["int"] = DatabaseInt
     _register_blueprints(app)
 
-    from kim_app import errors, security
+    from kim_app import errors, security, uploads
 
     errors.register(app)
     security.register(app)
+    uploads.register(app)
     _template_helpers(app)
 
     from kim_app.cli import kim_cli
@@ -81,6 +85,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+class DatabaseInt(IntegerConverter):
+    """``<int:…>`` capped at the largest database integer, so a huge id is a 404, not an error."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_RECORD_ID, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def _template_helpers(app: Flask) -> None:
     """``current_lang`` and ``static_url`` (a content-hashed URL, cached for a year)."""
     from flask_babel import get_locale
@@ -94,9 +105,20 @@ def _template_helpers(app: Flask) -> None:
             versions[filename] = hashlib.sha256(data).hexdigest()[:10]
         return url_for("static", filename=filename, v=versions[filename])
 
+    def kim_queue_count() -> int:
+        from flask_login import current_user
+
+        from kim_app.groups.services import queue_count
+
+        return queue_count(current_user)
+
     @app.context_processor
     def helpers():
-        return {"current_lang": str(get_locale() or "id"), "static_url": static_url}
+        return {
+            "current_lang": str(get_locale() or "id"),
+            "static_url": static_url,
+            "kim_queue_count": kim_queue_count,
+        }
 
 
 def _register_blueprints(app: Flask) -> None:

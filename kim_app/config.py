@@ -45,6 +45,7 @@ ENV_SETTINGS = {
     "MAX_CONTENT_LENGTH": int,
     "KIM_SECURE_COOKIES": lambda v: v.strip().lower() in {"1", "true", "yes", "on"},
     "BABEL_DEFAULT_LOCALE": str,
+    "KIM_UPLOAD_FOLDER": str,
 }
 
 

@@ -71,11 +71,9 @@ def error_response(code: int, title: str | None = None, message: str | None = No
 def _http_error(error: HTTPException):
     code = error.code or 500
     if code == 413:
-        from flask import current_app
-
-        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        limit = request.max_content_length or 0  # this request's limit (an upload may set its own)
         title, template = _messages(413)
-        return error_response(413, title, template % {"mb": f"{limit / 1024 / 1024:g}"})
+        return error_response(413, title, template % {"mb": f"{limit / 1024 / 1024:.0f}"})
     if code == 429:
         message = _("Terlalu banyak percobaan. Coba lagi dalam %(n)d detik.", n=_retry_after())
         return error_response(429, None, message)

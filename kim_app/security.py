@@ -79,6 +79,10 @@ def roles_required(*roles) -> Callable:
     return decorator
 
 
+# the largest id a database integer holds; larger ones in a URL are simply not found
+MAX_RECORD_ID = 2**63 - 1
+
+
 def is_safe_next(target: str | None) -> bool:
     """Only local paths are followed after sign-in (no scheme, no host, no ``//``)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -72,7 +72,7 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url) -> Iterator[Flask]:
+def app(database_url, tmp_path_factory) -> Iterator[Flask]:
     """The application, migrated from empty and loaded with all regions."""
     from flask_migrate import upgrade
 
@@ -84,6 +84,7 @@ def app(database_url) -> Iterator[Flask]:
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": database_uri(database_url, ""),
             "RATELIMIT_STORAGE_URI": "memory://",
+            "KIM_UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
         }
     )
     with app.app_context():

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from kim_app.auth.models import Role
@@ -42,4 +43,4 @@ class UserForm(FlaskForm):
 
     def limit_roles(self, creator) -> None:
         """Offer only the roles ``creator`` may create."""
-        self.role.choices = [(r.value, r.label) for r in Role if creator.may_manage(r)]
+        self.role.choices = [SelectChoice(r.value, r.label) for r in Role if creator.may_manage(r)]

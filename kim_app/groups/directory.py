@@ -1,3 +1,148 @@
-"""The public directory of active KIM (no sign-in)."""
+"""The public directory of active KIM (no sign-in).
 
-from kim_app.groups import bp  # noqa: F401
+Only verified KIM appear. A profile shows what the KIM chose to make public and nothing about
+its members beyond the ketua's name (when the KIM opted in); never a phone number.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import abort, request
+from sqlalchemy.orm import contains_eager
+
+from kim_app.extensions import db
+from kim_app.groups import bp
+from kim_app.groups.models import Kim, KimStatus, Member, Position, name_key
+from kim_app.htmx import render
+from kim_app.regions.models import Region, RegionLevel, ancestors_of, level_of
+
+PER_PAGE = 20
+MAX_PAGE = 10_000
+MAX_QUERY = 100
+
+
+def _codes_below(column, code: str) -> sa.ColumnElement[bool]:
+    """Region codes strictly below ``code`` (the same index range as the scope rule)."""
+    return sa.and_(column > code + ".", column < code + "/")
+
+
+def _filters() -> dict:
+    """The search as asked in the URL, with anything malformed dropped (never an error)."""
+    q = " ".join(request.args.get("q", "").split())[:MAX_QUERY]
+    provinsi = request.args.get("provinsi", "")
+    kabupaten = request.args.get("kabupaten", "")
+    if level_of(provinsi) is not RegionLevel.PROVINSI:
+        provinsi = ""
+    if level_of(kabupaten) is not RegionLevel.KABUPATEN or not kabupaten.startswith(provinsi + "."):
+        kabupaten = ""
+    page = request.args.get("page", 1, type=int)
+    return {
+        "q": q,
+        "provinsi": provinsi,
+        "kabupaten": kabupaten,
+        "page": min(max(page, 1), MAX_PAGE),
+    }
+
+
+def _search(q: str, provinsi: str, kabupaten: str) -> sa.Select:
+    """Verified KIM by name; every word of ``q`` must match the KIM's or its village's name."""
+    query = (
+        sa.select(Kim)
+        .join(Kim.village)
+        .options(contains_eager(Kim.village))
+        .where(Kim.status == KimStatus.TERVERIFIKASI)
+        .order_by(Kim.name, Kim.id)
+    )
+    area = kabupaten or provinsi
+    if area:
+        query = query.where(_codes_below(Kim.village_code, area))
+    for word in name_key(q).split():
+        query = query.where(
+            sa.or_(
+                Kim.name_key.contains(word, autoescape=True),
+                sa.func.lower(Region.name).contains(word, autoescape=True),
+            )
+        )
+    return query
+
+
+def _region_names(codes: set[str]) -> dict[str, str]:
+    """Display names of many regions in one query (no query per KIM)."""
+    if not codes:
+        return {}
+    rows = db.session.scalars(sa.select(Region).where(Region.code.in_(codes)))
+    return {r.code: r.display_name for r in rows}
+
+
+def _options(level_parent: str | None) -> list[Region]:
+    query = sa.select(Region).order_by(Region.name)
+    if level_parent is None:
+        query = query.where(Region.level == RegionLevel.PROVINSI)
+    else:
+        query = query.where(Region.parent_code == level_parent)
+    return list(db.session.scalars(query))
+
+
+@bp.get("/direktori")
+def directory():
+    """Active KIM, searchable by name or village and narrowed by province and regency."""
+    asked = _filters()
+    page = db.paginate(
+        _search(asked["q"], asked["provinsi"], asked["kabupaten"]),
+        page=asked["page"],
+        per_page=PER_PAGE,
+        error_out=False,
+        max_per_page=PER_PAGE,
+    )
+    codes = {code for kim in page.items for code in ancestors_of(kim.village_code)[:3]}
+    return render(
+        "groups/directory.html",
+        "groups/_directory_results.html",
+        page=page,
+        asked=asked,
+        places=_region_names(codes),
+        provinces=_options(None),
+        regencies=_options(asked["provinsi"]) if asked["provinsi"] else [],
+    )
+
+
+def _web_link(url: str) -> bool:
+    """Only http(s) addresses with a host become links; anything else is shown as text."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+@bp.get("/direktori/<int:kim_id>")
+def public_profile(kim_id: int):
+    """One active KIM as the public may see it."""
+    kim = db.session.get(Kim, kim_id)
+    if kim is None or kim.status is not KimStatus.TERVERIFIKASI:
+        abort(404)
+    ketua = None
+    if kim.show_ketua:
+        ketua = db.session.scalar(
+            sa.select(Member.name)
+            .where(Member.kim_id == kim.id, Member.active, Member.position == Position.KETUA)
+            .order_by(Member.id)
+            .limit(1)
+        )
+    lineage = ancestors_of(kim.village_code)[:3]
+    names = _region_names(set(lineage))
+    links = [(url, _web_link(url)) for url in kim.social_list]
+    return render(
+        "groups/public_profile.html",
+        kim=kim,
+        ketua=ketua,
+        province=names.get(lineage[0], ""),
+        regency=names.get(lineage[1], ""),
+        district=names.get(lineage[2], ""),
+        website=(kim.website, _web_link(kim.website))
+        if kim.website and kim.public_contact
+        else None,
+        links=links,
+    )

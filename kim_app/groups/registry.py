@@ -1,3 +1,142 @@
-"""Operators' registry of KIM (search, filters, pagination) and coverage per area."""
+"""Operators' registry of KIM (search, filters, pagination) and coverage per area.
 
-from kim_app.groups import bp  # noqa: F401
+Every filter state is a plain GET URL, so the page works without JavaScript, can be bookmarked,
+and the back button restores it; htmx only swaps the results in place and pushes that URL.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, redirect, request, url_for
+from flask_babel import format_decimal, format_number
+from flask_login import current_user
+
+from kim_app.auth.models import OPERATOR_ROLES
+from kim_app.extensions import db
+from kim_app.groups import bp
+from kim_app.groups.models import Bidang, KimStatus
+from kim_app.groups.registry_queries import (
+    AREA_LEVELS,
+    RegistryFilter,
+    Sort,
+    coverage,
+    page_number,
+    region_at,
+    registry_page,
+    villages_without_kim,
+)
+from kim_app.htmx import is_partial, render
+from kim_app.regions.models import Region, RegionLevel, ancestors_of
+from kim_app.regions.picker import RegionPicker
+from kim_app.security import roles_required, scope_of, user_may_reach
+
+AREA_PREFIX = "wilayah"
+
+
+def _area_picker() -> RegionPicker:
+    """Cascading area selects from below the user's scope down to the district."""
+    return RegionPicker.from_values(
+        request.args, current_user, prefix=AREA_PREFIX, deepest=RegionLevel.KECAMATAN
+    )
+
+
+def _chosen_area(picker: RegionPicker) -> Region | None:
+    """The deepest area the person picked (levels fixed by their scope do not count)."""
+    picked = [lvl.selected for lvl in picker.levels if lvl.selected and not lvl.fixed]
+    return picked[-1] if picked else None
+
+
+def _link_args(filters: RegistryFilter, area: Region | None) -> dict[str, str]:
+    """The query string of this filter state, without empty values (for pager links)."""
+    args = {
+        "q": filters.q,
+        "status": filters.status.value if filters.status else "",
+        "bidang": filters.bidang.value if filters.bidang else "",
+        "urut": filters.sort.value if filters.sort is not Sort.NAMA else "",
+    }
+    if area is not None:
+        args[f"{AREA_PREFIX}_{area.level.value}"] = area.code
+    return {key: value for key, value in args.items() if value}
+
+
+@bp.get("/kim/")
+@roles_required(*OPERATOR_ROLES)
+def registry():
+    """All KIM in the operator's scope, any status: search, filters, sort and 25 per page."""
+    picker = _area_picker()
+    area = _chosen_area(picker)
+    filters = RegistryFilter.from_args(request.args, area.code if area else None)
+    page = registry_page(filters, current_user, page_number(request.args.get("page")))
+    return render(
+        "groups/registry.html",
+        "groups/_registry_results.html",
+        page=page,
+        filters=filters,
+        picker=picker,
+        link_args=_link_args(filters, area),
+        statuses=list(KimStatus),
+        bidang_choices=list(Bidang),
+        sorts=list(Sort),
+        oob=is_partial(),
+        number=format_number,
+    )
+
+
+def _percent(value: float) -> str:
+    """A share with one decimal in the reader's language (``12,5`` in Indonesian)."""
+    return format_decimal(value, format="#,##0.0")
+
+
+def _lineage(region: Region | None) -> list[tuple[Region, bool]]:
+    """The regions above ``region`` with whether the user may open their coverage table."""
+    if region is None:
+        return []
+    codes = ancestors_of(region.code)[:-1]
+    if not codes:
+        return []
+    found = {r.code: r for r in db.session.scalars(sa.select(Region).where(Region.code.in_(codes)))}
+    return [(found[c], user_may_reach(current_user, c)) for c in codes if c in found]
+
+
+@bp.get("/kim/cakupan", endpoint="coverage")
+@roles_required(*OPERATOR_ROLES)
+def coverage_table():
+    """Villages with an active KIM per area of the scope, with a total; ``wilayah`` drills down."""
+    code = request.args.get("wilayah", "").strip() or scope_of(current_user) or None
+    area = None
+    if code is not None:
+        if not user_may_reach(current_user, code):
+            abort(404)
+        area = region_at(code, AREA_LEVELS)
+        if area is None:
+            abort(404)
+        if area.level is RegionLevel.KECAMATAN:  # one row per village: the list serves better
+            return redirect(url_for("groups.coverage_missing", code=area.code))
+    return render(
+        "groups/coverage.html",
+        area=area,
+        report=coverage(area, current_user),
+        lineage=_lineage(area),
+        number=format_number,
+        percent=_percent,
+    )
+
+
+@bp.get("/kim/cakupan/<code>/tanpa-kim")
+@roles_required(*OPERATOR_ROLES)
+def coverage_missing(code: str):
+    """Villages of an area (province, regency or district) that have no active KIM yet."""
+    if not user_may_reach(current_user, code):
+        abort(404)
+    area = region_at(code, AREA_LEVELS)
+    if area is None:
+        abort(404)
+    page = villages_without_kim(area, current_user, page_number(request.args.get("page")))
+    return render(
+        "groups/coverage.html",
+        "groups/_coverage_missing.html",
+        area=area,
+        page=page,
+        lineage=_lineage(area),
+        number=format_number,
+    )

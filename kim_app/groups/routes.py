@@ -1,3 +1,293 @@
-"""KIM registry views."""
+"""Registering a KIM, its page, its SK document and the verification workflow."""
 
-from kim_app.groups import models  # noqa: F401
+from __future__ import annotations
+
+import io
+
+import sqlalchemy as sa
+from flask import abort, flash, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from kim_app.auth.models import OPERATOR_ROLES, Role
+from kim_app.extensions import db
+from kim_app.groups import bp
+from kim_app.groups.forms import KimForm, StatusForm
+from kim_app.groups.models import (
+    REQUIRED_POSITIONS,
+    Bidang,
+    Gender,
+    Kim,
+    KimStatus,
+    Position,
+    SkSigner,
+)
+from kim_app.groups.services import (
+    SK_MAX_BYTES,
+    KimData,
+    KimError,
+    MemberData,
+    change_status,
+    get_kim_or_404,
+    kim_filter,
+    may_edit_kim,
+    may_keep_members,
+    missing_for_submission,
+    next_steps,
+    register_kim,
+    similar_kims,
+    sk_path,
+    store_sk,
+    update_kim,
+    verification_queue,
+)
+from kim_app.htmx import redirect_after_post, render
+from kim_app.regions.picker import RegionPicker
+from kim_app.regions.services import lineage
+from kim_app.security import roles_required
+from kim_app.uploads import upload_limit
+
+EDITORS = (Role.KEPALA_DESA, *OPERATOR_ROLES)
+# an upload may carry the form fields around the file too
+UPLOAD_OVERHEAD = 16 * 1024
+
+
+def _picker(kim: Kim | None = None) -> RegionPicker:
+    return RegionPicker.from_values(
+        request.values, current_user, prefix="desa_kim", initial=kim.village_code if kim else None
+    )
+
+
+def _kim_data(form: KimForm, picker: RegionPicker) -> KimData:
+    return KimData(
+        name=form.name.data or "",
+        village_code=picker.chosen.code if picker.chosen else "",
+        address=form.address.data or "",
+        founded_on=form.founded_on.data,
+        sk_number=form.sk_number.data or "",
+        sk_date=form.sk_date.data,
+        sk_signer=SkSigner(form.sk_signer.data) if form.sk_signer.data else None,
+        bidang=tuple(Bidang(b) for b in form.bidang.data or ()),
+        potensi=form.potensi.data or "",
+        whatsapp=form.whatsapp.data or "",
+        email=form.email.data or "",
+        website=form.website.data or "",
+        social_links=form.social_links.data or "",
+        public_contact=bool(form.public_contact.data),
+        show_ketua=bool(form.show_ketua.data),
+    )
+
+
+def _pengurus_data(form: KimForm) -> list[tuple[int, MemberData]]:
+    """Filled officer rows with their row number in the form (blank rows are skipped)."""
+    rows = []
+    for index, entry in enumerate(form.pengurus.entries):
+        row = entry.form
+        if (row.name.data or "").strip():
+            rows.append(
+                (
+                    index,
+                    MemberData(
+                        name=row.name.data,
+                        position=Position(row.position.data),
+                        gender=Gender(row.gender.data) if row.gender.data else None,
+                        phone=row.phone.data or "",
+                    ),
+                )
+            )
+    return rows
+
+
+def _change_rows(form: KimForm, action: str) -> None:
+    """Add an empty officer row, or remove row ``hapus-N`` (buttons work with and without htmx)."""
+    if action == "tambah":
+        form.pengurus.append_entry({"position": Position.ANGGOTA.value})
+        return
+    index = action.removeprefix("hapus-")
+    if index.isdigit() and int(index) < len(form.pengurus.entries):
+        kept = [e.data for i, e in enumerate(form.pengurus.entries) if i != int(index)]
+        while form.pengurus.entries:
+            form.pengurus.pop_entry()
+        for data in kept:
+            form.pengurus.append_entry(data)
+
+
+def _attach_error(form: KimForm, error: KimError, rows: list[tuple[int, MemberData]] = ()) -> None:
+    """Show a service error on the field it names (``pengurus-2-phone``: the 3rd filled row's phone)."""
+    field = error.field or ""
+    if field.startswith("pengurus-"):
+        _prefix, index, name = field.split("-", 2)
+        row = rows[int(index)][0]
+        getattr(form.pengurus.entries[row].form, name).errors.append(str(error))
+    elif field and hasattr(form, field) and field != "village":
+        getattr(form, field).errors.append(str(error))
+    else:
+        form.form_errors.append(str(error))
+
+
+@bp.route("/kim/baru", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def new():
+    """Register a KIM as a draft: the village head for their village, an operator for any in scope."""
+    form = KimForm()
+    if request.method == "GET":
+        for position in REQUIRED_POSITIONS:
+            form.pengurus.append_entry({"position": position.value})
+    picker = _picker()
+    action = request.form.get("_baris", "")
+    if request.method == "POST" and (action or "_pick" in request.form):
+        _change_rows(form, action)
+        return render(
+            "groups/kim_form.html", "groups/_kim_form.html", form=form, picker=picker, kim=None
+        )
+    if form.validate_on_submit():
+        rows = _pengurus_data(form)
+        try:
+            kim = register_kim(_kim_data(form, picker), [data for _i, data in rows], current_user)
+        except KimError as error:
+            db.session.rollback()
+            _attach_error(form, error, rows)
+        else:
+            db.session.commit()
+            flash(
+                _("Draf KIM %(name)s tersimpan. Lengkapi dokumen SK lalu ajukan.", name=kim.name),
+                "success",
+            )
+            return redirect_after_post(url_for("groups.detail", kim_id=kim.id))
+    status = 422 if request.method == "POST" else 200
+    return render(
+        "groups/kim_form.html", "groups/_kim_form.html", status, form=form, picker=picker, kim=None
+    )
+
+
+@bp.route("/kim/<int:kim_id>/ubah", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit(kim_id: int):
+    """Change a KIM's details (officers are kept on the members page)."""
+    kim = get_kim_or_404(kim_id, current_user)
+    if not may_edit_kim(current_user, kim):
+        abort(403)
+    form = KimForm(obj=kim if request.method == "GET" else None)
+    if request.method == "GET":
+        form.bidang.data = [b.value for b in kim.bidang]
+        form.sk_signer.data = kim.sk_signer.value if kim.sk_signer else ""
+        form.whatsapp.data = kim.whatsapp or ""
+    picker = _picker(kim)
+    if request.method == "POST" and "_pick" in request.form:
+        return render(
+            "groups/kim_form.html", "groups/_kim_form.html", form=form, picker=picker, kim=kim
+        )
+    if form.validate_on_submit():
+        try:
+            update_kim(kim, _kim_data(form, picker), current_user)
+        except KimError as error:
+            db.session.rollback()
+            _attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Perubahan disimpan."), "success")
+            return redirect_after_post(url_for("groups.detail", kim_id=kim.id))
+    status = 422 if request.method == "POST" else 200
+    return render(
+        "groups/kim_form.html", "groups/_kim_form.html", status, form=form, picker=picker, kim=kim
+    )
+
+
+@bp.get("/kim/<int:kim_id>")
+@login_required
+def detail(kim_id: int):
+    """A KIM's page: where its registration stands, its details, officers and history."""
+    kim = get_kim_or_404(kim_id, current_user)
+    is_operator = current_user.role in OPERATOR_ROLES
+    return render(
+        "groups/detail.html",
+        kim=kim,
+        places=lineage(kim.village_code),
+        steps=next_steps(kim, current_user),
+        missing=missing_for_submission(kim)
+        if kim.status in (KimStatus.DRAFT, KimStatus.PERLU_PERBAIKAN)
+        else [],
+        similar=similar_kims(kim) if is_operator else [],
+        may_edit=may_edit_kim(current_user, kim),
+        may_members=may_keep_members(current_user, kim),
+        active_members=[m for m in kim.members if m.active],
+        status_form=StatusForm(),
+    )
+
+
+@bp.post("/kim/<int:kim_id>/status")
+@roles_required(*EDITORS)
+def set_status(kim_id: int):
+    """Submit, verify, return for fixes, reject, deactivate or reactivate — with a note."""
+    kim = get_kim_or_404(kim_id, current_user)
+    form = StatusForm()
+    wanted = request.form.get("to", "")
+    if not form.validate_on_submit() or wanted not in {s.value for s in KimStatus}:
+        abort(400)
+    try:
+        change_status(kim, KimStatus(wanted), current_user, form.note.data or "")
+    except KimError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Status KIM sekarang: %(status)s.", status=kim.status.label), "success")
+    return redirect_after_post(url_for("groups.detail", kim_id=kim_id))
+
+
+@bp.post("/kim/<int:kim_id>/sk")
+@upload_limit(SK_MAX_BYTES + UPLOAD_OVERHEAD)
+@roles_required(*EDITORS)
+def sk_upload(kim_id: int):
+    """Upload (or replace) the SK document: PDF, JPEG or PNG up to 2 MB."""
+    kim = get_kim_or_404(kim_id, current_user)
+    form = StatusForm()  # only for its CSRF token
+    if not form.validate_on_submit():
+        abort(400)
+    upload = request.files.get("sk")
+    try:
+        store_sk(kim, upload.read() if upload else b"", current_user)
+    except KimError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Dokumen SK tersimpan."), "success")
+    return redirect_after_post(url_for("groups.detail", kim_id=kim_id))
+
+
+@bp.get("/kim/<int:kim_id>/sk")
+@login_required
+def sk_file(kim_id: int):
+    """The SK document, only for those who may see the KIM; always downloaded, never rendered."""
+    kim = get_kim_or_404(kim_id, current_user)
+    path = sk_path(kim)
+    if path is None:
+        abort(404)
+    response = send_file(
+        io.BytesIO(path.read_bytes()),  # small files; no handle left open
+        mimetype=kim.sk_mime,
+        as_attachment=True,
+        download_name=f"SK-KIM-{kim.id}{path.suffix}",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/kim/verifikasi")
+@roles_required(*OPERATOR_ROLES)
+def queue():
+    """KIM waiting for verification in the operator's scope, oldest first."""
+    page = db.paginate(verification_queue(current_user), per_page=25, error_out=False)
+    return render("groups/queue.html", page=page)
+
+
+@bp.get("/kim/desa")
+@roles_required(Role.KEPALA_DESA, Role.PENGURUS_KIM)
+def mine():
+    """The village head's (or pengurus's) KIM, with where each registration stands."""
+    kims = db.session.scalars(
+        sa.select(Kim).where(kim_filter(current_user)).order_by(Kim.created_at)
+    ).all()
+    return render("groups/mine.html", kims=kims)

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import abort, current_app
+from flask import abort
 from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 
@@ -36,6 +36,7 @@ from kim_app.groups.models import (
 from kim_app.phones import PhoneError, normalise_phone
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.security import scope_filter, user_may_reach
+from kim_app.uploads import upload_folder
 
 SK_MAX_BYTES = 2 * 1024 * 1024
 SK_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
@@ -205,7 +206,13 @@ def register_kim(data: KimData, pengurus: list[MemberData], by: User) -> Kim:
     kim = Kim(created_by_id=by.id, status=KimStatus.DRAFT)
     kim.fields = []
     _apply(kim, data)
-    kim.members = [member_from(row) for row in pengurus]
+    members = []
+    for index, row in enumerate(pengurus):
+        try:
+            members.append(member_from(row))
+        except KimError as error:
+            raise KimError(str(error), f"pengurus-{index}-{error.field}") from None
+    kim.members = members
     db.session.add(kim)
     db.session.flush()
     db.session.add(
@@ -414,12 +421,6 @@ def active_member_count(kim: Kim) -> int:
 # --- SK documents -----------------------------------------------------------------------------
 
 
-def upload_folder() -> Path:
-    folder = Path(current_app.instance_path) / "uploads" / "sk"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def sniff_type(head: bytes) -> str | None:
     """The document type from its first bytes; names and browser-sent types are not trusted."""
     if head.startswith(b"%PDF-"):
@@ -462,11 +463,11 @@ def store_sk(kim: Kim, data: bytes, by: User) -> None:
     if mime != "application/pdf":
         data = _reencode(data, mime)
     name = secrets.token_hex(16) + SK_TYPES[mime]
-    (upload_folder() / name).write_bytes(data)
+    (upload_folder("sk") / name).write_bytes(data)
     old = kim.sk_file
     kim.sk_file, kim.sk_mime = name, mime
     if old:
-        (upload_folder() / Path(old).name).unlink(missing_ok=True)
+        (upload_folder("sk") / Path(old).name).unlink(missing_ok=True)
     audit.record(
         "kim.sk_upload",
         "kim",
@@ -480,5 +481,5 @@ def store_sk(kim: Kim, data: bytes, by: User) -> None:
 def sk_path(kim: Kim) -> Path | None:
     if not kim.sk_file:
         return None
-    path = upload_folder() / Path(kim.sk_file).name
+    path = upload_folder("sk") / Path(kim.sk_file).name
     return path if path.is_file() else None

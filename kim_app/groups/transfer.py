@@ -1,3 +1,241 @@
-"""Import of KIM and members from XLSX/CSV (preview, mapping, confirm) and export of the registry."""
+"""Import of KIM and members from XLSX/CSV (upload, column mapping with preview, confirm) and
+export of the registry and its members as XLSX or CSV. Operators only; imports and exports are
+audited. The work itself lives in ``kim_app.groups.importing``."""
 
-from kim_app.groups import bp  # noqa: F401
+from __future__ import annotations
+
+from datetime import datetime
+from math import ceil
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from werkzeug.wrappers import Response
+from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
+
+from kim_app.auth.models import OPERATOR_ROLES
+from kim_app.errors import error_response
+from kim_app.extensions import db
+from kim_app.groups import bp, importing
+from kim_app.groups.importing import ImportFileError, ImportKind, Plan, Upload
+from kim_app.groups.models import Kim
+from kim_app.groups.registry_queries import RegistryFilter, page_number
+from kim_app.groups.services import get_kim_or_404
+from kim_app.htmx import is_partial, redirect_after_post, render
+from kim_app.regions.models import RegionLevel
+from kim_app.regions.picker import RegionPicker
+from kim_app.security import roles_required
+from kim_app.uploads import upload_limit
+
+UPLOAD_OVERHEAD = 16 * 1024  # the form fields around the file
+ERRORS_PER_PAGE = 25
+SAMPLE_ROWS = 5
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ImportForm(FlaskForm):
+    jenis = RadioField(
+        _l("Yang diimpor"),
+        choices=[
+            SelectChoice(
+                ImportKind.KIM.value, _l("Data KIM: satu baris per KIM, dengan pengurusnya")
+            ),
+            SelectChoice(ImportKind.ANGGOTA.value, _l("Anggota KIM: satu baris per anggota")),
+        ],
+        default=ImportKind.KIM.value,
+        validators=[InputRequired(_l("Pilih jenis data yang diimpor."))],
+    )
+    berkas = FileField(
+        _l("Berkas XLSX atau CSV"),
+        validators=[FileRequired(_l("Pilih berkas XLSX atau CSV."))],
+        description=_l("Paling besar 5 MB dan 5.000 baris. Baris pertama berisi judul kolom."),
+        render_kw={"accept": ".xlsx,.csv," + XLSX_TYPE + ",text/csv"},
+    )
+
+
+@bp.route("/kim/impor", methods=["GET", "POST"])
+@upload_limit(importing.MAX_BYTES + UPLOAD_OVERHEAD)
+@roles_required(*OPERATOR_ROLES)
+def import_upload():
+    """Upload a list of KIM or members (XLSX or CSV, up to 5 MB), then go to its preview."""
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.berkas.data
+        data = upload.read(importing.MAX_BYTES + 1)
+        try:
+            if len(data) > importing.MAX_BYTES:
+                raise ImportFileError(_("Berkas paling besar 5 MB."))
+            table = importing.read_table(data)
+        except ImportFileError as error:
+            form.berkas.errors.append(str(error))
+        else:
+            kind = ImportKind(form.jenis.data)
+            token = importing.save_upload(kind, table, upload.filename or "", current_user)
+            return redirect_after_post(url_for("groups.import_preview", token=token))
+    status = 422 if request.method == "POST" else 200
+    return render("groups/import_upload.html", form=form, status=status)
+
+
+@bp.route("/kim/impor/<token>", methods=["GET", "POST"])
+@roles_required(*OPERATOR_ROLES)
+def import_preview(token: str):
+    """Map the file's columns, see every invalid row and what the valid ones will do, confirm.
+
+    Changing a column re-checks the file (htmx swaps ``#hasil``; without JavaScript a button
+    posts the form). ``aksi=impor`` imports the valid rows, ``aksi=batal`` deletes the upload.
+    """
+    upload = importing.load_upload(token, current_user)
+    if upload is None:
+        return _upload_gone()
+    action = request.form.get("aksi", "") if request.method == "POST" else ""
+    if action == "batal":
+        importing.discard(upload)
+        flash(_("Impor dibatalkan dan berkasnya dihapus."), "info")
+        return redirect_after_post(url_for("groups.import_upload"))
+    if request.method == "POST":
+        mapping = importing.mapping_from_form(upload.kind, upload.table.headers, request.form)
+        if mapping != upload.mapping and not importing.save_mapping(upload, mapping):
+            return _upload_gone()
+    if action == "impor":
+        return _confirm(upload)
+    plan = importing.plan_import(upload.kind, upload.table, upload.mapping, current_user)
+    return _preview(upload, plan)
+
+
+def _upload_gone() -> Response:
+    return error_response(
+        404,
+        _("Impor tidak ditemukan"),
+        _(
+            "Berkas impor ini sudah diproses, sudah lewat 24 jam, atau diunggah oleh akun lain. "
+            "Unggah berkasnya lagi bila perlu."
+        ),
+    )
+
+
+def _preview(upload: Upload, plan: Plan, status: int = 200, message: str = "") -> Response:
+    invalid = plan.invalid
+    pages = max(1, ceil(len(invalid) / ERRORS_PER_PAGE))
+    page = min(page_number(request.args.get("halaman")), pages)
+    return render(
+        "groups/import_preview.html",
+        "groups/import_preview.html",
+        status=status,
+        partial=is_partial(),
+        upload=upload,
+        plan=plan,
+        targets=importing.targets_for(upload.kind),
+        errors=invalid[(page - 1) * ERRORS_PER_PAGE : page * ERRORS_PER_PAGE],
+        page=page,
+        pages=pages,
+        sample=plan.valid[:SAMPLE_ROWS],
+        message=message,
+        letter=importing.column_letter,
+        Action=importing.Action,
+    )
+
+
+def _confirm(upload: Upload) -> Response:
+    """Import the valid rows in one transaction; the upload is claimed so it runs only once."""
+    if not importing.claim(upload):
+        return _upload_gone()
+    try:
+        plan = importing.plan_import(upload.kind, upload.table, upload.mapping, current_user)
+        if not plan.ready:
+            db.session.rollback()
+            importing.release(upload)
+            return _preview(
+                upload, plan, 422, _("Tidak ada baris valid yang dapat diimpor. Periksa kolomnya.")
+            )
+        result = importing.apply_plan(plan, current_user, upload.filename)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        importing.release(upload)
+        raise
+    importing.discard(upload)
+    flash(
+        _(
+            "Impor %(what)s selesai: %(new)d baru, %(updated)d diperbarui, %(same)d tidak berubah, "
+            "%(skipped)d baris tidak valid dilewati.",
+            what=upload.kind.label,
+            new=result.created,
+            updated=result.updated,
+            same=result.unchanged,
+            skipped=result.skipped,
+        ),
+        "success",
+    )
+    return redirect_after_post(url_for("groups.import_upload"))
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+
+def _registry_filter() -> RegistryFilter:
+    """The registry list's filters from the query string (``q``, ``status``, ``bidang``, ``urut``
+    and the ``wilayah_*`` area selects), so an export holds exactly what the list shows."""
+    picker = RegionPicker.from_values(
+        request.args, current_user, prefix="wilayah", deepest=RegionLevel.KECAMATAN
+    )
+    picked = [lvl.selected for lvl in picker.levels if lvl.selected and not lvl.fixed]
+    return RegistryFilter.from_args(request.args, picked[-1].code if picked else None)
+
+
+def _summary(filters: RegistryFilter, kim: Kim | None = None) -> dict:
+    """The filters of an export, for the audit log."""
+    summary = {
+        "q": filters.q,
+        "status": filters.status.value if filters.status else "",
+        "bidang": filters.bidang.value if filters.bidang else "",
+        "wilayah": filters.area or "",
+        "kim": kim.id if kim else "",
+    }
+    return {key: value for key, value in summary.items() if value}
+
+
+def _download(what: str, fmt: str, headers: list[str], rows: list, summary: dict) -> Response:
+    """Audit the export, then send it as a dated attachment (XLSX, or CSV with a BOM)."""
+    importing.record_export(what, fmt, len(rows), summary, current_user)
+    db.session.commit()
+    today = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    name = f"{'kim' if what == 'kim' else 'anggota-kim'}-{today.isoformat()}.{fmt}"
+    if fmt == "xlsx":
+        sheet = _("KIM") if what == "kim" else _("Anggota")
+        body, mimetype = importing.to_xlsx(sheet, headers, rows), XLSX_TYPE
+    else:
+        body, mimetype = importing.to_csv(headers, rows), "text/csv"  # charset added
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"  # full phone numbers: keep no copies
+    return response
+
+
+@bp.get("/kim/ekspor.<any(xlsx, csv):fmt>")
+@roles_required(*OPERATOR_ROLES)
+def export(fmt: str):
+    """The KIM in scope, filtered like the registry list, with their pengurus inti."""
+    filters = _registry_filter()
+    headers, rows = importing.kim_export(filters, current_user)
+    return _download("kim", fmt, headers, rows, _summary(filters))
+
+
+@bp.get("/kim/anggota/ekspor.<any(xlsx, csv):fmt>")
+@roles_required(*OPERATOR_ROLES)
+def export_members(fmt: str):
+    """Members of the KIM in scope (the registry filters apply), or of one KIM with ``kim=<id>``."""
+    kim = None
+    kim_id = request.args.get("kim", "")
+    if kim_id:
+        if not (kim_id.isascii() and kim_id.isdigit() and len(kim_id) < 10):
+            abort(404)
+        kim = get_kim_or_404(int(kim_id), current_user)
+    filters = _registry_filter()
+    headers, rows = importing.member_export(filters, current_user, kim)
+    return _download("member", fmt, headers, rows, _summary(filters, kim))

@@ -7,7 +7,10 @@ from flask import current_app, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from kim_app.auth.models import Role
 from kim_app.extensions import csrf, db, limiter
+from kim_app.groups.models import Kim
+from kim_app.groups.services import kim_filter
 from kim_app.htmx import render
 from kim_app.main import bp
 from kim_app.regions.picker import RegionPicker
@@ -17,10 +20,14 @@ from kim_app.security import is_safe_next
 @bp.get("/")
 def home():
     """Signed in: one's role, scope and the region picker. Otherwise: what KIM is, and sign-in."""
-    picker = None
+    picker, my_kims = None, []
     if current_user.is_authenticated:
         picker = RegionPicker.from_values(request.args, current_user)
-    return render("main/home.html", picker=picker)
+        if current_user.role in (Role.KEPALA_DESA, Role.PENGURUS_KIM):
+            my_kims = db.session.scalars(
+                sa.select(Kim).where(kim_filter(current_user)).order_by(Kim.created_at)
+            ).all()
+    return render("main/home.html", picker=picker, my_kims=my_kims)
 
 
 @bp.post("/bahasa")

@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from kim_app.extensions import db
-from kim_app.regions.models import Region, RegionLevel, level_of, parent_of
+from kim_app.regions.models import Region, RegionLevel, ancestors_of, level_of, parent_of
 from kim_app.security import scope_filter
 
 # file name, level, the column holding the parent code (None for provinces)
@@ -150,3 +150,10 @@ def search_villages(query: str, user, limit: int = 15) -> list[tuple[Region, Reg
         escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         statement = statement.where(sa.func.lower(Region.name).like(f"%{escaped}%", escape="\\"))
     return [tuple(row) for row in db.session.execute(statement).all()]
+
+
+def lineage(code: str) -> list[Region]:
+    """The region and its ancestors, province first, in one query."""
+    codes = ancestors_of(code)
+    found = {r.code: r for r in db.session.scalars(sa.select(Region).where(Region.code.in_(codes)))}
+    return [found[c] for c in codes if c in found]

@@ -1,0 +1,94 @@
+"""Forms for registering and editing a KIM and for its workflow steps."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from kim_app.groups.models import Bidang, Gender, Position, SkSigner
+
+REQUIRED = _l("Wajib diisi.")
+DATE_INVALID = _l("Tanggal tidak valid.")
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as checkboxes (works without JavaScript)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _http_url(_form, field) -> None:
+    value = (field.data or "").strip()
+    if value and not value.lower().startswith(("http://", "https://")):
+        raise ValidationError(_l("Alamat web harus diawali http:// atau https://"))
+
+
+class PengurusRow(Form):
+    """One officer row of the registration form (no CSRF of its own: it lives inside KimForm)."""
+
+    name = StringField(_l("Nama"), validators=[Length(max=120)])
+    position = SelectField(
+        _l("Jabatan"), choices=[SelectChoice(p.value, p.label) for p in Position]
+    )
+    gender = SelectField(
+        _l("Jenis kelamin"),
+        choices=[SelectChoice("", "—"), *[SelectChoice(g.value, g.label) for g in Gender]],
+        validators=[Optional()],
+    )
+    phone = StringField(_l("Nomor WhatsApp"), validators=[Length(max=30)])
+
+
+class KimForm(FlaskForm):
+    name = StringField(_l("Nama KIM"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    address = StringField(_l("Alamat sekretariat"), validators=[Length(max=255)])
+    founded_on = DateField(
+        _l("Tanggal berdiri"), validators=[Optional()], render_kw={"max": "2100-12-31"}
+    )
+    sk_number = StringField(_l("Nomor SK"), validators=[Length(max=100)])
+    sk_date = DateField(_l("Tanggal SK"), validators=[Optional()])
+    sk_signer = SelectField(
+        _l("SK ditandatangani oleh"),
+        choices=[SelectChoice("", "—"), *[SelectChoice(s.value, s.label) for s in SkSigner]],
+        validators=[Optional()],
+    )
+    bidang = CheckboxesField(
+        _l("Bidang kegiatan"), choices=[SelectChoice(b.value, b.label) for b in Bidang]
+    )
+    potensi = TextAreaField(
+        _l("Potensi desa"),
+        validators=[Length(max=2000)],
+        description=_l("Hasil bumi, wisata, UMKM, budaya…"),
+    )
+    whatsapp = StringField(
+        _l("WhatsApp KIM"), validators=[Length(max=30)], description=_l("Contoh: 0812-3456-7890")
+    )
+    email = EmailField(_l("Email KIM"), validators=[Length(max=254)])
+    website = StringField(_l("Situs web"), validators=[Length(max=255), _http_url])
+    social_links = TextAreaField(
+        _l("Media sosial"), validators=[Length(max=1000)], description=_l("Satu alamat per baris.")
+    )
+    public_contact = BooleanField(_l("Tampilkan email dan situs KIM di direktori publik"))
+    show_ketua = BooleanField(_l("Tampilkan nama ketua di direktori publik"))
+    pengurus = FieldList(FormField(PengurusRow), min_entries=0, max_entries=30)
+
+
+class StatusForm(FlaskForm):
+    """One workflow step; the note is required for returning, rejecting and deactivating."""
+
+    note = TextAreaField(_l("Catatan"), validators=[Length(max=2000)])

@@ -1,0 +1,337 @@
+"""Queries behind the operators' registry and the coverage view, built for national scale.
+
+A registry page is one query for its rows and one for the count, whatever the number of KIM or
+members. Coverage is counted in SQL with GROUP BY on a prefix of the village code (``substr``
+works on SQLite and PostgreSQL); no Python loop ever walks the 83,762 villages.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from math import ceil
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import aliased
+
+from kim_app.extensions import db
+from kim_app.groups.models import Bidang, Kim, KimField, KimStatus, Member
+from kim_app.groups.services import kim_filter
+from kim_app.regions.models import Region, RegionLevel, level_of
+from kim_app.security import scope_filter
+
+PER_PAGE = 25
+QUERY_MAX = 60
+
+
+class Sort(enum.StrEnum):
+    NAMA = "nama"
+    DESA = "desa"
+    TERBARU = "terbaru"
+    STATUS = "status"
+
+    @property
+    def label(self) -> str:
+        return str(SORT_LABELS[self])
+
+
+SORT_LABELS = {
+    Sort.NAMA: _l("Nama KIM"),
+    Sort.DESA: _l("Desa/kelurahan"),
+    Sort.TERBARU: _l("Terbaru didaftarkan"),
+    Sort.STATUS: _l("Status"),
+}
+
+
+def _clean_query(text: str) -> str:
+    """Search words as typed, without control characters (PostgreSQL refuses NUL), at most 60."""
+    return " ".join("".join(ch for ch in text if ch.isprintable()).split())[:QUERY_MAX]
+
+
+def _member(enum_cls, value: str | None):
+    """The enum member whose value is ``value``, or None."""
+    return enum_cls(value) if value in {m.value for m in enum_cls} else None
+
+
+@dataclass(frozen=True)
+class RegistryFilter:
+    """What the registry is narrowed to; ``area`` is a province, regency or district code."""
+
+    q: str = ""
+    status: KimStatus | None = None
+    bidang: Bidang | None = None
+    area: str | None = None
+    sort: Sort = Sort.NAMA
+
+    @classmethod
+    def from_args(cls, args, area: str | None = None) -> RegistryFilter:
+        """Read the query string; unknown values are ignored rather than refused (they come from links)."""
+        return cls(
+            q=_clean_query(args.get("q") or ""),
+            status=_member(KimStatus, args.get("status")),
+            bidang=_member(Bidang, args.get("bidang")),
+            area=area,
+            sort=_member(Sort, args.get("urut")) or Sort.NAMA,
+        )
+
+    @property
+    def narrowed(self) -> bool:
+        """True when any filter other than the search box is set (the filter panel opens)."""
+        return bool(self.status or self.bidang or self.area or self.sort is not Sort.NAMA)
+
+
+@dataclass
+class Page:
+    """One page of rows and where it sits in the whole result."""
+
+    items: list
+    total: int
+    page: int
+    per_page: int = PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def page_number(value: str | None) -> int:
+    """The requested page; anything that is not a positive number means the first."""
+    return int(value) if value and value.isascii() and value.isdigit() and 0 < len(value) < 7 else 1
+
+
+def _clamped(page: int, total: int, per_page: int = PER_PAGE) -> int:
+    return min(max(page, 1), max(1, ceil(total / per_page)))
+
+
+def _below(column, code: str | None) -> sa.ColumnElement[bool]:
+    """``column`` holds a code strictly below ``code`` (everything for None), as an index range."""
+    if not code:
+        return sa.true()
+    return sa.and_(column > code + ".", column < code + "/")
+
+
+def _like(column, word: str) -> sa.ColumnElement[bool]:
+    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return sa.func.lower(column).like(f"%{escaped}%", escape="\\")
+
+
+# --- the registry ------------------------------------------------------------------------------
+
+village = aliased(Region, name="village")
+district = aliased(Region, name="district")
+
+
+def _registry_conditions(filters: RegistryFilter, user) -> list[sa.ColumnElement[bool]]:
+    conditions = [kim_filter(user), _below(Kim.village_code, filters.area)]
+    if filters.status:
+        conditions.append(Kim.status == filters.status)
+    if filters.bidang:
+        conditions.append(
+            sa.exists().where(KimField.kim_id == Kim.id, KimField.field == filters.bidang.value)
+        )
+    for word in filters.q.split()[:4]:
+        conditions.append(
+            sa.or_(_like(Kim.name, word), _like(village.name, word), _like(district.name, word))
+        )
+    return conditions
+
+
+def _order(sort: Sort) -> list:
+    if sort is Sort.DESA:
+        return [village.name, village.code, sa.func.lower(Kim.name), Kim.id]
+    if sort is Sort.TERBARU:
+        return [Kim.created_at.desc(), Kim.id.desc()]
+    if sort is Sort.STATUS:
+        rank = sa.case({s: i for i, s in enumerate(KimStatus)}, value=Kim.status)
+        return [rank, sa.func.lower(Kim.name), Kim.id]
+    return [sa.func.lower(Kim.name), Kim.id]
+
+
+def registry_page(filters: RegistryFilter, user, page: int) -> Page:
+    """KIM in ``user``'s scope matching ``filters``: the rows of one page and the total.
+
+    Each row has ``id, name, status, registration_number, village, district, members`` (active).
+    """
+    conditions = _registry_conditions(filters, user)
+    count = sa.select(sa.func.count()).select_from(Kim)
+    if filters.q:  # the names searched live in the region rows
+        count = count.join(village, village.code == Kim.village_code).join(
+            district, district.code == village.parent_code
+        )
+    total = db.session.scalar(count.where(*conditions)) or 0
+    page = _clamped(page, total)
+    members = (
+        sa.select(sa.func.count())
+        .select_from(Member)
+        .where(Member.kim_id == Kim.id, Member.active)
+        .correlate(Kim)
+        .scalar_subquery()
+        .label("members")
+    )
+    rows = db.session.execute(
+        sa.select(
+            Kim.id,
+            Kim.name,
+            Kim.status,
+            Kim.registration_number,
+            village,
+            district,
+            members,
+        )
+        .join(village, village.code == Kim.village_code)
+        .join(district, district.code == village.parent_code)
+        .where(*conditions)
+        .order_by(*_order(filters.sort))
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    return Page(items=list(rows), total=total, page=page)
+
+
+# --- coverage ------------------------------------------------------------------------------------
+
+
+@dataclass
+class CoverageRow:
+    """Villages in one region and how many of them have an active (verified) KIM."""
+
+    region: Region | None
+    villages: int
+    active: int
+
+    @property
+    def missing(self) -> int:
+        return self.villages - self.active
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.active / self.villages if self.villages else 0.0
+
+
+@dataclass
+class Coverage:
+    area: Region | None  # None: the whole country
+    rows: list[CoverageRow] = field(default_factory=list)
+
+    @property
+    def total(self) -> CoverageRow:
+        """The sum of the rows (one per child region, not per village)."""
+        return CoverageRow(
+            region=self.area,
+            villages=sum(r.villages for r in self.rows),
+            active=sum(r.active for r in self.rows),
+        )
+
+    @property
+    def child_level(self) -> RegionLevel:
+        if self.area is None:
+            return RegionLevel.PROVINSI
+        return (
+            RegionLevel.KABUPATEN
+            if self.area.level is RegionLevel.PROVINSI
+            else RegionLevel.KECAMATAN
+        )
+
+
+# areas a coverage table or a list of villages without a KIM can be drawn for
+AREA_LEVELS = (RegionLevel.PROVINSI, RegionLevel.KABUPATEN, RegionLevel.KECAMATAN)
+
+
+def coverage(area: Region | None, user) -> Coverage:
+    """One row per child region of ``area`` (provinces for the whole country), in one query.
+
+    ``area`` must be the whole country, a province or a regency inside ``user``'s reach (the
+    view checks that; a district's table would be one row per village). Villages and active villages are counted per code prefix with GROUP BY.
+    """
+    code = area.code if area else None
+    width = {None: 2, 2: 5, 5: 8}[len(code) if code else None]
+    prefix_len = sa.literal_column(str(width))  # a literal, so GROUP BY repeats the same expression
+    one = sa.literal_column("1")
+    village_prefix = sa.func.substr(Region.code, one, prefix_len)
+    villages = (
+        sa.select(village_prefix.label("code"), sa.func.count().label("n"))
+        .where(
+            Region.level == RegionLevel.DESA,
+            _below(Region.code, code),
+            scope_filter(Region.code, user),
+        )
+        .group_by(village_prefix)
+        .subquery("villages")
+    )
+    kim_prefix = sa.func.substr(Kim.village_code, one, prefix_len)
+    active = (
+        sa.select(kim_prefix.label("code"), sa.func.count(Kim.village_code.distinct()).label("n"))
+        .where(
+            Kim.status == KimStatus.TERVERIFIKASI,
+            _below(Kim.village_code, code),
+            kim_filter(user),
+        )
+        .group_by(kim_prefix)
+        .subquery("active")
+    )
+    child = aliased(Region, name="child")
+    statement = (
+        sa.select(child, sa.func.coalesce(villages.c.n, 0), sa.func.coalesce(active.c.n, 0))
+        .outerjoin(villages, villages.c.code == child.code)
+        .outerjoin(active, active.c.code == child.code)
+        .where(
+            child.parent_code == code if code else child.level == RegionLevel.PROVINSI,
+            scope_filter(child.code, user),
+        )
+        .order_by(child.code)
+    )
+    rows = [CoverageRow(region, n, a) for region, n, a in db.session.execute(statement)]
+    return Coverage(area=area, rows=rows)
+
+
+def region_at(code: str | None, levels: tuple[RegionLevel, ...]) -> Region | None:
+    """The region with ``code`` if it exists at one of ``levels``; None for anything else.
+
+    The caller still checks the user's reach (the scope rule answers 404 outside it).
+    """
+    if not code or level_of(code) not in levels:
+        return None
+    return db.session.get(Region, code)
+
+
+def villages_without_kim(area: Region, user, page: int) -> Page:
+    """Villages below ``area`` in ``user``'s scope with no verified KIM, one page in code order.
+
+    Rows are ``(village, district, regency)`` regions.
+    """
+    has_active = (
+        sa.exists()
+        .where(Kim.village_code == Region.code, Kim.status == KimStatus.TERVERIFIKASI)
+        .correlate(Region)
+    )
+    conditions = [
+        Region.level == RegionLevel.DESA,
+        _below(Region.code, area.code),
+        scope_filter(Region.code, user),
+        ~has_active,
+    ]
+    total = (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Region).where(*conditions)) or 0
+    )
+    page = _clamped(page, total)
+    parent = aliased(Region, name="parent")
+    grandparent = aliased(Region, name="grandparent")
+    rows = db.session.execute(
+        sa.select(Region, parent, grandparent)
+        .join(parent, parent.code == Region.parent_code)
+        .join(grandparent, grandparent.code == parent.parent_code)
+        .where(*conditions)
+        .order_by(Region.code)
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    return Page(items=list(rows), total=total, page=page)
