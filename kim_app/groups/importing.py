@@ -65,9 +65,9 @@ from kim_app.groups.models import (
 )
 from kim_app.groups.registry_queries import (
     RegistryFilter,
-    _order,
-    _registry_conditions,
     district,
+    registry_conditions,
+    registry_order,
     village,
 )
 from kim_app.groups.services import kim_filter
@@ -1245,7 +1245,7 @@ def _kim_ids(filters: RegistryFilter, user) -> sa.Select:
         sa.select(Kim.id)
         .join(village, village.code == Kim.village_code)
         .join(district, district.code == village.parent_code)
-        .where(*_registry_conditions(filters, user))
+        .where(*registry_conditions(filters, user))
     )
 
 
@@ -1280,8 +1280,8 @@ def kim_export(filters: RegistryFilter, user) -> tuple[list[str], list[list[Any]
         .join(village, village.code == Kim.village_code)
         .join(district, district.code == village.parent_code)
         .join(regency, regency.code == district.parent_code)
-        .where(*_registry_conditions(filters, user))
-        .order_by(*_order(filters.sort))
+        .where(*registry_conditions(filters, user))
+        .order_by(*registry_order(filters.sort))
     ).all()
     fields: dict[int, list[str]] = {}
     for kim_id, value in db.session.execute(
@@ -1353,7 +1353,7 @@ def member_export(filters: RegistryFilter, user, kim: Kim | None = None):
         .join(Kim, Kim.id == Member.kim_id)
         .join(village, village.code == Kim.village_code)
         .join(district, district.code == village.parent_code)
-        .where(*_registry_conditions(filters, user))
+        .where(*registry_conditions(filters, user))
         .order_by(sa.func.lower(Kim.name), Kim.id, Member.id)
     )
     if kim is not None:

@@ -6,13 +6,11 @@ and the back button restores it; htmx only swaps the results in place and pushes
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, redirect, request, url_for
 from flask_babel import format_decimal, format_number
 from flask_login import current_user
 
 from kim_app.auth.models import OPERATOR_ROLES
-from kim_app.extensions import db
 from kim_app.groups import bp
 from kim_app.groups.models import Bidang, KimStatus
 from kim_app.groups.registry_queries import (
@@ -26,24 +24,27 @@ from kim_app.groups.registry_queries import (
     villages_without_kim,
 )
 from kim_app.htmx import is_partial, render
-from kim_app.regions.models import Region, RegionLevel, ancestors_of
+from kim_app.regions.models import Region, RegionLevel
 from kim_app.regions.picker import RegionPicker
+from kim_app.regions.services import lineage
 from kim_app.security import roles_required, scope_of, user_may_reach
 
 AREA_PREFIX = "wilayah"
 
 
-def _area_picker() -> RegionPicker:
-    """Cascading area selects from below the user's scope down to the district."""
-    return RegionPicker.from_values(
+def filters_from_request() -> tuple[RegistryFilter, RegionPicker, Region | None]:
+    """The registry's filters from the query string, with the area selects behind them.
+
+    The list and its exports read the same parameters through this one function, so an export
+    holds exactly what the list shows.
+    """
+    picker = RegionPicker.from_values(
         request.args, current_user, prefix=AREA_PREFIX, deepest=RegionLevel.KECAMATAN
     )
-
-
-def _chosen_area(picker: RegionPicker) -> Region | None:
-    """The deepest area the person picked (levels fixed by their scope do not count)."""
+    # the deepest area picked; levels fixed by the user's scope do not narrow anything
     picked = [lvl.selected for lvl in picker.levels if lvl.selected and not lvl.fixed]
-    return picked[-1] if picked else None
+    area = picked[-1] if picked else None
+    return RegistryFilter.from_args(request.args, area.code if area else None), picker, area
 
 
 def _link_args(filters: RegistryFilter, area: Region | None) -> dict[str, str]:
@@ -63,9 +64,7 @@ def _link_args(filters: RegistryFilter, area: Region | None) -> dict[str, str]:
 @roles_required(*OPERATOR_ROLES)
 def registry():
     """All KIM in the operator's scope, any status: search, filters, sort and 25 per page."""
-    picker = _area_picker()
-    area = _chosen_area(picker)
-    filters = RegistryFilter.from_args(request.args, area.code if area else None)
+    filters, picker, area = filters_from_request()
     page = registry_page(filters, current_user, page_number(request.args.get("page")))
     return render(
         "groups/registry.html",
@@ -91,11 +90,7 @@ def _lineage(region: Region | None) -> list[tuple[Region, bool]]:
     """The regions above ``region`` with whether the user may open their coverage table."""
     if region is None:
         return []
-    codes = ancestors_of(region.code)[:-1]
-    if not codes:
-        return []
-    found = {r.code: r for r in db.session.scalars(sa.select(Region).where(Region.code.in_(codes)))}
-    return [(found[c], user_may_reach(current_user, c)) for c in codes if c in found]
+    return [(r, user_may_reach(current_user, r.code)) for r in lineage(region.code)[:-1]]
 
 
 @bp.get("/kim/cakupan", endpoint="coverage")

@@ -130,7 +130,7 @@ village = aliased(Region, name="village")
 district = aliased(Region, name="district")
 
 
-def _registry_conditions(filters: RegistryFilter, user) -> list[sa.ColumnElement[bool]]:
+def registry_conditions(filters: RegistryFilter, user) -> list[sa.ColumnElement[bool]]:
     conditions = [kim_filter(user), _below(Kim.village_code, filters.area)]
     if filters.status:
         conditions.append(Kim.status == filters.status)
@@ -145,7 +145,7 @@ def _registry_conditions(filters: RegistryFilter, user) -> list[sa.ColumnElement
     return conditions
 
 
-def _order(sort: Sort) -> list:
+def registry_order(sort: Sort) -> list:
     if sort is Sort.DESA:
         return [village.name, village.code, sa.func.lower(Kim.name), Kim.id]
     if sort is Sort.TERBARU:
@@ -161,7 +161,7 @@ def registry_page(filters: RegistryFilter, user, page: int) -> Page:
 
     Each row has ``id, name, status, registration_number, village, district, members`` (active).
     """
-    conditions = _registry_conditions(filters, user)
+    conditions = registry_conditions(filters, user)
     count = sa.select(sa.func.count()).select_from(Kim)
     if filters.q:  # the names searched live in the region rows
         count = count.join(village, village.code == Kim.village_code).join(
@@ -190,7 +190,7 @@ def registry_page(filters: RegistryFilter, user, page: int) -> Page:
         .join(village, village.code == Kim.village_code)
         .join(district, district.code == village.parent_code)
         .where(*conditions)
-        .order_by(*_order(filters.sort))
+        .order_by(*registry_order(filters.sort))
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
     ).all()

@@ -25,11 +25,10 @@ from kim_app.extensions import db
 from kim_app.groups import bp, importing
 from kim_app.groups.importing import ImportFileError, ImportKind, Plan, Upload
 from kim_app.groups.models import Kim
+from kim_app.groups.registry import filters_from_request
 from kim_app.groups.registry_queries import RegistryFilter, page_number
 from kim_app.groups.services import get_kim_or_404
-from kim_app.htmx import is_partial, redirect_after_post, render
-from kim_app.regions.models import RegionLevel
-from kim_app.regions.picker import RegionPicker
+from kim_app.htmx import redirect_after_post, render
 from kim_app.security import roles_required
 from kim_app.uploads import upload_limit
 
@@ -125,9 +124,8 @@ def _preview(upload: Upload, plan: Plan, status: int = 200, message: str = "") -
     page = min(page_number(request.args.get("halaman")), pages)
     return render(
         "groups/import_preview.html",
-        "groups/import_preview.html",
-        status=status,
-        partial=is_partial(),
+        "groups/_import_results.html",
+        status,
         upload=upload,
         plan=plan,
         targets=importing.targets_for(upload.kind),
@@ -178,16 +176,6 @@ def _confirm(upload: Upload) -> Response:
 # --- export ---------------------------------------------------------------------------------------
 
 
-def _registry_filter() -> RegistryFilter:
-    """The registry list's filters from the query string (``q``, ``status``, ``bidang``, ``urut``
-    and the ``wilayah_*`` area selects), so an export holds exactly what the list shows."""
-    picker = RegionPicker.from_values(
-        request.args, current_user, prefix="wilayah", deepest=RegionLevel.KECAMATAN
-    )
-    picked = [lvl.selected for lvl in picker.levels if lvl.selected and not lvl.fixed]
-    return RegistryFilter.from_args(request.args, picked[-1].code if picked else None)
-
-
 def _summary(filters: RegistryFilter, kim: Kim | None = None) -> dict:
     """The filters of an export, for the audit log."""
     summary = {
@@ -221,7 +209,7 @@ def _download(what: str, fmt: str, headers: list[str], rows: list, summary: dict
 @roles_required(*OPERATOR_ROLES)
 def export(fmt: str):
     """The KIM in scope, filtered like the registry list, with their pengurus inti."""
-    filters = _registry_filter()
+    filters, _picker, _area = filters_from_request()
     headers, rows = importing.kim_export(filters, current_user)
     return _download("kim", fmt, headers, rows, _summary(filters))
 
@@ -236,6 +224,6 @@ def export_members(fmt: str):
         if not (kim_id.isascii() and kim_id.isdigit() and len(kim_id) < 10):
             abort(404)
         kim = get_kim_or_404(int(kim_id), current_user)
-    filters = _registry_filter()
+    filters, _picker, _area = filters_from_request()
     headers, rows = importing.member_export(filters, current_user, kim)
     return _download("member", fmt, headers, rows, _summary(filters, kim))

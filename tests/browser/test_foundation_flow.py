@@ -5,22 +5,14 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from kim_app.auth.models import Role
-from tests.browser.conftest import screenshot
-from tests.conftest import PASSWORD, PPU
-
-
-def _sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Halo,")
+from tests.browser.conftest import screenshot, sign_in
+from tests.conftest import PPU
 
 
 def test_operator_picks_a_village_with_htmx(phone: Page, live_server, make_user):
     """With JavaScript, each select re-renders the picker in place until a village is chosen."""
     operator = make_user(Role.OPERATOR_KABKOTA, PPU, name="Operator PPU")
-    _sign_in(phone, live_server, operator.email)
+    sign_in(phone, live_server, operator.email)
     expect(phone.locator(".meta").first).to_contain_text("Kabupaten Penajam Paser Utara")
     phone.wait_for_function("window.htmx !== undefined")
     screenshot(phone, "beranda-operator")
@@ -46,7 +38,7 @@ def test_operator_picks_a_village_with_htmx(phone: Page, live_server, make_user)
 def test_operator_finds_a_village_by_name(phone: Page, live_server, make_user):
     """Typing part of a name lists villages with their district; choosing one fills every level."""
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
-    _sign_in(phone, live_server, operator.email)
+    sign_in(phone, live_server, operator.email)
     phone.wait_for_function("window.htmx !== undefined")
     phone.get_by_label("Atau cari nama desa/kelurahan").fill("sebakung")
     result = phone.get_by_label("Desa Sebakung Jaya")
@@ -61,7 +53,7 @@ def test_operator_picks_a_village_without_javascript(phone_no_js: Page, live_ser
     """With JavaScript off, the refresh button walks down the levels; the flow still completes."""
     page = phone_no_js
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
-    _sign_in(page, live_server, operator.email)
+    sign_in(page, live_server, operator.email)
     page.get_by_label("Kecamatan", exact=True).select_option(label="Kec. Babulu")
     page.get_by_role("button", name="Perbarui pilihan wilayah").click()
     page.get_by_label("Desa/Kelurahan", exact=True).select_option(label="Desa Sebakung Jaya")

@@ -8,18 +8,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from kim_app.auth.models import Role
-from tests.browser.conftest import new_phone, screenshot
-from tests.conftest import PASSWORD, PPU, PPU_VILLAGE
+from tests.browser.conftest import new_phone, screenshot, sign_in
+from tests.conftest import PPU, PPU_VILLAGE
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def _sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Halo,")
 
 
 def _fill_officer(page: Page, row: int, name: str, phone: str) -> None:
@@ -44,7 +36,7 @@ def test_registration_return_fix_verify_publish(
     )
     try:
         page = head_ctx.new_page()
-        _sign_in(page, live_server, head.email)
+        sign_in(page, live_server, head.email)
         page.goto(live_server + "/kim/baru")
         page.get_by_label("Nama KIM").fill(f"KIM Sebakung Cerdas {suffix}")
         page.get_by_label("Nomor SK").fill("141/07/2026")
@@ -76,7 +68,7 @@ def test_registration_return_fix_verify_publish(
         kim_url = page.url
 
         desk = operator_ctx.new_page()
-        _sign_in(desk, live_server, operator.email)
+        sign_in(desk, live_server, operator.email)
         desk.goto(live_server + "/kim/verifikasi")
         desk.get_by_role("link", name=f"KIM Sebakung Cerdas {suffix}").click()
         desk.get_by_label("Catatan untuk desa").fill("Tanggal SK tidak sesuai dokumen.")

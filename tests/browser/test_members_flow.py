@@ -8,16 +8,8 @@ import re
 from playwright.sync_api import Page, expect
 
 from kim_app.auth.models import Role
-from tests.browser.conftest import new_phone, screenshot
-from tests.conftest import PASSWORD, PPU_VILLAGE
-
-
-def _sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Halo,")
+from tests.browser.conftest import new_phone, screenshot, sign_in
+from tests.conftest import PPU_VILLAGE
 
 
 def _navigations(page: Page) -> int:
@@ -28,7 +20,7 @@ def test_village_head_keeps_members_inline_with_htmx(phone: Page, live_server, m
     """Add (number typed with spaces), edit and deactivate a member without one page load."""
     kim = make_kim(members=2)
     kades = make_user(Role.KEPALA_DESA, PPU_VILLAGE)
-    _sign_in(phone, live_server, kades.email)
+    sign_in(phone, live_server, kades.email)
     phone.goto(f"{live_server}/kim/{kim.id}/anggota")
     phone.wait_for_function("window.htmx !== undefined")
     phone.evaluate("window.penanda = 'tetap'")  # gone if the page were loaded again
@@ -88,7 +80,7 @@ def test_wrong_number_is_explained_in_the_form_with_htmx(
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     kim = make_kim(members=2)
-    _sign_in(page, live_server, make_user(Role.KEPALA_DESA, PPU_VILLAGE).email)
+    sign_in(page, live_server, make_user(Role.KEPALA_DESA, PPU_VILLAGE).email)
     page.goto(f"{live_server}/kim/{kim.id}/anggota")
     page.wait_for_function("window.htmx !== undefined")
     page.evaluate("window.penanda = 'tetap'")
@@ -118,7 +110,7 @@ def test_village_head_adds_a_member_without_javascript(
     page = phone_no_js
     kim = make_kim(members=2)
     kades = make_user(Role.KEPALA_DESA, PPU_VILLAGE)
-    _sign_in(page, live_server, kades.email)
+    sign_in(page, live_server, kades.email)
     page.goto(f"{live_server}/kim/{kim.id}/anggota")
     add = page.locator("#tambah-anggota")
     add.get_by_label("Nama", exact=True).fill("Rina Wati")
