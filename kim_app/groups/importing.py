@@ -323,7 +323,8 @@ def words(text: str) -> list[str]:
 PHONE_WORDS = {"hp", "wa", "whatsapp", "telepon", "telpon", "telp", "tlp", "ponsel", "phone"}
 PHONE_WORDS |= {"handphone", "kontak", "nohp", "mobile"}
 ROLE_WORDS = {"ketua": "ketua", "sekretaris": "sekretaris", "sekertaris": "sekretaris"}
-ROLE_WORDS |= {"bendahara": "bendahara"}
+ROLE_WORDS |= {"bendahara": "bendahara", "chair": "ketua", "secretary": "sekretaris"}
+ROLE_WORDS |= {"treasurer": "bendahara"}
 REGISTRATION_WORDS = {"registrasi", "register", "registration", "reg", "noreg"}
 DISTRICT_WORDS = {"kecamatan", "kec", "district"}
 VILLAGE_WORDS = {"desa", "kelurahan", "kel", "village", "kemendagri", "wilayah"}
@@ -334,7 +335,7 @@ NAME_WORDS = {"nama", "name"}
 def _kim_target(w: set[str]) -> str | None:
     for word, role in ROLE_WORDS.items():
         if word in w:
-            if "wakil" in w:
+            if w & {"wakil", "vice"}:
                 return None
             return f"{role}_phone" if w & PHONE_WORDS else f"{role}_name"
     if w & REGISTRATION_WORDS:
