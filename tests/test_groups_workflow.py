@@ -85,6 +85,7 @@ def test_village_head_registers_a_draft_for_their_own_village(app, client, make_
     login(head)
     form = html_of(client.get("/kim/baru"))
     assert 'name="desa_kim_desa" value="64.09.03.2006"' in form  # fixed, not a choice
+    assert 'name="desa_kim_q"' not in form  # nothing to search for
     response = _register(client)
     assert response.status_code == 303
     kim = _kim(app)

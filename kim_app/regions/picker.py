@@ -39,6 +39,11 @@ class RegionPicker:
         return picked[-1] if picked else None
 
     @property
+    def fixed(self) -> bool:
+        """Every level down to the deepest is fixed by the user's scope: nothing to choose."""
+        return len(self.levels) == self.deepest.depth and all(lvl.fixed for lvl in self.levels)
+
+    @property
     def spec(self) -> str:
         return f"{self.prefix}:{self.deepest.value}"
 
