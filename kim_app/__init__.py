@@ -123,6 +123,7 @@ def _template_helpers(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from kim_app.auth import bp as auth_bp
+    from kim_app.events import bp as events_bp
     from kim_app.groups import bp as groups_bp
     from kim_app.main import bp as main_bp
     from kim_app.regions import bp as regions_bp
@@ -131,3 +132,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(regions_bp, url_prefix="/wilayah")
     app.register_blueprint(groups_bp)
+    app.register_blueprint(events_bp)

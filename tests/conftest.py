@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from kim_app import ROOT, create_app
 from kim_app.auth.models import Role, User
 from kim_app.auth.services import create_user
+from kim_app.events.models import Event, EventKind, EventSession, EventStatus, Speaker
 from kim_app.extensions import db as _db
 from kim_app.extensions import limiter
 from kim_app.groups.models import (
@@ -31,11 +32,18 @@ from kim_app.groups.models import (
     name_key,
 )
 from kim_app.regions.services import import_regions
+from kim_app.timezones import zone_name_for
 
 REGION_DATA = ROOT / "node_modules" / "idn-area-data" / "data"
 PASSWORD = "rahasia-uji-123"
 # emptied after each test, in this order; regions stay for the whole run
 CLEANUP = (
+    "DELETE FROM registrations",
+    "DELETE FROM event_invitations",
+    "DELETE FROM event_speakers",
+    "DELETE FROM event_sessions",
+    "UPDATE events SET cloned_from_id = NULL",
+    "DELETE FROM events",
     "DELETE FROM kim_fields",
     "DELETE FROM kim_status_changes",
     "DELETE FROM members",
@@ -220,6 +228,63 @@ def make_kim(app, make_user) -> Callable[..., Kim]:
             _db.session.refresh(kim)
             _db.session.expunge(kim)
         return kim
+
+    return make
+
+
+@pytest.fixture
+def make_event(app) -> Callable[..., Event]:
+    """Factory: ``make_event(region=PPU, status=EventStatus.TERBIT, capacity=None, days=2,
+    sessions_per_day=2, **overrides)`` — a published two-day event by default, with sessions
+    09:00–12:00 and 13:00–16:00 local time from tomorrow on. Returns it detached."""
+    counter = iter(range(1, 100_000))
+
+    def make(
+        region: str = PPU,
+        status: EventStatus = EventStatus.TERBIT,
+        capacity: int | None = None,
+        days: int = 2,
+        sessions_per_day: int = 2,
+        **overrides,
+    ) -> Event:
+        n = next(counter)
+        first = datetime.combine(date.today() + timedelta(days=1), datetime.min.time())
+        sessions = [
+            EventSession(
+                starts_at=first + timedelta(days=d, hours=9 + 4 * s),
+                ends_at=first + timedelta(days=d, hours=12 + 4 * s),
+                topic=f"Sesi {d + 1}.{s + 1}",
+                speakers=[
+                    Speaker(
+                        name=f"Narasumber {n}-{d}-{s}",
+                        position="Kepala Bidang",
+                        institution="Diskominfo",
+                    )
+                ],
+            )
+            for d in range(days)
+            for s in range(sessions_per_day)
+        ]
+        with app.app_context():
+            event = Event(
+                code=overrides.pop("code", f"uji{n:05d}"),
+                kind=overrides.pop("kind", EventKind.PELATIHAN),
+                title=overrides.pop("title", f"Pelatihan Uji {n}"),
+                region_code=region,
+                timezone=zone_name_for(region),
+                status=status,
+                capacity=capacity,
+                registered_count=0,
+                venue_name=overrides.pop("venue_name", "Aula Kantor Bupati"),
+                sessions=sessions,
+                starts_on=sessions[0].starts_at if sessions else None,
+                **overrides,
+            )
+            _db.session.add(event)
+            _db.session.commit()
+            _db.session.refresh(event)
+            _db.session.expunge(event)
+        return event
 
     return make
 

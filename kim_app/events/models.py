@@ -1,0 +1,245 @@
+"""Events, their sessions and speakers, KIM invitations and participant registrations (DESIGN §3)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kim_app.auth.models import utcnow
+from kim_app.extensions import db
+from kim_app.groups.models import Gender, Kim, Member
+from kim_app.regions.models import Region, RegionCode
+from kim_app.timezones import zone_label
+
+
+def _values(enum_cls):
+    return [member.value for member in enum_cls]
+
+
+def _enum(enum_cls, length):
+    return sa.Enum(enum_cls, native_enum=False, length=length, values_callable=_values)
+
+
+class Labelled(enum.StrEnum):
+    """A StrEnum whose members have a translated label in ``LABELS``."""
+
+    @property
+    def label(self) -> str:
+        return str(LABELS[self])
+
+
+class EventKind(Labelled):
+    PELATIHAN = "pelatihan"
+    BIMTEK = "bimtek"
+    SOSIALISASI = "sosialisasi"
+    FORUM_KEMITRAAN = "forum_kemitraan"
+    WORKSHOP = "workshop"
+    RAPAT_KOORDINASI = "rapat_koordinasi"
+    LOMBA = "lomba"
+    MONEV = "monev"
+
+
+class EventStatus(Labelled):
+    DRAFT = "draft"
+    TERBIT = "terbit"
+    BERLANGSUNG = "berlangsung"
+    SELESAI = "selesai"
+    DIBATALKAN = "dibatalkan"
+
+
+class RegistrationMode(Labelled):
+    UNDANGAN = "undangan"
+    TERBUKA = "terbuka"
+    KEDUANYA = "keduanya"
+
+
+class Source(Labelled):
+    UNDANGAN = "undangan"
+    MANDIRI = "mandiri"
+    WALK_IN = "walk_in"
+    IMPOR = "impor"
+    OPERATOR = "operator"
+
+
+class RegistrationStatus(Labelled):
+    TERDAFTAR = "terdaftar"
+    DAFTAR_TUNGGU = "daftar_tunggu"
+    BATAL = "batal"
+
+
+LABELS = {
+    EventKind.PELATIHAN: _l("Pelatihan"),
+    EventKind.BIMTEK: _l("Bimbingan teknis"),
+    EventKind.SOSIALISASI: _l("Sosialisasi"),
+    EventKind.FORUM_KEMITRAAN: _l("Forum kemitraan"),
+    EventKind.WORKSHOP: _l("Workshop"),
+    EventKind.RAPAT_KOORDINASI: _l("Rapat koordinasi"),
+    EventKind.LOMBA: _l("Lomba/festival"),
+    EventKind.MONEV: _l("Monitoring dan evaluasi"),
+    EventStatus.DRAFT: _l("Draf"),
+    EventStatus.TERBIT: _l("Terbit"),
+    EventStatus.BERLANGSUNG: _l("Berlangsung"),
+    EventStatus.SELESAI: _l("Selesai"),
+    EventStatus.DIBATALKAN: _l("Dibatalkan"),
+    RegistrationMode.UNDANGAN: _l("Hanya undangan"),
+    RegistrationMode.TERBUKA: _l("Tautan pendaftaran terbuka"),
+    RegistrationMode.KEDUANYA: _l("Undangan dan tautan terbuka"),
+    Source.UNDANGAN: _l("Undangan"),
+    Source.MANDIRI: _l("Daftar mandiri"),
+    Source.WALK_IN: _l("Datang langsung"),
+    Source.IMPOR: _l("Impor"),
+    Source.OPERATOR: _l("Ditambahkan operator"),
+    RegistrationStatus.TERDAFTAR: _l("Terdaftar"),
+    RegistrationStatus.DAFTAR_TUNGGU: _l("Daftar tunggu"),
+    RegistrationStatus.BATAL: _l("Batal"),
+}
+
+
+class Event(db.Model):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # the short, unguessable code in the public link /e/<code>
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, 20))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    organiser: Mapped[str] = mapped_column(sa.String(200), default="")
+    contact: Mapped[str] = mapped_column(sa.String(200), default="")
+    # the regency or province that owns the event; its scope rule and its time zone
+    region_code: Mapped[str] = mapped_column(RegionCode, sa.ForeignKey("regions.code"), index=True)
+    timezone: Mapped[str] = mapped_column(sa.String(32))
+    venue_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    venue_address: Mapped[str] = mapped_column(sa.String(300), default="")
+    online_link: Mapped[str] = mapped_column(sa.String(300), default="")
+    capacity: Mapped[int | None]
+    registration_mode: Mapped[RegistrationMode] = mapped_column(
+        _enum(RegistrationMode, 12), default=RegistrationMode.KEDUANYA
+    )
+    # local time of the event's zone, like the sessions
+    registration_deadline: Mapped[datetime | None]
+    status: Mapped[EventStatus] = mapped_column(
+        _enum(EventStatus, 12), default=EventStatus.DRAFT, index=True
+    )
+    cancel_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # seats taken by registrations with status terdaftar; changed only by conditional UPDATEs
+    registered_count: Mapped[int] = mapped_column(default=0)
+    starts_on: Mapped[datetime | None] = mapped_column(index=True)  # first session, for lists
+    cloned_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("events.id"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    region: Mapped[Region] = relationship(lazy="joined", innerjoin=True)
+    sessions: Mapped[list[EventSession]] = relationship(
+        back_populates="event",
+        cascade="all, delete-orphan",
+        order_by="EventSession.starts_at, EventSession.id",
+    )
+    invitations: Mapped[list[Invitation]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="Invitation.id"
+    )
+
+    @property
+    def zone_label(self) -> str:
+        return zone_label(self.timezone)
+
+    @property
+    def seats_left(self) -> int | None:
+        return None if self.capacity is None else max(0, self.capacity - self.registered_count)
+
+    def __repr__(self) -> str:
+        return f"<Event {self.id} {self.title!r} {self.status}>"
+
+
+class EventSession(db.Model):
+    """A day or agenda item of an event; times are local to the event's zone."""
+
+    __tablename__ = "event_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    topic: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    event: Mapped[Event] = relationship(back_populates="sessions")
+    speakers: Mapped[list[Speaker]] = relationship(
+        cascade="all, delete-orphan", order_by="Speaker.id", lazy="selectin"
+    )
+
+
+class Speaker(db.Model):
+    __tablename__ = "event_speakers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("event_sessions.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(120))
+    position: Mapped[str] = mapped_column(sa.String(120), default="")
+    institution: Mapped[str] = mapped_column(sa.String(200), default="")
+
+
+class Invitation(db.Model):
+    """A KIM invited to an event, with how many people it may send."""
+
+    __tablename__ = "event_invitations"
+    __table_args__ = (sa.UniqueConstraint("event_id", "kim_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    kim_id: Mapped[int] = mapped_column(sa.ForeignKey("kims.id", ondelete="CASCADE"), index=True)
+    quota: Mapped[int] = mapped_column(default=2)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="invitations")
+    kim: Mapped[Kim] = relationship(lazy="joined", innerjoin=True)
+
+
+class Registration(db.Model):
+    """A person in one event: a KIM member (delegate) or anyone else who registered.
+
+    One row per person per event: the phone number (E.164) is unique within an event, so a
+    second registration with the same number finds the first instead of duplicating it.
+    """
+
+    __tablename__ = "registrations"
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "phone"),
+        sa.Index("ix_registrations_event_status", "event_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"))
+    kim_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("kims.id", ondelete="SET NULL"), index=True
+    )
+    member_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("members.id", ondelete="SET NULL"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(120))
+    institution: Mapped[str] = mapped_column(sa.String(200), default="")
+    position: Mapped[str] = mapped_column(sa.String(120), default="")
+    gender: Mapped[Gender | None] = mapped_column(_enum(Gender, 1))
+    phone: Mapped[str | None] = mapped_column(sa.String(16))
+    source: Mapped[Source] = mapped_column(_enum(Source, 12))
+    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus, 14))
+    # the private ticket link and QR code carry this random token
+    ticket: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    cancelled_at: Mapped[datetime | None]
+    promoted_at: Mapped[datetime | None]
+
+    event: Mapped[Event] = relationship()
+    kim: Mapped[Kim | None] = relationship()
+    member: Mapped[Member | None] = relationship()

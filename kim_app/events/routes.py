@@ -1,0 +1,6 @@
+"""Event views (routes)."""
+
+from kim_app.events import (
+    bp,  # noqa: F401
+    models,  # noqa: F401
+)
