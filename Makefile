@@ -6,7 +6,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test lint format translations extract-messages chromium clean
+.PHONY: run test lint format translations extract-messages chromium pdf-libs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o kim_app/translations/messages.pot .
 	$(BIN)/pybabel update -i kim_app/translations/messages.pot -d kim_app/translations --no-fuzzy-matching --ignore-obsolete
 
-run: $(VENV)/.installed node_modules/.package-lock.json translations
+run: $(VENV)/.installed node_modules/.package-lock.json translations pdf-libs
 	$(BIN)/flask kim setup
 	@echo "KIM is serving on http://127.0.0.1:$(PORT)"
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
@@ -47,6 +47,14 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
+# WeasyPrint (posters, PDFs) needs Pango, HarfBuzz's subsetter and a font from Debian.
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pdf-libs:
+	@if ! dpkg -s $(PDF_LIBS) >/dev/null 2>&1; then \
+	  echo "Installing Debian's $(PDF_LIBS)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_LIBS) >/dev/null; \
+	fi
+
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -55,7 +63,7 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(VENV)/.dev-installed node_modules/.package-lock.json translations chromium lint
+test: $(VENV)/.dev-installed node_modules/.package-lock.json translations chromium pdf-libs lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 clean:

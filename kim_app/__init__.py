@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from kim_app import config as cfg
@@ -41,6 +42,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["KIM_SECURE_COOKIES"]:
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
 
+    if app.config["KIM_PROXY_COUNT"]:
+        # behind N reverse proxies: trust their X-Forwarded-* for the address, scheme and host
+        hops = app.config["KIM_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _init_extensions(app)
     app.url_map.converters["int"] = DatabaseInt
     _register_blueprints(app)

@@ -24,6 +24,8 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_LOGIN_ADDRESS = "20 per 10 minutes"
     RATELIMIT_LOGIN_ACCOUNT = "5 per 10 minutes"
+    KIM_RATELIMIT_REGISTER = "30 per hour"
+    KIM_PROXY_COUNT = 0
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     KIM_SECURE_COOKIES = False
     BABEL_DEFAULT_LOCALE = "id"
@@ -46,6 +48,8 @@ ENV_SETTINGS = {
     "KIM_SECURE_COOKIES": lambda v: v.strip().lower() in {"1", "true", "yes", "on"},
     "BABEL_DEFAULT_LOCALE": str,
     "KIM_UPLOAD_FOLDER": str,
+    "KIM_RATELIMIT_REGISTER": str,
+    "KIM_PROXY_COUNT": int,
 }
 
 

@@ -1,6 +1,310 @@
-"""Event views (invitations)."""
+"""Invitations: operators invite KIM by filter (district, field, status) with a quota each and
+add institutions' guests by hand; a KIM's pengurus (or its village head, or the operator) names
+the delegates from its members, up to the quota.
 
-from kim_app.events import (
-    bp,  # noqa: F401
-    models,  # noqa: F401
+The invitation filter works without JavaScript (a "Hitung" button re-renders the page with the
+count); with htmx the count follows every change of the filter.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from kim_app.auth.models import OPERATOR_ROLES, Role
+from kim_app.events import bp
+from kim_app.events.models import Event, Invitation
+from kim_app.events.participants import PersonForm, common, managed_event
+from kim_app.events.people import (
+    QUOTA_DEFAULT,
+    QUOTA_MAX,
+    DelegateChange,
+    InviteFilter,
+    add_person,
+    check_quota,
+    count_matching,
+    delegate_choices,
+    district_choices,
+    invitation_of,
+    invite_kims,
+    invited_page,
+    invited_row,
+    kim_delegates,
+    name_delegates,
+    regency_choices,
+    remove_invitation,
+    set_quota,
 )
+from kim_app.events.services import EventError, get_event_or_404, may_manage_event
+from kim_app.extensions import db
+from kim_app.groups.models import Bidang, KimStatus
+from kim_app.groups.registry_queries import page_number
+from kim_app.groups.services import may_see_kim
+from kim_app.htmx import is_partial, redirect_after_post, render
+from kim_app.security import MAX_RECORD_ID, roles_required
+
+# --- inviting KIM ------------------------------------------------------------------------------
+
+
+def _filter_context(event: Event, filters: InviteFilter) -> dict:
+    return {
+        "filters": filters,
+        "regencies": regency_choices(event, current_user),
+        "districts": district_choices(event, filters, current_user),
+        "bidang_choices": list(Bidang),
+        "statuses": list(KimStatus),
+        "count": count_matching(event, filters, current_user),
+    }
+
+
+def _page(event: Event, filters: InviteFilter, status: int = 200, **extra) -> Response:
+    extra.setdefault("quota", QUOTA_DEFAULT)
+    extra.setdefault("person_form", PersonForm(formdata=None))
+    return render(
+        "events/invitations.html",
+        status=status,
+        invited=invited_page(event, page_number(request.args.get("halaman"))),
+        quota_max=QUOTA_MAX,
+        **_filter_context(event, filters),
+        **common(event),
+        **extra,
+    )
+
+
+@bp.route("/kegiatan/<int:event_id>/undangan", methods=["GET", "POST"])
+@roles_required(*OPERATOR_ROLES)
+def invitations(event_id: int):
+    """Invite KIM by filter with a quota, see and adjust the invited KIM, add guests by hand.
+
+    GET with htmx: ``bagian=jumlah`` returns the count, ``bagian=saring`` the filter (a province
+    event's districts follow the chosen regency), anything else one page of invited KIM.
+    POST ``aksi``: ``hitung`` (count without JavaScript), ``undang``, ``kuota``, ``hapus``, ``tambah``.
+    """
+    event = managed_event(event_id)
+    if request.method == "GET":
+        filters = InviteFilter.from_values(request.args, event, current_user)
+        if is_partial():
+            return _fragment(event, filters, request.args.get("bagian"))
+        return _page(event, filters)
+    action = request.form.get("aksi", "")
+    if action in ("hitung", "undang"):
+        filters = InviteFilter.from_values(request.form, event, current_user)
+        if action == "hitung":
+            return _page(event, filters, quota=request.form.get("kuota", QUOTA_DEFAULT))
+        return _invite(event, filters)
+    if action in ("kuota", "hapus"):
+        return _change_invitation(event, action)
+    if action == "tambah":
+        return _add_guest(event)
+    abort(400)
+
+
+def _fragment(event: Event, filters: InviteFilter, part: str | None) -> Response:
+    if part == "jumlah":
+        count = count_matching(event, filters, current_user)
+        return render("events/_invitation_count.html", count=count)
+    if part == "saring":
+        return render(
+            "events/_invitation_filter.html", **_filter_context(event, filters), **common(event)
+        )
+    invited = invited_page(event, page_number(request.args.get("halaman")))
+    return render("events/_invitation_list.html", invited=invited, **common(event))
+
+
+def _invite(event: Event, filters: InviteFilter) -> Response:
+    raw_quota = request.form.get("kuota")
+    try:
+        quota = check_quota(raw_quota)
+        created = invite_kims(event, filters, quota, current_user)
+    except EventError as error:
+        db.session.rollback()
+        return _page(event, filters, 422, quota=raw_quota, error=str(error))
+    db.session.commit()
+    if created:
+        flash(_("%(n)d KIM diundang, masing-masing %(q)d orang.", n=created, q=quota), "success")
+    else:
+        flash(_("Tidak ada KIM baru yang cocok: semuanya sudah diundang."), "info")
+    return redirect_after_post(url_for("events.invitations", event_id=event.id))
+
+
+def _invitation_from_form(event: Event) -> Invitation:
+    kim_id = request.form.get("kim", "")
+    if not (kim_id.isascii() and kim_id.isdigit() and 0 < int(kim_id) <= MAX_RECORD_ID):
+        abort(400)
+    invitation = invitation_of(event.id, int(kim_id))
+    if invitation is None:
+        abort(404)
+    return invitation
+
+
+def _change_invitation(event: Event, action: str) -> Response:
+    """Change a KIM's quota or withdraw its invitation; htmx gets the row (or nothing) back."""
+    invitation = _invitation_from_form(event)
+    name = invitation.kim.name
+    try:
+        if action == "kuota":
+            set_quota(invitation, check_quota(request.form.get("kuota")), current_user)
+            notice = _("Kuota %(kim)s: %(q)d orang.", kim=name, q=invitation.quota)
+        else:
+            remove_invitation(invitation, current_user)
+            notice = _("Undangan untuk %(kim)s ditarik.", kim=name)
+    except EventError as error:
+        db.session.rollback()
+        if is_partial():
+            invitation = db.session.get(Invitation, invitation.id)
+            return render(
+                "events/_invitation_row.html",
+                status=422,
+                row=invited_row(event, invitation),
+                row_error=str(error),
+                **common(event),
+            )
+        filters = InviteFilter.from_values(request.form, event, current_user)
+        return _page(event, filters, 422, error=str(error))
+    db.session.commit()
+    if not is_partial():
+        flash(notice, "success")
+        return redirect_after_post(url_for("events.invitations", event_id=event.id))
+    if action == "hapus":
+        return render("events/_invitation_row.html", row=None, notice=notice, **common(event))
+    invitation = db.session.get(Invitation, invitation.id)
+    return render(
+        "events/_invitation_row.html",
+        row=invited_row(event, invitation),
+        notice=notice,
+        **common(event),
+    )
+
+
+def _add_guest(event: Event) -> Response:
+    """Add someone from an institution by hand; a number already registered is shown instead."""
+    form = PersonForm()
+    if form.validate_on_submit():
+        try:
+            registration, new = add_person(event, form.to_person(), current_user)
+        except EventError as error:
+            db.session.rollback()
+            form.attach(error)
+        else:
+            db.session.commit()
+            if new:
+                notice = _(
+                    "%(name)s ditambahkan sebagai peserta (%(status)s).",
+                    name=registration.name,
+                    status=registration.status.label.lower(),
+                )
+            else:
+                notice = _(
+                    "Nomor itu sudah terdaftar atas nama %(name)s (%(status)s); tidak ditambahkan lagi.",
+                    name=registration.name,
+                    status=registration.status.label.lower(),
+                )
+            if not is_partial():
+                flash(notice, "success" if new else "info")
+                return redirect_after_post(
+                    url_for("events.invitations", event_id=event.id, _anchor="tamu")
+                )
+            return render(
+                "events/_invitation_guest.html",
+                person_form=PersonForm(formdata=None),
+                notice=notice,
+                found=None if new else registration,
+                **common(event),
+            )
+    if is_partial():
+        return render(
+            "events/_invitation_guest.html", status=422, person_form=form, **common(event)
+        )
+    filters = InviteFilter.from_values(request.form, event, current_user)
+    return _page(event, filters, 422, person_form=form)
+
+
+# --- delegates -----------------------------------------------------------------------------------
+
+DELEGATE_ROLES = (*OPERATOR_ROLES, Role.KEPALA_DESA, Role.PENGURUS_KIM)
+
+
+def _invitation_for(event_id: int, kim_id: int) -> tuple[Event, Invitation]:
+    """The invitation if the user may name its delegates: the event's managers, and those who
+    see both the event and the KIM (its pengurus, its village head, operators over it).
+    Anything else — another KIM, a KIM not invited — is a 404."""
+    event = get_event_or_404(event_id, current_user)
+    invitation = invitation_of(event.id, kim_id)
+    if invitation is None:
+        abort(404)
+    if not (may_manage_event(current_user, event) or may_see_kim(current_user, invitation.kim)):
+        abort(404)
+    return event, invitation
+
+
+def _delegates(event: Event, invitation: Invitation, status: int = 200, **extra) -> Response:
+    kim = invitation.kim
+    delegates = kim_delegates(event, kim)
+    by_member = {r.member_id: r for r in delegates if r.member_id}
+    chosen = extra.pop("chosen", None)
+    return render(
+        "events/delegates.html",
+        "events/_invitation_delegates.html",
+        status,
+        invitation=invitation,
+        kim=kim,
+        members=delegate_choices(kim, delegates),
+        by_member=by_member,
+        chosen=set(by_member) if chosen is None else chosen,
+        others=[r for r in delegates if not r.member_id],
+        named=len(delegates),
+        manager=may_manage_event(current_user, event),
+        **common(event),
+        **extra,
+    )
+
+
+def _summary(change: DelegateChange) -> str:
+    parts = []
+    if change.added:
+        parts.append(_("%(n)d ditunjuk", n=len(change.added)))
+    if change.removed:
+        parts.append(_("%(n)d dibatalkan", n=len(change.removed)))
+    if not parts:
+        return _("Tidak ada perubahan.")
+    message = _("Delegasi disimpan: %(parts)s.", parts=", ".join(parts))
+    if change.waiting:
+        message += " " + _(
+            "Kursi penuh: %(names)s masuk daftar tunggu.",
+            names=", ".join(r.name for r in change.waiting),
+        )
+    return message
+
+
+@bp.route("/kegiatan/<int:event_id>/delegasi/<int:kim_id>", methods=["GET", "POST"])
+@roles_required(*DELEGATE_ROLES)
+def delegates(event_id: int, kim_id: int):
+    """An invited KIM's delegates: its active members as checkboxes, up to the quota.
+
+    Ticking registers the member (source undangan), un-ticking cancels their registration and
+    frees the place. A choice over the quota is refused with 422 and nothing changes.
+    """
+    event, invitation = _invitation_for(event_id, kim_id)
+    if request.method == "GET":
+        return _delegates(event, invitation)
+    raw = request.form.getlist("anggota")
+    if not all(v.isascii() and v.isdigit() and 0 < int(v) <= MAX_RECORD_ID for v in raw):
+        abort(400)
+    chosen = {int(v) for v in raw}
+    try:
+        change = name_delegates(event, invitation, chosen, current_user)
+    except EventError as error:
+        db.session.rollback()
+        invitation = invitation_of(event.id, kim_id)
+        return _delegates(event, invitation, 422, error=str(error), chosen=chosen)
+    db.session.commit()
+    notice = _summary(change)
+    if not is_partial():
+        flash(notice, "success")
+        return redirect_after_post(
+            url_for("events.delegates", event_id=event.id, kim_id=invitation.kim_id)
+        )
+    invitation = invitation_of(event.id, kim_id)
+    return _delegates(event, invitation, notice=notice)

@@ -95,7 +95,7 @@ LABELS = {
     Source.OPERATOR: _l("Ditambahkan operator"),
     RegistrationStatus.TERDAFTAR: _l("Terdaftar"),
     RegistrationStatus.DAFTAR_TUNGGU: _l("Daftar tunggu"),
-    RegistrationStatus.BATAL: _l("Batal"),
+    RegistrationStatus.BATAL: _l("Dibatalkan"),
 }
 
 

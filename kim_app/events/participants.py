@@ -1,6 +1,489 @@
-"""Event views (participants)."""
+"""The operators' participant list of one event: search and filters in the URL, counts, inline
+edit, cancel and restore; import from XLSX/CSV (upload, column mapping, preview, confirm) and
+export. Managers of the event only; everything is audited.
 
-from kim_app.events import (
-    bp,  # noqa: F401
-    models,  # noqa: F401
+Every action is a plain form or link that works without JavaScript; htmx swaps the results, one
+row, or the row's form, and sends changed counts and messages out of band.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from math import ceil
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy.exc import IntegrityError
+from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response
+from wtforms import SelectField, StringField, TelField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from kim_app import audit
+from kim_app.auth.models import OPERATOR_ROLES
+from kim_app.errors import error_response
+from kim_app.events import bp
+from kim_app.events.documents import when
+from kim_app.events.models import Event, Registration, RegistrationStatus, Source
+from kim_app.events.people import (
+    ParticipantFilter,
+    apply_participants,
+    ensure_editable,
+    participant_counts,
+    participant_export,
+    participants_page,
+    people_editable,
+    plan_participants,
+    registration_of,
+    restore_registration,
+    update_participant,
 )
+from kim_app.events.services import EventError, PersonData, cancel_registration, get_event_or_404
+from kim_app.extensions import db
+from kim_app.groups import importing
+from kim_app.groups.importing import ImportFileError, ImportKind, Plan, Upload
+from kim_app.groups.models import Gender
+from kim_app.groups.registry_queries import page_number
+from kim_app.htmx import is_partial, redirect_after_post, render
+from kim_app.phones import display_phone
+from kim_app.security import roles_required
+from kim_app.uploads import upload_limit
+
+REQUIRED = _l("Wajib diisi.")
+TOO_LONG = _l("Paling banyak %(max)d karakter.")
+UPLOAD_OVERHEAD = 16 * 1024
+ERRORS_PER_PAGE = 25
+SAMPLE_ROWS = 5
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _gender_choice(_form, field) -> None:
+    if (field.data or "") not in {"", *(g.value for g in Gender)}:
+        raise ValidationError(_l("Pilihan tidak valid."))
+
+
+class PersonForm(FlaskForm):
+    """One person: an outsider added by hand, or a participant corrected in place."""
+
+    name = StringField(
+        _l("Nama"), validators=[DataRequired(REQUIRED), Length(max=120, message=TOO_LONG)]
+    )
+    phone = TelField(
+        _l("Nomor WhatsApp"),
+        validators=[Length(max=30, message=TOO_LONG)],
+        description=_l("Contoh: 0812-3456-7890"),
+    )
+    institution = StringField(
+        _l("Instansi/lembaga"), validators=[Length(max=200, message=TOO_LONG)]
+    )
+    position = StringField(_l("Jabatan"), validators=[Length(max=120, message=TOO_LONG)])
+    gender = SelectField(
+        _l("Jenis kelamin"),
+        choices=[
+            SelectChoice("", "—"),
+            SelectChoice(Gender.L.value, _l("Laki-laki")),
+            SelectChoice(Gender.P.value, _l("Perempuan")),
+        ],
+        validate_choice=False,
+        validators=[_gender_choice],
+    )
+
+    def fill_from(self, registration: Registration) -> None:
+        self.name.data = registration.name
+        self.phone.data = display_phone(registration.phone)
+        self.institution.data = registration.institution
+        self.position.data = registration.position
+        self.gender.data = registration.gender.value if registration.gender else ""
+
+    def number_ids(self, suffix: str) -> None:
+        """Unique ids, so several rows can be edited on one page."""
+        for field in self:
+            field.id = f"{field.id}-{suffix}"
+            field.label.field_id = field.id
+
+    def to_person(self) -> PersonData:
+        return PersonData(
+            name=self.name.data or "",
+            phone=self.phone.data or "",
+            institution=self.institution.data or "",
+            position=self.position.data or "",
+            gender=Gender(self.gender.data) if self.gender.data else None,
+        )
+
+    def attach(self, error: EventError) -> None:
+        """Show a service error beside its field (or above the form)."""
+        field = getattr(self, error.field or "", None)
+        (field.errors if field is not None else self.form_errors).append(str(error))
+
+
+def managed_event(event_id: int) -> Event:
+    """The event if the current user manages it (an operator whose scope holds it); 404 otherwise."""
+    return get_event_or_404(event_id, current_user, manage=True)
+
+
+def event_link(event: Event) -> str | None:
+    """The event's own page, when the blueprint has one."""
+    try:
+        return url_for("events.detail", event_id=event.id)
+    except BuildError:
+        return None
+
+
+def common(event: Event) -> dict:
+    """What every page of this area shows about the event."""
+    first = event.sessions[0].starts_at if event.sessions else event.starts_on
+    return {
+        "event": event,
+        "event_url": event_link(event),
+        "when": when(first, event) if first else "",
+        "editable": people_editable(event),
+    }
+
+
+# --- the list ------------------------------------------------------------------------------------
+
+
+def _row_context(event: Event) -> dict:
+    return {
+        "event": event,
+        "phone": display_phone,
+        "RS": RegistrationStatus,
+        "editable": people_editable(event),
+    }
+
+
+def _list_page(event: Event, status: int = 200, **extra) -> Response:
+    filters = ParticipantFilter.from_args(request.args)
+    page = participants_page(event, filters, page_number(request.args.get("halaman")))
+    partial = is_partial() and "edit_form" not in extra
+    return render(
+        "events/participants.html",
+        "events/_participant_results.html",
+        status,
+        page=page,
+        filters=filters,
+        link_args=filters.args(),
+        counts=None if partial else participant_counts(event),
+        sources=list(Source),
+        statuses=list(RegistrationStatus),
+        genders=list(Gender),
+        **(common(event) | _row_context(event)),
+        **extra,
+    )
+
+
+@bp.get("/kegiatan/<int:event_id>/peserta")
+@roles_required(*OPERATOR_ROLES)
+def participants(event_id: int):
+    """Everyone registered for the event, 50 per page: search (name, institution, phone digits),
+    filters (source, status, KIM/institution, gender), counts per status and source.
+
+    An htmx request with ``?baris=<id>`` gets that one row back (cancelling an inline edit).
+    """
+    event = managed_event(event_id)
+    row = request.args.get("baris", type=int)
+    if row is not None and is_partial():
+        registration = registration_of(event, row) or abort(404)
+        return _row(event, registration)
+    return _list_page(event)
+
+
+def _row(event: Event, registration: Registration, status: int = 200, **extra) -> Response:
+    kim_name = registration.kim.name if registration.kim_id else None
+    return render(
+        "events/_participant_row.html",
+        status=status,
+        r=registration,
+        kim_name=kim_name,
+        **_row_context(event),
+        **extra,
+    )
+
+
+def _registration(event: Event, registration_id: int) -> Registration:
+    registration = registration_of(event, registration_id)
+    if registration is None:
+        abort(404)
+    return registration
+
+
+def _back_to_list(event: Event, anchor: str | None = None) -> Response:
+    """After a plain form post: back to the list as it was (the same filters and page) when
+    the browser came from it, else to its first page."""
+    target = url_for("events.participants", event_id=event.id)
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path == target:
+        target = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return redirect_after_post(target + (f"#{anchor}" if anchor else ""))
+
+
+@bp.route("/kegiatan/<int:event_id>/peserta/<int:registration_id>/ubah", methods=["GET", "POST"])
+@roles_required(*OPERATOR_ROLES)
+def participant_edit(event_id: int, registration_id: int):
+    """GET: the row as a form (htmx), or the list with the form on top. POST: save it — the
+    number normalised, a number another participant uses refused with 422."""
+    event = managed_event(event_id)
+    registration = _registration(event, registration_id)
+    if request.method == "GET":
+        form = PersonForm(formdata=None)
+        form.fill_from(registration)
+        form.number_ids(str(registration.id))
+        return _edit_response(event, registration, form)
+    form = PersonForm()
+    form.number_ids(str(registration.id))
+    if form.validate_on_submit():
+        try:
+            update_participant(registration, form.to_person(), current_user)
+        except EventError as error:
+            db.session.rollback()
+            form.attach(error)
+        else:
+            db.session.commit()
+            notice = _("Data %(name)s disimpan.", name=registration.name)
+            if not is_partial():
+                flash(notice, "success")
+                return _back_to_list(event, f"peserta-{registration.id}")
+            return _row(event, registration, notice=notice)
+    return _edit_response(event, registration, form, 422)
+
+
+def _edit_response(event: Event, registration: Registration, form, status: int = 200):
+    if is_partial():
+        return render(
+            "events/_participant_form.html",
+            status=status,
+            form=form,
+            r=registration,
+            inline=True,
+            **_row_context(event),
+        )
+    return _list_page(event, status, edit_form=form, editing=registration)
+
+
+@bp.post("/kegiatan/<int:event_id>/peserta/<int:registration_id>/status")
+@roles_required(*OPERATOR_ROLES)
+def participant_status(event_id: int, registration_id: int):
+    """``status=batal`` cancels (the freed seat goes to the longest-waiting person);
+    ``status=pulih`` restores (a seat if one is left, else the waiting list)."""
+    event = managed_event(event_id)
+    registration = _registration(event, registration_id)
+    want = request.form.get("status")
+    if want not in ("batal", "pulih"):
+        abort(400)
+    promoted = None
+    try:
+        ensure_editable(event)
+        if want == "batal":
+            if registration.status is RegistrationStatus.BATAL:
+                raise EventError(_("%(name)s sudah batal.", name=registration.name))
+            promoted = cancel_registration(registration, current_user)
+            notice = _("Pendaftaran %(name)s dibatalkan.", name=registration.name)
+            if promoted is not None:
+                notice += " " + _(
+                    "%(name)s naik dari daftar tunggu dan kini terdaftar.", name=promoted.name
+                )
+        else:
+            if registration.status is not RegistrationStatus.BATAL:
+                raise EventError(_("%(name)s tidak sedang batal.", name=registration.name))
+            restored = restore_registration(registration, current_user)
+            notice = (
+                _("%(name)s terdaftar kembali.", name=registration.name)
+                if restored is RegistrationStatus.TERDAFTAR
+                else _("Kursi sudah penuh: %(name)s masuk daftar tunggu.", name=registration.name)
+            )
+    except EventError as error:
+        db.session.rollback()
+        return error_response(422, _("Tidak dapat diubah"), str(error))
+    db.session.commit()
+    if not is_partial():
+        flash(notice, "success")
+        return _back_to_list(event, f"peserta-{registration.id}")
+    return _row(
+        event,
+        registration,
+        notice=notice,
+        promoted=promoted,
+        counts_oob=participant_counts(event),
+    )
+
+
+# --- import ------------------------------------------------------------------------------------
+
+
+class UploadForm(FlaskForm):
+    berkas = FileField(
+        _l("Berkas XLSX atau CSV"),
+        validators=[FileRequired(_l("Pilih berkas XLSX atau CSV."))],
+        description=_l("Paling besar 5 MB dan 5.000 baris. Baris pertama berisi judul kolom."),
+        render_kw={"accept": ".xlsx,.csv," + XLSX_TYPE + ",text/csv"},
+    )
+
+
+@bp.route("/kegiatan/<int:event_id>/peserta/impor", methods=["GET", "POST"])
+@upload_limit(importing.MAX_BYTES + UPLOAD_OVERHEAD)
+@roles_required(*OPERATOR_ROLES)
+def participants_import(event_id: int):
+    """Upload a participant list (XLSX or CSV, up to 5 MB), then go to its preview."""
+    event = managed_event(event_id)
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.berkas.data
+        data = upload.read(importing.MAX_BYTES + 1)
+        try:
+            if len(data) > importing.MAX_BYTES:
+                raise ImportFileError(_("Berkas paling besar 5 MB."))
+            table = importing.read_table(data)
+        except ImportFileError as error:
+            form.berkas.errors.append(str(error))
+        else:
+            token = importing.save_upload(
+                ImportKind.PESERTA, table, upload.filename or "", current_user
+            )
+            return redirect_after_post(
+                url_for("events.participants_import_preview", event_id=event.id, token=token)
+            )
+    status = 422 if request.method == "POST" else 200
+    return render("events/import_upload.html", form=form, status=status, **common(event))
+
+
+@bp.route("/kegiatan/<int:event_id>/peserta/impor/<token>", methods=["GET", "POST"])
+@roles_required(*OPERATOR_ROLES)
+def participants_import_preview(event_id: int, token: str):
+    """Map the file's columns, see every invalid row with its reason and what the valid ones
+    will do, confirm. ``aksi=impor`` imports the valid rows, ``aksi=batal`` deletes the upload."""
+    event = managed_event(event_id)
+    upload = importing.load_upload(token, current_user)
+    if upload is None or upload.kind is not ImportKind.PESERTA:
+        return _upload_gone()
+    action = request.form.get("aksi", "") if request.method == "POST" else ""
+    if action == "batal":
+        importing.discard(upload)
+        flash(_("Impor dibatalkan dan berkasnya dihapus."), "info")
+        return redirect_after_post(url_for("events.participants_import", event_id=event.id))
+    if request.method == "POST":
+        mapping = importing.mapping_from_form(upload.kind, upload.table.headers, request.form)
+        if mapping != upload.mapping and not importing.save_mapping(upload, mapping):
+            return _upload_gone()
+    if action == "impor":
+        return _confirm(event, upload)
+    return _preview(
+        event, upload, plan_participants(event, upload.table, upload.mapping, current_user)
+    )
+
+
+def _upload_gone() -> Response:
+    return error_response(
+        404,
+        _("Impor tidak ditemukan"),
+        _(
+            "Berkas impor ini sudah diproses, sudah lewat 24 jam, atau diunggah oleh akun lain. "
+            "Unggah berkasnya lagi bila perlu."
+        ),
+    )
+
+
+def _preview(event: Event, upload: Upload, plan: Plan, status: int = 200, message: str = ""):
+    invalid = plan.invalid
+    pages = max(1, ceil(len(invalid) / ERRORS_PER_PAGE))
+    page = min(page_number(request.args.get("halaman")), pages)
+    return render(
+        "events/import_preview.html",
+        "events/_participant_import.html",
+        status,
+        upload=upload,
+        plan=plan,
+        targets=importing.targets_for(upload.kind),
+        errors=invalid[(page - 1) * ERRORS_PER_PAGE : page * ERRORS_PER_PAGE],
+        page=page,
+        pages=pages,
+        sample=plan.valid[:SAMPLE_ROWS],
+        message=message,
+        letter=importing.column_letter,
+        Action=importing.Action,
+        **common(event),
+    )
+
+
+def _confirm(event: Event, upload: Upload) -> Response:
+    """Import the valid rows in one transaction; the upload is claimed so it runs only once."""
+    if not importing.claim(upload):
+        return _upload_gone()
+    try:
+        plan = plan_participants(event, upload.table, upload.mapping, current_user)
+        message = ""
+        if not plan.ready:
+            message = _("Tidak ada baris valid yang dapat diimpor. Periksa kolomnya.")
+        else:
+            try:
+                result = apply_participants(event, plan, current_user, upload.filename)
+                db.session.commit()
+            except EventError as error:
+                message = str(error)
+            except IntegrityError:  # a number registered meanwhile through another way in
+                message = _(
+                    "Seseorang baru saja mendaftar dengan nomor yang ada di berkas ini. "
+                    "Periksa pratinjau lalu impor lagi."
+                )
+        if message:
+            db.session.rollback()
+            importing.release(upload)
+            plan = plan_participants(event, upload.table, upload.mapping, current_user)
+            return _preview(event, upload, plan, 422, message)
+    except Exception:
+        db.session.rollback()
+        importing.release(upload)
+        raise
+    importing.discard(upload)
+    notice = _(
+        "Impor peserta selesai: %(new)d baru, %(updated)d diperbarui, %(same)d tidak berubah, "
+        "%(skipped)d baris tidak valid dilewati.",
+        new=result.created,
+        updated=result.updated,
+        same=result.unchanged,
+        skipped=result.skipped,
+    )
+    if result.waiting:
+        notice += " " + _("%(n)d orang masuk daftar tunggu karena kursi penuh.", n=result.waiting)
+    flash(notice, "success")
+    return redirect_after_post(url_for("events.participants", event_id=event.id))
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+
+@bp.get("/kegiatan/<int:event_id>/peserta/ekspor.<any(xlsx, csv):fmt>")
+@roles_required(*OPERATOR_ROLES)
+def participants_export(event_id: int, fmt: str):
+    """The participant list as XLSX or CSV, narrowed like the list on screen; audited."""
+    event = managed_event(event_id)
+    filters = ParticipantFilter.from_args(request.args)
+    headers, rows = participant_export(event, filters)
+    summary = filters.args()
+    if "q" in summary:  # search words may be phone digits: the log keeps only that there was one
+        summary["q"] = "…"
+    audit.record(
+        "registration.export",
+        "event",
+        event.id,
+        region_code=event.region_code,
+        changes={"format": fmt, "rows": len(rows), "filters": summary},
+        actor=current_user,
+    )
+    db.session.commit()
+    today = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    name = f"peserta-{event.code}-{today.isoformat()}.{fmt}"
+    if fmt == "xlsx":
+        body, mimetype = importing.to_xlsx(_("Peserta"), headers, rows), XLSX_TYPE
+    else:
+        body, mimetype = importing.to_csv(headers, rows), "text/csv"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"  # full phone numbers: keep no copies
+    return response

@@ -1,6 +1,312 @@
-"""Event views (public)."""
+"""Public event pages (no sign-in): the page behind the link ``/e/<code>`` with its registration
+form, the private ticket (QR code, calendar file, cancel button), and the poster for operators.
 
-from kim_app.events import (
-    bp,  # noqa: F401
-    models,  # noqa: F401
+The ticket token in the URL is the only key to a registration, so ticket responses are never
+cached or indexed. Nobody sees another participant's name or number: the public page shows only
+counts, the ticket only its own person.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, make_response, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import contains_eager
+from werkzeug.wrappers import Response
+from wtforms import RadioField, StringField, TelField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from kim_app.auth.models import OPERATOR_ROLES
+from kim_app.events import bp
+from kim_app.events.documents import (
+    event_days,
+    ics_calendar,
+    poster_pdf,
+    qr_svg,
+    session_when,
+    share_links,
+    when,
 )
+from kim_app.events.models import (
+    Event,
+    EventStatus,
+    Registration,
+    RegistrationMode,
+    RegistrationStatus,
+    Source,
+)
+from kim_app.events.services import (
+    EventError,
+    PersonData,
+    cancel_registration,
+    get_event_or_404,
+    get_public_event_or_404,
+    local_now,
+    register_person,
+    registration_open,
+)
+from kim_app.extensions import db, limiter
+from kim_app.groups.models import Gender, name_key
+from kim_app.htmx import redirect_after_post, render
+from kim_app.security import roles_required
+
+REQUIRED = _l("Wajib diisi.")
+TOO_LONG = _l("Paling banyak %(max)d karakter.")
+PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+def _gender_given(_form, field) -> None:
+    if field.data not in {g.value for g in Gender}:
+        raise ValidationError(_l("Pilih jenis kelamin."))
+
+
+class RegistrationForm(FlaskForm):
+    """What a person gives to register: the minimum (no NIK, no address)."""
+
+    name = StringField(
+        _l("Nama lengkap"),
+        validators=[DataRequired(REQUIRED), Length(max=120, message=TOO_LONG)],
+    )
+    phone = TelField(
+        _l("Nomor WhatsApp"),
+        validators=[DataRequired(REQUIRED), Length(max=30, message=TOO_LONG)],
+        description=_l("Contoh: 0812-3456-7890. Tidak ditampilkan kepada siapa pun."),
+    )
+    institution = StringField(
+        _l("KIM atau instansi"),
+        validators=[DataRequired(REQUIRED), Length(max=200, message=TOO_LONG)],
+        description=_l("Misalnya KIM Sebakung Jaya, Diskominfo, PKK Kecamatan."),
+    )
+    position = StringField(_l("Jabatan"), validators=[Length(max=120, message=TOO_LONG)])
+    gender = RadioField(
+        _l("Jenis kelamin"),
+        choices=[SelectChoice(g.value, g.label) for g in Gender],
+        validate_choice=False,
+        validators=[_gender_given],
+    )
+
+    def to_person(self) -> PersonData:
+        return PersonData(
+            name=self.name.data or "",
+            phone=self.phone.data or "",
+            institution=self.institution.data or "",
+            position=self.position.data or "",
+            gender=Gender(self.gender.data),
+        )
+
+
+def _closed_reason(event: Event) -> str:
+    """Why the public form is not shown (empty while registration is open)."""
+    if registration_open(event, Source.MANDIRI):
+        return ""
+    if event.status is EventStatus.DIBATALKAN:
+        return _("Kegiatan ini dibatalkan.")
+    if event.status is EventStatus.SELESAI:
+        return _("Kegiatan ini sudah selesai.")
+    if event.registration_mode is RegistrationMode.UNDANGAN:
+        return _("Peserta kegiatan ini hanya yang diundang; tidak ada pendaftaran terbuka.")
+    if event.registration_deadline and local_now(event) > event.registration_deadline:
+        return _(
+            "Pendaftaran sudah ditutup pada %(when)s.",
+            when=when(event.registration_deadline, event),
+        )
+    return _("Pendaftaran belum dibuka.")
+
+
+def _helpers(event: Event) -> dict:
+    return {"event": event, "when": when, "session_when": session_when, "days": event_days(event)}
+
+
+def _event_page(event: Event, form: RegistrationForm, status: int = 200) -> Response:
+    return render(
+        "events/public_event.html",
+        "events/_register_form.html",
+        status,
+        form=form,
+        closed=_closed_reason(event),
+        share=share_links(event),
+        **_helpers(event),
+    )
+
+
+@bp.get("/e/<code>")
+def public_event(code: str):
+    """The event as anyone may see it, with the registration form while registration is open."""
+    event = get_public_event_or_404(code)
+    return _event_page(event, RegistrationForm(formdata=None))
+
+
+def same_person(registered: str, typed: str) -> bool:
+    """Names equal once case, spaces and punctuation are set aside (``Siti  aminah.`` = ``Siti Aminah``)."""
+    return name_key(registered) == name_key(typed)
+
+
+def _register_limit() -> str:
+    return current_app.config.get("KIM_RATELIMIT_REGISTER", "30 per hour")
+
+
+@bp.post("/e/<code>")
+@limiter.limit(_register_limit)
+def public_register(code: str):
+    """Register through the public link; the same number again leads to its existing ticket."""
+    event = get_public_event_or_404(code)
+    form = RegistrationForm()
+    if not registration_open(event, Source.MANDIRI):
+        return _event_page(event, form, 409)
+    if form.validate_on_submit():
+        try:
+            registration, new = register_person(event, form.to_person(), Source.MANDIRI)
+        except EventError as error:
+            db.session.rollback()
+            field = getattr(form, error.field or "", None)
+            (field.errors if field is not None else form.form_errors).append(str(error))
+        else:
+            db.session.commit()
+            if not new and not same_person(registration.name, form.name.data or ""):
+                # a number is no secret: the ticket (and its cancel button) is shown only to the
+                # person who registered it, recognised by number and name together
+                form.phone.errors.append(
+                    _(
+                        "Nomor ini sudah terdaftar atas nama lain. Gunakan tautan tiket yang Anda simpan."
+                    )
+                )
+                return _event_page(event, form, 422)
+            if not new:
+                flash(_("Nomor ini sudah terdaftar. Ini tiket pendaftaran Anda."), "info")
+            elif registration.status is RegistrationStatus.DAFTAR_TUNGGU:
+                flash(_("Kursi sudah penuh; Anda masuk daftar tunggu."), "info")
+            else:
+                flash(_("Pendaftaran berhasil. Simpan tautan halaman tiket ini."), "success")
+            return redirect_after_post(
+                url_for("events.ticket", code=event.code, ticket=registration.ticket)
+            )
+    return _event_page(event, form, 422)
+
+
+# --- the ticket --------------------------------------------------------------------------------------
+
+
+def _registration_or_404(code: str, ticket: str) -> Registration:
+    """The registration whose token is ``ticket``, in the published event whose code is ``code``.
+
+    One query loads both (the event comes along, as the ticket page needs it).
+    """
+    registration = db.session.scalar(
+        sa.select(Registration)
+        .join(Registration.event)
+        .options(contains_eager(Registration.event))
+        .where(
+            Event.code == code,
+            Event.status != EventStatus.DRAFT,
+            Registration.ticket == ticket,
+        )
+    )
+    if registration is None:
+        abort(404)
+    return registration
+
+
+def waiting_position(registration: Registration) -> int:
+    """1 for the next person to get a seat: the same order in which cancellations promote."""
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Registration)
+        .where(
+            Registration.event_id == registration.event_id,
+            Registration.status == RegistrationStatus.DAFTAR_TUNGGU,
+            sa.or_(
+                Registration.created_at < registration.created_at,
+                sa.and_(
+                    Registration.created_at == registration.created_at,
+                    Registration.id <= registration.id,
+                ),
+            ),
+        )
+    )
+
+
+def _may_cancel(registration: Registration) -> bool:
+    return registration.status is not RegistrationStatus.BATAL and registration.event.status in (
+        EventStatus.TERBIT,
+        EventStatus.BERLANGSUNG,
+    )
+
+
+def _private(response: Response) -> Response:
+    response.headers.update(PRIVATE)
+    return response
+
+
+@bp.get("/e/<code>/tiket/<ticket>")
+def ticket(code: str, ticket: str):
+    """The person's own ticket: status, QR code, agenda, calendar file and cancellation."""
+    registration = _registration_or_404(code, ticket)
+    event = registration.event
+    waiting = (
+        waiting_position(registration)
+        if registration.status is RegistrationStatus.DAFTAR_TUNGGU
+        else None
+    )
+    online = (
+        event.online_link if event.online_link.lower().startswith(("http://", "https://")) else ""
+    )
+    return _private(
+        render(
+            "events/ticket.html",
+            registration=registration,
+            waiting=waiting,
+            qr=qr_svg(registration.ticket, _("Kode QR tiket"))
+            if registration.status is not RegistrationStatus.BATAL
+            else "",
+            may_cancel=_may_cancel(registration),
+            online=online,
+            **_helpers(event),
+        )
+    )
+
+
+@bp.get("/e/<code>/tiket/<ticket>.ics")
+def ticket_ics(code: str, ticket: str):
+    """The event's sessions as a calendar file (one entry per session, times in UTC)."""
+    registration = _registration_or_404(code, ticket)
+    response = make_response(ics_calendar(registration))
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="kegiatan-{code}.ics"'
+    return _private(response)
+
+
+@bp.post("/e/<code>/tiket/<ticket>/batal")
+def ticket_cancel(code: str, ticket: str):
+    """Cancel one's registration; the longest-waiting person, if any, takes the seat."""
+    registration = _registration_or_404(code, ticket)
+    target = url_for("events.ticket", code=code, ticket=ticket)
+    if registration.status is RegistrationStatus.BATAL:
+        flash(_("Pendaftaran ini sudah dibatalkan."), "info")
+    elif not _may_cancel(registration):
+        flash(
+            _("Kegiatan ini sudah selesai atau dibatalkan; pendaftaran tidak dapat diubah."),
+            "error",
+        )
+    else:
+        cancel_registration(registration, None)
+        db.session.commit()
+        flash(_("Pendaftaran Anda dibatalkan."), "success")
+    return _private(redirect_after_post(target))
+
+
+# --- the poster (operators) ----------------------------------------------------------------------------
+
+
+@bp.get("/kegiatan/<int:event_id>/poster.pdf")
+@roles_required(*OPERATOR_ROLES)
+def poster(event_id: int):
+    """An A4 poster with a large QR code to the public page, to print and pin up."""
+    event = get_event_or_404(event_id, current_user, manage=True)
+    response = make_response(poster_pdf(event))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="poster-{event.code}.pdf"'
+    return _private(response)

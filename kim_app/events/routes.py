@@ -1,6 +1,482 @@
-"""Event views (routes)."""
+"""The event editor (create, edit with inline sessions, clone, status steps), the event page and
+the list of events.
 
-from kim_app.events import (
-    bp,  # noqa: F401
-    models,  # noqa: F401
+Times are naive local times of the event's zone (WIB, WITA or WIT, from its province) and are
+always printed with that zone's label, by the helpers of ``kim_app.events.documents`` that the
+public pages use too (``day``, ``clock``, ``when``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import abort, flash, get_template_attribute, make_response, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from kim_app.auth.models import OPERATOR_ROLES, Role
+from kim_app.events import bp
+from kim_app.events.documents import clock, day, public_url, share_links, when
+from kim_app.events.forms import REQUIRED, CloneForm, EventForm, EventStatusForm
+from kim_app.events.models import (
+    Event,
+    EventKind,
+    EventStatus,
+    Invitation,
+    RegistrationMode,
+    RegistrationStatus,
 )
+from kim_app.events.services import (
+    EVENT_TRANSITIONS,
+    EventData,
+    EventError,
+    SessionData,
+    SpeakerData,
+    change_event_status,
+    clone_event,
+    create_event,
+    event_filter,
+    get_event_or_404,
+    may_manage_event,
+    registration_counts,
+    update_event,
+)
+from kim_app.extensions import db
+from kim_app.htmx import is_partial, redirect_after_post, render
+from kim_app.regions.models import Region, RegionLevel, level_of
+from kim_app.regions.picker import RegionPicker
+from kim_app.security import roles_required
+from kim_app.timezones import WIB, zone_label, zone_name_for
+
+VIEWERS = (*OPERATOR_ROLES, Role.KEPALA_DESA, Role.PENGURUS_KIM)
+PICKER_PREFIX = "penyelenggara"
+PER_PAGE = 25
+# finished and cancelled events are the record the reports rest on: no more edits
+CLOSED = (EventStatus.SELESAI, EventStatus.DIBATALKAN)
+OPEN = (EventStatus.TERBIT, EventStatus.BERLANGSUNG)
+# how templates write event times: always with the event's zone label
+TIME_HELPERS = {"day": day, "clock": clock, "when": when}
+STEP_ORDER = [
+    EventStatus.TERBIT,
+    EventStatus.BERLANGSUNG,
+    EventStatus.SELESAI,
+    EventStatus.DRAFT,
+    EventStatus.DIBATALKAN,
+]
+
+
+# --- who may do what ----------------------------------------------------------------------------
+
+
+def _managed_event(event_id: int) -> Event:
+    """404 when the event is out of sight; 403 when it is visible but not the user's to manage
+    (a regency operator looking at the province's event)."""
+    event = get_event_or_404(event_id, current_user)
+    if not may_manage_event(current_user, event):
+        abort(403)
+    return event
+
+
+# --- the owning region ----------------------------------------------------------------------------
+
+
+def _owner_regions(user) -> list[Region]:
+    """Regions an operator below admin may pick: their regency, or their province and its regencies."""
+    scope = user.scope_code or ""
+    condition = Region.code == scope
+    if level_of(scope) is RegionLevel.PROVINSI:
+        condition = sa.or_(
+            condition,
+            sa.and_(Region.parent_code == scope, Region.level == RegionLevel.KABUPATEN),
+        )
+    return list(db.session.scalars(sa.select(Region).where(condition).order_by(Region.code)))
+
+
+def _owner_label(region: Region) -> str:
+    if region.level is RegionLevel.PROVINSI:
+        return _("Provinsi %(name)s (tingkat provinsi)", name=region.name)
+    return region.display_name
+
+
+def _prepare_region(form: EventForm, event: Event | None) -> RegionPicker | None:
+    """The admin picks any regency or province with the region picker; other operators choose
+    from a select of their own areas (a regency operator has just one)."""
+    if current_user.is_admin:
+        del form.region
+        return RegionPicker.from_values(
+            request.values,
+            current_user,
+            prefix=PICKER_PREFIX,
+            deepest=RegionLevel.KABUPATEN,
+            initial=event.region_code if event else None,
+        )
+    form.region.choices = [(r.code, _owner_label(r)) for r in _owner_regions(current_user)]
+    if request.method == "GET" and not form.region.data and form.region.choices:
+        form.region.data = form.region.choices[0][0]  # the regency, or the province itself
+    return None
+
+
+def _region_code(form: EventForm, picker: RegionPicker | None) -> str:
+    if picker is not None:
+        return picker.chosen.code if picker.chosen else ""
+    return form.region.data or ""
+
+
+def _zone(code: str) -> str:
+    """``WITA`` for a code in Kalimantan Timur; empty while no region is chosen."""
+    return zone_label(zone_name_for(code)) if code else ""
+
+
+# --- session rows -------------------------------------------------------------------------------
+
+
+def _session_entry(session) -> dict:
+    return {
+        "day": session.starts_at.date(),
+        "start": session.starts_at.time(),
+        "end": session.ends_at.time(),
+        "topic": session.topic,
+        "speakers": [
+            {"name": s.name, "position": s.position, "institution": s.institution}
+            for s in session.speakers
+        ],
+    }
+
+
+def _change_rows(form: EventForm, action: str) -> None:
+    """Add a session row (on the day of the last one, starting when it ends) or remove row
+    ``hapus-N``; the form is shown again without saving, with or without JavaScript."""
+    entries = form.sessions.entries
+    if action == "tambah" and len(entries) < form.sessions.max_entries:
+        last = entries[-1].form if entries else None
+        form.sessions.append_entry(
+            {"day": last.day.data, "start": last.end.data} if last is not None else {}
+        )
+        return
+    index = action.removeprefix("hapus-")
+    if index.isdigit() and int(index) < len(entries) and len(entries) > 1:
+        kept = [entry.data for i, entry in enumerate(entries) if i != int(index)]
+        while form.sessions.entries:
+            form.sessions.pop_entry()
+        for data in kept:
+            form.sessions.append_entry(data)
+
+
+def _sessions(form: EventForm) -> list[SessionData] | None:
+    """The filled session rows as service data; None when a row has errors (put on its fields).
+
+    Rows with nothing typed are skipped, as are speaker rows without a name.
+    """
+    sessions: list[SessionData] = []
+    ok = True
+    for entry in form.sessions.entries:
+        row = entry.form
+        if row.blank:
+            continue
+        for field in (row.day, row.start, row.end):
+            if field.data is None and not field.errors:
+                field.errors = [*field.errors, str(REQUIRED)]
+        if row.day.data is None or row.start.data is None or row.end.data is None:
+            ok = False
+            continue
+        starts = datetime.combine(row.day.data, row.start.data)
+        ends = datetime.combine(row.day.data, row.end.data)
+        if ends <= starts:
+            row.end.errors = [*row.end.errors, _("Jam selesai harus setelah jam mulai.")]
+            ok = False
+            continue
+        sessions.append(
+            SessionData(
+                starts_at=starts,
+                ends_at=ends,
+                topic=row.topic.data or "",
+                speakers=[
+                    SpeakerData(
+                        name=s.form.name.data or "",
+                        position=s.form.position.data or "",
+                        institution=s.form.institution.data or "",
+                    )
+                    for s in row.speakers.entries
+                    if s.form.filled
+                ],
+            )
+        )
+    if ok and not sessions:
+        form.sessions_error = _("Tambahkan paling sedikit satu sesi.")
+        return None
+    deadline = form.registration_deadline.data
+    if ok and deadline and deadline > max(s.ends_at for s in sessions):
+        form.registration_deadline.errors = [
+            *form.registration_deadline.errors,
+            _("Batas pendaftaran harus sebelum kegiatan berakhir."),
+        ]
+        ok = False
+    return sessions if ok else None
+
+
+def _event_data(form: EventForm, region_code: str) -> EventData:
+    def text(field) -> str:
+        return (field.data or "").strip()
+
+    return EventData(
+        kind=EventKind(form.kind.data),
+        title=form.title.data or "",
+        region_code=region_code,
+        description=text(form.description),
+        organiser=text(form.organiser),
+        contact=text(form.contact),
+        venue_name=text(form.venue_name),
+        venue_address=text(form.venue_address),
+        online_link=text(form.online_link),
+        capacity=form.capacity.data,
+        registration_mode=RegistrationMode(form.registration_mode.data),
+        registration_deadline=form.registration_deadline.data,
+    )
+
+
+def _attach_error(form: EventForm, error: EventError) -> None:
+    """Show a service error on the field it names."""
+    message = str(error)
+    if error.field == "sessions":
+        form.sessions_error = message
+    elif error.field == "region":
+        if "region" in form:
+            form.region.errors = [*form.region.errors, message]
+        else:
+            form.region_error = message
+    elif error.field and error.field in form:
+        form[error.field].errors = [*form[error.field].errors, message]
+    else:
+        form.form_errors.append(message)
+
+
+def _editor(form: EventForm, event: Event | None):
+    """Shared by new and edit: row buttons and region changes re-render, a save validates."""
+    picker = _prepare_region(form, event)
+    # the admin's picker can change the province, and with it the zone: the hint refreshes itself
+    zone_refresh = (
+        url_for(request.endpoint, **(request.view_args or {}), bagian="zona") if picker else None
+    )
+
+    def page(status: int = 200):
+        return render(
+            "events/event_form.html",
+            "events/_event_form.html",
+            status,
+            form=form,
+            picker=picker,
+            event=event,
+            zone=_zone(_region_code(form, picker)),
+            zone_refresh=zone_refresh,
+            invalid=status == 422,
+        )
+
+    if request.method == "GET":
+        if request.args.get("bagian") == "zona" and is_partial():
+            zone_hint = get_template_attribute("events/_session_rows.html", "zone_hint")
+            return make_response(zone_hint(_zone(_region_code(form, picker)), zone_refresh))
+        return page()
+    action = request.form.get("_sesi", "")
+    if action or "_pick" in request.form:
+        _change_rows(form, action)
+        return page()
+    valid = form.validate_on_submit()
+    sessions = _sessions(form)
+    if valid and sessions is not None:
+        data = _event_data(form, _region_code(form, picker))
+        try:
+            if event is None:
+                event = create_event(data, sessions, current_user)
+                message = _("Kegiatan tersimpan sebagai draf. Terbitkan bila sudah siap.")
+            else:
+                update_event(event, data, sessions, current_user)
+                message = _("Perubahan kegiatan disimpan.")
+        except EventError as error:
+            db.session.rollback()
+            _attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(message, "success")
+            return redirect_after_post(url_for("events.detail", event_id=event.id))
+    return page(422)
+
+
+# --- views ----------------------------------------------------------------------------------------
+
+
+@bp.get("/kegiatan/")
+@roles_required(*VIEWERS)
+def index():
+    """Events the user may see, coming ones first (or past ones, latest first), 25 per page;
+    a KIM's pengurus also sees the events its KIM is invited to."""
+    past = request.args.get("waktu") == "lampau"
+    # the most inclusive "today" across Indonesia's zones (WIB is the earliest)
+    today = datetime.combine(datetime.now(ZoneInfo(WIB)).date(), time())
+    coming = sa.or_(
+        Event.starts_on.is_(None),
+        Event.starts_on >= today,
+        Event.status == EventStatus.BERLANGSUNG,
+    )
+    statement = sa.select(Event).where(event_filter(current_user))
+    if past:
+        statement = statement.where(sa.not_(coming)).order_by(
+            Event.starts_on.desc(), Event.id.desc()
+        )
+    else:
+        statement = statement.where(coming).order_by(Event.starts_on, Event.id)
+    number = request.args.get("page", 1, type=int)
+    page = db.paginate(
+        statement, page=min(max(number, 1), 100_000), per_page=PER_PAGE, error_out=False
+    )
+    invited = None
+    if current_user.role is Role.PENGURUS_KIM:
+        invited = (
+            db.session.execute(
+                sa.select(Event, Invitation.quota)
+                .join(Invitation, Invitation.event_id == Event.id)
+                .where(
+                    Invitation.kim_id == current_user.kim_id,
+                    event_filter(current_user),
+                    coming,
+                )
+                .order_by(Event.starts_on, Event.id)
+                .limit(20)
+            ).all()
+            if current_user.kim_id
+            else []
+        )
+    return render(
+        "events/index.html",
+        "events/_event_list.html",
+        page=page,
+        period="lampau" if past else "",
+        invited=invited,
+        may_create=current_user.role in OPERATOR_ROLES,
+        **TIME_HELPERS,
+    )
+
+
+@bp.route("/kegiatan/baru", methods=["GET", "POST"])
+@roles_required(*OPERATOR_ROLES)
+def new():
+    """A new event (saved as a draft) with one or more sessions."""
+    form = EventForm()
+    if request.method == "GET":
+        form.sessions.append_entry()
+    return _editor(form, None)
+
+
+@bp.route("/kegiatan/<int:event_id>/ubah", methods=["GET", "POST"])
+@roles_required(*OPERATOR_ROLES)
+def edit(event_id: int):
+    """Change an event and its agenda (not once it is finished or cancelled)."""
+    event = _managed_event(event_id)
+    if event.status in CLOSED:
+        flash(_("Kegiatan yang sudah selesai atau dibatalkan tidak dapat diubah."), "error")
+        return redirect_after_post(url_for("events.detail", event_id=event.id))
+    if request.method == "GET":
+        form = EventForm(obj=event)
+        form.kind.data = event.kind.value
+        form.registration_mode.data = event.registration_mode.value
+        form.region.data = event.region_code
+        while form.sessions.entries:
+            form.sessions.pop_entry()
+        for session in event.sessions:
+            form.sessions.append_entry(_session_entry(session))
+    else:
+        form = EventForm()
+    return _editor(form, event)
+
+
+def _detail_page(
+    event: Event,
+    status: int = 200,
+    *,
+    status_form: EventStatusForm | None = None,
+    clone_form: CloneForm | None = None,
+    clone_open: bool = False,
+):
+    manage = may_manage_event(current_user, event)
+    sessions = event.sessions
+    days = [
+        (day, list(items)) for day, items in groupby(sessions, key=lambda s: s.starts_at.date())
+    ]
+    steps = sorted(EVENT_TRANSITIONS[event.status], key=STEP_ORDER.index) if manage else []
+    counts = registration_counts(event)
+    return render(
+        "events/detail.html",
+        status=status,
+        event=event,
+        zone=event.zone_label,
+        days=days,
+        first=sessions[0].starts_at if sessions else None,
+        last=max(s.ends_at for s in sessions) if sessions else None,
+        counts={s.value: n for s, n in counts.items()},
+        statuses=RegistrationStatus,
+        manage=manage,
+        editable=manage and event.status not in CLOSED,
+        steps=steps,
+        status_form=status_form or EventStatusForm(formdata=None),
+        clone_form=clone_form or CloneForm(formdata=None),
+        clone_open=clone_open,
+        public_url=public_url(event),
+        # the poster and the WhatsApp message point at the public page: once it is open
+        share=share_links(event) if manage and event.status in OPEN else None,
+        **TIME_HELPERS,
+    )
+
+
+@bp.get("/kegiatan/<int:event_id>")
+@roles_required(*VIEWERS)
+def detail(event_id: int):
+    """The event page: agenda per day with speakers, venue and map, registrations, and for the
+    managers the public link and the next steps."""
+    return _detail_page(get_event_or_404(event_id, current_user))
+
+
+@bp.post("/kegiatan/<int:event_id>/status")
+@roles_required(*OPERATOR_ROLES)
+def set_status(event_id: int):
+    """Publish, start, finish, send back to draft, or cancel with a reason participants see."""
+    event = _managed_event(event_id)
+    form = EventStatusForm()
+    wanted = request.form.get("to", "")
+    if wanted not in {s.value for s in EventStatus}:
+        abort(400)
+    if form.validate_on_submit():
+        try:
+            change_event_status(event, EventStatus(wanted), current_user, form.reason.data or "")
+        except EventError as error:
+            db.session.rollback()
+            if error.field == "reason":
+                form.reason.errors = [*form.reason.errors, str(error)]
+            else:
+                form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Status kegiatan sekarang: %(status)s.", status=event.status.label), "success")
+            return redirect_after_post(url_for("events.detail", event_id=event.id))
+    return _detail_page(event, 422, status_form=form)
+
+
+@bp.route("/kegiatan/<int:event_id>/salin", methods=["GET", "POST"])
+@roles_required(*OPERATOR_ROLES)
+def clone(event_id: int):
+    """Copy an event to new dates: a new draft whose agenda starts on the chosen day."""
+    event = _managed_event(event_id)
+    form = CloneForm()
+    if form.validate_on_submit():
+        try:
+            copy = clone_event(event, datetime.combine(form.first_day.data, time()), current_user)
+        except EventError as error:
+            db.session.rollback()
+            form.first_day.errors = [*form.first_day.errors, str(error)]
+        else:
+            db.session.commit()
+            flash(_("Salinan tersimpan sebagai draf. Periksa lalu terbitkan."), "success")
+            return redirect_after_post(url_for("events.edit", event_id=copy.id))
+    status = 422 if request.method == "POST" else 200
+    return _detail_page(event, status, clone_form=form, clone_open=True)

@@ -96,10 +96,18 @@ class ImportFileError(ValueError):
 class ImportKind(enum.StrEnum):
     KIM = "kim"
     ANGGOTA = "anggota"
+    PESERTA = "peserta"  # participants of one event (kim_app.events.people plans and applies them)
 
     @property
     def label(self) -> str:
-        return str(_l("KIM") if self is ImportKind.KIM else _l("anggota KIM"))
+        return str(KIND_LABELS[self])
+
+
+KIND_LABELS = {
+    ImportKind.KIM: _l("KIM"),
+    ImportKind.ANGGOTA: _l("anggota KIM"),
+    ImportKind.PESERTA: _l("peserta kegiatan"),
+}
 
 
 # --- reading files ------------------------------------------------------------------------------
@@ -309,9 +317,22 @@ MEMBER_TARGETS = (
     Target("email", _l("Email")),
 )
 
+PARTICIPANT_TARGETS = (
+    Target("name", _l("Nama"), True),
+    Target("phone", _l("No HP/WhatsApp"), True),
+    Target("institution", _l("Instansi/lembaga")),
+    Target("position", _l("Jabatan")),
+    Target("gender", _l("Jenis kelamin")),
+    Target("kim_name", _l("Nama KIM (boleh kosong)")),
+)
+
 
 def targets_for(kind: ImportKind) -> tuple[Target, ...]:
-    return KIM_TARGETS if kind is ImportKind.KIM else MEMBER_TARGETS
+    return {
+        ImportKind.KIM: KIM_TARGETS,
+        ImportKind.ANGGOTA: MEMBER_TARGETS,
+        ImportKind.PESERTA: PARTICIPANT_TARGETS,
+    }[kind]
 
 
 def words(text: str) -> list[str]:
@@ -381,9 +402,33 @@ def _member_target(w: set[str]) -> str | None:
     return None
 
 
+INSTITUTION_WORDS = {"instansi", "lembaga", "institusi", "institution", "organisasi", "opd"}
+INSTITUTION_WORDS |= {"dinas", "kantor", "asal", "unit", "organization", "agency"}
+
+
+def _participant_target(w: set[str]) -> str | None:
+    if w & {"kim", "komunitas", "kelompok"}:
+        return "kim_name"
+    if w & INSTITUTION_WORDS:
+        return "institution"
+    if w & {"jabatan", "posisi", "position", "peran", "kedudukan"}:
+        return "position"
+    if w & {"kelamin", "gender", "jk", "sex"} or w == {"l", "p"}:
+        return "gender"
+    if w & PHONE_WORDS:
+        return "phone"
+    if w & NAME_WORDS:
+        return "name"
+    return None
+
+
 def guess_mapping(kind: ImportKind, headers: list[str]) -> dict[str, int]:
     """Field → column index, guessed from header names; the first fitting column wins."""
-    rule = _kim_target if kind is ImportKind.KIM else _member_target
+    rule = {
+        ImportKind.KIM: _kim_target,
+        ImportKind.ANGGOTA: _member_target,
+        ImportKind.PESERTA: _participant_target,
+    }[kind]
     mapping: dict[str, int] = {}
     for index, header in enumerate(headers):
         target = rule(set(words(header)))

@@ -90,8 +90,8 @@ def import_preview(token: str):
     posts the form). ``aksi=impor`` imports the valid rows, ``aksi=batal`` deletes the upload.
     """
     upload = importing.load_upload(token, current_user)
-    if upload is None:
-        return _upload_gone()
+    if upload is None or upload.kind not in (ImportKind.KIM, ImportKind.ANGGOTA):
+        return _upload_gone()  # a participant upload belongs to its event's importer
     action = request.form.get("aksi", "") if request.method == "POST" else ""
     if action == "batal":
         importing.discard(upload)

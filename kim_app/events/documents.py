@@ -1,0 +1,237 @@
+"""What an event gives people to keep and pass on: dates written with their zone, the ticket's
+QR code (SVG), the calendar file (RFC 5545), the A4 poster (PDF) and the WhatsApp share link.
+
+Event times are naive local times of the event's zone (WIB, WITA or WIT). They are printed as
+they are, with the zone's label, and never converted from UTC; only the calendar file turns them
+into UTC, because a calendar app shows each person the time in their own zone.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import segno
+from babel.dates import format_date, format_time
+from flask import render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from kim_app.events.models import Event, EventSession, EventStatus, Registration, RegistrationStatus
+
+# --- dates with their zone --------------------------------------------------------------------------
+
+
+def _locale() -> str:
+    return str(get_locale() or "id")
+
+
+def day(value: datetime) -> str:
+    """``Rabu, 1 Mei 2024`` (the weekday and date, in the reader's language).
+
+    Babel's full Indonesian pattern pads the day (``01 Mei``); people write ``1 Mei``.
+    """
+    locale = _locale()
+    return format_date(value, "EEEE, d MMMM y" if locale == "id" else "full", locale=locale)
+
+
+def clock(value: datetime) -> str:
+    """``09.00`` — the wall-clock time as stored, never shifted to another zone."""
+    return format_time(value, "short", locale=_locale())
+
+
+def when(value: datetime, event: Event) -> str:
+    """``Rabu, 15 Mei 2024 09.00 WITA``."""
+    return f"{day(value)} {clock(value)} {event.zone_label}"
+
+
+def session_when(session: EventSession, event: Event) -> str:
+    """``Rabu, 15 Mei 2024 09.00–12.00 WITA`` (the end date too when a session runs overnight)."""
+    if session.ends_at.date() == session.starts_at.date():
+        end = clock(session.ends_at)
+    else:
+        end = f"{day(session.ends_at)} {clock(session.ends_at)}"
+    return f"{day(session.starts_at)} {clock(session.starts_at)}–{end} {event.zone_label}"
+
+
+def event_days(event: Event) -> str:
+    """The event's span for headings and the poster: one day, or first – last day."""
+    if not event.sessions:
+        return ""
+    first, last = event.sessions[0].starts_at, max(s.ends_at for s in event.sessions)
+    if first.date() == last.date():
+        return day(first)
+    return f"{day(first)} – {day(last)}"
+
+
+def event_first_time(event: Event) -> str:
+    """``Rabu, 15 Mei 2024 09.00 WITA``: when the first session starts."""
+    return when(event.sessions[0].starts_at, event) if event.sessions else ""
+
+
+# --- QR codes ---------------------------------------------------------------------------------------
+
+
+def qr_svg(data: str, title: str, *, namespace: bool = False) -> str:
+    """An SVG QR code (error correction M) sized by its container: no width or height of its own.
+
+    ``namespace`` adds the SVG namespace, which a standalone renderer (WeasyPrint) wants.
+    """
+    code = segno.make(data, error="m", micro=False)
+    out = io.BytesIO()
+    code.save(
+        out,
+        kind="svg",
+        xmldecl=False,
+        svgns=namespace,
+        nl=False,
+        scale=1,
+        omitsize=True,
+        title=title,
+        svgclass="qr",
+        lineclass=None,
+    )
+    return out.getvalue().decode()
+
+
+# --- links ------------------------------------------------------------------------------------------
+
+
+def public_url(event: Event) -> str:
+    """The absolute public link ``https://host/e/<code>``."""
+    return url_for("events.public_event", code=event.code, _external=True)
+
+
+def ticket_url(registration: Registration) -> str:
+    return url_for(
+        "events.ticket",
+        code=registration.event.code,
+        ticket=registration.ticket,
+        _external=True,
+    )
+
+
+def share_text(event: Event) -> str:
+    """The invitation people forward on WhatsApp: title, first session, venue and the link."""
+    lines = [event.title, event_first_time(event)]
+    if event.venue_name:
+        lines.append(event.venue_name)
+    lines.append(_("Daftar di sini: %(url)s", url=public_url(event)))
+    return "\n".join(line for line in lines if line)
+
+
+def share_links(event: Event) -> dict[str, str]:
+    """``url`` (the public page), ``text`` (the message) and ``whatsapp`` (a wa.me link that
+    opens WhatsApp with the message filled in, ready to pick a chat or group)."""
+    text = share_text(event)
+    return {
+        "url": public_url(event),
+        "text": text,
+        "whatsapp": "https://wa.me/?text=" + quote(text, safe=""),
+    }
+
+
+# --- calendar file (RFC 5545) ------------------------------------------------------------------------
+
+
+def _ics_text(value: str) -> str:
+    """Escape a TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and newlines."""
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return value.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
+
+
+def _fold(line: str) -> str:
+    """Fold a content line at 75 octets (§3.1), never inside a UTF-8 character."""
+    out, current, size = [], "", 0
+    for char in line:
+        width = len(char.encode())
+        if size + width > 75:
+            out.append(current)
+            current, size = " ", 1
+        current += char
+        size += width
+    out.append(current)
+    return "\r\n".join(out)
+
+
+def _utc(value: datetime, zone: ZoneInfo) -> str:
+    return value.replace(tzinfo=zone).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def ics_calendar(registration: Registration, *, now: datetime | None = None) -> bytes:
+    """A calendar with one VEVENT per session of the registration's event, in UTC.
+
+    Cancelled events and cancelled registrations are marked CANCELLED, a place on the waiting
+    list TENTATIVE, so a calendar app that imports the file again updates the entries (same UID).
+    """
+    event = registration.event
+    zone = ZoneInfo(event.timezone)
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if event.status is EventStatus.DIBATALKAN or registration.status is RegistrationStatus.BATAL:
+        status = "CANCELLED"
+    elif registration.status is RegistrationStatus.DAFTAR_TUNGGU:
+        status = "TENTATIVE"
+    else:
+        status = "CONFIRMED"
+    link = ticket_url(registration)
+    host = url_for("events.public_event", code=event.code, _external=True).split("/")[2]
+    place = ", ".join(part for part in (event.venue_name, event.venue_address) if part)
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//KIM//Kegiatan//ID",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "X-WR-CALNAME:" + _ics_text(event.title),
+    ]
+    for session in event.sessions:
+        summary = event.title + (f" — {session.topic}" if session.topic else "")
+        details = [session_when(session, event)]
+        details += [
+            ", ".join(p for p in (s.name, s.position, s.institution) if p) for s in session.speakers
+        ]
+        if event.organiser:
+            details.append(_("Penyelenggara: %(name)s", name=event.organiser))
+        details.append(_("Tiket: %(url)s", url=link))
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:kim-{event.id}-{session.id}-{registration.id}@{host}",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART:{_utc(session.starts_at, zone)}",
+            f"DTEND:{_utc(session.ends_at, zone)}",
+            "SUMMARY:" + _ics_text(summary),
+            "DESCRIPTION:" + _ics_text("\n".join(details)),
+            f"STATUS:{status}",
+            "URL:" + link,
+        ]
+        if place:
+            lines.append("LOCATION:" + _ics_text(place))
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode()
+
+
+# --- the poster -----------------------------------------------------------------------------------
+
+
+def poster_pdf(event: Event) -> bytes:
+    """An A4 poster: title, dates with the zone, venue, a large QR code to the public page and
+    the link written out, rendered by WeasyPrint from ``templates/events/poster.html``."""
+    # heavy; loaded only when a poster is asked for
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    url = public_url(event)
+    html = render_template(
+        "events/poster.html",
+        event=event,
+        url=url,
+        short_url=url.split("://", 1)[-1],
+        qr=qr_svg(url, _("Kode QR pendaftaran"), namespace=True),
+        days=event_days(event),
+        sessions=[session_when(s, event) for s in event.sessions],
+    )
+    # self-contained: nothing is fetched while rendering (no protocol allowed)
+    return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
