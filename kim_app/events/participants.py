@@ -9,7 +9,6 @@ row, or the row's form, and sends changed counts and messages out of band.
 from __future__ import annotations
 
 from datetime import datetime
-from math import ceil
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -59,8 +58,6 @@ from kim_app.uploads import upload_limit
 REQUIRED = _l("Wajib diisi.")
 TOO_LONG = _l("Paling banyak %(max)d karakter.")
 UPLOAD_OVERHEAD = 16 * 1024
-ERRORS_PER_PAGE = 25
-SAMPLE_ROWS = 5
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -361,7 +358,7 @@ def participants_import_preview(event_id: int, token: str):
     event = managed_event(event_id)
     upload = importing.load_upload(token, current_user)
     if upload is None or upload.kind is not ImportKind.PESERTA:
-        return _upload_gone()
+        return importing.upload_gone()
     action = request.form.get("aksi", "") if request.method == "POST" else ""
     if action == "batal":
         importing.discard(upload)
@@ -370,7 +367,7 @@ def participants_import_preview(event_id: int, token: str):
     if request.method == "POST":
         mapping = importing.mapping_from_form(upload.kind, upload.table.headers, request.form)
         if mapping != upload.mapping and not importing.save_mapping(upload, mapping):
-            return _upload_gone()
+            return importing.upload_gone()
     if action == "impor":
         return _confirm(event, upload)
     return _preview(
@@ -378,35 +375,15 @@ def participants_import_preview(event_id: int, token: str):
     )
 
 
-def _upload_gone() -> Response:
-    return error_response(
-        404,
-        _("Impor tidak ditemukan"),
-        _(
-            "Berkas impor ini sudah diproses, sudah lewat 24 jam, atau diunggah oleh akun lain. "
-            "Unggah berkasnya lagi bila perlu."
-        ),
-    )
-
-
 def _preview(event: Event, upload: Upload, plan: Plan, status: int = 200, message: str = ""):
-    invalid = plan.invalid
-    pages = max(1, ceil(len(invalid) / ERRORS_PER_PAGE))
-    page = min(page_number(request.args.get("halaman")), pages)
     return render(
         "events/import_preview.html",
-        "events/_participant_import.html",
+        "groups/_import_results.html",
         status,
-        upload=upload,
-        plan=plan,
-        targets=importing.targets_for(upload.kind),
-        errors=invalid[(page - 1) * ERRORS_PER_PAGE : page * ERRORS_PER_PAGE],
-        page=page,
-        pages=pages,
-        sample=plan.valid[:SAMPLE_ROWS],
-        message=message,
-        letter=importing.column_letter,
-        Action=importing.Action,
+        here=url_for("events.participants_import_preview", event_id=event.id, token=upload.token),
+        **importing.preview_context(
+            upload, plan, page_number(request.args.get("halaman")), message
+        ),
         **common(event),
     )
 
@@ -414,7 +391,7 @@ def _preview(event: Event, upload: Upload, plan: Plan, status: int = 200, messag
 def _confirm(event: Event, upload: Upload) -> Response:
     """Import the valid rows in one transaction; the upload is claimed so it runs only once."""
     if not importing.claim(upload):
-        return _upload_gone()
+        return importing.upload_gone()
     try:
         plan = plan_participants(event, upload.table, upload.mapping, current_user)
         message = ""

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
+from math import ceil
 from pathlib import Path
 from typing import Any
 
@@ -1493,3 +1494,42 @@ def _xlsx_cell(worksheet, value: Any, font: Font | None = None) -> WriteOnlyCell
     if font is not None:
         cell.font = font
     return cell
+
+
+# --- what both import previews show ---------------------------------------------------------------
+
+ERRORS_PER_PAGE = 25
+SAMPLE_ROWS = 5
+
+
+def preview_context(upload: Upload, plan: Plan, page: int, message: str = "") -> dict:
+    """Template values of a preview: one page of invalid rows, a few valid ones, the mapping."""
+    invalid = plan.invalid
+    pages = max(1, ceil(len(invalid) / ERRORS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    return {
+        "upload": upload,
+        "plan": plan,
+        "targets": targets_for(upload.kind),
+        "errors": invalid[(page - 1) * ERRORS_PER_PAGE : page * ERRORS_PER_PAGE],
+        "page": page,
+        "pages": pages,
+        "sample": plan.valid[:SAMPLE_ROWS],
+        "message": message,
+        "letter": column_letter,
+        "Action": Action,
+    }
+
+
+def upload_gone():
+    """The page for an upload that was used, expired, or belongs to someone else."""
+    from kim_app.errors import error_response
+
+    return error_response(
+        404,
+        _("Impor tidak ditemukan"),
+        _(
+            "Berkas impor ini sudah diproses, sudah lewat 24 jam, atau diunggah oleh akun lain. "
+            "Unggah berkasnya lagi bila perlu."
+        ),
+    )

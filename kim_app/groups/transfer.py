@@ -5,7 +5,6 @@ audited. The work itself lives in ``kim_app.groups.importing``."""
 from __future__ import annotations
 
 from datetime import datetime
-from math import ceil
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, request, url_for
@@ -20,7 +19,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from kim_app.auth.models import OPERATOR_ROLES
-from kim_app.errors import error_response
 from kim_app.extensions import db
 from kim_app.groups import bp, importing
 from kim_app.groups.importing import ImportFileError, ImportKind, Plan, Upload
@@ -33,8 +31,6 @@ from kim_app.security import roles_required
 from kim_app.uploads import upload_limit
 
 UPLOAD_OVERHEAD = 16 * 1024  # the form fields around the file
-ERRORS_PER_PAGE = 25
-SAMPLE_ROWS = 5
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -91,7 +87,7 @@ def import_preview(token: str):
     """
     upload = importing.load_upload(token, current_user)
     if upload is None or upload.kind not in (ImportKind.KIM, ImportKind.ANGGOTA):
-        return _upload_gone()  # a participant upload belongs to its event's importer
+        return importing.upload_gone()  # a participant upload belongs to its event's importer
     action = request.form.get("aksi", "") if request.method == "POST" else ""
     if action == "batal":
         importing.discard(upload)
@@ -100,49 +96,29 @@ def import_preview(token: str):
     if request.method == "POST":
         mapping = importing.mapping_from_form(upload.kind, upload.table.headers, request.form)
         if mapping != upload.mapping and not importing.save_mapping(upload, mapping):
-            return _upload_gone()
+            return importing.upload_gone()
     if action == "impor":
         return _confirm(upload)
     plan = importing.plan_import(upload.kind, upload.table, upload.mapping, current_user)
     return _preview(upload, plan)
 
 
-def _upload_gone() -> Response:
-    return error_response(
-        404,
-        _("Impor tidak ditemukan"),
-        _(
-            "Berkas impor ini sudah diproses, sudah lewat 24 jam, atau diunggah oleh akun lain. "
-            "Unggah berkasnya lagi bila perlu."
-        ),
-    )
-
-
 def _preview(upload: Upload, plan: Plan, status: int = 200, message: str = "") -> Response:
-    invalid = plan.invalid
-    pages = max(1, ceil(len(invalid) / ERRORS_PER_PAGE))
-    page = min(page_number(request.args.get("halaman")), pages)
     return render(
         "groups/import_preview.html",
         "groups/_import_results.html",
         status,
-        upload=upload,
-        plan=plan,
-        targets=importing.targets_for(upload.kind),
-        errors=invalid[(page - 1) * ERRORS_PER_PAGE : page * ERRORS_PER_PAGE],
-        page=page,
-        pages=pages,
-        sample=plan.valid[:SAMPLE_ROWS],
-        message=message,
-        letter=importing.column_letter,
-        Action=importing.Action,
+        here=url_for("groups.import_preview", token=upload.token),
+        **importing.preview_context(
+            upload, plan, page_number(request.args.get("halaman")), message
+        ),
     )
 
 
 def _confirm(upload: Upload) -> Response:
     """Import the valid rows in one transaction; the upload is claimed so it runs only once."""
     if not importing.claim(upload):
-        return _upload_gone()
+        return importing.upload_gone()
     try:
         plan = importing.plan_import(upload.kind, upload.table, upload.mapping, current_user)
         if not plan.ready:

@@ -113,4 +113,3 @@ def test_operator_to_waiting_list_journey(browser, app, live_server, make_user, 
         assert [s for _n, s in statuses].count(RegistrationStatus.TERDAFTAR) == 4
         assert ("Rina Jurnalis", RegistrationStatus.BATAL) in statuses
         assert ("Agus Wartawan", RegistrationStatus.TERDAFTAR) in statuses
-
