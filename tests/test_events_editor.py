@@ -416,6 +416,20 @@ def test_edit_form_shows_the_agenda_and_saves_changes(app, client, operator, mak
     assert entry.changes["title"] == "Bimtek Literasi Digital"
 
 
+def test_saving_the_edit_form_keeps_the_session_ids(app, client, operator, make_event):
+    """The form carries each session's id, so an edited session stays the same row."""
+    event = make_event(region=PPU, status=EventStatus.DRAFT)
+    with app.app_context():
+        before = [s.id for s in db.session.get(Event, event.id).sessions]
+    html = html_of(client.get(f"/kegiatan/{event.id}/ubah"))
+    assert f'name="sessions-0-id" type="hidden" value="{before[0]}"' in html
+    data = _form(sessions=SESSIONS[:2])
+    data["sessions-0-id"], data["sessions-1-id"] = str(before[0]), str(before[1])
+    assert client.submit(f"/kegiatan/{event.id}/ubah", data).status_code == 303
+    with app.app_context():
+        assert [s.id for s in db.session.get(Event, event.id).sessions] == before[:2]
+
+
 def test_capacity_below_the_registered_count_is_refused(app, client, operator, make_event):
     """Five people registered: the capacity cannot go down to 3 (the service's message)."""
     event = make_event(region=PPU, capacity=10)

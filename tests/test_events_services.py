@@ -208,3 +208,27 @@ def test_who_sees_which_events(ctx, make_user, make_event):
         and not may_see_event(head, draft)
         and not may_see_event(head, majalengka)
     )
+
+
+def test_editing_the_agenda_keeps_each_session_id(ctx, make_user, make_event):
+    """Sessions edited by id stay the same rows (attendance will point at them); dropped ones go."""
+    from kim_app.events.services import update_event
+
+    operator = db.session.merge(make_user(Role.OPERATOR_KABKOTA, PPU))
+    event = _load(make_event().id)
+    first, second, third, _fourth = event.sessions
+    data = EventData(kind=event.kind, title=event.title, region_code=PPU)
+    moved = SessionData(
+        first.starts_at + timedelta(hours=1), first.ends_at, "Pembukaan", [], id=first.id
+    )
+    kept = SessionData(
+        second.starts_at, second.ends_at, second.topic, [SpeakerData("Baru")], id=second.id
+    )
+    forged = SessionData(third.starts_at, third.ends_at, "Sesi lain", [], id=999_999)
+    update_event(event, data, [moved, kept, forged], operator)
+    db.session.flush()
+    ids = [s.id for s in event.sessions]
+    assert ids[:2] == [first.id, second.id]
+    assert ids[2] not in (third.id, 999_999)  # an unknown id is a new session, not someone else's
+    assert event.sessions[0].topic == "Pembukaan" and event.sessions[1].speakers[0].name == "Baru"
+    assert len(event.sessions) == 3

@@ -17,6 +17,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -87,6 +88,8 @@ class SpeakerRow(Form):
 class SessionRow(Form):
     """One agenda item: a day, start and end time (local time of the event), topic, speakers."""
 
+    # the session's id when editing, so the same session is updated instead of replaced
+    id = HiddenField()
     day = DateField(
         _l("Tanggal"),
         validators=[Optional(), _plausible_day],

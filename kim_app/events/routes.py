@@ -135,6 +135,7 @@ def _zone(code: str) -> str:
 
 def _session_entry(session) -> dict:
     return {
+        "id": str(session.id),
         "day": session.starts_at.date(),
         "start": session.starts_at.time(),
         "end": session.ends_at.time(),
@@ -153,7 +154,7 @@ def _change_rows(form: EventForm, action: str) -> None:
     if action == "tambah" and len(entries) < form.sessions.max_entries:
         last = entries[-1].form if entries else None
         form.sessions.append_entry(
-            {"day": last.day.data, "start": last.end.data} if last is not None else {}
+            {"day": last.day.data, "start": last.end.data, "id": ""} if last is not None else {}
         )
         return
     index = action.removeprefix("hapus-")
@@ -190,6 +191,7 @@ def _sessions(form: EventForm) -> list[SessionData] | None:
             continue
         sessions.append(
             SessionData(
+                id=int(row.id.data) if (row.id.data or "").isdigit() else None,
                 starts_at=starts,
                 ends_at=ends,
                 topic=row.topic.data or "",

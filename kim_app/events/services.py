@@ -113,6 +113,7 @@ class SessionData:
     ends_at: datetime
     topic: str = ""
     speakers: list[SpeakerData] = field(default_factory=list)
+    id: int | None = None  # an existing session of the event, kept (with its id) when edited
 
 
 @dataclass
@@ -160,24 +161,32 @@ def _check_sessions(sessions: list[SessionData]) -> None:
 
 
 def _set_sessions(event: Event, sessions: list[SessionData]) -> None:
-    event.sessions = [
-        EventSession(
-            starts_at=s.starts_at,
-            ends_at=s.ends_at,
-            topic=s.topic.strip(),
-            speakers=[
-                Speaker(
-                    name=sp.name.strip(),
-                    position=sp.position.strip(),
-                    institution=sp.institution.strip(),
-                )
-                for sp in s.speakers
-                if sp.name.strip()
-            ],
+    """Make the event's agenda ``sessions``: rows with the id of one of its sessions update that
+    session in place (anything recorded against it keeps pointing at it), others are added, and
+    sessions no longer listed are removed."""
+    current = {s.id: s for s in event.sessions if s.id is not None}
+    kept = []
+    for data in sorted(sessions, key=lambda s: s.starts_at):
+        session = current.pop(data.id, None) if data.id is not None else None
+        if session is None:
+            session = EventSession()
+        session.starts_at, session.ends_at, session.topic = (
+            data.starts_at,
+            data.ends_at,
+            data.topic.strip(),
         )
-        for s in sorted(sessions, key=lambda s: s.starts_at)
-    ]
-    event.starts_on = event.sessions[0].starts_at if event.sessions else None
+        session.speakers = [
+            Speaker(
+                name=sp.name.strip(),
+                position=sp.position.strip(),
+                institution=sp.institution.strip(),
+            )
+            for sp in data.speakers
+            if sp.name.strip()
+        ]
+        kept.append(session)
+    event.sessions = kept
+    event.starts_on = kept[0].starts_at if kept else None
 
 
 def _apply(event: Event, data: EventData) -> dict:
