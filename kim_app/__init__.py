@@ -117,6 +117,18 @@ def _template_helpers(app: Flask) -> None:
 
         return queue_count(current_user)
 
+    @app.template_filter("in_zone")
+    def in_zone(moment, code: str, width: str = "medium") -> str:
+        """A stored (UTC) timestamp shown in the time zone of region ``code``: ``… 07.29 WITA``."""
+        from flask_babel import format_datetime
+
+        from kim_app.timezones import local_time, zone_label, zone_name_for
+
+        if moment is None:
+            return ""
+        shown = format_datetime(local_time(moment, code), width, rebase=False)
+        return f"{shown} {zone_label(zone_name_for(code))}"
+
     @app.context_processor
     def helpers():
         return {

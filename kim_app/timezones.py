@@ -28,3 +28,10 @@ def zone_for(code: str) -> ZoneInfo:
 def zone_label(zone_name: str) -> str:
     """``WIB``, ``WITA`` or ``WIT``."""
     return LABELS.get(zone_name, zone_name)
+
+
+def local_time(moment_utc, code: str):
+    """A naive UTC timestamp (as stored) as wall-clock time in the zone of region ``code``."""
+    from datetime import UTC
+
+    return moment_utc.replace(tzinfo=UTC).astimezone(zone_for(code)).replace(tzinfo=None)

@@ -426,3 +426,19 @@ def test_pengurus_sees_only_their_own_kim(client, make_user, login, make_kim):
     login(make_user(Role.PENGURUS_KIM, PPU_VILLAGE, kim_id=own.id))
     assert client.get(f"/kim/{own.id}").status_code == 200
     assert client.get(f"/kim/{other.id}").status_code == 404
+
+
+def test_timeline_times_are_in_the_kim_s_own_time_zone(app, client, make_user, login, make_kim):
+    """A Penajam Paser Utara KIM's history reads in WITA (UTC+8), not in Jakarta time."""
+    from datetime import datetime
+
+    kim = make_kim(status=KimStatus.DRAFT)
+    with app.app_context():
+        db.session.add(
+            KimStatusChange(
+                kim_id=kim.id, to_status=KimStatus.DRAFT, at=datetime(2026, 3, 1, 1, 30)
+            )
+        )
+        db.session.commit()
+    login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
+    assert "09.30.00 WITA" in html_of(client.get(f"/kim/{kim.id}"))
