@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
@@ -50,6 +49,7 @@ from kim_app.groups import importing
 from kim_app.groups.importing import ImportFileError, ImportKind, Plan, Upload
 from kim_app.groups.models import Gender
 from kim_app.groups.registry_queries import page_number
+from kim_app.groups.transfer import UploadForm
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.phones import display_phone
 from kim_app.security import roles_required
@@ -312,15 +312,6 @@ def participant_status(event_id: int, registration_id: int):
 
 
 # --- import ------------------------------------------------------------------------------------
-
-
-class UploadForm(FlaskForm):
-    berkas = FileField(
-        _l("Berkas XLSX atau CSV"),
-        validators=[FileRequired(_l("Pilih berkas XLSX atau CSV."))],
-        description=_l("Paling besar 5 MB dan 5.000 baris. Baris pertama berisi judul kolom."),
-        render_kw={"accept": ".xlsx,.csv," + XLSX_TYPE + ",text/csv"},
-    )
 
 
 @bp.route("/kegiatan/<int:event_id>/peserta/impor", methods=["GET", "POST"])

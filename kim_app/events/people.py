@@ -35,6 +35,7 @@ from kim_app.events.services import (
     PersonData,
     _take_seat,
     cancel_registration,
+    clean_person,
     find_registration,
     register_person,
 )
@@ -638,15 +639,7 @@ def take_seats(event_id: int, wanted: int) -> int:
 def update_participant(registration: Registration, person: PersonData, by: User) -> dict:
     """Correct a participant's details; a number another participant of the event uses is refused."""
     ensure_editable(registration.event)
-    name = " ".join(person.name.split())
-    if not name:
-        raise EventError(_("Nama wajib diisi."), "name")
-    try:
-        phone = normalise_phone(person.phone)
-    except PhoneError:
-        raise EventError(
-            _("Nomor WhatsApp tidak valid. Contoh: 0812-3456-7890."), "phone"
-        ) from None
+    name, phone = clean_person(person)
     if phone and phone != registration.phone:
         other = find_registration(registration.event, phone)
         if other is not None and other.id != registration.id:

@@ -355,6 +355,19 @@ class PersonData:
     gender: Gender | None = None
 
 
+def clean_person(person: PersonData) -> tuple[str, str | None]:
+    """The name (spaces tidied, required) and the phone as E.164 (None when empty)."""
+    name = " ".join(person.name.split())
+    if not name:
+        raise EventError(_("Nama wajib diisi."), "name")
+    try:
+        return name, normalise_phone(person.phone)
+    except PhoneError:
+        raise EventError(
+            _("Nomor WhatsApp tidak valid. Contoh: 0812-3456-7890."), "phone"
+        ) from None
+
+
 def _take_seat(event_id: int) -> bool:
     """Take one seat if any is left — a single conditional UPDATE, atomic on every database."""
     result = db.session.execute(
@@ -403,15 +416,7 @@ def register_person(
     A seat is taken if one is left, otherwise the person joins the waiting list. A cancelled
     registration with the same phone is taken up again the same way.
     """
-    name = " ".join(person.name.split())
-    if not name:
-        raise EventError(_("Nama wajib diisi."), "name")
-    try:
-        phone = normalise_phone(person.phone)
-    except PhoneError:
-        raise EventError(
-            _("Nomor WhatsApp tidak valid. Contoh: 0812-3456-7890."), "phone"
-        ) from None
+    name, phone = clean_person(person)
     if phone is None and phone_required:
         raise EventError(_("Nomor WhatsApp wajib diisi."), "phone")
     existing = find_registration(event, phone)

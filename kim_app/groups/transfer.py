@@ -34,7 +34,18 @@ UPLOAD_OVERHEAD = 16 * 1024  # the form fields around the file
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class ImportForm(FlaskForm):
+class UploadForm(FlaskForm):
+    """The file of an import (KIM, members or an event's participants)."""
+
+    berkas = FileField(
+        _l("Berkas XLSX atau CSV"),
+        validators=[FileRequired(_l("Pilih berkas XLSX atau CSV."))],
+        description=_l("Paling besar 5 MB dan 5.000 baris. Baris pertama berisi judul kolom."),
+        render_kw={"accept": ".xlsx,.csv," + XLSX_TYPE + ",text/csv"},
+    )
+
+
+class ImportForm(UploadForm):
     jenis = RadioField(
         _l("Yang diimpor"),
         choices=[
@@ -45,12 +56,6 @@ class ImportForm(FlaskForm):
         ],
         default=ImportKind.KIM.value,
         validators=[InputRequired(_l("Pilih jenis data yang diimpor."))],
-    )
-    berkas = FileField(
-        _l("Berkas XLSX atau CSV"),
-        validators=[FileRequired(_l("Pilih berkas XLSX atau CSV."))],
-        description=_l("Paling besar 5 MB dan 5.000 baris. Baris pertama berisi judul kolom."),
-        render_kw={"accept": ".xlsx,.csv," + XLSX_TYPE + ",text/csv"},
     )
 
 
