@@ -94,7 +94,11 @@ def test_registration_return_fix_verify_publish(
         visitor.goto(live_server + "/direktori")
         visitor.get_by_role("searchbox").fill(f"Sebakung Cerdas {suffix}")
         visitor.get_by_role("searchbox").press("Enter")
-        visitor.get_by_role("link", name=f"KIM Sebakung Cerdas {suffix}").click()
+        # with htmx the list is swapped as one types: let the last search land before clicking
+        visitor.wait_for_load_state("networkidle")
+        result = visitor.get_by_role("link", name=f"KIM Sebakung Cerdas {suffix}")
+        expect(result).to_have_count(1)
+        result.click()
         expect(visitor.get_by_role("heading", level=1)).to_have_text(
             f"KIM Sebakung Cerdas {suffix}"
         )

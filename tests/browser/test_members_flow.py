@@ -151,6 +151,7 @@ def test_visitor_searches_the_directory(phone: Page, live_server, make_kim):
     assert "q=sebakung" in phone.url
     expect(results).to_have_count(1)
     screenshot(phone, "direktori-cari")
+    phone.wait_for_load_state("networkidle")  # no swap of the list still on its way
     results.first.get_by_role("link").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("KIM Sebakung Maju")
     expect(phone.locator(".facts")).to_contain_text("Kec. Babulu")
