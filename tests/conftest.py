@@ -38,6 +38,8 @@ REGION_DATA = ROOT / "node_modules" / "idn-area-data" / "data"
 PASSWORD = "rahasia-uji-123"
 # emptied after each test, in this order; regions stay for the whole run
 CLEANUP = (
+    "DELETE FROM attendance_marks",
+    "DELETE FROM attendance",
     "DELETE FROM registrations",
     "DELETE FROM event_invitations",
     "DELETE FROM event_speakers",
