@@ -11,9 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kim_app.auth.models import utcnow
 from kim_app.extensions import db
+from kim_app.labels import LabelledEnum, set_labels
 
 
-class Presence(enum.StrEnum):
+class Presence(LabelledEnum):
     HADIR = "hadir"
     IZIN = "izin"
     SAKIT = "sakit"
@@ -21,18 +22,17 @@ class Presence(enum.StrEnum):
     # an undo: the person is back to "not marked yet"
     BELUM = "belum"
 
-    @property
-    def label(self) -> str:
-        return str(PRESENCE_LABELS[self])
 
-
-PRESENCE_LABELS = {
-    Presence.HADIR: _l("Hadir"),
-    Presence.IZIN: _l("Izin"),
-    Presence.SAKIT: _l("Sakit"),
-    Presence.ALPA: _l("Alpa"),
-    Presence.BELUM: _l("Belum"),
-}
+PRESENCE_LABELS = set_labels(
+    Presence,
+    {
+        Presence.HADIR: _l("Hadir"),
+        Presence.IZIN: _l("Izin"),
+        Presence.SAKIT: _l("Sakit"),
+        Presence.ALPA: _l("Alpa"),
+        Presence.BELUM: _l("Belum"),
+    },
+)
 
 
 class Method(enum.StrEnum):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -12,20 +11,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kim_app.extensions import db
+from kim_app.labels import LabelledEnum, set_labels
 from kim_app.regions.models import Region, RegionCode, RegionLevel
 
 
-class Role(enum.StrEnum):
+class Role(LabelledEnum):
     ADMIN = "admin"
     OPERATOR_PROVINSI = "operator_provinsi"
     OPERATOR_KABKOTA = "operator_kabkota"
     KEPALA_DESA = "kepala_desa"
     PENGURUS_KIM = "pengurus_kim"
     PETUGAS_ABSENSI = "petugas_absensi"
-
-    @property
-    def label(self) -> str:
-        return str(ROLE_LABELS[self])
 
     @property
     def rank(self) -> int:
@@ -38,14 +34,17 @@ class Role(enum.StrEnum):
         return ROLE_SCOPE_LEVELS[self]
 
 
-ROLE_LABELS = {
-    Role.ADMIN: _l("Admin"),
-    Role.OPERATOR_PROVINSI: _l("Operator provinsi"),
-    Role.OPERATOR_KABKOTA: _l("Operator kabupaten/kota"),
-    Role.KEPALA_DESA: _l("Kepala desa/lurah"),
-    Role.PENGURUS_KIM: _l("Pengurus KIM"),
-    Role.PETUGAS_ABSENSI: _l("Petugas absensi"),
-}
+ROLE_LABELS = set_labels(
+    Role,
+    {
+        Role.ADMIN: _l("Admin"),
+        Role.OPERATOR_PROVINSI: _l("Operator provinsi"),
+        Role.OPERATOR_KABKOTA: _l("Operator kabupaten/kota"),
+        Role.KEPALA_DESA: _l("Kepala desa/lurah"),
+        Role.PENGURUS_KIM: _l("Pengurus KIM"),
+        Role.PETUGAS_ABSENSI: _l("Petugas absensi"),
+    },
+)
 ROLE_SCOPE_LEVELS = {
     Role.ADMIN: (),
     Role.OPERATOR_PROVINSI: (RegionLevel.PROVINSI,),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from kim_app.auth.models import utcnow
 from kim_app.extensions import db
 from kim_app.groups.models import Gender, Kim, Member
+from kim_app.labels import LabelledEnum, set_labels
 from kim_app.regions.models import Region, RegionCode
 from kim_app.timezones import zone_label
 
@@ -24,15 +24,7 @@ def _enum(enum_cls, length):
     return sa.Enum(enum_cls, native_enum=False, length=length, values_callable=_values)
 
 
-class Labelled(enum.StrEnum):
-    """A StrEnum whose members have a translated label in ``LABELS``."""
-
-    @property
-    def label(self) -> str:
-        return str(LABELS[self])
-
-
-class EventKind(Labelled):
+class EventKind(LabelledEnum):
     PELATIHAN = "pelatihan"
     BIMTEK = "bimtek"
     SOSIALISASI = "sosialisasi"
@@ -43,7 +35,7 @@ class EventKind(Labelled):
     MONEV = "monev"
 
 
-class EventStatus(Labelled):
+class EventStatus(LabelledEnum):
     DRAFT = "draft"
     TERBIT = "terbit"
     BERLANGSUNG = "berlangsung"
@@ -51,13 +43,13 @@ class EventStatus(Labelled):
     DIBATALKAN = "dibatalkan"
 
 
-class RegistrationMode(Labelled):
+class RegistrationMode(LabelledEnum):
     UNDANGAN = "undangan"
     TERBUKA = "terbuka"
     KEDUANYA = "keduanya"
 
 
-class Source(Labelled):
+class Source(LabelledEnum):
     UNDANGAN = "undangan"
     MANDIRI = "mandiri"
     WALK_IN = "walk_in"
@@ -65,38 +57,61 @@ class Source(Labelled):
     OPERATOR = "operator"
 
 
-class RegistrationStatus(Labelled):
+class RegistrationStatus(LabelledEnum):
     TERDAFTAR = "terdaftar"
     DAFTAR_TUNGGU = "daftar_tunggu"
     BATAL = "batal"
 
 
-LABELS = {
-    EventKind.PELATIHAN: _l("Pelatihan"),
-    EventKind.BIMTEK: _l("Bimbingan teknis"),
-    EventKind.SOSIALISASI: _l("Sosialisasi"),
-    EventKind.FORUM_KEMITRAAN: _l("Forum kemitraan"),
-    EventKind.WORKSHOP: _l("Workshop"),
-    EventKind.RAPAT_KOORDINASI: _l("Rapat koordinasi"),
-    EventKind.LOMBA: _l("Lomba/festival"),
-    EventKind.MONEV: _l("Monitoring dan evaluasi"),
-    EventStatus.DRAFT: _l("Draf"),
-    EventStatus.TERBIT: _l("Terbit"),
-    EventStatus.BERLANGSUNG: _l("Berlangsung"),
-    EventStatus.SELESAI: _l("Selesai"),
-    EventStatus.DIBATALKAN: _l("Dibatalkan"),
-    RegistrationMode.UNDANGAN: _l("Hanya undangan"),
-    RegistrationMode.TERBUKA: _l("Tautan pendaftaran terbuka"),
-    RegistrationMode.KEDUANYA: _l("Undangan dan tautan terbuka"),
-    Source.UNDANGAN: _l("Undangan"),
-    Source.MANDIRI: _l("Daftar mandiri"),
-    Source.WALK_IN: _l("Datang langsung"),
-    Source.IMPOR: _l("Impor"),
-    Source.OPERATOR: _l("Ditambahkan operator"),
-    RegistrationStatus.TERDAFTAR: _l("Terdaftar"),
-    RegistrationStatus.DAFTAR_TUNGGU: _l("Daftar tunggu"),
-    RegistrationStatus.BATAL: _l("Dibatalkan"),
-}
+set_labels(
+    EventKind,
+    {
+        EventKind.PELATIHAN: _l("Pelatihan"),
+        EventKind.BIMTEK: _l("Bimbingan teknis"),
+        EventKind.SOSIALISASI: _l("Sosialisasi"),
+        EventKind.FORUM_KEMITRAAN: _l("Forum kemitraan"),
+        EventKind.WORKSHOP: _l("Workshop"),
+        EventKind.RAPAT_KOORDINASI: _l("Rapat koordinasi"),
+        EventKind.LOMBA: _l("Lomba/festival"),
+        EventKind.MONEV: _l("Monitoring dan evaluasi"),
+    },
+)
+set_labels(
+    EventStatus,
+    {
+        EventStatus.DRAFT: _l("Draf"),
+        EventStatus.TERBIT: _l("Terbit"),
+        EventStatus.BERLANGSUNG: _l("Berlangsung"),
+        EventStatus.SELESAI: _l("Selesai"),
+        EventStatus.DIBATALKAN: _l("Dibatalkan"),
+    },
+)
+set_labels(
+    RegistrationMode,
+    {
+        RegistrationMode.UNDANGAN: _l("Hanya undangan"),
+        RegistrationMode.TERBUKA: _l("Tautan pendaftaran terbuka"),
+        RegistrationMode.KEDUANYA: _l("Undangan dan tautan terbuka"),
+    },
+)
+set_labels(
+    Source,
+    {
+        Source.UNDANGAN: _l("Undangan"),
+        Source.MANDIRI: _l("Daftar mandiri"),
+        Source.WALK_IN: _l("Datang langsung"),
+        Source.IMPOR: _l("Impor"),
+        Source.OPERATOR: _l("Ditambahkan operator"),
+    },
+)
+set_labels(
+    RegistrationStatus,
+    {
+        RegistrationStatus.TERDAFTAR: _l("Terdaftar"),
+        RegistrationStatus.DAFTAR_TUNGGU: _l("Daftar tunggu"),
+        RegistrationStatus.BATAL: _l("Dibatalkan"),
+    },
+)
 
 
 class Event(db.Model):

@@ -72,6 +72,7 @@ from kim_app.groups.registry_queries import (
     village,
 )
 from kim_app.groups.services import kim_filter
+from kim_app.labels import LabelledEnum, set_labels
 from kim_app.phones import PhoneError, display_phone, normalise_phone
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.security import scope_filter, scope_of, user_may_reach
@@ -94,21 +95,20 @@ class ImportFileError(ValueError):
     """The uploaded file cannot be read; the message says why, for the person who uploaded it."""
 
 
-class ImportKind(enum.StrEnum):
+class ImportKind(LabelledEnum):
     KIM = "kim"
     ANGGOTA = "anggota"
     PESERTA = "peserta"  # participants of one event (kim_app.events.people plans and applies them)
 
-    @property
-    def label(self) -> str:
-        return str(KIND_LABELS[self])
 
-
-KIND_LABELS = {
-    ImportKind.KIM: _l("KIM"),
-    ImportKind.ANGGOTA: _l("anggota KIM"),
-    ImportKind.PESERTA: _l("peserta kegiatan"),
-}
+KIND_LABELS = set_labels(
+    ImportKind,
+    {
+        ImportKind.KIM: _l("KIM"),
+        ImportKind.ANGGOTA: _l("anggota KIM"),
+        ImportKind.PESERTA: _l("peserta kegiatan"),
+    },
+)
 
 
 # --- reading files ------------------------------------------------------------------------------
@@ -668,21 +668,20 @@ class VillageFinder:
 # --- planning --------------------------------------------------------------------------------
 
 
-class Action(enum.StrEnum):
+class Action(LabelledEnum):
     NEW = "baru"
     UPDATE = "ubah"
     SAME = "sama"
 
-    @property
-    def label(self) -> str:
-        return str(ACTION_LABELS[self])
 
-
-ACTION_LABELS = {
-    Action.NEW: _l("baru"),
-    Action.UPDATE: _l("sudah ada, diperbarui"),
-    Action.SAME: _l("sudah ada, tidak berubah"),
-}
+ACTION_LABELS = set_labels(
+    Action,
+    {
+        Action.NEW: _l("baru"),
+        Action.UPDATE: _l("sudah ada, diperbarui"),
+        Action.SAME: _l("sudah ada, tidak berubah"),
+    },
+)
 
 
 @dataclass

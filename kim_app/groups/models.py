@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import re
 import unicodedata
 from datetime import date, datetime
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kim_app.auth.models import User, utcnow
 from kim_app.extensions import db
+from kim_app.labels import LabelledEnum, set_labels
 from kim_app.regions.models import Region, RegionCode
 
 
@@ -20,7 +20,7 @@ def _values(enum_cls):
     return [member.value for member in enum_cls]
 
 
-class KimStatus(enum.StrEnum):
+class KimStatus(LabelledEnum):
     DRAFT = "draft"
     DIAJUKAN = "diajukan"
     PERLU_PERBAIKAN = "perlu_perbaikan"
@@ -28,22 +28,21 @@ class KimStatus(enum.StrEnum):
     DITOLAK = "ditolak"
     NONAKTIF = "nonaktif"
 
-    @property
-    def label(self) -> str:
-        return str(STATUS_LABELS[self])
+
+STATUS_LABELS = set_labels(
+    KimStatus,
+    {
+        KimStatus.DRAFT: _l("Draf"),
+        KimStatus.DIAJUKAN: _l("Diajukan"),
+        KimStatus.PERLU_PERBAIKAN: _l("Perlu perbaikan"),
+        KimStatus.TERVERIFIKASI: _l("Terverifikasi"),
+        KimStatus.DITOLAK: _l("Ditolak"),
+        KimStatus.NONAKTIF: _l("Nonaktif"),
+    },
+)
 
 
-STATUS_LABELS = {
-    KimStatus.DRAFT: _l("Draf"),
-    KimStatus.DIAJUKAN: _l("Diajukan"),
-    KimStatus.PERLU_PERBAIKAN: _l("Perlu perbaikan"),
-    KimStatus.TERVERIFIKASI: _l("Terverifikasi"),
-    KimStatus.DITOLAK: _l("Ditolak"),
-    KimStatus.NONAKTIF: _l("Nonaktif"),
-}
-
-
-class Bidang(enum.StrEnum):
+class Bidang(LabelledEnum):
     """Fields of activity a KIM works in."""
 
     INFORMASI_PUBLIK = "informasi_publik"
@@ -60,46 +59,44 @@ class Bidang(enum.StrEnum):
     KEBENCANAAN = "kebencanaan"
     KONTEN_POSITIF = "konten_positif"
 
-    @property
-    def label(self) -> str:
-        return str(BIDANG_LABELS[self])
+
+BIDANG_LABELS = set_labels(
+    Bidang,
+    {
+        Bidang.INFORMASI_PUBLIK: _l("Informasi publik"),
+        Bidang.LITERASI_DIGITAL: _l("Literasi digital & anti-hoaks"),
+        Bidang.EKONOMI_KREATIF: _l("Ekonomi kreatif/UMKM"),
+        Bidang.POTENSI_DESA: _l("Potensi desa & pariwisata"),
+        Bidang.PERTANIAN: _l("Pertanian/perikanan"),
+        Bidang.SOSIAL_BUDAYA: _l("Sosial budaya"),
+        Bidang.SENI_PERTUNJUKAN: _l("Seni & pertunjukan rakyat"),
+        Bidang.KEAGAMAAN: _l("Keagamaan"),
+        Bidang.LINGKUNGAN: _l("Lingkungan"),
+        Bidang.KESEHATAN: _l("Kesehatan"),
+        Bidang.PENDIDIKAN: _l("Pendidikan"),
+        Bidang.KEBENCANAAN: _l("Kebencanaan"),
+        Bidang.KONTEN_POSITIF: _l("Konten positif"),
+    },
+)
 
 
-BIDANG_LABELS = {
-    Bidang.INFORMASI_PUBLIK: _l("Informasi publik"),
-    Bidang.LITERASI_DIGITAL: _l("Literasi digital & anti-hoaks"),
-    Bidang.EKONOMI_KREATIF: _l("Ekonomi kreatif/UMKM"),
-    Bidang.POTENSI_DESA: _l("Potensi desa & pariwisata"),
-    Bidang.PERTANIAN: _l("Pertanian/perikanan"),
-    Bidang.SOSIAL_BUDAYA: _l("Sosial budaya"),
-    Bidang.SENI_PERTUNJUKAN: _l("Seni & pertunjukan rakyat"),
-    Bidang.KEAGAMAAN: _l("Keagamaan"),
-    Bidang.LINGKUNGAN: _l("Lingkungan"),
-    Bidang.KESEHATAN: _l("Kesehatan"),
-    Bidang.PENDIDIKAN: _l("Pendidikan"),
-    Bidang.KEBENCANAAN: _l("Kebencanaan"),
-    Bidang.KONTEN_POSITIF: _l("Konten positif"),
-}
-
-
-class SkSigner(enum.StrEnum):
+class SkSigner(LabelledEnum):
     KEPALA_DESA = "kepala_desa"
     LURAH = "lurah"
     CAMAT = "camat"
 
-    @property
-    def label(self) -> str:
-        return str(SIGNER_LABELS[self])
+
+SIGNER_LABELS = set_labels(
+    SkSigner,
+    {
+        SkSigner.KEPALA_DESA: _l("Kepala desa"),
+        SkSigner.LURAH: _l("Lurah"),
+        SkSigner.CAMAT: _l("Camat"),
+    },
+)
 
 
-SIGNER_LABELS = {
-    SkSigner.KEPALA_DESA: _l("Kepala desa"),
-    SkSigner.LURAH: _l("Lurah"),
-    SkSigner.CAMAT: _l("Camat"),
-}
-
-
-class Position(enum.StrEnum):
+class Position(LabelledEnum):
     KETUA = "ketua"
     WAKIL_KETUA = "wakil_ketua"
     SEKRETARIS = "sekretaris"
@@ -107,29 +104,27 @@ class Position(enum.StrEnum):
     KOORDINATOR_BIDANG = "koordinator_bidang"
     ANGGOTA = "anggota"
 
-    @property
-    def label(self) -> str:
-        return str(POSITION_LABELS[self])
 
-
-POSITION_LABELS = {
-    Position.KETUA: _l("Ketua"),
-    Position.WAKIL_KETUA: _l("Wakil ketua"),
-    Position.SEKRETARIS: _l("Sekretaris"),
-    Position.BENDAHARA: _l("Bendahara"),
-    Position.KOORDINATOR_BIDANG: _l("Koordinator bidang"),
-    Position.ANGGOTA: _l("Anggota"),
-}
+POSITION_LABELS = set_labels(
+    Position,
+    {
+        Position.KETUA: _l("Ketua"),
+        Position.WAKIL_KETUA: _l("Wakil ketua"),
+        Position.SEKRETARIS: _l("Sekretaris"),
+        Position.BENDAHARA: _l("Bendahara"),
+        Position.KOORDINATOR_BIDANG: _l("Koordinator bidang"),
+        Position.ANGGOTA: _l("Anggota"),
+    },
+)
 REQUIRED_POSITIONS = (Position.KETUA, Position.SEKRETARIS, Position.BENDAHARA)
 
 
-class Gender(enum.StrEnum):
+class Gender(LabelledEnum):
     L = "L"
     P = "P"
 
-    @property
-    def label(self) -> str:
-        return str(_l("Laki-laki") if self is Gender.L else _l("Perempuan"))
+
+set_labels(Gender, {Gender.L: _l("Laki-laki"), Gender.P: _l("Perempuan")})
 
 
 def name_key(name: str) -> str:

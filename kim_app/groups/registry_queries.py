@@ -7,7 +7,6 @@ works on SQLite and PostgreSQL); no Python loop ever walks the 83,762 villages.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from math import ceil
 
@@ -18,6 +17,7 @@ from sqlalchemy.orm import aliased
 from kim_app.extensions import db
 from kim_app.groups.models import Bidang, Kim, KimField, KimStatus, Member
 from kim_app.groups.services import kim_filter
+from kim_app.labels import LabelledEnum, set_labels
 from kim_app.regions.models import Region, RegionLevel, level_of
 from kim_app.security import scope_filter
 
@@ -25,23 +25,22 @@ PER_PAGE = 25
 QUERY_MAX = 60
 
 
-class Sort(enum.StrEnum):
+class Sort(LabelledEnum):
     NAMA = "nama"
     DESA = "desa"
     TERBARU = "terbaru"
     STATUS = "status"
 
-    @property
-    def label(self) -> str:
-        return str(SORT_LABELS[self])
 
-
-SORT_LABELS = {
-    Sort.NAMA: _l("Nama KIM"),
-    Sort.DESA: _l("Desa/kelurahan"),
-    Sort.TERBARU: _l("Terbaru didaftarkan"),
-    Sort.STATUS: _l("Status"),
-}
+SORT_LABELS = set_labels(
+    Sort,
+    {
+        Sort.NAMA: _l("Nama KIM"),
+        Sort.DESA: _l("Desa/kelurahan"),
+        Sort.TERBARU: _l("Terbaru didaftarkan"),
+        Sort.STATUS: _l("Status"),
+    },
+)
 
 
 def _clean_query(text: str) -> str:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import enum
-
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kim_app.extensions import db
+from kim_app.labels import LabelledEnum, set_labels
 
 # Region codes compare byte-wise so a scope prefix is an index range on every database.
 RegionCode = sa.String(13).with_variant(sa.String(13, collation="C"), "postgresql")
 
 
-class RegionLevel(enum.StrEnum):
+class RegionLevel(LabelledEnum):
     PROVINSI = "provinsi"
     KABUPATEN = "kabupaten"
     KECAMATAN = "kecamatan"
@@ -24,18 +23,17 @@ class RegionLevel(enum.StrEnum):
     def depth(self) -> int:
         return LEVELS.index(self) + 1
 
-    @property
-    def label(self) -> str:
-        return str(LEVEL_LABELS[self])
-
 
 LEVELS = list(RegionLevel)
-LEVEL_LABELS = {
-    RegionLevel.PROVINSI: _l("Provinsi"),
-    RegionLevel.KABUPATEN: _l("Kabupaten/Kota"),
-    RegionLevel.KECAMATAN: _l("Kecamatan"),
-    RegionLevel.DESA: _l("Desa/Kelurahan"),
-}
+LEVEL_LABELS = set_labels(
+    RegionLevel,
+    {
+        RegionLevel.PROVINSI: _l("Provinsi"),
+        RegionLevel.KABUPATEN: _l("Kabupaten/Kota"),
+        RegionLevel.KECAMATAN: _l("Kecamatan"),
+        RegionLevel.DESA: _l("Desa/Kelurahan"),
+    },
+)
 # digits in each dot-separated group of a code, level by level
 CODE_GROUPS = (2, 2, 2, 4)
 

@@ -1,0 +1,29 @@
+"""Enums whose members carry a translated label for the interface.
+
+Labels are kept per enum class: two enums may share a value (``Source.UNDANGAN`` and
+``RegistrationMode.UNDANGAN`` are both ``"undangan"``) and still read differently.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+_LABELS: dict[type, dict[str, Any]] = {}
+
+
+class LabelledEnum(enum.StrEnum):
+    """A StrEnum whose members have a ``label``, given once with ``set_labels``."""
+
+    @property
+    def label(self) -> str:
+        return str(_LABELS[type(self)][self.value])
+
+
+def set_labels(enum_cls: type[LabelledEnum], labels: Mapping) -> Mapping:
+    """Give every member of ``enum_cls`` its (lazily translated) label; returns ``labels``."""
+    if set(labels) != set(enum_cls):
+        raise ValueError(f"labels of {enum_cls.__name__} must cover exactly its members")
+    _LABELS[enum_cls] = {member.value: text for member, text in labels.items()}
+    return labels
