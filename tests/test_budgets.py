@@ -6,19 +6,16 @@ the province list for an admin, a full picker with every level open.
 
 from __future__ import annotations
 
-import gzip
-import re
-
 import pytest
 import sqlalchemy as sa
 
-from kim_app import ROOT
 from kim_app.auth.models import Role
 from kim_app.extensions import db
 from kim_app.regions.models import Region
+from tests.budget import PAGE_BUDGET, page_weight
 from tests.conftest import PPU, PPU_VILLAGE, html_of
 
-BUDGET = 14 * 1024
+BUDGET = PAGE_BUDGET
 PICKER_FULL = f"wilayah_provinsi=64&wilayah_kabupaten={PPU}&wilayah_kecamatan=64.09.03&wilayah_desa={PPU_VILLAGE}"
 
 
@@ -32,14 +29,6 @@ def _largest_parent(app) -> str:
             .order_by(sa.desc("n"))
             .limit(1)
         ).scalar_one()
-
-
-def _own_assets_gzip(html: str) -> int:
-    """Compressed size of this site's own CSS and JS the page links to (htmx comes from the CDN)."""
-    total = 0
-    for path in re.findall(r'(?:href|src)="/static/([^"?]+)', html):
-        total += len(gzip.compress((ROOT / "static" / path).read_bytes(), compresslevel=6))
-    return total
 
 
 PAGES = [
@@ -75,7 +64,7 @@ def test_full_page_fits_in_14_kb_compressed(app, client, make_user, login, role,
     assert response.status_code in (200, 404)
     html = html_of(response)
     assert "<html" in html
-    size = len(gzip.compress(response.data, compresslevel=6)) + _own_assets_gzip(html)
+    size = page_weight(response)
     print(f"page weight {path}: {size} bytes gzip")
     assert size <= BUDGET, f"{path}: {size} bytes"
 

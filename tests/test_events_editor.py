@@ -4,9 +4,7 @@ time zones per province, the events list, access per role and scope, page weight
 
 from __future__ import annotations
 
-import gzip
 import re
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -26,8 +24,9 @@ from kim_app.events.models import (
 )
 from kim_app.events.services import PersonData, cancel_registration, register_person
 from kim_app.extensions import db
+from tests.budget import counted_queries, page_weight
 from tests.conftest import JATIM, PPU, PPU_VILLAGE, html_of
-from tests.test_budgets import BUDGET, _own_assets_gzip
+from tests.test_budgets import BUDGET
 
 SCOPE_CHECKED = {
     "events.index",
@@ -99,27 +98,10 @@ def _audit(app, action: str) -> list[AuditEntry]:
         return list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action)))
 
 
-@contextmanager
-def counted_queries(app):
-    """Collect every SQL statement the engine runs inside the block."""
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def before(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", before)
-
-
 def _weight(response) -> int:
     html = html_of(response)
     assert "<html" in html
-    return len(gzip.compress(response.data, compresslevel=6)) + _own_assets_gzip(html)
+    return page_weight(response)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import re
 
 import pytest
@@ -23,9 +22,9 @@ from kim_app.events.services import PersonData, register_person
 from kim_app.extensions import db
 from kim_app.groups.models import Bidang, Gender, Kim, KimField, KimStatus, Member, name_key
 from kim_app.regions.models import Region, RegionLevel
+from tests.budget import PAGE_BUDGET as BUDGET
+from tests.budget import counted_queries, page_weight
 from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE, html_of
-from tests.test_budgets import BUDGET, _own_assets_gzip
-from tests.test_groups_registry import counted_queries
 
 SCOPE_CHECKED = {"events.invitations", "events.delegates"}
 WEIGHED = {"events.invitations", "events.delegates"}
@@ -114,7 +113,7 @@ def bulk_kims(app, villages: list[str], n: int, status=KimStatus.TERVERIFIKASI) 
 def weigh(response) -> int:
     html = html_of(response)
     assert "<html" in html
-    return len(gzip.compress(response.data, compresslevel=6)) + _own_assets_gzip(html)
+    return page_weight(response)
 
 
 @pytest.fixture

@@ -22,10 +22,10 @@ from kim_app.extensions import db
 from kim_app.groups import importing
 from kim_app.groups.importing import ImportKind, Table
 from kim_app.groups.models import Gender
+from tests.budget import counted_queries
 from tests.conftest import PPU, html_of
 from tests.test_budgets import BUDGET
 from tests.test_events_invitations import MANAGERS, ROLE_SCOPES, registrations_of, weigh
-from tests.test_groups_registry import counted_queries
 from tests.test_groups_transfer import csv_bytes, xlsx_bytes
 
 SCOPE_CHECKED = {

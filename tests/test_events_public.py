@@ -4,7 +4,6 @@ cancelling, the rate limit, and the operators' A4 poster with its QR code."""
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
 from datetime import datetime, timedelta
@@ -29,9 +28,9 @@ from kim_app.events.models import (
 )
 from kim_app.events.services import PersonData, register_person
 from kim_app.extensions import db
+from tests.budget import counted_queries, page_weight
 from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
-from tests.test_budgets import BUDGET, _own_assets_gzip
-from tests.test_groups_members import count_queries
+from tests.test_budgets import BUDGET
 
 PERSON = {
     "name": "Siti Rahmawati",
@@ -655,7 +654,7 @@ def test_poster_of_a_draft_is_for_operators_only(client, make_user, login, make_
 def _weigh(response) -> int:
     html = html_of(response)
     assert "<html" in html
-    return len(gzip.compress(response.data, compresslevel=6)) + _own_assets_gzip(html)
+    return page_weight(response)
 
 
 def test_public_page_and_ticket_fit_in_14_kb(client, make_event):
@@ -695,9 +694,9 @@ def test_public_pages_use_a_fixed_number_of_queries(app, client, make_event):
                 sa.select(Registration.ticket).order_by(Registration.id.desc()).limit(1)
             ).one()
             db.session.commit()
-        with count_queries(app) as page_queries:
+        with counted_queries(app) as page_queries:
             client.get(f"/e/{event.code}")
-        with count_queries(app) as ticket_queries:
+        with counted_queries(app) as ticket_queries:
             assert "urutan ke-" in html_of(client.get(f"/e/{event.code}/tiket/{last}"))
         counts.append((len(page_queries), len(ticket_queries)))
     print(f"public page / ticket queries: {counts}")

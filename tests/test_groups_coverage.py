@@ -3,16 +3,15 @@ without one — counted in SQL on a known dataset, scoped, light, with a constan
 
 from __future__ import annotations
 
-import gzip
 import re
 
 import pytest
 
 from kim_app.auth.models import Role
 from kim_app.groups.models import KimStatus
+from tests.budget import PAGE_BUDGET as BUDGET
+from tests.budget import counted_queries, page_weight
 from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE, html_of
-from tests.test_budgets import BUDGET, _own_assets_gzip
-from tests.test_groups_registry import counted_queries
 
 SCOPE_CHECKED = {"groups.coverage", "groups.coverage_missing"}
 WEIGHED = {"groups.coverage", "groups.coverage_missing"}
@@ -295,7 +294,7 @@ def test_coverage_pages_fit_in_14_kb(client, make_user, login, dataset, role, sc
     _as(make_user, login, role, scope)
     response = client.get(path)
     assert response.status_code == 200
-    html = html_of(response)
-    size = len(gzip.compress(response.data, compresslevel=6)) + _own_assets_gzip(html)
+    html_of(response)
+    size = page_weight(response)
     print(f"page weight {path} ({role.value}): {size} bytes gzip")
     assert size <= BUDGET

@@ -3,7 +3,6 @@ KIM, searchable and paginated, never a phone number and no member names beyond a
 
 from __future__ import annotations
 
-import gzip
 import re
 
 import pytest
@@ -12,9 +11,9 @@ import sqlalchemy as sa
 from kim_app.extensions import db
 from kim_app.groups.models import Bidang, KimStatus, Member, Position
 from kim_app.phones import display_phone
+from tests.budget import counted_queries, page_weight
 from tests.conftest import MAJALENGKA_VILLAGE, PPU_OTHER_VILLAGE, PPU_VILLAGE, html_of
-from tests.test_budgets import BUDGET, _own_assets_gzip
-from tests.test_groups_members import count_queries
+from tests.test_budgets import BUDGET
 
 JATIM_VILLAGE = "35.14.01.2001"
 
@@ -125,7 +124,7 @@ def test_directory_queries_do_not_grow_with_results(app, client, make_kim):
         make_kim(name=f"KIM Besar {n}", village=PPU_OTHER_VILLAGE if n % 2 else JATIM_VILLAGE)
     counts = []
     for word, total in (("kecil", 3), ("besar", 20)):
-        with count_queries(app) as seen:
+        with counted_queries(app) as seen:
             html = html_of(client.get(f"/direktori?q={word}"))
         assert len(names_listed(html)) == total
         counts.append(len(seen))
@@ -244,7 +243,7 @@ def test_profile_of_a_kim_that_is_not_active_is_404(client, make_kim, status):
 def _weigh(response) -> int:
     html = html_of(response)
     assert "<html" in html
-    return len(gzip.compress(response.data, compresslevel=6)) + _own_assets_gzip(html)
+    return page_weight(response)
 
 
 def test_directory_and_profile_fit_in_14_kb(client, make_kim):

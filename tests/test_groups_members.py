@@ -3,10 +3,8 @@ inline (htmx fragments) and with plain forms (303 back), phone numbers, page wei
 
 from __future__ import annotations
 
-import gzip
 import logging
 import re
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -15,8 +13,9 @@ from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.extensions import db
 from kim_app.groups.models import Gender, Member, Position
+from tests.budget import counted_queries, page_weight
 from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
-from tests.test_budgets import BUDGET, _own_assets_gzip
+from tests.test_budgets import BUDGET
 
 JATIM_VILLAGE = "35.14.01.2001"
 # role → (its scope, the village of a KIM inside that scope)
@@ -425,28 +424,12 @@ def test_every_change_is_audited_without_the_phone_number(
         assert digits not in dumped and digits not in caplog.text
 
 
-@contextmanager
-def count_queries(app):
-    seen: list[str] = []
-
-    def listener(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
-
-
 def test_members_page_queries_do_not_grow_with_members(app, kades, make_kim):
     """3 or 30 members: the same number of SQL queries (no query per row)."""
     small, large = make_kim(members=3), make_kim(members=30)
     counts = []
     for kim in (small, large):
-        with count_queries(app) as seen:
+        with counted_queries(app) as seen:
             assert kades.get(f"/kim/{kim.id}/anggota").status_code == 200
         counts.append(len(seen))
     print(f"members page queries: {counts}")
@@ -456,7 +439,7 @@ def test_members_page_queries_do_not_grow_with_members(app, kades, make_kim):
 def _weigh(response) -> int:
     html = html_of(response)
     assert "<html" in html
-    return len(gzip.compress(response.data, compresslevel=6)) + _own_assets_gzip(html)
+    return page_weight(response)
 
 
 def test_members_page_with_30_members_fits_in_14_kb(app, client, make_user, login, make_kim):

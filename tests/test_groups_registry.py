@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
 import re
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
@@ -13,8 +11,9 @@ import sqlalchemy as sa
 from kim_app.auth.models import Role
 from kim_app.extensions import db
 from kim_app.groups.models import Bidang, Kim, KimStatus, Member
+from tests.budget import counted_queries, page_weight
 from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE, html_of
-from tests.test_budgets import BUDGET, _own_assets_gzip
+from tests.test_budgets import BUDGET
 
 SCOPE_CHECKED = {"groups.registry"}
 WEIGHED = {"groups.registry"}
@@ -35,23 +34,6 @@ ACTORS = {
 def _names(html: str) -> list[str]:
     """KIM names in the order the results list shows them."""
     return re.findall(r'<a href="/kim/\d+"><strong>([^<]+)</strong></a>', html)
-
-
-@contextmanager
-def counted_queries(app):
-    """Collect every SQL statement the engine runs inside the block."""
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def before(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", before)
 
 
 @pytest.fixture
@@ -368,8 +350,8 @@ def test_registry_page_of_25_rows_fits_in_14_kb(client, make_user, make_kim, log
         )
     login(make_user(role, PPU))
     response = client.get(path)
-    html = html_of(response)
+    html_of(response)
     assert response.status_code == 200
-    size = len(gzip.compress(response.data, compresslevel=6)) + _own_assets_gzip(html)
+    size = page_weight(response)
     print(f"page weight {path}: {size} bytes gzip")
     assert size <= BUDGET

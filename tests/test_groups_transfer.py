@@ -16,7 +16,6 @@ from openpyxl import Workbook, load_workbook
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from kim_app import ROOT
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.extensions import db
@@ -24,6 +23,7 @@ from kim_app.groups import importing
 from kim_app.groups.importing import ImportFileError, ImportKind, Table
 from kim_app.groups.models import Gender, Kim, KimStatus, KimStatusChange, Member, Position
 from kim_app.regions.models import Region, RegionLevel
+from tests.budget import counted_queries, page_weight
 from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
 
 BUDGET = 14 * 1024
@@ -195,29 +195,13 @@ def counts(html: str) -> tuple[int, int, int, int, int]:
     return tuple(int(g) for g in match.groups())
 
 
-def page_weight(response) -> int:
-    size = len(gzip.compress(response.data, compresslevel=6))
-    for path in re.findall(r'(?:href|src)="/static/([^"?]+)', html_of(response)):
-        size += len(gzip.compress((ROOT / "static" / path).read_bytes(), compresslevel=6))
-    return size
-
-
 @contextmanager
 def counted_selects(app):
     """Collect the SELECT statements run while the block runs."""
-    statements: list[str] = []
-
-    def before(_conn, _cursor, statement, *_args):
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", before)
+    with counted_queries(app) as statements:
+        selects: list[str] = []
+        yield selects
+    selects.extend(s for s in statements if s.lstrip().upper().startswith("SELECT"))
 
 
 def kim_count(app, prefix: str = PPU) -> int:
