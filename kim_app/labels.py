@@ -1,4 +1,4 @@
-"""Enums whose members carry a translated label for the interface.
+"""Enums whose members carry a translated label for the interface, stored as their values.
 
 Labels are kept per enum class: two enums may share a value (``Source.UNDANGAN`` and
 ``RegistrationMode.UNDANGAN`` are both ``"undangan"``) and still read differently.
@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from typing import Any
+
+import sqlalchemy as sa
 
 _LABELS: dict[type, dict[str, Any]] = {}
 
@@ -27,3 +29,10 @@ def set_labels(enum_cls: type[LabelledEnum], labels: Mapping) -> Mapping:
         raise ValueError(f"labels of {enum_cls.__name__} must cover exactly its members")
     _LABELS[enum_cls] = {member.value: text for member, text in labels.items()}
     return labels
+
+
+def enum_type(enum_cls: type[enum.Enum], length: int) -> sa.Enum:
+    """The column type for ``enum_cls``: its values in a VARCHAR (no database enum type), checked."""
+    return sa.Enum(
+        enum_cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kim_app.auth.models import utcnow
 from kim_app.extensions import db
-from kim_app.labels import LabelledEnum, set_labels
+from kim_app.labels import LabelledEnum, enum_type, set_labels
 
 
 class Presence(LabelledEnum):
@@ -41,12 +41,6 @@ class Method(enum.StrEnum):
     SELF = "self"
 
 
-def _enum(enum_cls, length):
-    return sa.Enum(
-        enum_cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
-
-
 class Attendance(db.Model):
     """Where one person stands in one session: the latest mark by the time it was made."""
 
@@ -60,8 +54,8 @@ class Attendance(db.Model):
     session_id: Mapped[int] = mapped_column(
         sa.ForeignKey("event_sessions.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[Presence] = mapped_column(_enum(Presence, 8))
-    method: Mapped[Method] = mapped_column(_enum(Method, 10))
+    status: Mapped[Presence] = mapped_column(enum_type(Presence, 8))
+    method: Mapped[Method] = mapped_column(enum_type(Method, 10))
     # when the mark was made (on the device, UTC); the latest one wins when devices disagree
     marked_at: Mapped[datetime]
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -79,8 +73,8 @@ class AttendanceMark(db.Model):
         sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True
     )
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("event_sessions.id", ondelete="CASCADE"))
-    status: Mapped[Presence] = mapped_column(_enum(Presence, 8))
-    method: Mapped[Method] = mapped_column(_enum(Method, 10))
+    status: Mapped[Presence] = mapped_column(enum_type(Presence, 8))
+    method: Mapped[Method] = mapped_column(enum_type(Method, 10))
     marked_at: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

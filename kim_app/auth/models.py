@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kim_app.extensions import db
-from kim_app.labels import LabelledEnum, set_labels
+from kim_app.labels import LabelledEnum, enum_type, set_labels
 from kim_app.regions.models import Region, RegionCode, RegionLevel
 
 
@@ -67,9 +67,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
-    role: Mapped[Role] = mapped_column(
-        sa.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = mapped_column(enum_type(Role, 20))
     scope_code: Mapped[str | None] = mapped_column(
         RegionCode, sa.ForeignKey("regions.code"), index=True
     )

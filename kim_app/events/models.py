@@ -11,17 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from kim_app.auth.models import utcnow
 from kim_app.extensions import db
 from kim_app.groups.models import Gender, Kim, Member
-from kim_app.labels import LabelledEnum, set_labels
+from kim_app.labels import LabelledEnum, enum_type, set_labels
 from kim_app.regions.models import Region, RegionCode
 from kim_app.timezones import zone_label
-
-
-def _values(enum_cls):
-    return [member.value for member in enum_cls]
-
-
-def _enum(enum_cls, length):
-    return sa.Enum(enum_cls, native_enum=False, length=length, values_callable=_values)
 
 
 class EventKind(LabelledEnum):
@@ -120,7 +112,7 @@ class Event(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # the short, unguessable code in the public link /e/<code>
     code: Mapped[str] = mapped_column(sa.String(16), unique=True)
-    kind: Mapped[EventKind] = mapped_column(_enum(EventKind, 20))
+    kind: Mapped[EventKind] = mapped_column(enum_type(EventKind, 20))
     title: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     organiser: Mapped[str] = mapped_column(sa.String(200), default="")
@@ -133,12 +125,12 @@ class Event(db.Model):
     online_link: Mapped[str] = mapped_column(sa.String(300), default="")
     capacity: Mapped[int | None]
     registration_mode: Mapped[RegistrationMode] = mapped_column(
-        _enum(RegistrationMode, 12), default=RegistrationMode.KEDUANYA
+        enum_type(RegistrationMode, 12), default=RegistrationMode.KEDUANYA
     )
     # local time of the event's zone, like the sessions
     registration_deadline: Mapped[datetime | None]
     status: Mapped[EventStatus] = mapped_column(
-        _enum(EventStatus, 12), default=EventStatus.DRAFT, index=True
+        enum_type(EventStatus, 12), default=EventStatus.DRAFT, index=True
     )
     cancel_reason: Mapped[str] = mapped_column(sa.Text, default="")
     # seats taken by registrations with status terdaftar; changed only by conditional UPDATEs
@@ -244,10 +236,10 @@ class Registration(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     institution: Mapped[str] = mapped_column(sa.String(200), default="")
     position: Mapped[str] = mapped_column(sa.String(120), default="")
-    gender: Mapped[Gender | None] = mapped_column(_enum(Gender, 1))
+    gender: Mapped[Gender | None] = mapped_column(enum_type(Gender, 1))
     phone: Mapped[str | None] = mapped_column(sa.String(16))
-    source: Mapped[Source] = mapped_column(_enum(Source, 12))
-    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus, 14))
+    source: Mapped[Source] = mapped_column(enum_type(Source, 12))
+    status: Mapped[RegistrationStatus] = mapped_column(enum_type(RegistrationStatus, 14))
     # the private ticket link and QR code carry this random token
     ticket: Mapped[str] = mapped_column(sa.String(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

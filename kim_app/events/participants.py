@@ -46,7 +46,7 @@ from kim_app.events.people import (
 from kim_app.events.services import EventError, PersonData, cancel_registration, get_event_or_404
 from kim_app.extensions import db
 from kim_app.groups import importing
-from kim_app.groups.importing import ImportFileError, ImportKind, Plan, Upload
+from kim_app.groups.importing import ImportKind, Plan, Upload
 from kim_app.groups.models import Gender
 from kim_app.groups.registry_queries import page_number
 from kim_app.groups.transfer import UploadForm
@@ -322,18 +322,8 @@ def participants_import(event_id: int):
     event = managed_event(event_id)
     form = UploadForm()
     if form.validate_on_submit():
-        upload = form.berkas.data
-        data = upload.read(importing.MAX_BYTES + 1)
-        try:
-            if len(data) > importing.MAX_BYTES:
-                raise ImportFileError(_("Berkas paling besar 5 MB."))
-            table = importing.read_table(data)
-        except ImportFileError as error:
-            form.berkas.errors.append(str(error))
-        else:
-            token = importing.save_upload(
-                ImportKind.PESERTA, table, upload.filename or "", current_user
-            )
+        token = form.store(ImportKind.PESERTA)
+        if token:
             return redirect_after_post(
                 url_for("events.participants_import_preview", event_id=event.id, token=token)
             )

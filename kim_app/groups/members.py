@@ -115,6 +115,14 @@ def members(kim_id: int):
     return _page(kim)
 
 
+def _back_to_row(kim: Kim, member: Member, notice: str):
+    """Without htmx: the members page again, scrolled to the row that changed."""
+    flash(notice, "success")
+    return redirect_after_post(
+        url_for("groups.members", kim_id=kim.id, _anchor=f"anggota-{member.id}")
+    )
+
+
 @bp.post("/kim/<int:kim_id>/anggota")
 @roles_required(*VIEWERS)
 def member_add(kim_id: int):
@@ -131,10 +139,7 @@ def member_add(kim_id: int):
             db.session.commit()
             notice = _("%(name)s ditambahkan.", name=member.name)
             if not is_partial():
-                flash(notice, "success")
-                return redirect_after_post(
-                    url_for("groups.members", kim_id=kim.id, _anchor=f"anggota-{member.id}")
-                )
+                return _back_to_row(kim, member, notice)
             return render(
                 "groups/_member_form.html",
                 form=MemberForm(formdata=None),
@@ -178,10 +183,7 @@ def member_edit(kim_id: int, member_id: int):
             db.session.commit()
             notice = _("Data %(name)s disimpan.", name=member.name)
             if not is_partial():
-                flash(notice, "success")
-                return redirect_after_post(
-                    url_for("groups.members", kim_id=kim.id, _anchor=f"anggota-{member.id}")
-                )
+                return _back_to_row(kim, member, notice)
             return render("groups/_member_row.html", member=member, notice=notice, **_context(kim))
     if is_partial():
         return render(
@@ -207,10 +209,7 @@ def member_status(kim_id: int, member_id: int):
         else _("%(name)s dinonaktifkan.", name=member.name)
     )
     if not is_partial():
-        flash(notice, "success")
-        return redirect_after_post(
-            url_for("groups.members", kim_id=kim.id, _anchor=f"anggota-{member.id}")
-        )
+        return _back_to_row(kim, member, notice)
     return render(
         "groups/_member_row.html",
         member=member,

@@ -12,12 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kim_app.auth.models import User, utcnow
 from kim_app.extensions import db
-from kim_app.labels import LabelledEnum, set_labels
+from kim_app.labels import LabelledEnum, enum_type, set_labels
 from kim_app.regions.models import Region, RegionCode
-
-
-def _values(enum_cls):
-    return [member.value for member in enum_cls]
 
 
 class KimStatus(LabelledEnum):
@@ -138,10 +134,6 @@ def name_key(name: str) -> str:
     return " ".join(words)[:120]
 
 
-def _enum(enum_cls, length):
-    return sa.Enum(enum_cls, native_enum=False, length=length, values_callable=_values)
-
-
 class Kim(db.Model):
     __tablename__ = "kims"
     __table_args__ = (sa.Index("ix_kims_village_name_key", "village_code", "name_key"),)
@@ -155,7 +147,7 @@ class Kim(db.Model):
     founded_on: Mapped[date | None]
     sk_number: Mapped[str] = mapped_column(sa.String(100), default="")
     sk_date: Mapped[date | None]
-    sk_signer: Mapped[SkSigner | None] = mapped_column(_enum(SkSigner, 12))
+    sk_signer: Mapped[SkSigner | None] = mapped_column(enum_type(SkSigner, 12))
     sk_file: Mapped[str | None] = mapped_column(sa.String(64))
     sk_mime: Mapped[str | None] = mapped_column(sa.String(40))
     potensi: Mapped[str] = mapped_column(sa.Text, default="")
@@ -166,7 +158,7 @@ class Kim(db.Model):
     public_contact: Mapped[bool] = mapped_column(default=False)
     show_ketua: Mapped[bool] = mapped_column(default=False)
     status: Mapped[KimStatus] = mapped_column(
-        _enum(KimStatus, 16), default=KimStatus.DRAFT, index=True
+        enum_type(KimStatus, 16), default=KimStatus.DRAFT, index=True
     )
     submitted_at: Mapped[datetime | None] = mapped_column(index=True)
     verified_at: Mapped[datetime | None]
@@ -219,8 +211,8 @@ class KimStatusChange(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kim_id: Mapped[int] = mapped_column(sa.ForeignKey("kims.id", ondelete="CASCADE"), index=True)
-    from_status: Mapped[KimStatus | None] = mapped_column(_enum(KimStatus, 16))
-    to_status: Mapped[KimStatus] = mapped_column(_enum(KimStatus, 16))
+    from_status: Mapped[KimStatus | None] = mapped_column(enum_type(KimStatus, 16))
+    to_status: Mapped[KimStatus] = mapped_column(enum_type(KimStatus, 16))
     by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     note: Mapped[str] = mapped_column(sa.Text, default="")
@@ -236,8 +228,8 @@ class Member(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kim_id: Mapped[int] = mapped_column(sa.ForeignKey("kims.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(sa.String(120))
-    position: Mapped[Position] = mapped_column(_enum(Position, 20), default=Position.ANGGOTA)
-    gender: Mapped[Gender | None] = mapped_column(_enum(Gender, 1))
+    position: Mapped[Position] = mapped_column(enum_type(Position, 20), default=Position.ANGGOTA)
+    gender: Mapped[Gender | None] = mapped_column(enum_type(Gender, 1))
     phone: Mapped[str | None] = mapped_column(sa.String(16), index=True)
     email: Mapped[str] = mapped_column(sa.String(254), default="")
     active: Mapped[bool] = mapped_column(default=True)

@@ -44,6 +44,20 @@ class UploadForm(FlaskForm):
         render_kw={"accept": ".xlsx,.csv," + XLSX_TYPE + ",text/csv"},
     )
 
+    def store(self, kind: ImportKind) -> str | None:
+        """Read and check the file and keep it for its preview: the preview's token, or None
+        with the reason on the file field."""
+        upload = self.berkas.data
+        data = upload.read(importing.MAX_BYTES + 1)
+        try:
+            if len(data) > importing.MAX_BYTES:
+                raise ImportFileError(_("Berkas paling besar 5 MB."))
+            table = importing.read_table(data)
+        except ImportFileError as error:
+            self.berkas.errors.append(str(error))
+            return None
+        return importing.save_upload(kind, table, upload.filename or "", current_user)
+
 
 class ImportForm(UploadForm):
     jenis = RadioField(
@@ -66,17 +80,8 @@ def import_upload():
     """Upload a list of KIM or members (XLSX or CSV, up to 5 MB), then go to its preview."""
     form = ImportForm()
     if form.validate_on_submit():
-        upload = form.berkas.data
-        data = upload.read(importing.MAX_BYTES + 1)
-        try:
-            if len(data) > importing.MAX_BYTES:
-                raise ImportFileError(_("Berkas paling besar 5 MB."))
-            table = importing.read_table(data)
-        except ImportFileError as error:
-            form.berkas.errors.append(str(error))
-        else:
-            kind = ImportKind(form.jenis.data)
-            token = importing.save_upload(kind, table, upload.filename or "", current_user)
+        token = form.store(ImportKind(form.jenis.data))
+        if token:
             return redirect_after_post(url_for("groups.import_preview", token=token))
     status = 422 if request.method == "POST" else 200
     return render("groups/import_upload.html", form=form, status=status)

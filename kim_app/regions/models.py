@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kim_app.extensions import db
-from kim_app.labels import LabelledEnum, set_labels
+from kim_app.labels import LabelledEnum, enum_type, set_labels
 
 # Region codes compare byte-wise so a scope prefix is an index range on every database.
 RegionCode = sa.String(13).with_variant(sa.String(13, collation="C"), "postgresql")
@@ -66,14 +66,7 @@ class Region(db.Model):
 
     code: Mapped[str] = mapped_column(RegionCode, primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
-    level: Mapped[RegionLevel] = mapped_column(
-        sa.Enum(
-            RegionLevel,
-            native_enum=False,
-            length=12,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    level: Mapped[RegionLevel] = mapped_column(enum_type(RegionLevel, 12))
     parent_code: Mapped[str | None] = mapped_column(
         RegionCode, sa.ForeignKey("regions.code"), index=True
     )
