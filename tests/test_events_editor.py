@@ -95,7 +95,11 @@ def _events(app) -> list[Event]:
 
 def _audit(app, action: str) -> list[AuditEntry]:
     with app.app_context():
-        return list(db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == action)))
+        return list(
+            db.session.scalars(
+                sa.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
+        )
 
 
 def _weight(response) -> int:

@@ -520,7 +520,9 @@ def test_delegates_beyond_capacity_wait_and_a_member_without_phone_can_go(
     event = make_event(capacity=1)
     kim = make_kim(members=3)
     with app.app_context():
-        member = db.session.scalars(sa.select(Member).where(Member.kim_id == kim.id)).first()
+        member = db.session.scalars(
+            sa.select(Member).where(Member.kim_id == kim.id).order_by(Member.id)
+        ).first()
         member.phone = None
         db.session.commit()
     _invite(client, event, kecamatan=(BABULU,))
@@ -539,7 +541,9 @@ def test_member_already_registered_by_link_is_attached_not_doubled(app, client, 
     """A member who registered themselves earlier becomes the KIM's delegate (one registration)."""
     event, kim = invited
     with app.test_request_context():
-        member = db.session.scalars(sa.select(Member).where(Member.kim_id == kim.id)).first()
+        member = db.session.scalars(
+            sa.select(Member).where(Member.kim_id == kim.id).order_by(Member.id)
+        ).first()
         register_person(
             db.session.get(Event, event.id), PersonData(member.name, member.phone), Source.MANDIRI
         )

@@ -218,7 +218,9 @@ def test_edit_opens_in_place_and_saves_both_ways(
     assert back.startswith(f'<li id="peserta-{rid}">')
     with app.app_context():
         entries = db.session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.action == "registration.update")
+            sa.select(AuditEntry)
+            .where(AuditEntry.action == "registration.update")
+            .order_by(AuditEntry.id)
         ).all()
         assert len(entries) == 2 and entries[0].changes["phone"] == "diubah"
         assert "3456" not in repr([e.changes for e in entries])
@@ -523,7 +525,9 @@ def test_300_row_workbook_imports_valid_rows_once(app, client, operator, make_ev
     assert after == before and seats_taken(app, event.id) == 250
     with app.app_context():
         entries = db.session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.action == "registration.import")
+            sa.select(AuditEntry)
+            .where(AuditEntry.action == "registration.import")
+            .order_by(AuditEntry.id)
         ).all()
         assert [(e.changes["created"], e.changes["unchanged"]) for e in entries] == [
             (292, 0),
@@ -661,7 +665,9 @@ def test_export_is_readable_filtered_audited_and_imports_back_unchanged(
     assert [line[1] for line in lines[1:]] == ["Peserta 009"]
     with app.app_context():
         entries = db.session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.action == "registration.export")
+            sa.select(AuditEntry)
+            .where(AuditEntry.action == "registration.export")
+            .order_by(AuditEntry.id)
         ).all()
         assert [(e.changes["format"], e.changes["rows"]) for e in entries] == [
             ("xlsx", 12),

@@ -415,7 +415,9 @@ def test_every_change_is_audited_without_the_phone_number(
     )
     with app.app_context():
         entries = db.session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.object_id == str(member.id))
+            sa.select(AuditEntry)
+            .where(AuditEntry.object_id == str(member.id))
+            .order_by(AuditEntry.id)
         ).all()
         actions = [e.action for e in entries]
         dumped = repr([(e.changes, e.object_id) for e in entries])

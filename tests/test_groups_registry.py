@@ -84,7 +84,9 @@ def test_row_shows_village_district_status_members_and_number(app, client, opera
     kim = make_kim(name="KIM Sebakung Maju", members=5)
     draft = make_kim(village=PPU_OTHER_VILLAGE, status=KimStatus.DRAFT, name="KIM Giri Draf")
     with app.app_context():
-        first = db.session.scalars(sa.select(Member).where(Member.kim_id == kim.id)).first()
+        first = db.session.scalars(
+            sa.select(Member).where(Member.kim_id == kim.id).order_by(Member.id)
+        ).first()
         first.active = False
         db.session.commit()
     page = html_of(client.get("/kim/"))
