@@ -139,7 +139,7 @@ def _template_helpers(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from kim_app.attendance import models as _attendance_models  # noqa: F401  (tables; views follow)
+    from kim_app.attendance import bp as attendance_bp
     from kim_app.auth import bp as auth_bp
     from kim_app.events import bp as events_bp
     from kim_app.groups import bp as groups_bp
@@ -151,3 +151,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(regions_bp, url_prefix="/wilayah")
     app.register_blueprint(groups_bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(attendance_bp)

@@ -38,6 +38,7 @@ REGION_DATA = ROOT / "node_modules" / "idn-area-data" / "data"
 PASSWORD = "rahasia-uji-123"
 # emptied after each test, in this order; regions stay for the whole run
 CLEANUP = (
+    "DELETE FROM certificates",
     "DELETE FROM attendance_marks",
     "DELETE FROM attendance",
     "DELETE FROM registrations",
@@ -45,6 +46,7 @@ CLEANUP = (
     "DELETE FROM event_speakers",
     "DELETE FROM event_sessions",
     "UPDATE events SET cloned_from_id = NULL",
+    "UPDATE users SET event_id = NULL",
     "DELETE FROM events",
     "DELETE FROM kim_fields",
     "DELETE FROM kim_status_changes",
@@ -154,7 +156,8 @@ def client(app) -> Client:
 
 @pytest.fixture
 def make_user(app) -> Callable[..., User]:
-    """Factory: ``make_user(role, scope, email=..., name=..., kim_id=...)`` creates an active account."""
+    """Factory: ``make_user(role, scope, email=..., name=..., kim_id=..., event_id=...)`` creates
+    an active account (``event_id``: the one event of a petugas absensi)."""
     counter = iter(range(1, 10_000))
 
     def make(
@@ -172,6 +175,7 @@ def make_user(app) -> Callable[..., User]:
                 by=None,
             )
             user.kim_id = overrides.get("kim_id")
+            user.event_id = overrides.get("event_id")
             _db.session.commit()
             _db.session.refresh(user)
             _db.session.expunge(user)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kim_app.auth.models import utcnow
+from kim_app.events.models import Registration
 from kim_app.extensions import db
 from kim_app.labels import LabelledEnum, enum_type, set_labels
 
@@ -35,10 +35,20 @@ PRESENCE_LABELS = set_labels(
 )
 
 
-class Method(enum.StrEnum):
+class Method(LabelledEnum):
     ROLL_CALL = "roll_call"
     QR = "qr"
     SELF = "self"
+
+
+METHOD_LABELS = set_labels(
+    Method,
+    {
+        Method.ROLL_CALL: _l("Daftar panggil"),
+        Method.QR: _l("Pindai tiket"),
+        Method.SELF: _l("Presensi mandiri"),
+    },
+)
 
 
 class Attendance(db.Model):
@@ -59,6 +69,8 @@ class Attendance(db.Model):
     # when the mark was made (on the device, UTC); the latest one wins when devices disagree
     marked_at: Mapped[datetime]
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # the person's signature as SVG path data in a 300 × 100 box (≤ 8 KB), when captured
+    signature: Mapped[str | None] = mapped_column(sa.Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -80,3 +92,28 @@ class AttendanceMark(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # False when a later mark from another device already stood (the conflict stays visible here)
     applied: Mapped[bool] = mapped_column(default=True)
+
+
+class Certificate(db.Model):
+    """A certificate for a participant who met the event's attendance rule. The PDF is drawn
+    on demand; the public code opens the verification page ``/v/<code>``."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("registrations.id", ondelete="CASCADE"), unique=True
+    )
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    # the running number within the event, formatted by the event's number format
+    serial: Mapped[int]
+    number: Mapped[str] = mapped_column(sa.String(120))
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # set when attendance changed afterwards and the holder no longer meets the rule
+    revoked_at: Mapped[datetime | None]
+
+    registration: Mapped[Registration] = relationship(lazy="joined", innerjoin=True)

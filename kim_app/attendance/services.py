@@ -5,18 +5,31 @@ the same session differently, the mark made last (by its own clock) wins; both s
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from kim_app import audit
 from kim_app.attendance.models import Attendance, AttendanceMark, Method, Presence
-from kim_app.auth.models import User, utcnow
-from kim_app.events.models import EventSession, Registration, RegistrationStatus
+from kim_app.auth.models import OPERATOR_ROLES, Role, User, utcnow
+from kim_app.events.models import (
+    Event,
+    EventSession,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+    Source,
+    normalise_checkin_code,
+)
+from kim_app.events.services import PersonData, may_manage_event, register_person
 from kim_app.extensions import db
+from kim_app.labels import LabelledEnum, set_labels
 
 # how far a device clock may run ahead before its mark time is not believed
 CLOCK_SKEW_SECONDS = 300
@@ -158,4 +171,228 @@ def mark_history(registration_id: int, session_id: int) -> list[AttendanceMark]:
             )
             .order_by(AttendanceMark.marked_at, AttendanceMark.id)
         )
+    )
+
+
+# --- who may check people in ------------------------------------------------------------------
+
+
+def may_take_attendance(user, event: Event) -> bool:
+    """Operators who manage the event, and the petugas absensi assigned to it."""
+    role = getattr(user, "role", None)
+    if role is Role.PETUGAS_ABSENSI:
+        return user.event_id == event.id and user.active
+    return role in OPERATOR_ROLES and may_manage_event(user, event)
+
+
+def attendance_open(event: Event) -> bool:
+    """Marks are taken while the event is published, running or just finished (late entries)."""
+    return event.status in (EventStatus.TERBIT, EventStatus.BERLANGSUNG, EventStatus.SELESAI)
+
+
+# --- times ---------------------------------------------------------------------------------------
+
+
+def device_time(value: str | None) -> datetime | None:
+    """A mark time sent by a device (milliseconds since the epoch) as naive UTC; None if absent
+    or not a number (then the server's own time is used)."""
+    if not value or not value.strip().isdigit() or len(value.strip()) > 15:
+        return None
+    return datetime.fromtimestamp(int(value) / 1000, UTC).replace(tzinfo=None)
+
+
+def to_local(event: Event, moment: datetime) -> datetime:
+    """A naive UTC moment as the event's local wall-clock time (how sessions are stored)."""
+    from zoneinfo import ZoneInfo
+
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(event.timezone)).replace(tzinfo=None)
+
+
+def checkin_window(event: Event, session: EventSession) -> tuple[datetime, datetime] | None:
+    """When self check-in is open for ``session`` (local times), or None when it is off."""
+    if event.checkin_opens_minutes is None:
+        return None
+    return session.starts_at - timedelta(minutes=event.checkin_opens_minutes), session.ends_at
+
+
+def session_for_checkin(event: Event, at_local: datetime) -> EventSession | None:
+    """The session whose check-in window holds ``at_local`` (the earliest one if several)."""
+    for session in event.sessions:
+        window = checkin_window(event, session)
+        if window and window[0] <= at_local <= window[1]:
+            return session
+    return None
+
+
+def current_session(event: Event, at_local: datetime) -> EventSession | None:
+    """The session to open by default: the one running (or about to), else the next one, else
+    the last one."""
+    sessions = event.sessions
+    if not sessions:
+        return None
+    opens = event.checkin_opens_minutes or 60
+    for session in sessions:
+        if session.starts_at - timedelta(minutes=opens) <= at_local <= session.ends_at:
+            return session
+    upcoming = [s for s in sessions if s.starts_at > at_local]
+    return upcoming[0] if upcoming else sessions[-1]
+
+
+# --- tickets and scans -----------------------------------------------------------------------------
+
+TICKET_IN_URL = re.compile(r"/tiket/([A-Za-z0-9_-]{16,32})")
+
+
+def find_ticket(event: Event, text: str) -> Registration | None:
+    """The registration a scanned or typed code names, within ``event``: the ticket link from
+    the QR code, the bare ticket token, or the 8-character check-in code."""
+    text = (text or "").strip()[:300]
+    if not text:
+        return None
+    match = TICKET_IN_URL.search(text)
+    token = match.group(1) if match else text
+    condition = Registration.ticket == token
+    code = normalise_checkin_code(text)
+    if len(code) == 8:
+        condition = sa.or_(condition, Registration.checkin_code == code)
+    return db.session.scalar(
+        sa.select(Registration).where(Registration.event_id == event.id, condition).limit(1)
+    )
+
+
+class Verdict(LabelledEnum):
+    CHECKED_IN = "checked_in"
+    ALREADY = "already"
+    NOT_REGISTERED = "not_registered"
+    WAITING = "waiting"
+    CANCELLED = "cancelled"
+    WRONG_SESSION = "wrong_session"
+
+
+set_labels(
+    Verdict,
+    {
+        Verdict.CHECKED_IN: _l("Hadir tercatat"),
+        Verdict.ALREADY: _l("Sudah tercatat hadir"),
+        Verdict.NOT_REGISTERED: _l("Tidak terdaftar"),
+        Verdict.WAITING: _l("Masih di daftar tunggu"),
+        Verdict.CANCELLED: _l("Pendaftaran dibatalkan"),
+        Verdict.WRONG_SESSION: _l("Bukan sesi ini"),
+    },
+)
+GOOD_VERDICTS = (Verdict.CHECKED_IN, Verdict.ALREADY)
+
+
+@dataclass
+class CheckIn:
+    """What a scan or a self check-in came to: the verdict, the person (when known) and the
+    attendance as it now stands."""
+
+    verdict: Verdict
+    registration: Registration | None = None
+    attendance: Attendance | None = None
+
+
+def check_in(
+    registration: Registration | None,
+    session: EventSession,
+    by: User | None,
+    *,
+    method: Method,
+    client_id: str | None = None,
+    marked_at: datetime | None = None,
+    signature: str | None = None,
+    enforce_window: bool = True,
+) -> CheckIn:
+    """Mark ``registration`` hadir in ``session`` by scan or self check-in, with a verdict for
+    every case: not registered, cancelled, on the waiting list, outside the session's window,
+    already present (the earlier time stands), or checked in now."""
+    if registration is None or registration.event_id != session.event_id:
+        return CheckIn(Verdict.NOT_REGISTERED)
+    if registration.status is RegistrationStatus.BATAL:
+        return CheckIn(Verdict.CANCELLED, registration)
+    if registration.status is RegistrationStatus.DAFTAR_TUNGGU:
+        return CheckIn(Verdict.WAITING, registration)
+    event = session.event
+    moment = marked_at or utcnow()
+    if enforce_window:
+        window = checkin_window(event, session) or (
+            session.starts_at - timedelta(minutes=60),
+            session.ends_at,
+        )
+        if not window[0] <= to_local(event, moment) <= window[1]:
+            return CheckIn(Verdict.WRONG_SESSION, registration)
+    attendance = current_attendance(registration.id, session.id)
+    if attendance is not None and attendance.status is Presence.HADIR:
+        if signature and not attendance.signature:
+            attendance.signature = signature
+        return CheckIn(Verdict.ALREADY, registration, attendance)
+    attendance, _new = mark_attendance(
+        registration,
+        session,
+        Presence.HADIR,
+        by,
+        method=method,
+        client_id=client_id,
+        marked_at=marked_at,
+    )
+    if signature and attendance is not None:
+        attendance.signature = signature
+    return CheckIn(Verdict.CHECKED_IN, registration, attendance)
+
+
+def add_walk_in(
+    event: Event,
+    session: EventSession,
+    person: PersonData,
+    by: User,
+    *,
+    client_id: str | None = None,
+    marked_at: datetime | None = None,
+) -> Registration:
+    """Someone who came without registering: a registration with source walk-in (a seat even
+    when the event is full — they are in the hall), marked hadir in ``session``."""
+    registration, _new = register_person(
+        event, person, Source.WALK_IN, by=by, phone_required=False, walk_in=True
+    )
+    if registration.status is RegistrationStatus.TERDAFTAR:
+        mark_attendance(
+            registration,
+            session,
+            Presence.HADIR,
+            by,
+            method=Method.ROLL_CALL,
+            client_id=client_id,
+            marked_at=marked_at,
+        )
+    return registration
+
+
+# --- signatures -------------------------------------------------------------------------------------
+
+SIGNATURE_MAX = 8 * 1024
+SIGNATURE_PATH = re.compile(r"^(?:[ML] ?-?\d{1,4}(?:\.\d)? -?\d{1,4}(?:\.\d)? ?)+$")
+
+
+def clean_signature(text: str | None) -> str | None:
+    """A signature as SVG path data of absolute moves and lines (``M10 20L11 22…``) inside the
+    300 × 100 pad, at most 8 KB; None when empty. Anything else is refused, so the path can be
+    placed in an SVG without escaping."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if len(text) > SIGNATURE_MAX or not SIGNATURE_PATH.match(text):
+        raise AttendanceError(_("Tanda tangan tidak terbaca. Silakan ulangi."))
+    return text
+
+
+def save_signature(event: Event, attendance: Attendance, signature: str, by: User | None) -> None:
+    attendance.signature = signature
+    audit.record(
+        "attendance.signature",
+        "registration",
+        attendance.registration_id,
+        region_code=event.region_code,
+        changes={"session": attendance.session_id},
+        actor=by,
     )

@@ -79,6 +79,10 @@ class User(UserMixin, db.Model):
     # a pengurus KIM account belongs to one KIM (its scope is that KIM's village)
     kim_id: Mapped[int | None] = mapped_column(sa.ForeignKey("kims.id", use_alter=True), index=True)
     last_login_at: Mapped[datetime | None]
+    # a petugas absensi account checks people in at this one event and does nothing else
+    event_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("events.id", use_alter=True, ondelete="SET NULL"), index=True
+    )
 
     scope: Mapped[Region | None] = relationship(lazy="joined", innerjoin=False)
 

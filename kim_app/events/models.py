@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -106,6 +107,20 @@ set_labels(
 )
 
 
+# no 0/O, 1/I/L: the code is read aloud and typed on a phone
+CHECKIN_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_checkin_code() -> str:
+    """Eight random characters (31⁸ ≈ 8.5 × 10¹¹ codes), unique within an event."""
+    return "".join(secrets.choice(CHECKIN_ALPHABET) for _ in range(8))
+
+
+def normalise_checkin_code(text: str) -> str:
+    """What a person typed (``k7m4-qxp2``, ``K7M4 QXP2``) as the stored code."""
+    return "".join(c for c in text.upper() if c.isalnum())
+
+
 class Event(db.Model):
     __tablename__ = "events"
 
@@ -137,6 +152,20 @@ class Event(db.Model):
     registered_count: Mapped[int] = mapped_column(default=0)
     starts_on: Mapped[datetime | None] = mapped_column(index=True)  # first session, for lists
     cloned_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("events.id"))
+    # attendance: self check-in opens this many minutes before a session starts (None: off) and
+    # closes at its end; a venue PIN shown in the hall keeps people from checking in from home
+    checkin_opens_minutes: Mapped[int | None] = mapped_column(default=60)
+    venue_pin: Mapped[str] = mapped_column(sa.String(8), default="")
+    signatures: Mapped[bool] = mapped_column(default=False)
+    # the official who signs the daftar hadir and the certificates
+    signer_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    signer_position: Mapped[str] = mapped_column(sa.String(200), default="")
+    signer_nip: Mapped[str] = mapped_column(sa.String(30), default="")
+    # certificates for those who attended at least this share of sessions (None: no certificates)
+    certificate_min_percent: Mapped[int | None]
+    certificate_number_format: Mapped[str] = mapped_column(
+        sa.String(80), default="{no}/SERT-KIM/{bulan}/{tahun}"
+    )
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -222,6 +251,7 @@ class Registration(db.Model):
     __tablename__ = "registrations"
     __table_args__ = (
         sa.UniqueConstraint("event_id", "phone"),
+        sa.UniqueConstraint("event_id", "checkin_code", name="uq_registrations_checkin_code"),
         sa.Index("ix_registrations_event_status", "event_id", "status", "created_at"),
     )
 
@@ -242,6 +272,8 @@ class Registration(db.Model):
     status: Mapped[RegistrationStatus] = mapped_column(enum_type(RegistrationStatus, 14))
     # the private ticket link and QR code carry this random token
     ticket: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    # a short code printed under the QR code, typed by hand when scanning is impossible
+    checkin_code: Mapped[str] = mapped_column(sa.String(8), default=new_checkin_code)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None]

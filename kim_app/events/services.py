@@ -368,14 +368,13 @@ def clean_person(person: PersonData) -> tuple[str, str | None]:
         ) from None
 
 
-def _take_seat(event_id: int) -> bool:
-    """Take one seat if any is left — a single conditional UPDATE, atomic on every database."""
+def _take_seat(event_id: int, *, force: bool = False) -> bool:
+    """Take one seat if any is left — a single conditional UPDATE, atomic on every database.
+    ``force`` seats a walk-in even when the event is full: they are already in the hall."""
+    room = sa.or_(Event.capacity.is_(None), Event.registered_count < Event.capacity)
     result = db.session.execute(
         sa.update(Event)
-        .where(
-            Event.id == event_id,
-            sa.or_(Event.capacity.is_(None), Event.registered_count < Event.capacity),
-        )
+        .where(Event.id == event_id, sa.true() if force else room)
         .values(registered_count=Event.registered_count + 1)
         .execution_options(synchronize_session=False)
     )
@@ -410,19 +409,28 @@ def register_person(
     kim_id: int | None = None,
     member_id: int | None = None,
     phone_required: bool = True,
+    walk_in: bool = False,
 ) -> tuple[Registration, bool]:
     """Register someone, or find their existing registration (same phone): ``(registration, new?)``.
 
     A seat is taken if one is left, otherwise the person joins the waiting list. A cancelled
-    registration with the same phone is taken up again the same way.
+    registration with the same phone is taken up again the same way. A ``walk_in`` is seated
+    even when the event is full, and one waiting with the same number gets their seat.
     """
     name, phone = clean_person(person)
     if phone is None and phone_required:
         raise EventError(_("Nomor WhatsApp wajib diisi."), "phone")
     existing = find_registration(event, phone)
-    if existing is not None and existing.status is not RegistrationStatus.BATAL:
+    if existing is not None and existing.status is RegistrationStatus.TERDAFTAR:
         return existing, False
-    seated = _take_seat(event.id)
+    if existing is not None and existing.status is RegistrationStatus.DAFTAR_TUNGGU:
+        if not walk_in:
+            return existing, False
+        _take_seat(event.id, force=True)
+        existing.status, existing.promoted_at = RegistrationStatus.TERDAFTAR, utcnow()
+        db.session.flush()
+        return existing, False
+    seated = _take_seat(event.id, force=walk_in)
     status = RegistrationStatus.TERDAFTAR if seated else RegistrationStatus.DAFTAR_TUNGGU
     if existing is not None:  # came back after cancelling
         existing.status, existing.cancelled_at, existing.source = status, None, source
