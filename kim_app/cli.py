@@ -14,21 +14,13 @@ from flask.cli import AppGroup
 from kim_app import ROOT
 from kim_app.auth.models import Role, User
 from kim_app.auth.services import AccountError, create_user
+from kim_app.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_event, load_demo_users
 from kim_app.extensions import db
 from kim_app.regions.models import LEVELS, Region
 from kim_app.regions.services import RegionImportError, import_regions, region_counts
 
 kim_cli = AppGroup("kim", help="KIM administration commands.")
 DEFAULT_REGION_DIR = ROOT / "node_modules" / "idn-area-data" / "data"
-
-DEMO_PASSWORD = "kim-demo-2026"
-# email, name, role, scope: demo accounts for a local trial only
-DEMO_USERS = (
-    ("admin@kim.example", "Admin Demo", Role.ADMIN, None),
-    ("ppu@kim.example", "Operator Penajam Paser Utara", Role.OPERATOR_KABKOTA, "64.09"),
-    ("jatim@kim.example", "Operator Jawa Timur", Role.OPERATOR_PROVINSI, "35"),
-    ("kades@kim.example", "Kepala Desa Sebakung Jaya", Role.KEPALA_DESA, "64.09.03.2006"),
-)
 
 
 @kim_cli.command("import-regions")
@@ -90,12 +82,9 @@ def create_user_command(email: str, name: str, role: str, scope: str) -> None:
 
 @kim_cli.command("load-demo")
 def load_demo_command() -> None:
-    """Create the demo accounts (local trial only) when they are missing."""
-    for email, name, role, scope in DEMO_USERS:
-        if db.session.scalar(sa.select(User.id).where(User.email == email)) is None:
-            create_user(
-                email=email, name=name, role=role, scope_code=scope, password=DEMO_PASSWORD, by=None
-            )
+    """Create the demo accounts and the demo event (local trial only) when they are missing."""
+    load_demo_users()
+    load_demo_event()
     db.session.commit()
     print_demo_sign_ins()
 

@@ -12,6 +12,10 @@ from typing import ClassVar
 
 HTMX_URL = "https://cdn.jsdelivr.net/npm/htmx.org@4.0.1/dist/htmx.min.js"
 HTMX_SRI = "sha384-Qp9rdC8H7EqOoX+nR0P3RPG2Noji+qdwJlGpfzwQJsfOpp3sGwIdSP9xO3+UlEhn"
+# the QR decoder the scan page loads where the browser has no BarcodeDetector (same CDN as htmx,
+# so the script-src of the CSP already admits it); the hash is of node_modules/jsqr/dist/jsQR.js
+JSQR_URL = "https://cdn.jsdelivr.net/npm/jsqr@1.4.0/dist/jsQR.js"
+JSQR_SRI = "sha384-b5Ya4Bq3qCyz39m2ISh+4DxjAIljdeFwK/BsXLuj9gugaNwAcj/ia15fxNZL9Nlx"
 
 
 class Defaults:
@@ -20,11 +24,15 @@ class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
     KIM_HTMX_URL = HTMX_URL
     KIM_HTMX_SRI = HTMX_SRI
+    KIM_JSQR_URL = JSQR_URL
+    KIM_JSQR_SRI = JSQR_SRI
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_LOGIN_ADDRESS = "20 per 10 minutes"
     RATELIMIT_LOGIN_ACCOUNT = "5 per 10 minutes"
     KIM_RATELIMIT_REGISTER = "30 per hour"
+    KIM_RATELIMIT_CHECKIN = "20 per minute"
+    KIM_RATELIMIT_VERIFY = "60 per minute"
     KIM_PROXY_COUNT = 0
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     KIM_SECURE_COOKIES = False
@@ -43,12 +51,16 @@ ENV_SETTINGS = {
     "DATABASE_URL": str,
     "KIM_HTMX_URL": str,
     "KIM_HTMX_SRI": str,
+    "KIM_JSQR_URL": str,
+    "KIM_JSQR_SRI": str,
     "RATELIMIT_STORAGE_URI": str,
     "MAX_CONTENT_LENGTH": int,
     "KIM_SECURE_COOKIES": lambda v: v.strip().lower() in {"1", "true", "yes", "on"},
     "BABEL_DEFAULT_LOCALE": str,
     "KIM_UPLOAD_FOLDER": str,
     "KIM_RATELIMIT_REGISTER": str,
+    "KIM_RATELIMIT_CHECKIN": str,
+    "KIM_RATELIMIT_VERIFY": str,
     "KIM_PROXY_COUNT": int,
 }
 

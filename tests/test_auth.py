@@ -17,13 +17,15 @@ def _sign_in(client, email, password=PASSWORD, next_=""):
 
 
 def test_sign_in_and_out(client, make_user):
-    """Right email and password sign in (303 home); sign-out by POST ends the session."""
+    """Right email and password sign in (303 home); sign-out by POST ends the session and tells
+    the browser to drop its copies (the offline roll call keeps names in its cache)."""
     user = make_user(Role.OPERATOR_KABKOTA, PPU)
     response = _sign_in(client, user.email.upper())  # email is not case-sensitive
     assert response.status_code == 303 and response.headers["Location"] == "/"
     assert "Halo," in html_of(client.get("/"))
     response = client.submit("/logout", form_page="/")
     assert response.status_code == 303
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
     assert client.get("/wilayah/").status_code == 302
 
 

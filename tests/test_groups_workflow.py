@@ -358,6 +358,8 @@ OPERATORS = {Role.ADMIN, Role.OPERATOR_PROVINSI, Role.OPERATOR_KABKOTA}
 
 
 def _expected(role: Role, what: str, inside: bool) -> int:
+    if role is Role.PETUGAS_ABSENSI:  # scan-only: turned away before any KIM page
+        return 403
     if what == "queue":
         return 200 if role in OPERATORS else 403
     if what == "mine":

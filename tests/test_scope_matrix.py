@@ -24,6 +24,8 @@ OPERATORS = {Role.ADMIN, Role.OPERATOR_PROVINSI, Role.OPERATOR_KABKOTA}
 
 
 def _expected(role: Role, endpoint: str, inside: bool) -> int:
+    if role is Role.PETUGAS_ABSENSI and endpoint == "regions.detail":  # scan-only (403 first)
+        return 403
     if endpoint in {"auth.users", "auth.user_new"}:
         return 200 if role in OPERATORS else 403
     if endpoint == "auth.user_status":

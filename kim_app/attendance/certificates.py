@@ -1,3 +1,709 @@
-"""Certificates: the event's attendance and certificate settings, issuing to the eligible, the PDFs, and the public verification page /v/<code>."""
+"""Certificates: the event's attendance and certificate settings, issuing to the eligible, the PDFs, and the public verification page /v/<code>.
 
-from kim_app.attendance import bp  # noqa: F401
+A participant earns a certificate by being marked hadir in at least the event's minimum share of
+its sessions. Issuing is repeatable: it adds certificates for the newly eligible (numbers run on
+from the event's highest), revokes those whose attendance no longer meets the rule and restores
+revoked ones that meet it again. A certificate's public code opens ``/v/<code>``, which shows
+only the holder's name and institution, the event and the verdict.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from babel.dates import format_date
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import contains_eager
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, IntegerField, StringField
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
+
+from kim_app import audit
+from kim_app.attendance import bp
+from kim_app.attendance.models import Attendance, Certificate, Presence
+from kim_app.attendance.services import to_local
+from kim_app.auth.models import OPERATOR_ROLES, User, utcnow
+from kim_app.events.documents import day, event_days, qr_svg
+from kim_app.events.models import (
+    CHECKIN_ALPHABET,
+    Event,
+    EventSession,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+)
+from kim_app.events.services import get_event_or_404, local_now
+from kim_app.extensions import db, limiter
+from kim_app.htmx import redirect_after_post, render
+from kim_app.security import roles_required
+
+CODE_LENGTH = 10
+ROMAN_MONTHS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+KNOWN_PLACEHOLDER = re.compile(r"no(?::0[1-9])?|tahun|bulan|kode")
+
+
+class CertificateError(ValueError):
+    """Certificates cannot be issued now; the message is for the user."""
+
+
+# --- numbers -----------------------------------------------------------------------------------------
+
+
+def number_format_problem(fmt: str) -> str | None:
+    """Why ``fmt`` cannot number certificates (a message), or None when it can.
+
+    Placeholders: ``{no}`` (required; ``{no:03}`` pads to 3 digits), ``{tahun}``, ``{bulan}``
+    (the month in Roman numerals) and ``{kode}`` (the event's code).
+    """
+    unknown = [
+        "{" + name + "}"
+        for name in PLACEHOLDER.findall(fmt)
+        if not KNOWN_PLACEHOLDER.fullmatch(name)
+    ]
+    if unknown:
+        return _(
+            "Kode %(codes)s tidak dikenal. Gunakan {no}, {no:03}, {tahun}, {bulan} atau {kode}.",
+            codes=", ".join(unknown),
+        )
+    if "{" in PLACEHOLDER.sub("", fmt) or "}" in PLACEHOLDER.sub("", fmt):
+        return _("Tanda kurung kurawal { } harus berpasangan, misalnya {no}.")
+    if not any(name.startswith("no") for name in PLACEHOLDER.findall(fmt)):
+        return _("Format harus memuat {no}, nomor urut sertifikat.")
+    return None
+
+
+def format_certificate_number(fmt: str, serial: int, event: Event, issued_on: date) -> str:
+    """The certificate number: ``{no:03}/SERT-KIM/{bulan}/{tahun}`` → ``007/SERT-KIM/XI/2026``.
+
+    Only the known placeholders are replaced (no ``str.format``, so a format cannot reach any
+    attribute); anything else is copied as written.
+    """
+
+    def replace(match: re.Match) -> str:
+        name = match.group(1)
+        if name == "no":
+            return str(serial)
+        if name.startswith("no:0") and KNOWN_PLACEHOLDER.fullmatch(name):
+            return str(serial).zfill(int(name[4:]))
+        if name == "tahun":
+            return str(issued_on.year)
+        if name == "bulan":
+            return ROMAN_MONTHS[issued_on.month - 1]
+        if name == "kode":
+            return event.code.upper()
+        return match.group(0)
+
+    return PLACEHOLDER.sub(replace, fmt)[:120]
+
+
+# --- who earned one -----------------------------------------------------------------------------------
+
+
+def _hadir_counts(event: Event):
+    """SELECT registration_id, sessions attended (hadir) — for one event, grouped once."""
+    return (
+        sa.select(Attendance.registration_id.label("registration_id"), sa.func.count().label("n"))
+        .join(EventSession, EventSession.id == Attendance.session_id)
+        .where(EventSession.event_id == event.id, Attendance.status == Presence.HADIR)
+        .group_by(Attendance.registration_id)
+    )
+
+
+def attended_counts(event: Event) -> dict[int, int]:
+    """Sessions attended per registration (only those attending at least one), in one query."""
+    return {rid: n for rid, n in db.session.execute(_hadir_counts(event))}
+
+
+def _meets_rule(attended, event: Event, total: int):
+    """attended / total ≥ min % without fractions: attended × 100 ≥ min × total."""
+    return attended * 100 >= (event.certificate_min_percent or 0) * total
+
+
+def eligible_registrations(event: Event) -> list[Registration]:
+    """Registered (terdaftar) people who attended at least the event's minimum share of its
+    sessions, by name; empty when certificates are off or the event has no sessions."""
+    total = len(event.sessions)
+    if event.certificate_min_percent is None or not total:
+        return []
+    counts = _hadir_counts(event).subquery()
+    return list(
+        db.session.scalars(
+            sa.select(Registration)
+            .join(counts, counts.c.registration_id == Registration.id)
+            .where(
+                Registration.event_id == event.id,
+                Registration.status == RegistrationStatus.TERDAFTAR,
+                _meets_rule(counts.c.n, event, total),
+            )
+            .order_by(Registration.name, Registration.id)
+        )
+    )
+
+
+# --- issuing ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Issued:
+    """What one round of issuing did."""
+
+    issued: int = 0
+    revoked: int = 0
+    restored: int = 0
+
+
+def _new_codes(n: int) -> list[str]:
+    """``n`` random codes (31¹⁰ ≈ 8 × 10¹⁴ possible), none already taken."""
+    codes: set[str] = set()
+    while len(codes) < n:
+        wanted = {
+            "".join(secrets.choice(CHECKIN_ALPHABET) for _ in range(CODE_LENGTH))
+            for _ in range(n - len(codes))
+        }
+        taken = set(
+            db.session.scalars(sa.select(Certificate.code).where(Certificate.code.in_(wanted)))
+        )
+        codes |= wanted - taken
+    return sorted(codes, key=lambda _c: secrets.randbelow(1 << 30))
+
+
+def issue_certificates(event: Event, by: User | None) -> Issued:
+    """Bring the event's certificates in line with attendance: issue to the newly eligible,
+    revoke those no longer eligible, restore revoked ones eligible again. Audited."""
+    if event.certificate_min_percent is None:
+        raise CertificateError(_("Sertifikat belum diaktifkan di pengaturan absensi kegiatan ini."))
+    if not event.sessions:
+        raise CertificateError(_("Kegiatan ini belum memiliki sesi."))
+    # one issuer at a time per event (PostgreSQL row lock; SQLite writes are serial anyway)
+    db.session.execute(sa.select(Event.id).where(Event.id == event.id).with_for_update())
+    eligible = eligible_registrations(event)
+    existing = {
+        c.registration_id: c
+        for c in db.session.scalars(sa.select(Certificate).where(Certificate.event_id == event.id))
+    }
+    eligible_ids = {r.id for r in eligible}
+    now, result = utcnow(), Issued()
+    for registration_id, certificate in existing.items():
+        if registration_id not in eligible_ids and certificate.revoked_at is None:
+            certificate.revoked_at = now
+            result.revoked += 1
+        elif registration_id in eligible_ids and certificate.revoked_at is not None:
+            certificate.revoked_at = None
+            result.restored += 1
+    newcomers = [r for r in eligible if r.id not in existing]
+    serial = max((c.serial for c in existing.values()), default=0)
+    issued_on = local_now(event).date()
+    for registration, code in zip(newcomers, _new_codes(len(newcomers)), strict=True):
+        serial += 1
+        db.session.add(
+            Certificate(
+                registration_id=registration.id,
+                event_id=event.id,
+                serial=serial,
+                number=format_certificate_number(
+                    event.certificate_number_format, serial, event, issued_on
+                ),
+                code=code,
+                issued_at=now,
+                issued_by_id=getattr(by, "id", None),
+            )
+        )
+        result.issued += 1
+    db.session.flush()
+    audit.record(
+        "certificate.issue",
+        "event",
+        event.id,
+        region_code=event.region_code,
+        changes={"issued": result.issued, "revoked": result.revoked, "restored": result.restored},
+        actor=by,
+    )
+    return result
+
+
+# --- finding and drawing ------------------------------------------------------------------------------
+
+
+def normalise_code(text: str) -> str:
+    """What a person typed (``k7m4-qxp2 ab``) as a stored code: upper case, letters and digits."""
+    return "".join(c for c in (text or "").upper() if c.isalnum())[:16]
+
+
+def find_certificate(code: str) -> Certificate | None:
+    """The certificate with this public code (valid or revoked), its registration and event
+    loaded in the same query; None when there is none."""
+    code = normalise_code(code)
+    if not code:
+        return None
+    return db.session.scalar(
+        sa.select(Certificate)
+        .options(contains_eager(Certificate.registration).contains_eager(Registration.event))
+        .join(Certificate.registration)
+        .join(Registration.event)
+        .where(Certificate.code == code)
+    )
+
+
+def valid_certificate(registration_id: int) -> Certificate | None:
+    """The registration's certificate when it has one that is not revoked (for the ticket page)."""
+    return db.session.scalar(
+        sa.select(Certificate).where(
+            Certificate.registration_id == registration_id, Certificate.revoked_at.is_(None)
+        )
+    )
+
+
+def verify_url(certificate: Certificate) -> str:
+    return url_for("attendance.verify", code=certificate.code, _external=True)
+
+
+def certificate_pdf(certificates: list[Certificate]) -> bytes:
+    """One A4 landscape page per certificate (WeasyPrint, ``attendance/certificate.html``),
+    each with a QR code to its verification page and the code written under it."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    pages = []
+    for certificate in certificates:
+        event = certificate.registration.event
+        url = verify_url(certificate)
+        pages.append(
+            {
+                "certificate": certificate,
+                "registration": certificate.registration,
+                "event": event,
+                "days": event_days(event),
+                "issued_on": format_date(
+                    to_local(event, certificate.issued_at).date(),
+                    "d MMMM y",
+                    locale=str(get_locale() or "id"),
+                ),
+                "url": url,
+                "short_url": url.split("://", 1)[-1],
+                "qr": qr_svg(url, _("Kode QR verifikasi sertifikat"), namespace=True),
+            }
+        )
+    html = render_template("attendance/certificate.html", pages=pages)
+    return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
+
+
+# --- views: settings ----------------------------------------------------------------------------------
+
+BAD_NUMBER = _l("Tuliskan angka saja.")
+TOO_LONG = _l("Paling banyak %(max)d karakter.")
+PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+def _digits(_form, field) -> None:
+    field.data = (field.data or "").strip()
+    if field.data and not field.data.isdigit():
+        raise ValidationError(_l("Hanya angka, tanpa spasi atau titik."))
+
+
+def _pin(_form, field) -> None:
+    if field.data and field.data.isdigit() and not 4 <= len(field.data) <= 8:
+        raise ValidationError(_l("PIN terdiri dari 4–8 angka, atau kosongkan."))
+
+
+def _number_format(_form, field) -> None:
+    field.data = (field.data or "").strip()
+    problem = number_format_problem(field.data)
+    if problem:
+        raise ValidationError(problem)
+
+
+class SettingsForm(FlaskForm):
+    """The attendance and certificate settings of one event."""
+
+    checkin_on = BooleanField(_l("Peserta boleh presensi mandiri dari ponselnya"))
+    checkin_opens_minutes = IntegerField(
+        _l("Presensi mandiri dibuka (menit sebelum sesi mulai)"),
+        validators=[
+            Optional(),
+            NumberRange(0, 240, _l("Antara 0 dan 240 menit.")),
+        ],
+        invalid_value_message=BAD_NUMBER,
+        render_kw={"min": 0, "max": 240, "inputmode": "numeric"},
+        description=_l("Ditutup saat sesi berakhir. 0 = dibuka tepat saat sesi mulai."),
+    )
+    venue_pin = StringField(
+        _l("PIN lokasi"),
+        validators=[_digits, _pin],
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 8},
+        description=_l(
+            "4–8 angka yang ditampilkan di ruangan, agar tidak ada yang presensi dari rumah. "
+            "Kosongkan bila tidak perlu."
+        ),
+    )
+    signatures = BooleanField(_l("Minta tanda tangan peserta saat presensi"))
+    signer_name = StringField(
+        _l("Nama pejabat penandatangan"), validators=[Length(max=120, message=TOO_LONG)]
+    )
+    signer_position = StringField(
+        _l("Jabatan"),
+        validators=[Length(max=200, message=TOO_LONG)],
+        description=_l("Misalnya Kepala Dinas Komunikasi dan Informatika."),
+    )
+    signer_nip = StringField(
+        _l("NIP (boleh kosong)"),
+        validators=[_digits, Length(max=30, message=TOO_LONG)],
+        render_kw={"inputmode": "numeric"},
+        description=_l("Angka saja; NIP PNS terdiri dari 18 angka."),
+    )
+    certificates_on = BooleanField(_l("Terbitkan sertifikat bagi peserta yang cukup hadir"))
+    certificate_min_percent = IntegerField(
+        _l("Kehadiran minimal (persen dari jumlah sesi)"),
+        validators=[Optional(), NumberRange(1, 100, _l("Antara 1 dan 100."))],
+        invalid_value_message=BAD_NUMBER,
+        render_kw={"min": 1, "max": 100, "inputmode": "numeric"},
+    )
+    certificate_number_format = StringField(
+        _l("Format nomor sertifikat"),
+        validators=[_number_format, Length(max=80, message=TOO_LONG)],
+        description=_l(
+            "{no} nomor urut ({no:03} menjadi 001), {bulan} bulan dalam angka Romawi, "
+            "{tahun} tahun, {kode} kode kegiatan."
+        ),
+    )
+
+    def validate_checkin_opens_minutes(self, field) -> None:
+        if self.checkin_on.data and field.data is None:
+            raise ValidationError(_l("Isi berapa menit sebelum sesi presensi dibuka."))
+
+    def validate_certificate_min_percent(self, field) -> None:
+        if self.certificates_on.data and field.data is None:
+            raise ValidationError(_l("Isi kehadiran minimal, misalnya 75."))
+
+
+SETTING_FIELDS = (
+    "checkin_opens_minutes",
+    "venue_pin",
+    "signatures",
+    "signer_name",
+    "signer_position",
+    "signer_nip",
+    "certificate_min_percent",
+    "certificate_number_format",
+)
+
+
+def _form_for(event: Event) -> SettingsForm:
+    form = SettingsForm(formdata=None, obj=event)
+    form.checkin_on.data = event.checkin_opens_minutes is not None
+    form.checkin_opens_minutes.data = event.checkin_opens_minutes
+    if form.checkin_opens_minutes.data is None:
+        form.checkin_opens_minutes.data = 60
+    form.certificates_on.data = event.certificate_min_percent is not None
+    if event.certificate_min_percent is None:
+        form.certificate_min_percent.data = 75
+    return form
+
+
+def update_settings(event: Event, form: SettingsForm, by: User) -> dict:
+    """Apply the form to the event; returns (and audits) the fields that changed."""
+    values = {
+        "checkin_opens_minutes": form.checkin_opens_minutes.data if form.checkin_on.data else None,
+        "venue_pin": form.venue_pin.data or "",
+        "signatures": bool(form.signatures.data),
+        "signer_name": (form.signer_name.data or "").strip(),
+        "signer_position": (form.signer_position.data or "").strip(),
+        "signer_nip": form.signer_nip.data or "",
+        "certificate_min_percent": form.certificate_min_percent.data
+        if form.certificates_on.data
+        else None,
+        "certificate_number_format": form.certificate_number_format.data,
+    }
+    changes = {}
+    for name, value in values.items():
+        old = getattr(event, name)
+        if old != value:
+            # the PIN itself stays out of the log: only that it changed
+            changes[name] = "diubah" if name == "venue_pin" else [old, value]
+            setattr(event, name, value)
+    if changes:
+        audit.record(
+            "event.attendance_settings",
+            "event",
+            event.id,
+            region_code=event.region_code,
+            changes=changes,
+            actor=by,
+        )
+    return changes
+
+
+def _example(event: Event, fmt: str) -> dict:
+    """The live example under the number format: the number or why it cannot be made."""
+    problem = number_format_problem(fmt)
+    if problem:
+        return {"example": "", "problem": problem}
+    return {
+        "example": format_certificate_number(fmt, 1, event, local_now(event).date()),
+        "problem": "",
+    }
+
+
+def _settings_page(event: Event, form: SettingsForm, status: int = 200) -> Response:
+    return render(
+        "attendance/settings.html",
+        "attendance/_settings_form.html",
+        status,
+        event=event,
+        form=form,
+        **_example(event, form.certificate_number_format.data or ""),
+    )
+
+
+@bp.route("/absensi/kegiatan/<int:event_id>/pengaturan", methods=["GET", "POST"])
+@roles_required(*OPERATOR_ROLES)
+def settings(event_id: int):
+    """Self check-in window, venue PIN, signatures, the signing official and certificates."""
+    event = get_event_or_404(event_id, current_user, manage=True)
+    if request.method == "GET":
+        if "contoh" in request.args:  # the live example while typing the number format
+            return render(
+                "attendance/settings.html",
+                "attendance/_number_example.html",
+                event=event,
+                form=_form_for(event),
+                **_example(event, request.args.get("certificate_number_format", "")[:80]),
+            )
+        return _settings_page(event, _form_for(event))
+    form = SettingsForm()
+    if "_pin" in request.form:  # "Buat PIN acak": fill in a PIN, save nothing yet
+        form.venue_pin.raw_data = [f"{secrets.randbelow(10**6):06d}"]
+        form.venue_pin.data = form.venue_pin.raw_data[0]
+        return _settings_page(event, form)
+    if not form.validate_on_submit():
+        return _settings_page(event, form, 422)
+    changes = update_settings(event, form, current_user)
+    db.session.commit()
+    flash(_("Pengaturan absensi disimpan.") if changes else _("Tidak ada yang berubah."), "success")
+    return redirect_after_post(url_for("attendance.settings", event_id=event.id))
+
+
+# --- views: certificates ------------------------------------------------------------------------------
+
+PER_PAGE = 50
+
+
+def _summary(event: Event, total: int) -> dict:
+    """Participants, eligible, valid and revoked certificates — one aggregate query."""
+    counts = _hadir_counts(event).subquery()
+    eligible = (
+        _meets_rule(sa.func.coalesce(counts.c.n, 0), event, total)
+        if event.certificate_min_percent is not None and total
+        else sa.false()
+    )
+    terdaftar = Registration.status == RegistrationStatus.TERDAFTAR
+    row = db.session.execute(
+        sa.select(
+            sa.func.count(Registration.id).filter(terdaftar),
+            sa.func.count(Registration.id).filter(terdaftar, eligible),
+            sa.func.count(Certificate.id).filter(Certificate.revoked_at.is_(None)),
+            sa.func.count(Certificate.id).filter(Certificate.revoked_at.is_not(None)),
+        )
+        .select_from(Registration)
+        .outerjoin(counts, counts.c.registration_id == Registration.id)
+        .outerjoin(Certificate, Certificate.registration_id == Registration.id)
+        .where(Registration.event_id == event.id)
+    ).one()
+    return dict(zip(("participants", "eligible", "valid", "revoked"), row, strict=True))
+
+
+def _rows(event: Event, page: int) -> list:
+    """One page of participants (registered, or holding a certificate) with sessions attended
+    and their certificate, by name — one query."""
+    counts = _hadir_counts(event).subquery()
+    return list(
+        db.session.execute(
+            sa.select(
+                Registration.id,
+                Registration.name,
+                Registration.institution,
+                Registration.status,
+                sa.func.coalesce(counts.c.n, 0),
+                Certificate.number,
+                Certificate.revoked_at,
+            )
+            .outerjoin(counts, counts.c.registration_id == Registration.id)
+            .outerjoin(Certificate, Certificate.registration_id == Registration.id)
+            .where(
+                Registration.event_id == event.id,
+                sa.or_(
+                    Registration.status == RegistrationStatus.TERDAFTAR,
+                    Certificate.id.is_not(None),
+                ),
+            )
+            .order_by(Registration.name, Registration.id)
+            .limit(PER_PAGE + 1)
+            .offset((page - 1) * PER_PAGE)
+        )
+    )
+
+
+@bp.route("/absensi/kegiatan/<int:event_id>/sertifikat", methods=["GET", "POST"])
+@roles_required(*OPERATOR_ROLES)
+def certificates(event_id: int):
+    """Who attended enough for a certificate, and issuing them ("Terbitkan sertifikat")."""
+    event = get_event_or_404(event_id, current_user, manage=True)
+    here = url_for("attendance.certificates", event_id=event.id)
+    if request.method == "POST":
+        form = FlaskForm()
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            done = issue_certificates(event, current_user)
+        except CertificateError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(issued)d sertifikat baru diterbitkan, %(revoked)d dicabut, "
+                    "%(restored)d dipulihkan.",
+                    issued=done.issued,
+                    revoked=done.revoked,
+                    restored=done.restored,
+                ),
+                "success",
+            )
+        return redirect_after_post(here)
+    page = request.args.get("halaman", 1, type=int) or 1
+    page = max(1, min(page, 10_000))
+    sessions = event.sessions
+    total = len(sessions)
+    now = local_now(event)
+    rows = _rows(event, page)
+    return render(
+        "attendance/certificates.html",
+        "attendance/_certificate_rows.html",
+        event=event,
+        total=total,
+        done=sum(1 for s in sessions if s.ends_at <= now),
+        summary=_summary(event, total),
+        rows=rows[:PER_PAGE],
+        more=len(rows) > PER_PAGE,
+        page=page,
+        here=here,
+        needed=_needed(event, total),
+        form=FlaskForm(),
+    )
+
+
+def _needed(event: Event, total: int) -> int | None:
+    """Sessions one must attend: the least n with n × 100 ≥ min × total."""
+    if event.certificate_min_percent is None or not total:
+        return None
+    return -(-event.certificate_min_percent * total // 100)
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers.update(PRIVATE)
+    return response
+
+
+@bp.get("/absensi/kegiatan/<int:event_id>/sertifikat.pdf")
+@roles_required(*OPERATOR_ROLES)
+def certificates_pdf(event_id: int):
+    """Every valid certificate of the event, one page each, in one PDF to print."""
+    event = get_event_or_404(event_id, current_user, manage=True)
+    valid = list(
+        db.session.scalars(
+            sa.select(Certificate)
+            .options(contains_eager(Certificate.registration))
+            .join(Certificate.registration)
+            .where(Certificate.event_id == event.id, Certificate.revoked_at.is_(None))
+            .order_by(Certificate.serial)
+        )
+    )
+    if not valid:
+        flash(_("Belum ada sertifikat yang berlaku untuk dicetak."), "error")
+        return redirect(url_for("attendance.certificates", event_id=event.id), 303)
+    return _pdf(certificate_pdf(valid), f"sertifikat-{event.code}.pdf")
+
+
+@bp.get("/e/<code>/tiket/<ticket>/sertifikat.pdf")
+def ticket_certificate(code: str, ticket: str):
+    """The ticket holder's own certificate (the ticket token is the key); 404 when none or revoked."""
+    certificate = db.session.scalar(
+        sa.select(Certificate)
+        .options(contains_eager(Certificate.registration).contains_eager(Registration.event))
+        .join(Certificate.registration)
+        .join(Registration.event)
+        .where(
+            Event.code == code,
+            Event.status != EventStatus.DRAFT,
+            Registration.ticket == ticket,
+            Certificate.revoked_at.is_(None),
+        )
+    )
+    if certificate is None:
+        abort(404)
+    return _pdf(certificate_pdf([certificate]), f"sertifikat-{certificate.code}.pdf")
+
+
+# --- views: public verification ----------------------------------------------------------------------
+
+
+def _verify_limit() -> str:
+    return current_app.config["KIM_RATELIMIT_VERIFY"]
+
+
+@bp.get("/v/")
+def verify_form():
+    """Type a certificate's code to check it; ``?kode=`` leads to its page."""
+    code = normalise_code(request.args.get("kode", ""))
+    if code:
+        return redirect(url_for("attendance.verify", code=code), 303)
+    return render("attendance/verify.html", certificate=None, code="", missing=False)
+
+
+@bp.get("/v/<code>")
+@limiter.limit(_verify_limit)
+def verify(code: str):
+    """Whether a certificate is genuine: holder, event, number and "Sah" or "Dicabut"."""
+    certificate = find_certificate(code)
+    if certificate is None:
+        response = render(
+            "attendance/verify.html", status=404, certificate=None, code=code[:20], missing=True
+        )
+    else:
+        event = certificate.registration.event
+        response = render(
+            "attendance/verify.html",
+            certificate=certificate,
+            registration=certificate.registration,
+            event=event,
+            days=event_days(event),
+            revoked_on=day(to_local(event, certificate.revoked_at))
+            if certificate.revoked_at
+            else "",
+            code=certificate.code,
+            missing=False,
+        )
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response

@@ -1,3 +1,242 @@
-"""Self check-in by participants on the public event page, in a session's check-in window, with the venue PIN and an optional signature."""
+"""Self check-in by participants on the public event page, in a session's check-in window, with
+the venue PIN and an optional signature.
 
-from kim_app.attendance import bp  # noqa: F401
+Anyone may open ``/e/<code>/hadir``; what they type (a WhatsApp number, the 8-character check-in
+code or the ticket link) names one registration, and the only thing the answer tells about it is
+the person's own name, as the confirmation. A device in the hall is not trusted for the time: the
+mark takes the server's clock. Posts are rate-limited per address, so numbers cannot be tried in
+bulk.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, StringField
+from wtforms.validators import Length
+
+from kim_app.attendance import bp
+from kim_app.attendance.models import Method
+from kim_app.attendance.services import (
+    AttendanceError,
+    CheckIn,
+    Verdict,
+    attendance_open,
+    check_in,
+    clean_signature,
+    find_ticket,
+    session_for_checkin,
+    to_local,
+)
+from kim_app.events.documents import clock, session_when, when
+from kim_app.events.models import Event, EventSession, EventStatus, Registration
+from kim_app.events.services import find_registration, get_public_event_or_404, local_now
+from kim_app.extensions import db, limiter
+from kim_app.htmx import is_partial, redirect_after_post, render
+from kim_app.phones import PhoneError, normalise_phone
+
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,24}")
+RESULT_KEY = "presensi"  # the verdict of a plain (non-htmx) post, shown once after the redirect
+PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+class SelfCheckInForm(FlaskForm):
+    """One field names the person (number or code); the ticket link fills ``tiket`` instead."""
+
+    who = StringField(
+        _l("Nomor WhatsApp atau kode tiket"),
+        validators=[Length(max=300, message=_l("Paling banyak %(max)d karakter."))],
+        description=_l("Nomor saat mendaftar, atau kode 8 huruf di bawah kode QR tiket Anda."),
+    )
+    tiket = HiddenField()
+    pin = StringField(
+        _l("PIN di layar ruangan"),
+        validators=[Length(max=20, message=_l("Paling banyak %(max)d karakter."))],
+        description=_l("Angka yang ditampilkan panitia di ruangan kegiatan."),
+    )
+    tanda_tangan = HiddenField()
+    client_id = HiddenField()
+
+
+def _ticket_registration(event: Event, token: str | None) -> Registration | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(
+        sa.select(Registration).where(
+            Registration.event_id == event.id, Registration.ticket == token
+        )
+    )
+
+
+def _find_person(event: Event, text: str) -> Registration | None:
+    """A ticket link, ticket token or check-in code first; then a phone number in any spelling."""
+    registration = find_ticket(event, text)
+    if registration is not None:
+        return registration
+    try:
+        phone = normalise_phone(text)
+    except PhoneError:
+        return None
+    return find_registration(event, phone)
+
+
+def _next_opening(event: Event, now: datetime) -> datetime | None:
+    """When the next check-in window opens (local), or None when no session is ahead."""
+    if event.checkin_opens_minutes is None:
+        return None
+    opens = [
+        s.starts_at - timedelta(minutes=event.checkin_opens_minutes)
+        for s in event.sessions
+        if s.starts_at - timedelta(minutes=event.checkin_opens_minutes) > now
+    ]
+    return min(opens, default=None)
+
+
+def _closed_reason(event: Event, now: datetime) -> str:
+    """Why there is no form right now (only called when no window holds ``now``)."""
+    if event.status is EventStatus.DIBATALKAN:
+        return _("Kegiatan ini dibatalkan.")
+    if event.checkin_opens_minutes is None:
+        return _("Presensi mandiri tidak dipakai di kegiatan ini. Silakan lapor ke meja panitia.")
+    if not attendance_open(event):
+        return _("Presensi belum dibuka.")
+    opening = _next_opening(event, now)
+    if opening is None:
+        return _("Semua sesi kegiatan ini sudah selesai; presensi mandiri sudah ditutup.")
+    return _("Presensi mandiri dibuka lagi pada %(when)s.", when=when(opening, event))
+
+
+def open_session(event: Event) -> EventSession | None:
+    """The session taking self check-ins now, if any (also used by the public event page)."""
+    if event.checkin_opens_minutes is None or not attendance_open(event):
+        return None
+    return session_for_checkin(event, local_now(event))
+
+
+def _page(
+    event: Event,
+    form: SelfCheckInForm,
+    *,
+    status: int = 200,
+    person: Registration | None = None,
+    result: dict | None = None,
+) -> Response:
+    now = local_now(event)
+    current = open_session(event)
+    response = render(
+        "attendance/self_check_in.html",
+        "attendance/_self_check_in.html",
+        status,
+        event=event,
+        form=form,
+        current=current,
+        closed="" if current else _closed_reason(event, now),
+        person=person,
+        result=result,
+        session_when=session_when,
+    )
+    response.headers.update(PRIVATE)
+    return response
+
+
+def _result(event: Event, outcome: CheckIn, current: EventSession) -> dict:
+    """What the verdict block shows: plain values, so it also survives a redirect in the session."""
+    attendance = outcome.attendance
+    moment = to_local(event, attendance.marked_at) if attendance is not None else None
+    return {
+        "event": event.id,
+        "verdict": outcome.verdict.value,
+        "name": outcome.registration.name if outcome.registration else "",
+        "session": current.id,
+        "time": f"{clock(moment)} {event.zone_label}" if moment else "",
+    }
+
+
+def _shown_result(event: Event) -> dict | None:
+    """The verdict a plain post left in the session, once, for this event."""
+    result = session.pop(RESULT_KEY, None)
+    if not isinstance(result, dict) or result.get("event") != event.id:
+        return None
+    result = dict(result)
+    result["verdict"] = Verdict(result["verdict"])
+    result["session"] = db.session.get(EventSession, result["session"])
+    return result
+
+
+def _client_id(page_id: str | None, person: Registration) -> str | None:
+    """The mark's id: the form's own random id joined to the person, so a form sent twice is
+    applied once, while the same page sent back for someone else (a shared phone, the back
+    button) is a new mark."""
+    if not page_id or not CLIENT_ID.fullmatch(page_id):
+        return None  # the service makes one
+    return f"{page_id}-{person.id}"
+
+
+def _checkin_limit() -> str:
+    return current_app.config["KIM_RATELIMIT_CHECKIN"]
+
+
+@bp.route("/e/<code>/hadir", methods=["GET", "POST"])
+@limiter.limit(_checkin_limit, methods=["POST"])
+def self_check_in(code: str):
+    """The participant's own check-in: number or code, the venue PIN, perhaps a signature."""
+    event = get_public_event_or_404(code)
+    if request.method == "GET":
+        result = _shown_result(event)
+        form = SelfCheckInForm(formdata=None, client_id=secrets.token_urlsafe(12))
+        person = _ticket_registration(event, request.args.get("tiket"))
+        if person is not None:
+            form.tiket.data = person.ticket
+        return _page(event, form, person=person, result=result)
+
+    form = SelfCheckInForm()
+    current = open_session(event)
+    person = _ticket_registration(event, form.tiket.data)
+    if current is None or not form.validate_on_submit():
+        return _page(event, form, status=422, person=person)
+    if event.venue_pin and not hmac.compare_digest(
+        (form.pin.data or "").strip().encode(), event.venue_pin.encode()
+    ):
+        form.pin.errors.append(_("PIN salah. Lihat PIN di layar ruangan."))
+        return _page(event, form, status=422, person=person)
+    if person is None:
+        person = _find_person(event, form.who.data or "")
+        if person is None:
+            form.who.errors.append(
+                _("Nomor atau kode tidak terdaftar di kegiatan ini.")
+                if (form.who.data or "").strip()
+                else _("Wajib diisi.")
+            )
+            return _page(event, form, status=422)
+    try:
+        signature = clean_signature(form.tanda_tangan.data) if event.signatures else None
+        outcome = check_in(
+            person,
+            current,
+            None,
+            method=Method.SELF,
+            client_id=_client_id(form.client_id.data, person),
+            marked_at=None,  # the server's clock: a public device's time is not trusted
+            signature=signature,
+        )
+    except AttendanceError as error:
+        db.session.rollback()
+        form.tanda_tangan.data = ""
+        form.tanda_tangan.errors.append(str(error))
+        return _page(event, form, status=422, person=person)
+    db.session.commit()
+    result = _result(event, outcome, current)
+    if is_partial():
+        result |= {"verdict": outcome.verdict, "session": current}
+        return _page(event, form, person=person, result=result)
+    session[RESULT_KEY] = result
+    return redirect_after_post(url_for("attendance.self_check_in", code=event.code))

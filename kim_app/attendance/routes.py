@@ -1,3 +1,480 @@
-"""Roll call per session: the list with search, one-tap marks, undo, walk-ins, counters, one person's history and signature; the overview of an event's sessions; the service worker that keeps the page openable offline."""
+"""Roll call per session: the list with search, one-tap marks, undo, walk-ins, counters, one
+person's history and signature; the overview of an event's sessions; the service worker that
+keeps the roll call openable offline.
 
-from kim_app.attendance import bp  # noqa: F401
+Marks come from ``<form data-queue>`` forms: without JavaScript a plain POST and a 303 back; with
+static/attendance.js each tap is queued in the browser (a client id and the device's time) and
+sent as one partial request, answered with the row and the counters, swapped by id.
+"""
+
+from __future__ import annotations
+
+import secrets
+from itertools import groupby
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, make_response, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired
+
+from kim_app.attendance import bp
+from kim_app.attendance.models import Attendance, AttendanceMark, Presence
+from kim_app.attendance.services import (
+    AttendanceError,
+    Verdict,
+    add_walk_in,
+    attendance_open,
+    clean_signature,
+    current_attendance,
+    device_time,
+    mark_attendance,
+    mark_history,
+    save_signature,
+    session_counts,
+    to_local,
+)
+from kim_app.auth.models import OPERATOR_ROLES, User
+from kim_app.errors import error_response
+from kim_app.events.documents import clock, day, session_when, when
+from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus
+from kim_app.events.participants import PersonForm
+from kim_app.events.services import EventError, clean_person, find_registration, may_manage_event
+from kim_app.extensions import db
+from kim_app.groups.models import Kim
+from kim_app.htmx import is_partial, redirect_after_post, render
+from kim_app.security import roles_required
+
+# rows shown at once; the search reaches everybody else, the counters always count everybody
+PAGE_SIZE = 40
+MARKABLE = [p.value for p in Presence]
+ABSENT = (Presence.IZIN, Presence.SAKIT, Presence.ALPA)
+
+
+def managed_session(session_id: int) -> EventSession:
+    """The session if the current user manages its event (operators in scope); 404 otherwise."""
+    session = db.session.get(EventSession, session_id)
+    if session is None or not may_manage_event(current_user, session.event):
+        abort(404)
+    return session
+
+
+def managed_event(event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None or not may_manage_event(current_user, event):
+        abort(404)
+    return event
+
+
+def registration_in(session: EventSession, registration_id: int | None) -> Registration | None:
+    registration = db.session.get(Registration, registration_id) if registration_id else None
+    if registration is None or registration.event_id != session.event_id:
+        return None
+    return registration
+
+
+def _closed_message(event: Event) -> str:
+    return _(
+        "Kehadiran tidak dapat dicatat: kegiatan ini berstatus %(status)s.",
+        status=event.status.label.lower(),
+    )
+
+
+# --- the overview of an event -------------------------------------------------------------------
+
+
+def event_counts(event: Event) -> dict[int, dict[Presence, int]]:
+    """Hadir / izin / sakit / alpa / belum for every session of ``event``, in two queries."""
+    registered = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.TERDAFTAR,
+        )
+    )
+    rows = db.session.execute(
+        sa.select(Attendance.session_id, Attendance.status, sa.func.count())
+        .join(Registration, Registration.id == Attendance.registration_id)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.TERDAFTAR,
+            Attendance.status != Presence.BELUM,
+        )
+        .group_by(Attendance.session_id, Attendance.status)
+    )
+    counts = {s.id: dict.fromkeys(Presence, 0) for s in event.sessions}
+    for session_id, status, n in rows:
+        if session_id in counts:
+            counts[session_id][Presence(status)] = n
+    for per_session in counts.values():
+        per_session[Presence.BELUM] = registered - sum(per_session.values())
+    return counts
+
+
+@bp.get("/absensi/kegiatan/<int:event_id>")
+@roles_required(*OPERATOR_ROLES)
+def overview(event_id: int):
+    """The event's sessions by day, each with its counters and its attendance tools."""
+    event = managed_event(event_id)
+    days = [
+        (day(first.starts_at), [first, *rest])
+        for _date, (first, *rest) in groupby(event.sessions, key=lambda s: s.starts_at.date())
+    ]
+    return render_template(
+        "attendance/overview.html",
+        event=event,
+        days=days,
+        counts=event_counts(event),
+        clock=clock,
+        is_open=attendance_open(event),
+    )
+
+
+# --- the roll call ----------------------------------------------------------------------------------
+
+
+def roll_rows(session: EventSession, q: str, page: int) -> tuple[list, int]:
+    """One page of the registered people (sorted by name) matching ``q``, with their status in
+    ``session`` and their KIM's name; and how many match in all."""
+    condition = sa.and_(
+        Registration.event_id == session.event_id,
+        Registration.status == RegistrationStatus.TERDAFTAR,
+    )
+    if q:
+        pattern = "%" + q.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        condition = sa.and_(
+            condition,
+            sa.or_(Registration.name.ilike(pattern), Registration.institution.ilike(pattern)),
+        )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Registration).where(condition))
+    rows = db.session.execute(
+        sa.select(Registration, Attendance.status, Attendance.signature.is_not(None), Kim.name)
+        .outerjoin(
+            Attendance,
+            sa.and_(
+                Attendance.registration_id == Registration.id, Attendance.session_id == session.id
+            ),
+        )
+        .outerjoin(Kim, Kim.id == Registration.kim_id)
+        .where(condition)
+        .order_by(sa.func.lower(Registration.name), Registration.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return [
+        {
+            "r": registration,
+            "status": Presence(status) if status else Presence.BELUM,
+            "signed": bool(signed),
+            "origin": registration.institution or kim_name or "",
+        }
+        for registration, status, signed, kim_name in rows
+    ], total
+
+
+def _search_args() -> tuple[str, int]:
+    q = " ".join((request.args.get("q") or "").split())[:60]
+    page = request.args.get("halaman", type=int) or 1
+    return q, max(1, min(page, 10_000))
+
+
+def _row_context(session: EventSession, q: str = "", page: int = 1) -> dict:
+    args = {"q": q or None, "halaman": page if page > 1 else None}
+    return {
+        "session": session,
+        "event": session.event,
+        "mark_url": url_for("attendance.mark", session_id=session.id, **args),
+        "open": attendance_open(session.event),
+        "P": Presence,
+        "absent": ABSENT,
+    }
+
+
+def _row_of(session: EventSession, registration: Registration) -> dict:
+    attendance = current_attendance(registration.id, session.id)
+    kim_name = registration.kim.name if registration.kim_id else ""
+    return {
+        "r": registration,
+        "status": attendance.status if attendance else Presence.BELUM,
+        "signed": bool(attendance and attendance.signature),
+        "origin": registration.institution or kim_name,
+    }
+
+
+class WalkInForm(PersonForm):
+    """Someone at the door who did not register; the client id makes a double tap one person."""
+
+    client_id = HiddenField()
+    marked_at = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.client_id.data:
+            self.client_id.data = "dl-" + secrets.token_urlsafe(12)
+
+
+def _roll_page(session: EventSession, walk_in: WalkInForm | None = None, status: int = 200):
+    q, page = _search_args()
+    rows, total = roll_rows(session, q, page)
+    return render(
+        "attendance/roll_call.html",
+        "attendance/_roll_list.html",
+        status,
+        rows=rows,
+        total=total,
+        q=q,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        counts=None if is_partial() else session_counts(session),
+        walk_in=walk_in or WalkInForm(formdata=None),
+        session_when=session_when,
+        **_row_context(session, q, page),
+    )
+
+
+@bp.get("/absensi/sesi/<int:session_id>")
+@roles_required(*OPERATOR_ROLES)
+def roll_call(session_id: int):
+    """The session's registered people by name, with search (htmx swaps the list) and a tap
+    per person; counters on top; a walk-in form; links to the other sessions."""
+    return _roll_page(managed_session(session_id))
+
+
+class MarkForm(FlaskForm):
+    registration = IntegerField(validators=[InputRequired()])
+    status = SelectField(choices=MARKABLE, validators=[DataRequired()])
+    client_id = StringField()
+    marked_at = StringField()
+
+
+def _back_to_list(session: EventSession) -> str:
+    return url_for(
+        "attendance.roll_call",
+        session_id=session.id,
+        q=request.args.get("q") or None,
+        halaman=request.args.get("halaman", type=int),
+    )
+
+
+def _refused(message: str) -> Response:
+    return error_response(422, _("Tanda tidak dicatat"), message)
+
+
+@bp.post("/absensi/sesi/<int:session_id>/tandai")
+@roles_required(*OPERATOR_ROLES)
+def mark(session_id: int):
+    """One tap: hadir, izin, sakit, alpa or belum (undo) for one person. A replayed client id
+    changes nothing and answers with the row as it stands."""
+    session = managed_session(session_id)
+    event = session.event
+    form = MarkForm()
+    if not form.validate():
+        return _refused(_("Tanda ini tidak lengkap. Muat ulang halaman lalu coba lagi."))
+    registration = registration_in(session, form.registration.data)
+    if registration is None:
+        return _refused(_("Peserta ini tidak terdaftar di kegiatan ini."))
+    if registration.status is RegistrationStatus.DAFTAR_TUNGGU:
+        return _refused(str(Verdict.WAITING.label))
+    if not attendance_open(event):
+        return _refused(_closed_message(event))
+    try:
+        mark_attendance(
+            registration,
+            session,
+            Presence(form.status.data),
+            current_user,
+            client_id=form.client_id.data,
+            marked_at=device_time(form.marked_at.data),
+        )
+    except AttendanceError as error:
+        db.session.rollback()
+        return _refused(str(error))
+    db.session.commit()
+    if not is_partial():
+        return redirect_after_post(_back_to_list(session))
+    return render(
+        "attendance/_mark.html",
+        row=_row_of(session, registration),
+        counts=session_counts(session),
+        **_row_context(session, request.args.get("q") or "", request.args.get("halaman", 1, int)),
+    )
+
+
+@bp.post("/absensi/sesi/<int:session_id>/datang-langsung")
+@roles_required(*OPERATOR_ROLES)
+def walk_in(session_id: int):
+    """Add someone who came without registering and mark them hadir; a double tap (the same
+    client id) answers with the person added the first time."""
+    session = managed_session(session_id)
+    event = session.event
+    form = WalkInForm()
+    if not attendance_open(event):
+        form.form_errors.append(_closed_message(event))
+    elif form.validate():
+        try:
+            registration, added = _add_walk_in(session, form)
+        except EventError as error:
+            db.session.rollback()
+            form.attach(error)
+        except AttendanceError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            return _walk_in_done(session, registration, added)
+    if is_partial():
+        return render("attendance/_walk_in.html", status=422, walk_in=form, session=session)
+    return _roll_page(session, walk_in=form, status=422)
+
+
+def _add_walk_in(session: EventSession, form: WalkInForm) -> tuple[Registration, bool]:
+    """``(the registration, whether it is a new person)``."""
+    client_id = (form.client_id.data or "").strip()
+    earlier = db.session.scalar(
+        sa.select(AttendanceMark).where(AttendanceMark.client_id == client_id)
+    )
+    if earlier is not None and earlier.session_id == session.id:
+        return db.session.get(Registration, earlier.registration_id), False
+    person = form.to_person()
+    _name, phone = clean_person(person)
+    known = find_registration(session.event, phone)
+    added = known is None or known.status is not RegistrationStatus.TERDAFTAR
+    registration = add_walk_in(
+        session.event,
+        session,
+        person,
+        current_user,
+        client_id=client_id,
+        marked_at=device_time(form.marked_at.data),
+    )
+    first = db.session.scalar(
+        sa.select(AttendanceMark).where(AttendanceMark.client_id == client_id)
+    )
+    if first is not None and first.registration_id != registration.id:
+        # the same tap arrived twice at once and the other request won: keep its person only
+        db.session.rollback()
+        return db.session.get(Registration, first.registration_id), False
+    return registration, added
+
+
+def _walk_in_done(session: EventSession, registration: Registration, added: bool) -> Response:
+    notice = _("%(name)s tercatat hadir.", name=registration.name)
+    if not is_partial():
+        flash(notice, "success")
+        return redirect_after_post(url_for("attendance.roll_call", session_id=session.id))
+    return render(
+        "attendance/_walk_in_done.html",
+        walk_in=WalkInForm(formdata=None),
+        row=_row_of(session, registration),
+        added=added,
+        counts=session_counts(session),
+        notice=notice,
+        **_row_context(session),
+    )
+
+
+# --- one person in one session ---------------------------------------------------------------------
+
+
+class SignatureForm(FlaskForm):
+    tanda_tangan = HiddenField()
+
+
+@bp.route("/absensi/sesi/<int:session_id>/peserta/<int:registration_id>", methods=["GET", "POST"])
+@roles_required(*OPERATOR_ROLES)
+def person(session_id: int, registration_id: int):
+    """One person in one session: status, the history of marks (who, when, how, and whether a
+    later mark from another device overrode it), and the signature pad when the event asks."""
+    session = managed_session(session_id)
+    event = session.event
+    registration = registration_in(session, registration_id) or abort(404)
+    form = SignatureForm()
+    error = None
+    if request.method == "POST" and event.signatures and form.validate():
+        error = _sign(session, registration, form.tanda_tangan.data)
+        if error is None:
+            db.session.commit()
+            flash(_("Tanda tangan %(name)s disimpan.", name=registration.name), "success")
+            return redirect_after_post(request.path)
+        db.session.rollback()
+    elif request.method == "POST":
+        error = _("Tanda tangan tidak dapat disimpan.")
+    history = mark_history(registration.id, session.id)
+    recorder_ids = {m.recorded_by_id for m in history if m.recorded_by_id}
+    recorders = (
+        dict(
+            db.session.execute(sa.select(User.id, User.name).where(User.id.in_(recorder_ids))).all()
+        )
+        if recorder_ids
+        else {}
+    )
+    attendance = current_attendance(registration.id, session.id)
+    standing = [m.id for m in history if m.applied]
+    return render(
+        "attendance/person.html",
+        status=422 if error else 200,
+        event=event,
+        session=session,
+        r=registration,
+        attendance=attendance,
+        status_now=attendance.status if attendance else Presence.BELUM,
+        history=history,
+        current_id=standing[-1] if standing and attendance else None,
+        recorders=recorders,
+        local_when=lambda moment: when(to_local(event, moment), event),
+        session_when=session_when(session, event),
+        form=form,
+        error=error,
+        open=attendance_open(event),
+    )
+
+
+def _sign(session: EventSession, registration: Registration, text: str | None) -> str | None:
+    """Save a signature (marking the person hadir first if needed); the error message, if any."""
+    event = session.event
+    if not attendance_open(event):
+        return _closed_message(event)
+    try:
+        path = clean_signature(text)
+        if path is None:
+            return _("Tanda tangan masih kosong. Minta peserta menandatangani di kotak.")
+        attendance = current_attendance(registration.id, session.id)
+        if attendance is None or attendance.status is not Presence.HADIR:
+            attendance, _new = mark_attendance(registration, session, Presence.HADIR, current_user)
+        save_signature(event, attendance, path, current_user)
+    except AttendanceError as error:
+        return str(error)
+    return None
+
+
+# --- the service worker ----------------------------------------------------------------------------
+
+
+# bump when the worker's caching changes, so phones drop copies made by the old one
+SW_CACHE_VERSION = "1"
+
+
+@bp.get("/absensi/sw.js")
+def service_worker():
+    """Keeps the roll call openable after a reload without signal: pages under /absensi/ network
+    first with a cached copy as fallback, their static files cache first. Never caches a POST."""
+    htmx = urlsplit(current_app.config["KIM_HTMX_URL"])
+    htmx_origin = f"{htmx.scheme}://{htmx.netloc}" if htmx.netloc else ""
+    body = render_template(
+        "attendance/sw.js",
+        htmx_origin=htmx_origin,
+        version=SW_CACHE_VERSION,
+    )
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    response.headers["Cache-Control"] = "no-cache"
+    # the worker's own policy: it fetches this site and the htmx origin, nothing else
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; connect-src 'self' {htmx_origin}".strip()
+    )
+    return response

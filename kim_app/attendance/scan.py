@@ -1,3 +1,339 @@
-"""Ticket scanning for operators and the petugas absensi of one event, and assigning petugas to an event."""
+"""Ticket scanning for operators and the petugas absensi of one event, and assigning petugas to an event.
 
-from kim_app.attendance import bp  # noqa: F401
+A petugas absensi can do nothing else: ``_petugas_only`` turns every other page away with 403
+before its view runs, so that no view elsewhere has to remember the role.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from kim_app import audit
+from kim_app.attendance import bp
+from kim_app.attendance.models import Method, Presence
+from kim_app.attendance.services import (
+    AttendanceError,
+    CheckIn,
+    Verdict,
+    attendance_open,
+    check_in,
+    current_session,
+    device_time,
+    find_ticket,
+    may_take_attendance,
+    session_counts,
+    to_local,
+)
+from kim_app.auth.models import OPERATOR_ROLES, Role, User
+from kim_app.auth.services import MIN_PASSWORD, AccountError, create_user
+from kim_app.events.documents import clock, session_when
+from kim_app.events.models import Event, EventSession
+from kim_app.events.services import get_event_or_404, local_now
+from kim_app.extensions import db
+from kim_app.htmx import is_partial, redirect_after_post, render
+from kim_app.security import MAX_RECORD_ID, roles_required, scope_filter
+
+REQUIRED = _l("Wajib diisi.")
+SCANNERS = (*OPERATOR_ROLES, Role.PETUGAS_ABSENSI)
+# what a petugas absensi may open: the scan pages (each view checks the event), the offline
+# worker of the attendance pages, and their own account (sign out, password, language)
+PETUGAS_ENDPOINTS = frozenset(
+    {
+        "attendance.scan_event",
+        "attendance.scan",
+        "attendance.service_worker",
+        "main.home",
+        "main.language",
+        "main.healthz",
+        "auth.login",
+        "auth.logout",
+        "auth.password",
+        "static",
+    }
+)
+# the result of a plain (no-JS) scan, kept for the page the browser is redirected to
+LAST_SCAN = "scan_hasil"
+
+
+@bp.before_app_request
+def _petugas_only():
+    """A petugas absensi checks people in at one event and does nothing else (403)."""
+    if (
+        current_user.is_authenticated
+        and current_user.role is Role.PETUGAS_ABSENSI
+        and request.endpoint not in PETUGAS_ENDPOINTS
+        and request.endpoint is not None  # unknown URLs stay 404
+    ):
+        abort(403)
+
+
+class ScanForm(FlaskForm):
+    kode = StringField(
+        _l("Kode tiket"),
+        validators=[DataRequired(REQUIRED)],
+        description=_l("8 huruf/angka di bawah kode QR tiket, atau tautan tiketnya."),
+    )
+    client_id = HiddenField()
+    marked_at = HiddenField()
+
+
+# --- scanning ------------------------------------------------------------------------------------
+
+
+def _scannable_event(event_id: int) -> Event:
+    event = db.session.get(Event, event_id) if event_id <= MAX_RECORD_ID else None
+    if event is None or not may_take_attendance(current_user, event):
+        abort(404)
+    return event
+
+
+def _scannable_session(session_id: int) -> EventSession:
+    found = db.session.get(EventSession, session_id) if session_id <= MAX_RECORD_ID else None
+    if found is None or not may_take_attendance(current_user, found.event):
+        abort(404)
+    return found
+
+
+@bp.get("/absensi/kegiatan/<int:event_id>/pindai")
+@roles_required(*SCANNERS)
+def scan_event(event_id: int):
+    """The scan page of the session running now (or the next one, or the last one)."""
+    event = _scannable_event(event_id)
+    found = current_session(event, local_now(event))
+    if found is None:
+        return render("attendance/scan_idle.html", event=event)
+    return redirect(url_for("attendance.scan", session_id=found.id), 303)
+
+
+def _result(event: Event, outcome: CheckIn) -> dict:
+    """What the verdict box shows: the verdict, the person's name, the earlier time if any."""
+    text = outcome.verdict.label
+    if outcome.verdict is Verdict.ALREADY and outcome.attendance is not None:
+        earlier = clock(to_local(event, outcome.attendance.marked_at))
+        text = _(
+            "Sudah tercatat hadir pukul %(time)s %(zone)s", time=earlier, zone=event.zone_label
+        )
+    registration = outcome.registration
+    return {
+        "verdict": outcome.verdict.value,
+        "text": str(text),
+        "name": registration.name if registration else "",
+        "detail": registration.institution if registration else "",
+    }
+
+
+def _scan_page(scanning: EventSession, form: ScanForm, result: dict | None, status: int = 200):
+    event = scanning.event
+    return render(
+        "attendance/scan.html",
+        "attendance/_scan_answer.html",
+        status=status,
+        event=event,
+        scanning=scanning,
+        form=form,
+        result=result,
+        hadir=session_counts(scanning)[Presence.HADIR],
+        session_when=session_when,
+    )
+
+
+def _refused(scanning: EventSession, form: ScanForm, message: str):
+    """422: the message under the field on the page, or in the verdict box for the queue."""
+    if is_partial():
+        return _scan_page(scanning, form, {"verdict": "error", "text": message}, 422)
+    if message not in form.kode.errors:
+        form.kode.errors.append(message)
+    return _scan_page(scanning, form, None, 422)
+
+
+@bp.route("/absensi/sesi/<int:session_id>/pindai", methods=["GET", "POST"])
+@roles_required(*SCANNERS)
+def scan(session_id: int):
+    """Scan or type a ticket code: the person's name and a verdict, and the hadir count."""
+    scanning = _scannable_session(session_id)
+    event = scanning.event
+    if request.method == "GET":
+        result = session.pop(LAST_SCAN, None)
+        if not result or result.pop("session", None) != scanning.id:
+            result = None
+        return _scan_page(scanning, ScanForm(formdata=None), result)
+    form = ScanForm()
+    if not form.validate_on_submit():
+        return _refused(scanning, form, form.kode.errors[0] if form.kode.errors else "")
+    if not attendance_open(event):
+        return _refused(scanning, form, _("Kegiatan ini tidak sedang menerima absensi."))
+    # control characters (a NUL byte breaks a PostgreSQL query) cannot be part of any code
+    registration = find_ticket(event, "".join(c for c in form.kode.data if c.isprintable()))
+    try:
+        outcome = check_in(
+            registration,
+            scanning,
+            current_user,
+            method=Method.QR,
+            client_id=form.client_id.data,
+            marked_at=device_time(form.marked_at.data),
+        )
+    except AttendanceError as error:
+        db.session.rollback()
+        return _refused(scanning, form, str(error))
+    db.session.commit()
+    result = _result(event, outcome)
+    if is_partial():
+        return _scan_page(scanning, ScanForm(formdata=None), result)
+    session[LAST_SCAN] = {**result, "session": scanning.id}
+    return redirect(url_for("attendance.scan", session_id=scanning.id), 303)
+
+
+# --- petugas absensi of an event ----------------------------------------------------------------
+
+
+class AssignForm(FlaskForm):
+    petugas = SelectField(_l("Petugas yang sudah punya akun"), coerce=str)
+
+
+class NewOfficerForm(FlaskForm):
+    name = StringField(_l("Nama lengkap"), validators=[DataRequired(REQUIRED), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Length(max=254)])
+    password = PasswordField(
+        _l("Kata sandi awal"),
+        validators=[DataRequired(REQUIRED), Length(min=MIN_PASSWORD, max=200)],
+        description=_l("Minimal 8 karakter. Sampaikan kepada petugas secara langsung."),
+    )
+
+
+def _assigned(event: Event) -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.role == Role.PETUGAS_ABSENSI, User.event_id == event.id)
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def _candidates(event: Event) -> list[User]:
+    """Active petugas accounts inside the operator's scope, not already at this event."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(
+                User.role == Role.PETUGAS_ABSENSI,
+                User.active.is_(True),
+                scope_filter(User.scope_code, current_user),
+                sa.or_(User.event_id.is_(None), User.event_id != event.id),
+            )
+            .order_by(User.name, User.id)
+            .limit(500)
+        )
+    )
+
+
+def _offer_candidates(event: Event, assign: AssignForm) -> None:
+    assign.petugas.choices = [SelectChoice("", _("— pilih petugas —"))] + [
+        SelectChoice(str(user.id), f"{user.name} · {user.email}") for user in _candidates(event)
+    ]
+
+
+def _officers_page(event: Event, assign: AssignForm, new: NewOfficerForm, status: int = 200):
+    if assign.petugas.choices is None:
+        _offer_candidates(event, assign)
+    return render(
+        "attendance/officers.html",
+        status=status,
+        event=event,
+        officers=_assigned(event),
+        assign=assign,
+        new=new,
+    )
+
+
+def assign_officer(user: User, event: Event, by: User) -> None:
+    """Put a petugas absensi at ``event`` (moving them from any other event), audited."""
+    previous = user.event_id
+    user.event_id = event.id
+    audit.record(
+        "attendance.officer_assign",
+        "user",
+        user.id,
+        region_code=event.region_code,
+        changes={"event": event.id, "from_event": previous},
+        actor=by,
+    )
+
+
+@bp.route("/absensi/kegiatan/<int:event_id>/petugas", methods=["GET", "POST"])
+@roles_required(*OPERATOR_ROLES)
+def officers(event_id: int):
+    """The petugas absensi of an event: assign an existing account, create one, or release one."""
+    event = get_event_or_404(event_id, current_user, manage=True)
+    back = url_for("attendance.officers", event_id=event.id)
+    if request.method == "GET":
+        return _officers_page(event, AssignForm(formdata=None), NewOfficerForm(formdata=None))
+    action = request.form.get("aksi", "")
+    if action == "lepas":
+        return _release(event, back)
+    assign, new = AssignForm(formdata=None), NewOfficerForm(formdata=None)
+    if action == "tugaskan":
+        assign = AssignForm()
+        _offer_candidates(event, assign)
+        if assign.validate_on_submit() and assign.petugas.data:
+            user = db.session.get(User, int(assign.petugas.data))
+            assign_officer(user, event, current_user)
+            db.session.commit()
+            flash(_("%(name)s ditugaskan di kegiatan ini.", name=user.name), "success")
+            return redirect_after_post(back)
+        assign.petugas.errors = [_("Pilih petugas dari daftar.")]
+    elif action == "buat":
+        new = NewOfficerForm()
+        if new.validate_on_submit():
+            try:
+                user = create_user(
+                    email=new.email.data,
+                    name=new.name.data,
+                    role=Role.PETUGAS_ABSENSI,
+                    scope_code=event.region_code,
+                    password=new.password.data,
+                    by=current_user,
+                )
+            except AccountError as error:
+                db.session.rollback()
+                getattr(new, error.field if error.field in new else "email").errors.append(
+                    str(error)
+                )
+            else:
+                assign_officer(user, event, current_user)
+                db.session.commit()
+                flash(
+                    _("Akun petugas %(email)s dibuat dan ditugaskan.", email=user.email), "success"
+                )
+                return redirect_after_post(back)
+    else:
+        abort(400)
+    return _officers_page(event, assign, new, 422)
+
+
+def _release(event: Event, back: str):
+    user_id = request.form.get("petugas", "")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() and len(user_id) < 19 else None
+    if user is None or user.role is not Role.PETUGAS_ABSENSI or user.event_id != event.id:
+        abort(404)
+    user.event_id = None
+    audit.record(
+        "attendance.officer_unassign",
+        "user",
+        user.id,
+        region_code=event.region_code,
+        changes={"event": event.id},
+        actor=current_user,
+    )
+    db.session.commit()
+    flash(_("%(name)s tidak lagi bertugas di kegiatan ini.", name=user.name), "success")
+    return redirect_after_post(back)

@@ -246,7 +246,8 @@ TICKET_IN_URL = re.compile(r"/tiket/([A-Za-z0-9_-]{16,32})")
 def find_ticket(event: Event, text: str) -> Registration | None:
     """The registration a scanned or typed code names, within ``event``: the ticket link from
     the QR code, the bare ticket token, or the 8-character check-in code."""
-    text = (text or "").strip()[:300]
+    # control characters (a NUL byte) are no part of any code, and some databases refuse them
+    text = "".join(c for c in (text or "") if c.isprintable()).strip()[:300]
     if not text:
         return None
     match = TICKET_IN_URL.search(text)

@@ -93,7 +93,10 @@ def logout():
     if lang:
         session["lang"] = lang
     flash(_("Anda sudah keluar."), "info")
-    return redirect_after_post(url_for("auth.login"))
+    response = redirect_after_post(url_for("auth.login"))
+    # a shared phone keeps no copy of the pages seen (the roll call holds names) after signing out
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.route("/kata-sandi", methods=["GET", "POST"])

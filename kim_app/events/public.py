@@ -118,7 +118,15 @@ def _closed_reason(event: Event) -> str:
 
 
 def _helpers(event: Event) -> dict:
-    return {"event": event, "when": when, "session_when": session_when, "days": event_days(event)}
+    from kim_app.attendance.checkin import open_session  # the attendance blueprint builds on events
+
+    return {
+        "event": event,
+        "when": when,
+        "session_when": session_when,
+        "days": event_days(event),
+        "checkin_open": open_session(event) is not None,
+    }
 
 
 def _event_page(event: Event, form: RegistrationForm, status: int = 200) -> Response:
@@ -254,11 +262,14 @@ def ticket(code: str, ticket: str):
     online = (
         event.online_link if event.online_link.lower().startswith(("http://", "https://")) else ""
     )
+    from kim_app.attendance.certificates import valid_certificate  # attendance builds on events
+
     return _private(
         render(
             "events/ticket.html",
             registration=registration,
             waiting=waiting,
+            certificate=valid_certificate(registration.id),
             qr=qr_svg(registration.ticket, _("Kode QR tiket"))
             if registration.status is not RegistrationStatus.BATAL
             else "",

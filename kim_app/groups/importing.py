@@ -1469,16 +1469,24 @@ def _csv_value(value: Any) -> str:
 
 
 def to_xlsx(sheet: str, headers: list[str], rows: list[list[Any]]) -> bytes:
-    """One worksheet, bold header frozen on top; text is always stored as text, never a formula."""
+    """One worksheet (see ``to_xlsx_sheets``)."""
+    return to_xlsx_sheets([(sheet, headers, rows)])
+
+
+def to_xlsx_sheets(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
+    """Worksheets ``(title, headers, rows)``, each with a bold header frozen on top and columns
+    as wide as their first 200 values; text is always stored as text, never a formula."""
     workbook = Workbook(write_only=True)
-    worksheet = workbook.create_sheet(sheet)
-    worksheet.freeze_panes = "A2"
-    for index, header in enumerate(headers):
-        worksheet.column_dimensions[column_letter(index)].width = max(12, min(40, len(header) + 4))
     bold = Font(bold=True)
-    worksheet.append([_xlsx_cell(worksheet, h, bold) for h in headers])
-    for row in rows:
-        worksheet.append([_xlsx_cell(worksheet, value) for value in row])
+    for title, headers, rows in sheets:
+        worksheet = workbook.create_sheet(title)
+        worksheet.freeze_panes = "A2"
+        for index, header in enumerate(headers):
+            longest = max([len(header)] + [len(str(row[index])) for row in rows[:200]])
+            worksheet.column_dimensions[column_letter(index)].width = max(12, min(48, longest)) + 2
+        worksheet.append([_xlsx_cell(worksheet, h, bold) for h in headers])
+        for row in rows:
+            worksheet.append([_xlsx_cell(worksheet, value) for value in row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

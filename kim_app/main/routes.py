@@ -19,8 +19,13 @@ from kim_app.security import is_safe_next
 
 @bp.get("/")
 def home():
-    """Signed in: one's role, scope and the region picker. Otherwise: what KIM is, and sign-in."""
+    """Signed in: one's role, scope and the region picker (a petugas absensi goes straight to the
+    scan page of their event). Otherwise: what KIM is, and sign-in."""
     picker, my_kims = None, []
+    if current_user.is_authenticated and current_user.role is Role.PETUGAS_ABSENSI:
+        if current_user.event_id is None:
+            return render("attendance/scan_idle.html", event=None)
+        return redirect(url_for("attendance.scan_event", event_id=current_user.event_id), 303)
     if current_user.is_authenticated:
         picker = RegionPicker.from_values(request.args, current_user)
         if current_user.role in (Role.KEPALA_DESA, Role.PENGURUS_KIM):

@@ -1,7 +1,8 @@
 """Browser harness: the app on a live local server, driven by Playwright in Debian's Chromium.
 
-Phone-sized (360×740, touch). The network is closed, so the CDN URL of htmx is answered with the
-copy npm installed — byte for byte the same file, so the page's SRI hash still has to match.
+Phone-sized (360×740, touch). The network is closed, so the CDN URLs of htmx and jsQR are answered
+with the copies npm installed — byte for byte the same files, so the pages' SRI hashes still have
+to match.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tests.conftest import PASSWORD
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 HTMX_FILE = ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
+JSQR_FILE = ROOT / "node_modules" / "jsqr" / "dist" / "jsQR.js"
 SCREENSHOTS = ROOT / "tests" / "screenshots"
 PHONE = {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True}
 
@@ -43,18 +45,19 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-def _serve_htmx(app, route) -> None:
+def _serve(path: Path, route) -> None:
     route.fulfill(
-        path=str(HTMX_FILE),
+        path=str(path),
         content_type="text/javascript",
         headers={"Access-Control-Allow-Origin": "*"},
     )
 
 
 def new_phone(browser: Browser, app, *, javascript: bool = True) -> BrowserContext:
-    """A fresh phone-sized browser profile that reaches htmx through the npm copy."""
+    """A fresh phone-sized browser profile that reaches htmx and jsQR through the npm copies."""
     context = browser.new_context(**PHONE, java_script_enabled=javascript, locale="id-ID")
-    context.route(app.config["KIM_HTMX_URL"], lambda route: _serve_htmx(app, route))
+    context.route(app.config["KIM_HTMX_URL"], lambda route: _serve(HTMX_FILE, route))
+    context.route(app.config["KIM_JSQR_URL"], lambda route: _serve(JSQR_FILE, route))
     context.set_default_timeout(10_000)
     return context
 

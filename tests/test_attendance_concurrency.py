@@ -1,0 +1,78 @@
+"""The roll-call tap under a crowd, over HTTP: 50 phones tap at the same moment, each sending 4
+people and replaying 4 marks of another phone (a queue flushed twice). Exactly one attendance
+row per person, one mark per client id, and counters that agree — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from kim_app.attendance.models import Attendance, AttendanceMark, Presence
+from kim_app.attendance.services import session_counts
+from kim_app.auth.models import Role
+from kim_app.events.models import EventSession
+from kim_app.extensions import db
+from tests.conftest import PPU, html_of
+from tests.test_attendance_roll_call import first_session, people
+from tests.test_events_concurrency import in_parallel, wide_pool  # noqa: F401  (fixture)
+
+DEVICES = 50
+
+
+@pytest.mark.usefixtures("wide_pool")
+def test_200_taps_and_200_replays_over_http_leave_200_rows(
+    app, make_user, make_event, login, partial_headers
+):
+    """400 tap requests at once (200 new, 200 replays): every answer 200, 200 rows, 200 marks,
+    and the counters in the database and on the roll-call page both say 200 hadir."""
+    operator = make_user(Role.OPERATOR_KABKOTA, PPU)
+    event_id = make_event().id
+    ids = people(app, event_id, 4 * DEVICES)
+    session_id = first_session(app, event_id)
+    roll_call = f"/absensi/sesi/{session_id}"
+    clients = []
+    for _ in range(DEVICES):
+        client = login(operator, on=app.test_client())
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html_of(client.get(roll_call)))
+        clients.append((client, token.group(1)))
+
+    def device(i: int):
+        client, token = clients[i]
+        other = (i + DEVICES // 2) % DEVICES
+
+        def run() -> list[int]:
+            statuses = []
+            for rid in ids[4 * i : 4 * i + 4] + ids[4 * other : 4 * other + 4]:
+                response = client.post(
+                    f"{roll_call}/tandai",
+                    data={
+                        "csrf_token": token,
+                        "registration": rid,
+                        "status": "hadir",
+                        "client_id": f"tap-{rid:08d}",
+                        "marked_at": "1700000000000",
+                    },
+                    headers=partial_headers,
+                )
+                statuses.append(response.status_code)
+            return statuses
+
+        return run
+
+    answers = in_parallel(app, [device(i) for i in range(DEVICES)])
+    assert {status for statuses in answers for status in statuses} == {200}
+    with app.app_context():
+        rows = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Attendance)
+            .where(Attendance.session_id == session_id)
+        )
+        marks = db.session.scalar(sa.select(sa.func.count()).select_from(AttendanceMark))
+        counts = session_counts(db.session.get(EventSession, session_id))
+    assert rows == 200 and marks == 200
+    assert counts[Presence.HADIR] == 200 and counts[Presence.BELUM] == 0
+    page = html_of(clients[0][0].get(roll_call))
+    assert '<span class="p-hadir"><strong>200</strong> Hadir</span>' in page
+    assert '<span class="p-belum"><strong>0</strong> Belum</span>' in page
