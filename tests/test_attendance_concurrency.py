@@ -1,6 +1,10 @@
-"""The roll-call tap under a crowd, over HTTP: 50 phones tap at the same moment, each sending 4
-people and replaying 4 marks of another phone (a queue flushed twice). Exactly one attendance
-row per person, one mark per client id, and counters that agree — on SQLite and PostgreSQL."""
+"""The roll-call tap under a crowd, over HTTP: phones tap at the same moment, each sending its
+people and replaying the marks of another phone (a queue flushed twice). Exactly one attendance
+row per person, one mark per client id, and counters that agree.
+
+On PostgreSQL 50 phones hit the app at once. On SQLite the crowd is 4 at a time, twice the
+requests that the two gunicorn workers of a one-regency SQLite deployment serve together (README);
+the file lock serialises writers there, so a wider crowd would measure only the busy timeout."""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from tests.conftest import PPU, html_of
 from tests.test_attendance_roll_call import first_session, people
 from tests.test_events_concurrency import in_parallel, wide_pool  # noqa: F401  (fixture)
 
-DEVICES = 50
+PEOPLE = 200
 
 
 @pytest.mark.usefixtures("wide_pool")
@@ -29,22 +33,25 @@ def test_200_taps_and_200_replays_over_http_leave_200_rows(
     and the counters in the database and on the roll-call page both say 200 hadir."""
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     event_id = make_event().id
-    ids = people(app, event_id, 4 * DEVICES)
+    ids = people(app, event_id, PEOPLE)
+    with app.app_context():
+        devices = 4 if db.engine.dialect.name == "sqlite" else 50
+    each = PEOPLE // devices
     session_id = first_session(app, event_id)
     roll_call = f"/absensi/sesi/{session_id}"
     clients = []
-    for _ in range(DEVICES):
+    for _ in range(devices):
         client = login(operator, on=app.test_client())
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html_of(client.get(roll_call)))
         clients.append((client, token.group(1)))
 
     def device(i: int):
         client, token = clients[i]
-        other = (i + DEVICES // 2) % DEVICES
+        other = (i + devices // 2) % devices
 
         def run() -> list[int]:
             statuses = []
-            for rid in ids[4 * i : 4 * i + 4] + ids[4 * other : 4 * other + 4]:
+            for rid in ids[each * i : each * (i + 1)] + ids[each * other : each * (other + 1)]:
                 response = client.post(
                     f"{roll_call}/tandai",
                     data={
@@ -61,7 +68,7 @@ def test_200_taps_and_200_replays_over_http_leave_200_rows(
 
         return run
 
-    answers = in_parallel(app, [device(i) for i in range(DEVICES)])
+    answers = in_parallel(app, [device(i) for i in range(devices)])
     assert {status for statuses in answers for status in statuses} == {200}
     with app.app_context():
         rows = db.session.scalar(

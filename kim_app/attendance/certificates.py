@@ -20,7 +20,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -41,7 +40,7 @@ from kim_app.attendance import bp
 from kim_app.attendance.models import Attendance, Certificate, Presence
 from kim_app.attendance.services import to_local
 from kim_app.auth.models import OPERATOR_ROLES, User, utcnow
-from kim_app.events.documents import day, event_days, qr_svg
+from kim_app.events.documents import day, event_days, pdf_response, qr_svg, render_pdf
 from kim_app.events.models import (
     CHECKIN_ALPHABET,
     Event,
@@ -279,9 +278,6 @@ def verify_url(certificate: Certificate) -> str:
 def certificate_pdf(certificates: list[Certificate]) -> bytes:
     """One A4 landscape page per certificate (WeasyPrint, ``attendance/certificate.html``),
     each with a QR code to its verification page and the code written under it."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
     pages = []
     for certificate in certificates:
         event = certificate.registration.event
@@ -302,15 +298,13 @@ def certificate_pdf(certificates: list[Certificate]) -> bytes:
                 "qr": qr_svg(url, _("Kode QR verifikasi sertifikat"), namespace=True),
             }
         )
-    html = render_template("attendance/certificate.html", pages=pages)
-    return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
+    return render_pdf(render_template("attendance/certificate.html", pages=pages))
 
 
 # --- views: settings ----------------------------------------------------------------------------------
 
 BAD_NUMBER = _l("Tuliskan angka saja.")
 TOO_LONG = _l("Paling banyak %(max)d karakter.")
-PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 
 def _digits(_form, field) -> None:
@@ -618,14 +612,6 @@ def _needed(event: Event, total: int) -> int | None:
     return -(-event.certificate_min_percent * total // 100)
 
 
-def _pdf(data: bytes, filename: str) -> Response:
-    response = make_response(data)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers.update(PRIVATE)
-    return response
-
-
 @bp.get("/absensi/kegiatan/<int:event_id>/sertifikat.pdf")
 @roles_required(*OPERATOR_ROLES)
 def certificates_pdf(event_id: int):
@@ -643,7 +629,7 @@ def certificates_pdf(event_id: int):
     if not valid:
         flash(_("Belum ada sertifikat yang berlaku untuk dicetak."), "error")
         return redirect(url_for("attendance.certificates", event_id=event.id), 303)
-    return _pdf(certificate_pdf(valid), f"sertifikat-{event.code}.pdf")
+    return pdf_response(certificate_pdf(valid), f"sertifikat-{event.code}.pdf")
 
 
 @bp.get("/e/<code>/tiket/<ticket>/sertifikat.pdf")
@@ -663,7 +649,7 @@ def ticket_certificate(code: str, ticket: str):
     )
     if certificate is None:
         abort(404)
-    return _pdf(certificate_pdf([certificate]), f"sertifikat-{certificate.code}.pdf")
+    return pdf_response(certificate_pdf([certificate]), f"sertifikat-{certificate.code}.pdf")
 
 
 # --- views: public verification ----------------------------------------------------------------------

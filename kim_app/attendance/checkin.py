@@ -37,7 +37,7 @@ from kim_app.attendance.services import (
     session_for_checkin,
     to_local,
 )
-from kim_app.events.documents import clock, session_when, when
+from kim_app.events.documents import PRIVATE, clock, session_when, when
 from kim_app.events.models import Event, EventSession, EventStatus, Registration
 from kim_app.events.services import find_registration, get_public_event_or_404, local_now
 from kim_app.extensions import db, limiter
@@ -46,7 +46,6 @@ from kim_app.phones import PhoneError, normalise_phone
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,24}")
 RESULT_KEY = "presensi"  # the verdict of a plain (non-htmx) post, shown once after the redirect
-PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 
 class SelfCheckInForm(FlaskForm):

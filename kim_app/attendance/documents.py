@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from babel.dates import format_date
-from flask import abort, current_app, make_response, render_template
+from flask import abort, current_app, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -24,9 +24,9 @@ from werkzeug.wrappers import Response
 from kim_app import audit
 from kim_app.attendance import bp
 from kim_app.attendance.models import Attendance, AttendanceMark, Method, Presence
-from kim_app.attendance.services import to_local
+from kim_app.attendance.services import registered_in, to_local
 from kim_app.auth.models import OPERATOR_ROLES, User, utcnow
-from kim_app.events.documents import session_when, when
+from kim_app.events.documents import PRIVATE, pdf_response, render_pdf, session_when, when
 from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus
 from kim_app.events.services import get_event_or_404
 from kim_app.extensions import db
@@ -36,7 +36,6 @@ from kim_app.groups.transfer import XLSX_TYPE
 from kim_app.phones import mask_phone
 from kim_app.security import roles_required
 
-PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex, nofollow"}
 # empty numbered rows on the blank list, for people who come without registering
 WALK_IN_ROWS = 15
 # people absent with a reason, listed under the hadir table
@@ -73,7 +72,8 @@ def session_people(session: EventSession) -> list[Person]:
     """Everyone registered (terdaftar) for the session's event with their status in it (belum
     when unmarked), sorted by name — one SELECT whatever their number."""
     rows = db.session.execute(
-        sa.select(
+        registered_in(
+            session,
             Registration.name,
             Registration.institution,
             Registration.position,
@@ -83,18 +83,7 @@ def session_people(session: EventSession) -> list[Person]:
             Attendance.status,
             Attendance.signature,
         )
-        .select_from(Registration)
         .outerjoin(Kim, Kim.id == Registration.kim_id)
-        .outerjoin(
-            Attendance,
-            sa.and_(
-                Attendance.registration_id == Registration.id, Attendance.session_id == session.id
-            ),
-        )
-        .where(
-            Registration.event_id == session.event_id,
-            Registration.status == RegistrationStatus.TERDAFTAR,
-        )
         .order_by(sa.func.lower(Registration.name), Registration.id)
     )
     return [
@@ -146,9 +135,6 @@ def _signed_on(session: EventSession) -> str:
 def _pdf(
     event: Event, session: EventSession, number: int, *, blank: bool, people: list[Person]
 ) -> bytes:
-    from weasyprint import HTML  # heavy; loaded only when a PDF is asked for
-    from weasyprint.urls import URLFetcher
-
     context = {
         "event": event,
         "session": session,
@@ -171,17 +157,7 @@ def _pdf(
         context["total"] = len(people)
         context["people"] = [p for p in people if p.status is Presence.HADIR]
         context["excused"] = [p for p in people if p.status in EXCUSED]
-    html = render_template("attendance/daftar_hadir.html", **context)
-    # self-contained: nothing is fetched while rendering (no protocol allowed)
-    return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
-
-
-def _pdf_response(body: bytes, name: str) -> Response:
-    response = make_response(body)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
-    response.headers.update(PRIVATE)
-    return response
+    return render_pdf(render_template("attendance/daftar_hadir.html", **context))
 
 
 @bp.get("/absensi/sesi/<int:session_id>/daftar-hadir.pdf")
@@ -190,7 +166,7 @@ def list_pdf(session_id: int):
     """The daftar hadir of one session: who was hadir, with signatures, and who had a reason."""
     session, event, number = _session_and_event(session_id)
     body = _pdf(event, session, number, blank=False, people=session_people(session))
-    return _pdf_response(body, f"daftar-hadir-{event.code}-sesi-{number}.pdf")
+    return pdf_response(body, f"daftar-hadir-{event.code}-sesi-{number}.pdf")
 
 
 @bp.get("/absensi/sesi/<int:session_id>/daftar-hadir-kosong.pdf")
@@ -199,7 +175,7 @@ def blank_pdf(session_id: int):
     """The paper fallback: every registered person with an empty box to sign, and empty rows."""
     session, event, number = _session_and_event(session_id)
     body = _pdf(event, session, number, blank=True, people=session_people(session))
-    return _pdf_response(body, f"daftar-hadir-kosong-{event.code}-sesi-{number}.pdf")
+    return pdf_response(body, f"daftar-hadir-kosong-{event.code}-sesi-{number}.pdf")
 
 
 # --- the export ------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from kim_app.attendance.services import (
     device_time,
     mark_attendance,
     mark_history,
+    registered_in,
     save_signature,
     session_counts,
     to_local,
@@ -141,24 +142,16 @@ def overview(event_id: int):
 def roll_rows(session: EventSession, q: str, page: int) -> tuple[list, int]:
     """One page of the registered people (sorted by name) matching ``q``, with their status in
     ``session`` and their KIM's name; and how many match in all."""
-    condition = sa.and_(
-        Registration.event_id == session.event_id,
-        Registration.status == RegistrationStatus.TERDAFTAR,
-    )
+    condition = sa.true()
     if q:
         pattern = "%" + q.replace("\\", "").replace("%", "").replace("_", "") + "%"
-        condition = sa.and_(
-            condition,
-            sa.or_(Registration.name.ilike(pattern), Registration.institution.ilike(pattern)),
+        condition = sa.or_(
+            Registration.name.ilike(pattern), Registration.institution.ilike(pattern)
         )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Registration).where(condition))
+    total = db.session.scalar(registered_in(session, sa.func.count()).where(condition))
     rows = db.session.execute(
-        sa.select(Registration, Attendance.status, Attendance.signature.is_not(None), Kim.name)
-        .outerjoin(
-            Attendance,
-            sa.and_(
-                Attendance.registration_id == Registration.id, Attendance.session_id == session.id
-            ),
+        registered_in(
+            session, Registration, Attendance.status, Attendance.signature.is_not(None), Kim.name
         )
         .outerjoin(Kim, Kim.id == Registration.kim_id)
         .where(condition)

@@ -137,10 +137,11 @@ def current_attendance(registration_id: int, session_id: int) -> Attendance | No
     )
 
 
-def session_counts(session: EventSession) -> dict[Presence, int]:
-    """Hadir / izin / sakit / alpa / belum for a session, among registered people, in one query."""
-    rows = db.session.execute(
-        sa.select(Attendance.status, sa.func.count())
+def registered_in(session: EventSession, *columns) -> sa.Select:
+    """``SELECT columns`` over the people registered (terdaftar) for the session's event, each
+    with their attendance in ``session`` joined when there is one (NULL: not marked yet)."""
+    return (
+        sa.select(*columns)
         .select_from(Registration)
         .outerjoin(
             Attendance,
@@ -152,7 +153,13 @@ def session_counts(session: EventSession) -> dict[Presence, int]:
             Registration.event_id == session.event_id,
             Registration.status == RegistrationStatus.TERDAFTAR,
         )
-        .group_by(Attendance.status)
+    )
+
+
+def session_counts(session: EventSession) -> dict[Presence, int]:
+    """Hadir / izin / sakit / alpa / belum for a session, among registered people, in one query."""
+    rows = db.session.execute(
+        registered_in(session, Attendance.status, sa.func.count()).group_by(Attendance.status)
     )
     counts = dict.fromkeys(Presence, 0)
     for status, n in rows:  # no row yet (NULL) is "belum", like an undone mark

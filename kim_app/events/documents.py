@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 
 import segno
 from babel.dates import format_date, format_time
-from flask import render_template, url_for
+from flask import make_response, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
 from kim_app.events.models import Event, EventSession, EventStatus, Registration, RegistrationStatus
 
@@ -213,16 +214,37 @@ def ics_calendar(registration: Registration, *, now: datetime | None = None) -> 
     return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode()
 
 
+# --- PDF files ------------------------------------------------------------------------------------
+
+# personal documents (tickets, lists, certificates): never kept by a shared cache, never indexed
+PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+def render_pdf(html: str) -> bytes:
+    """A PDF from self-contained HTML with WeasyPrint: nothing is fetched while rendering (no
+    protocol allowed), so a template can never make the server request a URL."""
+    # heavy; loaded only when a PDF is asked for
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
+
+
+def pdf_response(body: bytes, filename: str) -> Response:
+    """A PDF shown in the browser's viewer (it is not HTML), private like every personal file."""
+    response = make_response(body)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers.update(PRIVATE)
+    return response
+
+
 # --- the poster -----------------------------------------------------------------------------------
 
 
 def poster_pdf(event: Event) -> bytes:
     """An A4 poster: title, dates with the zone, venue, a large QR code to the public page and
     the link written out, rendered by WeasyPrint from ``templates/events/poster.html``."""
-    # heavy; loaded only when a poster is asked for
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
     url = public_url(event)
     html = render_template(
         "events/poster.html",
@@ -233,5 +255,4 @@ def poster_pdf(event: Event) -> bytes:
         days=event_days(event),
         sessions=[session_when(s, event) for s in event.sessions],
     )
-    # self-contained: nothing is fetched while rendering (no protocol allowed)
-    return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
+    return render_pdf(html)

@@ -23,8 +23,10 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.events import bp
 from kim_app.events.documents import (
+    PRIVATE,
     event_days,
     ics_calendar,
+    pdf_response,
     poster_pdf,
     qr_svg,
     session_when,
@@ -56,7 +58,6 @@ from kim_app.security import roles_required
 
 REQUIRED = _l("Wajib diisi.")
 TOO_LONG = _l("Paling banyak %(max)d karakter.")
-PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 
 def _gender_given(_form, field) -> None:
@@ -317,7 +318,4 @@ def ticket_cancel(code: str, ticket: str):
 def poster(event_id: int):
     """An A4 poster with a large QR code to the public page, to print and pin up."""
     event = get_event_or_404(event_id, current_user, manage=True)
-    response = make_response(poster_pdf(event))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="poster-{event.code}.pdf"'
-    return _private(response)
+    return pdf_response(poster_pdf(event), f"poster-{event.code}.pdf")
