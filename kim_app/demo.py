@@ -64,8 +64,8 @@ def load_demo_event() -> Event | None:
         capacity=60,
         registered_count=0,
         signatures=True,
-        signer_name="Kepala Dinas Komunikasi dan Informatika",
-        signer_position="Kepala Dinas",
+        signer_name="Ahmad Fauzi, S.Kom., M.M.",
+        signer_position="Kepala Dinas Komunikasi dan Informatika",
         certificate_min_percent=50,
         created_by_id=operator.id if operator else None,
     )
