@@ -145,6 +145,8 @@ def _register_blueprints(app: Flask) -> None:
     from kim_app.groups import bp as groups_bp
     from kim_app.main import bp as main_bp
     from kim_app.regions import bp as regions_bp
+    from kim_app.reports import bp as reports_bp
+    from kim_app.reports import models as _report_models  # noqa: F401
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -152,3 +154,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(groups_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(attendance_bp)
+    app.register_blueprint(reports_bp)

@@ -38,6 +38,8 @@ REGION_DATA = ROOT / "node_modules" / "idn-area-data" / "data"
 PASSWORD = "rahasia-uji-123"
 # emptied after each test, in this order; regions stay for the whole run
 CLEANUP = (
+    "DELETE FROM report_photos",
+    "DELETE FROM event_reports",
     "DELETE FROM certificates",
     "DELETE FROM attendance_marks",
     "DELETE FROM attendance",
