@@ -8,10 +8,12 @@ gets the translated 413 page, which states this request's limit.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, current_app, request
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 
 def upload_limit(max_bytes: int) -> Callable:
@@ -29,6 +31,45 @@ def upload_folder(kind: str) -> Path:
     folder = Path(current_app.config["KIM_UPLOAD_FOLDER"]) / kind
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+class ImageError(ValueError):
+    """An upload that claims to be an image but cannot be decoded."""
+
+
+def sniff_type(head: bytes) -> str | None:
+    """The file type from its first bytes (PDF, PNG, JPEG); names and browser-sent types are
+    not trusted."""
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    return None
+
+
+def reencode_image(
+    data: bytes, mime: str, max_side: int | None = None, *, quality: int = 85
+) -> tuple[bytes, int, int]:
+    """Decode and re-encode a JPEG or PNG: drops EXIF (location, device) and anything hidden in
+    the file; with ``max_side``, turns it upright by its EXIF orientation and downscales it so
+    its long side is at most that. Returns ``(bytes, width, height)``; raises ``ImageError``."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            if max_side:
+                image = ImageOps.exif_transpose(image)
+            clean = image.convert("RGB") if mime == "image/jpeg" else image.copy()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise ImageError("unreadable image") from None
+    if max_side and max(clean.size) > max_side:
+        clean.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    clean.save(
+        out, format="JPEG" if mime == "image/jpeg" else "PNG", quality=quality, optimize=True
+    )
+    return out.getvalue(), clean.width, clean.height
 
 
 def register(app: Flask) -> None:

@@ -118,7 +118,7 @@ def _page_counter() -> str:
     )
 
 
-def _place(event: Event) -> str:
+def signing_place(event: Event) -> str:
     """Where the list is signed: the event's regency or city without its prefix."""
     name = event.region.name
     for prefix in ("Kabupaten ", "Kota "):
@@ -132,9 +132,11 @@ def _signed_on(session: EventSession) -> str:
     return format_date(session.starts_at, "d MMMM y", locale=str(get_locale() or "id"))
 
 
-def _pdf(
+def daftar_hadir_html(
     event: Event, session: EventSession, number: int, *, blank: bool, people: list[Person]
-) -> bytes:
+) -> str:
+    """The daftar hadir of one session as a standalone A4 HTML document for WeasyPrint (its own
+    PDF, and the appendix of the laporan kegiatan). ``people``: from ``session_people``."""
     context = {
         "event": event,
         "session": session,
@@ -142,7 +144,7 @@ def _pdf(
         "when": session_when(session, event),
         "blank": blank,
         "page_counter": _page_counter(),
-        "place": _place(event),
+        "place": signing_place(event),
         "signed_on": _signed_on(session),
         "printed": _css_string(_("Dicetak %(when)s", when=when(to_local(event, utcnow()), event))),
     }
@@ -157,7 +159,13 @@ def _pdf(
         context["total"] = len(people)
         context["people"] = [p for p in people if p.status is Presence.HADIR]
         context["excused"] = [p for p in people if p.status in EXCUSED]
-    return render_pdf(render_template("attendance/daftar_hadir.html", **context))
+    return render_template("attendance/daftar_hadir.html", **context)
+
+
+def _pdf(
+    event: Event, session: EventSession, number: int, *, blank: bool, people: list[Person]
+) -> bytes:
+    return render_pdf(daftar_hadir_html(event, session, number, blank=blank, people=people))
 
 
 @bp.get("/absensi/sesi/<int:session_id>/daftar-hadir.pdf")

@@ -220,14 +220,17 @@ def ics_calendar(registration: Registration, *, now: datetime | None = None) -> 
 PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 
-def render_pdf(html: str) -> bytes:
-    """A PDF from self-contained HTML with WeasyPrint: nothing is fetched while rendering (no
-    protocol allowed), so a template can never make the server request a URL."""
+def render_pdf(*documents: str) -> bytes:
+    """One PDF from self-contained HTML documents with WeasyPrint; each keeps its own page rules
+    and page numbers. Only ``data:`` URIs are read (embedded photos): nothing is fetched, so a
+    template can never make the server request a URL."""
     # heavy; loaded only when a PDF is asked for
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
-    return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf()
+    fetcher = URLFetcher(allowed_protocols=("data",))
+    rendered = [HTML(string=html, url_fetcher=fetcher).render() for html in documents]
+    return rendered[0].copy([page for doc in rendered for page in doc.pages]).write_pdf()
 
 
 def pdf_response(body: bytes, filename: str) -> Response:

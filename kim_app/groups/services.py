@@ -6,7 +6,6 @@ Services validate, change objects and flush; the request commits once. Every cha
 from __future__ import annotations
 
 import difflib
-import io
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -15,7 +14,6 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import abort
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from kim_app import audit
 from kim_app.auth.models import OPERATOR_ROLES, Role, User, utcnow
@@ -36,7 +34,7 @@ from kim_app.groups.models import (
 from kim_app.phones import PhoneError, normalise_phone
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.security import scope_filter, user_may_reach
-from kim_app.uploads import upload_folder
+from kim_app.uploads import ImageError, reencode_image, sniff_type, upload_folder
 
 SK_MAX_BYTES = 2 * 1024 * 1024
 SK_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
@@ -421,30 +419,14 @@ def active_member_count(kim: Kim) -> int:
 # --- SK documents -----------------------------------------------------------------------------
 
 
-def sniff_type(head: bytes) -> str | None:
-    """The document type from its first bytes; names and browser-sent types are not trusted."""
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    return None
-
-
 def _reencode(data: bytes, mime: str) -> bytes:
     """Decode and re-encode an image: drops EXIF (location, device) and anything hidden in it."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            clean = image.convert("RGB") if mime == "image/jpeg" else image.copy()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        return reencode_image(data, mime)[0]
+    except ImageError:
         raise KimError(
             _("Gambar tidak dapat dibaca. Unggah ulang sebagai PDF, JPEG atau PNG."), "sk"
         ) from None
-    out = io.BytesIO()
-    clean.save(out, format="JPEG" if mime == "image/jpeg" else "PNG", quality=85, optimize=True)
-    return out.getvalue()
 
 
 def store_sk(kim: Kim, data: bytes, by: User) -> None:

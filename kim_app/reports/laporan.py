@@ -1,3 +1,224 @@
-"""The laporan kegiatan of an event: the narrative the operator writes, facts from the data, documentation photos, the daftar hadir; PDF and DOCX."""
+"""The laporan kegiatan of an event: the narrative the operator writes, facts from the data,
+documentation photos, the daftar hadir; PDF and DOCX. Operators who manage the event only."""
 
-from kim_app.reports import bp  # noqa: F401
+from __future__ import annotations
+
+import re
+
+from flask import abort, flash, make_response, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length
+
+from kim_app.auth.models import OPERATOR_ROLES
+from kim_app.events.documents import PRIVATE, pdf_response
+from kim_app.events.models import Event
+from kim_app.events.services import get_event_or_404
+from kim_app.extensions import db
+from kim_app.htmx import redirect_after_post, render
+from kim_app.reports import bp
+from kim_app.reports.models import NARRATIVE_FIELDS, ReportPhoto
+from kim_app.reports.services import (
+    CAPTION_MAX,
+    MAX_PHOTOS,
+    NARRATIVE_HINTS,
+    NARRATIVE_MAX,
+    NARRATIVE_TITLES,
+    PHOTO_MAX_BYTES,
+    ReportError,
+    add_photo,
+    delete_photo,
+    event_facts,
+    event_photos,
+    get_report,
+    laporan_docx,
+    laporan_pdf,
+    photo_path,
+    rate_text,
+    save_narrative,
+    venue,
+)
+from kim_app.security import roles_required
+from kim_app.uploads import upload_limit
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# the form fields around a file
+UPLOAD_OVERHEAD = 16 * 1024
+# control characters a document cannot hold (tabs and line breaks stay)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+TOO_LONG = _l("Paling banyak %(max)d karakter.")
+
+
+def _clean(text: str | None) -> str:
+    return _CONTROL.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+class NarrativeForm(FlaskForm):
+    """The narrative sections, in the order of the outline (field names as in the model)."""
+
+    background = TextAreaField(
+        filters=[_clean], validators=[Length(max=NARRATIVE_MAX, message=TOO_LONG)]
+    )
+    legal_basis = TextAreaField(
+        filters=[_clean], validators=[Length(max=NARRATIVE_MAX, message=TOO_LONG)]
+    )
+    purpose = TextAreaField(
+        filters=[_clean], validators=[Length(max=NARRATIVE_MAX, message=TOO_LONG)]
+    )
+    material = TextAreaField(
+        filters=[_clean], validators=[Length(max=NARRATIVE_MAX, message=TOO_LONG)]
+    )
+    results = TextAreaField(
+        filters=[_clean], validators=[Length(max=NARRATIVE_MAX, message=TOO_LONG)]
+    )
+    evaluation = TextAreaField(
+        filters=[_clean], validators=[Length(max=NARRATIVE_MAX, message=TOO_LONG)]
+    )
+    conclusion = TextAreaField(
+        filters=[_clean], validators=[Length(max=NARRATIVE_MAX, message=TOO_LONG)]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in NARRATIVE_FIELDS:
+            self[name].label.text = NARRATIVE_TITLES[name]
+            self[name].description = NARRATIVE_HINTS[name]
+
+
+class PhotoForm(FlaskForm):
+    """A photo's caption (the file comes as ``foto``, read by the view)."""
+
+    caption = StringField(
+        _l("Keterangan foto"),
+        filters=[_clean],
+        validators=[Length(max=CAPTION_MAX, message=TOO_LONG)],
+        description=_l("Contoh: Peserta praktik menulis berita, hari pertama."),
+    )
+
+
+def _event(event_id: int) -> Event:
+    return get_event_or_404(event_id, current_user, manage=True)
+
+
+def _page(
+    event: Event,
+    form: NarrativeForm | None = None,
+    photo_form: PhotoForm | None = None,
+    status: int = 200,
+    photo_error: str | None = None,
+) -> Response:
+    report = get_report(event)
+    if form is None:
+        form = NarrativeForm(obj=report)
+    photos = event_photos(event)
+    return render(
+        "reports/laporan.html",
+        "reports/_laporan_form.html" if photo_form is None else "reports/_laporan_photos.html",
+        status=status,
+        event=event,
+        report=report,
+        form=form,
+        photo_form=photo_form or PhotoForm(),
+        photo_error=photo_error,
+        photos=photos,
+        may_add=len(photos) < MAX_PHOTOS,
+        max_photos=MAX_PHOTOS,
+        facts=event_facts(event),
+        rate=rate_text,
+        venue=venue(event),
+    )
+
+
+@bp.route("/kegiatan/<int:event_id>/laporan", methods=["GET", "POST"])
+@roles_required(*OPERATOR_ROLES)
+def laporan(event_id: int):
+    """The narrative form beside the facts from the data, the photos and the downloads."""
+    event = _event(event_id)
+    if request.method == "GET":
+        return _page(event)
+    form = NarrativeForm()
+    if not form.validate_on_submit():
+        return _page(event, form, status=422)
+    texts = {name: form[name].data or "" for name in NARRATIVE_FIELDS}
+    changed = save_narrative(event, texts, current_user)
+    db.session.commit()
+    flash(_("Laporan disimpan.") if changed else _("Tidak ada yang berubah."), "success")
+    return redirect_after_post(url_for("reports.laporan", event_id=event.id))
+
+
+@bp.post("/kegiatan/<int:event_id>/laporan/foto")
+@upload_limit(PHOTO_MAX_BYTES + UPLOAD_OVERHEAD)
+@roles_required(*OPERATOR_ROLES)
+def photo_upload(event_id: int):
+    """Add a documentation photo (JPEG or PNG, up to 5 MB; cleaned and downscaled)."""
+    event = _event(event_id)
+    form = PhotoForm()
+    if not form.validate_on_submit():
+        return _page(event, photo_form=form, status=422)
+    upload = request.files.get("foto")
+    try:
+        add_photo(event, upload.read() if upload else b"", form.caption.data or "", current_user)
+    except ReportError as error:
+        db.session.rollback()
+        return _page(event, photo_form=form, status=422, photo_error=str(error))
+    db.session.commit()
+    flash(_("Foto ditambahkan."), "success")
+    return redirect_after_post(url_for("reports.laporan", event_id=event.id) + "#foto")
+
+
+def _photo_or_404(event: Event, photo_id: int) -> ReportPhoto:
+    photo = db.session.get(ReportPhoto, photo_id)
+    if photo is None or photo.event_id != event.id:
+        abort(404)
+    return photo
+
+
+@bp.post("/kegiatan/<int:event_id>/laporan/foto/<int:photo_id>/hapus")
+@roles_required(*OPERATOR_ROLES)
+def photo_delete(event_id: int, photo_id: int):
+    event = _event(event_id)
+    photo = _photo_or_404(event, photo_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    delete_photo(event, photo, current_user)
+    db.session.commit()
+    flash(_("Foto dihapus."), "success")
+    return redirect_after_post(url_for("reports.laporan", event_id=event.id) + "#foto")
+
+
+@bp.get("/kegiatan/<int:event_id>/laporan/foto/<int:photo_id>")
+@roles_required(*OPERATOR_ROLES)
+def photo(event_id: int, photo_id: int):
+    """A photo of the report, after the scope check; always an image, never cached publicly."""
+    event = _event(event_id)
+    path = photo_path(_photo_or_404(event, photo_id))
+    if path is None:
+        abort(404)
+    response = make_response(path.read_bytes())
+    response.headers["Content-Type"] = "image/jpeg"
+    response.headers["Content-Disposition"] = f'inline; filename="foto-{photo_id}.jpg"'
+    response.headers.update(PRIVATE)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.get("/kegiatan/<int:event_id>/laporan.pdf", endpoint="laporan_pdf")
+@roles_required(*OPERATOR_ROLES)
+def laporan_pdf_view(event_id: int):
+    event = _event(event_id)
+    return pdf_response(laporan_pdf(event), f"laporan-{event.code}.pdf")
+
+
+@bp.get("/kegiatan/<int:event_id>/laporan.docx", endpoint="laporan_docx")
+@roles_required(*OPERATOR_ROLES)
+def laporan_docx_view(event_id: int):
+    event = _event(event_id)
+    response = make_response(laporan_docx(event))
+    response.headers["Content-Type"] = DOCX_TYPE
+    response.headers["Content-Disposition"] = f'attachment; filename="laporan-{event.code}.docx"'
+    response.headers.update(PRIVATE)
+    return response

@@ -1,0 +1,338 @@
+"""The dashboard's figures for one area and one date range, each one grouped SQL query.
+
+Definitions (the page and every export use these functions, so they always agree):
+
+- **Area**: the whole country (admin), a province, a regency or a district, inside the user's
+  scope. A KIM lies in the area when its village code lies below the area's code.
+- **KIM by status**: every KIM in the area per ``KimStatus``. A stock, not a flow: the date range
+  does not apply.
+- **Coverage**: per child area (provinces, regencies, districts; villages for a district) the
+  villages, those with at least one verified (*terverifikasi*) KIM, and the share; plus the total.
+- **Counted events**: events that are neither drafts nor cancelled whose first session
+  (``starts_on``) falls in the range (both days included), and — for the country, a province or
+  a regency — whose owner (a province or regency) lies in the area; for a district, which owns
+  no events, those with at least one registered (*terdaftar*) person from a KIM of the district.
+- **Events by kind per month**: the counted events grouped by kind and by the month of
+  ``starts_on``.
+- **Counted registrations**: registrations with status *terdaftar* in the counted events; for a
+  district only those whose KIM lies in the district. **People**: distinct phone numbers among
+  them (a registration without a number counts as one person).
+- **Attendance rate**: *hadir* marks of the counted registrations in the counted events'
+  sessions that start within the range, divided by (counted registrations of the event × those
+  sessions), summed over the events.
+- **Gender**: counted registrations by the gender given (L, P, not given).
+- **Most / least active KIM**: verified KIM of the area ranked by the *hadir* marks of their
+  registered people in sessions within the range of any event that is neither a draft nor
+  cancelled (the KIM's own activity, wherever the event was held); ties by name. The least
+  active list starts with KIM that have none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from kim_app.attendance.models import Attendance, Presence
+from kim_app.events.models import (
+    Event,
+    EventKind,
+    EventSession,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+)
+from kim_app.extensions import db
+from kim_app.groups.models import Gender, Kim, KimStatus
+from kim_app.groups.registry_queries import Coverage, CoverageRow, coverage
+from kim_app.groups.services import kim_filter
+from kim_app.regions.models import Region, RegionLevel
+
+RANKED = 5  # KIM in each of the most / least active lists
+COUNTED_STATUSES = (EventStatus.TERBIT, EventStatus.BERLANGSUNG, EventStatus.SELESAI)
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Days from ``start`` to ``end``, both included."""
+
+    start: date
+    end: date
+
+    @property
+    def low(self) -> datetime:
+        return datetime.combine(self.start, time.min)
+
+    @property
+    def high(self) -> datetime:
+        """The first moment after the range (naive, like the stored local times)."""
+        return datetime.combine(self.end + timedelta(days=1), time.min)
+
+    def months(self) -> list[tuple[int, int]]:
+        """Every (year, month) the range touches, in order."""
+        year, month, found = self.start.year, self.start.month, []
+        while (year, month) <= (self.end.year, self.end.month):
+            found.append((year, month))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return found
+
+
+def in_area(column, code: str | None) -> sa.ColumnElement[bool]:
+    """``column`` holds ``code`` or a code below it (everything for the country), as a range."""
+    if not code:
+        return sa.true()
+    return sa.or_(column == code, sa.and_(column > code + ".", column < code + "/"))
+
+
+def _is_district(area: Region | None) -> bool:
+    return area is not None and area.level is RegionLevel.KECAMATAN
+
+
+def _area_kim_ids(area: Region) -> sa.Select:
+    return sa.select(Kim.id).where(in_area(Kim.village_code, area.code))
+
+
+def counted_events(area: Region | None, dates: DateRange) -> sa.Select:
+    """Ids of the counted events (see the module docstring)."""
+    conditions = [
+        Event.status.in_(COUNTED_STATUSES),
+        Event.starts_on >= dates.low,
+        Event.starts_on < dates.high,
+    ]
+    if _is_district(area):
+        conditions.append(
+            Event.id.in_(
+                sa.select(Registration.event_id).where(
+                    Registration.status == RegistrationStatus.TERDAFTAR,
+                    Registration.kim_id.in_(_area_kim_ids(area)),
+                )
+            )
+        )
+    else:
+        conditions.append(in_area(Event.region_code, area.code if area else None))
+    return sa.select(Event.id).where(*conditions)
+
+
+def _counted_registrations(area: Region | None, dates: DateRange) -> list:
+    conditions = [
+        Registration.status == RegistrationStatus.TERDAFTAR,
+        Registration.event_id.in_(counted_events(area, dates)),
+    ]
+    if _is_district(area):
+        conditions.append(Registration.kim_id.in_(_area_kim_ids(area)))
+    return conditions
+
+
+# --- the figures ---------------------------------------------------------------------------------
+
+
+def kim_by_status(area: Region | None, user) -> dict[KimStatus, int]:
+    """Every status with its number of KIM in the area (zero included), in workflow order."""
+    rows = db.session.execute(
+        sa.select(Kim.status, sa.func.count())
+        .where(in_area(Kim.village_code, area.code if area else None), kim_filter(user))
+        .group_by(Kim.status)
+    ).all()
+    found = dict(rows)
+    return {status: found.get(status, 0) for status in KimStatus}
+
+
+def area_coverage(area: Region | None, user) -> Coverage:
+    """Villages with a verified KIM per child area; a district's rows are its villages."""
+    if not _is_district(area):
+        return coverage(area, user)
+    has_active = (
+        sa.exists()
+        .where(Kim.village_code == Region.code, Kim.status == KimStatus.TERVERIFIKASI)
+        .correlate(Region)
+    )
+    rows = db.session.execute(
+        sa.select(Region, has_active)
+        .where(Region.parent_code == area.code, Region.level == RegionLevel.DESA)
+        .order_by(Region.code)
+    ).all()
+    return Coverage(area=area, rows=[CoverageRow(r, 1, int(bool(a))) for r, a in rows])
+
+
+@dataclass
+class MonthKinds:
+    """Counted events per month (every month of the range) and per kind."""
+
+    months: list[tuple[int, int]]
+    counts: dict[tuple[int, int], dict[EventKind, int]]
+
+    @property
+    def kinds(self) -> list[EventKind]:
+        """Kinds that occur, in their declared order."""
+        seen = {kind for per_kind in self.counts.values() for kind in per_kind}
+        return [kind for kind in EventKind if kind in seen]
+
+    def total(self, month: tuple[int, int]) -> int:
+        return sum(self.counts.get(month, {}).values())
+
+    def kind_total(self, kind: EventKind) -> int:
+        return sum(per_kind.get(kind, 0) for per_kind in self.counts.values())
+
+    @property
+    def grand_total(self) -> int:
+        return sum(self.total(m) for m in self.months)
+
+
+def events_by_month(area: Region | None, dates: DateRange) -> MonthKinds:
+    """Counted events by kind and by the year and month of their first session."""
+    year = sa.extract("year", Event.starts_on)
+    month = sa.extract("month", Event.starts_on)
+    rows = db.session.execute(
+        sa.select(Event.kind, year, month, sa.func.count())
+        .where(Event.id.in_(counted_events(area, dates)))
+        .group_by(Event.kind, year, month)
+    ).all()
+    counts: dict[tuple[int, int], dict[EventKind, int]] = {}
+    for kind, y, m, n in rows:
+        counts.setdefault((int(y), int(m)), {})[kind] = n
+    return MonthKinds(months=dates.months(), counts=counts)
+
+
+@dataclass
+class Participation:
+    registrations: int
+    people: int
+    sessions: int
+    expected: int  # registered people × sessions
+    present: int  # hadir marks
+
+    @property
+    def rate(self) -> float:
+        return 100.0 * self.present / self.expected if self.expected else 0.0
+
+
+def participation(area: Region | None, dates: DateRange) -> Participation:
+    """Registrations, people, sessions and attendance, in two grouped queries."""
+    registrations, phones, no_phone = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count(Registration.phone.distinct()),
+            sa.func.coalesce(sa.func.sum(sa.case((Registration.phone.is_(None), 1), else_=0)), 0),
+        ).where(*_counted_registrations(area, dates))
+    ).one()
+    sessions, expected, present = db.session.execute(
+        sa.select(
+            sa.func.count(EventSession.id.distinct()),
+            sa.func.count(Registration.id),
+            sa.func.count(Attendance.id),
+        )
+        .select_from(EventSession)
+        .outerjoin(
+            Registration,
+            sa.and_(
+                Registration.event_id == EventSession.event_id,
+                *_counted_registrations(area, dates),
+            ),
+        )
+        .outerjoin(
+            Attendance,
+            sa.and_(
+                Attendance.registration_id == Registration.id,
+                Attendance.session_id == EventSession.id,
+                Attendance.status == Presence.HADIR,
+            ),
+        )
+        .where(
+            EventSession.event_id.in_(counted_events(area, dates)),
+            EventSession.starts_at >= dates.low,
+            EventSession.starts_at < dates.high,
+        )
+    ).one()
+    return Participation(registrations, phones + no_phone, sessions, expected, present)
+
+
+def gender_split(area: Region | None, dates: DateRange) -> dict[Gender | None, int]:
+    """Counted registrations for L, P and not given (None), zeros included."""
+    found = dict(
+        db.session.execute(
+            sa.select(Registration.gender, sa.func.count())
+            .where(*_counted_registrations(area, dates))
+            .group_by(Registration.gender)
+        ).all()
+    )
+    return {key: found.get(key, 0) for key in (Gender.L, Gender.P, None)}
+
+
+@dataclass(frozen=True)
+class RankedKim:
+    id: int
+    name: str
+    village: str
+    present: int
+
+
+def _ranked(area: Region | None, user, dates: DateRange, most: bool) -> list[RankedKim]:
+    marks = (
+        sa.select(Registration.kim_id.label("kim_id"), sa.func.count().label("n"))
+        .join(Attendance, Attendance.registration_id == Registration.id)
+        .join(EventSession, EventSession.id == Attendance.session_id)
+        .join(Event, Event.id == Registration.event_id)
+        .where(
+            Attendance.status == Presence.HADIR,
+            Registration.status == RegistrationStatus.TERDAFTAR,
+            Registration.kim_id.is_not(None),
+            Event.status.in_(COUNTED_STATUSES),
+            EventSession.starts_at >= dates.low,
+            EventSession.starts_at < dates.high,
+        )
+        .group_by(Registration.kim_id)
+        .subquery("marks")
+    )
+    present = sa.func.coalesce(marks.c.n, 0)
+    village = aliased(Region, name="village")
+    rows = db.session.execute(
+        sa.select(Kim.id, Kim.name, village.name, present)
+        .join(village, village.code == Kim.village_code)
+        .outerjoin(marks, marks.c.kim_id == Kim.id)
+        .where(
+            Kim.status == KimStatus.TERVERIFIKASI,
+            in_area(Kim.village_code, area.code if area else None),
+            kim_filter(user),
+        )
+        .order_by(present.desc() if most else present, sa.func.lower(Kim.name), Kim.id)
+        .limit(RANKED)
+    ).all()
+    return [RankedKim(*row) for row in rows]
+
+
+def most_active(area: Region | None, user, dates: DateRange) -> list[RankedKim]:
+    return _ranked(area, user, dates, most=True)
+
+
+def least_active(area: Region | None, user, dates: DateRange) -> list[RankedKim]:
+    return _ranked(area, user, dates, most=False)
+
+
+@dataclass
+class Dashboard:
+    area: Region | None
+    dates: DateRange
+    statuses: dict[KimStatus, int]
+    coverage: Coverage
+    events: MonthKinds
+    participation: Participation
+    genders: dict[Gender | None, int]
+    most: list[RankedKim]
+    least: list[RankedKim]
+
+
+def dashboard(area: Region | None, user, dates: DateRange) -> Dashboard:
+    """Every figure of the page: nine queries whatever the data size."""
+    return Dashboard(
+        area=area,
+        dates=dates,
+        statuses=kim_by_status(area, user),
+        coverage=area_coverage(area, user),
+        events=events_by_month(area, dates),
+        participation=participation(area, dates),
+        genders=gender_split(area, dates),
+        most=most_active(area, user, dates),
+        least=least_active(area, user, dates),
+    )

@@ -1,0 +1,475 @@
+"""The laporan kegiatan of an event: the narrative (saved, audited, too long → 422), the facts
+computed from a known dataset, documentation photos (cleaned, downscaled, typed by content,
+size-limited, served only in scope), the PDF and DOCX read back, who may open what, the page
+weight and a query count that does not grow with the number of people."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+import sqlalchemy as sa
+from docx import Document
+from PIL import Image
+from pypdf import PdfReader
+
+from kim_app.attendance.models import Presence
+from kim_app.attendance.services import mark_attendance
+from kim_app.audit import AuditEntry
+from kim_app.auth.models import Role
+from kim_app.events.models import Event, Invitation, Source
+from kim_app.events.services import PersonData, cancel_registration, register_person
+from kim_app.extensions import db
+from kim_app.groups.models import Gender
+from kim_app.reports.models import EventReport, ReportPhoto
+from kim_app.reports.services import event_facts
+from tests.budget import PAGE_BUDGET, counted_queries, page_weight
+from tests.conftest import PPU, html_of
+from tests.test_events_invitations import MANAGERS, ROLE_SCOPES
+from tests.test_groups_workflow import multipart
+
+SCOPE_CHECKED = {
+    "reports.laporan",
+    "reports.photo_upload",
+    "reports.photo_delete",
+    "reports.photo",
+    "reports.laporan_pdf",
+    "reports.laporan_docx",
+}
+WEIGHED = {"reports.laporan"}
+NOT_PAGES = {"reports.photo", "reports.laporan_pdf", "reports.laporan_docx"}
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+SIGNATURE = "M10 60L40 20L70 80L100 25L130 75L160 30L190 70L220 35L250 65L290 40"
+SIGNER = {
+    "signer_name": "Drs. Budi Santoso, M.Si.",
+    "signer_position": "Kepala Dinas Komunikasi dan Informatika",
+    "signer_nip": "19700101 199503 1 001",
+}
+NARRATIVE = {
+    "background": "Banyak KIM belum menulis berita desa secara rutin.",
+    "legal_basis": "1. UU Nomor 14 Tahun 2008\n2. Permenkominfo Nomor 8 Tahun 2010",
+    "purpose": "Meningkatkan kemampuan menulis anggota KIM.",
+    "material": "Menulis berita, memotret, memeriksa fakta.",
+    "results": "Setiap KIM menulis satu berita.",
+    "evaluation": "Sinyal di aula lemah.",
+    "conclusion": "Pelatihan lanjutan tahun depan.",
+}
+PEOPLE = [  # name, gender, KIM (index) or institution, hadir in session 1, in session 2
+    ("Ani Lestari", Gender.P, 0, True, True),
+    ("Budi Santoso", Gender.L, 0, True, False),
+    ("Citra Dewi", Gender.P, 1, True, True),
+    ("Dedi Kurnia", Gender.L, "Dinas Sosial", True, False),
+    ("Eka Putri", Gender.P, "Dinas Sosial", False, False),
+]
+
+
+def jpeg_with_gps(size=(2400, 1200)) -> bytes:
+    """A JPEG larger than 1600 px with EXIF GPS coordinates and a camera model."""
+    image = Image.new("RGB", size, (30, 120, 200))
+    exif = Image.Exif()
+    exif[0x0110] = "Kamera Uji"  # Model
+    exif[0x8825] = {1: "S", 2: (1.0, 15.0, 30.0), 3: "E", 4: (116.0, 40.0, 10.0)}  # GPS IFD
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, quality=90)
+    return out.getvalue()
+
+
+def build(app, make_event, make_kim, make_user, *, extra: int = 0) -> dict:
+    """Invited: 3 KIM (quota 2+2+3). Registered 5 (+``extra``), then Fajar waiting and Gita
+    cancelled from the waiting list. Session 1: Ani, Budi, Citra, Dedi hadir (Ani signed);
+    session 2: Ani and Citra hadir, Dedi izin."""
+    event = make_event(
+        days=1, sessions_per_day=2, capacity=5 + extra, organiser="Diskominfo PPU", **SIGNER
+    )
+    kims = [make_kim(name=n) for n in ("KIM Alfa", "KIM Beta", "KIM Gamma")]
+    operator = make_user(Role.OPERATOR_KABKOTA, PPU, name="Rina Operator")
+    with app.test_request_context():
+        ev = db.session.get(Event, event.id)
+        for kim, quota in zip(kims, (2, 2, 3), strict=True):
+            db.session.add(Invitation(event_id=ev.id, kim_id=kim.id, quota=quota))
+        s1, s2 = ev.sessions
+        regs = []
+        for i, (name, gender, group, _h1, _h2) in enumerate(PEOPLE):
+            person = PersonData(
+                name,
+                f"0812-2222-{i:04d}",
+                institution=group if isinstance(group, str) else "",
+                position="Anggota",
+                gender=gender,
+            )
+            kim_id = kims[group].id if isinstance(group, int) else None
+            regs.append(register_person(ev, person, Source.MANDIRI, kim_id=kim_id)[0])
+        for i in range(extra):
+            person = PersonData(f"Tambahan {i:03d}", f"0813-3333-{i:04d}", "Kecamatan", "Staf")
+            register_person(ev, person, Source.MANDIRI)
+        register_person(
+            ev, PersonData("Fajar Waiting", "0812-4444-0001", "", "", Gender.L), Source.MANDIRI
+        )
+        gita, _ = register_person(
+            ev, PersonData("Gita Batal", "0812-4444-0002", "", "", Gender.P), Source.MANDIRI
+        )
+        cancel_registration(gita, None)
+        for reg, (_n, _g, _k, h1, h2) in zip(regs, PEOPLE, strict=True):
+            if h1:
+                attendance, _ = mark_attendance(reg, s1, Presence.HADIR, None)
+                if reg.name == "Ani Lestari":
+                    attendance.signature = SIGNATURE
+            if h2:
+                mark_attendance(reg, s2, Presence.HADIR, None)
+        mark_attendance(regs[3], s2, Presence.IZIN, None)
+        db.session.commit()
+        return {"event": event, "operator": operator, "kims": kims}
+
+
+@pytest.fixture
+def scene(app, make_event, make_kim, make_user, login):
+    data = build(app, make_event, make_kim, make_user)
+    login(data["operator"])
+    return data
+
+
+def url(event, tail: str = "") -> str:
+    return f"/kegiatan/{event.id}/laporan{tail}"
+
+
+def keep(name: str, data: bytes) -> None:
+    """Write the file for a look when KIM_KEEP_PDF names a folder."""
+    folder = os.environ.get("KIM_KEEP_PDF")
+    if folder:
+        with open(os.path.join(folder, name), "wb") as out:
+            out.write(data)
+
+
+def upload(client, event, data: bytes, caption="Peserta praktik", name="foto.jpg"):
+    token = client.token(url(event))
+    fields = {"csrf_token": token, "caption": caption, "foto": (data, name)}
+    return client.post(url(event, "/foto"), **multipart(fields))
+
+
+# --- facts -----------------------------------------------------------------------------------------
+
+
+def test_facts_of_a_known_dataset(app, scene):
+    """Invited, registered, waiting, cancelled, hadir per session with rates, the overall rate,
+    gender and KIM/institution rows are exactly those of the dataset."""
+    with app.test_request_context():
+        facts = event_facts(db.session.get(Event, scene["event"].id))
+    assert (facts.invited_kims, facts.invited_quota) == (3, 7)
+    assert (facts.registered, facts.waiting, facts.cancelled) == (5, 1, 1)
+    assert [(s.hadir, s.rate) for s in facts.sessions] == [(4, 80.0), (2, 40.0)]
+    assert facts.overall_rate == 60.0 and facts.attended == 4
+    assert [(r.label, r.registered, r.attended) for r in facts.genders] == [
+        ("Laki-laki", 2, 2),
+        ("Perempuan", 3, 2),
+    ]
+    assert [(r.label, r.registered, r.attended) for r in facts.groups] == [
+        ("Dinas Sosial", 2, 1),
+        ("KIM Alfa", 2, 2),
+        ("KIM Beta", 1, 1),
+    ]
+    assert facts.group_count == 3
+
+
+def test_page_shows_form_facts_and_downloads(client, scene):
+    """The page holds the seven sections in order, the facts and both download links."""
+    response = client.get(url(scene["event"]))
+    html = html_of(response)
+    assert response.status_code == 200
+    titles = [
+        "Latar belakang",
+        "Dasar hukum",
+        "Maksud dan tujuan",
+        "Materi",
+        "Hasil",
+        "Evaluasi",
+        "Kesimpulan dan saran",
+    ]
+    positions = [html.index(f">{t}</label>") for t in titles]
+    assert positions == sorted(positions)
+    assert "3 KIM, kuota 7 orang" in html and "80,0 %" in html and "60,0 %" in html
+    assert "Dinas Sosial" in html and "Narasumber" in html
+    assert url(scene["event"], ".pdf") in html and url(scene["event"], ".docx") in html
+
+
+def test_page_weight_and_queries_do_not_grow(app, client, make_event, make_kim, make_user, login):
+    """The page is within the budget; 5 or 50 people cost the same number of queries."""
+    counts = []
+    for extra in (0, 45):
+        data = build(app, make_event, make_kim, make_user, extra=extra)
+        login(data["operator"])
+        path = url(data["event"])
+        client.get(path)
+        with counted_queries(app) as statements:
+            response = client.get(path)
+        assert response.status_code == 200
+        assert page_weight(response) <= PAGE_BUDGET
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+
+
+# --- the narrative ---------------------------------------------------------------------------------
+
+
+def test_narrative_is_saved_and_audited(app, client, scene):
+    """The first save creates the report; texts come back in the form; the audit names the
+    sections that changed."""
+    event = scene["event"]
+    response = client.submit(url(event), NARRATIVE)
+    assert response.status_code == 303
+    with app.app_context():
+        report = db.session.scalar(sa.select(EventReport).where(EventReport.event_id == event.id))
+        assert report.legal_basis == NARRATIVE["legal_basis"]
+        entry = db.session.scalar(
+            sa.select(AuditEntry).where(AuditEntry.action == "report.narrative")
+        )
+        assert entry.changes["sections"] == list(NARRATIVE)
+    assert "Permenkominfo Nomor 8" in html_of(client.get(url(event)))
+
+
+def test_too_long_narrative_is_422_and_keeps_the_text(app, client, scene, partial_headers):
+    """Over 10,000 characters: 422, the message on the field, every typed text kept; nothing
+    stored. Over htmx the form fragment alone comes back."""
+    event = scene["event"]
+    data = dict(NARRATIVE, results="x" * 10_001)
+    response = client.submit(url(event), data)
+    html = html_of(response)
+    assert response.status_code == 422
+    assert "Paling banyak 10000 karakter." in html and NARRATIVE["background"] in html
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(EventReport)) == 0
+    token = client.token(url(event))
+    fragment = client.post(url(event), data=dict(data, csrf_token=token), headers=partial_headers)
+    assert fragment.status_code == 422 and "<html" not in html_of(fragment)
+    assert 'id="narasi"' in html_of(fragment)
+
+
+# --- photos ----------------------------------------------------------------------------------------
+
+
+def test_photo_is_cleaned_downscaled_and_served(app, client, scene):
+    """EXIF (GPS, camera) is dropped, the long side is 1600 px; the photo is served as JPEG,
+    private, after the scope check."""
+    event = scene["event"]
+    response = upload(client, event, jpeg_with_gps())
+    assert response.status_code == 303
+    with app.app_context():
+        photo = db.session.scalars(sa.select(ReportPhoto).order_by(ReportPhoto.id)).one()
+        assert (photo.width, photo.height, photo.caption) == (1600, 800, "Peserta praktik")
+        photo_id = photo.id
+    served = client.get(url(event, f"/foto/{photo_id}"))
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert "private" in served.headers["Cache-Control"]
+    with Image.open(io.BytesIO(served.data)) as image:
+        assert image.size == (1600, 800)
+        assert not image.getexif() and "exif" not in image.info
+    assert b"Kamera Uji" not in served.data
+    page = html_of(client.get(url(event)))
+    assert f"/foto/{photo_id}" in page and "Peserta praktik" in page
+
+
+def test_text_file_named_jpg_is_422(client, scene):
+    """The type comes from the content: a text file called .jpg is refused with a message."""
+    response = upload(client, scene["event"], b"hello, not an image\n" * 10, name="foto.jpg")
+    assert response.status_code == 422
+    assert "Foto harus berupa berkas JPEG atau PNG." in html_of(response)
+
+
+def test_broken_jpeg_is_422(client, scene):
+    """A file that starts like a JPEG but cannot be decoded is refused, not a 500."""
+    response = upload(client, scene["event"], b"\xff\xd8\xff\xe0" + b"\x00" * 100)
+    assert response.status_code == 422
+    assert "Foto tidak dapat dibaca" in html_of(response)
+
+
+def test_six_megabytes_is_413(client, scene):
+    """Over the 5 MB limit: the translated 413 page, before anything is read."""
+    response = upload(client, scene["event"], b"\xff\xd8\xff" + b"\x00" * (6 * 1024 * 1024))
+    assert response.status_code == 413
+    assert "5 MB" in html_of(response)
+
+
+def test_photo_limit_and_delete(app, client, scene):
+    """Twelve photos at most; deleting one frees a place and removes the file."""
+    event = scene["event"]
+    small = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(small, "PNG")
+    for _ in range(12):
+        assert upload(client, event, small.getvalue(), name="x.png").status_code == 303
+    refused = upload(client, event, small.getvalue(), name="x.png")
+    assert refused.status_code == 422 and "Paling banyak 12 foto" in html_of(refused)
+    with app.app_context():
+        first = db.session.scalars(sa.select(ReportPhoto).order_by(ReportPhoto.id)).first()
+        first_id = first.id
+    response = client.submit(url(event, f"/foto/{first_id}/hapus"), {}, form_page=url(event))
+    assert response.status_code == 303
+    assert client.get(url(event, f"/foto/{first_id}")).status_code == 404
+    assert upload(client, event, small.getvalue(), name="x.png").status_code == 303
+
+
+def test_photo_of_another_event_or_regency_is_404(app, client, make_user, make_event, login, scene):
+    """A photo is reached only through its own event, by someone who manages that event."""
+    event = scene["event"]
+    upload(client, event, jpeg_with_gps((300, 200)))
+    with app.app_context():
+        photo_id = db.session.scalars(sa.select(ReportPhoto.id)).one()
+    other = make_event()
+    assert client.get(f"/kegiatan/{other.id}/laporan/foto/{photo_id}").status_code == 404
+    login(make_user(Role.OPERATOR_KABKOTA, "32.10"))
+    assert client.get(url(event, f"/foto/{photo_id}")).status_code == 404
+
+
+# --- documents -------------------------------------------------------------------------------------
+
+
+def _with_everything(client, event):
+    client.submit(url(event), NARRATIVE)
+    upload(client, event, jpeg_with_gps(), caption="Suasana pelatihan")
+
+
+def test_pdf_holds_outline_facts_photo_and_daftar_hadir(client, scene):
+    """A4; section headings in order with the narrative and the facts; one photo drawn as an
+    image; the signing official; the daftar hadir of both sessions with the names."""
+    event = scene["event"]
+    _with_everything(client, event)
+    response = client.get(url(event, ".pdf"))
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "no-store" in response.headers["Cache-Control"]
+    keep("laporan.pdf", response.data)
+    reader = PdfReader(io.BytesIO(response.data))
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (210, 297)
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    headings = [
+        "I. Latar belakang",
+        "II. Dasar hukum",
+        "III. Maksud dan tujuan",
+        "IV. Peserta",
+        "V. Narasumber",
+        "VI. Waktu dan tempat",
+        "VII. Materi",
+        "VIII. Hasil",
+        "IX. Evaluasi",
+        "X. Kesimpulan dan saran",
+    ]
+    positions = [text.index(h) for h in headings]
+    assert positions == sorted(positions)
+    assert "LAPORAN KEGIATAN" in text and "Diskominfo PPU" in text
+    assert NARRATIVE["evaluation"] in text and "Permenkominfo Nomor 8" in text
+    assert "Diundang: 3 KIM dengan kuota 7 orang." in text
+    assert "Terdaftar: 5 orang; daftar tunggu: 1; batal: 1." in text
+    assert "80,0 %" in text and "40,0 %" in text and "60,0 %" in text
+    assert "Dinas Sosial 2 1" in text and "Perempuan 3 2" in text
+    assert "Suasana pelatihan" in text and SIGNER["signer_name"] in text
+    # one image, drawn on the page that carries its caption (pages share one resource list)
+    assert len({image.name for page in reader.pages for image in page.images}) == 1
+    photo_page = next(p for p in reader.pages if "Suasana pelatihan" in p.extract_text())
+    assert b" Do" in photo_page.get_contents().get_data()
+    assert text.count("DAFTAR HADIR") == 2
+    for name in ("Ani Lestari", "Budi Santoso", "Citra Dewi", "Dedi Kurnia"):
+        assert name in text.split("DAFTAR HADIR", 1)[1]
+
+
+def test_pdf_leaves_out_empty_sections(client, scene):
+    """Without a narrative only the facts sections are printed, numbered I–III."""
+    response = client.get(url(scene["event"], ".pdf"))
+    text = " ".join(PdfReader(io.BytesIO(response.data)).pages[0].extract_text().split())
+    assert "I. Peserta" in text and "II. Narasumber" in text and "III. Waktu dan tempat" in text
+    assert "Latar belakang" not in text
+
+
+def test_docx_holds_outline_tables_picture_and_daftar_hadir(client, scene):
+    """Headings in order, the narrative, the facts tables, an inline picture with its caption,
+    and a daftar hadir table per session with the digital-signature mark."""
+    event = scene["event"]
+    _with_everything(client, event)
+    response = client.get(url(event, ".docx"))
+    assert response.status_code == 200 and response.mimetype == DOCX_TYPE
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    keep("laporan.docx", response.data)
+    doc = Document(io.BytesIO(response.data))
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert headings[:10] == [
+        "I. Latar belakang",
+        "II. Dasar hukum",
+        "III. Maksud dan tujuan",
+        "IV. Peserta",
+        "V. Narasumber",
+        "VI. Waktu dan tempat",
+        "VII. Materi",
+        "VIII. Hasil",
+        "IX. Evaluasi",
+        "X. Kesimpulan dan saran",
+    ]
+    assert headings[10:] == [
+        "Dokumentasi",
+        "Lampiran 1: Daftar hadir sesi 1",
+        "Lampiran 2: Daftar hadir sesi 2",
+    ]
+    texts = [p.text for p in doc.paragraphs]
+    assert NARRATIVE["results"] in texts and "Suasana pelatihan" in texts
+    assert "2. Permenkominfo Nomor 8 Tahun 2010" in texts
+    assert len(doc.inline_shapes) == 1
+    cells = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
+    assert ["1", doc.tables[0].rows[1].cells[1].text, "4", "80,0 %"] in cells
+    assert ["Dinas Sosial", "2", "1"] in cells and ["Perempuan", "3", "2"] in cells
+    daftar = [t for t in doc.tables if t.rows[0].cells[-1].text == "Tanda tangan"]
+    assert len(daftar) == 2
+    first = [[c.text for c in row.cells] for row in daftar[0].rows[1:]]
+    assert [r[1] for r in first] == ["Ani Lestari", "Budi Santoso", "Citra Dewi", "Dedi Kurnia"]
+    assert first[0][-1] == "✓ (tanda tangan digital)" and first[1][-1] == ""
+    second = [[c.text for c in row.cells] for row in daftar[1].rows[1:]]
+    assert [r[1] for r in second] == ["Ani Lestari", "Citra Dewi"]
+
+
+# --- who may open what ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", list(ROLE_SCOPES), ids=lambda r: r.value)
+def test_laporan_scope_matrix(app, client, make_user, make_event, login, role):
+    """Managers of the event reach every laporan endpoint (404 outside their scope); village
+    heads, pengurus and petugas absensi get 403."""
+    inside = make_event(region="35.14" if role is Role.OPERATOR_PROVINSI else PPU)
+    outside = make_event(region="32.10")
+    photos = {}
+    with app.app_context():
+        for event in (inside, outside):
+            photo = ReportPhoto(event_id=event.id, file="tidak-ada.jpg", width=1, height=1)
+            db.session.add(photo)
+            db.session.flush()
+            photos[event.id] = photo.id
+        db.session.commit()
+    actor = make_user(
+        role, ROLE_SCOPES[role], event_id=inside.id if role is Role.PETUGAS_ABSENSI else None
+    )
+    token = client.token("/login")  # before signing in: a petugas absensi sees no other form
+    login(actor)
+    for event, is_inside in ((inside, True), (outside, False)):
+        if role not in MANAGERS:
+            expected = 403
+        elif is_inside or role is Role.ADMIN:
+            expected = 200
+        else:
+            expected = 404
+        for tail in ("", ".pdf", ".docx"):
+            assert client.get(url(event, tail)).status_code == expected, (role, tail, is_inside)
+        # the photo row has no file: a manager in scope gets past the check to a 404
+        photo = client.get(url(event, f"/foto/{photos[event.id]}")).status_code
+        assert photo == (404 if expected == 200 else expected), (role, is_inside)
+        posts = {
+            url(event): 303,
+            url(event, "/foto"): 422,
+            url(event, f"/foto/{photos[event.id]}/hapus"): 303,
+        }
+        for path, ok in posts.items():
+            got = client.post(path, data={"csrf_token": token}).status_code
+            assert got == (ok if expected == 200 else expected), (role, path, is_inside)
+
+
+def test_visitors_sign_in_first(client, make_event):
+    """Without an account every laporan URL leads to the sign-in page."""
+    event = make_event()
+    for tail in ("", ".pdf", ".docx", "/foto/1"):
+        response = client.get(url(event, tail))
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
