@@ -265,8 +265,13 @@ def test_photo_is_cleaned_downscaled_and_served(app, client, scene):
         assert image.size == (1600, 800)
         assert not image.getexif() and "exif" not in image.info
     assert b"Kamera Uji" not in served.data
+    small = client.get(url(event, f"/foto/{photo_id}?ukuran=kecil"))
+    assert small.status_code == 200 and small.mimetype == "image/jpeg"
+    with Image.open(io.BytesIO(small.data)) as image:
+        assert image.size == (480, 240) and not image.getexif()
+    assert len(small.data) < len(served.data) / 4
     page = html_of(client.get(url(event)))
-    assert f"/foto/{photo_id}" in page and "Peserta praktik" in page
+    assert f"/foto/{photo_id}?ukuran=kecil" in page and "Peserta praktik" in page
 
 
 def test_text_file_named_jpg_is_422(client, scene):

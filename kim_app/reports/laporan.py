@@ -193,9 +193,11 @@ def photo_delete(event_id: int, photo_id: int):
 @bp.get("/kegiatan/<int:event_id>/laporan/foto/<int:photo_id>")
 @roles_required(*OPERATOR_ROLES)
 def photo(event_id: int, photo_id: int):
-    """A photo of the report, after the scope check; always an image, never cached publicly."""
+    """A photo of the report, after the scope check; always an image, never cached publicly.
+    ``?ukuran=kecil`` gives the 480 px copy the page shows."""
     event = _event(event_id)
-    path = photo_path(_photo_or_404(event, photo_id))
+    small = request.args.get("ukuran") == "kecil"
+    path = photo_path(_photo_or_404(event, photo_id), small=small)
     if path is None:
         abort(404)
     response = make_response(path.read_bytes())

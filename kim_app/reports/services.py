@@ -46,6 +46,10 @@ PHOTO_MAX_BYTES = 5 * 1024 * 1024
 MAX_PHOTOS = 12
 PHOTO_SIDE = 1600  # px, the long side
 PHOTO_QUALITY = 82
+# what the report page shows on a phone: a 480 px copy (a few dozen KB instead of a few hundred)
+THUMB_SIDE = 480
+THUMB_QUALITY = 75
+THUMB_SUFFIX = "-kecil.jpg"
 TOP_GROUPS = 10  # rows of the "by KIM/institution" table
 
 # the narrative sections: title and what goes in, in the order of the outline
@@ -321,8 +325,11 @@ def add_photo(event: Event, data: bytes, caption: str, by: User) -> ReportPhoto:
         raise ReportError(
             _("Foto tidak dapat dibaca. Unggah ulang sebagai JPEG atau PNG.")
         ) from None
+    thumb, _w, _h = reencode_image(body, "image/jpeg", THUMB_SIDE, quality=THUMB_QUALITY)
     name = secrets.token_hex(16) + ".jpg"
-    (upload_folder("laporan") / name).write_bytes(body)
+    folder = upload_folder("laporan")
+    (folder / name).write_bytes(body)
+    (folder / name.replace(".jpg", THUMB_SUFFIX)).write_bytes(thumb)
     photo = ReportPhoto(
         event_id=event.id,
         file=name,
@@ -345,11 +352,12 @@ def add_photo(event: Event, data: bytes, caption: str, by: User) -> ReportPhoto:
 
 
 def delete_photo(event: Event, photo: ReportPhoto, by: User) -> None:
-    path = photo_path(photo)
+    paths = [photo_path(photo), photo_path(photo, small=True)]
     db.session.delete(photo)
     db.session.flush()
-    if path is not None:
-        path.unlink(missing_ok=True)
+    for path in paths:
+        if path is not None:
+            path.unlink(missing_ok=True)
     audit.record(
         "report.photo_delete",
         "event",
@@ -360,8 +368,14 @@ def delete_photo(event: Event, photo: ReportPhoto, by: User) -> None:
     )
 
 
-def photo_path(photo: ReportPhoto) -> Path | None:
+def photo_path(photo: ReportPhoto, *, small: bool = False) -> Path | None:
+    """The stored photo, or with ``small`` its 480 px copy (the full photo when a copy is
+    missing, e.g. for photos stored before copies were made)."""
     path = upload_folder("laporan") / Path(photo.file).name
+    if small:
+        copy = path.with_name(path.name.replace(".jpg", THUMB_SUFFIX))
+        if copy.is_file():
+            return copy
     return path if path.is_file() else None
 
 
