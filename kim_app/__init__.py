@@ -50,11 +50,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseInt
     _register_blueprints(app)
 
-    from kim_app import errors, security, uploads
+    from kim_app import compression, errors, security, uploads
 
     errors.register(app)
     security.register(app)
     uploads.register(app)
+    compression.register(app)
     _template_helpers(app)
 
     from kim_app.cli import kim_cli

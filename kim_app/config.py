@@ -36,6 +36,7 @@ class Defaults:
     KIM_PROXY_COUNT = 0
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     KIM_SECURE_COOKIES = False
+    KIM_COMPRESS = True
     BABEL_DEFAULT_LOCALE = "id"
     BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"
     KIM_LANGUAGES = ("id", "en")
@@ -56,6 +57,7 @@ ENV_SETTINGS = {
     "RATELIMIT_STORAGE_URI": str,
     "MAX_CONTENT_LENGTH": int,
     "KIM_SECURE_COOKIES": lambda v: v.strip().lower() in {"1", "true", "yes", "on"},
+    "KIM_COMPRESS": lambda v: v.strip().lower() in {"1", "true", "yes", "on"},
     "BABEL_DEFAULT_LOCALE": str,
     "KIM_UPLOAD_FOLDER": str,
     "KIM_RATELIMIT_REGISTER": str,

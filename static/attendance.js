@@ -81,17 +81,23 @@
 
   /* the page as it stands (every mark answered) replaces the service worker's copy, so that a
      reload without signal shows the latest state rather than the first visit's */
-  function keepCopy() {
+  /* this page as it stands (no queued marks, no search typed), to keep for an offline reload */
+  function pageCopy() {
     var q = document.getElementById("q");
-    if (load().length || !window.caches || (q && q.value !== q.defaultValue)) return;
+    if (load().length || (q && q.value !== q.defaultValue)) return null;
     var copy = document.documentElement.cloneNode(true);
     var note = copy.querySelector("#pesan");
     if (note) note.textContent = "";  /* an old message would mislead after a reload */
-    var html = "<!doctype html>\n" + copy.outerHTML;
+    return {url: location.href, html: "<!doctype html>\n" + copy.outerHTML};
+  }
+
+  function keepCopy() {
+    var page = pageCopy();
+    if (!page || !window.caches) return;
     caches.keys().then(function (keys) {
       keys.filter(function (k) { return k.indexOf("kim-absensi-") === 0; }).forEach(function (k) {
         caches.open(k).then(function (cache) {
-          cache.put(location.href, new Response(html, {headers: {"Content-Type": "text/html; charset=utf-8"}}));
+          cache.put(page.url, new Response(page.html, {headers: {"Content-Type": "text/html; charset=utf-8"}}));
         });
       });
     }).catch(function () { /* no copy: the network version stays */ });
@@ -172,12 +178,13 @@
       return navigator.serviceWorker.ready;
     }).then(function (registration) {
       if (!fromNetwork || !registration.active) return;
-      /* opened before the worker took control: ask it to keep this page and its files */
-      var urls = [location.href];
+      /* opened before the worker took control: hand it this page (no second download on a
+         slow link) and ask it to keep the page's files */
+      var urls = [];
       document.querySelectorAll("link[rel=stylesheet][href], script[src]").forEach(function (el) {
         urls.push(el.href || el.src);
       });
-      registration.active.postMessage({simpan: urls});
+      registration.active.postMessage({simpan: urls, halaman: pageCopy()});
     }).catch(function () { /* no worker: the queue still works */ });
   }
 

@@ -165,3 +165,23 @@ def test_page_outside_ones_role_is_a_translated_403(client, make_user, login):
     response = client.get("/pengguna")
     assert response.status_code == 403
     assert "Akses ditolak" in html_of(response)
+
+
+def test_text_answers_travel_gzipped_when_the_browser_accepts_it(client):
+    """Pages and the stylesheet come gzipped to a browser that says it accepts gzip (Vary says
+    so); without that header they come plain, and small or binary answers are left alone."""
+    import gzip
+
+    page = client.get("/login", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert page.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in page.headers["Vary"] and "HX-Request" in page.headers["Vary"]
+    assert b"<html" in gzip.decompress(page.data)
+    plain = client.get("/login")
+    assert "Content-Encoding" not in plain.headers and b"<html" in plain.data
+    css = client.get("/static/app.css", headers={"Accept-Encoding": "gzip"})
+    assert css.headers["Content-Encoding"] == "gzip" and css.headers["ETag"].endswith('-gz"')
+    assert gzip.decompress(css.data).startswith(b"/*")
+    refused = client.get("/login", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "Content-Encoding" not in refused.headers
+    small = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in small.headers

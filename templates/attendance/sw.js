@@ -57,16 +57,22 @@ self.addEventListener("fetch", (event) => {
   else if (isAsset(url)) event.respondWith(cacheFirst(request));
 });
 
-/* A page opened before this worker took control asks it to keep the page and its files. */
+/* A page opened before this worker took control hands over its own copy (no refetch) and asks
+   it to keep the page's files. */
 self.addEventListener("message", (event) => {
   const urls = (event.data && event.data.simpan) || [];
-  event.waitUntil(caches.open(CACHE).then((cache) => Promise.all(urls.map((href) => {
-    const url = new URL(href, self.location);
-    if (!isPage(url) && !isAsset(url)) return null;
-    const request = new Request(url.href, isAsset(url) && url.origin !== self.location.origin
-      ? {mode: "cors", credentials: "omit"} : {credentials: "same-origin"});
-    return cache.match(request, MATCH)
-      .then((copy) => copy ? null : cache.add(request))
-      .catch(() => null);
-  }))));
+  const page = event.data && event.data.halaman;
+  event.waitUntil(caches.open(CACHE).then((cache) => Promise.all([
+    page && isPage(new URL(page.url, self.location))
+      ? cache.put(page.url, new Response(page.html, {headers: {"Content-Type": "text/html; charset=utf-8"}}))
+      : null,
+    ...urls.map((href) => {
+      const url = new URL(href, self.location);
+      if (!isPage(url) && !isAsset(url)) return null;
+      const request = new Request(url.href, isAsset(url) && url.origin !== self.location.origin
+        ? {mode: "cors", credentials: "omit"} : {credentials: "same-origin"});
+      return cache.match(request, MATCH)
+        .then((copy) => copy ? null : cache.add(request))
+        .catch(() => null);
+    })])));
 });
