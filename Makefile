@@ -6,7 +6,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test lint format translations extract-messages chromium pdf-libs clean
+.PHONY: run test bench lint format translations extract-messages chromium pdf-libs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,14 @@ format: $(VENV)/.dev-installed
 
 test: $(VENV)/.dev-installed node_modules/.package-lock.json translations chromium pdf-libs lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The benchmark (issue 7; never part of `make test`): build or reuse the national (PostgreSQL
+# kim_bench) and regency (SQLite) datasets, drive gunicorn with wrk, then the slow-3G phone run.
+# Results are printed and written into docs/benchmarks.md.
+bench: $(VENV)/.dev-installed node_modules/.package-lock.json translations chromium pdf-libs
+	$(BIN)/python -m bench.data
+	$(BIN)/python -m bench.load --dataset both
+	$(BIN)/python -m bench.phone
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache tests/screenshots
