@@ -18,6 +18,7 @@ from flask import abort, current_app, flash, make_response, render_template, req
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import noload
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired
@@ -58,7 +59,8 @@ ABSENT = (Presence.IZIN, Presence.SAKIT, Presence.ALPA)
 
 def managed_session(session_id: int) -> EventSession:
     """The session if the current user manages its event (operators in scope); 404 otherwise."""
-    session = db.session.get(EventSession, session_id)
+    # the speakers are not needed to take attendance: one query less per tap
+    session = db.session.get(EventSession, session_id, options=[noload(EventSession.speakers)])
     if session is None or not may_manage_event(current_user, session.event):
         abort(404)
     return session
@@ -189,13 +191,17 @@ def _row_context(session: EventSession, q: str = "", page: int = 1) -> dict:
 
 
 def _row_of(session: EventSession, registration: Registration) -> dict:
-    attendance = current_attendance(registration.id, session.id)
-    kim_name = registration.kim.name if registration.kim_id else ""
+    """One person's row as the list shows it, in one query."""
+    status, signed, kim_name = db.session.execute(
+        registered_in(session, Attendance.status, Attendance.signature.is_not(None), Kim.name)
+        .outerjoin(Kim, Kim.id == Registration.kim_id)
+        .where(Registration.id == registration.id)
+    ).one_or_none() or (None, False, None)
     return {
         "r": registration,
-        "status": attendance.status if attendance else Presence.BELUM,
-        "signed": bool(attendance and attendance.signature),
-        "origin": registration.institution or kim_name,
+        "status": Presence(status) if status else Presence.BELUM,
+        "signed": bool(signed),
+        "origin": registration.institution or kim_name or "",
     }
 
 
@@ -287,15 +293,18 @@ def mark(session_id: int):
     except AttendanceError as error:
         db.session.rollback()
         return _refused(str(error))
-    db.session.commit()
     if not is_partial():
+        db.session.commit()
         return redirect_after_post(_back_to_list(session))
-    return render(
+    # drawn inside the transaction (nothing is loaded again after the commit), then committed
+    response = render(
         "attendance/_mark.html",
         row=_row_of(session, registration),
         counts=session_counts(session),
         **_row_context(session, request.args.get("q") or "", request.args.get("halaman", 1, int)),
     )
+    db.session.commit()
+    return response
 
 
 @bp.post("/absensi/sesi/<int:session_id>/datang-langsung")

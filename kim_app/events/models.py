@@ -253,6 +253,8 @@ class Registration(db.Model):
         sa.UniqueConstraint("event_id", "phone"),
         sa.UniqueConstraint("event_id", "checkin_code", name="uq_registrations_checkin_code"),
         sa.Index("ix_registrations_event_status", "event_id", "status", "created_at"),
+        # one person across events (participation history): found by the number alone
+        sa.Index("ix_registrations_phone", "phone"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

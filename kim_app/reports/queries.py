@@ -271,10 +271,14 @@ class RankedKim:
 def _ranked(area: Region | None, user, dates: DateRange, most: bool) -> list[RankedKim]:
     marks = (
         sa.select(Registration.kim_id.label("kim_id"), sa.func.count().label("n"))
+        # only the area's KIM: the database walks from them to their people's marks (indexes on
+        # kims.village_code, registrations.kim_id, attendance.registration_id), not all marks
+        .join(Kim, Kim.id == Registration.kim_id)
         .join(Attendance, Attendance.registration_id == Registration.id)
         .join(EventSession, EventSession.id == Attendance.session_id)
         .join(Event, Event.id == Registration.event_id)
         .where(
+            in_area(Kim.village_code, area.code if area else None),
             Attendance.status == Presence.HADIR,
             Registration.status == RegistrationStatus.TERDAFTAR,
             Registration.kim_id.is_not(None),
