@@ -235,9 +235,14 @@ def _scratch_database(folder: Path, env: dict) -> tuple[str, int, str]:
 
 
 def _regency_meta() -> tuple[int, str]:
+    """The big session and the public code; the session's marks (left by the load run, which
+    taps people hadir and back) are cleared so the phone finds the roll call as at its start."""
     with sqlite3.connect(REGENCY_DB) as db:
         meta = dict(db.execute("SELECT key, value FROM bench_meta").fetchall())
-    return int(meta["big_session_id"]), meta["public_code"]
+        session_id = int(meta["big_session_id"])
+        for table in ("attendance_marks", "attendance"):
+            db.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
+    return session_id, meta["public_code"]
 
 
 @contextmanager
