@@ -458,7 +458,7 @@ def _sign(session: EventSession, registration: Registration, text: str | None) -
 
 
 # bump when the worker's caching changes, so phones drop copies made by the old one
-SW_CACHE_VERSION = "1"
+SW_CACHE_VERSION = "2"
 
 
 @bp.get("/absensi/sw.js")

@@ -1,5 +1,5 @@
 /* KIM service worker: the roll call stays openable after a reload without signal.
-   Pages under its scope: network first, a copy kept, the copy when the network fails.
+   The roll call and scan pages: network first, a copy kept, the copy when the network fails.
    Their static files (this site's /static/ and the htmx CDN): cache first. POSTs: never touched. */
 "use strict";
 const CACHE = "kim-absensi-{{ version }}";
@@ -12,9 +12,13 @@ function isAsset(url) {
     (CDN !== "" && url.origin === CDN);
 }
 
+/* only the pages used in the hall: a session's roll call and its scan page (settings,
+   certificates and the like always come from the network) */
+const HALL_PAGE = /^sesi\/\d+(\/pindai)?$/;
+
 function isPage(url) {
   return url.origin === self.location.origin && url.pathname.startsWith(SCOPE) &&
-    !url.pathname.endsWith(".js") && !url.pathname.endsWith(".pdf") && !url.pathname.endsWith(".xlsx");
+    HALL_PAGE.test(url.pathname.slice(SCOPE.length));
 }
 
 async function networkFirst(request) {
