@@ -719,7 +719,7 @@ def test_export_xlsx_and_csv_hold_the_registry_in_scope(app, client, make_user, 
         r'attachment; filename="kim-\d{4}-\d{2}-\d{2}\.xlsx"',
         response.headers["Content-Disposition"],
     )
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
     sheet = load_workbook(io.BytesIO(response.data)).worksheets[0]
     rows = [list(r) for r in sheet.values]
     assert rows[0][:3] == ["No Registrasi", "Nama KIM", "Status"]

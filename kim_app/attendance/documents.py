@@ -30,9 +30,8 @@ from kim_app.events.documents import PRIVATE, pdf_response, render_pdf, session_
 from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus
 from kim_app.events.services import get_event_or_404
 from kim_app.extensions import db
-from kim_app.groups.importing import to_xlsx_sheets
+from kim_app.groups.importing import XLSX_TYPE, to_xlsx_sheets
 from kim_app.groups.models import Kim
-from kim_app.groups.transfer import XLSX_TYPE
 from kim_app.phones import mask_phone
 from kim_app.security import roles_required
 

@@ -8,11 +8,9 @@ row, or the row's form, and sends changed counts and messages out of band.
 
 from __future__ import annotations
 
-from datetime import datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -58,7 +56,6 @@ from kim_app.uploads import upload_limit
 REQUIRED = _l("Wajib diisi.")
 TOO_LONG = _l("Paling banyak %(max)d karakter.")
 UPLOAD_OVERHEAD = 16 * 1024
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _gender_choice(_form, field) -> None:
@@ -435,13 +432,4 @@ def participants_export(event_id: int, fmt: str):
         actor=current_user,
     )
     db.session.commit()
-    today = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
-    name = f"peserta-{event.code}-{today.isoformat()}.{fmt}"
-    if fmt == "xlsx":
-        body, mimetype = importing.to_xlsx(_("Peserta"), headers, rows), XLSX_TYPE
-    else:
-        body, mimetype = importing.to_csv(headers, rows), "text/csv"
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"  # full phone numbers: keep no copies
-    return response
+    return importing.table_download(f"peserta-{event.code}", _("Peserta"), fmt, headers, rows)

@@ -37,8 +37,10 @@ from functools import cache
 from math import ceil
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import Response, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -1444,6 +1446,25 @@ def record_export(what: str, fmt: str, rows: int, filters: dict, user) -> None:
         changes={"rows": rows, "filters": filters},
         actor=user,
     )
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def table_download(name: str, sheet: str, fmt: str, headers: list[str], rows: list) -> Response:
+    """Rows as a dated attachment ``<name>-<YYYY-MM-DD>.<fmt>``: XLSX, or CSV with a BOM. Exports
+    hold personal data, so no copy is kept anywhere (private, no-store). The caller audits."""
+    today = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    if fmt == "xlsx":
+        body, mimetype = to_xlsx(sheet, headers, rows), XLSX_TYPE
+    else:
+        body, mimetype = to_csv(headers, rows), "text/csv"  # charset added
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{name}-{today.isoformat()}.{fmt}"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def to_csv(headers: list[str], rows: list[list[Any]]) -> bytes:

@@ -4,10 +4,7 @@ audited. The work itself lives in ``kim_app.groups.importing``."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -31,7 +28,6 @@ from kim_app.security import roles_required
 from kim_app.uploads import upload_limit
 
 UPLOAD_OVERHEAD = 16 * 1024  # the form fields around the file
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class UploadForm(FlaskForm):
@@ -41,7 +37,7 @@ class UploadForm(FlaskForm):
         _l("Berkas XLSX atau CSV"),
         validators=[FileRequired(_l("Pilih berkas XLSX atau CSV."))],
         description=_l("Paling besar 5 MB dan 5.000 baris. Baris pertama berisi judul kolom."),
-        render_kw={"accept": ".xlsx,.csv," + XLSX_TYPE + ",text/csv"},
+        render_kw={"accept": ".xlsx,.csv," + importing.XLSX_TYPE + ",text/csv"},
     )
 
     def store(self, kind: ImportKind) -> str | None:
@@ -178,17 +174,8 @@ def _download(what: str, fmt: str, headers: list[str], rows: list, summary: dict
     """Audit the export, then send it as a dated attachment (XLSX, or CSV with a BOM)."""
     importing.record_export(what, fmt, len(rows), summary, current_user)
     db.session.commit()
-    today = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
-    name = f"{'kim' if what == 'kim' else 'anggota-kim'}-{today.isoformat()}.{fmt}"
-    if fmt == "xlsx":
-        sheet = _("KIM") if what == "kim" else _("Anggota")
-        body, mimetype = importing.to_xlsx(sheet, headers, rows), XLSX_TYPE
-    else:
-        body, mimetype = importing.to_csv(headers, rows), "text/csv"  # charset added
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"  # full phone numbers: keep no copies
-    return response
+    name, sheet = ("kim", _("KIM")) if what == "kim" else ("anggota-kim", _("Anggota"))
+    return importing.table_download(name, sheet, fmt, headers, rows)
 
 
 @bp.get("/kim/ekspor.<any(xlsx, csv):fmt>")

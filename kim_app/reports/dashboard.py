@@ -36,7 +36,6 @@ from kim_app.reports import bp, charts
 from kim_app.reports.queries import Dashboard, DateRange, dashboard
 from kim_app.security import roles_required, scope_of, user_may_reach
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_MONTHS = 36
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
 TABLES = ("status", "cakupan", "kegiatan", "peserta", "gender", "kim_aktif")
@@ -292,12 +291,5 @@ def export(name: str, fmt: str) -> Response:
     )
     db.session.commit()
     place = area.code if area else "indonesia"
-    filename = f"laporan-{name}-{place}-{dates.start.isoformat()}-{dates.end.isoformat()}.{fmt}"
-    if fmt == "xlsx":
-        body, mimetype = importing.to_xlsx(name, headers, rows), XLSX_TYPE
-    else:
-        body, mimetype = importing.to_csv(headers, rows), "text/csv"
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    stem = f"laporan-{name}-{place}-{dates.start.isoformat()}-{dates.end.isoformat()}"
+    return importing.table_download(stem, name, fmt, headers, rows)

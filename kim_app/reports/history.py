@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Response, abort, current_app, request
+from flask import Response, abort, request
 from flask_babel import format_date, format_datetime, format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -43,7 +42,6 @@ from kim_app.security import roles_required, scope_filter, scope_of
 HISTORY_PER_PAGE = 20
 PEOPLE_PER_PAGE = 25
 QUERY_MAX = 60
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PHONE_LIKE = re.compile(r"\+?[\d\s().-]+")
 
 
@@ -458,17 +456,7 @@ def person_table(registration: Registration, user) -> tuple[list[str], list[list
 
 def _download(name: str, sheet: str, fmt: str, headers: list[str], rows: list) -> Response:
     """Send rows as a dated attachment (XLSX, or CSV with a BOM), never cached."""
-    today = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
-    if fmt == "xlsx":
-        body, mimetype = importing.to_xlsx(sheet, headers, rows), XLSX_TYPE
-    else:
-        body, mimetype = importing.to_csv(headers, rows), "text/csv"
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{name}-{today.isoformat()}.{fmt}"'
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return importing.table_download(name, sheet, fmt, headers, rows)
 
 
 # --- views ------------------------------------------------------------------------------------------
