@@ -85,20 +85,21 @@ def _ms(value) -> str:
 
 
 def _row(row: dict, budget: bool) -> str:
-    server = row.get("server_p95_ms")
+    light = row.get("light_p95_ms")
     if row.get("failure"):
         verdict = " |  ✗" if budget else ""
         return (
-            f"| {row['endpoint']} | `{row['method']} {row['path']}` | **failed** | | | | "
-            f"{_ms(row.get('server_p50_ms'))} | {_ms(server)} | {row['failure']}{verdict} |"
+            f"| {row['endpoint']} | `{row['method']} {row['path']}` | **failed** | | | "
+            f"{_ms(row.get('server_p95_ms'))} | | | {row['failure']}{verdict} |"
         )
     verdict = ""
     if budget:
-        verdict = " |  ✓" if server is not None and server <= SERVER_TIME_BUDGET_MS else " |  ✗"
+        verdict = " |  ✓" if light is not None and light <= SERVER_TIME_BUDGET_MS else " |  ✗"
     return (
         f"| {row['endpoint']} | `{row['method']} {row['path']}` | {row['rps']:.0f} | "
-        f"{_ms(row['p50_ms'])} | {_ms(row['p95_ms'])} | {_ms(row['p99_ms'])} | "
-        f"{_ms(row.get('server_p50_ms'))} | {_ms(server)} | {row['errors']}{verdict} |"
+        f"{_ms(row['p50_ms'])} / {_ms(row['p95_ms'])} / {_ms(row['p99_ms'])} | "
+        f"{_ms(row.get('server_p95_ms'))} | {_ms(row.get('light_p50_ms'))} | {_ms(light)} | "
+        f"{_ms(row.get('light_p99_ms'))} | {row['errors']}{verdict} |"
     )
 
 
@@ -140,11 +141,13 @@ def render(results: dict) -> str:
             f"### {TITLES.get(name, name)}",
             "",
             f"{data['date']}, commit {data['commit']}, dataset {data.get('version') or '?'} on "
-            f"{data['database']}; gunicorn {data['workers']} sync workers, `{data['wrk']}` per "
-            "endpoint after a warm-up, on loopback; load average before the run "
+            f"{data['database']}; gunicorn {data['workers']} sync workers; per endpoint "
+            f"`{data['wrk']}` after a warm-up (throughput), then `{data.get('light') or '?'}` "
+            "(latency), on loopback; load average before the run "
             f"{data.get('load_before', 0):.1f}.",
             "",
-            "| endpoint | request | req/s | p50 ms | p95 ms | p99 ms | server p50 ms | server p95 ms | errors | p95 ≤ 50 ms |",
+            "| endpoint | request | req/s | wrk p50 / p95 / p99 ms | server p95 ms, saturated "
+            "| server p50 ms | **server p95 ms** | server p99 ms | errors | p95 ≤ 50 ms |",
             "|---|---|--:|--:|--:|--:|--:|--:|--:|:-:|",
         ]
         lines += [_row(row, budget=True) for row in data["rows"]]
@@ -159,9 +162,12 @@ def render(results: dict) -> str:
             ]
         lines.append("")
     lines += [
-        "req/s and p50/p95/p99 are wrk's, with every connection busy (queueing in gunicorn's "
-        "backlog included); *server* p50/p95 are the times gunicorn logged for the same requests "
-        "(`%(M)s`, whole milliseconds), the figure the ≤ 50 ms budget of DESIGN §6 is about.",
+        "req/s and wrk's p50/p95/p99 come from the throughput run, every connection busy "
+        "(queueing in gunicorn's backlog included); *server p95, saturated* is the time gunicorn "
+        "logged (`%(M)s`, whole milliseconds) for those requests, which then includes waiting "
+        "for the CPU that the other workers hold. *Server p50/p95/p99* are gunicorn's times in "
+        "the latency run, one connection per core: what a request costs when it has a core to "
+        "itself. That p95 is the figure the ≤ 50 ms budget of DESIGN §6 is checked against.",
     ]
     return "\n".join(lines)
 
@@ -182,8 +188,9 @@ make bench                                    # build or reuse the datasets, the
 `bench.load` serves the app with gunicorn as in production (`gunicorn --workers 2×cores+1
 wsgi:app`, sync workers) on a free loopback port against the dataset's database, signs in as
 `ppu@bench.example` with `http.client` (session cookie and CSRF tokens read from the forms), checks
-every endpoint once, then drives each with Debian's `wrk` (`-t2 -c16 -d15s` after a 3 s warm-up,
-Lua scripts in `bench/lua/`). Any answer other than the expected status (200, or 303 for the
+every endpoint once, then drives each with Debian's `wrk` twice (Lua scripts in `bench/lua/`): a
+throughput run (`-t2 -c16 -d15s` after a 3 s warm-up) and a latency run with one connection per
+core (`-t1 -c2 -d8s` here), whose server-time p95 is checked against the 50 ms budget. Any answer other than the expected status (200, or 303 for the
 public registration) stops the run: a benchmark of 403s measures nothing. The roll-call tap is
 the page script's request (htmx partial, a new `client_id` each time, alternating hadir/belum
 over the 500 registered people); the public registration sends a new phone number each time. The

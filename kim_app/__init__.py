@@ -12,7 +12,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from kim_app import config as cfg
-from kim_app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from kim_app.extensions import (
+    babel,
+    csrf,
+    db,
+    described_by_models,
+    limiter,
+    login_manager,
+    migrate,
+)
 from kim_app.security import MAX_RECORD_ID
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +76,13 @@ def _init_extensions(app: Flask) -> None:
     from kim_app.i18n import select_locale
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(ROOT / "migrations"),
+        render_as_batch=True,
+        include_object=described_by_models,
+    )
     csrf.init_app(app)
     babel.init_app(
         app,

@@ -38,18 +38,25 @@ def record(
     region_code: str | None = None,
     changes: dict[str, Any] | None = None,
     actor=None,
-) -> AuditEntry:
-    """Add an audit entry to the current transaction; the request commits it with the change."""
+) -> None:
+    """Write an audit entry in the current transaction; the request commits it with the change.
+
+    A plain INSERT (no object for the session to track): every change pays for one."""
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
-    entry = AuditEntry(
-        actor_id=getattr(actor, "id", None),
-        action=action,
-        object_type=obj_type,
-        object_id=str(obj_id),
-        region_code=region_code,
-        changes=changes or {},
-        address=client_address() if has_request_context() else None,
+    db.session.execute(
+        _INSERT,
+        {
+            "at": utcnow(),
+            "actor_id": getattr(actor, "id", None),
+            "action": action,
+            "object_type": obj_type,
+            "object_id": str(obj_id),
+            "region_code": region_code,
+            "changes": changes or {},
+            "address": client_address() if has_request_context() else None,
+        },
     )
-    db.session.add(entry)
-    return entry
+
+
+_INSERT = sa.insert(AuditEntry.__table__)

@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
 from kim_app import create_app
-from kim_app.extensions import db
+from kim_app.extensions import db, described_by_models
 
 
 def _head(app) -> str:
@@ -20,7 +20,7 @@ def _head(app) -> str:
 def test_test_database_is_at_head_and_matches_the_models(app):
     """The run's database (SQLite or PostgreSQL, migrated from empty) equals the models."""
     with app.app_context(), db.engine.connect() as conn:
-        context = MigrationContext.configure(conn)
+        context = MigrationContext.configure(conn, opts={"include_object": described_by_models})
         assert context.get_current_revision() == _head(app)
         assert compare_metadata(context, db.metadata) == []
 

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from kim_app import audit
 from kim_app.attendance.models import Attendance, AttendanceMark, Method, Presence
@@ -48,122 +47,195 @@ def _check_client_id(client_id: str | None) -> str:
     return client_id
 
 
-def mark_attendance(
-    registration: Registration,
-    session: EventSession,
+@dataclass(frozen=True)
+class Standing:
+    """Where a person stands in a session after a mark: what the roll-call row shows."""
+
+    status: Presence
+    signed: bool
+    new: bool  # False when the client id was seen before (a replay changes nothing)
+
+
+@dataclass(frozen=True)
+class Marking:
+    """Whom a mark is for: a registration in a session of its own event."""
+
+    registration_id: int
+    registration_status: RegistrationStatus
+    session_id: int
+    region_code: str  # the event's, for the audit log
+
+    @classmethod
+    def of(cls, registration: Registration, session: EventSession) -> Marking:
+        if registration.event_id != session.event_id:
+            raise AttendanceError(_("Peserta ini tidak terdaftar di kegiatan ini."))
+        return cls(registration.id, registration.status, session.id, session.event.region_code)
+
+
+def _typed(statement: sa.TextClause) -> sa.TextClause:
+    """Bind enums and times as the models store them (the same text on every database)."""
+    table = Attendance.__table__
+    return statement.bindparams(
+        sa.bindparam("status", type_=table.c.status.type),
+        sa.bindparam("method", type_=table.c.method.type),
+        sa.bindparam("marked_at", type_=table.c.marked_at.type),
+        sa.bindparam("now", type_=table.c.updated_at.type),
+    )
+
+
+# The writes of one mark, in SQL that PostgreSQL and SQLite both speak; written once, as one
+# tap runs on every hall phone. The mark goes in unless its client id is known (a replay) ...
+ADD_MARK = _typed(
+    sa.text(
+        "INSERT INTO attendance_marks (client_id, registration_id, session_id, status, method, "
+        "marked_at, received_at, recorded_by_id, applied) VALUES (:client_id, :registration_id, "
+        ":session_id, :status, :method, :marked_at, :now, :recorded_by_id, TRUE) "
+        "ON CONFLICT (client_id) DO NOTHING RETURNING id"
+    )
+)
+# ... the attendance row is inserted, or updated unless a later mark (by the devices' clocks)
+# stands; it answers only when it was written ...
+STAND = _typed(
+    sa.text(
+        "INSERT INTO attendance (registration_id, session_id, status, method, marked_at, "
+        "recorded_by_id, updated_at) VALUES (:registration_id, :session_id, :status, :method, "
+        ":marked_at, :recorded_by_id, :now) ON CONFLICT (registration_id, session_id) DO UPDATE "
+        "SET status = excluded.status, method = excluded.method, marked_at = excluded.marked_at, "
+        "recorded_by_id = excluded.recorded_by_id, updated_at = excluded.updated_at "
+        "WHERE attendance.marked_at <= excluded.marked_at RETURNING signature IS NOT NULL"
+    )
+)
+# ... and when it was not, the mark stays in the history as not applied.
+NOT_APPLIED = sa.text("UPDATE attendance_marks SET applied = FALSE WHERE id = :mark_id")
+
+
+def apply_mark(
+    target: Marking,
     status: Presence,
     by: User | None,
     *,
     method: Method = Method.ROLL_CALL,
     client_id: str | None = None,
     marked_at: datetime | None = None,
-) -> tuple[Attendance | None, bool]:
-    """Record a mark; returns ``(the attendance as it now stands, whether this mark was new)``.
+) -> Standing:
+    """Record a mark in two statements, without savepoints, safe under concurrent devices.
 
-    ``marked_at`` (UTC) is when the mark was made on the device; it is capped at the server's
-    clock plus a small skew. A ``client_id`` seen before changes nothing.
+    The mark is inserted unless its client id is known (then nothing changes: a replay). The
+    attendance row is inserted or, when it exists, updated only if this mark was made no earlier
+    than the one standing (by the devices' clocks); otherwise the mark stays in the history with
+    ``applied`` false. ``marked_at`` (UTC) is capped at the server's clock plus a small skew.
     """
-    if registration.event_id != session.event_id:
-        raise AttendanceError(_("Peserta ini tidak terdaftar di kegiatan ini."))
-    if registration.status is RegistrationStatus.BATAL:
+    if target.registration_status is RegistrationStatus.BATAL:
         raise AttendanceError(_("Pendaftaran peserta ini sudah dibatalkan."))
     client_id = _check_client_id(client_id)
     now = utcnow()
-    when = min(marked_at or now, now + timedelta(seconds=CLOCK_SKEW_SECONDS))
-    mark = AttendanceMark(
-        client_id=client_id,
-        registration_id=registration.id,
-        session_id=session.id,
-        status=status,
-        method=method,
-        marked_at=when,
-        recorded_by_id=getattr(by, "id", None),
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(mark)
-    except IntegrityError:  # a replay: this mark was applied before
-        return current_attendance(registration.id, session.id), False
-    attendance = current_attendance(registration.id, session.id)
-    if attendance is not None and attendance.marked_at > when:
-        mark.applied = False  # a later mark from another device stands
-    elif attendance is None:
-        attendance = Attendance(
-            registration_id=registration.id,
-            session_id=session.id,
-            status=status,
-            method=method,
-            marked_at=when,
-            recorded_by_id=mark.recorded_by_id,
-        )
-        try:
-            with db.session.begin_nested():
-                db.session.add(attendance)
-        except IntegrityError:  # another device created the row at the same moment
-            attendance = current_attendance(registration.id, session.id)
-            if attendance.marked_at <= when:
-                _apply(attendance, mark)
-            else:
-                mark.applied = False
-    else:
-        _apply(attendance, mark)
-    db.session.flush()
+    params = {
+        "registration_id": target.registration_id,
+        "session_id": target.session_id,
+        "status": status,
+        "method": method,
+        "marked_at": min(marked_at or now, now + timedelta(seconds=CLOCK_SKEW_SECONDS)),
+        "recorded_by_id": getattr(by, "id", None),
+        "client_id": client_id,
+        "now": now,
+    }
+    mark_id = db.session.execute(ADD_MARK, params).scalar()
+    if mark_id is None:  # a replay: this mark was applied before
+        return standing_of(target.registration_id, target.session_id, new=False)
+    stood = db.session.execute(STAND, params).one_or_none()
+    if stood is not None:
+        standing = Standing(status, bool(stood[0]), new=True)
+    else:  # a later mark from another device stands
+        db.session.execute(NOT_APPLIED, {"mark_id": mark_id})
+        standing = standing_of(target.registration_id, target.session_id)
     audit.record(
         "attendance.mark",
         "registration",
-        registration.id,
-        region_code=session.event.region_code,
+        target.registration_id,
+        region_code=target.region_code,
         changes={
-            "session": session.id,
+            "session": target.session_id,
             "status": status.value,
             "method": method.value,
-            "applied": mark.applied,
+            "applied": stood is not None,
         },
         actor=by,
     )
-    return attendance, True
+    return standing
 
 
-def _apply(attendance: Attendance, mark: AttendanceMark) -> None:
-    attendance.status, attendance.method = mark.status, mark.method
-    attendance.marked_at, attendance.recorded_by_id = mark.marked_at, mark.recorded_by_id
+def standing_of(registration_id: int, session_id: int, *, new: bool = True) -> Standing:
+    """Where the person stands now (belum when never marked)."""
+    found = db.session.execute(
+        sa.select(Attendance.status, Attendance.signature.is_not(None)).where(
+            Attendance.registration_id == registration_id, Attendance.session_id == session_id
+        )
+    ).one_or_none()
+    if found is None:
+        return Standing(Presence.BELUM, False, new)
+    return Standing(Presence(found[0]), bool(found[1]), new)
+
+
+def mark_attendance(
+    registration: Registration,
+    session: EventSession,
+    status: Presence,
+    by: User | None,
+    **options,
+) -> tuple[Attendance | None, bool]:
+    """``apply_mark``, then the attendance as it now stands (loaded afresh) and whether this
+    mark was new; for callers that go on to change the row (signatures)."""
+    standing = apply_mark(Marking.of(registration, session), status, by, **options)
+    return current_attendance(registration.id, session.id), standing.new
 
 
 def current_attendance(registration_id: int, session_id: int) -> Attendance | None:
     return db.session.scalar(
-        sa.select(Attendance).where(
-            Attendance.registration_id == registration_id, Attendance.session_id == session_id
-        )
+        sa.select(Attendance)
+        .where(Attendance.registration_id == registration_id, Attendance.session_id == session_id)
+        .execution_options(populate_existing=True)
     )
 
 
 def registered_in(session: EventSession, *columns) -> sa.Select:
     """``SELECT columns`` over the people registered (terdaftar) for the session's event, each
     with their attendance in ``session`` joined when there is one (NULL: not marked yet)."""
+    return _registered_in(session.id, session.event_id, *columns)
+
+
+def _registered_in(session_id, event_id, *columns) -> sa.Select:
     return (
         sa.select(*columns)
         .select_from(Registration)
         .outerjoin(
             Attendance,
             sa.and_(
-                Attendance.registration_id == Registration.id, Attendance.session_id == session.id
+                Attendance.registration_id == Registration.id, Attendance.session_id == session_id
             ),
         )
         .where(
-            Registration.event_id == session.event_id,
+            Registration.event_id == event_id,
             Registration.status == RegistrationStatus.TERDAFTAR,
         )
     )
 
 
+# built once: the counters are drawn after every tap
+_COUNTS = _registered_in(
+    sa.bindparam("session_id"), sa.bindparam("event_id"), Attendance.status, sa.func.count()
+).group_by(Attendance.status)
+
+
 def session_counts(session: EventSession) -> dict[Presence, int]:
     """Hadir / izin / sakit / alpa / belum for a session, among registered people, in one query."""
-    rows = db.session.execute(
-        registered_in(session, Attendance.status, sa.func.count()).group_by(Attendance.status)
-    )
+    return counts_of(session.id, session.event_id)
+
+
+def counts_of(session_id: int, event_id: int) -> dict[Presence, int]:
+    """``session_counts`` by ids."""
     counts = dict.fromkeys(Presence, 0)
-    for status, n in rows:  # no row yet (NULL) is "belum", like an undone mark
-        counts[Presence(status) if status else Presence.BELUM] += n
+    for status, n in db.session.execute(_COUNTS, {"session_id": session_id, "event_id": event_id}):
+        counts[Presence(status) if status else Presence.BELUM] += n  # NULL: never marked
     return counts
 
 
@@ -192,9 +264,12 @@ def may_take_attendance(user, event: Event) -> bool:
     return role in OPERATOR_ROLES and may_manage_event(user, event)
 
 
+# marks are taken while the event is published, running or just finished (late entries)
+OPEN_FOR_ATTENDANCE = (EventStatus.TERBIT, EventStatus.BERLANGSUNG, EventStatus.SELESAI)
+
+
 def attendance_open(event: Event) -> bool:
-    """Marks are taken while the event is published, running or just finished (late entries)."""
-    return event.status in (EventStatus.TERBIT, EventStatus.BERLANGSUNG, EventStatus.SELESAI)
+    return event.status in OPEN_FOR_ATTENDANCE
 
 
 # --- times ---------------------------------------------------------------------------------------

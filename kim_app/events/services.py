@@ -60,7 +60,12 @@ def event_filter(user) -> sa.ColumnElement[bool]:
 
 def may_manage_event(user, event: Event) -> bool:
     """Operators whose scope holds the event's owning region."""
-    return getattr(user, "role", None) in OPERATOR_ROLES and user_may_reach(user, event.region_code)
+    return may_manage_region(user, event.region_code)
+
+
+def may_manage_region(user, region_code: str) -> bool:
+    """``may_manage_event`` for an event known only by its owning region's code."""
+    return getattr(user, "role", None) in OPERATOR_ROLES and user_may_reach(user, region_code)
 
 
 def may_see_event(user, event: Event) -> bool:

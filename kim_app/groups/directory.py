@@ -59,13 +59,19 @@ def _search(q: str, provinsi: str, kabupaten: str) -> sa.Select:
     if area:
         query = query.where(_codes_below(Kim.village_code, area))
     for word in name_key(q).split():
-        query = query.where(
-            sa.or_(
-                Kim.name_key.contains(word, autoescape=True),
-                sa.func.lower(Region.name).contains(word, autoescape=True),
-            )
-        )
+        query = query.where(Kim.id.in_(_named(word)))
     return query
+
+
+def _named(word: str) -> sa.CompoundSelect:
+    """Ids of KIM whose name, or whose village's name, contains ``word``: two lookups the
+    trigram indexes answer on PostgreSQL (migration 0008), instead of one pass over every KIM."""
+    return sa.union(
+        sa.select(Kim.id).where(Kim.name_key.contains(word, autoescape=True)),
+        sa.select(Kim.id)
+        .join(Region, Region.code == Kim.village_code)
+        .where(sa.func.lower(Region.name).contains(word, autoescape=True)),
+    )
 
 
 def _region_names(codes: set[str]) -> dict[str, str]:
@@ -78,8 +84,8 @@ def _region_names(codes: set[str]) -> dict[str, str]:
 
 def _options(level_parent: str | None) -> list[Region]:
     query = sa.select(Region).order_by(Region.name)
-    if level_parent is None:
-        query = query.where(Region.level == RegionLevel.PROVINSI)
+    if level_parent is None:  # the provinces: the only regions without a parent (indexed)
+        query = query.where(Region.parent_code.is_(None))
     else:
         query = query.where(Region.parent_code == level_parent)
     return list(db.session.scalars(query))

@@ -268,7 +268,11 @@ class RankedKim:
     present: int
 
 
-def _ranked(area: Region | None, user, dates: DateRange, most: bool) -> list[RankedKim]:
+def ranked(area: Region | None, user, dates: DateRange) -> tuple[list[RankedKim], list[RankedKim]]:
+    """The most and the least active KIM, in one query: the marks of the area's KIM are counted
+    once (materialised, so the database does not count them again per KIM) and both ends of the
+    ranking are read with window functions."""
+    in_the_area = in_area(Kim.village_code, area.code if area else None)
     marks = (
         sa.select(Registration.kim_id.label("kim_id"), sa.func.count().label("n"))
         # only the area's KIM: the database walks from them to their people's marks (indexes on
@@ -278,7 +282,7 @@ def _ranked(area: Region | None, user, dates: DateRange, most: bool) -> list[Ran
         .join(EventSession, EventSession.id == Attendance.session_id)
         .join(Event, Event.id == Registration.event_id)
         .where(
-            in_area(Kim.village_code, area.code if area else None),
+            in_the_area,
             Attendance.status == Presence.HADIR,
             Registration.status == RegistrationStatus.TERDAFTAR,
             Registration.kim_id.is_not(None),
@@ -287,31 +291,35 @@ def _ranked(area: Region | None, user, dates: DateRange, most: bool) -> list[Ran
             EventSession.starts_at < dates.high,
         )
         .group_by(Registration.kim_id)
-        .subquery("marks")
+        .cte("marks")
+        .prefix_with("MATERIALIZED")
     )
     present = sa.func.coalesce(marks.c.n, 0)
     village = aliased(Region, name="village")
-    rows = db.session.execute(
-        sa.select(Kim.id, Kim.name, village.name, present)
+    by_name = (sa.func.lower(Kim.name), Kim.id)
+    ranking = (
+        sa.select(
+            Kim.id,
+            Kim.name,
+            village.name.label("village"),
+            present.label("present"),
+            sa.func.row_number().over(order_by=(present.desc(), *by_name)).label("high"),
+            sa.func.row_number().over(order_by=(present, *by_name)).label("low"),
+        )
         .join(village, village.code == Kim.village_code)
         .outerjoin(marks, marks.c.kim_id == Kim.id)
-        .where(
-            Kim.status == KimStatus.TERVERIFIKASI,
-            in_area(Kim.village_code, area.code if area else None),
-            kim_filter(user),
-        )
-        .order_by(present.desc() if most else present, sa.func.lower(Kim.name), Kim.id)
-        .limit(RANKED)
+        .where(Kim.status == KimStatus.TERVERIFIKASI, in_the_area, kim_filter(user))
+        .subquery("ranking")
+    )
+    rows = db.session.execute(
+        sa.select(ranking).where(sa.or_(ranking.c.high <= RANKED, ranking.c.low <= RANKED))
     ).all()
-    return [RankedKim(*row) for row in rows]
-
-
-def most_active(area: Region | None, user, dates: DateRange) -> list[RankedKim]:
-    return _ranked(area, user, dates, most=True)
-
-
-def least_active(area: Region | None, user, dates: DateRange) -> list[RankedKim]:
-    return _ranked(area, user, dates, most=False)
+    most = sorted((r for r in rows if r.high <= RANKED), key=lambda r: r.high)
+    least = sorted((r for r in rows if r.low <= RANKED), key=lambda r: r.low)
+    return (
+        [RankedKim(r.id, r.name, r.village, r.present) for r in most],
+        [RankedKim(r.id, r.name, r.village, r.present) for r in least],
+    )
 
 
 @dataclass
@@ -328,7 +336,8 @@ class Dashboard:
 
 
 def dashboard(area: Region | None, user, dates: DateRange) -> Dashboard:
-    """Every figure of the page: nine queries whatever the data size."""
+    """Every figure of the page: eight queries whatever the data size."""
+    most, least = ranked(area, user, dates)
     return Dashboard(
         area=area,
         dates=dates,
@@ -337,6 +346,6 @@ def dashboard(area: Region | None, user, dates: DateRange) -> Dashboard:
         events=events_by_month(area, dates),
         participation=participation(area, dates),
         genders=gender_split(area, dates),
-        most=most_active(area, user, dates),
-        least=least_active(area, user, dates),
+        most=most,
+        least=least,
     )
