@@ -1,4 +1,4 @@
-"""``flask --app wsgi kim …``: set-up, region import, accounts and demo data."""
+"""``flask --app wsgi kim …``: set-up, region import, accounts, demo data, backup and restore."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from kim_app import ROOT
 from kim_app.auth.models import Role, User
 from kim_app.auth.services import AccountError, create_user
+from kim_app.backup import BackupError, Summary, backup, restore
 from kim_app.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_event, load_demo_users
 from kim_app.extensions import db
 from kim_app.regions.models import LEVELS, Region
@@ -111,4 +112,51 @@ def setup_command(ctx: click.Context) -> None:
     counts = region_counts()
     click.echo(
         "Regions loaded: " + ", ".join(f"{lvl.value} {counts.get(lvl, 0)}" for lvl in LEVELS)
+    )
+
+
+@kim_cli.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write the database and the upload folder to one archive (PATH: a new file or a folder)."""
+    try:
+        summary = backup(path)
+    except BackupError as error:
+        click.echo(f"Backup failed, no archive written: {error}", err=True)
+        sys.exit(2)
+    click.echo(f"Backup written to {summary.path}")
+    click.echo(describe(summary))
+
+
+@kim_cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace without asking.")
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the database content and the upload folder with a checked backup archive."""
+
+    def confirm(summary: Summary) -> bool:
+        click.echo(f"Backup checked: {path}")
+        click.echo(describe(summary))
+        return yes or click.confirm(
+            "Replace ALL current data and uploaded files with this backup?", default=False
+        )
+
+    try:
+        summary = restore(path, confirm=confirm)
+    except BackupError as error:
+        click.echo(f"Restore stopped: {error}", err=True)
+        sys.exit(2)
+    if summary is None:
+        click.echo("Nothing changed.")
+        sys.exit(1)
+    click.echo("Restored; row counts and file checksums match the backup.")
+
+
+def describe(summary: Summary) -> str:
+    """Counts and sizes only: never a row's content."""
+    return (
+        f"  made {summary.created_at}, {summary.database} at migration {summary.revision}\n"
+        f"  {summary.tables} tables, {summary.rows:,} rows, "
+        f"{summary.files} uploaded file{'' if summary.files == 1 else 's'}, "
+        f"{summary.size / 1_000_000:.1f} MB"
     )
