@@ -1,0 +1,918 @@
+"""The access table: for every endpoint, how to reach an object inside the actor's wilayah
+(Penajam Paser Utara) and one outside it (Majalengka), how to ask (method, form data, htmx
+headers) and what each role must get. ``test_access_matrix`` walks it role by role;
+``test_csrf`` takes its POST requests and sends them without a valid token.
+
+The objects are built on first use for each test (the suite empties the database after every
+test), directly or through the services, so a test pays only for what its endpoint needs.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache, cached_property
+from pathlib import Path
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from flask import Flask
+from PIL import Image
+from werkzeug.security import generate_password_hash
+
+from kim_app.attendance.certificates import issue_certificates
+from kim_app.attendance.models import Certificate, Presence
+from kim_app.attendance.services import mark_attendance
+from kim_app.auth.models import Role, User
+from kim_app.events.models import Event, Invitation, Registration, Source
+from kim_app.events.services import PersonData, local_now, register_person
+from kim_app.extensions import db
+from kim_app.groups import importing
+from kim_app.groups.importing import ImportKind, Table
+from kim_app.groups.models import Member, Position
+from kim_app.reports.services import add_photo, save_narrative
+from tests.conftest import MAJALENGKA_VILLAGE, PASSWORD, PPU, PPU_VILLAGE
+
+MAJALENGKA = "32.10"
+KALTIM = "64"  # the province of Penajam Paser Utara
+
+OPERATORS = frozenset({Role.ADMIN, Role.OPERATOR_PROVINSI, Role.OPERATOR_KABKOTA})
+VILLAGE_ROLES = frozenset({Role.KEPALA_DESA, Role.PENGURUS_KIM})
+VIEWERS = OPERATORS | VILLAGE_ROLES
+EDITORS = OPERATORS | {Role.KEPALA_DESA}
+# every role, and the visitor (None) last
+ACTORS: tuple[Role | None, ...] = (*Role, None)
+# the scope each role's account gets: PPU and everything above it is "inside"
+SCOPES = {
+    Role.ADMIN: None,
+    Role.OPERATOR_PROVINSI: KALTIM,
+    Role.OPERATOR_KABKOTA: PPU,
+    Role.KEPALA_DESA: PPU_VILLAGE,
+    Role.PENGURUS_KIM: PPU_VILLAGE,
+    Role.PETUGAS_ABSENSI: PPU,
+}
+
+SIGN_IN = 302  # Flask-Login's redirect to /login?next=…
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def photo_bytes() -> bytes:
+    """A small JPEG, as a phone's photo would arrive (re-encoded by the app on upload)."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 110, 60)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def unique_phone() -> str:
+    return "0813" + "".join(secrets.choice("0123456789") for _ in range(8))
+
+
+# --- the objects ----------------------------------------------------------------------------------
+
+
+@cache
+def _password_hash() -> str:
+    return generate_password_hash(PASSWORD)
+
+
+@dataclass
+class Accounts:
+    """Accounts inserted directly, all with the suite's password hashed once (hashing it per
+    account would cost 80 ms each)."""
+
+    app: Flask
+    made: int = 0
+
+    def add(self, role: Role, scope: str | None, **extra) -> User:
+        self.made += 1
+        with self.app.app_context():
+            user = User(
+                email=f"{role.value}-{self.made}-{secrets.token_hex(3)}@uji.example",
+                name=f"{role.label} Uji {self.made}",
+                role=role,
+                scope_code=scope,
+                password_hash=_password_hash(),
+                **extra,
+            )
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+        return user
+
+
+class Place:
+    """The objects of one place: a verified KIM with its SK document and members, the village
+    head, an operator, and a published event (two sessions, an invited KIM, one registered
+    member present in the first session, a certificate, a laporan with a photo)."""
+
+    def __init__(self, app: Flask, inside: bool, accounts: Accounts, make_kim, make_event):
+        self.app = app
+        self.inside = inside
+        self.village = PPU_VILLAGE if inside else MAJALENGKA_VILLAGE
+        self.regency = PPU if inside else MAJALENGKA
+        self.tag = "Dalam" if inside else "Luar"
+        self._accounts = accounts
+        self._make_kim = make_kim
+        self._make_event = make_event
+
+    @cached_property
+    def kim(self) -> SimpleNamespace:
+        name = f"SK-{secrets.token_hex(12)}.pdf"
+        folder = Path(self.app.config["KIM_UPLOAD_FOLDER"]) / "sk"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(PDF)
+        kim = self._make_kim(
+            village=self.village,
+            members=4,
+            name=f"KIM {self.tag} {secrets.token_hex(3)}",
+            sk_file=name,
+            sk_mime="application/pdf",
+        )
+        with self.app.app_context():
+            members = db.session.execute(
+                sa.select(Member.id, Member.name, Member.position)
+                .where(Member.kim_id == kim.id)
+                .order_by(Member.id)
+            ).all()
+        anggota = next(m for m in members if m.position is Position.ANGGOTA)
+        return SimpleNamespace(id=kim.id, name=kim.name, member_id=anggota.id, member=anggota.name)
+
+    @cached_property
+    def head(self) -> User:
+        """The village head's account (the target of the account switch)."""
+        return self._accounts.add(Role.KEPALA_DESA, self.village)
+
+    @cached_property
+    def operator(self) -> User:
+        return self._accounts.add(Role.OPERATOR_KABKOTA, self.regency)
+
+    @cached_property
+    def event(self) -> SimpleNamespace:
+        """Its first session starts in half an hour (self check-in is open), the second one
+        tomorrow; signatures asked, certificates for 50 %."""
+        event = self._make_event(
+            region=self.regency,
+            days=1,
+            sessions_per_day=2,
+            certificate_min_percent=50,
+            signatures=True,
+            title=f"Pelatihan {self.tag} {secrets.token_hex(3)}",
+        )
+        with self.app.app_context():
+            db.session.add(Invitation(event_id=event.id, kim_id=self.kim.id, quota=2))
+            loaded = db.session.get(Event, event.id)
+            first, now = loaded.sessions[0], local_now(loaded)
+            first.starts_at = now.replace(second=0, microsecond=0) + timedelta(minutes=30)
+            first.ends_at = first.starts_at + timedelta(hours=2)
+            loaded.starts_on = first.starts_at
+            db.session.commit()
+            sessions = [s.id for s in loaded.sessions]
+        return SimpleNamespace(id=event.id, code=event.code, title=event.title, sessions=sessions)
+
+    @cached_property
+    def registration(self) -> SimpleNamespace:
+        """The KIM's anggota, registered by invitation."""
+        with self.app.test_request_context():
+            event = db.session.get(Event, self.event.id)
+            person = PersonData(self.kim.member, unique_phone(), institution=self.kim.name)
+            registration, _new = register_person(
+                event,
+                person,
+                Source.UNDANGAN,
+                kim_id=self.kim.id,
+                member_id=self.kim.member_id,
+            )
+            db.session.commit()
+            return SimpleNamespace(
+                id=registration.id, ticket=registration.ticket, name=registration.name
+            )
+
+    @cached_property
+    def certificate(self) -> str:
+        """The registered member's certificate code (present in one of two sessions: 50 %)."""
+        registration = self.registration
+        with self.app.test_request_context():
+            event = db.session.get(Event, self.event.id)
+            person = db.session.get(Registration, registration.id)
+            mark_attendance(person, event.sessions[0], Presence.HADIR, None)
+            issue_certificates(event, None)
+            db.session.commit()
+            return db.session.scalar(
+                sa.select(Certificate.code).where(Certificate.registration_id == registration.id)
+            )
+
+    @cached_property
+    def photo(self) -> int:
+        """A documentation photo of the event's laporan (whose narrative is written too)."""
+        operator = self.operator
+        with self.app.test_request_context():
+            event = db.session.get(Event, self.event.id)
+            save_narrative(event, {"background": "Latar belakang uji."}, operator)
+            photo = add_photo(event, photo_bytes(), "Foto uji", operator)
+            db.session.commit()
+            return photo.id
+
+
+class World:
+    """The actor's account (none for a visitor) and the two places. A pengurus KIM belongs to
+    the inside KIM; a petugas absensi is bound to the inside event."""
+
+    def __init__(self, app: Flask, role: Role | None, make_kim, make_event):
+        self.app = app
+        self.role = role
+        self.accounts = Accounts(app)
+        self.inside = Place(app, True, self.accounts, make_kim, make_event)
+        self.outside = Place(app, False, self.accounts, make_kim, make_event)
+        self.actor: User | None = None
+        if role is not None:
+            extra = {}
+            if role is Role.PENGURUS_KIM:
+                extra["kim_id"] = self.inside.kim.id
+            if role is Role.PETUGAS_ABSENSI:
+                extra["event_id"] = self.inside.event.id
+            self.actor = self.accounts.add(role, SCOPES[role], **extra)
+
+    def place(self, inside: bool) -> Place:
+        return self.inside if inside else self.outside
+
+    def upload(self, kind: ImportKind, owner: User | None = None) -> str:
+        """A kept import file (one row) of ``owner``: the actor by default, and for a visitor
+        an operator of the inside place."""
+        owner = owner or self.actor or self.inside.operator
+        table = Table(
+            headers=["Nama", "Nomor WhatsApp"], rows=[["Siti", "081234567890"]], lines=[2]
+        )
+        with self.app.test_request_context():
+            return importing.save_upload(kind, table, "daftar.csv", owner)
+
+
+# --- what each role must get ----------------------------------------------------------------------
+
+Expect = Callable[[Role | None, bool], int]
+
+
+def staff(
+    ok: int = 200,
+    roles: frozenset[Role] = OPERATORS,
+    *,
+    scoped: bool = True,
+    petugas: int | tuple[int, int] = 403,
+    **per_role: tuple[int, int],
+) -> Expect:
+    """Signed-in roles in ``roles`` get ``ok`` inside their wilayah and 404 outside it (the admin
+    reaches everything); other roles 403; the petugas absensi 403 (the scan-only hook); a visitor
+    is sent to sign in. ``per_role`` (role value → (inside, outside)) states the exceptions."""
+
+    def expect(role: Role | None, inside: bool) -> int:
+        if role is None:
+            return SIGN_IN
+        if role.value in per_role:
+            return per_role[role.value][0 if inside else 1]
+        if role is Role.PETUGAS_ABSENSI:
+            return petugas if isinstance(petugas, int) else petugas[0 if inside else 1]
+        if role not in roles:
+            return 403
+        if scoped and not inside and role is not Role.ADMIN:
+            return 404
+        return ok
+
+    return expect
+
+
+def public(ok: int = 200, petugas: int = 403, signed_in: int | None = None) -> Expect:
+    """Anyone, inside or out; the petugas absensi is turned away (403) unless ``petugas`` says."""
+
+    def expect(role: Role | None, inside: bool) -> int:
+        if role is Role.PETUGAS_ABSENSI:
+            return petugas
+        if role is not None and signed_in is not None:
+            return signed_in
+        return ok
+
+    return expect
+
+
+# --- how to ask ----------------------------------------------------------------------------------
+
+Url = Callable[[World, Place], str]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One request: method, URL for a place, form data, files, htmx headers; ``marker`` names
+    text that a list must show for the inside place and hide for the outside one."""
+
+    url: Url
+    method: str = "GET"
+    data: Callable[[World, Place], dict] | None = None
+    files: Callable[[World, Place], dict] | None = None
+    partial: bool = False
+    marker: Callable[[World, Place], str] | None = None
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.label or ("htmx" if self.partial else self.method.lower())
+
+
+@dataclass(frozen=True)
+class Case:
+    """An endpoint's probes and expectations; ``post`` is its POST request (for GET+POST
+    endpoints the matrix only GETs; the CSRF test sends this one)."""
+
+    expect: Expect
+    probes: tuple[Probe, ...]
+    post: Probe | None = None
+    public: bool = False
+
+    @property
+    def posts(self) -> Probe | None:
+        return self.post or next((p for p in self.probes if p.method == "POST"), None)
+
+
+def get(url: Url, **kw) -> Probe:
+    return Probe(url, **kw)
+
+
+def htmx(url: Url, **kw) -> Probe:
+    return Probe(url, partial=True, **kw)
+
+
+def post(url: Url, data=None, files=None, **kw) -> Probe:
+    return Probe(url, method="POST", data=data, files=files, **kw)
+
+
+def same(path: str) -> Url:
+    """A URL without an object: the same for both places."""
+    return lambda _w, _p: path
+
+
+def kim(path: str = "") -> Url:
+    return lambda _w, p: f"/kim/{p.kim.id}{path}"
+
+
+def event(path: str = "") -> Url:
+    return lambda _w, p: f"/kegiatan/{p.event.id}{path}"
+
+
+def session(path: str = "") -> Url:
+    return lambda _w, p: f"/absensi/sesi/{p.event.sessions[0]}{path}"
+
+
+def attendance_event(path: str = "") -> Url:
+    return lambda _w, p: f"/absensi/kegiatan/{p.event.id}{path}"
+
+
+def public_event(path: str = "") -> Url:
+    return lambda _w, p: f"/e/{p.event.code}{path}"
+
+
+def ticket(path: str = "") -> Url:
+    return lambda _w, p: f"/e/{p.event.code}/tiket/{p.registration.ticket}{path}"
+
+
+def kim_upload(w: World, p: Place) -> str:
+    """Inside: the actor's own upload. Outside: another operator's."""
+    return f"/kim/impor/{w.upload(ImportKind.KIM, None if p.inside else p.operator)}"
+
+
+def participant_upload(w: World, p: Place) -> str:
+    """The actor's own participant upload, under the place's event."""
+    return f"/kegiatan/{p.event.id}/peserta/impor/{w.upload(ImportKind.PESERTA)}"
+
+
+def certified(path: str) -> Url:
+    """A URL of the place's certificate documents (the certificate is issued first)."""
+
+    def url(_w: World, p: Place) -> str:
+        assert p.certificate, "the certificate was not issued"
+        return path.format(event=p.event.id, code=p.event.code, ticket=p.registration.ticket)
+
+    return url
+
+
+def person_fields(_w: World, _p: Place) -> dict:
+    return {
+        "name": "Tamu Uji",
+        "phone": unique_phone(),
+        "institution": "PKK Kecamatan",
+        "gender": "P",
+    }
+
+
+def kim_fields(_w: World, p: Place) -> dict:
+    """A complete registration of a KIM in the place's village, with its three officers."""
+    data = {
+        "name": f"KIM Baru {secrets.token_hex(3)}",
+        "desa_kim_pilih": p.village,
+        "address": "Jl. Poros Desa",
+        "sk_number": "141/05/2026",
+        "sk_date": "2026-01-05",
+        "sk_signer": "kepala_desa",
+        "bidang": "informasi_publik",
+    }
+    for i, position in enumerate(("ketua", "sekretaris", "bendahara")):
+        data |= {
+            f"pengurus-{i}-name": f"Pengurus {i + 1}",
+            f"pengurus-{i}-position": position,
+            f"pengurus-{i}-gender": "P",
+            f"pengurus-{i}-phone": unique_phone(),
+        }
+    return data
+
+
+def event_fields(_w: World, p: Place) -> dict:
+    """A complete one-session event owned by the place's regency (picked, or chosen)."""
+    return {
+        "kind": "pelatihan",
+        "title": f"Sosialisasi Baru {secrets.token_hex(3)}",
+        "region": p.regency,
+        "penyelenggara_pilih": p.regency,
+        "registration_mode": "keduanya",
+        "sessions-0-day": "2030-05-15",
+        "sessions-0-start": "09:00",
+        "sessions-0-end": "12:00",
+        "sessions-0-topic": "Menangkal hoaks",
+    }
+
+
+def account_fields(_w: World, p: Place) -> dict:
+    return {
+        "name": "Kepala Desa Baru",
+        "email": f"kades-{secrets.token_hex(3)}@uji.example",
+        "role": "kepala_desa",
+        "password": "awal-rahasia-1",
+        "cakupan_pilih": p.village,
+    }
+
+
+def settings_fields(_w: World, _p: Place) -> dict:
+    return {
+        "checkin_on": "y",
+        "checkin_opens_minutes": "30",
+        "signatures": "y",
+        "signer_name": "Drs. Budi Santoso",
+        "signer_position": "Kepala Dinas Komunikasi dan Informatika",
+        "certificates_on": "y",
+        "certificate_min_percent": "75",
+        "certificate_number_format": "{no}/SERT/{tahun}",
+    }
+
+
+SIGNATURE = "M10 60L40 20L70 80L100 25"
+
+
+def kim_name(_w: World, p: Place) -> str:
+    return p.kim.name
+
+
+def event_title(_w: World, p: Place) -> str:
+    return p.event.title
+
+
+CASES: dict[str, Case] = {
+    # --- main -----------------------------------------------------------------------------------
+    "main.home": Case(public(200, petugas=303), (get(same("/")),), public=True),
+    "main.language": Case(
+        public(303, petugas=303),
+        (post(same("/bahasa"), data=lambda _w, _p: {"lang": "en", "next": "/"}),),
+        public=True,
+    ),
+    "main.healthz": Case(public(200, petugas=200), (get(same("/healthz")),), public=True),
+    # --- auth -----------------------------------------------------------------------------------
+    "auth.login": Case(
+        public(200, petugas=303, signed_in=303),
+        (get(same("/login")),),
+        post=post(
+            same("/login"),
+            data=lambda w, p: {"email": (w.actor or p.operator).email, "password": PASSWORD},
+        ),
+        public=True,
+    ),
+    "auth.logout": Case(public(303, petugas=303), (post(same("/logout")),), public=True),
+    "auth.password": Case(
+        staff(200, frozenset(Role), scoped=False, petugas=200),
+        (get(same("/kata-sandi")),),
+        post=post(
+            same("/kata-sandi"),
+            data=lambda *_: {
+                "current": PASSWORD,
+                "new": "sandi-baru-123",
+                "confirm": "sandi-baru-123",
+            },
+        ),
+    ),
+    "auth.users": Case(
+        staff(scoped=False),
+        (
+            get(same("/pengguna"), marker=lambda _w, p: p.head.email),
+            htmx(same("/pengguna?page=1"), marker=lambda _w, p: p.head.email),
+        ),
+    ),
+    "auth.user_new": Case(
+        staff(scoped=False),
+        (get(same("/pengguna/baru")),),
+        post=post(same("/pengguna/baru"), data=account_fields),
+    ),
+    "auth.user_status": Case(
+        staff(303),
+        (post(lambda _w, p: f"/pengguna/{p.head.id}/status", lambda *_: {"active": "0"}),),
+    ),
+    # --- regions --------------------------------------------------------------------------------
+    "regions.index": Case(staff(200, VIEWERS, scoped=False), (get(same("/wilayah/")),)),
+    "regions.picker": Case(
+        staff(200, VIEWERS, scoped=False),
+        (get(same("/wilayah/pilih")), htmx(same("/wilayah/pilih?wilayah_q=sebakung&bagian=hasil"))),
+    ),
+    "regions.detail": Case(staff(200, VIEWERS), (get(lambda _w, p: f"/wilayah/{p.village}"),)),
+    # --- groups: registration, the KIM page, SK, workflow ----------------------------------------
+    "groups.new": Case(
+        staff(200, EDITORS, scoped=False),
+        (get(same("/kim/baru")),),
+        post=post(same("/kim/baru"), data=kim_fields),
+    ),
+    "groups.edit": Case(
+        # a village head edits only drafts and returned registrations; this KIM is verified
+        staff(200, EDITORS, kepala_desa=(403, 404)),
+        (get(kim("/ubah")),),
+        post=post(kim("/ubah"), data=kim_fields),
+    ),
+    "groups.detail": Case(staff(200, VIEWERS), (get(kim()),)),
+    "groups.set_status": Case(
+        # the village head may ask, and is told on the KIM page that the step is not theirs
+        staff(303, EDITORS),
+        (post(kim("/status"), lambda *_: {"to": "nonaktif", "note": "Tidak berkegiatan lagi."}),),
+    ),
+    "groups.sk_upload": Case(
+        staff(303, EDITORS),
+        (post(kim("/sk"), files=lambda *_: {"sk": (PDF, "sk.pdf")}),),
+    ),
+    "groups.sk_file": Case(staff(200, VIEWERS), (get(kim("/sk"), label="file"),)),
+    "groups.queue": Case(staff(scoped=False), (get(same("/kim/verifikasi")),)),
+    "groups.mine": Case(
+        staff(200, VILLAGE_ROLES, scoped=False),
+        (get(same("/kim/desa"), marker=kim_name),),
+    ),
+    # --- groups: registry, coverage, directory ------------------------------------------------------
+    "groups.registry": Case(
+        staff(scoped=False),
+        (get(same("/kim/"), marker=kim_name), htmx(same("/kim/?q=KIM"), marker=kim_name)),
+    ),
+    "groups.coverage": Case(staff(), (get(lambda _w, p: f"/kim/cakupan?wilayah={p.regency}"),)),
+    "groups.coverage_missing": Case(
+        staff(),
+        (
+            get(lambda _w, p: f"/kim/cakupan/{p.regency}/tanpa-kim"),
+            htmx(lambda _w, p: f"/kim/cakupan/{p.regency}/tanpa-kim?page=2"),
+        ),
+    ),
+    "groups.directory": Case(
+        public(), (get(same("/direktori")), htmx(same("/direktori?q=KIM"))), public=True
+    ),
+    "groups.public_profile": Case(
+        public(), (get(lambda _w, p: f"/direktori/{p.kim.id}"),), public=True
+    ),
+    # --- groups: members --------------------------------------------------------------------------
+    "groups.members": Case(
+        staff(200, VIEWERS),
+        (
+            get(kim("/anggota")),
+            htmx(lambda _w, p: f"/kim/{p.kim.id}/anggota?baris={p.kim.member_id}", label="row"),
+        ),
+    ),
+    "groups.member_add": Case(
+        staff(303, VIEWERS),
+        (
+            post(
+                kim("/anggota"),
+                lambda *_: {"name": "Anggota Baru", "position": "anggota", "phone": unique_phone()},
+            ),
+        ),
+    ),
+    "groups.member_edit": Case(
+        staff(200, VIEWERS),
+        (
+            get(lambda _w, p: f"/kim/{p.kim.id}/anggota/{p.kim.member_id}/ubah"),
+            htmx(lambda _w, p: f"/kim/{p.kim.id}/anggota/{p.kim.member_id}/ubah"),
+        ),
+        post=post(
+            lambda _w, p: f"/kim/{p.kim.id}/anggota/{p.kim.member_id}/ubah",
+            lambda *_: {"name": "Nama Diubah", "position": "anggota"},
+        ),
+    ),
+    "groups.member_status": Case(
+        staff(303, VIEWERS),
+        (
+            post(
+                lambda _w, p: f"/kim/{p.kim.id}/anggota/{p.kim.member_id}/status",
+                lambda *_: {"active": "0"},
+            ),
+        ),
+    ),
+    # --- groups: import and export ------------------------------------------------------------------
+    "groups.import_upload": Case(
+        staff(scoped=False),
+        (get(same("/kim/impor")),),
+        post=post(
+            same("/kim/impor"),
+            data=lambda *_: {"jenis": "kim"},
+            files=lambda *_: {"berkas": (b"Nama KIM;Desa\nKIM Baru;Sebakung Jaya\n", "kim.csv")},
+        ),
+    ),
+    "groups.import_preview": Case(
+        # an upload is its uploader's alone: another account's (even for the admin) is not found
+        staff(admin=(200, 404)),
+        (get(kim_upload),),
+        post=post(
+            kim_upload,
+            lambda *_: {"aksi": "batal"},
+        ),
+    ),
+    "groups.export": Case(
+        staff(scoped=False),
+        (
+            get(same("/kim/ekspor.xlsx"), label="xlsx"),
+            get(same("/kim/ekspor.csv"), label="csv", marker=kim_name),
+        ),
+    ),
+    "groups.export_members": Case(
+        staff(),
+        (
+            get(lambda _w, p: f"/kim/anggota/ekspor.xlsx?kim={p.kim.id}", label="xlsx"),
+            get(
+                lambda _w, p: f"/kim/anggota/ekspor.csv?kim={p.kim.id}",
+                label="csv",
+                marker=lambda _w, p: p.kim.member,
+            ),
+        ),
+    ),
+    # --- events -------------------------------------------------------------------------------------
+    "events.index": Case(
+        staff(200, VIEWERS, scoped=False),
+        (
+            get(same("/kegiatan/"), marker=event_title),
+            htmx(same("/kegiatan/?page=1"), marker=event_title),
+        ),
+    ),
+    "events.new": Case(
+        staff(scoped=False),
+        (get(same("/kegiatan/baru")), htmx(same("/kegiatan/baru?bagian=zona"), label="zone")),
+        post=post(same("/kegiatan/baru"), data=event_fields),
+    ),
+    "events.edit": Case(
+        staff(),
+        (get(event("/ubah")), htmx(event("/ubah?bagian=zona"), label="zone")),
+        post=post(event("/ubah"), data=event_fields),
+    ),
+    "events.detail": Case(staff(200, VIEWERS), (get(event()),)),
+    "events.set_status": Case(
+        staff(303), (post(event("/status"), lambda *_: {"to": "berlangsung"}),)
+    ),
+    "events.clone": Case(
+        staff(),
+        (get(event("/salin")),),
+        post=post(event("/salin"), data=lambda *_: {"first_day": "2030-01-07"}),
+    ),
+    "events.invitations": Case(
+        staff(),
+        (
+            get(event("/undangan")),
+            htmx(event("/undangan?bagian=jumlah"), label="count"),
+            htmx(event("/undangan?bagian=saring"), label="filter"),
+            htmx(event("/undangan?halaman=1"), label="list"),
+        ),
+        post=post(event("/undangan"), data=lambda w, p: person_fields(w, p) | {"aksi": "tambah"}),
+    ),
+    "events.delegates": Case(
+        staff(200, VIEWERS),
+        (
+            get(lambda _w, p: f"/kegiatan/{p.event.id}/delegasi/{p.kim.id}"),
+            htmx(lambda _w, p: f"/kegiatan/{p.event.id}/delegasi/{p.kim.id}"),
+        ),
+        post=post(
+            lambda _w, p: f"/kegiatan/{p.event.id}/delegasi/{p.kim.id}",
+            lambda _w, p: {"anggota": str(p.kim.member_id)},
+        ),
+    ),
+    "events.participants": Case(
+        staff(),
+        (
+            get(event("/peserta")),
+            htmx(
+                lambda _w, p: f"/kegiatan/{p.event.id}/peserta?baris={p.registration.id}",
+                label="row",
+            ),
+        ),
+    ),
+    "events.participant_edit": Case(
+        staff(),
+        (
+            get(lambda _w, p: f"/kegiatan/{p.event.id}/peserta/{p.registration.id}/ubah"),
+            htmx(lambda _w, p: f"/kegiatan/{p.event.id}/peserta/{p.registration.id}/ubah"),
+        ),
+        post=post(
+            lambda _w, p: f"/kegiatan/{p.event.id}/peserta/{p.registration.id}/ubah",
+            person_fields,
+        ),
+    ),
+    "events.participant_status": Case(
+        staff(303),
+        (
+            post(
+                lambda _w, p: f"/kegiatan/{p.event.id}/peserta/{p.registration.id}/status",
+                lambda *_: {"status": "batal"},
+            ),
+        ),
+    ),
+    "events.participants_import": Case(
+        staff(),
+        (get(event("/peserta/impor")),),
+        post=post(
+            event("/peserta/impor"),
+            files=lambda *_: {"berkas": (b"Nama;Nomor WhatsApp\nSiti;081234567890\n", "p.csv")},
+        ),
+    ),
+    "events.participants_import_preview": Case(
+        staff(),
+        (get(participant_upload),),
+        post=post(
+            participant_upload,
+            lambda *_: {"kolom_name": "0", "kolom_phone": "1", "aksi": "impor"},
+        ),
+    ),
+    "events.participants_export": Case(
+        staff(),
+        (
+            get(event("/peserta/ekspor.xlsx"), label="xlsx"),
+            get(event("/peserta/ekspor.csv"), label="csv"),
+        ),
+    ),
+    "events.poster": Case(staff(), (get(event("/poster.pdf"), label="pdf"),)),
+    # --- events: the public side ----------------------------------------------------------------------
+    "events.public_event": Case(public(), (get(public_event()), htmx(public_event())), public=True),
+    "events.public_register": Case(
+        public(303), (post(public_event(), person_fields),), public=True
+    ),
+    "events.ticket": Case(public(), (get(ticket()),), public=True),
+    "events.ticket_ics": Case(public(), (get(ticket(".ics"), label="ics"),), public=True),
+    "events.ticket_cancel": Case(public(303), (post(ticket("/batal")),), public=True),
+    # --- attendance -----------------------------------------------------------------------------------
+    "attendance.overview": Case(staff(), (get(attendance_event()),)),
+    "attendance.roll_call": Case(
+        staff(),
+        (get(session()), htmx(lambda _w, p: f"/absensi/sesi/{p.event.sessions[0]}?q=a")),
+    ),
+    "attendance.mark": Case(
+        staff(303),
+        (
+            post(
+                session("/tandai"),
+                lambda _w, p: {"registration": str(p.registration.id), "status": "hadir"},
+            ),
+        ),
+    ),
+    "attendance.walk_in": Case(staff(303), (post(session("/datang-langsung"), person_fields),)),
+    "attendance.person": Case(
+        staff(),
+        (get(lambda _w, p: f"/absensi/sesi/{p.event.sessions[0]}/peserta/{p.registration.id}"),),
+        post=post(
+            lambda _w, p: f"/absensi/sesi/{p.event.sessions[0]}/peserta/{p.registration.id}",
+            lambda *_: {"tanda_tangan": SIGNATURE},
+        ),
+    ),
+    "attendance.service_worker": Case(
+        public(200, petugas=200), (get(same("/absensi/sw.js"), label="script"),), public=True
+    ),
+    "attendance.scan_event": Case(
+        # the scan page of the session at hand: a redirect to it
+        staff(303, petugas=(303, 404)),
+        (get(attendance_event("/pindai")),),
+    ),
+    "attendance.scan": Case(
+        staff(petugas=(200, 404)),
+        (get(session("/pindai")),),
+        post=post(session("/pindai"), data=lambda _w, p: {"kode": p.registration.ticket}),
+    ),
+    "attendance.officers": Case(
+        staff(),
+        (get(attendance_event("/petugas")),),
+        post=post(
+            attendance_event("/petugas"),
+            data=lambda *_: {
+                "aksi": "buat",
+                "name": "Petugas Baru",
+                "email": f"petugas-{secrets.token_hex(3)}@uji.example",
+                "password": "rahasia-petugas-1",
+            },
+        ),
+    ),
+    "attendance.self_check_in": Case(
+        public(),
+        (get(public_event("/hadir")),),
+        post=post(
+            public_event("/hadir"),
+            data=lambda _w, p: {"who": p.registration.ticket, "tanda_tangan": SIGNATURE},
+        ),
+        public=True,
+    ),
+    "attendance.settings": Case(
+        staff(),
+        (get(attendance_event("/pengaturan")),),
+        post=post(attendance_event("/pengaturan"), data=settings_fields),
+    ),
+    "attendance.certificates": Case(
+        staff(),
+        (
+            get(attendance_event("/sertifikat")),
+            htmx(attendance_event("/sertifikat?halaman=1")),
+        ),
+        post=post(attendance_event("/sertifikat")),
+    ),
+    "attendance.certificates_pdf": Case(
+        staff(),
+        (get(certified("/absensi/kegiatan/{event}/sertifikat.pdf"), label="pdf"),),
+    ),
+    "attendance.ticket_certificate": Case(
+        public(),
+        (get(certified("/e/{code}/tiket/{ticket}/sertifikat.pdf"), label="pdf"),),
+        public=True,
+    ),
+    "attendance.verify_form": Case(public(), (get(same("/v/")),), public=True),
+    "attendance.verify": Case(public(), (get(lambda _w, p: f"/v/{p.certificate}"),), public=True),
+    "attendance.list_pdf": Case(staff(), (get(session("/daftar-hadir.pdf"), label="pdf"),)),
+    "attendance.blank_pdf": Case(staff(), (get(session("/daftar-hadir-kosong.pdf"), label="pdf"),)),
+    "attendance.export": Case(staff(), (get(attendance_event("/kehadiran.xlsx"), label="xlsx"),)),
+    # --- reports --------------------------------------------------------------------------------------
+    "reports.dashboard": Case(
+        staff(),
+        (
+            get(lambda _w, p: f"/laporan/?wilayah={p.regency}"),
+            htmx(lambda _w, p: f"/laporan/?wilayah={p.regency}"),
+        ),
+    ),
+    "reports.export": Case(
+        staff(),
+        (
+            get(lambda _w, p: f"/laporan/ekspor/status.xlsx?wilayah={p.regency}", label="xlsx"),
+            get(lambda _w, p: f"/laporan/ekspor/peserta.csv?wilayah={p.regency}", label="csv"),
+        ),
+    ),
+    "reports.kim_history": Case(
+        staff(200, VIEWERS), (get(kim("/riwayat")), htmx(kim("/riwayat?halaman=1")))
+    ),
+    "reports.kim_history_export": Case(
+        staff(200, VIEWERS),
+        (get(kim("/riwayat.xlsx"), label="xlsx"), get(kim("/riwayat.csv"), label="csv")),
+    ),
+    "reports.laporan": Case(
+        staff(),
+        (get(event("/laporan")),),
+        post=post(event("/laporan"), data=lambda *_: {"background": "Latar belakang baru."}),
+    ),
+    "reports.laporan_pdf": Case(staff(), (get(event("/laporan.pdf"), label="pdf"),)),
+    "reports.laporan_docx": Case(staff(), (get(event("/laporan.docx"), label="docx"),)),
+    "reports.people": Case(
+        staff(scoped=False),
+        (
+            # both places' members are called "Anggota …": only the inside one is listed
+            get(same("/laporan/orang?q=Anggota"), marker=lambda _w, p: p.registration.name),
+            htmx(same("/laporan/orang?q=Anggota"), marker=lambda _w, p: p.registration.name),
+        ),
+    ),
+    "reports.person": Case(staff(), (get(lambda _w, p: f"/laporan/orang/{p.registration.id}"),)),
+    "reports.person_export": Case(
+        staff(),
+        (
+            get(lambda _w, p: f"/laporan/orang/{p.registration.id}.xlsx", label="xlsx"),
+            get(lambda _w, p: f"/laporan/orang/{p.registration.id}.csv", label="csv"),
+        ),
+    ),
+    "reports.photo": Case(
+        staff(),
+        (
+            get(lambda _w, p: f"/kegiatan/{p.event.id}/laporan/foto/{p.photo}", label="photo"),
+            get(
+                lambda _w, p: f"/kegiatan/{p.event.id}/laporan/foto/{p.photo}?ukuran=kecil",
+                label="small",
+            ),
+        ),
+    ),
+    "reports.photo_upload": Case(
+        staff(303),
+        (
+            post(
+                event("/laporan/foto"),
+                data=lambda *_: {"caption": "Suasana pelatihan"},
+                files=lambda *_: {"foto": (photo_bytes(), "foto.jpg")},
+            ),
+        ),
+    ),
+    "reports.photo_delete": Case(
+        staff(303),
+        (post(lambda _w, p: f"/kegiatan/{p.event.id}/laporan/foto/{p.photo}/hapus"),),
+    ),
+}

@@ -1,0 +1,143 @@
+"""The access matrix (DESIGN §2), generated from the URL map: every endpoint × every role and the
+visitor × an object inside the actor's wilayah (Penajam Paser Utara) and one outside it
+(Majalengka) → the status the rules give. Operators in scope get the page (200) or the action's
+redirect (303); out of scope 404, so nobody learns the object exists; a role without the right
+403; a visitor is sent to sign in; public pages answer everyone; the petugas absensi, bound to
+one event, gets 403 everywhere except its scan pages and its own account.
+
+The table lives in ``tests/access_cases.py``; an endpoint without an entry fails
+``test_every_endpoint_has_an_entry``. POSTs carry a valid CSRF token taken from a page, as a
+browser would (protection stays on). Files (SK documents, photos, PDFs, XLSX/CSV/DOCX/ICS) and
+htmx fragments (``HX-Request-Type: partial``) are probed like pages; lists are also checked for
+what they show: the inside object, never the outside one (except to the admin).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from kim_app.auth.models import Role
+from tests.access_cases import ACTORS, CASES, SIGN_IN, Probe, World
+from tests.conftest import html_of
+from tests.test_groups_workflow import multipart
+
+SCOPE_CHECKED = {endpoint for endpoint, case in CASES.items() if not case.public}
+PUBLIC = {"static"} | {endpoint for endpoint, case in CASES.items() if case.public}
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# what a file probe must send back when it is allowed
+FILE_TYPES = {
+    "pdf": "application/pdf",
+    "file": "application/pdf",
+    "xlsx": XLSX,
+    "csv": "text/csv",
+    "docx": DOCX,
+    "ics": "text/calendar",
+    "photo": "image/jpeg",
+    "small": "image/jpeg",
+    "script": "text/javascript",
+}
+
+MATRIX = [(endpoint, role) for endpoint in sorted(CASES) for role in ACTORS]
+
+
+def _role_id(role: Role | None) -> str:
+    return role.value if role is not None else "visitor"
+
+
+def _token(client, world: World) -> str:
+    """The CSRF token a page gives this browser (its own account page, or the sign-in page)."""
+    return client.token("/kata-sandi" if world.actor is not None else "/login")
+
+
+def _send(client, login, world: World, probe: Probe, inside: bool, url: str, partial: dict):
+    """Ask as the actor, signed in afresh (an earlier sign-out must not carry over)."""
+    place = world.place(inside)
+    if world.actor is not None:
+        login(world.actor)
+    headers = partial if probe.partial else {}
+    if probe.method == "GET":
+        return client.get(url, headers=headers)
+    data = dict(probe.data(world, place) if probe.data else {})
+    data["csrf_token"] = _token(client, world)
+    if probe.files:
+        return client.post(url, headers=headers, **multipart(data | probe.files(world, place)))
+    return client.post(url, data=data, headers=headers)
+
+
+def _gist(response) -> str:
+    """A page's title, a redirect's target, or the start of anything else."""
+    if response.location:
+        return f"to {response.location}"
+    match = re.search(r"<title>(.*?)</title>", html_of(response), re.S)
+    return match.group(1).strip() if match else repr(response.get_data()[:80])
+
+
+def _problems(role: Role | None, probe: Probe, inside: bool, expected: int, response, marker):
+    """What is wrong with one answer (nothing, when it is what the rules say)."""
+    where = f"{probe.name} {'inside' if inside else 'outside'}"
+    got = response.status_code
+    if got != expected:
+        return [f"{where}: expected {expected}, got {got} ({_gist(response)})"]
+    problems = []
+    if got == SIGN_IN and not response.headers.get("Location", "").startswith("/login?next="):
+        problems.append(f"{where}: redirect to {response.headers.get('Location')!r}, not sign-in")
+    if probe.partial and got in (403, 404) and response.headers.get("HX-Retarget") != "#pesan":
+        problems.append(f"{where}: htmx error not retargeted to #pesan")
+    if got == 200 and probe.partial and "<html" in html_of(response):
+        problems.append(f"{where}: htmx partial request got a whole page")
+    if got == 200 and probe.name in FILE_TYPES and response.mimetype != FILE_TYPES[probe.name]:
+        problems.append(f"{where}: {response.mimetype} instead of {FILE_TYPES[probe.name]}")
+    if got == 200 and marker is not None:
+        shown = marker in response.get_data().decode("utf-8-sig", "replace")
+        if shown != (inside or role is Role.ADMIN):
+            state = "shows" if shown else "does not show"
+            problems.append(f"{where}: the list {state} {marker!r}")
+    return problems
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "role"),
+    MATRIX,
+    ids=[f"{endpoint}-{_role_id(role)}" for endpoint, role in MATRIX],
+)
+def test_access(app, client, login, make_kim, make_event, partial_headers, endpoint, role):
+    """The endpoint answers this role as the rules say, inside the wilayah and outside it."""
+    case = CASES[endpoint]
+    world = World(app, role, make_kim, make_event)
+    problems = []
+    for probe in case.probes:
+        # a list is asked for once both places' objects exist
+        markers = [probe.marker(world, world.place(i)) if probe.marker else None for i in (1, 0)]
+        for inside, marker in zip((True, False), markers, strict=True):
+            url = probe.url(world, world.place(inside))
+            response = _send(client, login, world, probe, inside, url, partial_headers)
+            expected = case.expect(role, inside)
+            problems += _problems(role, probe, inside, expected, response, marker)
+    assert not problems, f"{endpoint} as {_role_id(role)}:\n" + "\n".join(problems)
+
+
+def test_every_endpoint_has_an_entry(app):
+    """A new endpoint fails the suite until tests/access_cases.py says who may reach it."""
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - {"static"}
+    missing = sorted(endpoints - CASES.keys())
+    assert not missing, f"endpoints without an entry in tests/access_cases.py: {missing}"
+    stale = sorted(CASES.keys() - endpoints)
+    assert not stale, f"entries for endpoints the app no longer has: {stale}"
+
+
+def test_every_post_endpoint_has_a_post_request(app):
+    """Each endpoint that accepts POST has a POST request in the table (the CSRF test sends it)."""
+    posting = {r.endpoint for r in app.url_map.iter_rules() if "POST" in (r.methods or ())}
+    assert sorted(e for e in posting if CASES[e].posts is None) == []
+
+
+def test_every_endpoint_is_declared_scope_checked_or_public(app):
+    """The declarations other modules make (tests/coverage.py) still cover every endpoint."""
+    from tests.coverage import declared
+
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - declared("SCOPE_CHECKED") - declared("PUBLIC") == set()
