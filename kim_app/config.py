@@ -43,6 +43,9 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 14 * 24 * 3600
+    # a sign-in lasts 14 days from when it was made (not from the last click): answers carry
+    # no fresh session cookie each time, which a tap's answer on 3G would pay for
+    SESSION_REFRESH_EACH_REQUEST = False
     WTF_CSRF_TIME_LIMIT = None
 
 

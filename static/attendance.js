@@ -66,7 +66,10 @@
   function swap(html, retarget) {
     if (retarget) {
       var target = document.querySelector(retarget);
-      if (target) target.innerHTML = html;
+      if (target) {
+        target.innerHTML = html;
+        target.scrollIntoView(true);  /* the reason of a refusal, where the person looks */
+      }
       return;
     }
     var doc = new DOMParser().parseFromString("<body>" + html, "text/html");
@@ -114,7 +117,12 @@
     sending = true;
     var item = queue[0];
     var body = new URLSearchParams();
-    item.fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
+    /* the page's own token: one queued under a session that has since changed would be
+       refused, and a reload (the advice of that refusal) brings a fresh one */
+    var token = document.querySelector("input[name=csrf_token]");
+    item.fields.forEach(function (pair) {
+      body.append(pair[0], pair[0] === "csrf_token" && token ? token.value : pair[1]);
+    });
     fetch(item.url, {
       method: "POST",
       body: body,
@@ -123,6 +131,14 @@
     }).then(function (response) {
       /* signed out (sent to the sign-in page) or the server in trouble: keep it for later */
       if (response.redirected || response.status >= 500) throw new Error("not taken");
+      /* the token was refused (400): keep the mark for after the reload the message asks for */
+      if (response.status === 400) {
+        return response.text().then(function (html) {
+          swap(html, response.headers.get("HX-Retarget"));
+          sending = false;
+          showCount();
+        });
+      }
       return response.text().then(function (html) {
         remove(item.id);
         if (!response.ok) showRefused(item);

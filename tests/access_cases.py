@@ -56,6 +56,7 @@ SCOPES = {
 }
 
 SIGN_IN = 302  # Flask-Login's redirect to /login?next=…
+SIGN_IN_HTMX = 401  # the same for an htmx request: HX-Redirect to /login, the whole page goes
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 

@@ -19,7 +19,7 @@ import re
 import pytest
 
 from kim_app.auth.models import Role
-from tests.access_cases import ACTORS, CASES, SIGN_IN, Probe, World
+from tests.access_cases import ACTORS, CASES, SIGN_IN, SIGN_IN_HTMX, Probe, World
 from tests.conftest import html_of
 from tests.test_groups_workflow import multipart
 
@@ -80,6 +80,10 @@ def _problems(role: Role | None, probe: Probe, inside: bool, expected: int, resp
     """What is wrong with one answer (nothing, when it is what the rules say)."""
     where = f"{probe.name} {'inside' if inside else 'outside'}"
     got = response.status_code
+    if expected == SIGN_IN and probe.partial:  # htmx: the whole page goes to the sign-in page
+        expected = SIGN_IN_HTMX
+        if not response.headers.get("HX-Redirect", "").startswith("/login"):
+            return [f"{where}: htmx request not sent to sign in ({got}, {_gist(response)})"]
     if got != expected:
         return [f"{where}: expected {expected}, got {got} ({_gist(response)})"]
     problems = []

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import sqlalchemy as sa
-from flask import current_app, flash, request, session, url_for
+from flask import current_app, flash, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -26,6 +28,22 @@ from kim_app.security import ensure_in_scope, is_safe_next, roles_required, scop
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
 login_manager.session_protection = "basic"
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Not signed in: to the sign-in page, then back. An htmx request (a sign-in that ended
+    while the page stayed open) sends the whole page there instead of swapping the sign-in
+    form into a part of it."""
+    if request.headers.get("HX-Request"):
+        came_from = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = came_from.path + (f"?{came_from.query}" if came_from.query else "")
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = url_for(
+            "auth.login", next=back if is_safe_next(back) else None
+        )
+        return response
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
 @login_manager.user_loader
