@@ -29,6 +29,19 @@ def test_sign_in_and_out(client, make_user):
     assert client.get("/wilayah/").status_code == 302
 
 
+def test_sign_out_ends_every_copy_of_the_session(app, client, make_user):
+    """The session cookie is signed, not stored server-side: sign-out retires the account's
+    session version, so a copy taken before (another device, a stolen cookie) stops working."""
+    user = make_user(Role.OPERATOR_KABKOTA, PPU)
+    _sign_in(client, user.email)
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert copy.get("/wilayah/").status_code == 200
+    client.submit("/logout", form_page="/")
+    assert copy.get("/wilayah/").status_code == 302
+    assert _sign_in(client, user.email).status_code == 303  # signing in again works
+
+
 def test_wrong_password_and_unknown_email_get_the_same_message(client, make_user):
     """No hint whether the account exists: one generic message, status 422, email kept."""
     user = make_user()

@@ -104,7 +104,13 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (POST only, with the CSRF token) and forget the session."""
+    """Sign out (POST only, with the CSRF token) and forget the session. The session cookie is
+    signed, not stored: a copy of it (taken from a shared phone, say) would stay good for its
+    14 days, so signing out retires the account's session version — every copy, on every
+    device, is signed out."""
+    if current_user.is_authenticated:
+        current_user.session_version += 1
+        db.session.commit()
     logout_user()
     lang = session.get("lang")
     session.clear()
