@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import abort
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from kim_app import audit
 from kim_app.auth.models import OPERATOR_ROLES, Role, User, utcnow
@@ -281,7 +282,13 @@ def missing_for_submission(kim: Kim) -> list[str]:
 
 
 def change_status(kim: Kim, to: KimStatus, by: User, note: str = "") -> KimStatusChange:
-    """Move ``kim`` along the workflow, recording who, when and why."""
+    """Move ``kim`` along the workflow, recording who, when and why.
+
+    One change at a time per KIM: the row is locked first, so a second operator (or a double
+    tap) waits and then meets the status the first one left."""
+    db.session.refresh(kim, with_for_update=True)
+    if kim.status is to:
+        raise KimError(_("KIM ini sudah berstatus %(status)s.", status=to.label.lower()))
     roles = TRANSITIONS.get((kim.status, to))
     if roles is None or by.role not in roles:
         raise KimError(_("Perubahan status ini tidak diizinkan."))
@@ -295,7 +302,7 @@ def change_status(kim: Kim, to: KimStatus, by: User, note: str = "") -> KimStatu
         kim.submitted_at = utcnow()
     if to is KimStatus.TERVERIFIKASI:
         if kim.registration_number is None:
-            kim.registration_number = _next_registration_number(kim)
+            _number(kim)
         kim.verified_at = utcnow()
     change = KimStatusChange(
         kim_id=kim.id, from_status=kim.status, to_status=to, by_id=by.id, note=note
@@ -312,6 +319,21 @@ def change_status(kim: Kim, to: KimStatus, by: User, note: str = "") -> KimStatu
     kim.status = to
     db.session.flush()
     return change
+
+
+def _number(kim: Kim, attempts: int = 20) -> None:
+    """Give ``kim`` the next registration number of its regency. Two KIM of one regency verified
+    at the same moment both see the same highest number; the unique constraint turns the second
+    away and it takes the next one."""
+    for _attempt in range(attempts):
+        try:
+            with db.session.begin_nested():
+                kim.registration_number = _next_registration_number(kim)
+                db.session.flush()
+            return
+        except IntegrityError:
+            continue
+    raise KimError(_("Nomor registrasi belum dapat diberikan. Coba lagi."))
 
 
 def _next_registration_number(kim: Kim) -> str:
