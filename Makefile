@@ -6,7 +6,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test bench lint format translations extract-messages chromium pdf-libs clean
+.PHONY: run test bench lint format translations extract-messages chromium pdf-libs nginx clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ extract-messages: $(VENV)/.installed
 run: $(VENV)/.installed node_modules/.package-lock.json translations pdf-libs
 	$(BIN)/flask kim setup
 	@echo "KIM is serving on http://127.0.0.1:$(PORT)"
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) \
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --no-control-socket \
 	  --access-logfile - --access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms' wsgi:app
 
 chromium:
@@ -55,6 +55,13 @@ pdf-libs:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_LIBS) >/dev/null; \
 	fi
 
+# The two-app-server test (tests/test_two_servers.py) puts Debian's nginx in front of gunicorn.
+nginx:
+	@if [ ! -x /usr/sbin/nginx ]; then \
+	  echo "Installing Debian's nginx"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	fi
+
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -63,7 +70,7 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(VENV)/.dev-installed node_modules/.package-lock.json translations chromium pdf-libs lint
+test: $(VENV)/.dev-installed node_modules/.package-lock.json translations chromium pdf-libs nginx lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The benchmark (issue 7; never part of `make test`): build or reuse the national (PostgreSQL

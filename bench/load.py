@@ -218,6 +218,7 @@ class Gunicorn:
             str(workers),
             "--worker-class",
             "sync",
+            "--no-control-socket",  # several gunicorns on one host would share one socket path
             "--bind",
             f"127.0.0.1:{self.port}",
             "--access-logfile",
