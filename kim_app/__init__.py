@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, url_for
+from flask import Flask, has_request_context, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -24,6 +24,7 @@ from kim_app.extensions import (
 from kim_app.security import MAX_RECORD_ID
 
 ROOT = Path(__file__).resolve().parent.parent
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -93,7 +94,14 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+            prepare_sqlite(db.engine)
+
+
+def prepare_sqlite(engine: sa.Engine) -> None:
+    """Set up an SQLite engine to be shared by several workers: the pragmas on each new
+    connection, and write requests' transactions begun with ``BEGIN IMMEDIATE``."""
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    sa.event.listen(engine, "begin", _sqlite_begin)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -103,6 +111,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(connection: sa.Connection) -> None:
+    """``BEGIN IMMEDIATE`` at the start of a write request's transaction.
+
+    In WAL mode a transaction that has read and then writes, while another writer committed in
+    between, fails at once with "database is locked": its snapshot is stale, and the busy timeout
+    cannot help. Taking the write lock first makes a write request wait its turn (up to the busy
+    timeout) and then read the newest data. Anything else keeps the sqlite3 module's own deferred
+    ``BEGIN`` before the first write (reads see the newest commits, as on PostgreSQL).
+    """
+    dbapi_connection = connection.connection.dbapi_connection
+    if has_request_context() and request.method in WRITE_METHODS:
+        dbapi_connection.isolation_level = None  # the module must not begin one as well
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        dbapi_connection.isolation_level = ""  # the module's default: deferred, before a write
 
 
 class DatabaseInt(IntegerConverter):
@@ -116,7 +141,10 @@ def _template_helpers(app: Flask) -> None:
     """``current_lang`` and ``static_url`` (a content-hashed URL, cached for a year)."""
     from flask_babel import get_locale
 
-    app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 365 * 24 * 3600)
+    # static files are linked with a content hash (static_url), so a copy is good for a year;
+    # Flask's own default (None) would make the browser ask again on every page
+    if app.config.get("SEND_FILE_MAX_AGE_DEFAULT") is None:
+        app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 24 * 3600
     versions: dict[str, str] = {}
 
     def static_url(filename: str) -> str:

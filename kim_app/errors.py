@@ -13,13 +13,21 @@ from flask import Flask, g, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from kim_app.extensions import db, limiter
 from kim_app.htmx import is_htmx
 
 log = logging.getLogger(__name__)
+
+# how long a client is asked to wait after a database outage (a PostgreSQL restart takes seconds)
+RETRY_AFTER_SECONDS = 10
+# the database cannot be reached or answer: the server is down or restarting, a connection was
+# cut (the pool is invalidated and reconnects with pre-ping), SQLite stayed locked past its busy
+# timeout, or no pooled connection was free in time
+DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
 
 def _messages(code: int) -> tuple[str, str]:
@@ -60,7 +68,7 @@ def error_response(code: int, title: str | None = None, message: str | None = No
     if is_htmx():
         response = make_response(render_template("errors/_error.html", **context), code)
         response.headers["HX-Retarget"] = "#pesan"
-        response.headers["HX-Reswap"] = "innerHTML"
+        response.headers["HX-Reswap"] = "innerHTML show:top"  # in view, however far down
     else:
         response = make_response(render_template("errors/error.html", **context), code)
     for name, value in (headers or {}).items():
@@ -100,23 +108,46 @@ def _csrf_error(_error: CSRFError):
     )
 
 
-def _database_down(error: OperationalError):
-    db.session.rollback()
+def _database_down(error: Exception):
+    """503 with ``Retry-After``; the session is rolled back so the next request starts clean."""
+    try:
+        db.session.rollback()
+    except DATABASE_DOWN:  # a rollback on a dead connection: the session discards it anyway
+        db.session.close()
     g._login_user = AnonymousUserMixin()  # the page must not try to load the user again
-    log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else "unknown")
-    return error_response(503)
+    cause = getattr(error, "orig", None) or error
+    # the endpoint, not the path: a path may hold a ticket token
+    log.error("database unavailable (%s): %s", request.endpoint or "-", type(cause).__name__)
+    return error_response(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def _end_session(_error: BaseException | None) -> None:
+    """Close the request's session before Flask-SQLAlchemy would. Closing rolls back, which
+    fails when the server cut the connection after the response was made (a restart); closing
+    once more hands the dead connection back to the pool, which discards it."""
+    try:
+        db.session.remove()
+    except DATABASE_DOWN:
+        log.warning("database connection lost after the response; discarded")
+        db.session.remove()
 
 
 def _unexpected(error: InternalServerError):
     log.error(
         "unhandled error on %s %s", request.method, request.path, exc_info=error.original_exception
     )
-    db.session.rollback()
+    try:
+        db.session.rollback()
+    except DATABASE_DOWN:  # the connection died as well; the page must still be shown
+        db.session.close()
     return error_response(500)
 
 
 def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
-    app.register_error_handler(OperationalError, _database_down)
+    for kind in DATABASE_DOWN:
+        app.register_error_handler(kind, _database_down)
     app.register_error_handler(InternalServerError, _unexpected)
+    # registered after Flask-SQLAlchemy's own teardown, so it runs before it
+    app.teardown_appcontext(_end_session)
     app.register_error_handler(HTTPException, _http_error)

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from kim_app import _sqlite_pragmas
+from kim_app import prepare_sqlite
 from kim_app.events.models import Event, Registration, RegistrationStatus, Source
 from kim_app.events.services import PersonData, cancel_registration, register_person
 from kim_app.extensions import db
@@ -37,7 +37,7 @@ def wide_pool(app, monkeypatch) -> Iterator[None]:
         pool_timeout=60,
     )
     if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        prepare_sqlite(engine)  # as the app sets up its own engine
     monkeypatch.setitem(engines, None, engine)
     peak, lock = {"now": 0, "max": 0}, threading.Lock()
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app, flash, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_url, login_user, logout_user
 
 from kim_app.auth import bp
 from kim_app.auth.forms import LoginForm, PasswordForm, UserForm
@@ -39,11 +39,11 @@ def unauthorized():
         came_from = urlsplit(request.headers.get("HX-Current-URL", ""))
         back = came_from.path + (f"?{came_from.query}" if came_from.query else "")
         response = make_response("", 401)
-        response.headers["HX-Redirect"] = url_for(
-            "auth.login", next=back if is_safe_next(back) else None
+        response.headers["HX-Redirect"] = login_url(
+            "auth.login", next_url=back if is_safe_next(back) else None
         )
         return response
-    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return redirect(login_url("auth.login", next_url=request.url))
 
 
 @login_manager.user_loader

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from werkzeug.security import check_password_hash
 
 from kim_app import audit
 from kim_app.auth.models import Role, User, utcnow
@@ -31,9 +32,17 @@ def normalise_email(email: str) -> str:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None (one answer for every failure)."""
+    """The active user with this email and password, or None (one answer for every failure).
+
+    The password is checked outside any transaction: the check is slow by design, and a sign-in
+    (a write request) holding SQLite's write lock through it would keep every other writer
+    waiting."""
     user = find_user_by_email(email)
-    if user is None or not user.active or not user.check_password(password or ""):
+    if user is None or not user.active:
+        return None
+    password_hash = user.password_hash
+    db.session.rollback()  # nothing written yet; ends the transaction and its lock
+    if not check_password_hash(password_hash, password or ""):
         return None
     user.last_login_at = utcnow()
     return user
