@@ -892,6 +892,32 @@ CASES: dict[str, Case] = {
             get(lambda _w, p: f"/laporan/orang/{p.registration.id}.csv", label="csv"),
         ),
     ),
+    "reports.person_data_export": Case(
+        staff(),
+        (get(lambda _w, p: f"/laporan/orang/{p.registration.id}/data.json", label="json"),),
+    ),
+    "reports.person_erase": Case(
+        staff(),
+        (
+            get(lambda _w, p: f"/laporan/orang/{p.registration.id}/hapus"),
+            htmx(lambda _w, p: f"/laporan/orang/{p.registration.id}/hapus"),
+        ),
+        post=post(
+            lambda _w, p: f"/laporan/orang/{p.registration.id}/hapus",
+            lambda *_: {"konfirmasi": "HAPUS"},
+        ),
+    ),
+    "reports.audit_log": Case(
+        # every place's registration is audited in its event's region: only the inside one shows
+        staff(scoped=False),
+        (
+            get(same("/log-audit"), marker=lambda _w, p: f"Peserta #{p.registration.id}<br>"),
+            htmx(
+                same("/log-audit?aksi=registration.create"),
+                marker=lambda _w, p: f"Peserta #{p.registration.id}<br>",
+            ),
+        ),
+    ),
     "reports.photo": Case(
         staff(),
         (

@@ -298,13 +298,16 @@ def make_event(app) -> Callable[..., Event]:
 
 
 @pytest.fixture
-def login(client) -> Callable[[User], Client]:
-    """Sign ``user`` in on the test client (as Flask-Login documents for tests)."""
+def login(app, client) -> Callable[[User], Client]:
+    """Sign ``user`` in on the test client (as Flask-Login documents for tests), with the
+    account's current session version (a sign-out elsewhere retires older ones)."""
 
     def sign_in(user: User, on: Client | None = None) -> Client:
         target = on or client
+        with app.app_context():
+            version = _db.session.scalar(sa.select(User.session_version).where(User.id == user.id))
         with target.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = f"{user.id}:{version}"
             session["_fresh"] = True
         return target
 

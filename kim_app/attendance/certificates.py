@@ -151,6 +151,7 @@ def eligible_registrations(event: Event) -> list[Registration]:
             .where(
                 Registration.event_id == event.id,
                 Registration.status == RegistrationStatus.TERDAFTAR,
+                Registration.erased_at.is_(None),  # an erased person is a count, not a holder
                 _meets_rule(counts.c.n, event, total),
             )
             .order_by(Registration.name, Registration.id)

@@ -280,6 +280,8 @@ class Registration(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     cancelled_at: Mapped[datetime | None]
     promoted_at: Mapped[datetime | None]
+    # the person's data was erased (UU 27/2022): kept as an anonymous count, never certified
+    erased_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship()
     kim: Mapped[Kim | None] = relationship()

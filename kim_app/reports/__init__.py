@@ -6,4 +6,4 @@ from flask import Blueprint
 bp = Blueprint("reports", __name__)
 
 # each module attaches its views to bp
-from kim_app.reports import dashboard, history, laporan  # noqa: E402,F401
+from kim_app.reports import dashboard, history, laporan, privacy  # noqa: E402,F401
