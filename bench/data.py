@@ -649,13 +649,13 @@ def _app(uri: str):
     return create_app({"SQLALCHEMY_DATABASE_URI": uri, "RATELIMIT_ENABLED": False})
 
 
-def _upgrade(uri: str) -> None:
+def upgrade(uri: str) -> None:
     """A reused dataset gets the app's newer migrations (indexes, mostly), so the bench always
     measures the schema the app ships."""
-    from flask_migrate import upgrade
+    from flask_migrate import upgrade as migrate
 
     with _app(uri).app_context():
-        upgrade()
+        migrate()
 
 
 def _prepare_schema(app, timer: Timer, regency_only: bool) -> tuple[dict, list, int, str]:
@@ -785,7 +785,7 @@ def build_national(rebuild: bool = False) -> dict[str, str]:
     meta = None if rebuild else _pg_meta()
     if meta:
         print(f"national dataset: reusing {NATIONAL_DB} (built in {meta['build_seconds']} s)")
-        _upgrade(NATIONAL_URI)
+        upgrade(NATIONAL_URI)
         return meta
     # built under another name and renamed at the end: the old dataset serves until then
     building = f"{NATIONAL_DB}_build"
@@ -899,7 +899,7 @@ def build_regency(rebuild: bool = False) -> dict[str, str]:
     meta = None if rebuild else _sqlite_meta()
     if meta:
         print(f"regency dataset: reusing {REGENCY_PATH} (built in {meta['build_seconds']} s)")
-        _upgrade(REGENCY_URI)
+        upgrade(REGENCY_URI)
         return meta
     print(f"regency dataset: building {REGENCY_PATH}", flush=True)
     timer = Timer()

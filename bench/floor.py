@@ -47,21 +47,16 @@ def engine_url(url: str) -> str:
 
 
 def make_engine(url: str, **options) -> sa.Engine:
-    """An engine with the app's SQLite pragmas (WAL, busy timeout), so the floor pays what the app
-    pays and nothing more."""
+    """An engine set up as the app sets up its own on SQLite — WAL, busy timeout, and write
+    requests begun with ``BEGIN IMMEDIATE`` (without it, a read-then-write under concurrent
+    writers fails with "database is locked") — so the floor pays what the app pays for a correct
+    write and nothing more. Only that engine setup is shared with the app."""
     engine = sa.create_engine(engine_url(url), **options)
     if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        from kim_app import prepare_sqlite
+
+        prepare_sqlite(engine)
     return engine
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """The same pragmas as kim_app's SQLite engine."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
 
 
 def prepare(url: str) -> None:
