@@ -1,4 +1,5 @@
-"""Who may see what: the wilayah-scope rule (DESIGN §2), role checks and security headers.
+"""Who may see what: the wilayah-scope rule (DESIGN §2), role checks and security headers,
+and request values without NUL characters.
 
 The scope rule lives here and only here. A user with scope ``64.09`` may act on a record whose
 region code is ``64.09`` or starts with ``64.09.``; an admin (no scope) on everything. Lists use
@@ -13,8 +14,9 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, abort, current_app
+from flask import Flask, Request, abort, current_app, request, session
 from flask_login import current_user, login_required
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict, iter_multi_items
 
 
 def scope_of(user) -> str:
@@ -79,8 +81,9 @@ def roles_required(*roles) -> Callable:
     return decorator
 
 
-# the largest id a database integer holds; larger ones in a URL are simply not found
-MAX_RECORD_ID = 2**63 - 1
+# the largest id an id column holds (INTEGER: 32 bits on PostgreSQL, which refuses a larger
+# number in a query on it); larger ones in a URL or a form are simply not found
+MAX_RECORD_ID = 2**31 - 1
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -111,11 +114,40 @@ def _security_headers(response):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if response.mimetype == "text/html":
         response.vary.add("HX-Request")
-        headers.setdefault(
-            "Cache-Control", "no-store" if current_user.is_authenticated else "no-cache"
-        )
+        # the session says who is signed in; asking current_user would load the user again
+        # after the request's commit expired it
+        headers.setdefault("Cache-Control", "no-store" if "_user_id" in session else "no-cache")
     return response
 
 
+def _without_nul(value):
+    if isinstance(value, FileStorage):
+        value.filename = _without_nul(value.filename)
+        return value
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class ValuesWithoutNul(ImmutableMultiDict):
+    """Query, form and file values with every NUL character dropped, before any view reads them:
+    no browser sends one, text never needs one, and PostgreSQL cannot store one."""
+
+    def __init__(self, mapping=None) -> None:
+        if mapping is not None:
+            mapping = [(_without_nul(k), _without_nul(v)) for k, v in iter_multi_items(mapping)]
+        super().__init__(mapping)
+
+
+class KimRequest(Request):
+    parameter_storage_class = ValuesWithoutNul
+
+
+def _nul_in_path() -> None:
+    """A path part with a NUL names no record (and would break a PostgreSQL query): 404."""
+    if "\x00" in request.path:
+        abort(404)
+
+
 def register(app: Flask) -> None:
+    app.request_class = KimRequest
+    app.before_request(_nul_in_path)
     app.after_request(_security_headers)

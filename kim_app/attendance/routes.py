@@ -295,7 +295,9 @@ class MarkRequest:
     def read(cls) -> MarkRequest:
         form = request.form
         number = form.get("registration", "").strip()
-        registration = int(number) if number.isdigit() and len(number) <= 19 else 0
+        registration = (
+            int(number) if number.isascii() and number.isdigit() and len(number) <= 10 else 0
+        )
         status = form.get("status", "")
         return cls(
             registration if 0 < registration <= MAX_RECORD_ID else 0,

@@ -322,7 +322,8 @@ def officers(event_id: int):
 
 def _release(event: Event, back: str):
     user_id = request.form.get("petugas", "")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() and len(user_id) < 19 else None
+    is_id = user_id.isascii() and user_id.isdigit() and len(user_id) <= 10  # "²" is a digit too
+    user = db.session.get(User, int(user_id)) if is_id and int(user_id) <= MAX_RECORD_ID else None
     if user is None or user.role is not Role.PETUGAS_ABSENSI or user.event_id != event.id:
         abort(404)
     user.event_id = None

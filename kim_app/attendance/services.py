@@ -278,9 +278,10 @@ def attendance_open(event: Event) -> bool:
 def device_time(value: str | None) -> datetime | None:
     """A mark time sent by a device (milliseconds since the epoch) as naive UTC; None if absent
     or not a number (then the server's own time is used)."""
-    if not value or not value.strip().isdigit() or len(value.strip()) > 15:
+    text = (value or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 13:  # 13 digits: until year 2286
         return None
-    return datetime.fromtimestamp(int(value) / 1000, UTC).replace(tzinfo=None)
+    return datetime.fromtimestamp(int(text) / 1000, UTC).replace(tzinfo=None)
 
 
 def to_local(event: Event, moment: datetime) -> datetime:

@@ -129,9 +129,14 @@ def _invite(event: Event, filters: InviteFilter) -> Response:
     return redirect_after_post(url_for("events.invitations", event_id=event.id))
 
 
+def _is_record_id(text: str) -> bool:
+    """A record id as sent by a form: at most 19 ASCII digits, within the database's range."""
+    return text.isascii() and text.isdigit() and len(text) <= 19 and 0 < int(text) <= MAX_RECORD_ID
+
+
 def _invitation_from_form(event: Event) -> Invitation:
     kim_id = request.form.get("kim", "")
-    if not (kim_id.isascii() and kim_id.isdigit() and 0 < int(kim_id) <= MAX_RECORD_ID):
+    if not _is_record_id(kim_id):
         abort(400)
     invitation = invitation_of(event.id, int(kim_id))
     if invitation is None:
@@ -290,7 +295,7 @@ def delegates(event_id: int, kim_id: int):
     if request.method == "GET":
         return _delegates(event, invitation)
     raw = request.form.getlist("anggota")
-    if not all(v.isascii() and v.isdigit() and 0 < int(v) <= MAX_RECORD_ID for v in raw):
+    if not all(_is_record_id(v) for v in raw):
         abort(400)
     chosen = {int(v) for v in raw}
     try:

@@ -230,7 +230,7 @@ def count_matching(event: Event, filters: InviteFilter, user) -> InviteCount:
 
 def check_quota(value) -> int:
     text = str(value if value is not None else "").strip()
-    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= QUOTA_MAX):
+    if not (text.isascii() and text.isdigit() and len(text) < 6 and 1 <= int(text) <= QUOTA_MAX):
         raise EventError(
             _("Kuota harus angka 1 sampai %(max)d orang per KIM.", max=QUOTA_MAX), "kuota"
         )

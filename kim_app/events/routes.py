@@ -147,6 +147,11 @@ def _session_entry(session) -> dict:
     }
 
 
+def _small_number(text: str, digits: int = 3) -> bool:
+    """ASCII digits only, at most ``digits`` of them: safe for ``int()`` (``²`` is a digit too)."""
+    return text.isascii() and text.isdigit() and len(text) <= digits
+
+
 def _change_rows(form: EventForm, action: str) -> None:
     """Add a session row (on the day of the last one, starting when it ends) or remove row
     ``hapus-N``; the form is shown again without saving, with or without JavaScript."""
@@ -158,7 +163,7 @@ def _change_rows(form: EventForm, action: str) -> None:
         )
         return
     index = action.removeprefix("hapus-")
-    if index.isdigit() and int(index) < len(entries) and len(entries) > 1:
+    if _small_number(index) and int(index) < len(entries) and len(entries) > 1:
         kept = [entry.data for i, entry in enumerate(entries) if i != int(index)]
         while form.sessions.entries:
             form.sessions.pop_entry()
@@ -191,7 +196,7 @@ def _sessions(form: EventForm) -> list[SessionData] | None:
             continue
         sessions.append(
             SessionData(
-                id=int(row.id.data) if (row.id.data or "").isdigit() else None,
+                id=int(row.id.data) if _small_number(row.id.data or "", 19) else None,
                 starts_at=starts,
                 ends_at=ends,
                 topic=row.topic.data or "",

@@ -445,7 +445,7 @@ def mapping_from_form(kind: ImportKind, headers: list[str], form) -> dict[str, i
     mapping = {}
     for target in targets_for(kind):
         value = (form.get(f"kolom_{target.key}") or "").strip()
-        if value.isascii() and value.isdigit() and int(value) < len(headers):
+        if value.isascii() and value.isdigit() and len(value) < 6 and int(value) < len(headers):
             mapping[target.key] = int(value)
     return mapping
 

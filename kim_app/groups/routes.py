@@ -104,7 +104,12 @@ def _change_rows(form: KimForm, action: str) -> None:
         form.pengurus.append_entry({"position": Position.ANGGOTA.value})
         return
     index = action.removeprefix("hapus-")
-    if index.isdigit() and int(index) < len(form.pengurus.entries):
+    if (
+        index.isascii()
+        and index.isdigit()
+        and len(index) < 4
+        and int(index) < len(form.pengurus.entries)
+    ):
         kept = [e.data for i, e in enumerate(form.pengurus.entries) if i != int(index)]
         while form.pengurus.entries:
             form.pengurus.pop_entry()
