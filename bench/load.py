@@ -607,7 +607,9 @@ def _ms(value: float | None) -> str:
 def bench_dataset(name: str, url: str, wrk: str, options) -> DatasetResult:
     started = time.perf_counter()
     meta = read_meta(url)
-    data.upgrade(floor.engine_url(url))  # the schema the app ships (a dataset built before a new migration)
+    data.upgrade(
+        floor.engine_url(url)
+    )  # the schema the app ships (a dataset built before a new migration)
     ids = registration_ids(url, int(meta["big_event_id"]))
     result = DatasetResult(
         dataset=name,
