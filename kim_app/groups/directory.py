@@ -6,6 +6,7 @@ its members beyond the ketua's name (when the KIM opted in); never a phone numbe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -44,6 +45,46 @@ def _filters() -> dict:
         "kabupaten": kabupaten,
         "page": min(max(page, 1), MAX_PAGE),
     }
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the directory and the number of matches, read in one query (the count is a
+    window over the same matches, not a second search)."""
+
+    items: list[Kim]
+    total: int
+    page: int
+
+    @classmethod
+    def of(cls, query: sa.Select, page: int) -> Page:
+        rows = db.session.execute(
+            query.add_columns(sa.func.count().over()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+        ).all()
+        if rows:
+            return cls([row[0] for row in rows], rows[0][1], page)
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+        return cls([], total or 0, page)  # past the last page: nothing here, the count still true
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PER_PAGE))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
 
 
 def _search(q: str, provinsi: str, kabupaten: str) -> sa.Select:
@@ -95,13 +136,7 @@ def _options(level_parent: str | None) -> list[Region]:
 def directory():
     """Active KIM, searchable by name or village and narrowed by province and regency."""
     asked = _filters()
-    page = db.paginate(
-        _search(asked["q"], asked["provinsi"], asked["kabupaten"]),
-        page=asked["page"],
-        per_page=PER_PAGE,
-        error_out=False,
-        max_per_page=PER_PAGE,
-    )
+    page = Page.of(_search(asked["q"], asked["provinsi"], asked["kabupaten"]), asked["page"])
     codes = {code for kim in page.items for code in ancestors_of(kim.village_code)[:3]}
     return render(
         "groups/directory.html",
