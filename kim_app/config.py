@@ -27,7 +27,9 @@ class Defaults:
     KIM_JSQR_URL = JSQR_URL
     KIM_JSQR_SRI = JSQR_SRI
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    # no X-RateLimit-* headers on every answer: a refusal (429) says when to come back itself,
+    # and the limiter's Retry-After would overwrite a 503's during a database outage
+    RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_LOGIN_ADDRESS = "20 per 10 minutes"
     RATELIMIT_LOGIN_ACCOUNT = "5 per 10 minutes"
     KIM_RATELIMIT_REGISTER = "30 per hour"

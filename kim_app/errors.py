@@ -83,15 +83,16 @@ def _http_error(error: HTTPException):
         title, template = _messages(413)
         return error_response(413, title, template % {"mb": f"{limit / 1024 / 1024:.0f}"})
     if code == 429:
-        message = _("Terlalu banyak percobaan. Coba lagi dalam %(n)d detik.", n=_retry_after())
-        return error_response(429, None, message)
+        seconds = _retry_after()
+        message = _("Terlalu banyak percobaan. Coba lagi dalam %(n)d detik.", n=seconds)
+        return error_response(429, None, message, headers={"Retry-After": str(seconds)})
     if code in (400, 403, 404, 405, 500, 503):
         return error_response(code)
     return error_response(code, error.name, error.description)
 
 
 def _retry_after() -> int:
-    """Seconds until the exceeded limit resets (the limiter sets the Retry-After header itself)."""
+    """Seconds until the exceeded limit resets (sent as ``Retry-After`` too)."""
     current = limiter.current_limit
     if current is None:
         return 60
