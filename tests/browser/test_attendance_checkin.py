@@ -24,8 +24,14 @@ def _rows(app) -> list[Attendance]:
 
 
 def _sign(page: Page) -> None:
-    """Draw two strokes on the pad with the mouse (pointer events, as a finger would)."""
-    box = page.locator("canvas.pad-canvas").bounding_box()
+    """Draw two strokes on the pad with the mouse (pointer events, as a finger would).
+
+    The pad is revealed by its script, which may still be loading: wait until it shows, and
+    bring it on screen, since mouse events land at viewport coordinates."""
+    canvas = page.locator("canvas.pad-canvas")
+    expect(canvas).to_be_visible()
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
     assert box
     x, y, w, h = box["x"], box["y"], box["width"], box["height"]
     page.mouse.move(x + 0.1 * w, y + 0.7 * h)
