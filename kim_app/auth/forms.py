@@ -42,5 +42,7 @@ class UserForm(FlaskForm):
     )
 
     def limit_roles(self, creator) -> None:
-        """Offer only the roles ``creator`` may create."""
-        self.role.choices = [SelectChoice(r.value, r.label) for r in Role if creator.may_manage(r)]
+        """Offer only the roles ``creator`` may create, after an empty first choice: the role is
+        chosen on purpose, never left at the first one offered (HTML's rule for a required select)."""
+        roles = [SelectChoice(r.value, r.label) for r in Role if creator.may_manage(r)]
+        self.role.choices = [SelectChoice("", _l("— pilih —")), *roles]
