@@ -1,0 +1,316 @@
+"""Valid HTML (issue 9): the Nu Html Checker (the ``vnu-jar`` npm package) finds no error in any
+page or htmx fragment the app serves.
+
+The documents come from the access table (``tests/access_cases.py``), not from a second list of
+URLs: every GET probe of every endpoint, asked by the first role the table lets in (200) for the
+object inside its wilayah — the full page, and the fragment where the probe is an htmx partial
+request — plus each public page as a visitor, every form sent back empty (the 422 re-render with
+its errors, as a page and as a fragment), and the error pages (404, 403, 405, 413, the expired
+form). Fragments are checked inside a minimal document whose body holds them the way the page
+does (a table row in a table, a list item in a list), so vnu judges the fragment's own markup.
+
+All documents go to one java run (the JVM starts slowly). vnu does not know htmx: it reports
+every ``hx-*`` attribute as "not allowed". Exactly that message, for attribute names starting
+with ``hx-``, is set aside (and counted); htmx 4's ``<hx-partial>`` wrapper (out-of-band
+content) is unwrapped the same way htmx does before checking. Any other message fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kim_app import ROOT
+from kim_app.auth.models import Role
+from tests.access_cases import ACTORS, CASES, Case, Probe, World
+from tests.conftest import Client, html_of
+from tests.test_access_matrix import FILE_TYPES
+from tests.test_groups_workflow import multipart
+
+VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+# vnu's message for an attribute HTML does not define, narrowed to htmx's own (hx-get, hx-post,
+# hx-target:inherited …). Nothing else is ever set aside.
+HTMX_ATTRIBUTE = re.compile(r"^Attribute “hx-[a-z0-9:._-]+” not allowed on element “[a-z0-9-]+”")
+
+# the element a fragment's first tag must sit in to be valid where htmx puts it
+CONTEXT = {
+    "tr": ("<table>", "</table>"),
+    "tbody": ("<table>", "</table>"),
+    "td": ("<table><tr>", "</tr></table>"),
+    "th": ("<table><tr>", "</tr></table>"),
+    "li": ("<ul>", "</ul>"),
+    "option": ("<select>", "</select>"),
+    "optgroup": ("<select>", "</select>"),
+    "dt": ("<dl>", "</dl>"),
+    "dd": ("<dl>", "</dl>"),
+}
+SHELL = (
+    "<!DOCTYPE html><html lang=id><head><meta charset=utf-8><title>f</title></head>"
+    "<body>{start}{body}{end}</body></html>"
+)
+FIRST_TAG = re.compile(r"^\s*(?:<!--.*?-->\s*)*<([a-zA-Z][a-zA-Z0-9-]*)", re.S)
+HX_PARTIAL = re.compile(r"<hx-partial\b[^>]*>(.*?)</hx-partial>", re.S)
+# the GET probes that answer with something other than HTML: files (the access matrix's list),
+# a person's data (JSON) and the health check (JSON); every other probe must give a page
+NOT_HTML = {*FILE_TYPES, "json"}
+NOT_HTML_ENDPOINTS = {"main.healthz"}
+
+
+@dataclass
+class Document:
+    """One answer to check: where it came from and its HTML."""
+
+    what: str
+    html: str
+    fragment: bool
+
+
+def fragment_documents(what: str, html: str) -> list[Document]:
+    """A fragment as the browser ends up holding it: its main part, and each ``<hx-partial>``'s
+    content (swapped by htmx into another element), each in the context its first tag needs."""
+    parts = [(what, HX_PARTIAL.sub("", html))]
+    parts += [
+        (f"{what} <hx-partial> {i}", inner) for i, inner in enumerate(HX_PARTIAL.findall(html))
+    ]
+    documents = []
+    for label, body in parts:
+        if not body.strip():
+            continue
+        match = FIRST_TAG.match(body)
+        start, end = CONTEXT.get(match.group(1).lower() if match else "", ("", ""))
+        documents.append(Document(label, SHELL.format(start=start, body=body, end=end), True))
+    return documents
+
+
+# the kinds of account whose pages differ: staff, the village's own, the scan-only petugas, visitor
+KINDS: tuple[tuple[Role | None, ...], ...] = (
+    (Role.ADMIN, Role.OPERATOR_PROVINSI, Role.OPERATOR_KABKOTA),
+    (Role.KEPALA_DESA, Role.PENGURUS_KIM),
+    (Role.PETUGAS_ABSENSI,),
+    (None,),
+)
+
+
+def first_role(case: Case, statuses: tuple[int, ...] = (200,)) -> Role | None:
+    """The first role (the visitor last) the table lets in, for the object inside its wilayah."""
+    return next((role for role in ACTORS if case.expect(role, True) in statuses), None)
+
+
+def other_roles(case: Case) -> list[Role | None]:
+    """One role of each other kind of account that gets the page (it shows them other menus)."""
+    first = first_role(case)
+    roles = []
+    for kind in KINDS:
+        role = next((r for r in kind if case.expect(r, True) == 200), first)
+        if role is not first and first not in kind:
+            roles.append(role)
+    return roles
+
+
+def is_html(response) -> bool:
+    return response.mimetype == "text/html" and response.status_code not in (204, 301, 302, 303)
+
+
+class Collector:
+    """Asks the app as each role (one world and one browser per role) and keeps HTML answers."""
+
+    def __init__(self, app, login, make_kim, make_event, partial_headers):
+        self.app, self.login = app, login
+        self.make_kim, self.make_event = make_kim, make_event
+        self.partial = partial_headers
+        self.worlds: dict[Role | None, tuple[World, Client]] = {}
+        self.documents: list[Document] = []
+
+    def world(self, role: Role | None) -> tuple[World, Client]:
+        """The role's world and browser, signed in afresh (an action may have signed it out)."""
+        if role not in self.worlds:
+            client = Client(self.app, self.app.response_class)
+            self.worlds[role] = (World(self.app, role, self.make_kim, self.make_event), client)
+        world, client = self.worlds[role]
+        if world.actor is not None:
+            self.login(world.actor, on=client)
+        return world, client
+
+    def keep(self, what: str, response, partial: bool) -> bool:
+        if not is_html(response):
+            return False
+        html = html_of(response)
+        what = f"{what} → {response.status_code}"
+        if partial and "<html" not in html:  # (a form htmx never drives may answer a page)
+            self.documents += fragment_documents(what, html)
+        else:
+            self.documents.append(Document(what, html, False))
+        return True
+
+    def get(self, role: Role | None, probe: Probe) -> bool:
+        world, client = self.world(role)
+        place = world.inside
+        if probe.marker:  # the objects a list shows exist before it is asked for
+            probe.marker(world, place)
+        url = probe.url(world, place)
+        response = client.get(url, headers=self.partial if probe.partial else {})
+        who = role.value if role else "visitor"
+        return self.keep(
+            f"GET {url} as {who}{' (htmx)' if probe.partial else ''}", response, probe.partial
+        )
+
+    def post(self, role: Role | None, url: str, data: dict, partial: bool, **kw) -> bool:
+        """POST ``data`` (and ``files``) with the browser's CSRF token, unless ``token=False``."""
+        world, client = self.world(role)
+        files = kw.get("files") or {}
+        if kw.get("token", True):
+            data = {**data, "csrf_token": client.token("/kata-sandi" if world.actor else "/login")}
+        headers = self.partial if partial else {}
+        body = multipart(data | files) if files else {"data": data}
+        response = client.post(url, headers=headers, **body)
+        who = role.value if role else "visitor"
+        return self.keep(f"POST {url} as {who}{' (htmx)' if partial else ''}", response, partial)
+
+    def send(self, role: Role | None, probe: Probe, partial: bool) -> bool:
+        """A POST probe of the table, with its own data, for the object inside the wilayah."""
+        world, _client = self.world(role)
+        place = world.inside
+        data = probe.data(world, place) if probe.data else {}
+        files = probe.files(world, place) if probe.files else {}
+        return self.post(role, probe.url(world, place), data, partial, files=files)
+
+
+def run_vnu(folder: Path) -> list[dict]:
+    """vnu's messages for every file in ``folder``, from one java run."""
+    java = shutil.which("java")
+    assert java, "java is not installed: the HTML check needs it (Debian: openjdk-17-jre-headless)"
+    assert VNU_JAR.is_file(), f"{VNU_JAR} is missing: run `npm ci` (package.json lists vnu-jar)"
+    files = sorted(str(p) for p in folder.glob("*.html"))
+    result = subprocess.run(
+        [
+            java,
+            "-Xss4m",
+            "-jar",
+            str(VNU_JAR),
+            "--format",
+            "json",
+            "--errors-only",
+            "--stdout",
+            *files,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.stdout.strip(), f"vnu said nothing (exit {result.returncode}): {result.stderr}"
+    return json.loads(result.stdout)["messages"]
+
+
+def test_every_page_and_fragment_is_valid_html(
+    app, login, make_kim, make_event, partial_headers, tmp_path
+):
+    """The Nu Html Checker reports no error in any page, fragment, form error or error page."""
+    started = time.monotonic()
+    collect = Collector(app, login, make_kim, make_event, partial_headers)
+    missing = []
+    html_probes = 0
+    for endpoint, case in sorted(CASES.items()):
+        role = first_role(case)
+        for probe in case.probes:
+            if probe.method != "GET" or (role is None and not case.public):
+                continue
+            expected_html = probe.name not in NOT_HTML and endpoint not in NOT_HTML_ENDPOINTS
+            html_probes += expected_html
+            if not collect.get(role, probe) and expected_html:
+                missing.append(f"{endpoint} {probe.name}")
+            for other in other_roles(case) if expected_html else ():
+                collect.get(other, probe)
+    assert not missing, f"GET probes that gave no HTML page: {missing}"
+
+    # error pages, as a page and as the fragment htmx swaps into the message area
+    for partial in (False, True):
+        headers = partial_headers if partial else {}
+        _world, visitor = collect.world(None)
+        collect.keep("404", visitor.get("/tidak-ada", headers=headers), partial)
+        collect.keep("405", visitor.get("/logout", headers=headers), partial)
+        _world, village_head = collect.world(Role.KEPALA_DESA)
+        collect.keep("403", village_head.get("/pengguna", headers=headers), partial)
+        collect.post(None, "/login", {"email": "x@uji.example"}, partial, token=False)  # CSRF
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        collect.post(None, "/login", {"email": "x" * (limit + 10)}, partial, token=False)  # 413
+
+    # every form sent back empty: the 422 page and fragment with the errors shown
+    for case in CASES.values():
+        if case.post is not None:
+            role = first_role(case)
+            world, _client = collect.world(role)
+            for partial in (False, True):
+                collect.post(role, case.post.url(world, world.inside), {}, partial)
+
+    # last, as they change things: every action of the table done through htmx (the fragment
+    # with its out-of-band parts that htmx swaps in, where it answers with one)
+    for _endpoint, case in sorted(CASES.items()):
+        if case.posts is not None:
+            collect.send(first_role(case, (200, 303)), case.posts, partial=True)
+    elapsed_collect = time.monotonic() - started
+
+    for i, document in enumerate(collect.documents):
+        (tmp_path / f"{i:04d}.html").write_text(document.html, encoding="utf-8")
+    messages = run_vnu(tmp_path)
+    by_file = {f"{i:04d}.html": d for i, d in enumerate(collect.documents)}
+    filtered = 0
+    errors = []
+    for message in messages:
+        text = message.get("message", "")
+        if message.get("type") == "error" and HTMX_ATTRIBUTE.match(text):
+            filtered += 1
+            continue
+        name = message.get("url", "").rsplit("/", 1)[-1]
+        document = by_file.get(name)
+        where = document.what if document else name
+        errors.append(
+            f"{where} [{name}] line {message.get('lastLine')}: {text} — {message.get('extract', '')!r}"
+        )
+    pages = sum(not d.fragment for d in collect.documents)
+    partials = sum("<hx-partial>" in d.what for d in collect.documents)
+    print(
+        f"\nvnu checked {len(collect.documents)} documents ({pages} pages, "
+        f"{len(collect.documents) - pages} fragments, {partials} of them <hx-partial> contents) "
+        f"from {html_probes} HTML probes; "
+        f"{filtered} htmx attribute messages set aside; {len(errors)} errors; "
+        f"collecting {elapsed_collect:.1f} s, total {time.monotonic() - started:.1f} s"
+    )
+    assert len(collect.documents) >= html_probes + 10, "too few documents were checked"
+    assert not errors, f"{len(errors)} HTML errors:\n" + "\n".join(errors)
+
+
+def test_only_htmx_attributes_are_set_aside():
+    """The filter takes vnu's "not allowed" message for hx-* attributes and nothing else."""
+    assert HTMX_ATTRIBUTE.match("Attribute “hx-get” not allowed on element “a” at this point.")
+    assert HTMX_ATTRIBUTE.match(
+        "Attribute “hx-status:422” not allowed on element “form” at this point."
+    )
+    assert HTMX_ATTRIBUTE.match(
+        "Attribute “hx-target:inherited” not allowed on element “main” at this point."
+    )
+    for other in (
+        "Attribute “onclick” not allowed on element “a” at this point.",
+        "Attribute “data-hx-get” not allowed on element “a” at this point.",
+        "Element “hx-partial” not allowed as child of element “body” in this context.",
+        "Duplicate ID “hx-get”.",
+        "Bad value “hx-get” for attribute “id” on element “a”.",
+    ):
+        assert not HTMX_ATTRIBUTE.match(other), other
+
+
+def test_fragments_are_checked_where_htmx_puts_them():
+    """A row goes in a table, a list item in a list, each <hx-partial>'s content on its own."""
+    documents = fragment_documents(
+        "x",
+        '<tr><td>1</td></tr>\n<hx-partial hx-target="#pesan"><p>ok</p></hx-partial>'
+        '<hx-partial hx-target="#daftar"><li>2</li></hx-partial>',
+    )
+    bodies = [re.search(r"<body>(.*)</body>", d.html, re.S).group(1) for d in documents]
+    assert bodies == ["<table><tr><td>1</td></tr>\n</table>", "<p>ok</p>", "<ul><li>2</li></ul>"]
+    assert all(d.fragment and d.html.startswith("<!DOCTYPE html>") for d in documents)
