@@ -4,15 +4,19 @@ page or htmx fragment the app serves.
 The documents come from the access table (``tests/access_cases.py``), not from a second list of
 URLs: every GET probe of every endpoint, asked by the first role the table lets in (200) for the
 object inside its wilayah — the full page, and the fragment where the probe is an htmx partial
-request — plus each public page as a visitor, every form sent back empty (the 422 re-render with
-its errors, as a page and as a fragment), and the error pages (404, 403, 405, 413, the expired
-form). Fragments are checked inside a minimal document whose body holds them the way the page
-does (a table row in a table, a list item in a list), so vnu judges the fragment's own markup.
+request — and again by one role of each other kind of account the table lets in (village head
+or pengurus, petugas absensi, visitor: their menus differ); the error pages (404, 403, 405, 413,
+the expired form), as pages and as the fragment htmx swaps into the message area; every form
+sent back empty (the 422 re-render with its errors, as a page and as a fragment); last, every
+action of the table done through htmx (the fragment it answers, ``<hx-partial>`` parts included).
 
-All documents go to one java run (the JVM starts slowly). vnu does not know htmx: it reports
-every ``hx-*`` attribute as "not allowed". Exactly that message, for attribute names starting
-with ``hx-``, is set aside (and counted); htmx 4's ``<hx-partial>`` wrapper (out-of-band
-content) is unwrapped the same way htmx does before checking. Any other message fails the test.
+Fragments are checked inside a minimal document whose body holds them the way the page does (a
+table row in a table, a list item in a list), so vnu judges the fragment's own markup; the
+content of each ``<hx-partial>`` (which htmx unwraps and swaps into its target) is a document of
+its own. All documents go to one java run (the JVM starts slowly). vnu does not know htmx: it
+reports every ``hx-*`` attribute as "not allowed". Exactly that message, for attribute names
+starting with ``hx-``, is set aside (and counted); any other message fails the test, and so does
+a missing java or jar (never a skip).
 """
 
 from __future__ import annotations
@@ -208,7 +212,7 @@ def run_vnu(folder: Path) -> list[dict]:
 
 
 def test_every_page_and_fragment_is_valid_html(
-    app, login, make_kim, make_event, partial_headers, tmp_path
+    app, login, make_kim, make_event, partial_headers, tmp_path, capsys
 ):
     """The Nu Html Checker reports no error in any page, fragment, form error or error page."""
     started = time.monotonic()
@@ -274,13 +278,14 @@ def test_every_page_and_fragment_is_valid_html(
         )
     pages = sum(not d.fragment for d in collect.documents)
     partials = sum("<hx-partial>" in d.what for d in collect.documents)
-    print(
-        f"\nvnu checked {len(collect.documents)} documents ({pages} pages, "
-        f"{len(collect.documents) - pages} fragments, {partials} of them <hx-partial> contents) "
-        f"from {html_probes} HTML probes; "
-        f"{filtered} htmx attribute messages set aside; {len(errors)} errors; "
-        f"collecting {elapsed_collect:.1f} s, total {time.monotonic() - started:.1f} s"
-    )
+    with capsys.disabled():  # shown in every run's output, not only when the test fails
+        print(
+            f"\nvnu checked {len(collect.documents)} documents ({pages} pages, "
+            f"{len(collect.documents) - pages} fragments, {partials} of them <hx-partial> contents) "
+            f"from {html_probes} HTML probes; "
+            f"{filtered} htmx attribute messages set aside; {len(errors)} errors; "
+            f"collecting {elapsed_collect:.1f} s, total {time.monotonic() - started:.1f} s"
+        )
     assert len(collect.documents) >= html_probes + 10, "too few documents were checked"
     assert not errors, f"{len(errors)} HTML errors:\n" + "\n".join(errors)
 
