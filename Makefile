@@ -6,7 +6,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test bench lint format translations extract-messages chromium pdf-libs nginx clean
+.PHONY: run test bench lint format translations extract-messages chromium pdf-libs nginx java clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,13 @@ nginx:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
 	fi
 
+# The HTML check (tests/test_html_valid.py) runs the Nu Html Checker of node_modules on Java.
+java:
+	@if ! command -v java >/dev/null 2>&1; then \
+	  echo "Installing Debian's default-jre-headless"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
+	fi
+
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -70,7 +77,7 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(VENV)/.dev-installed node_modules/.package-lock.json translations chromium pdf-libs nginx lint
+test: $(VENV)/.dev-installed node_modules/.package-lock.json translations chromium pdf-libs nginx java lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The benchmark (issue 7; never part of `make test`): build or reuse the national (PostgreSQL
