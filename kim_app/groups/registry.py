@@ -7,7 +7,6 @@ and the back button restores it; htmx only swaps the results in place and pushes
 from __future__ import annotations
 
 from flask import abort, redirect, request, url_for
-from flask_babel import format_decimal, format_number
 from flask_login import current_user
 
 from kim_app.auth.models import OPERATOR_ROLES
@@ -24,6 +23,7 @@ from kim_app.groups.registry_queries import (
     villages_without_kim,
 )
 from kim_app.htmx import is_partial, render
+from kim_app.i18n import count, one_decimal
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.regions.picker import RegionPicker
 from kim_app.regions.services import lineage
@@ -77,13 +77,8 @@ def registry():
         bidang_choices=list(Bidang),
         sorts=list(Sort),
         oob=is_partial(),
-        number=format_number,
+        number=count,
     )
-
-
-def _percent(value: float) -> str:
-    """A share with one decimal in the reader's language (``12,5`` in Indonesian)."""
-    return format_decimal(value, format="#,##0.0")
 
 
 def _lineage(region: Region | None) -> list[tuple[Region, bool]]:
@@ -112,8 +107,8 @@ def coverage_table():
         area=area,
         report=coverage(area, current_user),
         lineage=_lineage(area),
-        number=format_number,
-        percent=_percent,
+        number=count,
+        percent=one_decimal,
     )
 
 
@@ -133,5 +128,5 @@ def coverage_missing(code: str):
         area=area,
         page=page,
         lineage=_lineage(area),
-        number=format_number,
+        number=count,
     )

@@ -14,7 +14,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, request
-from flask_babel import format_decimal, format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -30,6 +29,7 @@ from kim_app.groups import importing
 from kim_app.groups.models import Gender, KimStatus
 from kim_app.groups.registry_queries import AREA_LEVELS, region_at
 from kim_app.htmx import render
+from kim_app.i18n import count, one_decimal
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.regions.services import lineage
 from kim_app.reports import bp, charts
@@ -86,10 +86,6 @@ def _filters() -> tuple[Region | None, DateRange, str, RangeForm]:
     form = RangeForm(request.args)
     dates, problem = date_range(form)
     return area_from_request(), dates, problem, form
-
-
-def _percent(value: float) -> str:
-    return format_decimal(value, format="#,##0.0")
 
 
 def _month(key: tuple[int, int]) -> str:
@@ -167,11 +163,11 @@ def _words(pairs: list[tuple[str, str]]) -> str:
 
 
 def build_charts(d: Dashboard) -> dict[str, charts.Markup]:
-    n = format_number
+    n = count
     status_bars = [charts.Bar(s.label, v, n(v)) for s, v in d.statuses.items()]
     cover_bars = [
         charts.Bar(
-            r.region.name, r.percent, f"{_percent(r.percent)}% ({n(r.active)}/{n(r.villages)})"
+            r.region.name, r.percent, f"{one_decimal(r.percent)}% ({n(r.active)}/{n(r.villages)})"
         )
         for r in d.coverage.rows
     ]
@@ -202,7 +198,7 @@ def build_charts(d: Dashboard) -> dict[str, charts.Markup]:
     ]
     total = sum(d.genders.values())
     parts = [
-        charts.Bar(_gender_label(g), v, f"{n(v)} ({_percent(100 * v / total if total else 0)}%)")
+        charts.Bar(_gender_label(g), v, f"{n(v)} ({one_decimal(100 * v / total if total else 0)}%)")
         for g, v in d.genders.items()
     ]
     return {
@@ -267,8 +263,8 @@ def dashboard_page():
         crumbs=_crumbs(area),
         args=_link_args(area, dates),
         statuses=list(KimStatus),
-        number=format_number,
-        percent=_percent,
+        number=count,
+        percent=one_decimal,
         month=_month,
         gender_label=_gender_label,
     )

@@ -209,7 +209,11 @@ class Participation:
 
 
 def participation(area: Region | None, dates: DateRange) -> Participation:
-    """Registrations, people, sessions and attendance, in two grouped queries."""
+    """Registrations, people, sessions and attendance, in two queries.
+
+    The expected attendances are summed per event (its counted registrations × its sessions in
+    the range) instead of pairing every person with every session: the cost follows the hadir
+    marks, not registrations × sessions."""
     registrations, phones, no_phone = db.session.execute(
         sa.select(
             sa.func.count(),
@@ -217,35 +221,47 @@ def participation(area: Region | None, dates: DateRange) -> Participation:
             sa.func.coalesce(sa.func.sum(sa.case((Registration.phone.is_(None), 1), else_=0)), 0),
         ).where(*_counted_registrations(area, dates))
     ).one()
-    sessions, expected, present = db.session.execute(
+    counted_sessions = (
+        EventSession.event_id.in_(counted_events(area, dates)),
+        EventSession.starts_at >= dates.low,
+        EventSession.starts_at < dates.high,
+    )
+    sessions = (
+        sa.select(EventSession.event_id, sa.func.count().label("n"))
+        .where(*counted_sessions)
+        .group_by(EventSession.event_id)
+        .subquery("sessions")
+    )
+    people = (
+        sa.select(Registration.event_id, sa.func.count().label("n"))
+        .where(*_counted_registrations(area, dates))
+        .group_by(Registration.event_id)
+        .subquery("people")
+    )
+    per_event = (
         sa.select(
-            sa.func.count(EventSession.id.distinct()),
-            sa.func.count(Registration.id),
-            sa.func.count(Attendance.id),
+            sa.func.coalesce(sa.func.sum(sessions.c.n), 0),
+            sa.func.coalesce(sa.func.sum(sessions.c.n * sa.func.coalesce(people.c.n, 0)), 0),
         )
-        .select_from(EventSession)
-        .outerjoin(
-            Registration,
-            sa.and_(
-                Registration.event_id == EventSession.event_id,
-                *_counted_registrations(area, dates),
-            ),
-        )
-        .outerjoin(
-            Attendance,
-            sa.and_(
-                Attendance.registration_id == Registration.id,
-                Attendance.session_id == EventSession.id,
-                Attendance.status == Presence.HADIR,
-            ),
-        )
+        .select_from(sessions)
+        .outerjoin(people, people.c.event_id == sessions.c.event_id)
+        .subquery("per_event")
+    )
+    present = (
+        sa.select(sa.func.count())
+        .select_from(Attendance)
+        .join(Registration, Registration.id == Attendance.registration_id)
         .where(
-            EventSession.event_id.in_(counted_events(area, dates)),
-            EventSession.starts_at >= dates.low,
-            EventSession.starts_at < dates.high,
+            Attendance.status == Presence.HADIR,
+            Attendance.session_id.in_(sa.select(EventSession.id).where(*counted_sessions)),
+            *_counted_registrations(area, dates),
         )
-    ).one()
-    return Participation(registrations, phones + no_phone, sessions, expected, present)
+        .scalar_subquery()
+    )
+    session_count, expected, hadir = db.session.execute(sa.select(per_event, present)).one()
+    return Participation(
+        registrations, phones + no_phone, int(session_count), int(expected), int(hadir)
+    )
 
 
 def gender_split(area: Region | None, dates: DateRange) -> dict[Gender | None, int]:
