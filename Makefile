@@ -6,7 +6,7 @@ PORT   ?= 5000
 WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test bench lint format translations extract-messages chromium pdf-libs nginx java clean
+.PHONY: run test bench audit lint format translations extract-messages chromium pdf-libs nginx java clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,12 @@ bench: $(VENV)/.dev-installed node_modules/.package-lock.json translations chrom
 	$(BIN)/python -m bench.data
 	$(BIN)/python -m bench.load --dataset both
 	$(BIN)/python -m bench.phone
+
+# Lighthouse mobile audits (issue 9; never part of `make test`): sign-in, registry, event, roll
+# call and public registration, 3 runs each on a scratch demo database; medians printed and
+# written into docs/lighthouse.md.
+audit: $(VENV)/.installed node_modules/.package-lock.json translations chromium
+	$(BIN)/python -m bench.lighthouse
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache tests/screenshots
