@@ -76,10 +76,25 @@
     Array.prototype.forEach.call(doc.body.children, function (el) {
       var old = el.id && document.getElementById(el.id);
       if (!old) return;
+      var had = old.contains(document.activeElement) ? document.activeElement : null;
       var fresh = document.importNode(el, true);
       old.replaceWith(fresh);
       if (window.htmx && htmx.process) htmx.process(fresh);
+      if (had) refocus(fresh, had);
     });
+  }
+
+  /* on screen: a closed <details> still gives its content boxes, so that is checked too */
+  function shown(el) {
+    return el.getClientRects().length > 0 && !el.closest("details:not([open]) > :not(summary)");
+  }
+  /* a tap hides or replaces the button that had the focus: keep it in the person's row, on the
+     same choice when it is still shown, else on the row's first shown one (not lost to <body>) */
+  function refocus(row, had) {
+    if (row.contains(had) && shown(had)) return;
+    var choices = Array.prototype.filter.call(row.querySelectorAll("form button, form summary"), shown);
+    var pick = choices.filter(function (el) { return had.value && el.value === had.value; })[0] || choices[0];
+    if (pick) pick.focus({preventScroll: true});
   }
 
   /* the page as it stands (every mark answered) replaces the service worker's copy, so that a
@@ -177,7 +192,9 @@
     var queue = load();
     queue.push(item);
     store(queue);
+    var had = document.activeElement;
     showWaiting(item);
+    if (row && row.contains(had)) refocus(row, had);
     showCount();
     flush();
   });
