@@ -12,8 +12,8 @@ action of the table done through htmx (the fragment it answers, ``<hx-partial>``
 
 Fragments are checked inside a minimal document whose body holds them the way the page does (a
 table row in a table, a list item in a list), so vnu judges the fragment's own markup; the
-content of each ``<hx-partial>`` (which htmx unwraps and swaps into its target) is a document of
-its own. All documents go to one java run (the JVM starts slowly). vnu does not know htmx: it
+content of each ``<hx-partial>`` (which htmx unwraps and swaps into its target) and each
+out-of-band element (``hx-swap-oob``) is a document of its own. All documents go to one java run (the JVM starts slowly). vnu does not know htmx: it
 reports every ``hx-*`` attribute as "not allowed". Exactly that message, for attribute names
 starting with ``hx-``, is set aside (and counted); any other message fails the test, and so does
 a missing java or jar (never a skip).
@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 from kim_app import ROOT
@@ -59,7 +60,7 @@ SHELL = (
     "<body>{start}{body}{end}</body></html>"
 )
 FIRST_TAG = re.compile(r"^\s*(?:<!--.*?-->\s*)*<([a-zA-Z][a-zA-Z0-9-]*)", re.S)
-HX_PARTIAL = re.compile(r"<hx-partial\b[^>]*>(.*?)</hx-partial>", re.S)
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 # the GET probes that answer with something other than HTML: files (the access matrix's list),
 # a person's data (JSON) and the health check (JSON); every other probe must give a page
 NOT_HTML = {*FILE_TYPES, "json"}
@@ -75,21 +76,72 @@ class Document:
     fragment: bool
 
 
+class TopLevel(HTMLParser):
+    """The spans of a fragment's top-level elements: (start, end of the start tag, start of the
+    end tag, end, tag name, attributes). The app's templates close every element they open."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=False)
+        self.starts = [0]
+        self.starts += [i + 1 for i, c in enumerate(html) if c == "\n"]
+        self.depth = 0
+        self.open: tuple[int, int, str, dict] | None = None
+        self.spans: list[tuple[int, int, int, int, str, dict]] = []
+        self.feed(html)
+        self.close()
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self.starts[line - 1] + column
+
+    def handle_starttag(self, tag, attrs):
+        start = self._offset()
+        end = start + len(self.get_starttag_text() or "")
+        if self.depth == 0:
+            if tag in VOID:
+                self.spans.append((start, end, end, end, tag, dict(attrs)))
+                return
+            self.open = (start, end, tag, dict(attrs))
+        if tag not in VOID:
+            self.depth += 1
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        self.depth -= 1
+        if self.depth == 0 and self.open is not None:
+            start, inner, name, attrs = self.open
+            close = self._offset()
+            self.spans.append(
+                (start, inner, close, self.rawdata.index(">", close) + 1, name, attrs)
+            )
+            self.open = None
+
+
+def in_context(what: str, body: str) -> Document:
+    """``body`` in a minimal document, inside the element its first tag needs."""
+    match = FIRST_TAG.match(body)
+    start, end = CONTEXT.get(match.group(1).lower() if match else "", ("", ""))
+    return Document(what, SHELL.format(start=start, body=body, end=end), True)
+
+
 def fragment_documents(what: str, html: str) -> list[Document]:
-    """A fragment as the browser ends up holding it: its main part, and each ``<hx-partial>``'s
-    content (swapped by htmx into another element), each in the context its first tag needs."""
-    parts = [(what, HX_PARTIAL.sub("", html))]
-    parts += [
-        (f"{what} <hx-partial> {i}", inner) for i, inner in enumerate(HX_PARTIAL.findall(html))
-    ]
-    documents = []
-    for label, body in parts:
-        if not body.strip():
+    """A fragment as the browser ends up holding it: its main part; the content of each
+    ``<hx-partial>`` (htmx unwraps it and swaps it into its target); each out-of-band element
+    (``hx-swap-oob``, swapped in for the element with its id). Each in the context it needs."""
+    main, aside, last = [], [], 0
+    for start, inner, close, end, tag, attrs in TopLevel(html).spans:
+        if tag == "hx-partial":
+            aside.append(in_context(f"{what} <hx-partial> {len(aside)}", html[inner:close]))
+        elif "hx-swap-oob" in attrs:
+            aside.append(in_context(f"{what} out-of-band #{attrs.get('id')}", html[start:end]))
+        else:
             continue
-        match = FIRST_TAG.match(body)
-        start, end = CONTEXT.get(match.group(1).lower() if match else "", ("", ""))
-        documents.append(Document(label, SHELL.format(start=start, body=body, end=end), True))
-    return documents
+        main.append(html[last:start])
+        last = end
+    main.append(html[last:])
+    body = "".join(main)
+    return ([in_context(what, body)] if body.strip() else []) + aside
 
 
 # the kinds of account whose pages differ: staff, the village's own, the scan-only petugas, visitor
@@ -119,6 +171,18 @@ def other_roles(case: Case) -> list[Role | None]:
 
 def is_html(response) -> bool:
     return response.mimetype == "text/html" and response.status_code not in (204, 301, 302, 303)
+
+
+def page_probes():
+    """The table's GET probes that answer with HTML (endpoint, case, probe), for the first role
+    the table lets in; endpoints only signed-in roles reach are left out when none gets 200."""
+    for endpoint, case in sorted(CASES.items()):
+        role = first_role(case)
+        if endpoint in NOT_HTML_ENDPOINTS or (role is None and not case.public):
+            continue
+        for probe in case.probes:
+            if probe.method == "GET" and probe.name not in NOT_HTML:
+                yield endpoint, case, probe
 
 
 class Collector:
@@ -152,7 +216,7 @@ class Collector:
             self.documents.append(Document(what, html, False))
         return True
 
-    def get(self, role: Role | None, probe: Probe) -> bool:
+    def get(self, role: Role | None, probe: Probe, note: str = "") -> bool:
         world, client = self.world(role)
         place = world.inside
         if probe.marker:  # the objects a list shows exist before it is asked for
@@ -160,12 +224,12 @@ class Collector:
         url = probe.url(world, place)
         response = client.get(url, headers=self.partial if probe.partial else {})
         who = role.value if role else "visitor"
-        return self.keep(
-            f"GET {url} as {who}{' (htmx)' if probe.partial else ''}", response, probe.partial
-        )
+        what = f"GET {url} as {who}{' (htmx)' if probe.partial else ''}{note}"
+        return self.keep(what, response, probe.partial)
 
-    def post(self, role: Role | None, url: str, data: dict, partial: bool, **kw) -> bool:
-        """POST ``data`` (and ``files``) with the browser's CSRF token, unless ``token=False``."""
+    def post(self, role: Role | None, url: str, data: dict, partial: bool, **kw) -> int:
+        """POST ``data`` (and ``files``) with the browser's CSRF token, unless ``token=False``;
+        the answer's status."""
         world, client = self.world(role)
         files = kw.get("files") or {}
         if kw.get("token", True):
@@ -174,9 +238,10 @@ class Collector:
         body = multipart(data | files) if files else {"data": data}
         response = client.post(url, headers=headers, **body)
         who = role.value if role else "visitor"
-        return self.keep(f"POST {url} as {who}{' (htmx)' if partial else ''}", response, partial)
+        self.keep(f"POST {url} as {who}{' (htmx)' if partial else ''}", response, partial)
+        return response.status_code
 
-    def send(self, role: Role | None, probe: Probe, partial: bool) -> bool:
+    def send(self, role: Role | None, probe: Probe, partial: bool) -> int:
         """A POST probe of the table, with its own data, for the object inside the wilayah."""
         world, _client = self.world(role)
         place = world.inside
@@ -218,45 +283,56 @@ def test_every_page_and_fragment_is_valid_html(
     started = time.monotonic()
     collect = Collector(app, login, make_kim, make_event, partial_headers)
     missing = []
-    html_probes = 0
-    for endpoint, case in sorted(CASES.items()):
-        role = first_role(case)
-        for probe in case.probes:
-            if probe.method != "GET" or (role is None and not case.public):
-                continue
-            expected_html = probe.name not in NOT_HTML and endpoint not in NOT_HTML_ENDPOINTS
-            html_probes += expected_html
-            if not collect.get(role, probe) and expected_html:
-                missing.append(f"{endpoint} {probe.name}")
-            for other in other_roles(case) if expected_html else ():
-                collect.get(other, probe)
+    pages = list(page_probes())
+    for endpoint, case, probe in pages:
+        if not collect.get(first_role(case), probe):
+            missing.append(f"{endpoint} {probe.name}")
+        for other in other_roles(case):
+            collect.get(other, probe)
     assert not missing, f"GET probes that gave no HTML page: {missing}"
 
     # error pages, as a page and as the fragment htmx swaps into the message area
+    limit = app.config["MAX_CONTENT_LENGTH"]
     for partial in (False, True):
         headers = partial_headers if partial else {}
         _world, visitor = collect.world(None)
-        collect.keep("404", visitor.get("/tidak-ada", headers=headers), partial)
-        collect.keep("405", visitor.get("/logout", headers=headers), partial)
         _world, village_head = collect.world(Role.KEPALA_DESA)
-        collect.keep("403", village_head.get("/pengguna", headers=headers), partial)
-        collect.post(None, "/login", {"email": "x@uji.example"}, partial, token=False)  # CSRF
-        limit = app.config["MAX_CONTENT_LENGTH"]
-        collect.post(None, "/login", {"email": "x" * (limit + 10)}, partial, token=False)  # 413
+        for status, response in (
+            (404, visitor.get("/tidak-ada", headers=headers)),
+            (405, visitor.get("/logout", headers=headers)),
+            (403, village_head.get("/pengguna", headers=headers)),
+        ):
+            assert response.status_code == status and collect.keep(str(status), response, partial)
+        expired = collect.post(None, "/login", {"email": "x@uji.example"}, partial, token=False)
+        too_big = collect.post(None, "/login", {"email": "x" * (limit + 10)}, partial, token=False)
+        assert (expired, too_big) == (400, 413)
 
-    # every form sent back empty: the 422 page and fragment with the errors shown
+    # every form sent back empty: the 422 page and fragment with the errors shown. An empty
+    # form may still do something (no delegates chosen cancels the KIM's registrations), so the
+    # admin sends them for the other place's objects (unless not found there: another operator's
+    # upload), and the actions below start from the table's own state
     for case in CASES.values():
         if case.post is not None:
             role = first_role(case)
             world, _client = collect.world(role)
+            places = (world.outside, world.inside) if role is Role.ADMIN else (world.inside,)
             for partial in (False, True):
-                collect.post(role, case.post.url(world, world.inside), {}, partial)
+                for place in places:
+                    if collect.post(role, case.post.url(world, place), {}, partial) != 404:
+                        break
 
     # last, as they change things: every action of the table done through htmx (the fragment
-    # with its out-of-band parts that htmx swaps in, where it answers with one)
-    for _endpoint, case in sorted(CASES.items()):
+    # with its out-of-band parts that htmx swaps in, where it answers with one), the event's
+    # start first so that attendance can be taken; then every page again, now showing what the
+    # actions left (marks, a walk-in, a cancelled registration, an inactive member …)
+    started_first = sorted(
+        CASES.items(), key=lambda item: (item[0] != "events.set_status", item[0])
+    )
+    for _endpoint, case in started_first:
         if case.posts is not None:
             collect.send(first_role(case, (200, 303)), case.posts, partial=True)
+    for _endpoint, case, probe in pages:
+        collect.get(first_role(case), probe, " after the actions")
     elapsed_collect = time.monotonic() - started
 
     for i, document in enumerate(collect.documents):
@@ -276,17 +352,19 @@ def test_every_page_and_fragment_is_valid_html(
         errors.append(
             f"{where} [{name}] line {message.get('lastLine')}: {text} — {message.get('extract', '')!r}"
         )
-    pages = sum(not d.fragment for d in collect.documents)
-    partials = sum("<hx-partial>" in d.what for d in collect.documents)
+    full = sum(not d.fragment for d in collect.documents)
+    partials = sum(
+        " <hx-partial> " in d.what or " out-of-band " in d.what for d in collect.documents
+    )
     with capsys.disabled():  # shown in every run's output, not only when the test fails
         print(
-            f"\nvnu checked {len(collect.documents)} documents ({pages} pages, "
-            f"{len(collect.documents) - pages} fragments, {partials} of them <hx-partial> contents) "
-            f"from {html_probes} HTML probes; "
+            f"\nvnu checked {len(collect.documents)} documents ({full} pages, "
+            f"{len(collect.documents) - full} fragments, {partials} of them <hx-partial> or out-of-band parts) "
+            f"from {len(pages)} HTML probes; "
             f"{filtered} htmx attribute messages set aside; {len(errors)} errors; "
             f"collecting {elapsed_collect:.1f} s, total {time.monotonic() - started:.1f} s"
         )
-    assert len(collect.documents) >= html_probes + 10, "too few documents were checked"
+    assert len(collect.documents) >= 2 * len(pages) + 10, "too few documents were checked"
     assert not errors, f"{len(errors)} HTML errors:\n" + "\n".join(errors)
 
 
@@ -310,12 +388,19 @@ def test_only_htmx_attributes_are_set_aside():
 
 
 def test_fragments_are_checked_where_htmx_puts_them():
-    """A row goes in a table, a list item in a list, each <hx-partial>'s content on its own."""
+    """A row goes in a table, a list item in a list; each <hx-partial>'s content and each
+    out-of-band element are checked on their own, where htmx swaps them."""
     documents = fragment_documents(
         "x",
         '<tr><td>1</td></tr>\n<hx-partial hx-target="#pesan"><p>ok</p></hx-partial>'
+        '<div id="a" hx-swap-oob="true"><div><br></div></div>'
         '<hx-partial hx-target="#daftar"><li>2</li></hx-partial>',
     )
     bodies = [re.search(r"<body>(.*)</body>", d.html, re.S).group(1) for d in documents]
-    assert bodies == ["<table><tr><td>1</td></tr>\n</table>", "<p>ok</p>", "<ul><li>2</li></ul>"]
+    assert bodies == [
+        "<table><tr><td>1</td></tr>\n</table>",
+        "<p>ok</p>",
+        '<div id="a" hx-swap-oob="true"><div><br></div></div>',
+        "<ul><li>2</li></ul>",
+    ]
     assert all(d.fragment and d.html.startswith("<!DOCTYPE html>") for d in documents)
