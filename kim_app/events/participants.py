@@ -185,7 +185,7 @@ def participants(event_id: int):
     row = request.args.get("baris", type=int)
     if row is not None and is_partial():
         registration = registration_of(event, row) or abort(404)
-        return _row(event, registration)
+        return _row(event, registration, refocus=True)
     return _list_page(event)
 
 
@@ -244,7 +244,7 @@ def participant_edit(event_id: int, registration_id: int):
             if not is_partial():
                 flash(notice, "success")
                 return _back_to_list(event, f"peserta-{registration.id}")
-            return _row(event, registration, notice=notice)
+            return _row(event, registration, notice=notice, refocus=True)
     return _edit_response(event, registration, form, 422)
 
 

@@ -107,7 +107,7 @@ def members(kim_id: int):
     row = request.args.get("baris", type=int)
     if row is not None and is_partial():
         member = _member_of(kim, row)
-        return render("groups/_member_row.html", member=member, **_context(kim))
+        return render("groups/_member_row.html", member=member, refocus=True, **_context(kim))
     editing = request.args.get("ubah", type=int)
     if editing is not None and may_keep_members(current_user, kim):
         member = _member_of(kim, editing)
@@ -184,7 +184,13 @@ def member_edit(kim_id: int, member_id: int):
             notice = _("Data %(name)s disimpan.", name=member.name)
             if not is_partial():
                 return _back_to_row(kim, member, notice)
-            return render("groups/_member_row.html", member=member, notice=notice, **_context(kim))
+            return render(
+                "groups/_member_row.html",
+                member=member,
+                notice=notice,
+                refocus=True,
+                **_context(kim),
+            )
     if is_partial():
         return render(
             "groups/_member_form.html", status=422, form=form, member=member, **_context(kim)

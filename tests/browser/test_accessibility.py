@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from kim_app import ROOT
 from kim_app.auth.models import Role
@@ -203,6 +204,45 @@ def focused(page: Page) -> str:
     )
 
 
+def focus_on(page: Page, selector: str) -> None:
+    """Wait (briefly) until the focus is on ``selector``; fail naming where it is instead."""
+    try:
+        page.wait_for_function("s => document.activeElement.matches(s)", arg=selector, timeout=3000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"focus on {focused(page)}, not on {selector}") from None
+
+
+def rows_keep_focus(page: Page, row: str, problems: list[str]) -> int:
+    """A list row edited in place and its status changed twice, by keyboard: the focus goes
+    to the form's first field, back to "Ubah" after cancelling or saving, and stays on the
+    status button (whose label changes). Returns the number of swaps checked."""
+    edit, status = f"{row} a[hx-get$='/ubah']", f"{row} button[id^=status-]"
+    page.locator(edit).focus()
+    after_swap(page, lambda: page.keyboard.press("Enter"))
+    focus_on(page, f"{row} input[name=name]")
+    problems += [f"{row} form: {v}" for v in violations(page)]
+    page.locator(row).get_by_role("link", name="Batal").focus()
+    after_swap(page, lambda: page.keyboard.press("Enter"))
+    focus_on(page, edit)
+    page.keyboard.press("Enter")
+    focus_on(page, f"{row} input[name=name]")
+    page.keyboard.press("End")
+    page.keyboard.type(" Baru")
+    after_swap(page, lambda: page.keyboard.press("Enter"))  # the form is sent from the field
+    expect(page.locator(row)).to_contain_text(" Baru")
+    focus_on(page, edit)
+    problems += [f"{row} saved: {v}" for v in violations(page)]
+    label = page.locator(status).inner_text()
+    page.locator(status).focus()
+    for _ in range(2):
+        after_swap(page, lambda: page.keyboard.press("Enter"))
+        expect(page.locator(status)).not_to_have_text(label)
+        focus_on(page, status)
+        label = page.locator(status).inner_text()
+    problems += [f"{row} status: {v}" for v in violations(page)]
+    return 5
+
+
 def test_htmx_swaps_leave_no_violations_and_keep_focus(
     browser, app, live_server, make_kim, make_event
 ):
@@ -231,12 +271,17 @@ def test_htmx_swaps_leave_no_violations_and_keep_focus(
         expect(page.locator("#hasil")).to_contain_text(place.registration.name)
         problems += [f"participant search: {v}" for v in violations(page, unfold=True)]
         assert focused(page) == "input#q"
+        swaps += 1 + rows_keep_focus(page, f"#peserta-{place.registration.id}", problems)
         page.get_by_label("Status").focus()
         after_swap(page, lambda: page.get_by_label("Status").select_option("batal"))
         expect(page.locator("#hasil")).to_contain_text("0 peserta")
         problems += [f"participant filter: {v}" for v in violations(page)]
         assert focused(page) == "select#status"
-        swaps += 2
+        swaps += 1
+
+        # a KIM's members: the same row edits and status changes
+        page.goto(f"{live_server}/kim/{place.kim.id}/anggota")
+        swaps += rows_keep_focus(page, f"#anggota-{place.kim.member_id}", problems)
 
         # the dashboard's date range: the report under the form is swapped
         page.goto(f"{live_server}/laporan/?wilayah={place.regency}")
