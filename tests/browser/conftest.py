@@ -106,3 +106,26 @@ def sign_in(page: Page, base: str, email: str, password: str = PASSWORD) -> None
     page.get_by_label("Kata sandi").fill(password)
     page.get_by_role("button", name="Masuk").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Halo,")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Print the step times the field journey recorded (``field_journey_steps``), one column per
+    variant, so they show in every CI log."""
+    runs: dict[str, list[tuple[str, float]]] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for key, value in getattr(report, "user_properties", ()):
+                if key == "field_journey_steps":
+                    runs[value["variant"]] = value["steps"]
+    if not runs:
+        return
+    names = list(dict.fromkeys(name for times in runs.values() for name, _s in times))
+    width = max(len(name) for name in names)
+    write = terminalreporter.write_line
+    terminalreporter.section("field journey: seconds per step")
+    write(f"{'step':<{width}}" + "".join(f"{variant:>10}" for variant in runs))
+    for name in names:
+        cells = (dict(times).get(name) for times in runs.values())
+        write(f"{name:<{width}}" + "".join(f"{'—' if s is None else s:>10}" for s in cells))
+    totals = (sum(s for _n, s in times) for times in runs.values())
+    write(f"{'total':<{width}}" + "".join(f"{round(total, 1):>10}" for total in totals))
