@@ -95,6 +95,17 @@ class Page:
         ]
         return statistics.median(values) * 100 if values else None
 
+    def spread(self, category: str) -> str:
+        """The lowest and highest score of the runs, when they differ."""
+        values = [
+            r["categories"][category]["score"] * 100
+            for r in self.reports
+            if r["categories"].get(category, {}).get("score") is not None
+        ]
+        if not values or min(values) == max(values):
+            return ""
+        return f" ({min(values):.0f}–{max(values):.0f})"
+
     def metric(self, audit: str) -> float | None:
         values = [
             r["audits"][audit]["numericValue"]
@@ -247,7 +258,7 @@ def table(todo: list[Page]) -> str:
         cls = p.metric(METRICS["CLS"])
         lines.append(
             f"| {p.name} | `{p.path}`{' (operator)' if p.signed_in else ''} | "
-            + " | ".join(_score(p.score(c), c) for c in CATEGORIES)
+            + " | ".join(_score(p.score(c), c) + p.spread(c) for c in CATEGORIES)
             + f" | {_ms(p.metric(METRICS['FCP']))} | {_ms(p.metric(METRICS['LCP']))}"
             + f" | {_ms(p.metric(METRICS['TBT']))} | {'—' if cls is None else f'{cls:.3f}'} |"
         )
@@ -265,8 +276,8 @@ def report(todo: list[Page], runs: int, loads: list[str], versions: dict) -> str
             f"{versions['lighthouse']}, {versions['chromium']}; {os.cpu_count()} CPU cores, "
             f"load average {loads[0]} before and {loads[-1]} after the audits. "
             f"Each page audited {runs} time{'s' if runs > 1 else ''} (default mobile configuration: form factor "
-            "mobile, simulated throttling), the median of each score and metric shown; ✗ marks a "
-            "score below the target (performance ≥ 95, accessibility 100, best practices ≥ 95).",
+            "mobile, simulated throttling), the median of each score and metric shown, the lowest and highest run in brackets "
+            "when they differ; ✗ marks a median below the target (performance ≥ 95, accessibility 100, best practices ≥ 95).",
             "",
             table(todo),
             "",
