@@ -5,18 +5,21 @@ The documents come from the access table (``tests/access_cases.py``), not from a
 URLs: every GET probe of every endpoint, asked by the first role the table lets in (200) for the
 object inside its wilayah — the full page, and the fragment where the probe is an htmx partial
 request — and again by one role of each other kind of account the table lets in (village head
-or pengurus, petugas absensi, visitor: their menus differ); the error pages (404, 403, 405, 413,
+or pengurus, petugas absensi, visitor: their menus differ); what those pages link to — other
+states of a probed page (a page of results, a filter, the no-script inline edit form) and the
+fragment behind each ``hx-get`` — once per shape of URL; the error pages (404, 403, 405, 413,
 the expired form), as pages and as the fragment htmx swaps into the message area; every form
-sent back empty (the 422 re-render with its errors, as a page and as a fragment); last, every
-action of the table done through htmx (the fragment it answers, ``<hx-partial>`` parts included).
+sent back empty (the 422 re-render with its errors, as a page and as a fragment); then every
+action of the table done through htmx (the fragment it answers, ``<hx-partial>`` parts included);
+last, every probed page again, showing what the actions left.
 
 Fragments are checked inside a minimal document whose body holds them the way the page does (a
 table row in a table, a list item in a list), so vnu judges the fragment's own markup; the
 content of each ``<hx-partial>`` (which htmx unwraps and swaps into its target) and each
-out-of-band element (``hx-swap-oob``) is a document of its own. All documents go to one java run (the JVM starts slowly). vnu does not know htmx: it
-reports every ``hx-*`` attribute as "not allowed". Exactly that message, for attribute names
-starting with ``hx-``, is set aside (and counted); any other message fails the test, and so does
-a missing java or jar (never a skip).
+out-of-band element (``hx-swap-oob``) is a document of its own. All documents go to one java
+run (the JVM starts slowly). vnu does not know htmx: it reports every ``hx-*`` attribute as "not
+allowed". Exactly that message, for attribute names starting with ``hx-``, is set aside (and
+counted); any other message fails the test, and so does a missing java or jar (never a skip).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 from kim_app import ROOT
 from kim_app.auth.models import Role
@@ -144,6 +148,19 @@ def fragment_documents(what: str, html: str) -> list[Document]:
     return ([in_context(what, body)] if body.strip() else []) + aside
 
 
+# links and htmx requests on a page: followed once per shape of URL (path and query names)
+LINK = re.compile(r'<a\b[^>]*?\shref="(/[^"/][^"]*)"')
+HX_GET = re.compile(r'\shx-get="(/[^"/][^"]*)"')
+NOT_A_PAGE = re.compile(r"^/static/|\.(pdf|xlsx|csv|docx|ics|json|js|jpg|png)$")
+
+
+def shape(url: str) -> tuple[str, frozenset[str]]:
+    """The path with record ids left out, and the names of the query's parameters."""
+    parts = urlsplit(url)
+    path = re.sub(r"/\d+(?=/|$)", "/<id>", parts.path)
+    return path, frozenset(name for name, _ in parse_qsl(parts.query, True))
+
+
 # the kinds of account whose pages differ: staff, the village's own, the scan-only petugas, visitor
 KINDS: tuple[tuple[Role | None, ...], ...] = (
     (Role.ADMIN, Role.OPERATOR_PROVINSI, Role.OPERATOR_KABKOTA),
@@ -194,6 +211,29 @@ class Collector:
         self.partial = partial_headers
         self.worlds: dict[Role | None, tuple[World, Client]] = {}
         self.documents: list[Document] = []
+        self.asked: set[tuple] = set()  # (shape, htmx?) of every URL asked for
+        self.found: list[tuple[Role | None, str, bool]] = []  # links and hx-get on the pages
+        self.following = True
+
+    def follow(self, role: Role | None, html: str) -> None:
+        """Note the page's links and htmx requests (entities decoded)."""
+        for pattern, partial in ((LINK, False), (HX_GET, True)):
+            for url in pattern.findall(html):
+                url = url.split("#")[0].replace("&amp;", "&")
+                if not NOT_A_PAGE.search(urlsplit(url).path):
+                    self.found.append((role, url, partial))
+
+    def ask(self, role: Role | None, url: str, partial: bool, note: str = "") -> bool:
+        """GET ``url`` as ``role`` (a page, or the fragment htmx asks for) and keep it if HTML."""
+        _world, client = self.world(role)
+        self.asked.add((shape(url), partial))
+        response = client.get(url, headers=self.partial if partial else {})
+        if self.following and response.status_code == 200 and is_html(response):
+            self.follow(role, html_of(response))
+        who = role.value if role else "visitor"
+        return self.keep(
+            f"GET {url} as {who}{' (htmx)' if partial else ''}{note}", response, partial
+        )
 
     def world(self, role: Role | None) -> tuple[World, Client]:
         """The role's world and browser, signed in afresh (an action may have signed it out)."""
@@ -217,15 +257,11 @@ class Collector:
         return True
 
     def get(self, role: Role | None, probe: Probe, note: str = "") -> bool:
-        world, client = self.world(role)
-        place = world.inside
+        """A GET probe of the table, for the object inside the wilayah."""
+        world, _client = self.world(role)
         if probe.marker:  # the objects a list shows exist before it is asked for
-            probe.marker(world, place)
-        url = probe.url(world, place)
-        response = client.get(url, headers=self.partial if probe.partial else {})
-        who = role.value if role else "visitor"
-        what = f"GET {url} as {who}{' (htmx)' if probe.partial else ''}{note}"
-        return self.keep(what, response, probe.partial)
+            probe.marker(world, world.inside)
+        return self.ask(role, probe.url(world, world.inside), probe.partial, note)
 
     def post(self, role: Role | None, url: str, data: dict, partial: bool, **kw) -> int:
         """POST ``data`` (and ``files``) with the browser's CSRF token, unless ``token=False``;
@@ -290,6 +326,16 @@ def test_every_page_and_fragment_is_valid_html(
         for other in other_roles(case):
             collect.get(other, probe)
     assert not missing, f"GET probes that gave no HTML page: {missing}"
+
+    # the pages' own links to other states of a probed page (a page of results, the no-script
+    # inline edit form, a drill-down) and the fragments their htmx attributes ask for, each
+    # shape of URL once
+    collect.following = False
+    probed = {path for (path, _names), _partial in collect.asked}
+    for role, url, partial in collect.found:
+        new = (shape(url), partial) not in collect.asked
+        if new and (partial or shape(url)[0] in probed):
+            collect.ask(role, url, partial, " (linked)")
 
     # error pages, as a page and as the fragment htmx swaps into the message area
     limit = app.config["MAX_CONTENT_LENGTH"]
