@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, has_request_context, request, url_for
+from flask import Flask, g, has_request_context, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -171,6 +171,16 @@ def _template_helpers(app: Flask) -> None:
             return ""
         shown = format_datetime(local_time(moment, code), width, rebase=False)
         return f"{shown} {zone_label(zone_name_for(code))}"
+
+    @app.template_global()
+    def claim_focus(wanted) -> bool:
+        """True for the first field of a response that wants the focus (autofocus must be
+        unique): the one asked for, or the first with an error, so a form sent back with
+        errors — by htmx or as a page — puts the focus where the first fix is needed."""
+        if not wanted or g.get("focus_claimed"):
+            return False
+        g.focus_claimed = True
+        return True
 
     @app.context_processor
     def helpers():

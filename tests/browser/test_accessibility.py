@@ -131,12 +131,17 @@ def _account(world: World, role: Role):
 
 
 def _form_errors(page: Page, base: str, path: str, button: str) -> None:
-    """A form sent back with its errors (status 422)."""
+    """A form sent back with its errors (status 422): the focus is on the first field to fix."""
     page.goto(base + path)
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
         page.get_by_role("button", name=button, exact=True).click()
     assert answer.value.status == 422
     expect(page.locator(".error").first).to_be_visible()
+    page.wait_for_load_state()
+    focus_on(page, "[aria-invalid=true]")
+    assert page.evaluate(
+        "() => document.activeElement === document.querySelector('[aria-invalid=true]')"
+    ), f"focus on {focused(page)}, not on the first field with an error"
 
 
 # states no GET reaches: (name, role, how to get there)
