@@ -3,7 +3,8 @@ after its main htmx swaps, at WCAG 2.2 AA in Chromium at 360×740; the roll call
 keyboard alone, with a visible focus ring and the focus kept in the row after each tap.
 
 The pages come from the access table (``tests/access_cases.py``): every GET that answers 200
-with HTML to some role for the inside object, checked as the first role that may see it.
+with HTML to some role for the inside object, checked as each role that sees a different page
+(visitor, regency operator, village head, petugas absensi), plus forms sent back with errors.
 """
 
 from __future__ import annotations
@@ -144,6 +145,10 @@ def _form_errors(page: Page, base: str, path: str, button: str) -> None:
     ), f"focus on {focused(page)}, not on the first field with an error"
 
 
+BROKEN = (
+    '<html lang="id"><title>x</title><main><input name="q">'
+    '<p class="meta">x</p><p><font color="#bbb">tipis</font></p></main></html>'
+)
 # states no GET reaches: (name, role, how to get there)
 STATES = (
     ("not found", None, lambda page, base: page.goto(base + "/tidak-ada")),
@@ -164,6 +169,10 @@ def test_every_page_has_no_wcag_violations(
     world = World(app, Role.OPERATOR_KABKOTA, make_kim, make_event)
     place = world.inside
     assert place.certificate and place.photo  # the pages show a certificate and a photo
+    # the harness is not blind: a broken page is reported
+    page = _page_for(contexts, None, world, browser, app, live_server)
+    page.set_content(BROKEN)
+    assert {line.split(" ")[0] for line in violations(page)} >= {"label", "color-contrast"}
     problems, checked = [], []
     for endpoint, probe, role in html_pages():
         page = _page_for(contexts, role, world, browser, app, live_server)
