@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
@@ -40,3 +42,51 @@ def test_english_catalogue_covers_every_string_and_translates_it():
         and (not m.string or (isinstance(m.string, tuple) and not all(m.string)) or m.fuzzy)
     )
     assert untranslated == []
+
+
+# Words a page shows as they are in both languages: names, file formats, the languages' own names.
+SAME_IN_BOTH = {"KIM", "XLSX", "CSV", "PDF", "DOCX", "QR", "Indonesia", "English", "WhatsApp"}
+# Attributes whose text a person reads (``value`` of a button is what the server receives).
+READ_ATTRIBUTES = ("placeholder", "title", "alt", "aria-label", "aria-description", "label")
+
+
+def _visible_text_outside_gettext(template: str) -> list[str]:
+    """Text a template shows that does not pass through ``_()``: what is left once comments,
+    tags, expressions, scripts and markup are taken out, plus the text of read attributes."""
+    source = re.sub(r"\{#.*?#\}|\{%.*?%\}", " ", template, flags=re.S)
+    attributes = [
+        value
+        for _name, value in re.findall(rf'\b({"|".join(READ_ATTRIBUTES)})="([^"{{]*)"', source)
+    ]
+    source = re.sub(r"\{\{.*?\}\}", " ", source, flags=re.S)
+    source = re.sub(r"<(script|style)\b.*?</\1>", " ", source, flags=re.S)
+    text = re.sub(r"&[a-z#0-9]+;", " ", re.sub(r"<[^>]*>", "\n", source))
+    pieces = [line.strip() for line in text.splitlines()] + attributes
+    return [
+        piece
+        for piece in pieces
+        if any(word not in SAME_IN_BOTH for word in re.findall(r"[^\W\d_]{2,}", piece))
+    ]
+
+
+def test_templates_show_no_text_outside_gettext():
+    """Every word a template shows goes through _(), so neither language has untranslated text
+    (Bahasa Indonesia is the source language; the English catalogue is checked above)."""
+    templates = sorted((ROOT / "templates").rglob("*.html"))
+    assert len(templates) > 100
+    found = {
+        str(path.relative_to(ROOT)): leftovers
+        for path in templates
+        if (leftovers := _visible_text_outside_gettext(path.read_text()))
+    }
+    assert found == {}
+
+
+def test_the_template_check_finds_plain_text():
+    """The check above sees text and read attributes written without _(), and nothing else."""
+    page = (
+        '<p>{{ _("Simpan") }} Kirim</p><input placeholder="Nama lengkap">'
+        '<button name="aksi" value="hapus">{{ _("Hapus") }}</button>{# catatan #}'
+        "<span>KIM · XLSX</span>"
+    )
+    assert _visible_text_outside_gettext(page) == ["Kirim", "Nama lengkap"]
