@@ -35,6 +35,7 @@ import re
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -112,6 +113,7 @@ class DatasetResult:
     failures: list[str] = field(default_factory=list)
     floor: Measure | None = None
     ratio: float | None = None
+    pairs: list[float] = field(default_factory=list)  # tap ÷ floor of each back-to-back pair
     seconds: float = 0.0
     load_before: float = 0.0  # the 1-minute load average when the run began (others' work)
 
@@ -597,6 +599,28 @@ def _measure(wrk: str, server: Gunicorn, endpoint: Endpoint, options) -> Measure
     return result
 
 
+PAIRS = 3
+
+
+def paired_ratios(wrk: str, tap, floor_side, options) -> list[float]:
+    """Tap ÷ floor throughput of ``PAIRS`` back-to-back pairs (tap, then floor, same wrk
+    settings, both servers up), whose median is the reported ratio. Measured once each, tens of
+    seconds apart, the two drifted with the machine's speed: ratios from 0.54 to 0.88 in
+    consecutive runs on one machine."""
+    ratios = []
+    for _ in range(PAIRS):
+        rates = []
+        for server, endpoint in (tap, floor_side):
+            run = run_wrk(
+                wrk, server.base, endpoint, options.threads, options.connections, options.pair
+            )
+            server.drain()
+            rates.append(run.rps)
+        ratios.append(rates[0] / rates[1])
+    print("  tap ÷ floor, back-to-back pairs: " + ", ".join(f"{r:.2f}" for r in ratios), flush=True)
+    return ratios
+
+
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
@@ -628,17 +652,6 @@ def bench_dataset(name: str, url: str, wrk: str, options) -> DatasetResult:
             flush=True,
         )
     nonce = secrets.token_hex(4)
-    with Gunicorn("wsgi:app", url, options.workers, OUT / f"access-{name}-app.log") as server:
-        for endpoint in endpoints(server.base, meta, ids, nonce, options.threads):
-            if options.only and not any(endpoint.name.startswith(n) for n in options.only):
-                continue
-            result.rows.append(measure(wrk, server, endpoint, options))
-    tap = next((row for row in result.rows if row.endpoint == "roll-call tap"), None)
-    if tap is None:  # a trial of other endpoints: no floor to compare with
-        result.seconds = time.perf_counter() - started
-        return result
-
-    floor.prepare(url)
     floor_endpoint = Endpoint(
         "bare-stack floor (tap)",
         "POST",
@@ -647,15 +660,31 @@ def bench_dataset(name: str, url: str, wrk: str, options) -> DatasetResult:
         ["200", nonce, str(options.threads), ",".join(map(str, ids))],
         200,
     )
-    with Gunicorn(
-        "bench.floor:app", url, options.workers, OUT / f"access-{name}-floor.log"
-    ) as server:
-        result.floor = measure(wrk, server, floor_endpoint, options)
-    result.failures = [
-        f"{r.endpoint}: {r.failure}" for r in [*result.rows, result.floor] if r.failure
-    ]
-    if not tap.failure and not result.floor.failure:
-        result.ratio = tap.rps / result.floor.rps
+    with Gunicorn("wsgi:app", url, options.workers, OUT / f"access-{name}-app.log") as server:
+        tap_endpoint = None
+        for endpoint in endpoints(server.base, meta, ids, nonce, options.threads):
+            if endpoint.name == "roll-call tap":
+                tap_endpoint = endpoint
+            if options.only and not any(endpoint.name.startswith(n) for n in options.only):
+                continue
+            result.rows.append(measure(wrk, server, endpoint, options))
+        tap = next((row for row in result.rows if row.endpoint == "roll-call tap"), None)
+        if tap is None:  # a trial of other endpoints: no floor to compare with
+            result.seconds = time.perf_counter() - started
+            return result
+        floor.prepare(url)
+        with Gunicorn(
+            "bench.floor:app", url, options.workers, OUT / f"access-{name}-floor.log"
+        ) as floor_server:
+            result.floor = measure(wrk, floor_server, floor_endpoint, options)
+            result.failures = [
+                f"{r.endpoint}: {r.failure}" for r in [*result.rows, result.floor] if r.failure
+            ]
+            if not tap.failure and not result.floor.failure:
+                result.pairs = paired_ratios(
+                    wrk, (server, tap_endpoint), (floor_server, floor_endpoint), options
+                )
+                result.ratio = statistics.median(result.pairs)
     result.seconds = time.perf_counter() - started
     if result.ratio is not None:
         print(
@@ -672,6 +701,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", choices=["national", "regency", "both"], default="both")
     parser.add_argument("--database-url", help="drive this database instead (one --dataset only)")
     parser.add_argument("--duration", type=int, default=15, help="seconds per endpoint (15)")
+    parser.add_argument(
+        "--pair", type=int, default=8, help="seconds of each side of a tap/floor pair (8)"
+    )
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per endpoint (3)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
