@@ -43,6 +43,7 @@ CLEANUP = (
     "DELETE FROM certificates",
     "DELETE FROM attendance_marks",
     "DELETE FROM attendance",
+    "DELETE FROM attendance_tallies",
     "DELETE FROM registrations",
     "DELETE FROM event_invitations",
     "DELETE FROM event_speakers",

@@ -74,6 +74,22 @@ class Attendance(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class AttendanceTally(db.Model):
+    """Hadir marks of registered (*terdaftar*) people per session and KIM (``kim_id`` 0: people
+    from no KIM), for the dashboard: it sums a few rows per session instead of walking every
+    mark. Kept by database triggers on ``attendance`` and ``registrations`` (migration 0010), so
+    every way of writing them keeps it exact; ``kim_app.attendance.tallies`` recounts it."""
+
+    __tablename__ = "attendance_tallies"
+    __table_args__ = (sa.Index("ix_attendance_tallies_kim_session", "kim_id", "session_id"),)
+
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("event_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    kim_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    hadir: Mapped[int]
+
+
 class AttendanceMark(db.Model):
     """One mark as it arrived: the history, and the guard that applies each client id once."""
 

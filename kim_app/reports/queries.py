@@ -25,6 +25,10 @@ Definitions (the page and every export use these functions, so they always agree
   registered people in sessions within the range of any event that is neither a draft nor
   cancelled (the KIM's own activity, wherever the event was held); ties by name. The least
   active list starts with KIM that have none.
+
+The hadir marks are read from ``attendance_tallies`` (hadir marks of registered people per session
+and KIM, kept exact by database triggers): a regency sums a few rows per session instead of
+walking its thousands of marks.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from kim_app.attendance.models import Attendance, Presence
+from kim_app.attendance.models import AttendanceTally
 from kim_app.events.models import (
     Event,
     EventKind,
@@ -212,8 +216,8 @@ def participation(area: Region | None, dates: DateRange) -> Participation:
     """Registrations, people, sessions and attendance, in two queries.
 
     The expected attendances are summed per event (its counted registrations × its sessions in
-    the range) instead of pairing every person with every session: the cost follows the hadir
-    marks, not registrations × sessions."""
+    the range) instead of pairing every person with every session, and the hadir marks are read
+    from the tallies (per session and KIM, kept by triggers), not mark by mark."""
     registrations, phones, no_phone = db.session.execute(
         sa.select(
             sa.func.count(),
@@ -248,13 +252,10 @@ def participation(area: Region | None, dates: DateRange) -> Participation:
         .subquery("per_event")
     )
     present = (
-        sa.select(sa.func.count())
-        .select_from(Attendance)
-        .join(Registration, Registration.id == Attendance.registration_id)
+        sa.select(sa.func.coalesce(sa.func.sum(AttendanceTally.hadir), 0))
         .where(
-            Attendance.status == Presence.HADIR,
-            Attendance.session_id.in_(sa.select(EventSession.id).where(*counted_sessions)),
-            *_counted_registrations(area, dates),
+            AttendanceTally.session_id.in_(sa.select(EventSession.id).where(*counted_sessions)),
+            *([AttendanceTally.kim_id.in_(_area_kim_ids(area))] if _is_district(area) else []),
         )
         .scalar_subquery()
     )
@@ -285,28 +286,25 @@ class RankedKim:
 
 
 def ranked(area: Region | None, user, dates: DateRange) -> tuple[list[RankedKim], list[RankedKim]]:
-    """The most and the least active KIM, in one query: the marks of the area's KIM are counted
-    once (materialised, so the database does not count them again per KIM) and both ends of the
-    ranking are read with window functions."""
+    """The most and the least active KIM, in one query: the area's KIM's tallies (hadir marks per
+    session and KIM) are summed once (materialised, so the database does not sum them again per
+    KIM) and both ends of the ranking are read with window functions."""
     in_the_area = in_area(Kim.village_code, area.code if area else None)
     marks = (
-        sa.select(Registration.kim_id.label("kim_id"), sa.func.count().label("n"))
-        # only the area's KIM: the database walks from them to their people's marks (indexes on
-        # kims.village_code, registrations.kim_id, attendance.registration_id), not all marks
-        .join(Kim, Kim.id == Registration.kim_id)
-        .join(Attendance, Attendance.registration_id == Registration.id)
-        .join(EventSession, EventSession.id == Attendance.session_id)
-        .join(Event, Event.id == Registration.event_id)
+        sa.select(
+            AttendanceTally.kim_id.label("kim_id"), sa.func.sum(AttendanceTally.hadir).label("n")
+        )
+        # from the area's KIM to their tallies (index on kim_id, session_id), a few per session
+        .join(Kim, Kim.id == AttendanceTally.kim_id)
+        .join(EventSession, EventSession.id == AttendanceTally.session_id)
+        .join(Event, Event.id == EventSession.event_id)
         .where(
             in_the_area,
-            Attendance.status == Presence.HADIR,
-            Registration.status == RegistrationStatus.TERDAFTAR,
-            Registration.kim_id.is_not(None),
             Event.status.in_(COUNTED_STATUSES),
             EventSession.starts_at >= dates.low,
             EventSession.starts_at < dates.high,
         )
-        .group_by(Registration.kim_id)
+        .group_by(AttendanceTally.kim_id)
         .cte("marks")
         .prefix_with("MATERIALIZED")
     )
