@@ -190,7 +190,7 @@ def _figures(app, person: Person) -> dict:
             "expected": part.expected,
             "present": part.present,
             "people": part.people,
-            "genders": queries.gender_split(area, dates),
+            "genders": part.genders,
             "counts": [session_counts(s) for s in event.sessions],
             "marks": db.session.scalar(sa.select(sa.func.count()).select_from(AttendanceMark)),
             "attendance": db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)),

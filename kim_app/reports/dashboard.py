@@ -140,10 +140,10 @@ def table(name: str, d: Dashboard) -> tuple[list[str], list[list]]:
         ]
         return [_("Ukuran"), _("Nilai")], rows
     if name == "gender":
-        total = sum(d.genders.values())
+        total = sum(d.participation.genders.values())
         rows = [
             [_gender_label(g), n, round(100 * n / total, 1) if total else 0.0]
-            for g, n in d.genders.items()
+            for g, n in d.participation.genders.items()
         ]
         rows.append([_("Total"), total, 100.0 if total else 0.0])
         return [_("Jenis kelamin"), _("Pendaftaran"), "%"], rows
@@ -196,10 +196,10 @@ def build_charts(d: Dashboard) -> dict[str, charts.Markup]:
         )
         for m in e.months
     ]
-    total = sum(d.genders.values())
+    total = sum(d.participation.genders.values())
     parts = [
         charts.Bar(_gender_label(g), v, f"{n(v)} ({one_decimal(100 * v / total if total else 0)}%)")
-        for g, v in d.genders.items()
+        for g, v in d.participation.genders.items()
     ]
     return {
         "status": charts.bars(

@@ -206,6 +206,7 @@ class Participation:
     sessions: int
     expected: int  # registered people × sessions
     present: int  # hadir marks
+    genders: dict[Gender | None, int]  # registrations for L, P and not given, zeros included
 
     @property
     def rate(self) -> float:
@@ -213,16 +214,22 @@ class Participation:
 
 
 def participation(area: Region | None, dates: DateRange) -> Participation:
-    """Registrations, people, sessions and attendance, in two queries.
+    """Registrations, people, the gender split, sessions and attendance, in two queries.
 
     The expected attendances are summed per event (its counted registrations × its sessions in
     the range) instead of pairing every person with every session, and the hadir marks are read
     from the tallies (per session and KIM, kept by triggers), not mark by mark."""
-    registrations, phones, no_phone = db.session.execute(
+
+    def how_many(condition) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    registrations, phones, no_phone, men, women = db.session.execute(
         sa.select(
             sa.func.count(),
             sa.func.count(Registration.phone.distinct()),
-            sa.func.coalesce(sa.func.sum(sa.case((Registration.phone.is_(None), 1), else_=0)), 0),
+            how_many(Registration.phone.is_(None)),
+            how_many(Registration.gender == Gender.L),
+            how_many(Registration.gender == Gender.P),
         ).where(*_counted_registrations(area, dates))
     ).one()
     counted_sessions = (
@@ -260,21 +267,10 @@ def participation(area: Region | None, dates: DateRange) -> Participation:
         .scalar_subquery()
     )
     session_count, expected, hadir = db.session.execute(sa.select(per_event, present)).one()
+    genders = {Gender.L: men, Gender.P: women, None: registrations - men - women}
     return Participation(
-        registrations, phones + no_phone, int(session_count), int(expected), int(hadir)
+        registrations, phones + no_phone, int(session_count), int(expected), int(hadir), genders
     )
-
-
-def gender_split(area: Region | None, dates: DateRange) -> dict[Gender | None, int]:
-    """Counted registrations for L, P and not given (None), zeros included."""
-    found = dict(
-        db.session.execute(
-            sa.select(Registration.gender, sa.func.count())
-            .where(*_counted_registrations(area, dates))
-            .group_by(Registration.gender)
-        ).all()
-    )
-    return {key: found.get(key, 0) for key in (Gender.L, Gender.P, None)}
 
 
 @dataclass(frozen=True)
@@ -344,7 +340,6 @@ class Dashboard:
     coverage: Coverage
     events: MonthKinds
     participation: Participation
-    genders: dict[Gender | None, int]
     most: list[RankedKim]
     least: list[RankedKim]
 
@@ -370,7 +365,6 @@ def dashboard(area: Region | None, user, dates: DateRange) -> Dashboard:
         coverage=area_coverage(area, user),
         events=events_by_month(area, dates),
         participation=participation(area, dates),
-        genders=gender_split(area, dates),
         most=most,
         least=least,
     )
