@@ -239,8 +239,8 @@ def _link_args(area: Region | None, dates: DateRange) -> dict[str, str]:
 
 def _crumbs(area: Region | None) -> list[Region]:
     """The areas above ``area`` the user may open (never above their scope)."""
-    if area is None:
-        return []
+    if area is None or (not current_user.is_admin and area.code == scope_of(current_user)):
+        return []  # the country, or the user's own scope: nothing above it is theirs to open
     return [r for r in lineage(area.code)[:-1] if user_may_reach(current_user, r.code)]
 
 
