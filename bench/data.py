@@ -965,10 +965,7 @@ def build_regency(rebuild: bool = False) -> dict[str, str]:
         timer.run("counters", fix_up)
 
         def check_tallies() -> int:  # the triggers kept them during the load: as a recount?
-            kept = conn.execute(
-                "SELECT session_id, kim_id, hadir FROM attendance_tallies WHERE hadir <> 0 "
-                "ORDER BY 1, 2"
-            ).fetchall()
+            kept = conn.execute(f"{tallies.KEPT} ORDER BY 1, 2").fetchall()
             if kept != conn.execute(f"{tallies.COUNTED} ORDER BY 1, 2").fetchall():
                 raise RuntimeError("the attendance tallies differ from a recount of the marks")
             return len(kept)

@@ -1,7 +1,8 @@
-"""The dashboard's hadir tallies (``attendance_tallies``) stay equal to a recount of the marks
-through every kind of change: marks, undo, replays, cancelling, a person moved to another KIM, a
-person erased, a session removed, and rows written by plain SQL — on both databases, since the
-triggers that keep them are the database's own."""
+"""The tallies (``attendance_tallies``: marks per session, KIM and status, read by the dashboard
+and the roll call's counters) stay equal to a recount of the marks through every kind of change:
+marks, undo, replays, cancelling, a person moved to another KIM, a person erased, a session
+removed, and rows written by plain SQL — on both databases, since the triggers that keep them are
+the database's own."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 
 from kim_app.attendance import tallies
 from kim_app.attendance.models import Attendance, AttendanceTally, Presence
-from kim_app.attendance.services import mark_attendance
+from kim_app.attendance.services import mark_attendance, session_counts
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus, Source
 from kim_app.events.services import PersonData, cancel_registration, register_person
@@ -20,7 +21,8 @@ from tests.conftest import PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE
 H, IZIN, B = Presence.HADIR, Presence.IZIN, Presence.BELUM
 
 
-def _kept_equals_recount() -> dict[tuple[int, int], int]:
+def _kept_equals_recount() -> dict[tuple[int, int], tuple[int, ...]]:
+    """The tallies, checked against a recount: {(session, KIM or 0): (hadir, izin, sakit, alpa)}."""
     conn = db.session.connection()
     kept = tallies.kept(conn)
     assert kept == tallies.counted(conn)
@@ -56,33 +58,41 @@ def test_tallies_follow_every_change(app, ctx, make_kim, make_event, make_user):
         mark_attendance(reg, session, status, operator)
     db.session.commit()
     assert _kept_equals_recount() == {
-        (first.id, alfa.id): 2,
-        (first.id, 0): 1,  # people from no KIM
-        (second.id, alfa.id): 1,
+        (first.id, alfa.id): (2, 0, 0, 0),
+        (first.id, bravo.id): (0, 1, 0, 0),
+        (first.id, 0): (1, 0, 0, 0),  # people from no KIM
+        (second.id, alfa.id): (1, 0, 0, 0),
     }
+    counts = session_counts(first)
+    assert (counts[H], counts[IZIN], counts[B]) == (3, 1, 0)  # four registered, all marked
+    assert session_counts(second)[B] == 3
 
     mark_attendance(b1, first, H, operator)  # izin → hadir
     mark_attendance(a2, first, B, operator)  # undo
     mark_attendance(a1, first, H, operator)  # hadir again: no change
     db.session.commit()
-    assert _kept_equals_recount()[(first.id, alfa.id)] == 1
-    assert _kept_equals_recount()[(first.id, bravo.id)] == 1
+    kept = _kept_equals_recount()
+    assert kept[(first.id, alfa.id)] == (1, 0, 0, 0) and kept[(first.id, bravo.id)] == (1, 0, 0, 0)
+    counts = session_counts(first)
+    assert (counts[H], counts[IZIN], counts[B]) == (3, 0, 1)
 
     promoted = cancel_registration(a1, operator)  # a hadir person cancelled; the waiting one seated
     assert promoted is not None and promoted.id == waiting.id
     mark_attendance(waiting, second, H, operator)
     db.session.commit()
     kept = _kept_equals_recount()
-    assert (first.id, alfa.id) not in kept and kept[(second.id, alfa.id)] == 1
+    assert (first.id, alfa.id) not in kept and kept[(second.id, alfa.id)] == (1, 0, 0, 0)
+    counts = session_counts(first)  # the seated person from the waiting list: not marked yet
+    assert (counts[H], counts[B]) == (2, 2)
 
     b1.kim_id = alfa.id  # the person moved to another KIM
     db.session.commit()
     kept = _kept_equals_recount()
-    assert kept[(first.id, alfa.id)] == 1 and (first.id, bravo.id) not in kept
+    assert kept[(first.id, alfa.id)] == (1, 0, 0, 0) and (first.id, bravo.id) not in kept
 
     erase_person(lone, operator)  # anonymised, still counted
     db.session.commit()
-    assert _kept_equals_recount()[(first.id, 0)] == 1
+    assert _kept_equals_recount()[(first.id, 0)] == (1, 0, 0, 0)
 
     db.session.execute(  # plain SQL, as an import or a repair would write
         sa.update(Attendance).where(Attendance.registration_id == lone.id).values(status=IZIN)
@@ -90,7 +100,7 @@ def test_tallies_follow_every_change(app, ctx, make_kim, make_event, make_user):
     db.session.execute(sa.delete(Attendance).where(Attendance.registration_id == waiting.id))
     db.session.commit()
     kept = _kept_equals_recount()
-    assert (first.id, 0) not in kept and (second.id, alfa.id) not in kept
+    assert kept[(first.id, 0)] == (0, 1, 0, 0) and (second.id, alfa.id) not in kept
 
     event.sessions.remove(db.session.get(EventSession, first.id))  # a session removed
     db.session.commit()
@@ -115,6 +125,6 @@ def test_recount_rebuilds_what_the_triggers_keep(app, ctx, make_kim, make_event,
     db.session.commit()
     conn = db.session.connection()
     kept = tallies.kept(conn)
-    assert sum(kept.values()) == 4
+    assert sum(hadir for hadir, *_rest in kept.values()) == 4
     assert tallies.recount(conn) == len(kept)
     assert tallies.kept(conn) == kept

@@ -75,10 +75,11 @@ class Attendance(db.Model):
 
 
 class AttendanceTally(db.Model):
-    """Hadir marks of registered (*terdaftar*) people per session and KIM (``kim_id`` 0: people
-    from no KIM), for the dashboard: it sums a few rows per session instead of walking every
-    mark. Kept by database triggers on ``attendance`` and ``registrations`` (migration 0010), so
-    every way of writing them keeps it exact; ``kim_app.attendance.tallies`` recounts it."""
+    """Marks of registered (*terdaftar*) people per session, KIM (``kim_id`` 0: people from no
+    KIM) and status, for the dashboard and the roll call's counters: they sum a few rows per
+    session instead of walking every mark (belum is the registered people not counted here).
+    Kept by database triggers on ``attendance`` and ``registrations`` (migration 0010), so every
+    way of writing them keeps them exact; ``kim_app.attendance.tallies`` recounts them."""
 
     __tablename__ = "attendance_tallies"
     __table_args__ = (sa.Index("ix_attendance_tallies_kim_session", "kim_id", "session_id"),)
@@ -88,6 +89,9 @@ class AttendanceTally(db.Model):
     )
     kim_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     hadir: Mapped[int]
+    izin: Mapped[int]
+    sakit: Mapped[int]
+    alpa: Mapped[int]
 
 
 class AttendanceMark(db.Model):

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from kim_app import audit
-from kim_app.attendance.models import Attendance, AttendanceMark, Method, Presence
+from kim_app.attendance.models import Attendance, AttendanceMark, AttendanceTally, Method, Presence
 from kim_app.auth.models import OPERATOR_ROLES, Role, User, utcnow
 from kim_app.events.models import (
     Event,
@@ -220,10 +220,19 @@ def _registered_in(session_id, event_id, *columns) -> sa.Select:
     )
 
 
-# built once: the counters are drawn after every tap
-_COUNTS = _registered_in(
-    sa.bindparam("session_id"), sa.bindparam("event_id"), Attendance.status, sa.func.count()
-).group_by(Attendance.status)
+# built once: the counters are drawn after every tap. The marks are summed from the session's
+# tallies (a row per KIM, kept by triggers), belum is what is left of the registered people
+TALLIED = (Presence.HADIR, Presence.IZIN, Presence.SAKIT, Presence.ALPA)
+_COUNTS = sa.select(
+    sa.select(sa.func.count())
+    .select_from(Registration)
+    .where(
+        Registration.event_id == sa.bindparam("event_id"),
+        Registration.status == RegistrationStatus.TERDAFTAR,
+    )
+    .scalar_subquery(),
+    *(sa.func.coalesce(sa.func.sum(getattr(AttendanceTally, p.value)), 0) for p in TALLIED),
+).where(AttendanceTally.session_id == sa.bindparam("session_id"))
 
 
 def session_counts(session: EventSession) -> dict[Presence, int]:
@@ -233,9 +242,12 @@ def session_counts(session: EventSession) -> dict[Presence, int]:
 
 def counts_of(session_id: int, event_id: int) -> dict[Presence, int]:
     """``session_counts`` by ids."""
+    registered, *marked = db.session.execute(
+        _COUNTS, {"session_id": session_id, "event_id": event_id}
+    ).one()
     counts = dict.fromkeys(Presence, 0)
-    for status, n in db.session.execute(_COUNTS, {"session_id": session_id, "event_id": event_id}):
-        counts[Presence(status) if status else Presence.BELUM] += n  # NULL: never marked
+    counts.update(zip(TALLIED, map(int, marked), strict=True))
+    counts[Presence.BELUM] = registered - sum(marked)
     return counts
 
 

@@ -1,8 +1,10 @@
-"""attendance_tallies: hadir marks per session and KIM, kept by triggers, for the dashboard
+"""attendance_tallies: marks per session, KIM and status, kept by triggers, for the dashboard and
+the roll call's counters
 
 The dashboard ranked KIM and measured attendance by walking every mark of the area (a regency on
-the national data: 5,700 marks, 25 ms; the whole country: seconds). The tallies hold, per session
-and KIM (0: people from no KIM), the hadir marks of registered (terdaftar) people. Triggers on
+the national data: 5,700 marks, 25 ms; the whole country: seconds), and every roll-call tap
+counted its session's marks again for the counters. The tallies hold, per session and KIM (0:
+people from no KIM), the hadir, izin, sakit and alpa marks of registered (terdaftar) people. Triggers on
 attendance (a mark's status, person or session changes) and on registrations (status or KIM
 changes) keep them exact whatever writes; registrations are never deleted on their own (a deleted
 session takes its tallies along). Both databases get the same statements, PostgreSQL inside a
@@ -23,29 +25,50 @@ down_revision = '0009'
 branch_labels = None
 depends_on = None
 
+# the statuses counted (belum is "not marked": what is left of the registered people)
+MARKED = ('hadir', 'izin', 'sakit', 'alpa')
+IS_MARKED = "status IN ('hadir', 'izin', 'sakit', 'alpa')"
+
+
+def _ones(status: str) -> str:
+    """One for each counted status ``status`` holds, as columns in MARKED's order."""
+    return ", ".join(f"CASE WHEN {status} = '{m}' THEN 1 ELSE 0 END" for m in MARKED)
+
+
+def _minus(status: str) -> str:
+    return ", ".join(f"{m} = {m} - CASE WHEN {status} = '{m}' THEN 1 ELSE 0 END" for m in MARKED)
+
+
+COLUMNS = ", ".join(MARKED)
+ADDED = ", ".join(f"{m} = attendance_tallies.{m} + excluded.{m}" for m in MARKED)
 # the statements, with NEW and OLD of the row that changed
 ADD_MARK = (
-    "INSERT INTO attendance_tallies (session_id, kim_id, hadir) "
-    "SELECT NEW.session_id, coalesce(kim_id, 0), 1 FROM registrations "
-    "WHERE id = NEW.registration_id AND status = 'terdaftar' AND NEW.status = 'hadir' "
-    "ON CONFLICT (session_id, kim_id) DO UPDATE SET hadir = attendance_tallies.hadir + 1"
+    f"INSERT INTO attendance_tallies (session_id, kim_id, {COLUMNS}) "
+    f"SELECT NEW.session_id, coalesce(kim_id, 0), {_ones('NEW.status')} FROM registrations "
+    f"WHERE id = NEW.registration_id AND status = 'terdaftar' AND NEW.{IS_MARKED} "
+    f"ON CONFLICT (session_id, kim_id) DO UPDATE SET {ADDED}"
 )
 TAKE_MARK = (
-    "UPDATE attendance_tallies SET hadir = hadir - 1 "
-    "WHERE OLD.status = 'hadir' AND session_id = OLD.session_id AND kim_id = ("
+    f"UPDATE attendance_tallies SET {_minus('OLD.status')} "
+    f"WHERE OLD.{IS_MARKED} AND session_id = OLD.session_id AND kim_id = ("
     "SELECT coalesce(kim_id, 0) FROM registrations "
     "WHERE id = OLD.registration_id AND status = 'terdaftar')"
 )
+# a person's marks leave the tally of their old status and KIM, and join the new one's
+MARK_OF_THE_PERSON = (
+    "(SELECT a.status FROM attendance a "
+    "WHERE a.registration_id = OLD.id AND a.session_id = attendance_tallies.session_id)"
+)
 TAKE_PERSON = (
-    "UPDATE attendance_tallies SET hadir = hadir - 1 "
+    f"UPDATE attendance_tallies SET {_minus(MARK_OF_THE_PERSON)} "
     "WHERE OLD.status = 'terdaftar' AND kim_id = coalesce(OLD.kim_id, 0) AND session_id IN ("
-    "SELECT session_id FROM attendance WHERE registration_id = OLD.id AND status = 'hadir')"
+    f"SELECT session_id FROM attendance WHERE registration_id = OLD.id AND {IS_MARKED})"
 )
 ADD_PERSON = (
-    "INSERT INTO attendance_tallies (session_id, kim_id, hadir) "
-    "SELECT session_id, coalesce(NEW.kim_id, 0), 1 FROM attendance "
-    "WHERE registration_id = NEW.id AND status = 'hadir' AND NEW.status = 'terdaftar' "
-    "ON CONFLICT (session_id, kim_id) DO UPDATE SET hadir = attendance_tallies.hadir + 1"
+    f"INSERT INTO attendance_tallies (session_id, kim_id, {COLUMNS}) "
+    f"SELECT session_id, coalesce(NEW.kim_id, 0), {_ones('status')} FROM attendance "
+    f"WHERE registration_id = NEW.id AND {IS_MARKED} AND NEW.status = 'terdaftar' "
+    f"ON CONFLICT (session_id, kim_id) DO UPDATE SET {ADDED}"
 )
 MARK_CHANGED = (
     "OLD.status IS DISTINCT FROM NEW.status OR OLD.session_id <> NEW.session_id "
@@ -53,9 +76,10 @@ MARK_CHANGED = (
 )
 PERSON_CHANGED = "OLD.status IS DISTINCT FROM NEW.status OR OLD.kim_id IS DISTINCT FROM NEW.kim_id"
 COUNTED = (
-    "SELECT a.session_id, coalesce(r.kim_id, 0), count(*) "
-    "FROM attendance a JOIN registrations r ON r.id = a.registration_id "
-    "WHERE a.status = 'hadir' AND r.status = 'terdaftar' "
+    "SELECT a.session_id, coalesce(r.kim_id, 0), "
+    + ", ".join(f"sum(CASE WHEN a.status = '{m}' THEN 1 ELSE 0 END)" for m in MARKED)
+    + " FROM attendance a JOIN registrations r ON r.id = a.registration_id "
+    f"WHERE a.{IS_MARKED} AND r.status = 'terdaftar' "
     "GROUP BY a.session_id, coalesce(r.kim_id, 0)"
 )
 
@@ -73,11 +97,11 @@ def _postgresql():
         )
     op.execute(
         "CREATE TRIGGER tally_mark_added AFTER INSERT ON attendance FOR EACH ROW "
-        "WHEN (NEW.status = 'hadir') EXECUTE FUNCTION kim_tally_mark_added()"
+        f"WHEN (NEW.{IS_MARKED}) EXECUTE FUNCTION kim_tally_mark_added()"
     )
     op.execute(
         "CREATE TRIGGER tally_mark_taken AFTER DELETE ON attendance FOR EACH ROW "
-        "WHEN (OLD.status = 'hadir') EXECUTE FUNCTION kim_tally_mark_taken()"
+        f"WHEN (OLD.{IS_MARKED}) EXECUTE FUNCTION kim_tally_mark_taken()"
     )
     op.execute(
         "CREATE TRIGGER tally_mark_changed AFTER UPDATE OF status, session_id, registration_id "
@@ -94,9 +118,9 @@ def _sqlite():
     changed = lambda text: text.replace("IS DISTINCT FROM", "IS NOT")  # noqa: E731
     for statement in (
         "CREATE TRIGGER tally_mark_added AFTER INSERT ON attendance "
-        f"WHEN NEW.status = 'hadir' BEGIN {ADD_MARK}; END",
+        f"WHEN NEW.{IS_MARKED} BEGIN {ADD_MARK}; END",
         "CREATE TRIGGER tally_mark_taken AFTER DELETE ON attendance "
-        f"WHEN OLD.status = 'hadir' BEGIN {TAKE_MARK}; END",
+        f"WHEN OLD.{IS_MARKED} BEGIN {TAKE_MARK}; END",
         "CREATE TRIGGER tally_mark_changed AFTER UPDATE OF status, session_id, registration_id "
         f"ON attendance WHEN {changed(MARK_CHANGED)} BEGIN {TAKE_MARK}; {ADD_MARK}; END",
         "CREATE TRIGGER tally_person_changed AFTER UPDATE OF status, kim_id ON registrations "
@@ -110,7 +134,7 @@ def upgrade():
         'attendance_tallies',
         sa.Column('session_id', sa.Integer(), nullable=False),
         sa.Column('kim_id', sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column('hadir', sa.Integer(), nullable=False),
+        *(sa.Column(m, sa.Integer(), nullable=False) for m in MARKED),
         sa.ForeignKeyConstraint(
             ['session_id'],
             ['event_sessions.id'],
@@ -122,7 +146,7 @@ def upgrade():
     op.create_index(
         'ix_attendance_tallies_kim_session', 'attendance_tallies', ['kim_id', 'session_id']
     )
-    op.execute(f"INSERT INTO attendance_tallies (session_id, kim_id, hadir) {COUNTED}")
+    op.execute(f"INSERT INTO attendance_tallies (session_id, kim_id, {COLUMNS}) {COUNTED}")
     if op.get_bind().dialect.name == 'postgresql':
         _postgresql()
     else:
