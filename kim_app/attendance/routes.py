@@ -38,6 +38,7 @@ from kim_app.attendance.services import (
     counts_of,
     current_attendance,
     device_time,
+    event_counts,
     mark_attendance,
     mark_history,
     registered_in,
@@ -122,35 +123,6 @@ def _closed_message(status: EventStatus) -> str:
 # --- the overview of an event -------------------------------------------------------------------
 
 
-def event_counts(event: Event) -> dict[int, dict[Presence, int]]:
-    """Hadir / izin / sakit / alpa / belum for every session of ``event``, in two queries."""
-    registered = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Registration)
-        .where(
-            Registration.event_id == event.id,
-            Registration.status == RegistrationStatus.TERDAFTAR,
-        )
-    )
-    rows = db.session.execute(
-        sa.select(Attendance.session_id, Attendance.status, sa.func.count())
-        .join(Registration, Registration.id == Attendance.registration_id)
-        .where(
-            Registration.event_id == event.id,
-            Registration.status == RegistrationStatus.TERDAFTAR,
-            Attendance.status != Presence.BELUM,
-        )
-        .group_by(Attendance.session_id, Attendance.status)
-    )
-    counts = {s.id: dict.fromkeys(Presence, 0) for s in event.sessions}
-    for session_id, status, n in rows:
-        if session_id in counts:
-            counts[session_id][Presence(status)] = n
-    for per_session in counts.values():
-        per_session[Presence.BELUM] = registered - sum(per_session.values())
-    return counts
-
-
 @bp.get("/absensi/kegiatan/<int:event_id>")
 @roles_required(*OPERATOR_ROLES)
 def overview(event_id: int):
@@ -164,7 +136,7 @@ def overview(event_id: int):
         "attendance/overview.html",
         event=event,
         days=days,
-        counts=event_counts(event),
+        counts=event_counts(event.id),
         clock=clock,
         is_open=attendance_open(event),
     )

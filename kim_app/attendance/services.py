@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from kim_app import audit
+from kim_app.attendance import tallies
 from kim_app.attendance.models import Attendance, AttendanceMark, AttendanceTally, Method, Presence
 from kim_app.auth.models import OPERATOR_ROLES, Role, User, utcnow
 from kim_app.events.models import (
@@ -220,19 +221,49 @@ def _registered_in(session_id, event_id, *columns) -> sa.Select:
     )
 
 
-# built once: the counters are drawn after every tap. The marks are summed from the session's
-# tallies (a row per KIM, kept by triggers), belum is what is left of the registered people
-TALLIED = (Presence.HADIR, Presence.IZIN, Presence.SAKIT, Presence.ALPA)
-_COUNTS = sa.select(
-    sa.select(sa.func.count())
-    .select_from(Registration)
-    .where(
-        Registration.event_id == sa.bindparam("event_id"),
-        Registration.status == RegistrationStatus.TERDAFTAR,
+# Hadir / izin / sakit / alpa / belum among the registered people, per session: the marks summed
+# from the sessions' tallies (a row per KIM, kept by triggers), belum what is left of the
+# registered people. Built once, for one session (after every tap) and for a whole event.
+TALLIED = tuple(Presence(status) for status in tallies.MARKED)
+
+
+def _counts_statement(*, one_session: bool) -> sa.Select:
+    registered = (
+        sa.select(sa.func.count())
+        .select_from(Registration)
+        .where(
+            Registration.event_id == sa.bindparam("event_id"),
+            Registration.status == RegistrationStatus.TERDAFTAR,
+        )
+        .scalar_subquery()
     )
-    .scalar_subquery(),
-    *(sa.func.coalesce(sa.func.sum(getattr(AttendanceTally, p.value)), 0) for p in TALLIED),
-).where(AttendanceTally.session_id == sa.bindparam("session_id"))
+    statement = (
+        sa.select(
+            EventSession.id,
+            registered,
+            *(sa.func.coalesce(sa.func.sum(getattr(AttendanceTally, p.value)), 0) for p in TALLIED),
+        )
+        .outerjoin(AttendanceTally, AttendanceTally.session_id == EventSession.id)
+        .where(EventSession.event_id == sa.bindparam("event_id"))
+        .group_by(EventSession.id)
+    )
+    return (
+        statement.where(EventSession.id == sa.bindparam("session_id")) if one_session else statement
+    )
+
+
+_SESSION_COUNTS = _counts_statement(one_session=True)
+_EVENT_COUNTS = _counts_statement(one_session=False)
+
+
+def _counts(rows) -> dict[int, dict[Presence, int]]:
+    found = {}
+    for session_id, registered, *marked in rows:
+        counts = dict.fromkeys(Presence, 0)
+        counts.update(zip(TALLIED, map(int, marked), strict=True))
+        counts[Presence.BELUM] = registered - sum(marked)
+        found[session_id] = counts
+    return found
 
 
 def session_counts(session: EventSession) -> dict[Presence, int]:
@@ -241,14 +272,14 @@ def session_counts(session: EventSession) -> dict[Presence, int]:
 
 
 def counts_of(session_id: int, event_id: int) -> dict[Presence, int]:
-    """``session_counts`` by ids."""
-    registered, *marked = db.session.execute(
-        _COUNTS, {"session_id": session_id, "event_id": event_id}
-    ).one()
-    counts = dict.fromkeys(Presence, 0)
-    counts.update(zip(TALLIED, map(int, marked), strict=True))
-    counts[Presence.BELUM] = registered - sum(marked)
-    return counts
+    """``session_counts`` by ids (the session must belong to the event)."""
+    rows = db.session.execute(_SESSION_COUNTS, {"session_id": session_id, "event_id": event_id})
+    return _counts(rows)[session_id]
+
+
+def event_counts(event_id: int) -> dict[int, dict[Presence, int]]:
+    """``session_counts`` of every session of the event, by session id, in one query."""
+    return _counts(db.session.execute(_EVENT_COUNTS, {"event_id": event_id}))
 
 
 def mark_history(registration_id: int, session_id: int) -> list[AttendanceMark]:
