@@ -11,8 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 
 _LABELS: dict[type, dict[str, Any]] = {}
+# labels already translated, per language: a roll-call row or a dashboard shows dozens, and
+# each lazy string would otherwise look its catalogue up afresh
+_TRANSLATED: dict[tuple[Any, type, str], str] = {}
 
 
 class LabelledEnum(enum.StrEnum):
@@ -20,7 +24,15 @@ class LabelledEnum(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str(_LABELS[type(self)][self.value])
+        text = _LABELS[type(self)][self.value]
+        locale = get_locale()
+        if locale is None:  # outside a request: the lazy string decides
+            return str(text)
+        key = (locale, type(self), self.value)
+        found = _TRANSLATED.get(key)
+        if found is None:
+            found = _TRANSLATED[key] = str(text)
+        return found
 
 
 def set_labels(enum_cls: type[LabelledEnum], labels: Mapping) -> Mapping:
@@ -28,6 +40,7 @@ def set_labels(enum_cls: type[LabelledEnum], labels: Mapping) -> Mapping:
     if set(labels) != set(enum_cls):
         raise ValueError(f"labels of {enum_cls.__name__} must cover exactly its members")
     _LABELS[enum_cls] = {member.value: text for member, text in labels.items()}
+    _TRANSLATED.clear()
     return labels
 
 

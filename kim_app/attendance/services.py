@@ -228,27 +228,30 @@ TALLIED = tuple(Presence(status) for status in tallies.MARKED)
 
 
 def _counts_statement(*, one_session: bool) -> sa.Select:
+    """Written on the tables (Core): it runs after every tap, and the rows need no ORM."""
+    sessions, tally = EventSession.__table__, AttendanceTally.__table__
+    people = Registration.__table__
     registered = (
         sa.select(sa.func.count())
-        .select_from(Registration)
+        .select_from(people)
         .where(
-            Registration.event_id == sa.bindparam("event_id"),
-            Registration.status == RegistrationStatus.TERDAFTAR,
+            people.c.event_id == sa.bindparam("event_id"),
+            people.c.status == RegistrationStatus.TERDAFTAR,
         )
         .scalar_subquery()
     )
     statement = (
         sa.select(
-            EventSession.id,
+            sessions.c.id,
             registered,
-            *(sa.func.coalesce(sa.func.sum(getattr(AttendanceTally, p.value)), 0) for p in TALLIED),
+            *(sa.func.coalesce(sa.func.sum(tally.c[p.value]), 0) for p in TALLIED),
         )
-        .outerjoin(AttendanceTally, AttendanceTally.session_id == EventSession.id)
-        .where(EventSession.event_id == sa.bindparam("event_id"))
-        .group_by(EventSession.id)
+        .select_from(sessions.outerjoin(tally, tally.c.session_id == sessions.c.id))
+        .where(sessions.c.event_id == sa.bindparam("event_id"))
+        .group_by(sessions.c.id)
     )
     return (
-        statement.where(EventSession.id == sa.bindparam("session_id")) if one_session else statement
+        statement.where(sessions.c.id == sa.bindparam("session_id")) if one_session else statement
     )
 
 

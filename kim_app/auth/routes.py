@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import current_app, flash, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_url, login_user, logout_user
+from sqlalchemy.orm import lazyload
 
 from kim_app.auth import bp
 from kim_app.auth.forms import LoginForm, PasswordForm, UserForm
@@ -46,13 +47,17 @@ def unauthorized():
     return redirect(login_url("auth.login", next_url=request.url))
 
 
+WITHOUT_SCOPE_REGION = (lazyload(User.scope),)
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Sessions carry ``id:version``; a password change or deactivation ends older sessions."""
     ident, _sep, version = user_id.partition(":")
     if not ident.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(ident))
+    # without the joined scope region: most requests only need the code (the scope rule)
+    user = db.session.get(User, int(ident), options=WITHOUT_SCOPE_REGION)
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
