@@ -47,7 +47,10 @@ def unauthorized():
     return redirect(login_url("auth.login", next_url=request.url))
 
 
-WITHOUT_SCOPE_REGION = (lazyload(User.scope),)
+# the signed-in user, once per request: built once (SQLAlchemy would rebuild and rekey a
+# ``session.get`` with options every time), without the joined scope region, which few pages
+# show (the scope rule needs only the code)
+USER_BY_ID = sa.select(User).where(User.id == sa.bindparam("user_id")).options(lazyload(User.scope))
 
 
 @login_manager.user_loader
@@ -56,8 +59,7 @@ def load_user(user_id: str) -> User | None:
     ident, _sep, version = user_id.partition(":")
     if not ident.isdigit() or not version.isdigit():
         return None
-    # without the joined scope region: most requests only need the code (the scope rule)
-    user = db.session.get(User, int(ident), options=WITHOUT_SCOPE_REGION)
+    user = db.session.execute(USER_BY_ID, {"user_id": int(ident)}).scalar_one_or_none()
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
