@@ -237,6 +237,32 @@ def test_a_late_mark_from_another_device_is_audited_and_overridden(app, client, 
     assert html.index("Alpa") < html.index("berlaku</span>")  # in the order they were made
 
 
+def test_tap_counters_agree_with_a_fresh_count(app, client, roll, partial_headers):
+    """The counters a tap answers with (those before it, moved by its own change) equal the
+    counters of the page loaded afterwards, after every kind of tap: a new status, a change, a
+    replay, an undo, and a mark made earlier on another device that does not win."""
+    a, b = roll["ids"][:2]
+    now = int(time.time() * 1000)
+    token = client.token(roll["url"])
+    taps = (
+        (a, "hadir", "cnt-a-00001", now),
+        (b, "izin", "cnt-b-00001", now),
+        (b, "izin", "cnt-b-00001", now),  # a replay
+        (a, "sakit", "cnt-a-00002", now + 1_000),
+        (a, "hadir", "cnt-c-00001", now - 60_000),  # earlier on another device: not applied
+        (b, "belum", "cnt-b-00002", now + 2_000),  # an undo
+        (a, "alpa", "cnt-a-00003", now + 3_000),
+    )
+    for registration, status, client_id, at in taps:
+        data = {"csrf_token": token, "registration": registration, "status": status}
+        data |= {"client_id": client_id, "marked_at": str(at)}
+        answered = counters(
+            html_of(client.post(f"{roll['url']}/tandai", data=data, headers=partial_headers))
+        )
+        assert answered == counters(html_of(client.get(roll["url"]))), (status, client_id)
+    assert answered == {"hadir": 0, "izin": 0, "sakit": 0, "alpa": 1, "belum": 4}
+
+
 def test_a_replayed_client_id_changes_nothing(app, client, roll, partial_headers):
     """The same client id twice (an offline queue replaying): one mark, one row, same answer."""
     rid = roll["ids"][1]

@@ -223,33 +223,57 @@ def _registered_in(session_id, event_id, *columns) -> sa.Select:
 
 # Hadir / izin / sakit / alpa / belum among the registered people, per session: the marks summed
 # from the sessions' tallies (a row per KIM, kept by triggers), belum what is left of the
-# registered people. Built once, for one session (after every tap) and for a whole event.
+# registered people. Written on the tables (Core): they run with every tap, and need no ORM.
 TALLIED = tuple(Presence(status) for status in tallies.MARKED)
 
 
-def _counts_statement(*, one_session: bool) -> sa.Select:
-    """Written on the tables (Core): it runs after every tap, and the rows need no ORM."""
-    sessions, tally = EventSession.__table__, AttendanceTally.__table__
-    people = Registration.__table__
+def counter_columns(session_id, event_id) -> list[sa.ScalarSelect]:
+    """The counters of one session as columns: its event's registered people, then the marks
+    of each ``TALLIED`` status. ``session_id`` and ``event_id`` are columns of the enclosing
+    query or bound parameters; ``counts_from`` reads them back."""
+    people, tally = Registration.__table__, AttendanceTally.__table__
     registered = (
         sa.select(sa.func.count())
         .select_from(people)
-        .where(
-            people.c.event_id == sa.bindparam("event_id"),
-            people.c.status == RegistrationStatus.TERDAFTAR,
-        )
+        .where(people.c.event_id == event_id, people.c.status == RegistrationStatus.TERDAFTAR)
+        .correlate_except(people)  # its own registrations, even where the query reads one
         .scalar_subquery()
     )
-    statement = (
-        sa.select(
-            sessions.c.id,
-            registered,
-            *(sa.func.coalesce(sa.func.sum(tally.c[p.value]), 0) for p in TALLIED),
-        )
-        .select_from(sessions.outerjoin(tally, tally.c.session_id == sessions.c.id))
-        .where(sessions.c.event_id == sa.bindparam("event_id"))
-        .group_by(sessions.c.id)
+    marked = (
+        sa.select(sa.func.coalesce(sa.func.sum(tally.c[p.value]), 0))
+        .where(tally.c.session_id == session_id)
+        .correlate_except(tally)
+        .scalar_subquery()
+        for p in TALLIED
     )
+    return [
+        registered.label("registered"),
+        *(m.label(f"n_{p.value}") for m, p in zip(marked, TALLIED, strict=True)),
+    ]
+
+
+def counts_from(row) -> dict[Presence, int]:
+    """Hadir / izin / sakit / alpa / belum from a row holding ``counter_columns``."""
+    marked = [int(getattr(row, f"n_{p.value}")) for p in TALLIED]
+    counts = dict.fromkeys(Presence, 0)
+    counts.update(zip(TALLIED, marked, strict=True))
+    counts[Presence.BELUM] = row.registered - sum(marked)
+    return counts
+
+
+def moved(counts: dict[Presence, int], before: Presence, after: Presence) -> dict[Presence, int]:
+    """The counters once one person went from ``before`` to ``after`` (the same when a replay
+    or a later mark from another device left them where they were)."""
+    if before is not after:
+        counts = {**counts, before: counts[before] - 1, after: counts[after] + 1}
+    return counts
+
+
+def _counts_statement(*, one_session: bool) -> sa.Select:
+    sessions = EventSession.__table__
+    statement = sa.select(
+        sessions.c.id, *counter_columns(sessions.c.id, sessions.c.event_id)
+    ).where(sessions.c.event_id == sa.bindparam("event_id"))
     return (
         statement.where(sessions.c.id == sa.bindparam("session_id")) if one_session else statement
     )
@@ -259,16 +283,6 @@ _SESSION_COUNTS = _counts_statement(one_session=True)
 _EVENT_COUNTS = _counts_statement(one_session=False)
 
 
-def _counts(rows) -> dict[int, dict[Presence, int]]:
-    found = {}
-    for session_id, registered, *marked in rows:
-        counts = dict.fromkeys(Presence, 0)
-        counts.update(zip(TALLIED, map(int, marked), strict=True))
-        counts[Presence.BELUM] = registered - sum(marked)
-        found[session_id] = counts
-    return found
-
-
 def session_counts(session: EventSession) -> dict[Presence, int]:
     """Hadir / izin / sakit / alpa / belum for a session, among registered people, in one query."""
     return counts_of(session.id, session.event_id)
@@ -276,13 +290,16 @@ def session_counts(session: EventSession) -> dict[Presence, int]:
 
 def counts_of(session_id: int, event_id: int) -> dict[Presence, int]:
     """``session_counts`` by ids (the session must belong to the event)."""
-    rows = db.session.execute(_SESSION_COUNTS, {"session_id": session_id, "event_id": event_id})
-    return _counts(rows)[session_id]
+    row = db.session.execute(
+        _SESSION_COUNTS, {"session_id": session_id, "event_id": event_id}
+    ).one()
+    return counts_from(row)
 
 
 def event_counts(event_id: int) -> dict[int, dict[Presence, int]]:
     """``session_counts`` of every session of the event, by session id, in one query."""
-    return _counts(db.session.execute(_EVENT_COUNTS, {"event_id": event_id}))
+    rows = db.session.execute(_EVENT_COUNTS, {"event_id": event_id})
+    return {row.id: counts_from(row) for row in rows}
 
 
 def mark_history(registration_id: int, session_id: int) -> list[AttendanceMark]:
