@@ -86,28 +86,60 @@ def _typed(statement: sa.TextClause) -> sa.TextClause:
 
 # The writes of one mark, in SQL that PostgreSQL and SQLite both speak; written once, as one
 # tap runs on every hall phone. The mark goes in unless its client id is known (a replay) ...
-ADD_MARK = _typed(
-    sa.text(
-        "INSERT INTO attendance_marks (client_id, registration_id, session_id, status, method, "
-        "marked_at, received_at, recorded_by_id, applied) VALUES (:client_id, :registration_id, "
-        ":session_id, :status, :method, :marked_at, :now, :recorded_by_id, TRUE) "
-        "ON CONFLICT (client_id) DO NOTHING RETURNING id"
-    )
+_ADD_MARK = (
+    "INSERT INTO attendance_marks (client_id, registration_id, session_id, status, method, "
+    "marked_at, received_at, recorded_by_id, applied) VALUES (:client_id, :registration_id, "
+    ":session_id, :status, :method, :marked_at, :now, :recorded_by_id, TRUE) "
+    "ON CONFLICT (client_id) DO NOTHING "
+    "RETURNING id, registration_id, session_id, status, method, marked_at, recorded_by_id, "
+    "received_at"
 )
 # ... the attendance row is inserted, or updated unless a later mark (by the devices' clocks)
 # stands; it answers only when it was written ...
+_STAND = (
+    "INSERT INTO attendance (registration_id, session_id, status, method, marked_at, "
+    "recorded_by_id, updated_at) {rows} ON CONFLICT (registration_id, session_id) DO UPDATE "
+    "SET status = excluded.status, method = excluded.method, marked_at = excluded.marked_at, "
+    "recorded_by_id = excluded.recorded_by_id, updated_at = excluded.updated_at "
+    "WHERE attendance.marked_at <= excluded.marked_at RETURNING signature IS NOT NULL AS signed"
+)
+ADD_MARK = _typed(sa.text(_ADD_MARK))
 STAND = _typed(
     sa.text(
-        "INSERT INTO attendance (registration_id, session_id, status, method, marked_at, "
-        "recorded_by_id, updated_at) VALUES (:registration_id, :session_id, :status, :method, "
-        ":marked_at, :recorded_by_id, :now) ON CONFLICT (registration_id, session_id) DO UPDATE "
-        "SET status = excluded.status, method = excluded.method, marked_at = excluded.marked_at, "
-        "recorded_by_id = excluded.recorded_by_id, updated_at = excluded.updated_at "
-        "WHERE attendance.marked_at <= excluded.marked_at RETURNING signature IS NOT NULL"
+        _STAND.format(
+            rows="VALUES (:registration_id, :session_id, :status, :method, :marked_at, "
+            ":recorded_by_id, :now)"
+        )
+    )
+)
+# On PostgreSQL the two go in one statement, the attendance row made from the mark just
+# inserted (none for a replay): a round trip fewer on the hall's hot path. No row back: a
+# replay; ``signed`` NULL: a later mark stands.
+MARK_AND_STAND = _typed(
+    sa.text(
+        f"WITH mark AS ({_ADD_MARK}), stood AS ("
+        + _STAND.format(
+            rows="SELECT registration_id, session_id, status, method, marked_at, "
+            "recorded_by_id, received_at FROM mark"
+        )
+        + ") SELECT mark.id, stood.signed FROM mark LEFT JOIN stood ON TRUE"
     )
 )
 # ... and when it was not, the mark stays in the history as not applied.
 NOT_APPLIED = sa.text("UPDATE attendance_marks SET applied = FALSE WHERE id = :mark_id")
+
+
+def _write_mark(params: dict) -> tuple[int | None, bool | None]:
+    """The mark's id (None for a replay) and whether the attendance row it wrote is signed
+    (None when a later mark stands and nothing was written)."""
+    if db.engine.dialect.name == "postgresql":
+        row = db.session.execute(MARK_AND_STAND, params).one_or_none()
+        return (None, None) if row is None else (row.id, row.signed)
+    mark_id = db.session.execute(ADD_MARK, params).scalar()
+    if mark_id is None:
+        return None, None
+    stood = db.session.execute(STAND, params).one_or_none()
+    return mark_id, None if stood is None else stood.signed
 
 
 def apply_mark(
@@ -119,7 +151,8 @@ def apply_mark(
     client_id: str | None = None,
     marked_at: datetime | None = None,
 ) -> Standing:
-    """Record a mark in two statements, without savepoints, safe under concurrent devices.
+    """Record a mark in two statements (one on PostgreSQL), without savepoints, safe under
+    concurrent devices.
 
     The mark is inserted unless its client id is known (then nothing changes: a replay). The
     attendance row is inserted or, when it exists, updated only if this mark was made no earlier
@@ -140,12 +173,12 @@ def apply_mark(
         "client_id": client_id,
         "now": now,
     }
-    mark_id = db.session.execute(ADD_MARK, params).scalar()
+    mark_id, signed = _write_mark(params)
     if mark_id is None:  # a replay: this mark was applied before
         return standing_of(target.registration_id, target.session_id, new=False)
-    stood = db.session.execute(STAND, params).one_or_none()
-    if stood is not None:
-        standing = Standing(status, bool(stood[0]), new=True)
+    stood = signed is not None
+    if stood:
+        standing = Standing(status, bool(signed), new=True)
     else:  # a later mark from another device stands
         db.session.execute(NOT_APPLIED, {"mark_id": mark_id})
         standing = standing_of(target.registration_id, target.session_id)
@@ -158,7 +191,7 @@ def apply_mark(
             "session": target.session_id,
             "status": status.value,
             "method": method.value,
-            "applied": stood is not None,
+            "applied": stood,
         },
         actor=by,
     )
