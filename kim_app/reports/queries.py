@@ -29,17 +29,25 @@ Definitions (the page and every export use these functions, so they always agree
 The hadir marks are read from ``attendance_tallies`` (hadir marks of registered people per session
 and KIM, kept exact by database triggers): a regency sums a few rows per session instead of
 walking its thousands of marks.
+
+Every statement is built once per *shape* — the kind of area (the country, a province or regency,
+a district) and, where the scope rule applies, the viewer's role and scope — with the area's code
+and the dates as bound parameters: building and keying a statement of this size took longer in
+Python than the database took to answer it.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from kim_app.attendance.models import AttendanceTally
+from kim_app.auth.models import Role
 from kim_app.events.models import (
     Event,
     EventKind,
@@ -83,69 +91,118 @@ class DateRange:
         return found
 
 
-def in_area(column, code: str | None) -> sa.ColumnElement[bool]:
-    """``column`` holds ``code`` or a code below it (everything for the country), as a range."""
-    if not code:
+class Shape(enum.Enum):
+    """What kind of area a statement is built for."""
+
+    COUNTRY = "country"  # no area condition
+    PART = "part"  # a province or a regency: what lies below its code
+    DISTRICT = "district"  # a district: its KIM, and the events they registered for
+
+
+def shape_of(area: Region | None) -> Shape:
+    if area is None:
+        return Shape.COUNTRY
+    return Shape.DISTRICT if area.level is RegionLevel.KECAMATAN else Shape.PART
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What the scope rule reads of a user (``kim_filter`` takes it as it takes a user), so
+    statements can be kept per viewer rather than rebuilt per request."""
+
+    role: Role
+    scope_code: str | None
+    kim_id: int | None
+
+    @classmethod
+    def of(cls, user) -> Viewer:
+        return cls(user.role, user.scope_code, user.kim_id)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+def in_area(column, shape: Shape) -> sa.ColumnElement[bool]:
+    """``column`` holds the area's code (bound as ``area``) or a code below it, as a range;
+    everything for the country."""
+    if shape is Shape.COUNTRY:
         return sa.true()
-    return sa.or_(column == code, sa.and_(column > code + ".", column < code + "/"))
+    return sa.or_(
+        column == sa.bindparam("area"),
+        sa.and_(column > sa.bindparam("area_from"), column < sa.bindparam("area_to")),
+    )
 
 
-def _is_district(area: Region | None) -> bool:
-    return area is not None and area.level is RegionLevel.KECAMATAN
+LOW = sa.bindparam("low", type_=sa.DateTime())
+HIGH = sa.bindparam("high", type_=sa.DateTime())
 
 
-def _area_kim_ids(area: Region) -> sa.Select:
-    return sa.select(Kim.id).where(in_area(Kim.village_code, area.code))
+def bound(area: Region | None, dates: DateRange | None = None) -> dict:
+    """The parameters of the statements here: the dates, and the area's code range."""
+    params = {} if dates is None else {"low": dates.low, "high": dates.high}
+    if area is not None:
+        params |= {"area": area.code, "area_from": area.code + ".", "area_to": area.code + "/"}
+    return params
 
 
-def counted_events(area: Region | None, dates: DateRange) -> sa.Select:
+def _area_kim_ids() -> sa.Select:
+    return sa.select(Kim.id).where(in_area(Kim.village_code, Shape.DISTRICT))
+
+
+def counted_events(shape: Shape) -> sa.Select:
     """Ids of the counted events (see the module docstring)."""
     conditions = [
         Event.status.in_(COUNTED_STATUSES),
-        Event.starts_on >= dates.low,
-        Event.starts_on < dates.high,
+        Event.starts_on >= LOW,
+        Event.starts_on < HIGH,
     ]
-    if _is_district(area):
+    if shape is Shape.DISTRICT:
         conditions.append(
             Event.id.in_(
                 sa.select(Registration.event_id).where(
                     Registration.status == RegistrationStatus.TERDAFTAR,
-                    Registration.kim_id.in_(_area_kim_ids(area)),
+                    Registration.kim_id.in_(_area_kim_ids()),
                 )
             )
         )
     else:
-        conditions.append(in_area(Event.region_code, area.code if area else None))
+        conditions.append(in_area(Event.region_code, shape))
     return sa.select(Event.id).where(*conditions)
 
 
-def _counted_registrations(area: Region | None, dates: DateRange) -> list:
+def _counted_registrations(shape: Shape) -> list:
     conditions = [
         Registration.status == RegistrationStatus.TERDAFTAR,
-        Registration.event_id.in_(counted_events(area, dates)),
+        Registration.event_id.in_(counted_events(shape)),
     ]
-    if _is_district(area):
-        conditions.append(Registration.kim_id.in_(_area_kim_ids(area)))
+    if shape is Shape.DISTRICT:
+        conditions.append(Registration.kim_id.in_(_area_kim_ids()))
     return conditions
 
 
 # --- the figures ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=256)
+def _status_statement(shape: Shape, viewer: Viewer) -> sa.Select:
+    return (
+        sa.select(Kim.status, sa.func.count())
+        .where(in_area(Kim.village_code, shape), kim_filter(viewer))
+        .group_by(Kim.status)
+    )
+
+
 def kim_by_status(area: Region | None, user) -> dict[KimStatus, int]:
     """Every status with its number of KIM in the area (zero included), in workflow order."""
-    rows = db.session.execute(
-        sa.select(Kim.status, sa.func.count())
-        .where(in_area(Kim.village_code, area.code if area else None), kim_filter(user))
-        .group_by(Kim.status)
-    ).all()
-    found = dict(rows)
+    statement = _status_statement(shape_of(area), Viewer.of(user))
+    found = dict(db.session.execute(statement, bound(area)).all())
     return {status: found.get(status, 0) for status in KimStatus}
 
 
 def area_coverage(area: Region | None, user) -> Coverage:
     """Villages with a verified KIM per child area; a district's rows are its villages."""
-    if not _is_district(area):
+    if shape_of(area) is not Shape.DISTRICT:
         return coverage(area, user)
     has_active = (
         sa.exists()
@@ -184,15 +241,20 @@ class MonthKinds:
         return sum(self.total(m) for m in self.months)
 
 
-def events_by_month(area: Region | None, dates: DateRange) -> MonthKinds:
-    """Counted events by kind and by the year and month of their first session."""
+@lru_cache(maxsize=8)
+def _events_statement(shape: Shape) -> sa.Select:
     year = sa.extract("year", Event.starts_on)
     month = sa.extract("month", Event.starts_on)
-    rows = db.session.execute(
+    return (
         sa.select(Event.kind, year, month, sa.func.count())
-        .where(Event.id.in_(counted_events(area, dates)))
+        .where(Event.id.in_(counted_events(shape)))
         .group_by(Event.kind, year, month)
-    ).all()
+    )
+
+
+def events_by_month(area: Region | None, dates: DateRange) -> MonthKinds:
+    """Counted events by kind and by the year and month of their first session."""
+    rows = db.session.execute(_events_statement(shape_of(area)), bound(area, dates)).all()
     counts: dict[tuple[int, int], dict[EventKind, int]] = {}
     for kind, y, m, n in rows:
         counts.setdefault((int(y), int(m)), {})[kind] = n
@@ -219,7 +281,24 @@ def participation(area: Region | None, dates: DateRange) -> Participation:
     The expected attendances are summed per event (its counted registrations × its sessions in
     the range) instead of pairing every person with every session, and the hadir marks are read
     from the tallies (per session and KIM, kept by triggers), not mark by mark."""
+    people_statement, attendance_statement = _participation_statements(shape_of(area))
+    params = bound(area, dates)
+    registrations, phones, no_phone, men, women = db.session.execute(people_statement, params).one()
+    session_count, expected, hadir = db.session.execute(attendance_statement, params).one()
+    registrations, men, women = int(registrations), int(men), int(women)
+    genders = {Gender.L: men, Gender.P: women, None: registrations - men - women}
+    return Participation(
+        registrations,
+        phones + int(no_phone),
+        int(session_count),
+        int(expected),
+        int(hadir),
+        genders,
+    )
 
+
+@lru_cache(maxsize=8)
+def _participation_statements(shape: Shape) -> tuple[sa.Select, sa.Select]:
     def total(column) -> sa.ColumnElement[int]:
         return sa.func.coalesce(sa.func.sum(column), 0)
 
@@ -234,23 +313,21 @@ def participation(area: Region | None, dates: DateRange) -> Participation:
             how_many(Registration.gender == Gender.L).label("men"),
             how_many(Registration.gender == Gender.P).label("women"),
         )
-        .where(*_counted_registrations(area, dates))
+        .where(*_counted_registrations(shape))
         .group_by(Registration.phone)
         .subquery("by_phone")
     )
-    registrations, phones, no_phone, men, women = db.session.execute(
-        sa.select(
-            total(by_phone.c.n),
-            sa.func.count(by_phone.c.phone),
-            total(sa.case((by_phone.c.phone.is_(None), by_phone.c.n), else_=0)),
-            total(by_phone.c.men),
-            total(by_phone.c.women),
-        )
-    ).one()
+    people_statement = sa.select(
+        total(by_phone.c.n),
+        sa.func.count(by_phone.c.phone),
+        total(sa.case((by_phone.c.phone.is_(None), by_phone.c.n), else_=0)),
+        total(by_phone.c.men),
+        total(by_phone.c.women),
+    )
     counted_sessions = (
-        EventSession.event_id.in_(counted_events(area, dates)),
-        EventSession.starts_at >= dates.low,
-        EventSession.starts_at < dates.high,
+        EventSession.event_id.in_(counted_events(shape)),
+        EventSession.starts_at >= LOW,
+        EventSession.starts_at < HIGH,
     )
     sessions = (
         sa.select(EventSession.event_id, sa.func.count().label("n"))
@@ -260,7 +337,7 @@ def participation(area: Region | None, dates: DateRange) -> Participation:
     )
     people = (
         sa.select(Registration.event_id, sa.func.count().label("n"))
-        .where(*_counted_registrations(area, dates))
+        .where(*_counted_registrations(shape))
         .group_by(Registration.event_id)
         .subquery("people")
     )
@@ -273,25 +350,16 @@ def participation(area: Region | None, dates: DateRange) -> Participation:
         .outerjoin(people, people.c.event_id == sessions.c.event_id)
         .subquery("per_event")
     )
+    in_district = [AttendanceTally.kim_id.in_(_area_kim_ids())] if shape is Shape.DISTRICT else []
     present = (
         sa.select(sa.func.coalesce(sa.func.sum(AttendanceTally.hadir), 0))
         .where(
             AttendanceTally.session_id.in_(sa.select(EventSession.id).where(*counted_sessions)),
-            *([AttendanceTally.kim_id.in_(_area_kim_ids(area))] if _is_district(area) else []),
+            *in_district,
         )
         .scalar_subquery()
     )
-    session_count, expected, hadir = db.session.execute(sa.select(per_event, present)).one()
-    registrations, men, women = int(registrations), int(men), int(women)
-    genders = {Gender.L: men, Gender.P: women, None: registrations - men - women}
-    return Participation(
-        registrations,
-        phones + int(no_phone),
-        int(session_count),
-        int(expected),
-        int(hadir),
-        genders,
-    )
+    return people_statement, sa.select(per_event, present)
 
 
 @dataclass(frozen=True)
@@ -306,7 +374,19 @@ def ranked(area: Region | None, user, dates: DateRange) -> tuple[list[RankedKim]
     """The most and the least active KIM, in one query: the area's KIM's tallies (hadir marks per
     session and KIM) are summed once (materialised, so the database does not sum them again per
     KIM) and both ends of the ranking are read with window functions."""
-    in_the_area = in_area(Kim.village_code, area.code if area else None)
+    statement = _ranking_statement(shape_of(area), Viewer.of(user))
+    rows = db.session.execute(statement, bound(area, dates)).all()
+    most = sorted((r for r in rows if r.high <= RANKED), key=lambda r: r.high)
+    least = sorted((r for r in rows if r.low <= RANKED), key=lambda r: r.low)
+    return (
+        [RankedKim(r.id, r.name, r.village, r.present) for r in most],
+        [RankedKim(r.id, r.name, r.village, r.present) for r in least],
+    )
+
+
+@lru_cache(maxsize=256)
+def _ranking_statement(shape: Shape, viewer: Viewer) -> sa.Select:
+    in_the_area = in_area(Kim.village_code, shape)
     marks = (
         sa.select(
             AttendanceTally.kim_id.label("kim_id"), sa.func.sum(AttendanceTally.hadir).label("n")
@@ -318,8 +398,8 @@ def ranked(area: Region | None, user, dates: DateRange) -> tuple[list[RankedKim]
         .where(
             in_the_area,
             Event.status.in_(COUNTED_STATUSES),
-            EventSession.starts_at >= dates.low,
-            EventSession.starts_at < dates.high,
+            EventSession.starts_at >= LOW,
+            EventSession.starts_at < HIGH,
         )
         .group_by(AttendanceTally.kim_id)
         .cte("marks")
@@ -339,18 +419,10 @@ def ranked(area: Region | None, user, dates: DateRange) -> tuple[list[RankedKim]
         )
         .join(village, village.code == Kim.village_code)
         .outerjoin(marks, marks.c.kim_id == Kim.id)
-        .where(Kim.status == KimStatus.TERVERIFIKASI, in_the_area, kim_filter(user))
+        .where(Kim.status == KimStatus.TERVERIFIKASI, in_the_area, kim_filter(viewer))
         .subquery("ranking")
     )
-    rows = db.session.execute(
-        sa.select(ranking).where(sa.or_(ranking.c.high <= RANKED, ranking.c.low <= RANKED))
-    ).all()
-    most = sorted((r for r in rows if r.high <= RANKED), key=lambda r: r.high)
-    least = sorted((r for r in rows if r.low <= RANKED), key=lambda r: r.low)
-    return (
-        [RankedKim(r.id, r.name, r.village, r.present) for r in most],
-        [RankedKim(r.id, r.name, r.village, r.present) for r in least],
-    )
+    return sa.select(ranking).where(sa.or_(ranking.c.high <= RANKED, ranking.c.low <= RANKED))
 
 
 @dataclass
