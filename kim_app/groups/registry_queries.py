@@ -8,6 +8,7 @@ works on SQLite and PostgreSQL); no Python loop ever walks the 83,762 villages.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from math import ceil
 
 import sqlalchemy as sa
@@ -19,7 +20,7 @@ from kim_app.groups.models import Bidang, Kim, KimField, KimStatus, Member
 from kim_app.groups.services import kim_filter
 from kim_app.labels import LabelledEnum, set_labels
 from kim_app.regions.models import Region, RegionLevel, level_of
-from kim_app.security import scope_filter
+from kim_app.security import Viewer, scope_filter
 
 PER_PAGE = 25
 QUERY_MAX = 60
@@ -249,19 +250,36 @@ def coverage(area: Region | None, user) -> Coverage:
     """One row per child region of ``area`` (provinces for the whole country), in one query.
 
     ``area`` must be the whole country, a province or a regency inside ``user``'s reach (the
-    view checks that; a district's table would be one row per village). Villages and active villages are counted per code prefix with GROUP BY.
-    """
+    view checks that; a district's table would be one row per village). Villages and active
+    villages are counted per code prefix with GROUP BY. The statement is built once per level
+    and viewer, the area's code bound."""
     code = area.code if area else None
-    width = {None: 2, 2: 5, 5: 8}[len(code) if code else None]
+    statement = _coverage_statement(len(code) if code else 0, Viewer.of(user))
+    params = (
+        {} if code is None else {"area": code, "below_from": code + ".", "below_to": code + "/"}
+    )
+    rows = [CoverageRow(region, n, a) for region, n, a in db.session.execute(statement, params)]
+    return Coverage(area=area, rows=rows)
+
+
+@lru_cache(maxsize=256)
+def _coverage_statement(code_length: int, viewer: Viewer) -> sa.Select:
+    width = {0: 2, 2: 5, 5: 8}[code_length]
     prefix_len = sa.literal_column(str(width))  # a literal, so GROUP BY repeats the same expression
     one = sa.literal_column("1")
+
+    def below(column) -> sa.ColumnElement[bool]:
+        if not code_length:
+            return sa.true()
+        return sa.and_(column > sa.bindparam("below_from"), column < sa.bindparam("below_to"))
+
     village_prefix = sa.func.substr(Region.code, one, prefix_len)
     villages = (
         sa.select(village_prefix.label("code"), sa.func.count().label("n"))
         .where(
             Region.level == RegionLevel.DESA,
-            _below(Region.code, code),
-            scope_filter(Region.code, user),
+            below(Region.code),
+            scope_filter(Region.code, viewer),
         )
         .group_by(village_prefix)
         .subquery("villages")
@@ -271,25 +289,25 @@ def coverage(area: Region | None, user) -> Coverage:
         sa.select(kim_prefix.label("code"), sa.func.count(Kim.village_code.distinct()).label("n"))
         .where(
             Kim.status == KimStatus.TERVERIFIKASI,
-            _below(Kim.village_code, code),
-            kim_filter(user),
+            below(Kim.village_code),
+            kim_filter(viewer),
         )
         .group_by(kim_prefix)
         .subquery("active")
     )
     child = aliased(Region, name="child")
-    statement = (
+    return (
         sa.select(child, sa.func.coalesce(villages.c.n, 0), sa.func.coalesce(active.c.n, 0))
         .outerjoin(villages, villages.c.code == child.code)
         .outerjoin(active, active.c.code == child.code)
         .where(
-            child.parent_code == code if code else child.level == RegionLevel.PROVINSI,
-            scope_filter(child.code, user),
+            child.parent_code == sa.bindparam("area")
+            if code_length
+            else child.level == RegionLevel.PROVINSI,
+            scope_filter(child.code, viewer),
         )
         .order_by(child.code)
     )
-    rows = [CoverageRow(region, n, a) for region, n, a in db.session.execute(statement)]
-    return Coverage(area=area, rows=rows)
 
 
 def region_at(code: str | None, levels: tuple[RegionLevel, ...]) -> Region | None:

@@ -47,7 +47,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from kim_app.attendance.models import AttendanceTally
-from kim_app.auth.models import Role
 from kim_app.events.models import (
     Event,
     EventKind,
@@ -61,6 +60,7 @@ from kim_app.groups.models import Gender, Kim, KimStatus
 from kim_app.groups.registry_queries import Coverage, CoverageRow, coverage
 from kim_app.groups.services import kim_filter
 from kim_app.regions.models import Region, RegionLevel
+from kim_app.security import Viewer
 
 RANKED = 5  # KIM in each of the most / least active lists
 COUNTED_STATUSES = (EventStatus.TERBIT, EventStatus.BERLANGSUNG, EventStatus.SELESAI)
@@ -103,24 +103,6 @@ def shape_of(area: Region | None) -> Shape:
     if area is None:
         return Shape.COUNTRY
     return Shape.DISTRICT if area.level is RegionLevel.KECAMATAN else Shape.PART
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """What the scope rule reads of a user (``kim_filter`` takes it as it takes a user), so
-    statements can be kept per viewer rather than rebuilt per request."""
-
-    role: Role
-    scope_code: str | None
-    kim_id: int | None
-
-    @classmethod
-    def of(cls, user) -> Viewer:
-        return cls(user.role, user.scope_code, user.kim_id)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
 
 
 def in_area(column, shape: Shape) -> sa.ColumnElement[bool]:
