@@ -153,14 +153,19 @@ def counted_events(shape: Shape) -> sa.Select:
     return sa.select(Event.id).where(*conditions)
 
 
-def _counted_registrations(shape: Shape) -> list:
-    conditions = [
-        Registration.status == RegistrationStatus.TERDAFTAR,
-        Registration.event_id.in_(counted_events(shape)),
-    ]
+def _counted_registrations(shape: Shape, *columns) -> sa.Select:
+    """``SELECT columns`` over the counted registrations, reached from the counted events (by
+    the index on event and status), so that no database walks every registration instead."""
+    counted = counted_events(shape).subquery("counted")
+    conditions = [Registration.status == RegistrationStatus.TERDAFTAR]
     if shape is Shape.DISTRICT:
         conditions.append(Registration.kim_id.in_(_area_kim_ids()))
-    return conditions
+    return (
+        sa.select(*columns)
+        .select_from(counted)
+        .join(Registration, Registration.event_id == counted.c.id)
+        .where(*conditions)
+    )
 
 
 # --- the figures ---------------------------------------------------------------------------------
@@ -289,13 +294,13 @@ def _participation_statements(shape: Shape) -> tuple[sa.Select, sa.Select]:
 
     # grouped by number first (a hash, where count(DISTINCT) sorted them), then summed
     by_phone = (
-        sa.select(
+        _counted_registrations(
+            shape,
             Registration.phone,
             sa.func.count().label("n"),
             how_many(Registration.gender == Gender.L).label("men"),
             how_many(Registration.gender == Gender.P).label("women"),
         )
-        .where(*_counted_registrations(shape))
         .group_by(Registration.phone)
         .subquery("by_phone")
     )
@@ -318,8 +323,7 @@ def _participation_statements(shape: Shape) -> tuple[sa.Select, sa.Select]:
         .subquery("sessions")
     )
     people = (
-        sa.select(Registration.event_id, sa.func.count().label("n"))
-        .where(*_counted_registrations(shape))
+        _counted_registrations(shape, Registration.event_id, sa.func.count().label("n"))
         .group_by(Registration.event_id)
         .subquery("people")
     )
