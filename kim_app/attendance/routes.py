@@ -345,8 +345,8 @@ TAP_TARGET = (
 @roles_required(*OPERATOR_ROLES)
 def mark(session_id: int):
     """One tap: hadir, izin, sakit, alpa or belum (undo) for one person. A replayed client id
-    changes nothing and answers with the row as it stands. The hot path of the hall: one read,
-    the mark's writes, the counters, nothing loaded as objects."""
+    changes nothing and answers with the row as it stands. The hot path of the hall: one read
+    (the counters with it), the mark's writes, nothing loaded as objects."""
     tap = MarkRequest.read()
     target = db.session.execute(
         TAP_TARGET, {"session_id": session_id, "registration_id": tap.registration}
