@@ -33,6 +33,11 @@ db = SQLAlchemy(model_class=Base)
 DATABASE_ONLY_INDEXES = frozenset({"ix_kims_name_key_trgm", "ix_regions_name_trgm"})
 
 
+def on_postgresql() -> bool:
+    """True when the app's database is PostgreSQL (the few dialect branches ask this)."""
+    return db.engine.dialect.name == "postgresql"
+
+
 def described_by_models(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic's ``include_object``: everything but ``DATABASE_ONLY_INDEXES``."""
     return not (type_ == "index" and name in DATABASE_ONLY_INDEXES)

@@ -47,10 +47,37 @@ class Viewer:
         return cls(user.role, user.scope_code, user.kim_id, user.is_admin)
 
 
+def codes_below(column, code: str | None = None, *, name: str = "area") -> sa.ColumnElement[bool]:
+    """SQL condition: ``column`` holds a region code strictly below ``code``.
+
+    Written as a range (``code.`` < column < ``code/``) so it uses the index on any database.
+    Without ``code`` the range is left to bind: a statement built once passes
+    ``code_range(name, code)`` with each execution.
+    """
+    low, high = f"{name}_from", f"{name}_to"
+    if code is None:
+        return sa.and_(column > sa.bindparam(low), column < sa.bindparam(high))
+    return sa.and_(
+        column > sa.bindparam(low, code + ".", unique=True),
+        column < sa.bindparam(high, code + "/", unique=True),
+    )
+
+
+def codes_within(column, code: str | None = None, *, name: str = "area") -> sa.ColumnElement[bool]:
+    """SQL condition: ``column`` holds ``code`` itself or a code below it (bound like
+    ``codes_below``)."""
+    same = sa.bindparam(name) if code is None else sa.bindparam(name, code, unique=True)
+    return sa.or_(column == same, codes_below(column, code, name=name))
+
+
+def code_range(name: str, code: str) -> dict[str, str]:
+    """The parameters of a range ``codes_below``/``codes_within`` left to bind as ``name``."""
+    return {name: code, f"{name}_from": code + ".", f"{name}_to": code + "/"}
+
+
 def scope_filter(column, user, *, reach_up: bool = False) -> sa.ColumnElement[bool]:
     """SQL condition: ``column`` holds a region code inside the user's scope.
 
-    Written as a range (``scope.`` ≤ code < ``scope/``) so it uses the index on any database.
     ``reach_up`` also admits the scope's own ancestors, for pickers that show them as fixed.
     """
     if getattr(user, "is_admin", False):
@@ -58,7 +85,7 @@ def scope_filter(column, user, *, reach_up: bool = False) -> sa.ColumnElement[bo
     scope = scope_of(user)
     if not scope:
         return sa.false()
-    condition = sa.or_(column == scope, sa.and_(column > scope + ".", column < scope + "/"))
+    condition = codes_within(column, scope)
     if reach_up:
         parts = scope.split(".")
         condition = sa.or_(

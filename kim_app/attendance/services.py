@@ -28,7 +28,7 @@ from kim_app.events.models import (
     normalise_checkin_code,
 )
 from kim_app.events.services import PersonData, may_manage_event, register_person
-from kim_app.extensions import db
+from kim_app.extensions import db, on_postgresql
 from kim_app.labels import LabelledEnum, set_labels
 
 # how far a device clock may run ahead before its mark time is not believed
@@ -132,7 +132,7 @@ NOT_APPLIED = sa.text("UPDATE attendance_marks SET applied = FALSE WHERE id = :m
 def _write_mark(params: dict) -> tuple[int | None, bool | None]:
     """The mark's id (None for a replay) and whether the attendance row it wrote is signed
     (None when a later mark stands and nothing was written)."""
-    if db.engine.dialect.name == "postgresql":
+    if on_postgresql():
         row = db.session.execute(MARK_AND_STAND, params).one_or_none()
         return (None, None) if row is None else (row.id, row.signed)
     mark_id = db.session.execute(ADD_MARK, params).scalar()

@@ -57,7 +57,7 @@ from kim_app.groups.registry_queries import Page
 from kim_app.groups.services import kim_filter
 from kim_app.phones import PhoneError, display_phone, normalise_phone
 from kim_app.regions.models import Region, RegionLevel, level_of
-from kim_app.security import MAX_RECORD_ID, scope_filter, user_may_reach
+from kim_app.security import MAX_RECORD_ID, codes_below, scope_filter, user_may_reach
 
 QUOTA_DEFAULT = 2
 QUOTA_MAX = 50
@@ -94,11 +94,6 @@ def _clean_query(text: str) -> str:
 def _like(column, word: str) -> sa.ColumnElement[bool]:
     escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return sa.func.lower(column).like(f"%{escaped}%", escape="\\")
-
-
-def _below(column, code: str) -> sa.ColumnElement[bool]:
-    """``column`` holds a code strictly below ``code``, as an index range."""
-    return sa.and_(column > code + ".", column < code + "/")
 
 
 def _member(enum_cls, value: str | None):
@@ -190,9 +185,9 @@ def district_choices(event: Event, filters: InviteFilter, user) -> list[Region]:
 
 
 def _invite_conditions(event: Event, filters: InviteFilter, user) -> list:
-    conditions = [kim_filter(user), _below(Kim.village_code, filters.area(event))]
+    conditions = [kim_filter(user), codes_below(Kim.village_code, filters.area(event))]
     if filters.districts:
-        conditions.append(sa.or_(*(_below(Kim.village_code, d) for d in filters.districts)))
+        conditions.append(sa.or_(*(codes_below(Kim.village_code, d) for d in filters.districts)))
     if filters.status:
         conditions.append(Kim.status == filters.status)
     if filters.bidang:
@@ -930,7 +925,7 @@ def _kims_named(event: Event, keys: set[str], user) -> dict[str, list[Kim]]:
             .where(
                 Kim.name_key.in_(keys),
                 kim_filter(user),
-                _below(Kim.village_code, event.region_code),
+                codes_below(Kim.village_code, event.region_code),
             )
             .order_by(Kim.id)
         ):

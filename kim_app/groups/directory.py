@@ -18,15 +18,11 @@ from kim_app.groups import bp
 from kim_app.groups.models import Kim, KimStatus, Member, Position, name_key
 from kim_app.htmx import render
 from kim_app.regions.models import Region, RegionLevel, ancestors_of, level_of
+from kim_app.security import codes_below
 
 PER_PAGE = 20
 MAX_PAGE = 10_000
 MAX_QUERY = 100
-
-
-def _codes_below(column, code: str) -> sa.ColumnElement[bool]:
-    """Region codes strictly below ``code`` (the same index range as the scope rule)."""
-    return sa.and_(column > code + ".", column < code + "/")
 
 
 def _filters() -> dict:
@@ -105,7 +101,7 @@ def _search(q: str, provinsi: str, kabupaten: str) -> sa.Select:
     )
     area = kabupaten or provinsi
     if area:
-        query = query.where(_codes_below(Kim.village_code, area))
+        query = query.where(codes_below(Kim.village_code, area))
     for word in name_key(q).split():
         query = query.where(Kim.id.in_(_named(word)))
     return query

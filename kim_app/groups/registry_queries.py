@@ -20,7 +20,7 @@ from kim_app.groups.models import Bidang, Kim, KimField, KimStatus, Member
 from kim_app.groups.services import kim_filter
 from kim_app.labels import LabelledEnum, set_labels
 from kim_app.regions.models import Region, RegionLevel, level_of
-from kim_app.security import Viewer, scope_filter
+from kim_app.security import Viewer, code_range, codes_below, scope_filter
 
 PER_PAGE = 25
 QUERY_MAX = 60
@@ -112,13 +112,6 @@ def _clamped(page: int, total: int, per_page: int = PER_PAGE) -> int:
     return min(max(page, 1), max(1, ceil(total / per_page)))
 
 
-def _below(column, code: str | None) -> sa.ColumnElement[bool]:
-    """``column`` holds a code strictly below ``code`` (everything for None), as an index range."""
-    if not code:
-        return sa.true()
-    return sa.and_(column > code + ".", column < code + "/")
-
-
 def _like(column, word: str) -> sa.ColumnElement[bool]:
     escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return sa.func.lower(column).like(f"%{escaped}%", escape="\\")
@@ -131,7 +124,9 @@ district = aliased(Region, name="district")
 
 
 def registry_conditions(filters: RegistryFilter, user) -> list[sa.ColumnElement[bool]]:
-    conditions = [kim_filter(user), _below(Kim.village_code, filters.area)]
+    conditions = [kim_filter(user)]
+    if filters.area:
+        conditions.append(codes_below(Kim.village_code, filters.area))
     if filters.status:
         conditions.append(Kim.status == filters.status)
     if filters.bidang:
@@ -255,9 +250,7 @@ def coverage(area: Region | None, user) -> Coverage:
     and viewer, the area's code bound."""
     code = area.code if area else None
     statement = _coverage_statement(len(code) if code else 0, Viewer.of(user))
-    params = (
-        {} if code is None else {"area": code, "below_from": code + ".", "below_to": code + "/"}
-    )
+    params = {} if code is None else code_range("area", code)
     rows = [CoverageRow(region, n, a) for region, n, a in db.session.execute(statement, params)]
     return Coverage(area=area, rows=rows)
 
@@ -269,9 +262,7 @@ def _coverage_statement(code_length: int, viewer: Viewer) -> sa.Select:
     one = sa.literal_column("1")
 
     def below(column) -> sa.ColumnElement[bool]:
-        if not code_length:
-            return sa.true()
-        return sa.and_(column > sa.bindparam("below_from"), column < sa.bindparam("below_to"))
+        return codes_below(column) if code_length else sa.true()
 
     village_prefix = sa.func.substr(Region.code, one, prefix_len)
     villages = (
@@ -332,7 +323,7 @@ def villages_without_kim(area: Region, user, page: int) -> Page:
     )
     conditions = [
         Region.level == RegionLevel.DESA,
-        _below(Region.code, area.code),
+        codes_below(Region.code, area.code),
         scope_filter(Region.code, user),
         ~has_active,
     ]

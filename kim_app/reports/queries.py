@@ -55,12 +55,12 @@ from kim_app.events.models import (
     Registration,
     RegistrationStatus,
 )
-from kim_app.extensions import db
+from kim_app.extensions import db, on_postgresql
 from kim_app.groups.models import Gender, Kim, KimStatus
 from kim_app.groups.registry_queries import Coverage, CoverageRow, coverage
 from kim_app.groups.services import kim_filter
 from kim_app.regions.models import Region, RegionLevel
-from kim_app.security import Viewer
+from kim_app.security import Viewer, code_range, codes_within
 
 RANKED = 5  # KIM in each of the most / least active lists
 COUNTED_STATUSES = (EventStatus.TERBIT, EventStatus.BERLANGSUNG, EventStatus.SELESAI)
@@ -106,14 +106,9 @@ def shape_of(area: Region | None) -> Shape:
 
 
 def in_area(column, shape: Shape) -> sa.ColumnElement[bool]:
-    """``column`` holds the area's code (bound as ``area``) or a code below it, as a range;
-    everything for the country."""
-    if shape is Shape.COUNTRY:
-        return sa.true()
-    return sa.or_(
-        column == sa.bindparam("area"),
-        sa.and_(column > sa.bindparam("area_from"), column < sa.bindparam("area_to")),
-    )
+    """``column`` holds the area's code (bound as ``area``) or a code below it; everything for
+    the country."""
+    return sa.true() if shape is Shape.COUNTRY else codes_within(column)
 
 
 LOW = sa.bindparam("low", type_=sa.DateTime())
@@ -124,7 +119,7 @@ def bound(area: Region | None, dates: DateRange | None = None) -> dict:
     """The parameters of the statements here: the dates, and the area's code range."""
     params = {} if dates is None else {"low": dates.low, "high": dates.high}
     if area is not None:
-        params |= {"area": area.code, "area_from": area.code + ".", "area_to": area.code + "/"}
+        params |= code_range("area", area.code)
     return params
 
 
@@ -428,7 +423,7 @@ def _serial_plans(area: Region | None) -> None:
     of the country: its figures read a few thousand rows by index, and starting workers took
     longer than that (a regency on the national data: 24 ms serial, 60–90 ms with one worker on a
     busy two-core server). The whole country's figures keep them."""
-    if area is not None and db.session.get_bind().dialect.name == "postgresql":
+    if area is not None and on_postgresql():
         db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
 
