@@ -1,5 +1,6 @@
 """Flask extensions, created unbound here and bound in ``create_app`` with ``init_app``."""
 
+import sqlalchemy as sa
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -36,6 +37,21 @@ DATABASE_ONLY_INDEXES = frozenset({"ix_kims_name_key_trgm", "ix_regions_name_trg
 def on_postgresql() -> bool:
     """True when the app's database is PostgreSQL (the few dialect branches ask this)."""
     return db.engine.dialect.name == "postgresql"
+
+
+def keyed_by(column: sa.ColumnElement, key: sa.ColumnElement, condition) -> sa.ColumnElement[bool]:
+    """``column IN (SELECT key … WHERE condition)``, written the way each database answers it
+    best when ``condition`` has an index of its own (a name search) and ``key`` is a primary key.
+
+    PostgreSQL: ``column = ANY(ARRAY(…))`` — the keys are found first, then looked up in
+    ``column``'s index; as ``IN`` it would hash them and scan the whole table (and, beside
+    another indexed condition under ``OR``, scan for both). SQLite, which serves one regency's
+    rows against the whole country's regions: ``EXISTS`` with ``key = column``, a primary-key
+    lookup per row, instead of reading every region to test ``condition``."""
+    keys = sa.select(key).where(condition)
+    if on_postgresql():
+        return column == sa.any_(sa.func.array(keys.scalar_subquery()))
+    return keys.where(key == column).exists()
 
 
 def described_by_models(obj, name, type_, reflected, compare_to) -> bool:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import abort, request
 from sqlalchemy.orm import contains_eager
 
-from kim_app.extensions import db
+from kim_app.extensions import db, keyed_by
 from kim_app.groups import bp
 from kim_app.groups.models import Kim, KimStatus, Member, Position, name_key
 from kim_app.htmx import render
@@ -103,18 +103,22 @@ def _search(q: str, provinsi: str, kabupaten: str) -> sa.Select:
     if area:
         query = query.where(codes_below(Kim.village_code, area))
     for word in name_key(q).split():
-        query = query.where(Kim.id.in_(_named(word)))
+        query = query.where(_named(word))
     return query
 
 
-def _named(word: str) -> sa.CompoundSelect:
-    """Ids of KIM whose name, or whose village's name, contains ``word``: two lookups the
-    trigram indexes answer on PostgreSQL (migration 0008), instead of one pass over every KIM."""
-    return sa.union(
-        sa.select(Kim.id).where(Kim.name_key.contains(word, autoescape=True)),
-        sa.select(Kim.id)
-        .join(Region, Region.code == Kim.village_code)
-        .where(sa.func.lower(Region.name).contains(word, autoescape=True)),
+def _named(word: str) -> sa.ColumnElement[bool]:
+    """The KIM's name, or its village's name, contains ``word``. On PostgreSQL the trigram
+    indexes (migration 0008) find the names and the villages, the KIM of those villages come
+    from the village index, and the two are ORed in one bitmap over the KIM table: no pass over
+    every KIM (1,754 matches of "jaya" on the national data, 37 ms as a union of ids, 6 ms so)."""
+    return sa.or_(
+        Kim.name_key.contains(word, autoescape=True),
+        keyed_by(
+            Kim.village_code,
+            Region.code,
+            sa.func.lower(Region.name).contains(word, autoescape=True),
+        ),
     )
 
 
