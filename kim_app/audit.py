@@ -30,7 +30,7 @@ class AuditEntry(db.Model):
     address: Mapped[str | None] = mapped_column(sa.String(45))
 
 
-def record(
+def entry(
     action: str,
     obj_type: str,
     obj_id: Any,
@@ -38,25 +38,34 @@ def record(
     region_code: str | None = None,
     changes: dict[str, Any] | None = None,
     actor=None,
-) -> None:
-    """Write an audit entry in the current transaction; the request commits it with the change.
-
-    A plain INSERT (no object for the session to track): every change pays for one."""
+) -> dict[str, Any]:
+    """The values of an audit entry: the actor is the signed-in user unless one is given, the
+    address the request's client."""
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
-    db.session.execute(
-        _INSERT,
-        {
-            "at": utcnow(),
-            "actor_id": getattr(actor, "id", None),
-            "action": action,
-            "object_type": obj_type,
-            "object_id": str(obj_id),
-            "region_code": region_code,
-            "changes": changes or {},
-            "address": client_address() if has_request_context() else None,
-        },
-    )
+    return {
+        "at": utcnow(),
+        "actor_id": getattr(actor, "id", None),
+        "action": action,
+        "object_type": obj_type,
+        "object_id": str(obj_id),
+        "region_code": region_code,
+        "changes": changes or {},
+        "address": client_address() if has_request_context() else None,
+    }
+
+
+def record(action: str, obj_type: str, obj_id: Any, **details) -> None:
+    """Write an audit entry (``entry``'s values) in the current transaction; the request commits
+    it with the change. A plain INSERT (no object for the session to track): every change pays
+    for one. The roll-call tap on PostgreSQL writes its entry inside its own statement instead
+    (``attendance.services.MARK_AND_STAND``)."""
+    write(entry(action, obj_type, obj_id, **details))
+
+
+def write(values: dict[str, Any]) -> None:
+    """Insert an entry made by ``entry``."""
+    db.session.execute(_INSERT, values)
 
 
 _INSERT = sa.insert(AuditEntry.__table__)
