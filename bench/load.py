@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
+import itertools
 import json
 import os
 import re
@@ -452,7 +453,7 @@ def endpoints(base: str, meta: dict[str, str], ids: list[int], nonce: str, threa
             "POST",
             f"/absensi/sesi/{session_id}/tandai",
             "tap",
-            ["200", tap_token, nonce, str(threads), ids_arg],
+            ["200", tap_token, f"{nonce}-{RUN}", str(threads), ids_arg],
             200,
             signed_in,
         ),
@@ -461,7 +462,7 @@ def endpoints(base: str, meta: dict[str, str], ids: list[int], nonce: str, threa
             "POST",
             f"/e/{code}",
             "register",
-            ["303", register_token, str(int(nonce, 16) % 1000)],
+            ["303", register_token, RUN],
             303,
             public.cookie_header(),
         ),
@@ -512,6 +513,14 @@ def check_once(
 # --- wrk -----------------------------------------------------------------------------------------
 
 
+# Every wrk run numbers its own requests from 1, so the tap's client ids and the registration's
+# phone numbers carry the run's number (``RUN`` in an endpoint's arguments): with one number for
+# the whole bench, each run after the warm-up re-sent the ids and numbers of the one before — the
+# tap measured replays (no write) and the registration repeats.
+RUN = "{run}"
+_runs = itertools.count(secrets.randbelow(900))
+
+
 def run_wrk(
     wrk: str,
     base: str,
@@ -534,7 +543,8 @@ def run_wrk(
     ]
     if endpoint.cookie:
         command += ["-H", f"Cookie: {endpoint.cookie}"]
-    command += [base + endpoint.path, "--", *endpoint.args]
+    run = str(next(_runs))
+    command += [base + endpoint.path, "--", *(arg.replace(RUN, run) for arg in endpoint.args)]
     done = subprocess.run(
         command,
         capture_output=True,
@@ -689,7 +699,7 @@ def bench_dataset(name: str, url: str, wrk: str, options) -> DatasetResult:
         "POST",
         "/tap",
         "floor",
-        ["200", nonce, str(options.threads), ",".join(map(str, ids))],
+        ["200", f"{nonce}-{RUN}", str(options.threads), ",".join(map(str, ids))],
         200,
     )
     with Gunicorn("wsgi:app", url, options.workers, OUT / f"access-{name}-app.log") as server:

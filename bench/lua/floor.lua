@@ -1,6 +1,7 @@
 -- The bare-stack floor (bench/floor.py): the same form fields as the roll-call tap, without the
 -- CSRF token and the session the app needs. Arguments after "--":
---   expected status, run nonce, thread count, comma-separated registration ids.
+--   expected status, run nonce (new for every wrk run), thread count, comma-separated
+--   registration ids.
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
 function init(args)

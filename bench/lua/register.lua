@@ -1,7 +1,8 @@
 -- Public registration: POST /e/<code> as a browser without JavaScript sends it, one new phone
 -- number per request (a 303 to the new ticket). Arguments after "--":
---   expected status, CSRF token (from the public page's session cookie, sent with -H), run nonce
---   (three digits).
+--   expected status, CSRF token (from the public page's session cookie, sent with -H), run number
+--   (new for every wrk run, so no phone number repeats an earlier run's; its last three digits
+--   are used).
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
 function init(args)

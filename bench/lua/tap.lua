@@ -1,6 +1,7 @@
 -- The roll-call tap: POST /absensi/sesi/<id>/tandai as the page's script sends it (an htmx partial
 -- request, form-encoded), one new client id per request. Arguments after "--":
---   expected status, CSRF token, run nonce, thread count, comma-separated registration ids.
+--   expected status, CSRF token, run nonce (new for every wrk run, so no client id repeats an
+--   earlier run's), thread count, comma-separated registration ids.
 -- Thread t takes the ids at positions t, t + threads, …, so no two threads mark the same person;
 -- each pass over its ids alternates hadir / belum, so every tap changes its row.
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
