@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +110,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """WAL and a busy timeout so several gunicorn workers can share the SQLite file."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -125,9 +127,38 @@ def _sqlite_begin(connection: sa.Connection) -> None:
     dbapi_connection = connection.connection.dbapi_connection
     if has_request_context() and request.method in WRITE_METHODS:
         dbapi_connection.isolation_level = None  # the module must not begin one as well
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _take_write_lock(connection)
     else:
         dbapi_connection.isolation_level = ""  # the module's default: deferred, before a write
+
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+WRITE_LOCK_POLL_SECONDS = 0.0005
+
+
+def _take_write_lock(connection: sa.Connection) -> None:
+    """``BEGIN IMMEDIATE``, waiting for another writer in steps of half a millisecond up to the
+    busy timeout, then once more with SQLite's own wait (whose error, a locked database, is a
+    503). SQLite's own busy handler sleeps
+    in steps that grow to 100 ms (1, 2, 5, 10, 15, 20, 25 … ms), so a request queued behind one
+    that held the lock for 10 ms waited 18, 33 or 53 ms: the regency's public registration at two
+    connections took p50 9 ms but p95 55 ms."""
+    cursor = connection.connection.dbapi_connection.cursor()
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    cursor.execute("PRAGMA busy_timeout=0")
+    try:
+        while time.monotonic() < deadline:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error):
+                    raise
+            time.sleep(WRITE_LOCK_POLL_SECONDS)
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+    connection.exec_driver_sql("BEGIN IMMEDIATE")  # past the timeout: the error, as SQLAlchemy's
 
 
 class DatabaseInt(IntegerConverter):
