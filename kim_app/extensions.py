@@ -39,6 +39,14 @@ def on_postgresql() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
+def contains_text(column: sa.ColumnElement, word: str) -> sa.ColumnElement[bool]:
+    """``column`` contains ``word``, case ignored and ``%``/``_`` taken literally: what every
+    search box of the app means by a word. One pattern, bound whole, so PostgreSQL's trigram
+    indexes on ``lower(…)`` (migration 0008) serve it."""
+    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return sa.func.lower(column).like(f"%{escaped}%", escape="\\")
+
+
 def keyed_by(column: sa.ColumnElement, key: sa.ColumnElement, condition) -> sa.ColumnElement[bool]:
     """``column IN (SELECT key … WHERE condition)``, written the way each database answers it
     best when ``condition`` has an index of its own (a name search) and ``key`` is a primary key.

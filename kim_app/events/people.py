@@ -39,7 +39,7 @@ from kim_app.events.services import (
     find_registration,
     register_person,
 )
-from kim_app.extensions import db
+from kim_app.extensions import contains_text, db
 from kim_app.groups import importing
 from kim_app.groups.importing import Action, ImportKind, Plan, RowPlan, Table
 from kim_app.groups.models import (
@@ -89,11 +89,6 @@ def ensure_editable(event: Event) -> None:
 
 def _clean_query(text: str) -> str:
     return " ".join("".join(ch for ch in text if ch.isprintable()).split())[:QUERY_MAX]
-
-
-def _like(column, word: str) -> sa.ColumnElement[bool]:
-    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return sa.func.lower(column).like(f"%{escaped}%", escape="\\")
 
 
 def _member(enum_cls, value: str | None):
@@ -740,7 +735,9 @@ PHONE_TEXT = re.compile(r"[\d+\-().]+")
 def _word_condition(word: str) -> sa.ColumnElement[bool]:
     """A search word matches the name or the institution; digits also the phone number, as
     people write it (``0812-3456``, ``62812…``, ``+62 812``)."""
-    condition = sa.or_(_like(Registration.name, word), _like(Registration.institution, word))
+    condition = sa.or_(
+        contains_text(Registration.name, word), contains_text(Registration.institution, word)
+    )
     if PHONE_TEXT.fullmatch(word):
         digits = re.sub(r"\D", "", word)
         if digits.startswith("0"):
@@ -761,7 +758,9 @@ def participant_conditions(event: Event, filters: ParticipantFilter) -> list:
     if filters.gender:
         conditions.append(Registration.gender == filters.gender)
     for word in filters.origin.split()[:4]:
-        conditions.append(sa.or_(_like(Registration.institution, word), _like(Kim.name, word)))
+        conditions.append(
+            sa.or_(contains_text(Registration.institution, word), contains_text(Kim.name, word))
+        )
     return conditions
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import abort, request
 from sqlalchemy.orm import contains_eager
 
-from kim_app.extensions import db, keyed_by
+from kim_app.extensions import contains_text, db, keyed_by
 from kim_app.groups import bp
 from kim_app.groups.models import Kim, KimStatus, Member, Position, name_key
 from kim_app.htmx import render
@@ -117,7 +117,7 @@ def _named(word: str) -> sa.ColumnElement[bool]:
         keyed_by(
             Kim.village_code,
             Region.code,
-            sa.func.lower(Region.name).contains(word, autoescape=True),
+            contains_text(Region.name, word),
         ),
     )
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
-from kim_app.extensions import db
+from kim_app.extensions import contains_text, db
 from kim_app.groups.models import Bidang, Kim, KimField, KimStatus, Member
 from kim_app.groups.services import kim_filter
 from kim_app.labels import LabelledEnum, set_labels
@@ -112,11 +112,6 @@ def _clamped(page: int, total: int, per_page: int = PER_PAGE) -> int:
     return min(max(page, 1), max(1, ceil(total / per_page)))
 
 
-def _like(column, word: str) -> sa.ColumnElement[bool]:
-    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return sa.func.lower(column).like(f"%{escaped}%", escape="\\")
-
-
 # --- the registry ------------------------------------------------------------------------------
 
 village = aliased(Region, name="village")
@@ -135,7 +130,11 @@ def registry_conditions(filters: RegistryFilter, user) -> list[sa.ColumnElement[
         )
     for word in filters.q.split()[:4]:
         conditions.append(
-            sa.or_(_like(Kim.name, word), _like(village.name, word), _like(district.name, word))
+            sa.or_(
+                contains_text(Kim.name, word),
+                contains_text(village.name, word),
+                contains_text(district.name, word),
+            )
         )
     return conditions
 

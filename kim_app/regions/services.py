@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from kim_app.extensions import db
+from kim_app.extensions import contains_text, db
 from kim_app.regions.models import Region, RegionLevel, ancestors_of, level_of, parent_of
 from kim_app.security import scope_filter
 
@@ -147,8 +147,7 @@ def search_villages(query: str, user, limit: int = 15) -> list[tuple[Region, Reg
         .limit(limit)
     )
     for word in words[:4]:
-        escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(sa.func.lower(Region.name).like(f"%{escaped}%", escape="\\"))
+        statement = statement.where(contains_text(Region.name, word))
     return [tuple(row) for row in db.session.execute(statement).all()]
 
 

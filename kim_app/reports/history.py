@@ -28,7 +28,7 @@ from kim_app.events.models import (
     Registration,
     RegistrationStatus,
 )
-from kim_app.extensions import db
+from kim_app.extensions import contains_text, db
 from kim_app.groups import importing
 from kim_app.groups.models import Kim
 from kim_app.groups.registry_queries import Page, page_number
@@ -258,10 +258,7 @@ def person_condition(query: str) -> sa.ColumnElement[bool]:
         digits = re.sub(r"\D", "", query)
         digits = digits[2:] if digits.startswith("62") else digits.removeprefix("0")
         return Registration.phone.contains(digits, autoescape=True)
-    words = [w.lower() for w in query.split()]
-    return sa.and_(
-        *[sa.func.lower(Registration.name).contains(word, autoescape=True) for word in words]
-    )
+    return sa.and_(*[contains_text(Registration.name, word) for word in query.split()])
 
 
 def person_key() -> sa.ColumnElement[str]:

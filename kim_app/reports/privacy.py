@@ -37,7 +37,7 @@ from kim_app.events.models import (
     Registration,
     new_checkin_code,
 )
-from kim_app.extensions import db
+from kim_app.extensions import contains_text, db
 from kim_app.groups.models import Kim, Member
 from kim_app.htmx import redirect_after_post, render
 from kim_app.phones import display_phone, mask_phone
@@ -489,11 +489,9 @@ def log_page(user, filters: LogFilters) -> tuple[list[sa.Row], int | None]:
     if filters.action:
         conditions.append(AuditEntry.action == filters.action)
     if filters.actor:
-        pattern = filters.actor.lower()
         conditions.append(
             sa.or_(
-                sa.func.lower(actor.name).contains(pattern, autoescape=True),
-                sa.func.lower(actor.email).contains(pattern, autoescape=True),
+                contains_text(actor.name, filters.actor), contains_text(actor.email, filters.actor)
             )
         )
     if filters.start:
