@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -134,31 +135,44 @@ def _sqlite_begin(connection: sa.Connection) -> None:
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 WRITE_LOCK_POLL_SECONDS = 0.0005
+# one thread of a process at a time polls for the write lock; the others wait on this lock,
+# asleep (a threaded server's writers polling together would take turns at the GIL that the
+# thread holding the write lock needs to finish: 50 of them once pushed taps past the timeout)
+_write_lock_poller = threading.Lock()
 
 
 def _take_write_lock(connection: sa.Connection) -> None:
     """``BEGIN IMMEDIATE``, waiting for another writer in steps of half a millisecond up to the
     busy timeout, then once more with SQLite's own wait (whose error, a locked database, is a
-    503). SQLite's own busy handler sleeps
-    in steps that grow to 100 ms (1, 2, 5, 10, 15, 20, 25 … ms), so a request queued behind one
-    that held the lock for 10 ms waited 18, 33 or 53 ms: the regency's public registration at two
-    connections took p50 9 ms but p95 55 ms."""
-    cursor = connection.connection.dbapi_connection.cursor()
+    503). SQLite's own busy handler sleeps in steps that grow to 100 ms (1, 2, 5, 10, 15, 20,
+    25 … ms), so a request queued behind one that held the lock for 10 ms waited 18, 33 or 53 ms:
+    the regency's public registration at two connections took p50 9 ms but p95 55 ms."""
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    if _write_lock_poller.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        try:
+            if _poll_for_write_lock(connection, deadline):
+                return
+        finally:
+            _write_lock_poller.release()
+    connection.exec_driver_sql("BEGIN IMMEDIATE")  # past the timeout: the error, as SQLAlchemy's
+
+
+def _poll_for_write_lock(connection: sa.Connection, deadline: float) -> bool:
+    cursor = connection.connection.dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=0")
     try:
         while time.monotonic() < deadline:
             try:
                 cursor.execute("BEGIN IMMEDIATE")
-                return
+                return True
             except sqlite3.OperationalError as error:
                 if "locked" not in str(error):
                     raise
             time.sleep(WRITE_LOCK_POLL_SECONDS)
+        return False
     finally:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
-    connection.exec_driver_sql("BEGIN IMMEDIATE")  # past the timeout: the error, as SQLAlchemy's
 
 
 class DatabaseInt(IntegerConverter):
