@@ -1,13 +1,18 @@
 /* KIM offline mark queue. A <form data-queue> is sent by this script instead of the browser:
    the mark gets a client id and the device's time, is kept in localStorage, shown at once, and
    POSTed in order (one request per tap when online). A network failure keeps it; an answer
-   removes it. Elements with an id in the answer replace those with the same id in the page
+   removes it. A failed send is tried again by itself (after 3 s, then twice as long each time
+   up to a minute), when the browser says it is online, and when the page is shown again; a send
+   with no answer in 20 s counts as failed (resending is safe: the server applies a client id
+   once). Elements with an id in the answer replace those with the same id in the page
    (HX-Retarget: the answer goes there instead). #antrean shows how many marks wait.
    Also registers the service worker that keeps the roll call openable offline. */
 (function () {
   "use strict";
   var KEY = "kim-antrean";
   var sending = false;
+  var TIMEOUT_MS = 20000, FIRST_RETRY_MS = 3000, LAST_RETRY_MS = 60000;
+  var retryIn = FIRST_RETRY_MS, retryTimer = null;
   /* a page that did not come through the service worker is not in its cache yet */
   var fromNetwork = !(navigator.serviceWorker && navigator.serviceWorker.controller);
 
@@ -125,8 +130,16 @@
     store(load().filter(function (item) { return item.id !== id; }));
   }
 
+  /* a weak signal fails sends without the browser ever going offline: no "online" event comes */
+  function retryLater() {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(flush, retryIn);
+    retryIn = Math.min(retryIn * 2, LAST_RETRY_MS);
+  }
+
   function flush() {
     if (sending) return;
+    clearTimeout(retryTimer);
     var queue = load();
     if (!queue.length) { showCount(); return; }
     sending = true;
@@ -138,23 +151,29 @@
     item.fields.forEach(function (pair) {
       body.append(pair[0], pair[0] === "csrf_token" && token ? token.value : pair[1]);
     });
+    var abort = window.AbortController ? new AbortController() : null;
+    var timer = abort && setTimeout(function () { abort.abort(); }, TIMEOUT_MS);
     fetch(item.url, {
       method: "POST",
       body: body,
       credentials: "same-origin",
-      headers: {"HX-Request": "true", "HX-Request-Type": "partial"}
+      headers: {"HX-Request": "true", "HX-Request-Type": "partial"},
+      signal: abort ? abort.signal : undefined
     }).then(function (response) {
       /* signed out (sent to the sign-in page) or the server in trouble: keep it for later */
       if (response.redirected || response.status >= 500) throw new Error("not taken");
       /* the token was refused (400): keep the mark for after the reload the message asks for */
       if (response.status === 400) {
         return response.text().then(function (html) {
+          clearTimeout(timer);
           swap(html, response.headers.get("HX-Retarget"));
           sending = false;
           showCount();
         });
       }
       return response.text().then(function (html) {
+        clearTimeout(timer);
+        retryIn = FIRST_RETRY_MS;
         remove(item.id);
         if (!response.ok) showRefused(item);
         swap(html, response.headers.get("HX-Retarget"));
@@ -164,8 +183,10 @@
         flush();
       });
     }).catch(function () {
+      clearTimeout(timer);
       sending = false;
       showCount();
+      retryLater();
     });
   }
 
@@ -229,6 +250,9 @@
   }, true);
 
   window.addEventListener("online", flush);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") flush();
+  });
   document.addEventListener("htmx:after:swap", keepCopy);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

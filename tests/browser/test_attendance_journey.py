@@ -312,3 +312,53 @@ def test_attendance_journey_on_a_two_day_event(browser, app, live_server, make_u
     assert sum(1 for s in standing.values() if s is Presence.HADIR) == 17
     # 5 + izin + undo + walk-in + 10 offline + the scan + the self check-in
     assert sum(len(m) for m in marks.values()) == 20
+
+
+def test_marks_failed_by_a_weak_signal_are_sent_again_by_themselves(
+    browser, app, live_server, make_user, make_event
+):
+    """A weak signal fails a send while the browser still says it is online (no "online" event
+    comes), and a busy server answers 503: both marks wait on the phone, shown as waiting, and
+    the page sends them again by itself, with nobody tapping or reloading — each applied once."""
+    operator = make_user(Role.OPERATOR_KABKOTA, PPU)
+    event, session_id, _day_two = _two_day_event(app, make_event)
+    ids = people(app, event.id, 3)
+    context = new_phone(browser, app)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    failures = ["connectionreset", 503]  # the first send's answer is lost, the second refused
+
+    def weak_signal(route):
+        if not failures:
+            route.continue_()
+        elif failures[0] == 503:
+            failures.pop(0)
+            route.fulfill(status=503, body="")
+        else:
+            route.abort(failures.pop(0))
+
+    try:
+        sign_in(page, live_server, operator.email)
+        page.goto(f"{live_server}/absensi/sesi/{session_id}")
+        expect(page.locator("#daftar > li")).to_have_count(3)
+        context.route(f"{live_server}/absensi/sesi/{session_id}/tandai", weak_signal)
+        for rid in ids[:2]:
+            row = page.locator(f"#baris-{rid}")
+            row.get_by_role("button", name="Hadir").click()
+            expect(row.locator(".st")).to_have_text("Hadir")
+        expect(page.locator("#antrean")).to_have_text("2 tanda menunggu dikirim")
+        expect(page.locator("#daftar .menunggu")).to_have_count(2)
+        assert page.evaluate("navigator.onLine")  # the browser never saw the signal go
+
+        # 3 s after the first failure, then 6 s after the second: no tap, no reload
+        expect(page.locator("#antrean")).to_be_hidden(timeout=20_000)
+        expect(page.locator("#daftar .menunggu")).to_have_count(0)
+        expect(page.locator("#hitungan")).to_contain_text("2 Hadir")
+        assert failures == []
+        marks = _marks(app, session_id)
+        assert [len(marks.get(rid, [])) for rid in ids] == [1, 1, 0]
+        assert _standing(app, session_id) == {ids[0]: Presence.HADIR, ids[1]: Presence.HADIR}
+        assert errors == []
+    finally:
+        context.close()
