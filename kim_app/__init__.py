@@ -143,36 +143,38 @@ _write_lock_poller = threading.Lock()
 
 def _take_write_lock(connection: sa.Connection) -> None:
     """``BEGIN IMMEDIATE``, waiting for another writer in steps of half a millisecond up to the
-    busy timeout, then once more with SQLite's own wait (whose error, a locked database, is a
-    503). SQLite's own busy handler sleeps in steps that grow to 100 ms (1, 2, 5, 10, 15, 20,
-    25 … ms), so a request queued behind one that held the lock for 10 ms waited 18, 33 or 53 ms:
-    the regency's public registration at two connections took p50 9 ms but p95 55 ms."""
+    busy timeout; past it, SQLAlchemy's error for a locked database (a 503, as any outage).
+    SQLite's own busy handler sleeps in steps that grow to 100 ms (1, 2, 5, 10, 15, 20, 25 … ms),
+    so a request queued behind one that held the lock for 10 ms waited 18, 33 or 53 ms: the
+    regency's public registration at two connections took p50 9 ms but p95 55 ms."""
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
-    if _write_lock_poller.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-        try:
-            if _poll_for_write_lock(connection, deadline):
-                return
-        finally:
-            _write_lock_poller.release()
-    connection.exec_driver_sql("BEGIN IMMEDIATE")  # past the timeout: the error, as SQLAlchemy's
+    if not _write_lock_poller.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        raise _as_sqlalchemy(sqlite3.OperationalError("database is locked"))
+    try:
+        _poll_for_write_lock(connection.connection.dbapi_connection.cursor(), deadline)
+    finally:
+        _write_lock_poller.release()
 
 
-def _poll_for_write_lock(connection: sa.Connection, deadline: float) -> bool:
-    cursor = connection.connection.dbapi_connection.cursor()
+def _poll_for_write_lock(cursor: sqlite3.Cursor, deadline: float) -> None:
     cursor.execute("PRAGMA busy_timeout=0")
     try:
-        while time.monotonic() < deadline:
+        while True:
             try:
                 cursor.execute("BEGIN IMMEDIATE")
-                return True
+                return
             except sqlite3.OperationalError as error:
-                if "locked" not in str(error):
-                    raise
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    raise _as_sqlalchemy(error) from error
             time.sleep(WRITE_LOCK_POLL_SECONDS)
-        return False
     finally:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+
+
+def _as_sqlalchemy(error: sqlite3.OperationalError) -> sa.exc.OperationalError:
+    """The error as SQLAlchemy would have raised it, so the outage handler answers 503."""
+    return sa.exc.OperationalError("BEGIN IMMEDIATE", None, error)
 
 
 class DatabaseInt(IntegerConverter):

@@ -9,6 +9,7 @@ instead of failing with "database is locked" when its read snapshot turned stale
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import pytest
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from kim_app.attendance.services import session_counts
 from kim_app.auth.models import Role
 from kim_app.events.models import EventSession
 from kim_app.extensions import db
-from tests.conftest import PPU, html_of
+from tests.conftest import PASSWORD, PPU, html_of
 from tests.test_attendance_roll_call import first_session, people
 from tests.test_events_concurrency import in_parallel, wide_pool  # noqa: F401  (fixture)
 
@@ -83,3 +84,30 @@ def test_200_taps_and_200_replays_over_http_leave_200_rows(
     page = html_of(clients[0][0].get(roll_call))
     assert '<span class="p-hadir"><strong>200</strong> Hadir</span>' in page
     assert '<span class="p-belum"><strong>0</strong> Belum</span>' in page
+
+
+def test_a_write_lock_held_past_the_timeout_is_a_friendly_503(app, client, make_user, monkeypatch):
+    """SQLite only (PostgreSQL has no file lock): while another process keeps the write lock past
+    the wait, a write request gets the translated 503 with Retry-After, not an error page, and
+    the same app writes again once the lock is let go."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's file write lock; PostgreSQL locks rows")
+    import kim_app
+
+    operator = make_user(Role.OPERATOR_KABKOTA, PPU)
+    form = {"email": operator.email, "password": PASSWORD}
+    monkeypatch.setattr(kim_app, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    other = sqlite3.connect(engine.url.database, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        response = client.submit("/login", form)
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "10"
+        assert "Basis data tidak dapat dihubungi" in html_of(response)
+        other.execute("ROLLBACK")
+        assert client.submit("/login", form).status_code == 303
+    finally:
+        other.close()
+        engine.dispose()  # its connections' busy timeout was set to this test's 200 ms
