@@ -162,23 +162,19 @@
     }).then(function (response) {
       /* signed out (sent to the sign-in page) or the server in trouble: keep it for later */
       if (response.redirected || response.status >= 500) throw new Error("not taken");
-      /* the token was refused (400): keep the mark for after the reload the message asks for */
-      if (response.status === 400) {
-        return response.text().then(function (html) {
-          clearTimeout(timer);
-          swap(html, response.headers.get("HX-Retarget"));
-          sending = false;
-          showCount();
-        });
-      }
       return response.text().then(function (html) {
         clearTimeout(timer);
-        retryIn = FIRST_RETRY_MS;
-        remove(item.id);
-        if (!response.ok) showRefused(item);
+        /* the token was refused (400): keep the mark for after the reload the message asks for */
+        var kept = response.status === 400;
+        if (!kept) {
+          retryIn = FIRST_RETRY_MS;
+          remove(item.id);
+          if (!response.ok) showRefused(item);
+        }
         swap(html, response.headers.get("HX-Retarget"));
-        load().forEach(showWaiting);
         sending = false;
+        if (kept) { showCount(); return; }
+        load().forEach(showWaiting);
         keepCopy();
         flush();
       });
