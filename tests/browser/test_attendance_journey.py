@@ -350,6 +350,7 @@ def test_marks_failed_by_a_weak_signal_are_sent_again_by_themselves(
         expect(page.locator("#antrean")).to_have_text("2 tanda menunggu dikirim")
         expect(page.locator("#daftar .menunggu")).to_have_count(2)
         assert page.evaluate("navigator.onLine")  # the browser never saw the signal go
+        screenshot(page, "absensi-sinyal-lemah")
 
         # 3 s after the first failure, then 6 s after the second: no tap, no reload
         expect(page.locator("#antrean")).to_be_hidden(timeout=20_000)
