@@ -41,8 +41,9 @@ def on_postgresql() -> bool:
 
 def contains_text(column: sa.ColumnElement, word: str) -> sa.ColumnElement[bool]:
     """``column`` contains ``word``, case ignored and ``%``/``_`` taken literally: what every
-    search box of the app means by a word. One pattern, bound whole, so PostgreSQL's trigram
-    indexes on ``lower(…)`` (migration 0008) serve it."""
+    search box of the app means by a word. ``lower(column) LIKE``, as the trigram index on
+    ``lower(regions.name)`` (migration 0008) is written; SQLAlchemy's ``icontains`` would be
+    ``ILIKE`` on PostgreSQL, which that index does not serve."""
     escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return sa.func.lower(column).like(f"%{escaped}%", escape="\\")
 
