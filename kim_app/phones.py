@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from urllib.parse import quote
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
@@ -55,3 +56,16 @@ def mask_phone(e164: str | None) -> str:
     if len(parts) >= 3:
         return "-".join([parts[0], *["*" * len(p) for p in parts[1:-1]], parts[-1]])
     return shown[:4] + "*" * (len(shown) - 8) + shown[-4:]
+
+
+# a prepared WhatsApp message stays short enough to read on a phone and to fit any link limit
+MAX_HANDOFF_TEXT = 1000
+
+
+def whatsapp_link(e164: str | None, text: str) -> str:
+    """A ``wa.me`` hand-off that opens WhatsApp with ``text`` filled in: to that number (E.164,
+    sent as ``62…`` without the plus), or, without a number, ready to pick a chat or a group.
+    The text is cut at MAX_HANDOFF_TEXT characters."""
+    number = (e164 or "").lstrip("+")
+    message = quote(text[:MAX_HANDOFF_TEXT], safe="")
+    return f"https://wa.me/{number}?text={message}"

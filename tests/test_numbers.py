@@ -57,3 +57,17 @@ def test_separators_follow_the_language(app, language):
     expected = {"id": ("83.762", "53,8"), "en": ("83,762", "53.8")}[language]
     with reading_in(app, language):
         assert (count(83762), one_decimal(53.846)) == expected
+
+
+def test_whatsapp_link_carries_the_number_without_plus_and_a_bounded_text():
+    """A hand-off to a number is wa.me/62…; the text is encoded and cut at 1,000 characters."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from kim_app.phones import MAX_HANDOFF_TEXT, whatsapp_link
+
+    link = whatsapp_link("+6281234567890", "Halo & selamat\n" + "x" * 2000)
+    parts = urlsplit(link)
+    assert (parts.netloc, parts.path) == ("wa.me", "/6281234567890")
+    text = parse_qs(parts.query)["text"][0]
+    assert text.startswith("Halo & selamat\n") and len(text) == MAX_HANDOFF_TEXT
+    assert whatsapp_link(None, "a b").startswith("https://wa.me/?text=a%20b")

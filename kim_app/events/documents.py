@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import segno
@@ -21,6 +20,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from kim_app.events.models import Event, EventSession, EventStatus, Registration, RegistrationStatus
+from kim_app.phones import whatsapp_link
 
 # --- dates with their zone --------------------------------------------------------------------------
 
@@ -130,7 +130,7 @@ def share_links(event: Event) -> dict[str, str]:
     return {
         "url": public_url(event),
         "text": text,
-        "whatsapp": "https://wa.me/?text=" + quote(text, safe=""),
+        "whatsapp": whatsapp_link(None, text),
     }
 
 
