@@ -32,8 +32,8 @@ translations: $(MO_FILES)
 
 # Refresh the catalogue after changing user-facing text (then translate the new entries).
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o kim_app/translations/messages.pot .
-	$(BIN)/pybabel update -i kim_app/translations/messages.pot -d kim_app/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -w 100 -o kim_app/translations/messages.pot .
+	$(BIN)/pybabel update -i kim_app/translations/messages.pot -d kim_app/translations --no-fuzzy-matching --ignore-obsolete -w 100
 
 run: $(VENV)/.installed node_modules/.package-lock.json translations pdf-libs
 	$(BIN)/flask kim setup

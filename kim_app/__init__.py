@@ -219,6 +219,13 @@ def _template_helpers(app: Flask) -> None:
         shown = format_datetime(local_time(moment, code), width, rebase=False)
         return f"{shown} {zone_label(zone_name_for(code))}"
 
+    @app.template_filter("day")
+    def day_filter(moment) -> str:
+        """``Rabu, 1 Mei 2024``, in the reader's language."""
+        from kim_app.events.documents import day
+
+        return day(moment) if moment is not None else ""
+
     @app.template_global()
     def claim_focus(wanted) -> bool:
         """True for the first field of a response that wants the focus (autofocus must be

@@ -26,7 +26,8 @@ from werkzeug.security import generate_password_hash
 from kim_app.attendance.certificates import issue_certificates
 from kim_app.attendance.models import Certificate, Presence
 from kim_app.attendance.services import mark_attendance
-from kim_app.auth.models import Role, User
+from kim_app.auth.models import LinkPurpose, Role, User
+from kim_app.auth.services import issue_link, link_token
 from kim_app.events.models import Event, Invitation, Registration, Source
 from kim_app.events.services import PersonData, local_now, register_person
 from kim_app.extensions import db
@@ -72,6 +73,14 @@ def unique_phone() -> str:
 
 
 # --- the objects ----------------------------------------------------------------------------------
+
+
+def fresh_link(app: Flask, user: User) -> str:
+    """The path of a new one-time link of ``user`` (an invitation)."""
+    with app.test_request_context():
+        link = issue_link(db.session.get(User, user.id), LinkPurpose.INVITE, None)
+        db.session.commit()
+        return f"/akun/{link_token(link)}"
 
 
 @cache
@@ -522,6 +531,51 @@ CASES: dict[str, Case] = {
     "auth.user_status": Case(
         staff(303),
         (post(lambda _w, p: f"/pengguna/{p.head.id}/status", lambda *_: {"active": "0"}),),
+    ),
+    "auth.user_detail": Case(
+        staff(),
+        (get(lambda _w, p: f"/pengguna/{p.head.id}"),),
+        post=post(
+            lambda _w, p: f"/pengguna/{p.head.id}",
+            lambda _w, p: {
+                "name": "Kades Baru",
+                "email": p.head.email,
+                "role": "kepala_desa",
+                "cakupan_pilih": p.village,
+            },
+        ),
+    ),
+    "auth.user_link": Case(
+        staff(303), (post(lambda _w, p: f"/pengguna/{p.head.id}/tautan", lambda *_: {}),)
+    ),
+    "auth.user_links": Case(
+        staff(scoped=False),
+        (get(same("/pengguna/undangan")), htmx(same("/pengguna/undangan?page=1"))),
+    ),
+    "auth.onboard": Case(
+        staff(scoped=False),
+        (get(same("/pengguna/kepala-desa")),),
+        post=post(same("/pengguna/kepala-desa"), data=lambda *_: {"area_kecamatan": "64.09.03"}),
+    ),
+    "auth.member_account": Case(
+        staff(303),
+        (post(lambda _w, p: f"/kim/{p.kim.id}/anggota/{p.kim.member_id}/akun", lambda *_: {}),),
+    ),
+    # an unknown link: the same 404 page for everyone (tests/test_accounts.py opens real ones)
+    "auth.accept": Case(
+        public(404),
+        (get(same("/akun/1-" + "0" * 32)),),
+        post=post(
+            lambda w, p: fresh_link(w.app, p.head),
+            data=lambda *_: {"new": "sandi-baru-123", "confirm": "sandi-baru-123"},
+        ),
+        public=True,
+    ),
+    "auth.forgot": Case(
+        public(200),
+        (get(same("/lupa-kata-sandi")),),
+        post=post(same("/lupa-kata-sandi"), data=lambda _w, p: {"email": p.head.email}),
+        public=True,
     ),
     # --- regions --------------------------------------------------------------------------------
     "regions.index": Case(staff(200, VIEWERS, scoped=False), (get(same("/wilayah/")),)),

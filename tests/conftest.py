@@ -57,6 +57,7 @@ CLEANUP = (
     "DELETE FROM audit_log",
     "UPDATE users SET kim_id = NULL",
     "DELETE FROM kims",
+    "DELETE FROM account_links",
     "DELETE FROM users",
 )
 
@@ -175,9 +176,9 @@ def make_user(app) -> Callable[..., User]:
                 role=role,
                 scope_code=None if role is Role.ADMIN else scope,
                 password=overrides.get("password", PASSWORD),
+                kim_id=overrides.get("kim_id"),
                 by=None,
             )
-            user.kim_id = overrides.get("kim_id")
             user.event_id = overrides.get("event_id")
             _db.session.commit()
             _db.session.refresh(user)

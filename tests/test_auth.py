@@ -49,7 +49,7 @@ def test_wrong_password_and_unknown_email_get_the_same_message(client, make_user
         response = _sign_in(client, email, "salah-sekali")
         assert response.status_code == 422
         page = html_of(response)
-        assert "Email atau kata sandi salah." in page
+        assert "Email/nomor WhatsApp atau kata sandi salah." in page
         assert f'value="{email}"' in page
 
 

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from kim_app.extensions import db
 from kim_app.labels import LabelledEnum, enum_type, set_labels
+from kim_app.phones import display_phone
 from kim_app.regions.models import Region, RegionCode, RegionLevel
 
 
@@ -64,9 +65,12 @@ class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    # an account has an email, a WhatsApp number, or both; either signs in
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(16), unique=True)  # E.164
     name: Mapped[str] = mapped_column(sa.String(120))
-    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    # None until the owner sets one through their invitation link
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     role: Mapped[Role] = mapped_column(enum_type(Role, 20))
     scope_code: Mapped[str | None] = mapped_column(
         RegionCode, sa.ForeignKey("regions.code"), index=True
@@ -105,7 +109,12 @@ class User(UserMixin, db.Model):
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return self.password_hash is not None and check_password_hash(self.password_hash, password)
+
+    @property
+    def sign_in_name(self) -> str:
+        """What the owner signs in with: the email, else the WhatsApp number as people write it."""
+        return self.email or display_phone(self.phone)
 
     def may_manage(self, role: Role) -> bool:
         """Admins create any role; operators only the roles below their own."""
@@ -113,3 +122,40 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class LinkPurpose(LabelledEnum):
+    INVITE = "invite"  # a new account: its owner sets the first password
+    RESET = "reset"  # a forgotten password
+
+
+set_labels(
+    LinkPurpose,
+    {LinkPurpose.INVITE: _l("Undangan akun"), LinkPurpose.RESET: _l("Atur ulang kata sandi")},
+)
+
+
+class AccountLink(db.Model):
+    """A one-time link that lets an account's owner set a password (DESIGN §2: nobody types a
+    password for someone else). The link's secret is not stored: it is an HMAC of the row's id
+    and nonce under the app's secret key, so the operator can show the same link again while it
+    is pending, and a copy of the database alone opens nothing."""
+
+    __tablename__ = "account_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[LinkPurpose] = mapped_column(enum_type(LinkPurpose, 10))
+    nonce: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    # a newer link for the same account retires this one
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    @property
+    def pending(self) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > utcnow()

@@ -388,7 +388,11 @@ ACTION_LABELS = {
     "user.activate": _l("Akun diaktifkan"),
     "user.create": _l("Akun dibuat"),
     "user.deactivate": _l("Akun dinonaktifkan"),
+    "user.link": _l("Tautan masuk dibuat"),
+    "user.link_used": _l("Kata sandi dibuat lewat tautan"),
     "user.password": _l("Kata sandi diganti"),
+    "user.reset_request": _l("Minta atur ulang kata sandi"),
+    "user.update": _l("Akun diubah"),
 }
 OBJECT_LABELS = {
     "event": _l("Kegiatan"),
