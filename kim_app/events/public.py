@@ -328,15 +328,18 @@ def _mobile_number(_form, field) -> None:
 
 
 class LostTicketForm(FlaskForm):
-    """The number and the name given when registering: together they stand for the person."""
+    """The number and the name given when registering: together they stand for the person.
+    Its own ids: htmx may load it into the event page, beside the registration form."""
 
     phone = TelField(
         _l("Nomor WhatsApp"),
+        id="hilang-phone",
         validators=[DataRequired(REQUIRED), Length(max=30, message=TOO_LONG), _mobile_number],
         description=_l("Nomor yang Anda pakai saat mendaftar."),
     )
     name = StringField(
         _l("Nama"),
+        id="hilang-name",
         validators=[DataRequired(REQUIRED), Length(max=120, message=TOO_LONG)],
         description=_l("Seperti saat mendaftar; nama depan saja juga boleh."),
     )
