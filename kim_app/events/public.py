@@ -1,5 +1,6 @@
 """Public event pages (no sign-in): the page behind the link ``/e/<code>`` with its registration
-form, the private ticket (QR code, calendar file, cancel button), and the poster for operators.
+form, the private ticket (QR code, calendar file, cancel button), "Tiket hilang?" (the ticket found
+again by number and name), and the poster for operators.
 
 The ticket token in the URL is the only key to a registration, so ticket responses are never
 cached or indexed. Nobody sees another participant's name or number: the public page shows only
@@ -322,7 +323,7 @@ def ticket_cancel(code: str, ticket: str):
 
 def _mobile_number(_form, field) -> None:
     try:
-        field.e164 = normalise_phone(field.data)
+        normalise_phone(field.data)
     except PhoneError:
         raise ValidationError(_l("Nomor WhatsApp tidak valid. Contoh: 0812-3456-7890.")) from None
 
@@ -343,6 +344,11 @@ class LostTicketForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=120, message=TOO_LONG)],
         description=_l("Seperti saat mendaftar; nama depan saja juga boleh."),
     )
+
+    @property
+    def e164(self) -> str:
+        """The number as stored (call after validation)."""
+        return normalise_phone(self.phone.data) or ""
 
 
 def _lost_ticket_limit() -> str:
@@ -379,7 +385,7 @@ def lost_ticket(code: str):
     form = LostTicketForm()
     if not form.validate_on_submit():
         return _lost_ticket_page(event, form, 422)
-    registration = find_lost_ticket(event, form.phone.e164, form.name.data or "")
+    registration = find_lost_ticket(event, form.e164, form.name.data or "")
     if registration is None:
         return _lost_ticket_page(event, form, not_found=True)
     flash(_("Tiket Anda ditemukan. Simpan tautan halaman ini."), "success")
