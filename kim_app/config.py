@@ -35,6 +35,7 @@ class Defaults:
     KIM_RATELIMIT_REGISTER = "30 per hour"
     KIM_RATELIMIT_CHECKIN = "20 per minute"
     KIM_RATELIMIT_VERIFY = "60 per minute"
+    KIM_RATELIMIT_LOST_TICKET = "10 per hour"
     KIM_PROXY_COUNT = 0
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     KIM_SECURE_COOKIES = False
@@ -68,6 +69,7 @@ ENV_SETTINGS = {
     "KIM_RATELIMIT_REGISTER": str,
     "KIM_RATELIMIT_CHECKIN": str,
     "KIM_RATELIMIT_VERIFY": str,
+    "KIM_RATELIMIT_LOST_TICKET": str,
     "KIM_PROXY_COUNT": int,
 }
 

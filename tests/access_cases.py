@@ -198,7 +198,10 @@ class Place:
             )
             db.session.commit()
             return SimpleNamespace(
-                id=registration.id, ticket=registration.ticket, name=registration.name
+                id=registration.id,
+                ticket=registration.ticket,
+                name=registration.name,
+                phone=registration.phone,
             )
 
     @cached_property
@@ -815,6 +818,15 @@ CASES: dict[str, Case] = {
     "events.ticket": Case(public(), (get(ticket()),), public=True),
     "events.ticket_ics": Case(public(), (get(ticket(".ics"), label="ics"),), public=True),
     "events.ticket_cancel": Case(public(303), (post(ticket("/batal")),), public=True),
+    "events.lost_ticket": Case(
+        public(),
+        (get(public_event("/tiket-hilang")), htmx(public_event("/tiket-hilang"))),
+        post=post(
+            public_event("/tiket-hilang"),
+            data=lambda _w, p: {"phone": p.registration.phone, "name": p.registration.name},
+        ),
+        public=True,
+    ),
     # --- attendance -----------------------------------------------------------------------------------
     "attendance.overview": Case(staff(), (get(attendance_event()),)),
     "attendance.roll_call": Case(

@@ -528,14 +528,16 @@ def test_long_lines_are_folded_without_breaking_characters(ctx):
 
 
 def test_public_page_never_shows_participants(app, client, make_event):
-    """After registrations the public page shows counts only: no names, no numbers."""
-    event = make_event(capacity=5, contact="0812-1111-2222 (Pak Budi)")
+    """After registrations the public page shows counts only: no participant's name or number;
+    the organiser's contact is shown, as the event form tells the organiser."""
+    event = make_event(capacity=5, contact="humas@ppu.example · WA 0812-1111-2222")
     _register(client, event.code)
     html = html_of(client.get(f"/e/{event.code}"))
     assert "Siti Rahmawati" not in html
-    for number in ("0813-5555-0101", "+6281355550101", "081355550101", "0812-1111-2222"):
+    for number in ("0813-5555-0101", "+6281355550101", "081355550101", "6281355550101"):
         assert number not in html
     assert "4 dari 5 tersisa" in html
+    assert "<dt>Kontak panitia</dt><dd>humas@ppu.example · WA 0812-1111-2222</dd>" in html
 
 
 # --- sharing and the poster -------------------------------------------------------------------------
@@ -665,6 +667,7 @@ def test_public_page_and_ticket_fit_in_14_kb(client, make_event):
         title="Pelatihan Pengelolaan Konten Digital dan Literasi Media untuk KIM " * 2,
         description="Peserta belajar menulis berita desa, memotret, dan melawan hoaks. " * 25,
         organiser="Dinas Komunikasi dan Informatika Kabupaten Penajam Paser Utara",
+        contact="Sekretariat Bidang IKP Diskominfo PPU, diskominfo@ppu.example, WA 0812-1111-2222",
         venue_address="Jl. Propinsi Km 9, Nipah-Nipah, Penajam",
         registration_deadline=datetime.now() + timedelta(days=1),
         online_link="https://zoom.example/j/1234567890?pwd=abcdefghijklmnop",

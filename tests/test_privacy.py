@@ -320,12 +320,13 @@ def _pages_for(person: Person) -> dict[str, str]:
         "ticket": f"/e/{person.code}/tiket/{person.ticket}",
         "verify": f"/v/{person.certificate}",
         "self_check_in": f"/e/{person.code}/hadir",
+        "lost_ticket": f"/e/{person.code}/tiket-hilang",
     }
 
 
 def test_public_pages_never_show_the_number(app, client, person):
     """Directory, KIM profile, public event, ticket, verification, self check-in page and its
-    answer: no spelling of the number."""
+    answer, the lost-ticket form: no spelling of the number."""
     for name, url in _pages_for(person).items():
         response = client.get(url)
         assert response.status_code == 200, name
@@ -426,8 +427,9 @@ def _listening(monkeypatch, caplog) -> None:
 
 
 def test_no_personal_data_in_logs(app, client, login, make_user, make_event, caplog, monkeypatch):
-    """Registration, sign-in, self check-in, a search by number (also through the development
-    server's request log) and an erasure: neither the name nor the number in any log record."""
+    """Registration, sign-in, self check-in, a lost-ticket search, a search by number (also
+    through the development server's request log) and an erasure: neither the name nor the
+    number in any log record."""
     _listening(monkeypatch, caplog)
     event = make_event(region=PPU, days=1)
     with app.app_context():
@@ -448,6 +450,10 @@ def test_no_personal_data_in_logs(app, client, login, make_user, make_event, cap
     client.post("/logout", data={"csrf_token": client.token("/kata-sandi")})
     checked = client.submit(f"/e/{event.code}/hadir", {"who": ticket})
     assert checked.status_code in (200, 303)
+    found = client.submit(
+        f"/e/{event.code}/tiket-hilang", {"phone": "0813-7771-2468", "name": "wulandari"}
+    )
+    assert found.status_code == 303
     client.submit("/login", {"email": operator.email, "password": PASSWORD})
     assert NAME in html_of(client.get("/laporan/orang?q=081377712468"))
     _serve_once(app, "/laporan/orang?q=081377712468&nama=Wulandari+Sekarwangi")

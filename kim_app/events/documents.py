@@ -1,5 +1,6 @@
 """What an event gives people to keep and pass on: dates written with their zone, the ticket's
-QR code (SVG), the calendar file (RFC 5545), the A4 poster (PDF) and the WhatsApp share link.
+QR code (SVG), the calendar file (RFC 5545), the A4 poster (PDF), the WhatsApp share link
+and the hand-off to the organiser.
 
 Event times are naive local times of the event's zone (WIB, WITA or WIT). They are printed as
 they are, with the zone's label, and never converted from UTC; only the calendar file turns them
@@ -12,15 +13,16 @@ import io
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 import segno
 from babel.dates import format_date, format_time
 from flask import make_response, render_template, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from kim_app.events.models import Event, EventSession, EventStatus, Registration, RegistrationStatus
-from kim_app.phones import whatsapp_link
+from kim_app.phones import PhoneError, normalise_phone, whatsapp_link
 
 # --- dates with their zone --------------------------------------------------------------------------
 
@@ -132,6 +134,35 @@ def share_links(event: Event) -> dict[str, str]:
         "text": text,
         "whatsapp": whatsapp_link(None, text),
     }
+
+
+def _contact_mobile(contact: str) -> str | None:
+    """The first Indonesian mobile (WhatsApp) number written in the organiser's contact, as E.164."""
+    for match in phonenumbers.PhoneNumberMatcher(contact, "ID"):
+        try:
+            return normalise_phone(match.raw_string)
+        except PhoneError:
+            continue  # an office landline: shown, but no WhatsApp
+    return None
+
+
+def organiser_contact(event: Event, name: str = "") -> dict[str, str]:
+    """``text``: the organiser's contact exactly as the event form promised to show it to the
+    public; ``whatsapp``: when it holds a mobile number, a hand-off to it with the request for a
+    lost ticket prepared (in Indonesian, the organiser's language), naming ``name``."""
+    number = _contact_mobile(event.contact) if event.contact else None
+    if number is None:
+        return {"text": event.contact, "whatsapp": ""}
+    name = " ".join(name.split())
+    with force_locale("id"):
+        message = _(
+            "Halo panitia %(title)s, saya sudah mendaftar tetapi tautan tiket saya hilang.",
+            title=event.title,
+        )
+        if name:
+            message += " " + _("Nama saya: %(name)s.", name=name)
+        message += " " + _("Mohon dikirimkan lagi. Terima kasih.")
+    return {"text": event.contact, "whatsapp": whatsapp_link(number, message)}
 
 
 # --- calendar file (RFC 5545) ------------------------------------------------------------------------

@@ -131,7 +131,12 @@ class EventForm(FlaskForm):
     contact = StringField(
         _l("Kontak panitia"),
         validators=[_length(200)],
-        description=_l("Tampil di halaman kegiatan untuk umum: email atau telepon kantor."),
+        # shown to everyone on the public page, and offered as a WhatsApp hand-off to a participant
+        # who lost the ticket: the organiser's own office contact, never a person's private number
+        description=_l(
+            "Tampil untuk umum di halaman kegiatan dan bagi peserta yang kehilangan tiket: "
+            "email, telepon atau WhatsApp kantor, bukan nomor pribadi."
+        ),
     )
     # for operators below admin: their regency, or their province and its regencies
     region = SelectField(_l("Wilayah penyelenggara"), invalid_choice_message=BAD_CHOICE)

@@ -1,5 +1,6 @@
 """Public event pages (no sign-in): the page behind the link ``/e/<code>`` with its registration
-form, the private ticket (QR code, calendar file, cancel button), and the poster for operators.
+form, the private ticket (QR code, calendar file, cancel button), "Tiket hilang?" (the ticket found
+again by number and name), and the poster for operators.
 
 The ticket token in the URL is the only key to a registration, so ticket responses are never
 cached or indexed. Nobody sees another participant's name or number: the public page shows only
@@ -9,7 +10,7 @@ counts, the ticket only its own person.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, make_response, url_for
+from flask import abort, current_app, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,6 +27,7 @@ from kim_app.events.documents import (
     PRIVATE,
     event_days,
     ics_calendar,
+    organiser_contact,
     pdf_response,
     poster_pdf,
     qr_svg,
@@ -45,6 +47,7 @@ from kim_app.events.services import (
     EventError,
     PersonData,
     cancel_registration,
+    find_lost_ticket,
     get_event_or_404,
     get_public_event_or_404,
     local_now,
@@ -54,6 +57,7 @@ from kim_app.events.services import (
 from kim_app.extensions import db, limiter
 from kim_app.groups.models import Gender, name_key
 from kim_app.htmx import redirect_after_post, render
+from kim_app.phones import PhoneError, normalise_phone
 from kim_app.security import roles_required
 
 REQUIRED = _l("Wajib diisi.")
@@ -130,7 +134,9 @@ def _helpers(event: Event) -> dict:
     }
 
 
-def _event_page(event: Event, form: RegistrationForm, status: int = 200) -> Response:
+def _event_page(
+    event: Event, form: RegistrationForm, status: int = 200, *, registered_elsewhere: bool = False
+) -> Response:
     return render(
         "events/public_event.html",
         "events/_register_form.html",
@@ -138,6 +144,7 @@ def _event_page(event: Event, form: RegistrationForm, status: int = 200) -> Resp
         form=form,
         closed=_closed_reason(event),
         share=share_links(event),
+        registered_elsewhere=registered_elsewhere,
         **_helpers(event),
     )
 
@@ -180,10 +187,11 @@ def public_register(code: str):
                 # person who registered it, recognised by number and name together
                 form.phone.errors.append(
                     _(
-                        "Nomor ini sudah terdaftar atas nama lain. Gunakan tautan tiket yang Anda simpan."
+                        "Nomor ini sudah terdaftar atas nama lain. Bila ini nomor Anda, "
+                        "buka lagi tiket Anda lewat “Tiket hilang?”."
                     )
                 )
-                return _event_page(event, form, 422)
+                return _event_page(event, form, 422, registered_elsewhere=True)
             if not new:
                 flash(_("Nomor ini sudah terdaftar. Ini tiket pendaftaran Anda."), "info")
             elif registration.status is RegistrationStatus.DAFTAR_TUNGGU:
@@ -308,6 +316,82 @@ def ticket_cancel(code: str, ticket: str):
         db.session.commit()
         flash(_("Pendaftaran Anda dibatalkan."), "success")
     return _private(redirect_after_post(target))
+
+
+# --- a lost ticket ----------------------------------------------------------------------------------
+
+
+def _mobile_number(_form, field) -> None:
+    try:
+        normalise_phone(field.data)
+    except PhoneError:
+        raise ValidationError(_l("Nomor WhatsApp tidak valid. Contoh: 0812-3456-7890.")) from None
+
+
+class LostTicketForm(FlaskForm):
+    """The number and the name given when registering: together they stand for the person.
+    Its own ids: htmx may load it into the event page, beside the registration form."""
+
+    phone = TelField(
+        _l("Nomor WhatsApp"),
+        id="hilang-phone",
+        validators=[DataRequired(REQUIRED), Length(max=30, message=TOO_LONG), _mobile_number],
+        description=_l("Nomor yang Anda pakai saat mendaftar."),
+    )
+    name = StringField(
+        _l("Nama"),
+        id="hilang-name",
+        validators=[DataRequired(REQUIRED), Length(max=120, message=TOO_LONG)],
+        description=_l("Seperti saat mendaftar; nama depan saja juga boleh."),
+    )
+
+    @property
+    def e164(self) -> str:
+        """The number as stored (call after validation)."""
+        return normalise_phone(self.phone.data) or ""
+
+
+def _lost_ticket_limit() -> str:
+    return current_app.config["KIM_RATELIMIT_LOST_TICKET"]
+
+
+def _lost_ticket_page(
+    event: Event, form: LostTicketForm, status: int = 200, *, not_found: bool = False
+) -> Response:
+    contact = organiser_contact(event, form.name.data or "") if not_found else None
+    page = render(
+        "events/lost_ticket.html",
+        "events/_lost_ticket.html",
+        status,
+        form=form,
+        not_found=not_found,
+        contact=contact,
+        **_helpers(event),
+    )
+    return _private(page)
+
+
+@bp.route("/e/<code>/tiket-hilang", methods=["GET", "POST"])
+@limiter.limit(_lost_ticket_limit, methods=["POST"])
+def lost_ticket(code: str):
+    """Find one's own ticket again by number and name; failing that, the way to the organiser.
+
+    An unknown number and a name that does not match get the same answer, so the form tells
+    nobody whether a number is registered, or under which name.
+    """
+    event = get_public_event_or_404(code)
+    if request.method == "GET":
+        return _lost_ticket_page(event, LostTicketForm(formdata=None))
+    form = LostTicketForm()
+    if not form.validate_on_submit():
+        return _lost_ticket_page(event, form, 422)
+    registration = find_lost_ticket(event, form.e164, form.name.data or "")
+    if registration is None:
+        return _lost_ticket_page(event, form, not_found=True)
+    flash(_("Tiket Anda ditemukan. Simpan tautan halaman ini."), "success")
+    return _private(
+        redirect_after_post(url_for("events.ticket", code=event.code, ticket=registration.ticket))
+    )
 
 
 # --- the poster (operators) ----------------------------------------------------------------------------

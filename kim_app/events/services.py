@@ -30,6 +30,7 @@ from kim_app.events.models import (
     Source,
     Speaker,
 )
+from kim_app.events.names import names_match
 from kim_app.extensions import db
 from kim_app.groups.models import Gender
 from kim_app.phones import PhoneError, normalise_phone
@@ -403,6 +404,23 @@ def find_registration(event: Event, phone: str | None) -> Registration | None:
             Registration.event_id == event.id, Registration.phone == phone
         )
     )
+
+
+def find_lost_ticket(event: Event, phone: str, name: str) -> Registration | None:
+    """The live registration (not cancelled, not erased) of ``event`` with this number (E.164)
+    whose name matches ``name`` leniently; None for an unknown number and a name that does not
+    match alike, so the answer never tells which."""
+    registration = db.session.scalar(
+        sa.select(Registration).where(
+            Registration.event_id == event.id,
+            Registration.phone == phone,
+            Registration.status != RegistrationStatus.BATAL,
+            Registration.erased_at.is_(None),
+        )
+    )
+    if registration is None or not names_match(registration.name, name):
+        return None
+    return registration
 
 
 def register_person(
