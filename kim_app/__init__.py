@@ -226,6 +226,13 @@ def _template_helpers(app: Flask) -> None:
 
         return day(moment) if moment is not None else ""
 
+    @app.template_filter("clock")
+    def clock_filter(moment) -> str:
+        """``09.00``: a stored local time as it stands."""
+        from kim_app.events.documents import clock
+
+        return clock(moment) if moment is not None else ""
+
     @app.template_global()
     def claim_focus(wanted) -> bool:
         """True for the first field of a response that wants the focus (autofocus must be

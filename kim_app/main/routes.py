@@ -13,26 +13,29 @@ from kim_app.groups.models import Kim
 from kim_app.groups.services import kim_filter
 from kim_app.htmx import render
 from kim_app.main import bp
+from kim_app.main.queries import actions_for
 from kim_app.regions.picker import RegionPicker
 from kim_app.security import is_safe_next
 
 
 @bp.get("/")
 def home():
-    """Signed in: one's role, scope and the region picker (a petugas absensi goes straight to the
+    """Signed in: what waits for the person ("Perlu tindakan Anda"), one's role, scope and the
+    region picker (a petugas absensi goes straight to the
     scan page of their event). Otherwise: what KIM is, and sign-in."""
-    picker, my_kims = None, []
+    picker, my_kims, actions = None, [], None
     if current_user.is_authenticated and current_user.role is Role.PETUGAS_ABSENSI:
         if current_user.event_id is None:
             return render("attendance/scan_idle.html", event=None)
         return redirect(url_for("attendance.scan_event", event_id=current_user.event_id), 303)
     if current_user.is_authenticated:
+        actions = actions_for(current_user)
         picker = RegionPicker.from_values(request.args, current_user)
         if current_user.role in (Role.KEPALA_DESA, Role.PENGURUS_KIM):
             my_kims = db.session.scalars(
                 sa.select(Kim).where(kim_filter(current_user)).order_by(Kim.created_at)
             ).all()
-    return render("main/home.html", picker=picker, my_kims=my_kims)
+    return render("main/home.html", picker=picker, my_kims=my_kims, actions=actions)
 
 
 @bp.post("/bahasa")
