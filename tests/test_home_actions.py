@@ -147,3 +147,19 @@ def test_home_statements_do_not_grow_with_the_data(
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 6
     assert counts() == before
+
+
+def test_event_page_tells_a_village_head_that_the_kim_is_invited(
+    app, client, make_user, make_kim, make_event, login
+):
+    """The event page shows the village's invited KIM with its quota and the delegates link;
+    a village whose KIM is not invited sees no such block."""
+    kim = make_kim(PPU_VILLAGE, name="KIM Sebakung Maju")
+    event = make_event(title="Bimtek")
+    _invite(app, event.id, kim.id, quota=4)
+    login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
+    page = html_of(client.get(f"/kegiatan/{event.id}"))
+    assert "KIM Anda diundang" in page and "KIM Sebakung Maju boleh mengirim 4 orang." in page
+    assert f'href="/kegiatan/{event.id}/delegasi/{kim.id}"' in page
+    login(make_user(Role.KEPALA_DESA, "64.09.01.2020"))
+    assert "KIM Anda diundang" not in html_of(client.get(f"/kegiatan/{event.id}"))

@@ -45,6 +45,8 @@ from kim_app.events.services import (
     update_event,
 )
 from kim_app.extensions import db
+from kim_app.groups.models import Kim
+from kim_app.groups.services import kim_filter
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.regions.models import Region, RegionLevel, level_of
 from kim_app.regions.picker import RegionPicker
@@ -413,8 +415,20 @@ def _detail_page(
     ]
     steps = sorted(EVENT_TRANSITIONS[event.status], key=STEP_ORDER.index) if manage else []
     counts = registration_counts(event)
+    # a village head or pengurus sees the invitations of its own KIM, one tap from naming delegates
+    mine = (
+        db.session.scalars(
+            sa.select(Invitation)
+            .join(Kim, Kim.id == Invitation.kim_id)
+            .where(Invitation.event_id == event.id, kim_filter(current_user))
+            .order_by(Invitation.id)
+        ).all()
+        if current_user.role in (Role.KEPALA_DESA, Role.PENGURUS_KIM)
+        else []
+    )
     return render(
         "events/detail.html",
+        my_invitations=mine,
         status=status,
         event=event,
         zone=event.zone_label,
