@@ -558,7 +558,7 @@ CASES: dict[str, Case] = {
     "auth.onboard": Case(
         staff(scoped=False),
         (get(same("/pengguna/kepala-desa")),),
-        post=post(same("/pengguna/kepala-desa"), data=lambda *_: {"area_kecamatan": "64.09.03"}),
+        post=post(same("/pengguna/kepala-desa"), data=lambda *_: {"area_pilih": "64.09.03"}),
     ),
     "auth.member_account": Case(
         staff(303),

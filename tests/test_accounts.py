@@ -225,14 +225,14 @@ def test_onboarding_a_district_creates_every_missing_village_head(client, app, m
     assert f"{len(missing)} desa/kelurahan di" in form and f'name="nomor-{PPU_VILLAGE}"' not in form
     bad = client.submit(
         "/pengguna/kepala-desa",
-        {"area_kecamatan": DISTRICT, f"nomor-{missing[0]}": "0812"},
+        {"area_pilih": DISTRICT, f"nomor-{missing[0]}": "0812"},
         form_page="/pengguna/kepala-desa",
     )
     assert bad.status_code == 422 and "tidak valid" in html_of(bad)
     numbers = {f"nomor-{code}": f"0813{i:08d}" for i, code in enumerate(missing[:3], 1)}
     done = client.submit(
         "/pengguna/kepala-desa",
-        {"area_kecamatan": DISTRICT, **numbers},
+        {"area_pilih": DISTRICT, **numbers},
         form_page="/pengguna/kepala-desa",
     )
     assert done.status_code == 303 and done.headers["Location"].endswith("/pengguna/undangan")

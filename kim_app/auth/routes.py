@@ -352,9 +352,8 @@ def onboard():
     villages = villages_without_head(area.code) if area else []
     too_many = len(villages) > MAX_ONBOARD
     form = OnboardForm()
-    refreshing = "_pick" in request.form
     error = None
-    if request.method == "POST" and not refreshing and form.validate_on_submit():
+    if request.method == "POST" and form.validate_on_submit():
         if area is None or not villages or too_many:
             error = _("Pilih kabupaten/kota atau kecamatan yang desanya belum punya akun.")
         else:
@@ -374,7 +373,7 @@ def onboard():
                     "success",
                 )
                 return redirect_after_post(url_for("auth.user_links"))
-    status = 422 if request.method == "POST" and not refreshing else 200
+    status = 422 if request.method == "POST" else 200
     return render(
         "auth/onboard.html",
         picker=picker,
