@@ -1,0 +1,202 @@
+"""Issue 20's journey between people, from ONE operator account and nothing else, on 360 px
+phones: every other account, the KIM, the event, the invitation and the registrations are made
+through the pages.
+
+The operator onboards the village heads of Kec. Babulu by invitation links → a kepala desa opens
+the link, sets a password and registers the KIM → the operator verifies it and the kepala desa
+sees the result on the home page → the operator gives the KIM's ketua a pengurus account from
+the member list → the pengurus opens the link and sees the KIM → the operator creates an event
+and invites the KIM → kepala desa and pengurus see the invitation on their home page and the
+pengurus names delegates.
+
+``normal``: JavaScript on. ``no_js``: JavaScript off (every form a plain post).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import BrowserContext, Page, expect
+
+from kim_app.auth.models import Role
+from kim_app.extensions import db
+from kim_app.phones import MAX_HANDOFF_TEXT, normalise_phone
+from kim_app.regions.models import Region
+from tests.browser.conftest import new_phone, screenshot, sign_in
+from tests.conftest import PPU, PPU_VILLAGE
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+KIM_NAME = "KIM Sebakung Cerdas"
+TITLE = "Bimtek Literasi Digital"
+KETUA, SEKRETARIS, BENDAHARA = "Siti Aminah", "Budi Santoso", "Wati Lestari"
+HEAD_NUMBER, KETUA_NUMBER = "0812-7000-1001", "0812 3456 7890"
+
+
+def _handoff(link) -> tuple[str, str]:
+    """The wa.me hand-off's number (``62…``) and message, checked as the issue asks."""
+    href = link.get_attribute("href")
+    parts = urlsplit(href)
+    assert parts.netloc == "wa.me", href
+    number = parts.path.lstrip("/")
+    assert normalise_phone("+" + number) == "+" + number and number.startswith("62"), href
+    text = parse_qs(parts.query)["text"][0]
+    assert len(text) < MAX_HANDOFF_TEXT, len(text)
+    return number, text
+
+
+def _one_time_link(text: str, base: str) -> str:
+    [link] = re.findall(re.escape(base) + r"/akun/[0-9]+-[0-9a-f]{32}", text)
+    return link
+
+
+def _set_password(page: Page, link: str, password: str) -> None:
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Buat kata sandi")
+    page.get_by_label("Kata sandi baru", exact=True).fill(password)
+    page.get_by_label("Ulangi kata sandi baru").fill(password)
+    page.get_by_role("button", name="Simpan kata sandi dan masuk").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Halo,")
+
+
+@pytest.mark.parametrize("variant", ["normal", "no_js"])
+def test_handoff_journey(browser, app, live_server, make_user, tmp_path, variant):
+    """From one operator: accounts by invitation links, a KIM, its verification, a pengurus
+    account from the member list, an invitation seen on both home pages, delegates named."""
+    javascript = variant == "normal"
+    operator = make_user(Role.OPERATOR_KABKOTA, PPU, name="Bu Operator")  # the only fixture
+    contexts: list[BrowserContext] = []
+    errors: list[str] = []
+
+    def phone() -> Page:
+        context = new_phone(browser, app, javascript=javascript)
+        contexts.append(context)
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda m: m.type == "error" and "status of 422" not in m.text and errors.append(m.text),
+        )
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        return page
+
+    with app.app_context():
+        village_name = db.session.scalar(sa.select(Region.name).where(Region.code == PPU_VILLAGE))
+    try:
+        # -- the operator onboards the village heads of Babulu --------------------------------
+        desk = phone()
+        sign_in(desk, live_server, operator.email)
+        desk.get_by_role("link", name="Pengguna").click()
+        desk.get_by_role("link", name="Akun kepala desa sekaligus").click()
+        desk.get_by_label("Kecamatan").select_option(label="Kec. Babulu")
+        desk.get_by_role("button", name="Tampilkan desa yang belum punya akun").click()
+        heading = desk.get_by_role("heading", name=re.compile("belum punya akun kepala desa"))
+        expect(heading).to_be_visible()
+        count = int(heading.inner_text().split()[0])
+        assert count >= 10  # every village of the district
+        desk.get_by_label(f"Desa {village_name}").fill(HEAD_NUMBER)
+        screenshot(desk, f"serah-terima-{variant}-1-onboarding")
+        desk.get_by_role("button", name=f"Buat {count} akun").click()
+        expect(desk.get_by_role("heading", level=1)).to_have_text("Undangan akun tertunda")
+        expect(desk.locator("#pesan")).to_contain_text(f"{count} akun kepala desa dibuat.")
+        row = desk.locator("#daftar-undangan li", has_text=f"Kepala Desa {village_name}")
+        number, text = _handoff(row.get_by_role("link", name=re.compile("Kirim lewat WhatsApp")))
+        assert number == "6281270001001"
+        assert "Anda diundang memakai aplikasi KIM sebagai Kepala desa/lurah" in text
+        head_link = _one_time_link(text, live_server)
+        screenshot(desk, f"serah-terima-{variant}-2-undangan")
+
+        # -- the kepala desa sets a password and registers the KIM ----------------------------
+        village = phone()
+        _set_password(village, head_link, "sandi-kades-2026")
+        expect(village.locator("#tindakan")).to_contain_text("Tidak ada yang menunggu Anda")
+        village.get_by_role("link", name="Daftarkan KIM").first.click()
+        village.get_by_label("Nama KIM").fill(KIM_NAME)
+        village.get_by_label("Nomor SK").fill("141/07/2026")
+        village.get_by_label("Tanggal SK").fill("2026-02-01")
+        village.get_by_label("SK ditandatangani oleh").select_option("kepala_desa")
+        village.get_by_label("Informasi publik").check()
+        for position, (name, phone_number) in enumerate(
+            ((KETUA, KETUA_NUMBER), (SEKRETARIS, "0813-1111-2222"), (BENDAHARA, "")), start=1
+        ):
+            group = village.get_by_role("group", name=f"Pengurus {position}")
+            group.get_by_label("Nama", exact=True).fill(name)
+            group.get_by_label("Nomor WhatsApp").fill(phone_number)
+        village.get_by_role("button", name="Simpan draf").click()
+        expect(village.get_by_role("heading", level=1)).to_have_text(KIM_NAME)
+        sk = tmp_path / "sk.pdf"
+        sk.write_bytes(PDF)
+        village.get_by_label("Unggah dokumen SK").set_input_files(str(sk))
+        village.get_by_role("button", name="Unggah", exact=True).click()
+        village.get_by_role("button", name="Ajukan ke Diskominfo").click()
+        expect(village.locator(".tag").first).to_have_text("Diajukan")
+
+        # -- the operator verifies; the kepala desa sees the result at home --------------------
+        desk.get_by_role("link", name="KIM", exact=True).first.click()
+        desk.goto(live_server + "/")
+        desk.locator("#tindakan").get_by_role("link", name="1 KIM menunggu verifikasi").click()
+        desk.get_by_role("link", name=KIM_NAME).click()
+        desk.get_by_role("button", name="Verifikasi").click()
+        expect(desk.locator(".tag").first).to_have_text("Terverifikasi")
+        village.get_by_role("link", name="KIM", exact=True).first.click()
+        village.goto(live_server + "/")
+        expect(village.locator("main")).to_contain_text(KIM_NAME)
+        expect(village.locator("main .tag", has_text="Terverifikasi")).to_be_visible()
+
+        # -- a pengurus account from the member list -------------------------------------------
+        desk.get_by_role("link", name="Anggota").first.click()
+        ketua_row = desk.locator("li", has_text=KETUA).filter(has=desk.locator("strong"))
+        ketua_row.get_by_role("button", name=re.compile("Buat akun")).click()
+        expect(desk.get_by_role("heading", level=1)).to_have_text(KETUA)
+        expect(desk.locator("main")).to_contain_text("Pengurus KIM")
+        number, text = _handoff(desk.get_by_role("link", name="Kirim lewat WhatsApp"))
+        assert number == "6281234567890"
+        pengurus_link = _one_time_link(text, live_server)
+        screenshot(desk, f"serah-terima-{variant}-3-akun-pengurus")
+        officer = phone()
+        _set_password(officer, pengurus_link, "sandi-pengurus-2026")
+        expect(officer.locator("main")).to_contain_text(KIM_NAME)
+        expect(officer.locator("main")).not_to_contain_text("belum mendaftarkan KIM")
+
+        # -- an event, and the KIM invited ------------------------------------------------------
+        desk.goto(live_server + "/")
+        desk.get_by_role("link", name="Kegiatan").first.click()
+        desk.get_by_role("link", name="Buat kegiatan").click()
+        desk.get_by_label("Jenis kegiatan").select_option("bimtek")
+        desk.get_by_label("Judul kegiatan").fill(TITLE)
+        desk.get_by_label("Nama tempat").fill("Aula Kantor Bupati")
+        desk.get_by_label("Kapasitas peserta").fill("2")
+        day = date.today() + timedelta(days=3)
+        session = desk.get_by_role("group", name="Sesi 1")
+        session.get_by_label("Tanggal", exact=True).fill(day.isoformat())
+        session.get_by_label("Jam mulai", exact=True).fill("09:00")
+        session.get_by_label("Jam selesai", exact=True).fill("12:00")
+        desk.get_by_role("button", name="Simpan draf").click()
+        desk.get_by_role("button", name="Terbitkan").click()
+        expect(desk.locator(".tag").first).to_have_text("Terbit")
+        desk.get_by_role("link", name="Undangan").click()
+        desk.get_by_label("Babulu").check()
+        desk.get_by_role("button", name="Undang KIM yang cocok").click()
+        expect(desk.locator("#diundang")).to_contain_text(KIM_NAME)
+
+        # -- both see it at home; the pengurus names the delegates -----------------------------
+        for page in (village, officer):
+            page.goto(live_server + "/")
+            actions = page.locator("#tindakan")
+            expect(actions).to_contain_text(f"Undangan untuk {KIM_NAME}: {TITLE}")
+            expect(actions).to_contain_text("0 dari 2 delegasi sudah ditunjuk")
+        screenshot(officer, f"serah-terima-{variant}-4-beranda-pengurus")
+        officer.locator("#tindakan").get_by_role("link", name="Tunjuk delegasi").click()
+        officer.get_by_label(KETUA).check()
+        officer.get_by_label(SEKRETARIS).check()
+        officer.get_by_role("button", name="Simpan delegasi").click()
+        expect(officer.locator("#pesan")).to_contain_text("Delegasi disimpan: 2 ditunjuk.")
+        village.goto(live_server + "/")
+        expect(village.locator("#tindakan")).not_to_contain_text("Undangan untuk")
+        expect(village.locator("#tindakan")).to_contain_text("2 orang dari KIM Anda")
+        assert not errors, errors
+    finally:
+        for context in contexts:
+            context.close()
