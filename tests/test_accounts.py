@@ -203,9 +203,11 @@ def test_pengurus_account_on_the_form_takes_the_village_kim(
     refused = _create(
         client, role="pengurus_kim", phone="081234567807", cakupan_pilih="64.09.01.2020"
     )
-    assert refused.status_code == 422 and "Pilih KIM tempat pengurus ini bertugas" in html_of(
-        refused
-    )
+    assert refused.status_code == 422 and "Desa ini belum punya KIM" in html_of(refused)
+    second = make_kim(PPU_VILLAGE, name="KIM Kedua")
+    ask = _create(client, role="pengurus_kim", phone="081234567809")
+    assert ask.status_code == 422 and "Pilih KIM tempat pengurus ini bertugas" in html_of(ask)
+    assert f'<option value="{second.id}">KIM Kedua</option>' in html_of(ask)
 
 
 def test_onboarding_a_district_creates_every_missing_village_head(client, app, make_user, login):

@@ -113,10 +113,18 @@ def test_operator_sees_today_events_with_the_attendance_tools_and_the_queue(
     assert "Kegiatan Majalengka" not in page
 
 
-def test_nothing_waiting_says_so(client, make_user, login):
-    """A new village head with nothing to do reads that nothing waits."""
+def test_nothing_waiting_says_so(client, make_user, make_kim, login):
+    """A village head whose KIM is verified and has nothing to do reads that nothing waits."""
+    make_kim(PPU_VILLAGE)
     login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
     assert "Tidak ada yang menunggu Anda saat ini." in html_of(client.get("/"))
+
+
+def test_village_head_without_a_kim_is_asked_to_register_one(client, make_user, login):
+    """A village with no KIM: the home page asks its head to register one, with the link."""
+    login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
+    actions = html_of(client.get("/")).split('id="tindakan"')[1].split("</section>")[0]
+    assert "Desa Anda belum punya KIM terdaftar." in actions and 'href="/kim/baru"' in actions
 
 
 def test_home_statements_do_not_grow_with_the_data(

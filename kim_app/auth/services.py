@@ -140,6 +140,16 @@ def _kim_for_role(role: Role, kim_id: int | None, region: Region | None, by: Use
     if role is not Role.PENGURUS_KIM:
         return None
     kim = db.session.get(Kim, kim_id) if kim_id else None
+    if kim is None and region is not None:
+        has_kim = db.session.scalar(sa.select(Kim.id).where(Kim.village_code == region.code))
+        if has_kim is None:
+            raise AccountError(
+                _(
+                    "Desa ini belum punya KIM. Daftarkan KIM-nya dulu, lalu buat akun "
+                    "pengurusnya dari daftar anggota KIM."
+                ),
+                "kim",
+            )
     if kim is None or (by is not None and not user_may_reach(by, kim.village_code)):
         raise AccountError(_("Pilih KIM tempat pengurus ini bertugas."), "kim")
     if region is not None and kim.village_code != region.code:

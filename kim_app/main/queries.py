@@ -59,6 +59,7 @@ class Actions:
     closing: list[Event] = field(default_factory=list)
     verification: int = 0
     pending_links: int = 0
+    register_kim: bool = False  # a village head whose village has no KIM yet
 
     @property
     def empty(self) -> bool:
@@ -71,6 +72,7 @@ class Actions:
             or self.closing
             or self.verification
             or self.pending_links
+            or self.register_kim
         )
 
 
@@ -135,6 +137,10 @@ def _village_actions(user) -> Actions:
     )  # the newest note of each KIM wins (ordered by id)
     actions.kims_to_fix = [(k, notes.get(k.id, "")) for k in kims if k.id in returned]
     actions.kims_draft = [k for k in kims if k.status is KimStatus.DRAFT]
+    if user.role is Role.KEPALA_DESA and not kims:
+        actions.register_kim = (
+            db.session.scalar(sa.select(Kim.id).where(kim_filter(user)).limit(1)) is None
+        )
 
     start, end = _week()
     first = sa.func.min(EventSession.starts_at)

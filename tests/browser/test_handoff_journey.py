@@ -111,7 +111,7 @@ def test_handoff_journey(browser, app, live_server, make_user, tmp_path, variant
         # -- the kepala desa sets a password and registers the KIM ----------------------------
         village = phone()
         _set_password(village, head_link, "sandi-kades-2026")
-        expect(village.locator("#tindakan")).to_contain_text("Tidak ada yang menunggu Anda")
+        expect(village.locator("#tindakan")).to_contain_text("Desa Anda belum punya KIM terdaftar.")
         village.get_by_role("link", name="Daftarkan KIM").first.click()
         village.get_by_label("Nama KIM").fill(KIM_NAME)
         village.get_by_label("Nomor SK").fill("141/07/2026")
