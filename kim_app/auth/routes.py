@@ -353,7 +353,7 @@ def onboard():
     too_many = len(villages) > MAX_ONBOARD
     form = OnboardForm()
     refreshing = "_pick" in request.form
-    error = None
+    error = wrong = None
     if request.method == "POST" and not refreshing and form.validate_on_submit():
         if area is None or not villages or too_many:
             error = _("Pilih kabupaten/kota atau kecamatan yang desanya belum punya akun.")
@@ -363,7 +363,7 @@ def onboard():
                 links = onboard_village_heads(villages, numbers, current_user)
             except AccountError as failure:
                 db.session.rollback()
-                error = str(failure)
+                error, wrong = str(failure), failure.field
             else:
                 db.session.commit()
                 flash(
@@ -383,6 +383,7 @@ def onboard():
         too_many=too_many,
         form=form,
         error=error,
+        wrong=wrong,
         values=request.form,
         status=status,
     )

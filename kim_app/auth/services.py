@@ -467,7 +467,7 @@ def link_message(link: AccountLink) -> str:
     """The WhatsApp message that carries a link to its owner, always in Bahasa Indonesia."""
     user = link.user
     with force_locale("id"):
-        until = format_date(link.expires_at, "d MMMM yyyy")
+        until = format_date(link.expires_local, "d MMMM yyyy", rebase=False)
         if link.purpose is LinkPurpose.RESET:
             text = _(
                 "Halo %(name)s, ini tautan untuk mengganti kata sandi akun KIM Anda. "
