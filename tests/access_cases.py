@@ -872,8 +872,7 @@ CASES: dict[str, Case] = {
             data=lambda *_: {
                 "aksi": "buat",
                 "name": "Petugas Baru",
-                "email": f"petugas-{secrets.token_hex(3)}@uji.example",
-                "password": "rahasia-petugas-1",
+                "phone": f"0813{secrets.randbelow(10**8):08d}",
             },
         ),
     ),

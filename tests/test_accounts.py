@@ -297,3 +297,25 @@ def test_account_pages_fit_the_page_budget(client, app, make_user, login):
     for name, response in pages.items():
         assert response.status_code == 200, name
         assert page_weight(response) <= PAGE_BUDGET, (name, page_weight(response))
+
+
+TAPIN = "63.05"  # Kabupaten Tapin, Kalimantan Selatan: 135 villages
+
+
+def test_onboarding_a_135_village_regency_fits_the_page_budget(client, app, make_user, login):
+    """Tapin's onboarding form, empty and sent back with all 135 numbers typed and one wrong,
+    fits in 14 KB compressed."""
+    from tests.budget import PAGE_BUDGET, page_weight
+
+    login(make_user(Role.OPERATOR_KABKOTA, TAPIN))
+    form = client.get("/pengguna/kepala-desa")
+    codes = re.findall(r'name="nomor-([0-9.]+)"', html_of(form))
+    assert len(codes) == 135 and "135 desa/kelurahan di Kabupaten Tapin" in html_of(form)
+    numbers = {f"nomor-{code}": f"0813{52_000_000 + i:08d}" for i, code in enumerate(codes)}
+    numbers[f"nomor-{codes[-1]}"] = "0812"
+    refused = client.submit("/pengguna/kepala-desa", numbers, form_page="/pengguna/kepala-desa")
+    assert refused.status_code == 422 and 'value="081352000133"' in html_of(refused)
+    wrong = re.search(rf'<input [^>]*id="nomor-{re.escape(codes[-1])}"[^>]*>', html_of(refused))
+    assert 'aria-invalid="true"' in wrong.group(0) and "autofocus" in wrong.group(0)
+    for response in (form, refused):
+        assert page_weight(response) <= PAGE_BUDGET, page_weight(response)

@@ -8,7 +8,8 @@ import base64
 import hashlib
 import re
 from datetime import timedelta
-from urllib.parse import urlsplit
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from kim_app.events.documents import clock
 from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus, Source
 from kim_app.events.services import PersonData, local_now, register_person
 from kim_app.extensions import db
+from kim_app.phones import MAX_HANDOFF_TEXT
 from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, counted_queries, gzip_size, page_weight
 from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
 
@@ -321,12 +323,15 @@ SCANNERS = [
 @pytest.mark.parametrize(
     ("who", "role", "scope", "expected"), SCANNERS, ids=[s[0] for s in SCANNERS]
 )
-def test_who_may_scan(app, client, make_user, make_event, login, who, role, scope, expected):
+def test_who_may_scan(
+    app, client, make_user, make_event, make_kim, login, who, role, scope, expected
+):
     """Operators managing the event and its own petugas scan; out of scope 404, other roles 403."""
     data = _event_now(app, make_event)
     other = make_event()
     event_id = {"petugas-here": data["event"], "petugas-other": other.id}.get(who)
-    login(make_user(role, scope, event_id=event_id))
+    kim_id = make_kim(village=scope).id if role is Role.PENGURUS_KIM else None
+    login(make_user(role, scope, event_id=event_id, kim_id=kim_id))
     session_id = data["sessions"][0]
     page = client.get(_page(session_id))
     assert page.status_code == expected
@@ -498,28 +503,44 @@ def test_only_active_petugas_in_scope_are_offered(app, client, make_user, make_e
 
 
 def test_create_a_petugas_on_the_spot(app, client, make_user, make_event, login):
-    """A new petugas account gets the event's region as scope and is assigned at once; a short
-    password or a used email is refused with 422."""
+    """A new petugas account (name and WhatsApp number, no password typed) gets the event's
+    region as scope, is assigned at once, and its invitation link waits on the page with a
+    WhatsApp hand-off to its number; the petugas sets a password through it and lands on the
+    scan page. A missing or wrong number, or a used email, is refused with 422."""
     event = make_event()
     login(make_user(Role.OPERATOR_KABKOTA, PPU, email="op@uji.example"))
-    new = {
-        "aksi": "buat",
-        "name": "Petugas Baru",
-        "email": "Baru@Uji.example",
-        "password": "pendek",
-    }
-    short = client.submit(_officers(event.id), new)
-    assert short.status_code == 422 and "8" in html_of(short)
-    taken = client.submit(
-        _officers(event.id), {**new, "email": "op@uji.example", "password": "rahasia-123"}
-    )
-    assert taken.status_code == 422 and "sudah dipakai" in html_of(taken)
-    made = client.submit(_officers(event.id), {**new, "password": "rahasia-123"})
+    new = {"aksi": "buat", "name": "Petugas Baru", "phone": "0812 3456 7801", "email": ""}
+    for wrong, message in (
+        ({"phone": ""}, "Wajib diisi"),
+        ({"phone": "0812"}, "Nomor WhatsApp tidak valid"),
+        ({"email": "op@uji.example"}, "sudah dipakai"),
+    ):
+        refused = client.submit(_officers(event.id), {**new, **wrong})
+        assert refused.status_code == 422 and message in html_of(refused), wrong
+    assert "password" not in html_of(client.get(_officers(event.id)))
+    made = client.submit(_officers(event.id), new)
     assert made.status_code == 303
     with app.app_context():
-        user = db.session.scalar(sa.select(User).where(User.email == "baru@uji.example"))
+        user = db.session.scalar(sa.select(User).where(User.phone == "+6281234567801"))
         assert (user.role, user.scope_code, user.event_id) == (Role.PETUGAS_ABSENSI, PPU, event.id)
-        assert user.created_by_id is not None
+        assert user.created_by_id is not None and user.password_hash is None and not user.email
+    assert made.headers["Location"].endswith(f"/petugas#petugas-{user.id}")
+    page = html_of(client.get(_officers(event.id)))
+    handoff = unescape(re.search(r'href="(https://wa\.me/[^"]+)"', page).group(1))
+    assert urlsplit(handoff).path == "/6281234567801"
+    text = parse_qs(urlsplit(handoff).query)["text"][0]
+    link = re.search(rf'id="tautan-{user.id}" type="text" readonly value="([^"]+)"', page).group(1)
+    assert unescape(link) in text and "Petugas absensi" in text and len(text) < MAX_HANDOFF_TEXT
+    owner = app.test_client()
+    path = urlsplit(unescape(link)).path
+    form = html_of(owner.get(path))
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+    done = owner.post(
+        path, data={"csrf_token": token, "new": "rahasia-petugas", "confirm": "rahasia-petugas"}
+    )
+    assert done.status_code == 303
+    assert owner.get("/").headers["Location"].endswith("/pindai")
+    assert "tautan-" not in html_of(client.get(_officers(event.id)))  # no longer pending
 
 
 def test_officers_page_is_for_the_events_operators(app, client, make_user, make_event, login):

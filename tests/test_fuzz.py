@@ -45,7 +45,8 @@ from kim_app import ROOT, create_app
 from kim_app.attendance.certificates import issue_certificates
 from kim_app.attendance.models import Certificate, Presence
 from kim_app.attendance.services import mark_attendance
-from kim_app.auth.models import Role, User
+from kim_app.auth.models import LinkPurpose, Role, User
+from kim_app.auth.services import create_user, issue_link, link_token
 from kim_app.events.models import Event, EventStatus, Invitation, Registration, Source
 from kim_app.events.services import PersonData, register_person
 from kim_app.extensions import db
@@ -234,6 +235,14 @@ def world(app, make_kim, make_event, password_hash) -> dict:
             operator,
         )
         certificate = db.session.scalar(sa.select(Certificate.code).limit(1))
+        invited = create_user(
+            name="Kades Diundang",
+            role=Role.KEPALA_DESA,
+            scope_code=PPU_VILLAGE,
+            phone="0812-6666-0001",
+            by=None,
+        )
+        account_token = link_token(issue_link(invited, LinkPurpose.INVITE, None))
         db.session.commit()
         return {
             "users": {
@@ -255,6 +264,7 @@ def world(app, make_kim, make_event, password_hash) -> dict:
             "certificate": certificate,
             "kim_token": kim_token,
             "peserta_token": peserta_token,
+            "account_token": account_token,
         }
 
 
@@ -266,6 +276,8 @@ def _path_value(endpoint: str, name: str, world: dict) -> str:
         if endpoint == "attendance.verify":
             return world["certificate"]
         return "64.09.03" if endpoint == "groups.coverage_missing" else PPU
+    if name == "token" and endpoint == "auth.accept":
+        return world["account_token"]
     if name == "token":
         return world["kim_token"] if endpoint.startswith("groups.") else world["peserta_token"]
     if name in FIXED_PARTS:

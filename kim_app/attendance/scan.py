@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import EmailField, HiddenField, SelectField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from kim_app import audit
 from kim_app.attendance import bp
@@ -32,8 +32,15 @@ from kim_app.attendance.services import (
     session_counts,
     to_local,
 )
-from kim_app.auth.models import OPERATOR_ROLES, Role, User
-from kim_app.auth.services import MIN_PASSWORD, AccountError, create_user
+from kim_app.auth.models import OPERATOR_ROLES, LinkPurpose, Role, User
+from kim_app.auth.services import (
+    AccountError,
+    create_user,
+    issue_link,
+    link_handoff,
+    link_url,
+    pending_links,
+)
 from kim_app.events.documents import clock, session_when
 from kim_app.events.models import Event, EventSession
 from kim_app.events.services import get_event_or_404, local_now
@@ -200,13 +207,15 @@ class AssignForm(FlaskForm):
 
 
 class NewOfficerForm(FlaskForm):
+    """A new petugas absensi: no password here, the petugas sets it through an invitation link."""
+
     name = StringField(_l("Nama lengkap"), validators=[DataRequired(REQUIRED), Length(max=120)])
-    email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Length(max=254)])
-    password = PasswordField(
-        _l("Kata sandi awal"),
-        validators=[DataRequired(REQUIRED), Length(min=MIN_PASSWORD, max=200)],
-        description=_l("Minimal 8 karakter. Sampaikan kepada petugas secara langsung."),
+    phone = TelField(
+        _l("Nomor WhatsApp"),
+        validators=[DataRequired(REQUIRED), Length(max=30)],
+        description=_l("Tautan undangan dikirim ke nomor ini; petugas masuk dengan nomor ini."),
     )
+    email = EmailField(_l("Email (boleh kosong)"), validators=[Optional(), Length(max=254)])
 
 
 def _assigned(event: Event) -> list[User]:
@@ -238,18 +247,26 @@ def _candidates(event: Event) -> list[User]:
 
 def _offer_candidates(event: Event, assign: AssignForm) -> None:
     assign.petugas.choices = [SelectChoice("", _("— pilih petugas —"))] + [
-        SelectChoice(str(user.id), f"{user.name} · {user.email}") for user in _candidates(event)
+        SelectChoice(str(user.id), f"{user.name} · {user.sign_in_name}")
+        for user in _candidates(event)
     ]
 
 
 def _officers_page(event: Event, assign: AssignForm, new: NewOfficerForm, status: int = 200):
     if assign.petugas.choices is None:
         _offer_candidates(event, assign)
+    officers = _assigned(event)
+    # each officer's invitation not yet opened, ready to send by WhatsApp or to copy
+    links = {
+        user_id: (link, link_handoff(link), link_url(link))
+        for user_id, link in pending_links(officers).items()
+    }
     return render(
         "attendance/officers.html",
         status=status,
         event=event,
-        officers=_assigned(event),
+        officers=officers,
+        links=links,
         assign=assign,
         new=new,
     )
@@ -296,25 +313,30 @@ def officers(event_id: int):
         if new.validate_on_submit():
             try:
                 user = create_user(
-                    email=new.email.data,
                     name=new.name.data,
+                    phone=new.phone.data,
+                    email=new.email.data or None,
                     role=Role.PETUGAS_ABSENSI,
                     scope_code=event.region_code,
-                    password=new.password.data,
                     by=current_user,
                 )
+                issue_link(user, LinkPurpose.INVITE, current_user)
             except AccountError as error:
                 db.session.rollback()
-                getattr(new, error.field if error.field in new else "email").errors.append(
+                getattr(new, error.field if error.field in new else "phone").errors.append(
                     str(error)
                 )
             else:
                 assign_officer(user, event, current_user)
                 db.session.commit()
                 flash(
-                    _("Akun petugas %(email)s dibuat dan ditugaskan.", email=user.email), "success"
+                    _(
+                        "Akun petugas %(name)s dibuat dan ditugaskan. Kirim tautan undangannya.",
+                        name=user.name,
+                    ),
+                    "success",
                 )
-                return redirect_after_post(back)
+                return redirect_after_post(f"{back}#petugas-{user.id}")
     else:
         abort(400)
     return _officers_page(event, assign, new, 422)

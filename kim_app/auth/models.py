@@ -14,6 +14,7 @@ from kim_app.extensions import db
 from kim_app.labels import LabelledEnum, enum_type, set_labels
 from kim_app.phones import display_phone
 from kim_app.regions.models import Region, RegionCode, RegionLevel
+from kim_app.timezones import local_time
 
 
 class Role(LabelledEnum):
@@ -159,3 +160,9 @@ class AccountLink(db.Model):
     @property
     def pending(self) -> bool:
         return self.used_at is None and self.revoked_at is None and self.expires_at > utcnow()
+
+    @property
+    def expires_local(self) -> datetime:
+        """When the link stops working, on the clocks of its owner's area (WIB for an account
+        of all Indonesia): the date the pages and the message both give."""
+        return local_time(self.expires_at, self.user.scope_code or "")

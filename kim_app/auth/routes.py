@@ -352,7 +352,7 @@ def onboard():
     villages = villages_without_head(area.code) if area else []
     too_many = len(villages) > MAX_ONBOARD
     form = OnboardForm()
-    error = None
+    error = wrong = None
     if request.method == "POST" and form.validate_on_submit():
         if area is None or not villages or too_many:
             error = _("Pilih kabupaten/kota atau kecamatan yang desanya belum punya akun.")
@@ -362,7 +362,7 @@ def onboard():
                 links = onboard_village_heads(villages, numbers, current_user)
             except AccountError as failure:
                 db.session.rollback()
-                error = str(failure)
+                error, wrong = str(failure), failure.field
             else:
                 db.session.commit()
                 flash(
@@ -382,6 +382,7 @@ def onboard():
         too_many=too_many,
         form=form,
         error=error,
+        wrong=wrong,
         values=request.form,
         status=status,
     )

@@ -368,6 +368,25 @@ def pending_link(user: User) -> AccountLink | None:
     return link
 
 
+def pending_links(users: list[User]) -> dict[int, AccountLink]:
+    """The link still waiting to be opened of each of these accounts that has one, by account
+    id (one query for a list)."""
+    ids = [user.id for user in users]
+    if not ids:
+        return {}
+    links = db.session.scalars(
+        sa.select(AccountLink)
+        .where(
+            AccountLink.user_id.in_(ids),
+            AccountLink.used_at.is_(None),
+            AccountLink.revoked_at.is_(None),
+            AccountLink.expires_at > utcnow(),
+        )
+        .order_by(AccountLink.id)
+    )
+    return {link.user_id: link for link in links}  # the newest wins
+
+
 def accept_link(link: AccountLink, password: str, phone: str | None = None) -> User:
     """The owner sets a password through the link (once); every other session of the account
     ends. An account with neither email nor number also gets the number it will sign in with."""
@@ -477,7 +496,7 @@ def link_message(link: AccountLink) -> str:
     """The WhatsApp message that carries a link to its owner, always in Bahasa Indonesia."""
     user = link.user
     with force_locale("id"):
-        until = format_date(link.expires_at, "d MMMM yyyy")
+        until = format_date(link.expires_local, "d MMMM yyyy", rebase=False)
         if link.purpose is LinkPurpose.RESET:
             text = _(
                 "Halo %(name)s, ini tautan untuk mengganti kata sandi akun KIM Anda. "

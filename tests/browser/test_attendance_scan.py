@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from playwright.sync_api import expect
@@ -200,7 +201,9 @@ def test_camera_reads_a_ticket_qr_code(browser, app, live_server, make_user, mak
 
 
 def test_operator_creates_a_petugas(browser, app, live_server, make_user, make_event):
-    """The operator creates a petugas account on the event's petugas page; it is listed there."""
+    """The operator creates a petugas account on the event's petugas page with a name and a
+    WhatsApp number; the row offers its invitation by WhatsApp, and the petugas, opening the
+    link on their own phone, sets a password and lands on the scan page."""
     event = make_event(title="Forum KIM Kabupaten")
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     context = new_phone(browser, app)
@@ -209,11 +212,26 @@ def test_operator_creates_a_petugas(browser, app, live_server, make_user, make_e
         _sign_in(page, live_server, operator.email)
         page.goto(live_server + f"/absensi/kegiatan/{event.id}/petugas")
         page.get_by_label("Nama lengkap").fill("Rina Petugas")
-        page.get_by_label("Email").fill("rina@uji.example")
-        page.get_by_label("Kata sandi awal").fill("rahasia-123")
+        page.get_by_label("Nomor WhatsApp").fill("0813-5555-0101")
         page.get_by_role("button", name="Buat dan tugaskan").click()
-        expect(page.locator("#pesan")).to_contain_text("rina@uji.example")
-        expect(page.locator(".list")).to_contain_text("Rina Petugas")
+        expect(page.locator("#pesan")).to_contain_text("Akun petugas Rina Petugas dibuat")
+        row = page.locator(".list li", has_text="Rina Petugas")
+        expect(row).to_contain_text("0813-5555-0101")
+        handoff = row.get_by_role("link", name="Kirim lewat WhatsApp").get_attribute("href")
+        assert handoff.startswith("https://wa.me/6281355550101?text=")
+        link = row.get_by_label("Atau salin tautannya").input_value()
+        assert quote(link, safe="") in handoff
         screenshot(page, "scan-officers")
     finally:
         context.close()
+    own = new_phone(browser, app)  # the petugas's own phone
+    try:
+        mine = own.new_page()
+        mine.goto(link)
+        expect(mine.get_by_text("Anda masuk dengan: 0813-5555-0101")).to_be_visible()
+        mine.get_by_label("Kata sandi baru", exact=True).fill(PASSWORD)
+        mine.get_by_label("Ulangi kata sandi baru").fill(PASSWORD)
+        mine.get_by_role("button", name="Simpan kata sandi dan masuk").click()
+        expect(mine).to_have_url(re.compile(r"/pindai$"))
+    finally:
+        own.close()

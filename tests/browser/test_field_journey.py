@@ -49,7 +49,7 @@ from tests.browser.conftest import (
 )
 from tests.browser.test_attendance_checkin import _sign
 from tests.browser.test_attendance_journey import CACHED, _wait_until
-from tests.browser.test_attendance_scan import _qr_video, _sign_in
+from tests.browser.test_attendance_scan import _qr_video
 from tests.browser.test_public_registration import _register
 from tests.conftest import PASSWORD, PPU, PPU_VILLAGE
 from tests.test_attendance_documents import pdf_text, strokes
@@ -312,10 +312,14 @@ def test_field_journey(browser, app, live_server, make_user, tmp_path, steps, va
             expect(desk.locator("#pesan")).to_contain_text("Pengaturan absensi disimpan.")
             desk.goto(f"{live_server}/absensi/kegiatan/{event_id}/petugas")
             desk.get_by_label("Nama lengkap").fill("Rudi Petugas")
-            desk.get_by_label("Email").fill("rudi@uji.example")
-            desk.get_by_label("Kata sandi awal").fill(PASSWORD)
+            desk.get_by_label("Nomor WhatsApp").fill("0813-4821-0001")
             desk.get_by_role("button", name="Buat dan tugaskan").click()
-            expect(desk.locator(".list")).to_contain_text("Rudi Petugas")
+            officer_row = desk.locator(".list li", has_text="Rudi Petugas")
+            # the invitation the operator sends by WhatsApp (the hand-off opens no page here)
+            expect(officer_row.get_by_role("link", name="Kirim lewat WhatsApp")).to_have_attribute(
+                "href", re.compile(r"^https://wa\.me/6281348210001\?text=")
+            )
+            officer_link = officer_row.get_by_label("Atau salin tautannya").input_value()
 
         with steps("operator invites the KIM of Babulu"):
             desk.goto(event_url)
@@ -414,7 +418,12 @@ def test_field_journey(browser, app, live_server, make_user, tmp_path, steps, va
                 scanner.context.grant_permissions(["camera"])
             else:
                 scanner = phone()
-            _sign_in(scanner, live_server, "rudi@uji.example")  # lands on the scan page
+            # the petugas opens the invitation on their own phone, sets a password, lands on
+            # the scan page
+            scanner.goto(officer_link)
+            scanner.get_by_label("Kata sandi baru", exact=True).fill(PASSWORD)
+            scanner.get_by_label("Ulangi kata sandi baru").fill(PASSWORD)
+            scanner.get_by_role("button", name="Simpan kata sandi dan masuk").click()
             expect(scanner).to_have_url(re.compile(rf"/absensi/sesi/{day_one}/pindai$"))
             verdict = scanner.locator("#hasil .vonis")
             if javascript:
