@@ -7,6 +7,7 @@ to match.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,3 +130,50 @@ def pytest_terminal_summary(terminalreporter) -> None:
         write(f"{name:<{width}}" + "".join(f"{'—' if s is None else s:>10}" for s in cells))
     totals = (sum(s for _n, s in times) for times in runs.values())
     write(f"{'total':<{width}}" + "".join(f"{round(total, 1):>10}" for total in totals))
+
+
+def accept_invitation(page: Page, link: str, password: str = PASSWORD) -> None:
+    """The owner of a new account opens its one-time link, sets a password and is signed in."""
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Buat kata sandi")
+    page.get_by_label("Kata sandi baru", exact=True).fill(password)
+    page.get_by_label("Ulangi kata sandi baru").fill(password)
+    page.get_by_role("button", name="Simpan kata sandi dan masuk").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Halo,")
+
+
+def invite_account(
+    page: Page, base: str, *, name: str, phone: str, role: str, district: str, village: str
+) -> str:
+    """An operator makes an account through Pengguna → Tambah akun (a village picked through the
+    picker, with or without JavaScript); returns the account's one-time link."""
+    page.goto(base + "/")
+    page.get_by_role("link", name="Pengguna").first.click()
+    page.get_by_role("link", name="Tambah akun").click()
+    page.get_by_label("Nama lengkap").fill(name)
+    page.get_by_label("Nomor WhatsApp").fill(phone)
+    page.get_by_label("Peran").select_option(role)
+    # without JavaScript the picker's next level needs a round trip (a button in <noscript>);
+    # with it, htmx must be ready before the pick (on a slow link it comes after the page)
+    refresh = page.get_by_role("button", name="Perbarui pilihan wilayah")
+    if not refresh.is_visible():
+        page.wait_for_function("() => window.htmx !== undefined")
+    page.get_by_label("Kecamatan").select_option(label=district)
+    if refresh.is_visible():
+        refresh.click()
+    page.get_by_label("Desa/Kelurahan", exact=True).select_option(label=village)
+    if refresh.is_visible():
+        refresh.click()
+    page.get_by_role("button", name="Buat akun").click()
+    expect(page.locator("#pesan")).to_contain_text(f"Akun {name} dibuat.")
+    return page.locator("#alamat-tautan").input_value()
+
+
+def member_account(page: Page, base: str, kim_id: int, member: str) -> str:
+    """An operator gives a KIM member a pengurus account from the member list ("Buat akun");
+    returns the account's one-time link."""
+    page.goto(f"{base}/kim/{kim_id}/anggota")
+    row = page.locator("li", has_text=member).filter(has=page.locator("strong"))
+    row.get_by_role("button", name=re.compile("Buat akun")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(member)
+    return page.locator("#alamat-tautan").input_value()

@@ -43,6 +43,9 @@ from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_FLAGS,
     SCREENSHOTS,
+    accept_invitation,
+    invite_account,
+    member_account,
     new_phone,
     screenshot,
     sign_in,
@@ -51,7 +54,7 @@ from tests.browser.test_attendance_checkin import _sign
 from tests.browser.test_attendance_journey import CACHED, _wait_until
 from tests.browser.test_attendance_scan import _qr_video
 from tests.browser.test_public_registration import _register
-from tests.conftest import PASSWORD, PPU, PPU_VILLAGE
+from tests.conftest import PASSWORD, PPU
 from tests.test_attendance_documents import pdf_text, strokes
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -192,8 +195,8 @@ def _throttle_service_workers(browser, network: dict) -> object:
 def test_field_journey(browser, app, live_server, make_user, tmp_path, steps, variant):
     """KIM registration to certificates on phones; documents and figures match what was done."""
     javascript = variant != "no_js"
+    # the one account made by a fixture; every other one is made through the pages
     operator = make_user(Role.OPERATOR_KABKOTA, PPU, name="Bu Operator")
-    head = make_user(Role.KEPALA_DESA, PPU_VILLAGE, name="Pak Kades")
     contexts: list[BrowserContext] = []
     errors: list[str] = []
     offline = {"now": False}
@@ -231,9 +234,22 @@ def test_field_journey(browser, app, live_server, make_user, tmp_path, steps, va
     camera_browser = worker_link = None
     try:
         # -- the village: the kepala desa registers the KIM and sends it to Diskominfo ----------
+        with steps("operator invites the kepala desa"):
+            desk = phone()
+            sign_in(desk, live_server, operator.email)
+            head_link = invite_account(
+                desk,
+                live_server,
+                name="Pak Kades",
+                phone="0812-7000-2001",
+                role="kepala_desa",
+                district="Kec. Babulu",
+                village="Desa Sebakung Jaya",
+            )
+
         with steps("kepala desa registers the KIM"):
             village = phone()
-            sign_in(village, live_server, head.email)
+            accept_invitation(village, head_link)
             village.get_by_role("link", name="Daftarkan KIM").first.click()
             village.get_by_label("Nama KIM").fill(KIM_NAME)
             village.get_by_label("Nomor SK").fill("141/07/2026")
@@ -261,8 +277,7 @@ def test_field_journey(browser, app, live_server, make_user, tmp_path, steps, va
             kim_id = int(re.search(r"/kim/(\d+)", village.url).group(1))
 
         with steps("operator verifies the KIM"):
-            desk = phone()
-            sign_in(desk, live_server, operator.email)
+            desk.goto(live_server + "/")
             desk.get_by_role("link", name="Antrean verifikasi").click()
             desk.get_by_role("link", name=KIM_NAME).click()
             desk.get_by_role("button", name="Verifikasi").click()
@@ -330,10 +345,13 @@ def test_field_journey(browser, app, live_server, make_user, tmp_path, steps, va
             expect(desk.locator("#diundang")).to_contain_text(KIM_NAME)
 
         # -- the participants: two delegates named by the pengurus, one outsider ---------------
-        pengurus = make_user(Role.PENGURUS_KIM, PPU_VILLAGE, name="Bu Ketua", kim_id=kim_id)
+        with steps("operator gives the ketua a pengurus account"):
+            pengurus_link = member_account(desk, live_server, kim_id, KETUA)
+            desk.goto(event_url)
+
         with steps("pengurus names two delegates"):
             officer = phone()
-            sign_in(officer, live_server, pengurus.email)
+            accept_invitation(officer, pengurus_link)
             officer.goto(live_server + "/kegiatan/")
             officer.get_by_role("link", name="Tunjuk delegasi").click()
             officer.get_by_label(KETUA).check()

@@ -26,7 +26,7 @@ from kim_app.auth.models import Role
 from kim_app.extensions import db
 from kim_app.phones import MAX_HANDOFF_TEXT, normalise_phone
 from kim_app.regions.models import Region
-from tests.browser.conftest import new_phone, screenshot, sign_in
+from tests.browser.conftest import accept_invitation, new_phone, screenshot, sign_in
 from tests.conftest import PPU, PPU_VILLAGE
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -51,15 +51,6 @@ def _handoff(link) -> tuple[str, str]:
 def _one_time_link(text: str, base: str) -> str:
     [link] = re.findall(re.escape(base) + r"/akun/[0-9]+-[0-9a-f]{32}", text)
     return link
-
-
-def _set_password(page: Page, link: str, password: str) -> None:
-    page.goto(link)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Buat kata sandi")
-    page.get_by_label("Kata sandi baru", exact=True).fill(password)
-    page.get_by_label("Ulangi kata sandi baru").fill(password)
-    page.get_by_role("button", name="Simpan kata sandi dan masuk").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Halo,")
 
 
 @pytest.mark.parametrize("variant", ["normal", "no_js"])
@@ -110,7 +101,7 @@ def test_handoff_journey(browser, app, live_server, make_user, tmp_path, variant
 
         # -- the kepala desa sets a password and registers the KIM ----------------------------
         village = phone()
-        _set_password(village, head_link, "sandi-kades-2026")
+        accept_invitation(village, head_link, "sandi-kades-2026")
         expect(village.locator("#tindakan")).to_contain_text("Desa Anda belum punya KIM terdaftar.")
         village.get_by_role("link", name="Daftarkan KIM").first.click()
         village.get_by_label("Nama KIM").fill(KIM_NAME)
@@ -156,7 +147,7 @@ def test_handoff_journey(browser, app, live_server, make_user, tmp_path, variant
         pengurus_link = _one_time_link(text, live_server)
         screenshot(desk, f"serah-terima-{variant}-3-akun-pengurus")
         officer = phone()
-        _set_password(officer, pengurus_link, "sandi-pengurus-2026")
+        accept_invitation(officer, pengurus_link, "sandi-pengurus-2026")
         expect(officer.locator("main")).to_contain_text(KIM_NAME)
         expect(officer.locator("main")).not_to_contain_text("belum mendaftarkan KIM")
 
