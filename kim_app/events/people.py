@@ -540,7 +540,7 @@ def _register_member(event: Event, kim: Kim, member: Member, by: User) -> Regist
         .limit(1)
     )
     if cancelled is not None and cancelled.kim_id in (None, kim.id):
-        cancelled.kim_id = kim.id
+        cancelled.kim_id, cancelled.origin_code = kim.id, kim.village_code
         restore_registration(cancelled, by)
         return cancelled
     registration, _new = register_person(
@@ -551,6 +551,7 @@ def _register_member(event: Event, kim: Kim, member: Member, by: User) -> Regist
             institution=kim.name,
             position=_position_label(member.position),
             gender=member.gender,
+            origin_code=kim.village_code,
         ),
         Source.UNDANGAN,
         by=by,
@@ -564,6 +565,7 @@ def _register_member(event: Event, kim: Kim, member: Member, by: User) -> Regist
             "anggota",
         )
     registration.kim_id, registration.member_id = kim.id, member.id
+    registration.origin_code = kim.village_code
     return registration
 
 
@@ -641,6 +643,8 @@ def update_participant(registration: Registration, person: PersonData, by: User)
         "gender": person.gender,
         "phone": phone,
     }
+    if person.origin_code is not None and registration.kim_id is None:
+        values["origin_code"] = person.origin_code or None  # a KIM's people: the KIM's village
     changed = {}
     for key, value in values.items():
         if getattr(registration, key) != value:
@@ -1005,6 +1009,7 @@ def apply_participants(event: Event, plan: Plan, user, filename: str = "") -> Pa
             Registration(
                 event_id=event.id,
                 kim_id=row.kim.id if row.kim else None,
+                origin_code=row.kim.village_code if row.kim else values.get("origin_code"),
                 name=values["name"],
                 institution=values["institution"],
                 position=values["position"],
