@@ -37,7 +37,13 @@ from kim_app.htmx import render
 from kim_app.phones import PhoneError, display_phone, normalise_phone
 from kim_app.regions.models import Region
 from kim_app.reports import bp
-from kim_app.security import registration_filter, roles_required, scope_filter, scope_of
+from kim_app.security import (
+    registration_filter,
+    roles_required,
+    scope_filter,
+    scope_of,
+    user_may_reach,
+)
 
 HISTORY_PER_PAGE = 20
 PEOPLE_PER_PAGE = 25
@@ -543,6 +549,8 @@ def person(registration_id: int):
     return render(
         "reports/person.html",
         person=registration,
+        # the organiser's operators may export or erase the data; the origin's only read it
+        manages=user_may_reach(current_user, registration.event.region_code),
         phone=display_phone(registration.phone),
         rows=person_rows(registration, current_user),
         marks=person_marks(registration, current_user),
