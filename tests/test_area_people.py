@@ -208,3 +208,56 @@ def test_province_drill_down_counts_by_origin(client, make_user, login, forum):
     page = html_of(client.get(f"/laporan/?wilayah={PPU}&{_range()}"))
     elsewhere = dict(_table(page, "Warga wilayah ini di kegiatan wilayah lain")[1:])
     assert elsewhere["Pendaftaran (terdaftar)"] == "2"
+
+
+def test_public_form_offers_the_provinces_regencies(client, app, make_event):
+    """A stranger picks a regency of the event's province (optional); the pick is the origin."""
+    event = make_event(region=KALTIM, code="forumkt")
+    page = html_of(client.get("/e/forumkt"))
+    assert f'<option value="{PPU}">Kabupaten Penajam Paser Utara</option>' in page
+    assert '<option value="32.10"' not in page  # another province's regency
+    for phone, origin in (("081200000011", PPU), ("081200000012", "")):
+        response = client.submit(
+            "/e/forumkt",
+            {"name": f"Warga {phone}", "phone": phone, "institution": "PKK", "gender": "P",
+             "origin": origin},
+        )  # fmt: skip
+        assert response.status_code == 303
+    response = client.submit(
+        "/e/forumkt",
+        {"name": "Salah", "phone": "081200000013", "institution": "PKK", "gender": "P",
+         "origin": "32.10"},
+    )  # fmt: skip
+    assert response.status_code == 422  # not one of the choices
+    with app.app_context():
+        origins = db.session.scalars(
+            sa.select(Registration.origin_code)
+            .where(Registration.event_id == event.id)
+            .order_by(Registration.phone)
+        ).all()
+    assert origins == [PPU, None]
+
+
+def test_operator_sets_a_guests_origin(client, app, make_user, login, make_event):
+    """The province's operator adds a guest from PPU and later corrects the origin to Paser."""
+    event = make_event(region=KALTIM)
+    _operator(make_user, login, KALTIM)
+    response = client.submit(
+        f"/kegiatan/{event.id}/undangan",
+        {"aksi": "tambah", "name": "Tamu PPU", "phone": "081200000021", "institution": "OPD",
+         "gender": "L", "origin": PPU},
+    )  # fmt: skip
+    assert response.status_code == 303
+    with app.app_context():
+        guest = db.session.scalar(sa.select(Registration).where(Registration.event_id == event.id))
+        assert guest.origin_code == PPU
+    edit = f"/kegiatan/{event.id}/peserta/{guest.id}/ubah"
+    response = client.submit(
+        edit,
+        {"name": "Tamu PPU", "phone": "081200000021", "institution": "OPD", "gender": "L",
+         "origin": PASER},
+        form_page=f"/kegiatan/{event.id}/peserta",
+    )  # fmt: skip
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.get(Registration, guest.id).origin_code == PASER

@@ -430,6 +430,19 @@ def invitations_for_kim(kim_id: int) -> list[Invitation]:
     )
 
 
+def origin_choices(event: Event) -> list[tuple[str, str]]:
+    """The regencies/cities of the event's province, to say where a person without a KIM comes
+    from ("asal daerah"): a regency is enough to count them for their operator; one query."""
+    province = event.region_code.split(".")[0]
+    return list(
+        db.session.execute(
+            sa.select(Region.code, Region.name)
+            .where(Region.parent_code == province, Region.level == RegionLevel.KABUPATEN)
+            .order_by(Region.name)
+        ).tuples()
+    )
+
+
 def add_person(event: Event, person: PersonData, by: User) -> tuple[Registration, bool]:
     """An institution's guest or any outsider added by hand; an existing number is found, not doubled."""
     ensure_editable(event)
