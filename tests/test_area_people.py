@@ -18,8 +18,11 @@ from kim_app.events.people import name_delegates
 from kim_app.events.services import PersonData, register_person
 from kim_app.extensions import db
 from kim_app.groups.models import Member
+from tests.budget import PAGE_BUDGET, counted_queries, page_weight
 from tests.conftest import PPU, PPU_VILLAGE, html_of
 from tests.test_reports_dashboard import _table
+
+WEIGHED = {"events.area_people"}
 
 KALTIM = "64"
 PASER = "64.01"
@@ -261,3 +264,28 @@ def test_operator_sets_a_guests_origin(client, app, make_user, login, make_event
     assert response.status_code == 303
     with app.app_context():
         assert db.session.get(Registration, guest.id).origin_code == PASER
+
+
+def _more_people(app, event_id: int, start: int, n: int, kim_id: int) -> None:
+    with app.test_request_context():
+        event = db.session.get(Event, event_id)
+        for i in range(start, start + n):
+            person = PersonData(f"Warga Tambahan {i}", f"0812100{i:05d}", institution="KIM")
+            register_person(event, person, Source.MANDIRI, kim_id=kim_id)
+        db.session.commit()
+
+
+def test_read_only_list_weight_and_queries(app, client, make_user, login, make_kim, make_event):
+    """A full page of 50 people fits the budget; the statements do not grow with the people."""
+    kim = make_kim(village=PPU_VILLAGE, name="KIM Ramai")
+    event = make_event(region=KALTIM, days=2)
+    _operator(make_user, login, PPU)
+    _more_people(app, event.id, 0, 2, kim.id)
+    with counted_queries(app) as small:
+        assert client.get(f"/kegiatan/{event.id}/warga").status_code == 200
+    _more_people(app, event.id, 2, 70, kim.id)
+    with counted_queries(app) as large:
+        response = client.get(f"/kegiatan/{event.id}/warga")
+    assert "halaman 1 dari 2" in html_of(response)
+    assert len(small) == len(large)
+    assert page_weight(response) <= PAGE_BUDGET
