@@ -20,6 +20,7 @@ from kim_app.extensions import db
 from kim_app.groups.models import Member
 from tests.budget import PAGE_BUDGET, counted_queries, page_weight
 from tests.conftest import PPU, PPU_VILLAGE, html_of
+from tests.test_events_participants import confirm, token_of, upload
 from tests.test_reports_dashboard import _table
 
 WEIGHED = {"events.area_people"}
@@ -289,3 +290,31 @@ def test_read_only_list_weight_and_queries(app, client, make_user, login, make_k
     assert "halaman 1 dari 2" in html_of(response)
     assert len(small) == len(large)
     assert page_weight(response) <= PAGE_BUDGET
+
+
+def test_import_reads_the_origin_column(app, client, make_user, login, make_event):
+    """A participant file's "Asal daerah" names a regency of the province (by name, with or
+    without "Kab."); an unknown one makes the row invalid."""
+    event = make_event(region=KALTIM)
+    _operator(make_user, login, KALTIM)
+    data = (
+        b"Nama;HP;Asal daerah\n"
+        b"Eka;081200000031;Kab. Penajam Paser Utara\n"
+        b"Fajar;081200000032;paser\n"
+        b"Gita;081200000033;\n"
+        b"Hadi;081200000034;Kabupaten Antah Berantah\n"
+    )
+    token = token_of(upload(client, event.id, data, "a.csv"), event.id)
+    url = f"/kegiatan/{event.id}/peserta/impor/{token}"
+    page = html_of(client.get(url))
+    assert "Asal daerah tidak dikenal: Kabupaten Antah Berantah" in page
+    assert confirm(client, url).status_code == 303
+    with app.app_context():
+        origins = dict(
+            db.session.execute(
+                sa.select(Registration.name, Registration.origin_code).where(
+                    Registration.event_id == event.id
+                )
+            ).all()
+        )
+    assert origins == {"Eka": PPU, "Fajar": PASER, "Gita": None}

@@ -912,8 +912,10 @@ def plan_participants(event: Event, table: Table, mapping: dict[str, int], user)
             "position": _limited(row["position"], 120, _("Jabatan"), errors),
             "gender": gender,
             "kim_name": kim_name,
+            "origin": row["origin"],
         }
         plans.append(plan)
+    _read_origins(event, plans)
     kims = _kims_named(event, set(kim_keys.values()), user)
     phones = {p.values["phone"] for p in plans if p.values["phone"]}
     existing = {}
@@ -930,6 +932,40 @@ def plan_participants(event: Event, table: Table, mapping: dict[str, int], user)
     for plan in plans:
         _match_row(plan, kim_keys.get(plan.line), kims, existing, seen)
     return Plan(ImportKind.PESERTA, plans)
+
+
+def _origin_key(text: str) -> str:
+    """``Kab. Paser`` and ``KABUPATEN  PASER`` → ``paser``; ``Kota Balikpapan`` → ``kota balikpapan``
+    (a city keeps its word: Bogor has a regency and a city)."""
+    key = " ".join(importing.words(text))
+    for prefix in ("kabupaten ", "kab "):
+        key = key.removeprefix(prefix)
+    return key
+
+
+def _read_origins(event: Event, plans: list[ParticipantRowPlan]) -> None:
+    """Each row's "asal daerah" as a regency of the event's province (by code or name), or an
+    error saying it is not one; one query when any row has one."""
+    texts = [(plan, plan.values.pop("origin")) for plan in plans]
+    if not any(text for _plan, text in texts):
+        return
+    known: dict[str, list[str]] = {}
+    for code, name in origin_choices(event):
+        for key in {code, _origin_key(name), " ".join(importing.words(name))}:
+            known.setdefault(key, []).append(code)
+    for plan, text in texts:
+        if not text:
+            continue
+        codes = known.get(text.strip()) or known.get(_origin_key(text), [])
+        if len(codes) == 1:
+            plan.values["origin_code"] = codes[0]
+        else:
+            plan.errors.append(
+                _(
+                    "Asal daerah tidak dikenal: %(text)s (tulis kabupaten/kota di provinsi kegiatan).",
+                    text=importing.shown(text),
+                )
+            )
 
 
 def _kims_named(event: Event, keys: set[str], user) -> dict[str, list[Kim]]:
@@ -991,6 +1027,8 @@ def _match_row(plan: ParticipantRowPlan, key, kims, existing, seen: dict[str, in
         "position": values["position"],
         "gender": values["gender"],
         "kim_id": plan.kim.id if plan.kim else None,
+        # a KIM's people come from its village; others from the region the file names
+        "origin_code": plan.kim.village_code if plan.kim else values.get("origin_code"),
     }
     # a blank cell leaves what is stored
     plan.changes = {
