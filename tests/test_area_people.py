@@ -134,6 +134,7 @@ def test_person_page_opens_for_the_origin_operator_only(client, make_user, login
     _operator(make_user, login, PPU)
     page = html_of(client.get(f"/laporan/orang/{forum['ani']}"))
     assert "Forum KIM Kalimantan Timur" in page
+    assert f'href="/kegiatan/{forum["event"]}/warga"' in page  # the read-only view of the event
     assert "Hapus data orang ini" not in page  # erasing stays with the organiser
     assert client.get(f"/laporan/orang/{forum['citra']}").status_code == 404
     _operator(make_user, login, PASER)

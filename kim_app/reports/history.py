@@ -385,6 +385,7 @@ def person_rows(registration: Registration, user) -> list[sa.Row]:
             Event.kind,
             Event.starts_on,
             Event.status.label("event_status"),
+            Event.region_code,
             Region.name.label("owner"),
             _or_zero(hadir.c.attended).label("attended"),
             _or_zero(sessions.c.sessions).label("sessions"),
@@ -551,6 +552,7 @@ def person(registration_id: int):
         person=registration,
         # the organiser's operators may export or erase the data; the origin's only read it
         manages=user_may_reach(current_user, registration.event.region_code),
+        reach=lambda code: user_may_reach(current_user, code),
         phone=display_phone(registration.phone),
         rows=person_rows(registration, current_user),
         marks=person_marks(registration, current_user),
