@@ -32,6 +32,7 @@ from kim_app.events.people import (
     ParticipantFilter,
     apply_participants,
     ensure_editable,
+    offered_origin,
     origin_choices,
     participant_counts,
     participant_export,
@@ -93,6 +94,8 @@ class PersonForm(FlaskForm):
         _l("Asal daerah"),
         choices=[],
         default="",
+        validate_choice=False,
+        validators=[offered_origin],
         description=_l("Kabupaten/kota asal peserta. Peserta dari KIM berasal dari desa KIM-nya."),
     )
 

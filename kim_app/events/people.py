@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager
+from wtforms.validators import ValidationError
 
 from kim_app import audit
 from kim_app.auth.models import User, utcnow
@@ -441,6 +442,13 @@ def origin_choices(event: Event) -> list[tuple[str, str]]:
             .order_by(Region.name)
         ).tuples()
     )
+
+
+def offered_origin(_form, field) -> None:
+    """A form's "asal daerah": empty, or one of the choices the form offered (a form that offers
+    none, such as the walk-in form, takes none)."""
+    if field.data and field.data not in {choice.value for choice in field.choices or ()}:
+        raise ValidationError(_("Pilih kabupaten/kota dari daftar."))
 
 
 def add_person(event: Event, person: PersonData, by: User) -> tuple[Registration, bool]:

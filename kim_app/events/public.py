@@ -41,7 +41,7 @@ from kim_app.events.models import (
     RegistrationStatus,
     Source,
 )
-from kim_app.events.people import origin_choices
+from kim_app.events.people import offered_origin, origin_choices
 from kim_app.events.services import (
     EventError,
     PersonData,
@@ -94,6 +94,8 @@ class RegistrationForm(FlaskForm):
         _l("Asal daerah (boleh dikosongkan)"),
         choices=[],
         default="",
+        validate_choice=False,
+        validators=[offered_origin],
         description=_l("Kabupaten/kota tempat Anda tinggal atau bekerja."),
     )
 
