@@ -4,7 +4,9 @@ and request values without NUL characters.
 The scope rule lives here and only here. A user with scope ``64.09`` may act on a record whose
 region code is ``64.09`` or starts with ``64.09.``; an admin (no scope) on everything. Lists use
 ``scope_filter`` in their query; single objects go through ``ensure_in_scope``, which answers 404
-so that nobody learns that a record outside their scope exists.
+so that nobody learns that a record outside their scope exists. A registration has two codes: its
+event's owner (who organises, and may change it) and its person's origin ("asal daerah"), whose
+operators may see it read-only (``registration_filter``).
 """
 
 from __future__ import annotations
@@ -92,6 +94,29 @@ def scope_filter(column, user, *, reach_up: bool = False) -> sa.ColumnElement[bo
             condition, column.in_([".".join(parts[:i]) for i in range(1, len(parts))])
         )
     return condition
+
+
+def registration_filter(event_region, origin, user) -> sa.ColumnElement[bool]:
+    """SQL condition: a registration ``user`` may see — its event's owner lies in the scope (the
+    organiser's view, with everything it may change), or its person's origin does (the people of
+    the user's area at events of the province or the nation: read-only, never changed from there).
+
+    ``event_region`` and ``origin`` are the columns of the event's owning region and of the
+    registration's ``origin_code``."""
+    return sa.or_(scope_filter(event_region, user), scope_filter(origin, user))
+
+
+def origin_filter(origin, user) -> sa.ColumnElement[bool]:
+    """SQL condition: the registration's person comes from the user's area (the read-only part of
+    ``registration_filter``, for the lists that show only that part)."""
+    return scope_filter(origin, user)
+
+
+def may_see_registration(user, event_region: str, origin: str | None) -> bool:
+    """The single-object form of ``registration_filter``."""
+    return user_may_reach(user, event_region) or (
+        origin is not None and user_may_reach(user, origin)
+    )
 
 
 def user_may_reach(user, code: str | None) -> bool:

@@ -810,6 +810,14 @@ CASES: dict[str, Case] = {
         ),
     ),
     "events.poster": Case(staff(), (get(event("/poster.pdf"), label="pdf"),)),
+    # read-only: the operator's own people (by origin) at an event; the outside event has none
+    "events.area_people": Case(
+        staff(),
+        (
+            get(event("/warga"), marker=lambda _w, p: p.registration.name),
+            htmx(event("/warga?halaman=1")),
+        ),
+    ),
     # --- events: the public side ----------------------------------------------------------------------
     "events.public_event": Case(public(), (get(public_event()), htmx(public_event())), public=True),
     "events.public_register": Case(

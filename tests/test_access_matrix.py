@@ -15,12 +15,25 @@ what they show: the inside object, never the outside one (except to the admin).
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 
 from kim_app.auth.models import Role
-from tests.access_cases import ACTORS, CASES, SIGN_IN, SIGN_IN_HTMX, Probe, World
-from tests.conftest import html_of
+from kim_app.events.models import Event, Registration, Source
+from kim_app.events.services import PersonData, register_person
+from kim_app.extensions import db
+from tests.access_cases import (
+    ACTORS,
+    CASES,
+    SIGN_IN,
+    SIGN_IN_HTMX,
+    Place,
+    Probe,
+    World,
+    unique_phone,
+)
+from tests.conftest import PPU_VILLAGE, html_of
 from tests.test_groups_workflow import multipart
 
 SCOPE_CHECKED = {endpoint for endpoint, case in CASES.items() if not case.public}
@@ -145,3 +158,60 @@ def test_every_endpoint_is_declared_scope_checked_or_public(app):
 
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints - declared("SCOPE_CHECKED") - declared("PUBLIC") == set()
+
+
+# what a regency operator may open of its own people at the province's event: read-only pages
+READ_ONLY_ELSEWHERE = {
+    "events.detail": 200,  # the province's event itself (visible to its regencies)
+    "events.area_people": 200,
+    "reports.person": 200,
+    "reports.person_export": 200,
+}
+
+
+def test_own_people_at_the_provinces_event_stay_read_only(
+    app, client, login, make_kim, make_event, partial_headers
+):
+    """Every endpoint of the table, asked by PPU's operator about Kalimantan Timur's event and
+    a PPU person registered there (origin PPU, a KIM of Majalengka beside it): only the read-only
+    pages answer 200; everything that would change the event or the person is still 403/404."""
+    world = World(app, Role.OPERATOR_KABKOTA, make_kim, make_event)
+    place = Place(app, False, world.accounts, make_kim, make_event)
+    place.regency = "64"  # the event belongs to Kalimantan Timur, PPU's province
+    with app.test_request_context():
+        event = db.session.get(Event, place.event.id)
+        person = PersonData("Warga PPU", unique_phone(), origin_code=PPU_VILLAGE)
+        registration, _new = register_person(event, person, Source.MANDIRI)
+        db.session.commit()
+        place.registration = SimpleNamespace(
+            id=registration.id, ticket=registration.ticket, name=registration.name
+        )
+    problems = []
+    for endpoint, case in sorted(CASES.items()):
+        if case.public:
+            continue
+        allowed = READ_ONLY_ELSEWHERE.get(endpoint)
+        if allowed is None and case.expect(Role.OPERATOR_KABKOTA, False) not in (403, 404):
+            continue  # not about one object (a list, a form for something new)
+        probes = [*case.probes, *([case.post] if case.post else [])]
+        for probe in probes:
+            login(world.actor)
+            headers = partial_headers if probe.partial else {}
+            url = probe.url(world, place)
+            if probe.method == "GET":
+                response = client.get(url, headers=headers)
+            else:
+                data = dict(probe.data(world, place) if probe.data else {})
+                data["csrf_token"] = _token(client, world)
+                if probe.files:
+                    files = multipart(data | probe.files(world, place))
+                    response = client.post(url, headers=headers, **files)
+                else:
+                    response = client.post(url, data=data, headers=headers)
+            got = response.status_code
+            if (got != allowed) if allowed else got not in (403, 404):
+                problems.append(f"{endpoint} {probe.name}: {got} ({_gist(response)})")
+    assert not problems, "\n".join(problems)
+    with app.app_context():
+        kept = db.session.get(Registration, place.registration.id)
+        assert (kept.name, kept.status.value) == ("Warga PPU", "terdaftar")

@@ -61,7 +61,7 @@ def _filter_context(event: Event, filters: InviteFilter) -> dict:
 
 def _page(event: Event, filters: InviteFilter, status: int = 200, **extra) -> Response:
     extra.setdefault("quota", QUOTA_DEFAULT)
-    extra.setdefault("person_form", PersonForm(formdata=None))
+    extra.setdefault("person_form", PersonForm(formdata=None).for_event(event))
     return render(
         "events/invitations.html",
         status=status,
@@ -185,7 +185,7 @@ def _change_invitation(event: Event, action: str) -> Response:
 
 def _add_guest(event: Event) -> Response:
     """Add someone from an institution by hand; a number already registered is shown instead."""
-    form = PersonForm()
+    form = PersonForm().for_event(event)
     if form.validate_on_submit():
         try:
             registration, new = add_person(event, form.to_person(), current_user)
@@ -213,7 +213,7 @@ def _add_guest(event: Event) -> Response:
                 )
             return render(
                 "events/_invitation_guest.html",
-                person_form=PersonForm(formdata=None),
+                person_form=PersonForm(formdata=None).for_event(event),
                 notice=notice,
                 found=None if new else registration,
                 **common(event),

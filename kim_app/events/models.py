@@ -255,6 +255,9 @@ class Registration(db.Model):
         sa.Index("ix_registrations_event_status", "event_id", "status", "created_at"),
         # one person across events (participation history): found by the number alone
         sa.Index("ix_registrations_phone", "phone"),
+        # the people of an area at any event (its operator's read-only view and dashboard):
+        # a range on the origin, with the status and the event in the index
+        sa.Index("ix_registrations_origin", "origin_code", "status", "event_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -270,6 +273,10 @@ class Registration(db.Model):
     position: Mapped[str] = mapped_column(sa.String(120), default="")
     gender: Mapped[Gender | None] = mapped_column(enum_type(Gender, 1))
     phone: Mapped[str | None] = mapped_column(sa.String(16))
+    # "asal daerah": the region the person comes from — their KIM's village, or the region
+    # they (or the operator) picked; None when nobody said. The scope rule lets the operators
+    # of that region see the registration, read-only, at events of other areas
+    origin_code: Mapped[str | None] = mapped_column(RegionCode)
     source: Mapped[Source] = mapped_column(enum_type(Source, 12))
     status: Mapped[RegistrationStatus] = mapped_column(enum_type(RegistrationStatus, 14))
     # the private ticket link and QR code carry this random token
@@ -286,3 +293,6 @@ class Registration(db.Model):
     event: Mapped[Event] = relationship()
     kim: Mapped[Kim | None] = relationship()
     member: Mapped[Member | None] = relationship()
+    origin: Mapped[Region | None] = relationship(
+        primaryjoin="foreign(Registration.origin_code) == Region.code", viewonly=True
+    )

@@ -32,6 +32,8 @@ from kim_app.events.people import (
     ParticipantFilter,
     apply_participants,
     ensure_editable,
+    offered_origin,
+    origin_choices,
     participant_counts,
     participant_export,
     participants_page,
@@ -88,6 +90,23 @@ class PersonForm(FlaskForm):
         validate_choice=False,
         validators=[_gender_choice],
     )
+    origin = SelectField(
+        _l("Asal daerah"),
+        choices=[],
+        default="",
+        validate_choice=False,
+        validators=[offered_origin],
+        description=_l("Kabupaten/kota asal peserta. Peserta dari KIM berasal dari desa KIM-nya."),
+    )
+
+    def for_event(self, event: Event, current: Registration | None = None) -> PersonForm:
+        """Offer the event's province's regencies as origins (and the one already stored)."""
+        choices = [("", _("— tidak diketahui / dari luar provinsi —")), *origin_choices(event)]
+        if current is not None and current.origin_code not in {c for c, _n in choices}:
+            origin = current.origin
+            choices.insert(1, (current.origin_code, origin.name if origin else current.origin_code))
+        self.origin.choices = [SelectChoice(code, name) for code, name in choices]
+        return self
 
     def fill_from(self, registration: Registration) -> None:
         self.name.data = registration.name
@@ -95,6 +114,7 @@ class PersonForm(FlaskForm):
         self.institution.data = registration.institution
         self.position.data = registration.position
         self.gender.data = registration.gender.value if registration.gender else ""
+        self.origin.data = registration.origin_code or ""
 
     def number_ids(self, suffix: str) -> None:
         """Unique ids, so several rows can be edited on one page."""
@@ -109,6 +129,7 @@ class PersonForm(FlaskForm):
             institution=self.institution.data or "",
             position=self.position.data or "",
             gender=Gender(self.gender.data) if self.gender.data else None,
+            origin_code=self.origin.data or "",
         )
 
     def attach(self, error: EventError) -> None:
@@ -226,11 +247,11 @@ def participant_edit(event_id: int, registration_id: int):
     event = managed_event(event_id)
     registration = _registration(event, registration_id)
     if request.method == "GET":
-        form = PersonForm(formdata=None)
+        form = PersonForm(formdata=None).for_event(event, registration)
         form.fill_from(registration)
         form.number_ids(str(registration.id))
         return _edit_response(event, registration, form)
-    form = PersonForm()
+    form = PersonForm().for_event(event, registration)
     form.number_ids(str(registration.id))
     if form.validate_on_submit():
         try:

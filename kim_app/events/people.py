@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager
+from wtforms.validators import ValidationError
 
 from kim_app import audit
 from kim_app.auth.models import User, utcnow
@@ -430,6 +431,26 @@ def invitations_for_kim(kim_id: int) -> list[Invitation]:
     )
 
 
+def origin_choices(event: Event) -> list[tuple[str, str]]:
+    """The regencies/cities of the event's province, to say where a person without a KIM comes
+    from ("asal daerah"): a regency is enough to count them for their operator; one query."""
+    province = event.region_code.split(".")[0]
+    return list(
+        db.session.execute(
+            sa.select(Region.code, Region.name)
+            .where(Region.parent_code == province, Region.level == RegionLevel.KABUPATEN)
+            .order_by(Region.name)
+        ).tuples()
+    )
+
+
+def offered_origin(_form, field) -> None:
+    """A form's "asal daerah": empty, or one of the choices the form offered (a form that offers
+    none, such as the walk-in form, takes none)."""
+    if field.data and field.data not in {choice.value for choice in field.choices or ()}:
+        raise ValidationError(_("Pilih kabupaten/kota dari daftar."))
+
+
 def add_person(event: Event, person: PersonData, by: User) -> tuple[Registration, bool]:
     """An institution's guest or any outsider added by hand; an existing number is found, not doubled."""
     ensure_editable(event)
@@ -540,7 +561,7 @@ def _register_member(event: Event, kim: Kim, member: Member, by: User) -> Regist
         .limit(1)
     )
     if cancelled is not None and cancelled.kim_id in (None, kim.id):
-        cancelled.kim_id = kim.id
+        cancelled.kim_id, cancelled.origin_code = kim.id, kim.village_code
         restore_registration(cancelled, by)
         return cancelled
     registration, _new = register_person(
@@ -551,6 +572,7 @@ def _register_member(event: Event, kim: Kim, member: Member, by: User) -> Regist
             institution=kim.name,
             position=_position_label(member.position),
             gender=member.gender,
+            origin_code=kim.village_code,
         ),
         Source.UNDANGAN,
         by=by,
@@ -564,6 +586,7 @@ def _register_member(event: Event, kim: Kim, member: Member, by: User) -> Regist
             "anggota",
         )
     registration.kim_id, registration.member_id = kim.id, member.id
+    registration.origin_code = kim.village_code
     return registration
 
 
@@ -641,6 +664,8 @@ def update_participant(registration: Registration, person: PersonData, by: User)
         "gender": person.gender,
         "phone": phone,
     }
+    if person.origin_code is not None and registration.kim_id is None:
+        values["origin_code"] = person.origin_code or None  # a KIM's people: the KIM's village
     changed = {}
     for key, value in values.items():
         if getattr(registration, key) != value:
@@ -895,8 +920,10 @@ def plan_participants(event: Event, table: Table, mapping: dict[str, int], user)
             "position": _limited(row["position"], 120, _("Jabatan"), errors),
             "gender": gender,
             "kim_name": kim_name,
+            "origin": row["origin"],
         }
         plans.append(plan)
+    _read_origins(event, plans)
     kims = _kims_named(event, set(kim_keys.values()), user)
     phones = {p.values["phone"] for p in plans if p.values["phone"]}
     existing = {}
@@ -913,6 +940,40 @@ def plan_participants(event: Event, table: Table, mapping: dict[str, int], user)
     for plan in plans:
         _match_row(plan, kim_keys.get(plan.line), kims, existing, seen)
     return Plan(ImportKind.PESERTA, plans)
+
+
+def _origin_key(text: str) -> str:
+    """``Kab. Paser`` and ``KABUPATEN  PASER`` → ``paser``; ``Kota Balikpapan`` → ``kota balikpapan``
+    (a city keeps its word: Bogor has a regency and a city)."""
+    key = " ".join(importing.words(text))
+    for prefix in ("kabupaten ", "kab "):
+        key = key.removeprefix(prefix)
+    return key
+
+
+def _read_origins(event: Event, plans: list[ParticipantRowPlan]) -> None:
+    """Each row's "asal daerah" as a regency of the event's province (by code or name), or an
+    error saying it is not one; one query when any row has one."""
+    texts = [(plan, plan.values.pop("origin")) for plan in plans]
+    if not any(text for _plan, text in texts):
+        return
+    known: dict[str, list[str]] = {}
+    for code, name in origin_choices(event):
+        for key in {code, _origin_key(name), " ".join(importing.words(name))}:
+            known.setdefault(key, []).append(code)
+    for plan, text in texts:
+        if not text:
+            continue
+        codes = known.get(text.strip()) or known.get(_origin_key(text), [])
+        if len(codes) == 1:
+            plan.values["origin_code"] = codes[0]
+        else:
+            plan.errors.append(
+                _(
+                    "Asal daerah tidak dikenal: %(text)s (tulis kabupaten/kota di provinsi kegiatan).",
+                    text=importing.shown(text),
+                )
+            )
 
 
 def _kims_named(event: Event, keys: set[str], user) -> dict[str, list[Kim]]:
@@ -974,6 +1035,8 @@ def _match_row(plan: ParticipantRowPlan, key, kims, existing, seen: dict[str, in
         "position": values["position"],
         "gender": values["gender"],
         "kim_id": plan.kim.id if plan.kim else None,
+        # a KIM's people come from its village; others from the region the file names
+        "origin_code": plan.kim.village_code if plan.kim else values.get("origin_code"),
     }
     # a blank cell leaves what is stored
     plan.changes = {
@@ -1005,6 +1068,7 @@ def apply_participants(event: Event, plan: Plan, user, filename: str = "") -> Pa
             Registration(
                 event_id=event.id,
                 kim_id=row.kim.id if row.kim else None,
+                origin_code=row.kim.village_code if row.kim else values.get("origin_code"),
                 name=values["name"],
                 institution=values["institution"],
                 position=values["position"],

@@ -17,7 +17,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import contains_eager
 from werkzeug.wrappers import Response
-from wtforms import RadioField, StringField, TelField
+from wtforms import RadioField, SelectField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -43,6 +43,7 @@ from kim_app.events.models import (
     RegistrationStatus,
     Source,
 )
+from kim_app.events.people import offered_origin, origin_choices
 from kim_app.events.services import (
     EventError,
     PersonData,
@@ -93,6 +94,20 @@ class RegistrationForm(FlaskForm):
         validate_choice=False,
         validators=[_gender_given],
     )
+    origin = SelectField(
+        _l("Asal daerah (boleh dikosongkan)"),
+        choices=[],
+        default="",
+        validate_choice=False,
+        validators=[offered_origin],
+        description=_l("Kabupaten/kota tempat Anda tinggal atau bekerja."),
+    )
+
+    def for_event(self, event: Event) -> RegistrationForm:
+        """The event's province's regencies as origins; the first choice leaves it empty."""
+        choices = [("", _("— pilih kabupaten/kota —")), *origin_choices(event)]
+        self.origin.choices = [SelectChoice(code, name) for code, name in choices]
+        return self
 
     def to_person(self) -> PersonData:
         return PersonData(
@@ -101,6 +116,7 @@ class RegistrationForm(FlaskForm):
             institution=self.institution.data or "",
             position=self.position.data or "",
             gender=Gender(self.gender.data),
+            origin_code=self.origin.data or None,
         )
 
 
@@ -153,7 +169,7 @@ def _event_page(
 def public_event(code: str):
     """The event as anyone may see it, with the registration form while registration is open."""
     event = get_public_event_or_404(code)
-    return _event_page(event, RegistrationForm(formdata=None))
+    return _event_page(event, RegistrationForm(formdata=None).for_event(event))
 
 
 def same_person(registered: str, typed: str) -> bool:
@@ -170,7 +186,7 @@ def _register_limit() -> str:
 def public_register(code: str):
     """Register through the public link; the same number again leads to its existing ticket."""
     event = get_public_event_or_404(code)
-    form = RegistrationForm()
+    form = RegistrationForm().for_event(event)
     if not registration_open(event, Source.MANDIRI):
         return _event_page(event, form, 409)
     if form.validate_on_submit():

@@ -20,6 +20,7 @@ from flask_login import current_user
 from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.events import bp
 from kim_app.events.documents import clock, day, public_url, share_links, when
+from kim_app.events.followed import followed_events
 from kim_app.events.forms import REQUIRED, CloneForm, EventForm, EventStatusForm
 from kim_app.events.models import (
     Event,
@@ -357,12 +358,18 @@ def index():
             if current_user.kim_id
             else []
         )
+    followed = (
+        followed_events(current_user, sa.not_(coming) if past else coming)
+        if current_user.role in OPERATOR_ROLES
+        else []
+    )
     return render(
         "events/index.html",
         "events/_event_list.html",
         page=page,
         period="lampau" if past else "",
         invited=invited,
+        followed=followed,
         may_create=current_user.role in OPERATOR_ROLES,
         **TIME_HELPERS,
     )
@@ -438,6 +445,7 @@ def _detail_page(
         counts={s.value: n for s, n in counts.items()},
         statuses=RegistrationStatus,
         manage=manage,
+        operator_roles=OPERATOR_ROLES,
         editable=manage and event.status not in CLOSED,
         steps=steps,
         status_form=status_form or EventStatusForm(formdata=None),

@@ -32,7 +32,7 @@ from kim_app.events.models import (
 )
 from kim_app.events.names import names_match
 from kim_app.extensions import db
-from kim_app.groups.models import Gender
+from kim_app.groups.models import Gender, Kim
 from kim_app.phones import PhoneError, normalise_phone
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.security import scope_filter, user_may_reach
@@ -359,6 +359,14 @@ class PersonData:
     institution: str = ""
     position: str = ""
     gender: Gender | None = None
+    # "asal daerah": a region code the person or the operator picked ("" clears it on an
+    # edit, None leaves it); a KIM's people come from the KIM's village
+    origin_code: str | None = None
+
+
+def origin_of_kim(kim_id: int) -> sa.ScalarSelect:
+    """The KIM's village as a value to write (a subquery: no round trip of its own)."""
+    return sa.select(Kim.village_code).where(Kim.id == kim_id).scalar_subquery()
 
 
 def clean_person(person: PersonData) -> tuple[str, str | None]:
@@ -455,6 +463,7 @@ def register_person(
         return existing, False
     seated = _take_seat(event.id, force=walk_in)
     status = RegistrationStatus.TERDAFTAR if seated else RegistrationStatus.DAFTAR_TUNGGU
+    origin = origin_of_kim(kim_id) if kim_id else (person.origin_code or None)
     if existing is not None:  # came back after cancelling
         existing.status, existing.cancelled_at, existing.source = status, None, source
         existing.name, existing.institution, existing.position = (
@@ -462,6 +471,8 @@ def register_person(
             person.institution.strip(),
             person.position.strip(),
         )
+        if origin is not None:
+            existing.origin_code = origin
         registration = existing
     else:
         registration = Registration(
@@ -473,6 +484,7 @@ def register_person(
             position=person.position.strip(),
             gender=person.gender,
             phone=phone,
+            origin_code=origin,
             source=source,
             status=status,
             ticket=secrets.token_urlsafe(18),

@@ -327,6 +327,7 @@ PARTICIPANT_TARGETS = (
     Target("position", _l("Jabatan")),
     Target("gender", _l("Jenis kelamin")),
     Target("kim_name", _l("Nama KIM (boleh kosong)")),
+    Target("origin", _l("Asal daerah: kabupaten/kota (boleh kosong)")),
 )
 
 
@@ -412,6 +413,8 @@ INSTITUTION_WORDS |= {"dinas", "kantor", "asal", "unit", "organization", "agency
 def _participant_target(w: set[str]) -> str | None:
     if w & {"kim", "komunitas", "kelompok"}:
         return "kim_name"
+    if w & {"daerah", "kabupaten", "kab", "kota", "domisili", "origin"}:
+        return "origin"
     if w & INSTITUTION_WORDS:
         return "institution"
     if w & {"jabatan", "posisi", "position", "peran", "kedudukan"}:

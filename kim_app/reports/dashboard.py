@@ -38,7 +38,7 @@ from kim_app.security import roles_required, scope_of, user_may_reach
 
 MAX_MONTHS = 36
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
-TABLES = ("status", "cakupan", "kegiatan", "peserta", "gender", "kim_aktif")
+TABLES = ("status", "cakupan", "kegiatan", "peserta", "asal", "luar", "gender", "kim_aktif")
 
 
 class RangeForm(FlaskForm):
@@ -148,6 +148,26 @@ def table(name: str, d: Dashboard) -> tuple[list[str], list[list]]:
             [_("Kehadiran yang diharapkan (peserta × sesi)"), p.expected],
             [_("Tanda hadir"), p.present],
             [_("Tingkat kehadiran (%)"), round(p.rate, 1)],
+        ]
+        return [_("Ukuran"), _("Nilai")], rows
+    if name == "asal":
+        o = d.origins
+        rows = [[r.code, r.name, n] for r, n in o.rows]
+        rows.append(["", _("Dari luar wilayah ini"), o.outside])
+        rows.append(["", _("Tidak diketahui"), o.unknown])
+        rows.append(["", _("Total"), o.total])
+        return [_("Kode"), _("Asal daerah"), _("Pendaftaran")], rows
+    if name == "luar":
+        e = d.elsewhere
+        if e is None:
+            return [_("Ukuran"), _("Nilai")], []
+        rows = [
+            [_("Kegiatan wilayah lain"), e.events],
+            [_("Pendaftaran (terdaftar)"), e.registrations],
+            [_("Orang (nomor berbeda)"), e.people],
+            [_("Kehadiran yang diharapkan (peserta × sesi)"), e.expected],
+            [_("Tanda hadir"), e.present],
+            [_("Tingkat kehadiran (%)"), round(e.rate, 1)],
         ]
         return [_("Ukuran"), _("Nilai")], rows
     if name == "gender":
@@ -283,7 +303,8 @@ def dashboard_page():
 
 
 @bp.get(
-    "/laporan/ekspor/<any(status, cakupan, kegiatan, peserta, gender, kim_aktif):name>.<any(xlsx, csv):fmt>"
+    "/laporan/ekspor/<any(status, cakupan, kegiatan, peserta, asal, luar, gender, kim_aktif):name>"
+    ".<any(xlsx, csv):fmt>"
 )
 @roles_required(*OPERATOR_ROLES)
 def export(name: str, fmt: str) -> Response:

@@ -37,7 +37,13 @@ from kim_app.htmx import render
 from kim_app.phones import PhoneError, display_phone, normalise_phone
 from kim_app.regions.models import Region
 from kim_app.reports import bp
-from kim_app.security import roles_required, scope_filter, scope_of
+from kim_app.security import (
+    registration_filter,
+    roles_required,
+    scope_filter,
+    scope_of,
+    user_may_reach,
+)
 
 HISTORY_PER_PAGE = 20
 PEOPLE_PER_PAGE = 25
@@ -266,8 +272,15 @@ def person_key() -> sa.ColumnElement[str]:
     return sa.func.coalesce(Registration.phone, sa.cast(Registration.id, sa.String))
 
 
+def _visible(user) -> sa.ColumnElement[bool]:
+    """Registrations ``user`` may see: of the events it manages, and its area's people at any
+    other event (read-only; the scope rule in ``kim_app.security``)."""
+    return registration_filter(Event.region_code, Registration.origin_code, user)
+
+
 def people_page(query: str, user, page: int) -> Page:
-    """People found among the registrations of events ``user`` manages, one row per person
+    """People found among the registrations ``user`` may see (of the events it manages, and
+    its area's people elsewhere), one row per person
     (their latest registration, how many registrations matched, the last event's date),
     25 per page by name: two queries."""
     key = person_key().label("key")
@@ -279,7 +292,7 @@ def people_page(query: str, user, page: int) -> Page:
             sa.func.max(Event.starts_on).label("last_on"),
         )
         .join(Event, Event.id == Registration.event_id)
-        .where(scope_filter(Event.region_code, user), person_condition(query))
+        .where(_visible(user), person_condition(query))
         .group_by(key)
         .subquery("found")
     )
@@ -310,6 +323,19 @@ def registration_in_scope_or_404(registration_id: int, user) -> Registration:
         sa.select(Registration)
         .join(Event, Event.id == Registration.event_id)
         .where(Registration.id == registration_id, scope_filter(Event.region_code, user))
+    )
+    if registration is None:
+        abort(404)
+    return registration
+
+
+def registration_visible_or_404(registration_id: int, user) -> Registration:
+    """A registration ``user`` may see (``_visible``); 404 for any other. Read-only pages only:
+    what changes a registration uses ``registration_in_scope_or_404``."""
+    registration = db.session.scalar(
+        sa.select(Registration)
+        .join(Event, Event.id == Registration.event_id)
+        .where(Registration.id == registration_id, _visible(user))
     )
     if registration is None:
         abort(404)
@@ -359,6 +385,7 @@ def person_rows(registration: Registration, user) -> list[sa.Row]:
             Event.kind,
             Event.starts_on,
             Event.status.label("event_status"),
+            Event.region_code,
             Region.name.label("owner"),
             _or_zero(hadir.c.attended).label("attended"),
             _or_zero(sessions.c.sessions).label("sessions"),
@@ -368,7 +395,7 @@ def person_rows(registration: Registration, user) -> list[sa.Row]:
         .outerjoin(Kim, Kim.id == Registration.kim_id)
         .outerjoin(hadir, hadir.c.registration_id == Registration.id)
         .outerjoin(sessions, sessions.c.event_id == Event.id)
-        .where(same, scope_filter(Event.region_code, user))
+        .where(same, _visible(user))
         .order_by(Event.starts_on.desc().nulls_last(), Registration.id.desc())
     ).all()
 
@@ -393,7 +420,7 @@ def person_marks(registration: Registration, user) -> dict[int, list[sa.Row]]:
                 Attendance.session_id == EventSession.id,
             ),
         )
-        .where(_same_person(registration), scope_filter(Event.region_code, user))
+        .where(_same_person(registration), _visible(user))
         .order_by(Registration.id, EventSession.starts_at, EventSession.id)
     ):
         marks[row.registration_id].append(row)
@@ -517,12 +544,15 @@ def people():
 @bp.get("/laporan/orang/<int:registration_id>")
 @roles_required(*OPERATOR_ROLES)
 def person(registration_id: int):
-    """One person's registrations across the operator's events (matched by phone), with the
-    mark of every session."""
-    registration = registration_in_scope_or_404(registration_id, current_user)
+    """One person's registrations across the operator's events and, read-only, the area's
+    people at other events (matched by phone), with the mark of every session."""
+    registration = registration_visible_or_404(registration_id, current_user)
     return render(
         "reports/person.html",
         person=registration,
+        # the organiser's operators may export or erase the data; the origin's only read it
+        manages=user_may_reach(current_user, registration.event.region_code),
+        reach=lambda code: user_may_reach(current_user, code),
         phone=display_phone(registration.phone),
         rows=person_rows(registration, current_user),
         marks=person_marks(registration, current_user),
@@ -536,7 +566,7 @@ def person(registration_id: int):
 @roles_required(*OPERATOR_ROLES)
 def person_export(registration_id: int, fmt: str):
     """The person page as XLSX or CSV, with full phone numbers: audited, never cached."""
-    registration = registration_in_scope_or_404(registration_id, current_user)
+    registration = registration_visible_or_404(registration_id, current_user)
     headers, rows = person_table(registration, current_user)
     audit.record(
         "person.export",

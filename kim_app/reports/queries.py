@@ -21,6 +21,16 @@ Definitions (the page and every export use these functions, so they always agree
   sessions that start within the range, divided by (counted registrations of the event × those
   sessions), summed over the events.
 - **Gender**: counted registrations by the gender given (L, P, not given).
+- **By origin**: the counted registrations by where their person comes from (``origin_code``,
+  "asal daerah"): per child area (provinces, regencies, districts; villages for a district), the
+  people from outside the area, and those whose origin is unknown or not finer than the area
+  itself (*tidak diketahui*) — the rows add up to the counted registrations.
+- **Elsewhere** (a province or regency): the area's people at events organised outside it —
+  registrations with status *terdaftar* whose origin lies in the area, in events that are neither
+  drafts nor cancelled, start in the range and whose owner lies outside the area (the province's,
+  the nation's, another regency's). Kept apart from the area's own events: its events,
+  registrations, people (distinct numbers), and attendance = their *hadir* marks in those
+  events' sessions within the range ÷ (their registrations × those sessions).
 - **Most / least active KIM**: verified KIM of the area ranked by the *hadir* marks of their
   registered people in sessions within the range of any event that is neither a draft nor
   cancelled (the KIM's own activity, wherever the event was held); ties by name. The least
@@ -46,7 +56,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from kim_app.attendance.models import AttendanceTally
+from kim_app.attendance.models import Attendance, AttendanceTally, Presence
 from kim_app.events.models import (
     Event,
     EventKind,
@@ -343,6 +353,139 @@ def _participation_statement(shape: Shape) -> sa.Select:
     return sa.select(people, per_event, present).select_from(people).join(per_event, sa.true())
 
 
+@dataclass
+class Elsewhere:
+    """The area's people at events organised outside it (see the module docstring)."""
+
+    events: int
+    registrations: int
+    people: int
+    expected: int
+    present: int
+
+    @property
+    def rate(self) -> float:
+        return 100.0 * self.present / self.expected if self.expected else 0.0
+
+
+def elsewhere(area: Region | None, dates: DateRange) -> Elsewhere | None:
+    """The area's people at other areas' events, in one query; None for the country (nothing
+    lies outside it) and for a district (its figures already follow its KIM's people)."""
+    if shape_of(area) is not Shape.PART:
+        return None
+    row = db.session.execute(_elsewhere_statement(), bound(area, dates)).one()
+    return Elsewhere(
+        events=int(row.events),
+        registrations=int(row.registrations),
+        people=int(row.phones) + int(row.no_phone),
+        expected=int(row.expected),
+        present=int(row.hadir),
+    )
+
+
+@lru_cache(maxsize=1)
+def _elsewhere_statement() -> sa.Select:
+    in_range = (EventSession.starts_at >= LOW, EventSession.starts_at < HIGH)
+    # from the origin index (origin, status, event) to the few events outside the area
+    theirs = (
+        sa.select(Registration.id, Registration.event_id, Registration.phone)
+        .join(Event, Event.id == Registration.event_id)
+        .where(
+            codes_within(Registration.origin_code),
+            Registration.status == RegistrationStatus.TERDAFTAR,
+            sa.not_(codes_within(Event.region_code)),
+            Event.status.in_(COUNTED_STATUSES),
+            Event.starts_on >= LOW,
+            Event.starts_on < HIGH,
+        )
+        .cte("theirs")
+    )
+    sessions = (
+        sa.select(EventSession.event_id, sa.func.count().label("n"))
+        .where(EventSession.event_id.in_(sa.select(theirs.c.event_id)), *in_range)
+        .group_by(EventSession.event_id)
+        .subquery("sessions")
+    )
+    expected = (
+        sa.select(sa.func.coalesce(sa.func.sum(sessions.c.n), 0))
+        .select_from(theirs)
+        .join(sessions, sessions.c.event_id == theirs.c.event_id)
+        .scalar_subquery()
+    )
+    present = (
+        sa.select(sa.func.count())
+        .select_from(Attendance)
+        .join(EventSession, EventSession.id == Attendance.session_id)
+        .where(
+            Attendance.registration_id.in_(sa.select(theirs.c.id)),
+            Attendance.status == Presence.HADIR,
+            *in_range,
+        )
+        .scalar_subquery()
+    )
+    return sa.select(
+        sa.func.count().label("registrations"),
+        sa.func.count(sa.distinct(theirs.c.event_id)).label("events"),
+        sa.func.count(sa.distinct(theirs.c.phone)).label("phones"),
+        sa.func.coalesce(sa.func.sum(sa.case((theirs.c.phone.is_(None), 1), else_=0)), 0).label(
+            "no_phone"
+        ),
+        expected.label("expected"),
+        present.label("hadir"),
+    ).select_from(theirs)
+
+
+# how long a child area's code is, by the level of the area (None: the country's provinces)
+CHILD_CODE_LENGTH = {
+    None: 2,
+    RegionLevel.PROVINSI: 5,
+    RegionLevel.KABUPATEN: 8,
+    RegionLevel.KECAMATAN: 13,
+}
+OUTSIDE = "~"  # the key of the people from outside the area
+UNKNOWN = ""  # the key of the people whose origin is unknown
+
+
+@dataclass
+class ByOrigin:
+    """Counted registrations per child area of origin (only those with any), from outside the
+    area, and of unknown origin; the parts add up to ``total``."""
+
+    rows: list[tuple[Region, int]]
+    outside: int
+    unknown: int
+
+    @property
+    def total(self) -> int:
+        return sum(n for _r, n in self.rows) + self.outside + self.unknown
+
+
+def by_origin(area: Region | None, dates: DateRange, children: list[Region]) -> ByOrigin:
+    """The counted registrations by the child area their person comes from, in one query.
+    ``children`` are the area's child areas (the coverage rows), which name the keys."""
+    length = CHILD_CODE_LENGTH[area.level if area is not None else None]
+    params = bound(area, dates) | {"child_length": length}
+    found = dict(db.session.execute(_origin_statement(shape_of(area)), params).all())
+    outside, unknown = found.pop(OUTSIDE, 0), found.pop(UNKNOWN, 0)
+    rows = [(r, found.pop(r.code)) for r in children if found.get(r.code)]
+    # an origin no finer than the area itself (a province picked at a province's event)
+    unknown += sum(found.values())
+    return ByOrigin(rows=rows, outside=outside, unknown=unknown)
+
+
+@lru_cache(maxsize=8)
+def _origin_statement(shape: Shape) -> sa.Select:
+    origin = Registration.origin_code
+    child = sa.func.substr(origin, 1, sa.bindparam("child_length", type_=sa.Integer()))
+    key = sa.case(
+        (origin.is_(None), UNKNOWN),
+        (in_area(origin, shape), child),
+        else_=OUTSIDE,
+    )
+    keyed = _counted_registrations(shape, key.label("k")).subquery("keyed")
+    return sa.select(keyed.c.k, sa.func.count()).group_by(keyed.c.k)
+
+
 @dataclass(frozen=True)
 class RankedKim:
     id: int
@@ -414,6 +557,8 @@ class Dashboard:
     coverage: Coverage
     events: MonthKinds
     participation: Participation
+    origins: ByOrigin
+    elsewhere: Elsewhere | None
     most: list[RankedKim]
     least: list[RankedKim]
 
@@ -428,17 +573,20 @@ def _serial_plans(area: Region | None) -> None:
 
 
 def dashboard(area: Region | None, user, dates: DateRange) -> Dashboard:
-    """Every figure of the page: seven queries whatever the data size (eight for an area on
-    PostgreSQL)."""
+    """Every figure of the page: nine queries whatever the data size (eight for the country,
+    which has nothing elsewhere; one more for an area on PostgreSQL)."""
     _serial_plans(area)
     most, least = ranked(area, user, dates)
+    cover = area_coverage(area, user)
     return Dashboard(
         area=area,
         dates=dates,
         statuses=kim_by_status(area, user),
-        coverage=area_coverage(area, user),
+        coverage=cover,
         events=events_by_month(area, dates),
         participation=participation(area, dates),
+        origins=by_origin(area, dates, [r.region for r in cover.rows]),
+        elsewhere=elsewhere(area, dates),
         most=most,
         least=least,
     )
