@@ -143,26 +143,35 @@ def _village_actions(user) -> Actions:
         )
 
     start, end = _week()
-    first = sa.func.min(EventSession.starts_at)
-    people = sa.func.count(sa.distinct(Registration.id))
-    rows = db.session.execute(
-        sa.select(Event, first, people)
-        .join(EventSession, EventSession.event_id == Event.id)
-        .join(Registration, Registration.event_id == Event.id)
+    week = _sessions_in(start, end)
+    people = (
+        sa.select(Registration.event_id, sa.func.count(Registration.id).label("people"))
         .join(Kim, Kim.id == Registration.kim_id)
-        .where(
-            kim_filter(user),
-            Registration.status == RS.TERDAFTAR,
-            Event.status.in_(LIVE),
-            EventSession.ends_at >= start,
-            EventSession.starts_at <= end,
-        )
-        .group_by(Event.id)
-        .order_by(first)
+        .where(kim_filter(user), Registration.status == RS.TERDAFTAR)
+        .group_by(Registration.event_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Event, week.c.first, people.c.people)
+        .join(week, week.c.event_id == Event.id)
+        .join(people, people.c.event_id == Event.id)
+        .where(Event.status.in_(LIVE))
+        .order_by(week.c.first, Event.id)
         .limit(SHOWN)
     ).all()
     actions.this_week = [Upcoming(event, at, n) for event, at, n in rows]
     return actions
+
+
+def _sessions_in(start: datetime, end: datetime):
+    """Per event, the first session that touches [start, end] (a subquery: the events' own rows
+    are then read whole, with their joined region, without grouping them)."""
+    return (
+        sa.select(EventSession.event_id, sa.func.min(EventSession.starts_at).label("first"))
+        .where(EventSession.ends_at >= start, EventSession.starts_at <= end)
+        .group_by(EventSession.event_id)
+        .subquery()
+    )
 
 
 def _local_now(event: Event) -> datetime:
@@ -174,18 +183,12 @@ def _local_now(event: Event) -> datetime:
 def _operator_actions(user) -> Actions:
     actions = Actions(verification=queue_count(user), pending_links=pending_link_count(user))
     start, end = _week()
-    first = sa.func.min(EventSession.starts_at)
+    week = _sessions_in(start, end)
     rows = db.session.execute(
-        sa.select(Event, first)
-        .join(EventSession, EventSession.event_id == Event.id)
-        .where(
-            scope_filter(Event.region_code, user),
-            Event.status.in_(LIVE),
-            EventSession.ends_at >= start,
-            EventSession.starts_at <= end,
-        )
-        .group_by(Event.id)
-        .order_by(first)
+        sa.select(Event, week.c.first)
+        .join(week, week.c.event_id == Event.id)
+        .where(scope_filter(Event.region_code, user), Event.status.in_(LIVE))
+        .order_by(week.c.first, Event.id)
         .limit(SHOWN * 2)
     ).all()
     sessions: dict[int, list[tuple[datetime, datetime]]] = {}
