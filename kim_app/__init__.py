@@ -62,7 +62,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseInt
     _register_blueprints(app)
 
-    from kim_app import compression, errors, security, uploads
+    from kim_app import compression, errors, jobs, security, uploads
+
+    jobs.init_app(app)  # after the blueprints: their modules have declared their jobs
 
     errors.register(app)
     security.register(app)
@@ -200,6 +202,13 @@ def _template_helpers(app: Flask) -> None:
             versions[filename] = hashlib.sha256(data).hexdigest()[:10]
         return url_for("static", filename=filename, v=versions[filename])
 
+    def kim_unread_count() -> int:
+        from flask_login import current_user
+
+        from kim_app.notices.queries import unread_count
+
+        return unread_count(current_user)
+
     def kim_queue_count() -> int:
         from flask_login import current_user
 
@@ -235,6 +244,7 @@ def _template_helpers(app: Flask) -> None:
             "current_lang": str(get_locale() or "id"),
             "static_url": static_url,
             "kim_queue_count": kim_queue_count,
+            "kim_unread_count": kim_unread_count,
         }
 
 
@@ -244,6 +254,7 @@ def _register_blueprints(app: Flask) -> None:
     from kim_app.events import bp as events_bp
     from kim_app.groups import bp as groups_bp
     from kim_app.main import bp as main_bp
+    from kim_app.notices import bp as notices_bp
     from kim_app.regions import bp as regions_bp
     from kim_app.reports import bp as reports_bp
     from kim_app.reports import models as _report_models  # noqa: F401
@@ -255,3 +266,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     app.register_blueprint(attendance_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(notices_bp)

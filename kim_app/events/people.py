@@ -55,6 +55,7 @@ from kim_app.groups.models import (
 )
 from kim_app.groups.registry_queries import Page
 from kim_app.groups.services import kim_filter
+from kim_app.notices import operations as notices
 from kim_app.phones import PhoneError, display_phone, normalise_phone
 from kim_app.regions.models import Region, RegionLevel, level_of
 from kim_app.security import MAX_RECORD_ID, codes_below, scope_filter, user_may_reach
@@ -244,18 +245,20 @@ def invite_kims(event: Event, filters: InviteFilter, quota: int, by: User) -> in
                 sa.literal(event.id), Kim.id, sa.literal(quota), sa.literal(now, sa.DateTime)
             ).where(*_invite_conditions(event, filters, by), _not_invited(event)),
         )
-        .returning(Invitation.id)
+        .returning(Invitation.kim_id)
     )
     for attempt in range(2):
         try:
             with db.session.begin_nested():
-                created = len(db.session.execute(statement).all())
+                kim_ids = list(db.session.scalars(statement))
             break
         except IntegrityError:
             if attempt:
                 raise
+    created = len(kim_ids)
     if not created:
         return 0
+    notices.kims_invited(event, kim_ids, quota, by)
     audit.record(
         "event.invite",
         "event",
@@ -433,7 +436,10 @@ def invitations_for_kim(kim_id: int) -> list[Invitation]:
 def add_person(event: Event, person: PersonData, by: User) -> tuple[Registration, bool]:
     """An institution's guest or any outsider added by hand; an existing number is found, not doubled."""
     ensure_editable(event)
-    return register_person(event, person, Source.OPERATOR, by=by)
+    registration, new = register_person(event, person, Source.OPERATOR, by=by)
+    if new:
+        notices.ticket_prepared(registration, by)
+    return registration, new
 
 
 # --- delegates ------------------------------------------------------------------------------------
@@ -515,6 +521,8 @@ def name_delegates(
                 change.promoted.append(promoted)
     for member_id in sorted(member_ids - by_member.keys()):
         change.added.append(_register_member(event, kim, members[member_id], by))
+    for registration in change.added:
+        notices.ticket_prepared(registration, by)
     if change.added:
         named = named_count(event.id, kim.id)
         if named > invitation.quota:

@@ -319,6 +319,9 @@ def change_status(kim: Kim, to: KimStatus, by: User, note: str = "") -> KimStatu
     )
     kim.status = to
     db.session.flush()
+    from kim_app.notices import operations as notices
+
+    notices.kim_status_changed(kim, note, by)
     return change
 
 

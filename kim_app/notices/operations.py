@@ -1,0 +1,308 @@
+"""Writing notices: ``notify`` (the one way any package tells someone something), the hooks the
+workflow calls at each hand-off, reading a notice and marking a hand-off sent, and the email job.
+
+Operations flush, never commit; the request commits once. Emails are queued only after that
+commit (``jobs.after_commit``) and sent by the worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import url_for
+from sqlalchemy.exc import IntegrityError
+
+from kim_app import jobs
+from kim_app.auth.models import Role, User, utcnow
+from kim_app.events.models import Event, Registration, RegistrationStatus
+from kim_app.extensions import db
+from kim_app.groups.models import Kim, Member, Position
+from kim_app.mail import email_configured, send_email
+from kim_app.notices import messages
+from kim_app.notices.messages import Message
+from kim_app.notices.models import Notice
+
+EMAIL_JOB = "notices.send_email"
+ACTIVE = (RegistrationStatus.TERDAFTAR, RegistrationStatus.DAFTAR_TUNGGU)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who gets a notice: an account (``user_id``: it appears in their list), and/or a WhatsApp
+    number (E.164: a hand-off in the outbox) and an email address. Each is given explicitly by
+    the caller, so an account's number can be passed once accounts have one."""
+
+    name: str
+    user_id: int | None = None
+    phone: str | None = None
+    email: str | None = None
+    key: str | None = None  # the same message is prepared once per key
+
+
+def notify(
+    recipients: Iterable[Recipient],
+    compose: Callable[[Recipient], Message],
+    *,
+    region_code: str,
+    kim_id: int | None = None,
+    event_id: int | None = None,
+    link: str = "",
+    by: User | None = None,
+) -> int:
+    """Prepare one notice per recipient (``compose`` writes each one's message) in one INSERT;
+    recipients with a key already used are skipped. Emails are queued after the commit.
+    Returns the number of notices made."""
+    now = utcnow()
+    people = {(r.user_id, r.phone, r.email, r.key): r for r in recipients}.values()
+    keys = [r.key for r in people if r.key]
+    if keys:
+        taken = set(db.session.scalars(sa.select(Notice.key).where(Notice.key.in_(keys))))
+        people = [r for r in people if r.key not in taken]
+    rows = []
+    for person in people:
+        message = compose(person)
+        rows.append(
+            {
+                "kind": message.kind,
+                "user_id": person.user_id,
+                "name": person.name[:120],
+                "phone": person.phone,
+                "email": person.email or None,
+                "region_code": region_code,
+                "kim_id": kim_id,
+                "event_id": event_id,
+                "key": person.key,
+                "subject": message.subject,
+                "text": message.text,
+                "link": link,
+                "created_at": now,
+                "created_by_id": getattr(by, "id", None),
+            }
+        )
+    if not rows:
+        return 0
+    try:
+        with db.session.begin_nested():
+            made = db.session.execute(
+                sa.insert(Notice).returning(Notice.id, Notice.email), rows
+            ).all()
+    except IntegrityError:  # a key taken by a parallel request a moment ago: prepared there
+        return 0
+    emailed = [notice_id for notice_id, email in made if email]
+    if emailed and email_configured():
+        jobs.after_commit(EMAIL_JOB, emailed)
+    return len(made)
+
+
+# --- the hand-offs --------------------------------------------------------------------------------
+
+
+def _accounts_of_kims(kims: list[Kim]) -> dict[int, list[User]]:
+    """The active village-head accounts of each KIM's village and the KIM's pengurus accounts."""
+    villages = {k.village_code for k in kims}
+    users = db.session.scalars(
+        sa.select(User)
+        .where(
+            User.active,
+            sa.or_(
+                sa.and_(User.role == Role.KEPALA_DESA, User.scope_code.in_(villages)),
+                sa.and_(User.role == Role.PENGURUS_KIM, User.kim_id.in_([k.id for k in kims])),
+            ),
+        )
+        .order_by(User.id)
+    ).all()
+    found: dict[int, list[User]] = {k.id: [] for k in kims}
+    for kim in kims:
+        for user in users:
+            if (user.role is Role.KEPALA_DESA and user.scope_code == kim.village_code) or (
+                user.role is Role.PENGURUS_KIM and user.kim_id == kim.id
+            ):
+                found[kim.id].append(user)
+    return found
+
+
+def _ketua_of_kims(kim_ids: list[int]) -> dict[int, list[Member]]:
+    """Each KIM's active ketua who has a WhatsApp number."""
+    found: dict[int, list[Member]] = {i: [] for i in kim_ids}
+    for member in db.session.scalars(
+        sa.select(Member)
+        .where(
+            Member.kim_id.in_(kim_ids),
+            Member.position == Position.KETUA,
+            Member.active,
+            Member.phone.is_not(None),
+        )
+        .order_by(Member.id)
+    ):
+        found[member.kim_id].append(member)
+    return found
+
+
+def _people_of_kim(users: list[User], ketua: list[Member]) -> list[Recipient]:
+    return [Recipient(u.name, user_id=u.id, email=u.email) for u in users] + [
+        Recipient(m.name, phone=m.phone, email=m.email or None) for m in ketua
+    ]
+
+
+def kim_status_changed(kim: Kim, note: str, by: User) -> int:
+    """The verification result (verified, returned with the note, rejected) to the village
+    head(s), the KIM's pengurus accounts and its ketua by WhatsApp."""
+    if kim.status not in messages.KIM_KINDS:
+        return 0
+    link = url_for("groups.detail", kim_id=kim.id, _external=True)
+    people = _people_of_kim(_accounts_of_kims([kim])[kim.id], _ketua_of_kims([kim.id])[kim.id])
+    return notify(
+        people,
+        lambda r: messages.kim_status(kim, r.name, note, link),
+        region_code=kim.village_code,
+        kim_id=kim.id,
+        link=link,
+        by=by,
+    )
+
+
+def kims_invited(event: Event, kim_ids: list[int], quota: int, by: User) -> int:
+    """An invitation to each KIM's ketua (WhatsApp) and the village head and pengurus accounts."""
+    if not kim_ids:
+        return 0
+    kims = db.session.scalars(sa.select(Kim).where(Kim.id.in_(kim_ids)).order_by(Kim.id)).all()
+    accounts, ketua = _accounts_of_kims(kims), _ketua_of_kims([k.id for k in kims])
+    made = 0
+    for kim in kims:
+        link = url_for("events.delegates", event_id=event.id, kim_id=kim.id, _external=True)
+        made += notify(
+            _people_of_kim(accounts[kim.id], ketua[kim.id]),
+            lambda r, kim=kim, link=link: messages.invitation(event, kim, quota, r.name, link),
+            region_code=kim.village_code,
+            kim_id=kim.id,
+            event_id=event.id,
+            link=link,
+            by=by,
+        )
+    return made
+
+
+def _outbox_of(registration: Registration, event: Event) -> dict:
+    """A KIM's delegate is in the KIM village's outbox (its head and pengurus send it too);
+    anyone else in the outbox of the event's owner."""
+    kim = registration.kim
+    if kim is not None:
+        return {"region_code": kim.village_code, "kim_id": kim.id}
+    return {"region_code": event.region_code, "kim_id": None}
+
+
+def _ticket_link(registration: Registration, event: Event) -> str:
+    return url_for("events.ticket", code=event.code, ticket=registration.ticket, _external=True)
+
+
+def ticket_prepared(registration: Registration, by: User | None) -> int:
+    """The ticket link for someone an operator or a KIM's pengurus registered."""
+    if not registration.phone:
+        return 0
+    event = registration.event
+    link = _ticket_link(registration, event)
+    waiting = registration.status is RegistrationStatus.DAFTAR_TUNGGU
+    return notify(
+        [Recipient(registration.name, phone=registration.phone, key=f"tiket:{registration.id}")],
+        lambda r: messages.ticket(event, r.name, waiting, link),
+        event_id=event.id,
+        link=link,
+        by=by,
+        **_outbox_of(registration, event),
+    )
+
+
+def promoted(registration: Registration, by: User | None) -> int:
+    """A seat freed by a cancellation went to this person from the waiting list."""
+    if not registration.phone:
+        return 0
+    event = registration.event
+    link = _ticket_link(registration, event)
+    return notify(
+        [Recipient(registration.name, phone=registration.phone)],
+        lambda r: messages.promotion(event, r.name, link),
+        event_id=event.id,
+        link=link,
+        by=by,
+        **_outbox_of(registration, event),
+    )
+
+
+def _to_everyone(event: Event, compose, by: User | None, *, key: str | None = None) -> int:
+    """One notice for each registered or waiting person with a number, in their outbox."""
+    registrations = db.session.scalars(
+        sa.select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status.in_(ACTIVE),
+            Registration.phone.is_not(None),
+        )
+        .options(sa.orm.joinedload(Registration.kim))
+        .order_by(Registration.id)
+    ).all()
+    made = 0
+    for registration in registrations:
+        link = _ticket_link(registration, event)
+        made += notify(
+            [
+                Recipient(
+                    registration.name,
+                    phone=registration.phone,
+                    key=f"{key}:{registration.id}" if key else None,
+                )
+            ],
+            lambda r, link=link: compose(event, r.name, link),
+            event_id=event.id,
+            link=link,
+            by=by,
+            **_outbox_of(registration, event),
+        )
+    return made
+
+
+def event_changed(event: Event, by: User) -> int:
+    """The time or place changed: everyone registered or waiting is told what holds now."""
+    return _to_everyone(event, messages.event_changed, by)
+
+
+def event_cancelled(event: Event, by: User) -> int:
+    """The event was cancelled: everyone registered or waiting gets the reason."""
+    return _to_everyone(event, messages.event_cancelled, by)
+
+
+def reminders_prepared(event: Event, by: User) -> int:
+    """The day-before reminder for everyone registered (once per person)."""
+    return _to_everyone(event, messages.reminder, by, key="pengingat")
+
+
+# --- reading and sending ------------------------------------------------------------------------------
+
+
+def mark_read(notice: Notice) -> None:
+    if notice.read_at is None:
+        notice.read_at = utcnow()
+        db.session.flush()
+
+
+def mark_sent(notice: Notice, by: User) -> None:
+    """Record that ``by`` sent the WhatsApp hand-off (the first mark stands)."""
+    if notice.whatsapp_sent_at is None:
+        notice.whatsapp_sent_at, notice.whatsapp_sent_by_id = utcnow(), by.id
+        db.session.flush()
+
+
+@jobs.job(EMAIL_JOB)
+def send_notice_emails(notice_ids: list[int]) -> None:
+    """The worker's job: email each notice not emailed yet, recording when it went. A failure
+    raises, and huey retries the job; those already sent are not sent again."""
+    for notice in db.session.scalars(
+        sa.select(Notice).where(
+            Notice.id.in_(notice_ids), Notice.emailed_at.is_(None), Notice.email.is_not(None)
+        )
+    ):
+        body = notice.text if notice.link in notice.text else f"{notice.text}\n\n{notice.link}"
+        send_email(notice.email, notice.subject, body)
+        notice.emailed_at = utcnow()
+        db.session.commit()
