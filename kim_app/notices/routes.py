@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from kim_app.auth.models import OPERATOR_ROLES
@@ -116,8 +115,5 @@ def prepare_reminders(event_id: int):
         abort(400)
     made = operations.reminders_prepared(event, current_user)
     db.session.commit()
-    flash(
-        ngettext("%(num)d pengingat disiapkan.", "%(num)d pengingat disiapkan.", made),
-        "success",
-    )
+    flash(_("%(n)d pengingat disiapkan.", n=made), "success")
     return redirect_after_post(url_for("notices.outbox", kegiatan=event.id))
