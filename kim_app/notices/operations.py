@@ -2,7 +2,9 @@
 workflow calls at each hand-off, reading a notice and marking a hand-off sent, and the email job.
 
 Operations flush, never commit; the request commits once. Emails are queued only after that
-commit (``jobs.after_commit``) and sent by the worker.
+commit (``jobs.after_commit``) and sent by the worker. The hooks prepare notices for what
+people do through the pages: their links carry the host those people use, so outside a request
+(a command, a data load) they prepare nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import has_request_context, url_for
 from sqlalchemy.exc import IntegrityError
 
 from kim_app import jobs
@@ -41,6 +43,17 @@ class Recipient:
     key: str | None = None  # the same message is prepared once per key
 
 
+@dataclass(frozen=True)
+class Where:
+    """Where a notice belongs: the area whose outbox holds its hand-off (and the KIM, for a
+    KIM's own people), the event it is about, the link it carries."""
+
+    region_code: str
+    kim_id: int | None = None
+    event_id: int | None = None
+    link: str = ""
+
+
 def notify(
     recipients: Iterable[Recipient],
     compose: Callable[[Recipient], Message],
@@ -51,36 +64,50 @@ def notify(
     link: str = "",
     by: User | None = None,
 ) -> int:
-    """Prepare one notice per recipient (``compose`` writes each one's message) in one INSERT;
-    recipients with a key already used are skipped. Emails are queued after the commit.
-    Returns the number of notices made."""
+    """Prepare one notice per recipient, ``compose`` writing each one's message. Returns the
+    number of notices made (see ``prepare``)."""
+    where = Where(region_code, kim_id, event_id, link)
+    return prepare([(person, compose(person), where) for person in recipients], by)
+
+
+def prepare(items: Iterable[tuple[Recipient, Message, Where]], by: User | None = None) -> int:
+    """Store prepared notices in one INSERT, whatever their number; a recipient whose key is
+    already used is skipped. Emails are queued after the request commits."""
     now = utcnow()
-    people = {(r.user_id, r.phone, r.email, r.key): r for r in recipients}.values()
-    keys = [r.key for r in people if r.key]
+    unique = {}
+    for person, message, where in items:
+        unique.setdefault(
+            (person.user_id, person.phone, person.email, person.key, where),
+            (
+                person,
+                message,
+                where,
+            ),
+        )
+    chosen = list(unique.values())
+    keys = [person.key for person, _m, _w in chosen if person.key]
     if keys:
         taken = set(db.session.scalars(sa.select(Notice.key).where(Notice.key.in_(keys))))
-        people = [r for r in people if r.key not in taken]
-    rows = []
-    for person in people:
-        message = compose(person)
-        rows.append(
-            {
-                "kind": message.kind,
-                "user_id": person.user_id,
-                "name": person.name[:120],
-                "phone": person.phone,
-                "email": person.email or None,
-                "region_code": region_code,
-                "kim_id": kim_id,
-                "event_id": event_id,
-                "key": person.key,
-                "subject": message.subject,
-                "text": message.text,
-                "link": link,
-                "created_at": now,
-                "created_by_id": getattr(by, "id", None),
-            }
-        )
+        chosen = [item for item in chosen if item[0].key not in taken]
+    rows = [
+        {
+            "kind": message.kind,
+            "user_id": person.user_id,
+            "name": person.name[:120],
+            "phone": person.phone,
+            "email": person.email or None,
+            "region_code": where.region_code,
+            "kim_id": where.kim_id,
+            "event_id": where.event_id,
+            "key": person.key,
+            "subject": message.subject,
+            "text": message.text,
+            "link": where.link,
+            "created_at": now,
+            "created_by_id": getattr(by, "id", None),
+        }
+        for person, message, where in chosen
+    ]
     if not rows:
         return 0
     try:
@@ -97,6 +124,11 @@ def notify(
 
 
 # --- the hand-offs --------------------------------------------------------------------------------
+
+
+def _link(endpoint: str, **values) -> str | None:
+    """The absolute link a message carries; None outside a request (no host to name)."""
+    return url_for(endpoint, **values, _external=True) if has_request_context() else None
 
 
 def _accounts_of_kims(kims: list[Kim]) -> dict[int, list[User]]:
@@ -149,9 +181,9 @@ def _people_of_kim(users: list[User], ketua: list[Member]) -> list[Recipient]:
 def kim_status_changed(kim: Kim, note: str, by: User) -> int:
     """The verification result (verified, returned with the note, rejected) to the village
     head(s), the KIM's pengurus accounts and its ketua by WhatsApp."""
-    if kim.status not in messages.KIM_KINDS:
+    link = _link("groups.detail", kim_id=kim.id)
+    if kim.status not in messages.KIM_KINDS or link is None:
         return 0
-    link = url_for("groups.detail", kim_id=kim.id, _external=True)
     people = _people_of_kim(_accounts_of_kims([kim])[kim.id], _ketua_of_kims([kim.id])[kim.id])
     return notify(
         people,
@@ -164,42 +196,44 @@ def kim_status_changed(kim: Kim, note: str, by: User) -> int:
 
 
 def kims_invited(event: Event, kim_ids: list[int], quota: int, by: User) -> int:
-    """An invitation to each KIM's ketua (WhatsApp) and the village head and pengurus accounts."""
-    if not kim_ids:
+    """An invitation to each KIM's ketua (WhatsApp) and the village head and pengurus accounts,
+    for any number of KIM in a constant number of statements."""
+    if not kim_ids or not has_request_context():
         return 0
-    kims = db.session.scalars(sa.select(Kim).where(Kim.id.in_(kim_ids)).order_by(Kim.id)).all()
+    kims = db.session.execute(
+        sa.select(Kim.id, Kim.name, Kim.village_code).where(Kim.id.in_(kim_ids)).order_by(Kim.id)
+    ).all()
     accounts, ketua = _accounts_of_kims(kims), _ketua_of_kims([k.id for k in kims])
-    made = 0
+    items = []
     for kim in kims:
-        link = url_for("events.delegates", event_id=event.id, kim_id=kim.id, _external=True)
-        made += notify(
-            _people_of_kim(accounts[kim.id], ketua[kim.id]),
-            lambda r, kim=kim, link=link: messages.invitation(event, kim, quota, r.name, link),
-            region_code=kim.village_code,
-            kim_id=kim.id,
-            event_id=event.id,
-            link=link,
-            by=by,
-        )
-    return made
+        link = _link("events.delegates", event_id=event.id, kim_id=kim.id)
+        where = Where(kim.village_code, kim.id, event.id, link)
+        for person in _people_of_kim(accounts[kim.id], ketua[kim.id]):
+            items.append((person, messages.invitation(event, kim, quota, person.name, link), where))
+    return prepare(items, by)
 
 
-def _outbox_of(registration: Registration, event: Event) -> dict:
+def _outbox_of(event: Event, kim_id: int | None, village_code: str | None) -> dict:
     """A KIM's delegate is in the KIM village's outbox (its head and pengurus send it too);
     anyone else in the outbox of the event's owner."""
-    kim = registration.kim
-    if kim is not None:
-        return {"region_code": kim.village_code, "kim_id": kim.id}
+    if kim_id is not None and village_code:
+        return {"region_code": village_code, "kim_id": kim_id}
     return {"region_code": event.region_code, "kim_id": None}
 
 
-def _ticket_link(registration: Registration, event: Event) -> str:
-    return url_for("events.ticket", code=event.code, ticket=registration.ticket, _external=True)
+def _village_of(registration: Registration) -> str | None:
+    if registration.kim_id is None:
+        return None
+    return db.session.scalar(sa.select(Kim.village_code).where(Kim.id == registration.kim_id))
+
+
+def _ticket_link(registration: Registration, event: Event) -> str | None:
+    return _link("events.ticket", code=event.code, ticket=registration.ticket)
 
 
 def ticket_prepared(registration: Registration, by: User | None) -> int:
     """The ticket link for someone an operator or a KIM's pengurus registered."""
-    if not registration.phone:
+    if not registration.phone or not has_request_context():
         return 0
     event = registration.event
     link = _ticket_link(registration, event)
@@ -210,13 +244,13 @@ def ticket_prepared(registration: Registration, by: User | None) -> int:
         event_id=event.id,
         link=link,
         by=by,
-        **_outbox_of(registration, event),
+        **_outbox_of(event, registration.kim_id, _village_of(registration)),
     )
 
 
 def promoted(registration: Registration, by: User | None) -> int:
     """A seat freed by a cancellation went to this person from the waiting list."""
-    if not registration.phone:
+    if not registration.phone or not has_request_context():
         return 0
     event = registration.event
     link = _ticket_link(registration, event)
@@ -226,40 +260,36 @@ def promoted(registration: Registration, by: User | None) -> int:
         event_id=event.id,
         link=link,
         by=by,
-        **_outbox_of(registration, event),
+        **_outbox_of(event, registration.kim_id, _village_of(registration)),
     )
 
 
 def _to_everyone(event: Event, compose, by: User | None, *, key: str | None = None) -> int:
     """One notice for each registered or waiting person with a number, in their outbox."""
-    registrations = db.session.scalars(
-        sa.select(Registration)
+    if not has_request_context():
+        return 0
+    rows = db.session.execute(
+        sa.select(Registration, Kim.village_code)
+        .outerjoin(Kim, Kim.id == Registration.kim_id)
         .where(
             Registration.event_id == event.id,
             Registration.status.in_(ACTIVE),
             Registration.phone.is_not(None),
         )
-        .options(sa.orm.joinedload(Registration.kim))
         .order_by(Registration.id)
     ).all()
-    made = 0
-    for registration in registrations:
+    items = []
+    for registration, village_code in rows:
         link = _ticket_link(registration, event)
-        made += notify(
-            [
-                Recipient(
-                    registration.name,
-                    phone=registration.phone,
-                    key=f"{key}:{registration.id}" if key else None,
-                )
-            ],
-            lambda r, link=link: compose(event, r.name, link),
-            event_id=event.id,
-            link=link,
-            by=by,
-            **_outbox_of(registration, event),
+        person = Recipient(
+            registration.name,
+            phone=registration.phone,
+            key=f"{key}:{registration.id}" if key else None,
         )
-    return made
+        outbox = _outbox_of(event, registration.kim_id, village_code)
+        where = Where(outbox["region_code"], outbox["kim_id"], event.id, link)
+        items.append((person, compose(event, person.name, link), where))
+    return prepare(items, by)
 
 
 def event_changed(event: Event, by: User) -> int:
