@@ -22,6 +22,7 @@ from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, counted_queries, gzip_siz
 from tests.conftest import MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
 from tests.test_events_editor import _form as event_form
 
+WEIGHED = {"notices.index", "notices.show", "notices.outbox"}
 HANDOFF = re.compile(r'href="(https://wa\.me/[^"]*)"')
 
 
@@ -310,6 +311,27 @@ def test_outbox_and_list_fit_the_budgets_in_constant_queries(app, client, login,
         client.get("/pesan")
     unread = [s for s in statements if "FROM notices" in s and "read_at IS NULL" in s]
     assert len(unread) == 1 and "count(" in unread[0].lower()
+    # the list with a full page of long notices, and one notice opened
+    with app.app_context():
+        notices = [
+            Notice(
+                kind=NoticeKind.KEGIATAN_BATAL,
+                user_id=operator.id,
+                name=operator.name,
+                region_code=PPU,
+                subject=("Dibatalkan: Pelatihan Literasi Digital KIM " * 6)[:200],
+                text="Yth. Bapak/Ibu, " + "Aula dipakai untuk penanganan banjir. " * 25,
+                link="http://localhost/kegiatan/1",
+            )
+            for _ in range(25)
+        ]
+        db.session.add_all(notices)
+        db.session.commit()
+        last = notices[-1].id
+    listing = client.get("/pesan")
+    assert listing.status_code == 200 and page_weight(listing) <= PAGE_BUDGET
+    opened = client.get(f"/pesan/{last}")
+    assert opened.status_code == 200 and page_weight(opened) <= PAGE_BUDGET
 
 
 def test_the_list_in_english(app, client, login, make_user):
