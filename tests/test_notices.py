@@ -11,7 +11,7 @@ import phonenumbers
 import pytest
 import sqlalchemy as sa
 
-from kim_app.auth.models import Role
+from kim_app.auth.models import Role, User
 from kim_app.events.models import Event, Registration
 from kim_app.events.services import local_now
 from kim_app.extensions import db
@@ -374,3 +374,41 @@ def test_reminders_are_only_offered_for_tomorrow(app, client, login, make_user, 
     page = html_of(client.get("/pesan/kirim"))
     assert "Pelatihan Besok" in page
     assert "Pelatihan Nanti" not in page and "Pelatihan Hari Ini" not in page
+
+
+def test_erasing_a_person_deletes_their_prepared_messages(
+    app, client, login, make_user, make_event
+):
+    """UU 27/2022: erasing a participant also deletes the hand-offs prepared for their number."""
+    from kim_app.reports.privacy import erase_person
+
+    operator = make_user(Role.OPERATOR_KABKOTA, PPU)
+    login(operator)
+    event = make_event()
+    guest = {"aksi": "tambah", "name": "Siti Rahma", "phone": "0812-3456-7890", "gender": "P"}
+    assert client.submit(f"/kegiatan/{event.id}/undangan", guest).status_code == 303
+    [notice] = _notices(app, phone="+6281234567890")
+    assert notice.kind is NoticeKind.TIKET and "Yth. Siti Rahma," in notice.text
+    with app.test_request_context():
+        [registration] = db.session.scalars(
+            sa.select(Registration).where(Registration.event_id == event.id)
+        ).all()
+        erase_person(registration, db.session.get(User, operator.id))
+        db.session.commit()
+    assert _notices(app, phone="+6281234567890") == []
+
+
+def test_imported_participants_get_their_ticket_handoffs(app, client, login, make_user, make_event):
+    """A file of participants imported by the operator: each gets a ticket hand-off, the waiting
+    one told so, all in the outbox with valid numbers."""
+    from tests.test_events_participants import HEADER, confirm, csv_bytes, token_of, upload
+
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    event = make_event(capacity=2)
+    rows = [[i + 1, f"Peserta {i}", f"0821-2000-00{i:02d}", "PKK", "", "P", ""] for i in range(3)]
+    response = upload(client, event.id, csv_bytes(HEADER, rows), "peserta.csv")
+    url = f"/kegiatan/{event.id}/peserta/impor/{token_of(response, event.id)}"
+    assert confirm(client, url).status_code == 303
+    texts = [_check_handoff(link) for link in _outbox_links(client)]
+    assert len(texts) == 3 and all("/tiket/" in t for t in texts)
+    assert sum("daftar tunggu" in t for t in texts) == 1

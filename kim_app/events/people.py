@@ -521,8 +521,7 @@ def name_delegates(
                 change.promoted.append(promoted)
     for member_id in sorted(member_ids - by_member.keys()):
         change.added.append(_register_member(event, kim, members[member_id], by))
-    for registration in change.added:
-        notices.ticket_prepared(registration, by)
+    notices.tickets_prepared(event, change.added, by)
     if change.added:
         named = named_count(event.id, kim.id)
         if named > invitation.quota:
@@ -1007,9 +1006,10 @@ def apply_participants(event: Event, plan: Plan, user, filename: str = "") -> Pa
     ensure_editable(event)
     new_rows = [row for row in plan.valid if row.action is Action.NEW]
     seats = take_seats(event.id, len(new_rows))
+    created = []
     for index, row in enumerate(new_rows):
         values = row.values
-        db.session.add(
+        created.append(
             Registration(
                 event_id=event.id,
                 kim_id=row.kim.id if row.kim else None,
@@ -1025,11 +1025,13 @@ def apply_participants(event: Event, plan: Plan, user, filename: str = "") -> Pa
                 ticket=secrets.token_urlsafe(18),
             )
         )
+    db.session.add_all(created)
     for row in plan.valid:
         if row.action is Action.UPDATE:
             for key, value in row.changes.items():
                 setattr(row.registration, key, value)
     db.session.flush()
+    notices.tickets_prepared(event, created, user)
     result = ParticipantImport(
         created=len(new_rows),
         waiting=len(new_rows) - seats,

@@ -233,19 +233,36 @@ def _ticket_link(registration: Registration, event: Event) -> str | None:
 
 def ticket_prepared(registration: Registration, by: User | None) -> int:
     """The ticket link for someone an operator or a KIM's pengurus registered."""
-    if not registration.phone or not has_request_context():
+    return tickets_prepared(registration.event, [registration], by)
+
+
+def tickets_prepared(event: Event, registrations: list[Registration], by: User | None) -> int:
+    """Ticket links for people an operator or a pengurus registered (one by one, or a whole
+    imported file), in a constant number of statements."""
+    people = [r for r in registrations if r.phone]
+    if not people or not has_request_context():
         return 0
-    event = registration.event
-    link = _ticket_link(registration, event)
-    waiting = registration.status is RegistrationStatus.DAFTAR_TUNGGU
-    return notify(
-        [Recipient(registration.name, phone=registration.phone, key=f"tiket:{registration.id}")],
-        lambda r: messages.ticket(event, r.name, waiting, link),
-        event_id=event.id,
-        link=link,
-        by=by,
-        **_outbox_of(event, registration.kim_id, _village_of(registration)),
+    kim_ids = {r.kim_id for r in people if r.kim_id}
+    villages = dict(
+        db.session.execute(sa.select(Kim.id, Kim.village_code).where(Kim.id.in_(kim_ids))).all()
+        if kim_ids
+        else ()
     )
+    items = []
+    for registration in people:
+        link = _ticket_link(registration, event)
+        waiting = registration.status is RegistrationStatus.DAFTAR_TUNGGU
+        outbox = _outbox_of(event, registration.kim_id, villages.get(registration.kim_id))
+        items.append(
+            (
+                Recipient(
+                    registration.name, phone=registration.phone, key=f"tiket:{registration.id}"
+                ),
+                messages.ticket(event, registration.name, waiting, link),
+                Where(outbox["region_code"], outbox["kim_id"], event.id, link),
+            )
+        )
+    return prepare(items, by)
 
 
 def promoted(registration: Registration, by: User | None) -> int:
