@@ -202,19 +202,22 @@ def _template_helpers(app: Flask) -> None:
             versions[filename] = hashlib.sha256(data).hexdigest()[:10]
         return url_for("static", filename=filename, v=versions[filename])
 
+    def _badges() -> tuple[int, int]:
+        """The navigation's counts, asked once per page (one statement for both)."""
+        if "kim_badges" not in g:
+            from flask_login import current_user
+
+            from kim_app.notices.queries import badges
+
+            g.kim_badges = badges(current_user)
+        return g.kim_badges
+
     def kim_unread_count() -> int:
-        from flask_login import current_user
-
-        from kim_app.notices.queries import unread_count
-
-        return unread_count(current_user)
+        return _badges()[0]
 
     def kim_queue_count() -> int:
-        from flask_login import current_user
-
-        from kim_app.groups.services import queue_count
-
-        return queue_count(current_user)
+        """KIM waiting for verification (operators; the navigation's badge and the home page)."""
+        return _badges()[1]
 
     @app.template_filter("in_zone")
     def in_zone(moment, code: str, width: str = "medium") -> str:

@@ -381,6 +381,12 @@ def queue_count(user) -> int:
     return db.session.scalar(_queue_statement(Viewer.of(user)))
 
 
+def queue_count_statement(viewer: Viewer) -> sa.Select:
+    """The badge's statement for ``viewer`` (built once per viewer), for pages that ask it
+    together with other counts."""
+    return _queue_statement(viewer)
+
+
 @lru_cache(maxsize=256)
 def _queue_statement(viewer: Viewer) -> sa.Select:
     return (

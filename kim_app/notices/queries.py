@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 
@@ -10,8 +11,9 @@ from kim_app.auth.models import OPERATOR_ROLES, Role, utcnow
 from kim_app.events.models import Event, EventStatus
 from kim_app.events.services import local_now
 from kim_app.extensions import db
+from kim_app.groups.services import queue_count_statement
 from kim_app.notices.models import Notice
-from kim_app.security import scope_filter
+from kim_app.security import Viewer, scope_filter
 
 OUTBOX_ROLES = (*OPERATOR_ROLES, Role.KEPALA_DESA, Role.PENGURUS_KIM)
 
@@ -26,6 +28,22 @@ _UNREAD = (
     .select_from(Notice)
     .where(Notice.user_id == sa.bindparam("user"), Notice.read_at.is_(None))
 )
+
+
+def badges(user) -> tuple[int, int]:
+    """The navigation's two counts in one statement: unread notices and, for an operator, KIM
+    waiting for verification (0 for other roles)."""
+    if getattr(user, "role", None) not in OPERATOR_ROLES:
+        return unread_count(user), 0
+    unread, waiting = db.session.execute(
+        _badges_statement(Viewer.of(user)), {"user": user.id}
+    ).one()
+    return unread, waiting
+
+
+@lru_cache(maxsize=256)
+def _badges_statement(viewer: Viewer) -> sa.Select:
+    return sa.select(_UNREAD.scalar_subquery(), queue_count_statement(viewer).scalar_subquery())
 
 
 def inbox(user) -> sa.Select:
