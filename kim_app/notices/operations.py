@@ -76,14 +76,8 @@ def prepare(items: Iterable[tuple[Recipient, Message, Where]], by: User | None =
     now = utcnow()
     unique = {}
     for person, message, where in items:
-        unique.setdefault(
-            (person.user_id, person.phone, person.email, person.key, where),
-            (
-                person,
-                message,
-                where,
-            ),
-        )
+        same = (person.user_id, person.phone, person.email, person.key, where)
+        unique.setdefault(same, (person, message, where))
     chosen = list(unique.values())
     keys = [person.key for person, _m, _w in chosen if person.key]
     if keys:
@@ -145,14 +139,14 @@ def _accounts_of_kims(kims: list[Kim]) -> dict[int, list[User]]:
         )
         .order_by(User.id)
     ).all()
-    found: dict[int, list[User]] = {k.id: [] for k in kims}
-    for kim in kims:
-        for user in users:
-            if (user.role is Role.KEPALA_DESA and user.scope_code == kim.village_code) or (
-                user.role is Role.PENGURUS_KIM and user.kim_id == kim.id
-            ):
-                found[kim.id].append(user)
-    return found
+    heads: dict[str, list[User]] = {}
+    pengurus: dict[int, list[User]] = {}
+    for user in users:
+        if user.role is Role.KEPALA_DESA:
+            heads.setdefault(user.scope_code, []).append(user)
+        else:
+            pengurus.setdefault(user.kim_id, []).append(user)
+    return {k.id: heads.get(k.village_code, []) + pengurus.get(k.id, []) for k in kims}
 
 
 def _ketua_of_kims(kim_ids: list[int]) -> dict[int, list[Member]]:
