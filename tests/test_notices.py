@@ -209,6 +209,10 @@ def test_every_message_kind_has_a_valid_handoff_under_1000_characters(
         NoticeKind.KEGIATAN_BERUBAH,
         NoticeKind.KEGIATAN_BATAL,
     }
+    detail = html_of(client.get(f"/kegiatan/{event.id}"))
+    assert f'href="/pesan/kirim?kegiatan={event.id}"' in detail
+    of_event = _outbox_links(client, kegiatan=event.id)
+    assert len(of_event) == len([n for n in _notices(app) if n.phone and n.event_id == event.id])
     links = _outbox_links(client)
     assert len(links) == len([n for n in _notices(app) if n.phone])
     texts = [_check_handoff(link) for link in links]
