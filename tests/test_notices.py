@@ -131,6 +131,11 @@ def test_returned_and_rejected_carry_the_operators_note(app, client, login, peop
     assert "Catatan: SK belum ditandatangani." in returned.text
     assert returned.subject == f"{people['kim'].name} perlu perbaikan"
     assert "Alasan: Sudah ada KIM aktif di desa ini." in kinds[NoticeKind.KIM_DITOLAK].text
+    # each ketua gets the same by WhatsApp, the note included
+    texts = [_check_handoff(link) for link in _outbox_links(client)]
+    assert len(texts) == 2
+    assert any("Catatan: SK belum ditandatangani." in t for t in texts)
+    assert any("Alasan: Sudah ada KIM aktif di desa ini." in t for t in texts)
     login(people["head"])
     assert _badge(html_of(client.get("/"))) == "2"
 
