@@ -263,6 +263,9 @@ class World:
         self.inside = Place(app, True, self.accounts, make_kim, make_event)
         self.outside = Place(app, False, self.accounts, make_kim, make_event)
         self.actor: User | None = None
+        # the account a page is being looked at with, when it is not the actor (the browser
+        # checks sign in as several roles): "own" objects, such as a notice, are made for it
+        self.viewer: User | None = None
         if role is not None:
             extra = {}
             if role is Role.PENGURUS_KIM:
@@ -433,7 +436,7 @@ def certified(path: str) -> Url:
 def own_notice(w: World, p: Place) -> str:
     """Inside: a notice to the actor (or, for a visitor, to the village head). Outside: a
     notice to another account."""
-    owner = (w.actor or p.head) if p.inside else p.head
+    owner = (w.viewer or w.actor or p.head) if p.inside else p.head
     return f"/pesan/{p.notice_to(owner)}"
 
 
