@@ -172,3 +172,20 @@ def test_without_smtp_nothing_is_queued(app, client, make_user, make_kim, login)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Notice)) == 2
     assert queue.pending_count() == 0
+
+
+def test_queue_storage_follows_the_setting(tmp_path):
+    """Unset: a SQLite file in instance/; ``sqlite:///…``: that file; ``redis://…``: Redis;
+    anything else is refused rather than guessed."""
+    from huey import RedisHuey, SqliteHuey
+
+    from kim_app.jobs import make_queue
+
+    default = make_queue("", str(tmp_path))
+    assert isinstance(default, SqliteHuey)
+    assert default.storage.filename == str(tmp_path / "jobs.sqlite3")
+    chosen = make_queue("sqlite:///" + str(tmp_path / "q.db"), str(tmp_path))
+    assert chosen.storage.filename == str(tmp_path / "q.db")
+    assert isinstance(make_queue("redis://127.0.0.1:6379/3", str(tmp_path)), RedisHuey)
+    with pytest.raises(ValueError, match="KIM_QUEUE_URL"):
+        make_queue("amqp://somewhere", str(tmp_path))
