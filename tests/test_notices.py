@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from kim_app.auth.models import Role, User
-from kim_app.events.models import Event, Registration
+from kim_app.events.models import Event, EventStatus, Registration
 from kim_app.events.services import local_now
 from kim_app.extensions import db
 from kim_app.groups.models import KimStatus, Member, Position
@@ -421,3 +421,29 @@ def test_imported_participants_get_their_ticket_handoffs(app, client, login, mak
     texts = [_check_handoff(link) for link in _outbox_links(client)]
     assert len(texts) == 3 and all("/tiket/" in t for t in texts)
     assert sum("daftar tunggu" in t for t in texts) == 1
+
+
+def test_invitations_to_a_draft_go_out_when_it_is_published(app, client, login, people, make_event):
+    """Invited while a draft (which the village could not open): nothing yet; publishing sends
+    each invitation once, and publishing again after a step back to draft sends none twice."""
+    login(people["operator"])
+    _set_status(client, people["kim"].id, "terverifikasi")
+    before = len(_notices(app))
+    event = make_event(status=EventStatus.DRAFT)
+    invited = client.submit(
+        f"/kegiatan/{event.id}/undangan",
+        {"kecamatan": ["64.09.03"], "status": "terverifikasi", "aksi": "undang", "kuota": "3"},
+    )
+    assert invited.status_code == 303 and len(_notices(app)) == before
+
+    def step(to: str):
+        return client.submit(
+            f"/kegiatan/{event.id}/status", {"to": to}, form_page=f"/kegiatan/{event.id}"
+        )
+
+    assert step("terbit").status_code == 303
+    invitations = [n for n in _notices(app) if n.kind is NoticeKind.UNDANGAN]
+    # the head's and the pengurus's accounts, and the ketua by WhatsApp
+    assert len(invitations) == 3 and all("Kuota: 3 orang." in n.text for n in invitations)
+    assert step("draft").status_code == 303 and step("terbit").status_code == 303
+    assert len([n for n in _notices(app) if n.kind is NoticeKind.UNDANGAN]) == 3

@@ -258,7 +258,7 @@ def invite_kims(event: Event, filters: InviteFilter, quota: int, by: User) -> in
     created = len(kim_ids)
     if not created:
         return 0
-    notices.kims_invited(event, kim_ids, quota, by)
+    notices.kims_invited(event, dict.fromkeys(kim_ids, quota), by)
     audit.record(
         "event.invite",
         "event",

@@ -341,11 +341,14 @@ def change_event_status(event: Event, to: EventStatus, by: User, reason: str = "
         actor=by,
     )
     event.status = to
-    if to is EventStatus.DIBATALKAN:
+    if to in (EventStatus.DIBATALKAN, EventStatus.TERBIT):
         db.session.flush()
         from kim_app.notices import operations as notices
 
-        notices.event_cancelled(event, by)
+        if to is EventStatus.DIBATALKAN:
+            notices.event_cancelled(event, by)
+        else:
+            notices.event_published(event, by)
 
 
 def local_now(event: Event) -> datetime:

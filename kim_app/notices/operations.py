@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kim_app import jobs
 from kim_app.auth.models import Role, User, utcnow
-from kim_app.events.models import Event, Registration, RegistrationStatus
+from kim_app.events.models import Event, EventStatus, Invitation, Registration, RegistrationStatus
 from kim_app.extensions import db
 from kim_app.groups.models import Kim, Member, Position
 from kim_app.mail import email_configured, send_email
@@ -166,9 +166,17 @@ def _ketua_of_kims(kim_ids: list[int]) -> dict[int, list[Member]]:
     return found
 
 
-def _people_of_kim(users: list[User], ketua: list[Member]) -> list[Recipient]:
-    return [Recipient(u.name, user_id=u.id, email=u.email) for u in users] + [
-        Recipient(m.name, phone=m.phone, email=m.email or None) for m in ketua
+def _people_of_kim(users: list[User], ketua: list[Member], key: str = "") -> list[Recipient]:
+    """The accounts (in their lists, by email) and the ketua (by WhatsApp); with ``key``, each
+    is told once (``key:u<user>``, ``key:m<member>``)."""
+    return [
+        Recipient(u.name, user_id=u.id, email=u.email, key=f"{key}:u{u.id}" if key else None)
+        for u in users
+    ] + [
+        Recipient(
+            m.name, phone=m.phone, email=m.email or None, key=f"{key}:m{m.id}" if key else None
+        )
+        for m in ketua
     ]
 
 
@@ -189,22 +197,39 @@ def kim_status_changed(kim: Kim, note: str, by: User) -> int:
     )
 
 
-def kims_invited(event: Event, kim_ids: list[int], quota: int, by: User) -> int:
-    """An invitation to each KIM's ketua (WhatsApp) and the village head and pengurus accounts,
-    for any number of KIM in a constant number of statements."""
-    if not kim_ids or not has_request_context():
+def kims_invited(event: Event, quotas: dict[int, int], by: User) -> int:
+    """An invitation to each KIM (id → quota) for its ketua (WhatsApp) and the village head and
+    pengurus accounts, in a constant number of statements. Not while the event is a draft,
+    which they could not open: publishing it sends them (``event_published``); each person is
+    told once per event and KIM."""
+    if not quotas or event.status is EventStatus.DRAFT or not has_request_context():
         return 0
     kims = db.session.execute(
-        sa.select(Kim.id, Kim.name, Kim.village_code).where(Kim.id.in_(kim_ids)).order_by(Kim.id)
+        sa.select(Kim.id, Kim.name, Kim.village_code)
+        .where(Kim.id.in_(list(quotas)))
+        .order_by(Kim.id)
     ).all()
     accounts, ketua = _accounts_of_kims(kims), _ketua_of_kims([k.id for k in kims])
     items = []
     for kim in kims:
         link = _link("events.delegates", event_id=event.id, kim_id=kim.id)
         where = Where(kim.village_code, kim.id, event.id, link)
-        for person in _people_of_kim(accounts[kim.id], ketua[kim.id]):
+        quota = quotas[kim.id]
+        for person in _people_of_kim(
+            accounts[kim.id], ketua[kim.id], f"undangan:{event.id}:{kim.id}"
+        ):
             items.append((person, messages.invitation(event, kim, quota, person.name, link), where))
     return prepare(items, by)
+
+
+def event_published(event: Event, by: User) -> int:
+    """The invitations made while the event was a draft go out once it is published."""
+    quotas = dict(
+        db.session.execute(
+            sa.select(Invitation.kim_id, Invitation.quota).where(Invitation.event_id == event.id)
+        ).all()
+    )
+    return kims_invited(event, quotas, by)
 
 
 def _outbox_of(event: Event, kim_id: int | None, village_code: str | None) -> dict:
