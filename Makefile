@@ -35,9 +35,12 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -w 100 -o kim_app/translations/messages.pot .
 	$(BIN)/pybabel update -i kim_app/translations/messages.pot -d kim_app/translations --no-fuzzy-matching --ignore-obsolete -w 100
 
+# The job queue's worker (emails and other work kept out of requests) runs beside gunicorn and
+# stops with it: Ctrl-C reaches both, and the trap ends the worker whenever gunicorn exits.
 run: $(VENV)/.installed node_modules/.package-lock.json translations pdf-libs
 	$(BIN)/flask kim setup
 	@echo "KIM is serving on http://127.0.0.1:$(PORT)"
+	$(BIN)/flask kim worker & worker=$$!; trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --no-control-socket \
 	  --access-logfile - --access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms' wsgi:app
 

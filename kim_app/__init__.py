@@ -62,7 +62,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseInt
     _register_blueprints(app)
 
-    from kim_app import compression, errors, security, uploads
+    from kim_app import compression, errors, jobs, security, uploads
+
+    jobs.init_app(app)  # after the blueprints: their modules have declared their jobs
 
     errors.register(app)
     security.register(app)
@@ -200,12 +202,22 @@ def _template_helpers(app: Flask) -> None:
             versions[filename] = hashlib.sha256(data).hexdigest()[:10]
         return url_for("static", filename=filename, v=versions[filename])
 
+    def _badges() -> tuple[int, int]:
+        """The navigation's counts, asked once per page (one statement for both)."""
+        if "kim_badges" not in g:
+            from flask_login import current_user
+
+            from kim_app.notices.queries import badges
+
+            g.kim_badges = badges(current_user)
+        return g.kim_badges
+
+    def kim_unread_count() -> int:
+        return _badges()[0]
+
     def kim_queue_count() -> int:
-        from flask_login import current_user
-
-        from kim_app.groups.services import queue_count
-
-        return queue_count(current_user)
+        """KIM waiting for verification (operators; the navigation's badge and the home page)."""
+        return _badges()[1]
 
     @app.template_filter("in_zone")
     def in_zone(moment, code: str, width: str = "medium") -> str:
@@ -249,6 +261,7 @@ def _template_helpers(app: Flask) -> None:
             "current_lang": str(get_locale() or "id"),
             "static_url": static_url,
             "kim_queue_count": kim_queue_count,
+            "kim_unread_count": kim_unread_count,
         }
 
 
@@ -258,6 +271,7 @@ def _register_blueprints(app: Flask) -> None:
     from kim_app.events import bp as events_bp
     from kim_app.groups import bp as groups_bp
     from kim_app.main import bp as main_bp
+    from kim_app.notices import bp as notices_bp
     from kim_app.regions import bp as regions_bp
     from kim_app.reports import bp as reports_bp
     from kim_app.reports import models as _report_models  # noqa: F401
@@ -269,3 +283,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     app.register_blueprint(attendance_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(notices_bp)

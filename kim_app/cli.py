@@ -160,3 +160,18 @@ def describe(summary: Summary) -> str:
         f"{summary.files} uploaded file{'' if summary.files == 1 else 's'}, "
         f"{summary.size / 1_000_000:.1f} MB"
     )
+
+
+@kim_cli.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Threads running jobs.")
+def worker_command(workers: int) -> None:
+    """Run the job queue's consumer (emails and other work kept out of requests) until stopped
+    with Ctrl-C or SIGTERM, which let running jobs finish first."""
+    import logging
+
+    from flask import current_app
+
+    from kim_app.jobs import consumer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    consumer(current_app._get_current_object(), workers=workers).run()

@@ -50,6 +50,15 @@ class Defaults:
     # no fresh session cookie each time, which a tap's answer on 3G would pay for
     SESSION_REFRESH_EACH_REQUEST = False
     WTF_CSRF_TIME_LIMIT = None
+    # the job queue: unset = a SQLite file in instance/; redis://host:6379/0 in production
+    KIM_QUEUE_URL = ""
+    # email goes out only when an SMTP host is set (always from the worker, never a request)
+    KIM_SMTP_HOST = ""
+    KIM_SMTP_PORT = 25
+    KIM_SMTP_USER = ""
+    KIM_SMTP_PASSWORD = ""
+    KIM_SMTP_SENDER = ""
+    KIM_SMTP_STARTTLS = False
 
 
 # name -> converter; read from the environment when set.
@@ -71,6 +80,13 @@ ENV_SETTINGS = {
     "KIM_RATELIMIT_VERIFY": str,
     "KIM_RATELIMIT_LOST_TICKET": str,
     "KIM_PROXY_COUNT": int,
+    "KIM_QUEUE_URL": str,
+    "KIM_SMTP_HOST": str,
+    "KIM_SMTP_PORT": int,
+    "KIM_SMTP_USER": str,
+    "KIM_SMTP_PASSWORD": str,
+    "KIM_SMTP_SENDER": str,
+    "KIM_SMTP_STARTTLS": lambda v: v.strip().lower() in {"1", "true", "yes", "on"},
 }
 
 

@@ -34,6 +34,7 @@ from kim_app.extensions import db
 from kim_app.groups import importing
 from kim_app.groups.importing import ImportKind, Table
 from kim_app.groups.models import Member, Position
+from kim_app.notices.models import Notice, NoticeKind
 from kim_app.reports.services import add_photo, save_narrative
 from tests.conftest import MAJALENGKA_VILLAGE, PASSWORD, PPU, PPU_VILLAGE
 
@@ -219,6 +220,39 @@ class Place:
             )
 
     @cached_property
+    def outbox_notice(self) -> SimpleNamespace:
+        """A prepared WhatsApp hand-off to one of the KIM's people, in the village's outbox."""
+        name = f"Penerima {self.tag} {secrets.token_hex(3)}"
+        with self.app.app_context():
+            notice = Notice(
+                kind=NoticeKind.TIKET,
+                name=name,
+                phone="+62" + unique_phone()[1:],
+                region_code=self.village,
+                kim_id=self.kim.id,
+                subject="Tiket uji",
+                text="Yth. Bapak/Ibu, tiket Anda.",
+            )
+            db.session.add(notice)
+            db.session.commit()
+            return SimpleNamespace(id=notice.id, name=name)
+
+    def notice_to(self, user: User) -> int:
+        """A notice in ``user``'s own list."""
+        with self.app.app_context():
+            notice = Notice(
+                kind=NoticeKind.KIM_TERVERIFIKASI,
+                user_id=user.id,
+                name=user.name,
+                region_code=self.village,
+                subject="KIM terverifikasi",
+                text="Yth. Bapak/Ibu, KIM Anda terverifikasi.",
+            )
+            db.session.add(notice)
+            db.session.commit()
+            return notice.id
+
+    @cached_property
     def photo(self) -> int:
         """A documentation photo of the event's laporan (whose narrative is written too)."""
         operator = self.operator
@@ -241,6 +275,9 @@ class World:
         self.inside = Place(app, True, self.accounts, make_kim, make_event)
         self.outside = Place(app, False, self.accounts, make_kim, make_event)
         self.actor: User | None = None
+        # the account a page is being looked at with, when it is not the actor (the browser
+        # checks sign in as several roles): "own" objects, such as a notice, are made for it
+        self.viewer: User | None = None
         if role is not None:
             extra = {}
             if role is Role.PENGURUS_KIM:
@@ -406,6 +443,13 @@ def certified(path: str) -> Url:
         return path.format(event=p.event.id, code=p.event.code, ticket=p.registration.ticket)
 
     return url
+
+
+def own_notice(w: World, p: Place) -> str:
+    """Inside: a notice to the actor (or, for a visitor, to the village head). Outside: a
+    notice to another account."""
+    owner = (w.viewer or w.actor or p.head) if p.inside else p.head
+    return f"/pesan/{p.notice_to(owner)}"
 
 
 def person_fields(_w: World, _p: Place) -> dict:
@@ -1014,5 +1058,30 @@ CASES: dict[str, Case] = {
     "reports.photo_delete": Case(
         staff(303),
         (post(lambda _w, p: f"/kegiatan/{p.event.id}/laporan/foto/{p.photo}/hapus"),),
+    ),
+    "notices.index": Case(staff(200, VIEWERS, scoped=False), (get(same("/pesan")),)),
+    "notices.show": Case(
+        # one's own notices only: another account's answers 404, also for the admin
+        lambda role, inside: (
+            SIGN_IN
+            if role is None
+            else 403
+            if role is Role.PETUGAS_ABSENSI
+            else 200
+            if inside
+            else 404
+        ),
+        (get(own_notice),),
+    ),
+    "notices.outbox": Case(
+        staff(200, VIEWERS, scoped=False),
+        (get(same("/pesan/kirim"), marker=lambda _w, p: p.outbox_notice.name),),
+    ),
+    "notices.mark_sent": Case(
+        staff(303, VIEWERS),
+        (post(lambda _w, p: f"/pesan/kirim/{p.outbox_notice.id}"),),
+    ),
+    "notices.prepare_reminders": Case(
+        staff(303), (post(lambda _w, p: f"/pesan/pengingat/{p.event.id}"),)
     ),
 }

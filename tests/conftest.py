@@ -38,6 +38,7 @@ REGION_DATA = ROOT / "node_modules" / "idn-area-data" / "data"
 PASSWORD = "rahasia-uji-123"
 # emptied after each test, in this order; regions stay for the whole run
 CLEANUP = (
+    "DELETE FROM notices",
     "DELETE FROM report_photos",
     "DELETE FROM event_reports",
     "DELETE FROM certificates",
@@ -101,6 +102,7 @@ def app(database_url, tmp_path_factory) -> Iterator[Flask]:
             "SQLALCHEMY_DATABASE_URI": database_uri(database_url, ""),
             "RATELIMIT_STORAGE_URI": "memory://",
             "KIM_UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
+            "KIM_QUEUE_URL": "sqlite:///" + str(tmp_path_factory.mktemp("jobs") / "jobs.sqlite3"),
         }
     )
     with app.app_context():

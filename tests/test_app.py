@@ -226,3 +226,29 @@ def test_text_answers_travel_gzipped_when_the_browser_accepts_it(client):
     assert "Content-Encoding" not in refused.headers
     small = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in small.headers
+
+
+def test_the_app_starts_from_its_entry_points_in_a_fresh_interpreter(tmp_path):
+    """gunicorn's ``wsgi:app``, the worker's command line and a capability's models imported
+    first each load without an import cycle (the suite's own imports would hide one)."""
+    import subprocess
+    import sys
+
+    from kim_app import ROOT
+
+    for code in (
+        "import wsgi",
+        "import kim_app.attendance.models",
+        "import kim_app.events.models",
+        "import kim_app.notices.operations",
+        "import kim_app.cli",
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"},
+        )
+        assert done.returncode == 0, f"{code}: {done.stderr[-2000:]}"

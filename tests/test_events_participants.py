@@ -759,12 +759,14 @@ def _requests(client, app, actor, event, rid):
 
 
 @pytest.mark.parametrize("role", list(ROLE_SCOPES), ids=lambda r: r.value)
-def test_participants_scope_matrix(app, client, make_user, login, make_event, role):
+def test_participants_scope_matrix(app, client, make_user, make_kim, login, make_event, role):
     """Managers reach the participants of events in their scope (404 outside: Majalengka for a
     regency operator, PPU for Jawa Timur's); village heads, pengurus and petugas get 403."""
     inside = make_event(region=JATIM_REGENCY if role is Role.OPERATOR_PROVINSI else PPU)
     outside = make_event(region="32.10")
-    actor = make_user(role, ROLE_SCOPES[role])
+    # a pengurus account always belongs to a KIM
+    kim = {"kim_id": make_kim(ROLE_SCOPES[role]).id} if role is Role.PENGURUS_KIM else {}
+    actor = make_user(role, ROLE_SCOPES[role], **kim)
     login(actor)
     for event, is_inside in ((inside, True), (outside, False)):
         rid = register(app, event.id, "Ani", "0812-1111-1111")

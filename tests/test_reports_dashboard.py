@@ -419,9 +419,11 @@ def test_charts_are_accessible_svg_without_style(client, make_user, login, data)
     ],
 )
 @pytest.mark.parametrize("path", ["/laporan/", "/laporan/ekspor/status.csv"])
-def test_scope_matrix(client, make_user, login, role, scope, query, expected, path):
+def test_scope_matrix(client, make_user, make_kim, login, role, scope, query, expected, path):
     """Operators in their scope; another area or one above the scope 404; other roles 403."""
-    login(make_user(role, scope))
+    # a pengurus account always belongs to a KIM
+    kim = {"kim_id": make_kim(scope).id} if role is Role.PENGURUS_KIM else {}
+    login(make_user(role, scope, **kim))
     assert client.get(f"{path}?{query}").status_code == expected
 
 

@@ -8,15 +8,16 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from kim_app import audit
+from kim_app import audit, jobs
 from kim_app.auth.models import AccountLink, LinkPurpose, Role, User, utcnow
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
+from kim_app.mail import email_configured, send_email
 from kim_app.phones import PhoneError, normalise_phone, whatsapp_link
 from kim_app.regions.models import Region
 from kim_app.security import MAX_RECORD_ID, user_may_reach
@@ -536,6 +537,25 @@ def request_reset(identifier: str) -> AccountLink | None:
         return None
     # the operators of the area see the request in their audit log, and can send a new link
     audit.record("user.reset_request", "user", user.id, region_code=user.scope_code, actor=None)
-    if not current_app.config.get("KIM_SMTP_HOST") or not user.email:
+    if not email_configured() or not user.email:
         return None
-    return issue_link(user, LinkPurpose.RESET, None)
+    link = issue_link(user, LinkPurpose.RESET, None)
+    # the worker builds the message itself: the link's secret never sits in the queue
+    jobs.after_commit(LINK_EMAIL_JOB, link.id, request.host_url)
+    return link
+
+
+LINK_EMAIL_JOB = "auth.link_email"
+
+
+@jobs.job(LINK_EMAIL_JOB)
+def send_link_email(link_id: int, base_url: str) -> None:
+    """The worker's job: email a reset link to its account, if the link is still pending (a
+    newer link, or one already used, is not sent). A failure raises; huey retries."""
+    with current_app.test_request_context(base_url=base_url):
+        link = db.session.get(AccountLink, link_id)
+        if link is None or not link.pending or not link.user.email:
+            return
+        with force_locale("id"):
+            subject = _("Atur ulang kata sandi akun KIM")
+        send_email(link.user.email, subject, link_message(link))

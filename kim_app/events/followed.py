@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from flask import abort, request
 from flask_login import current_user
 
-from kim_app.attendance.models import Attendance, Certificate, Presence
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.events import bp
 from kim_app.events.documents import when
@@ -65,6 +64,10 @@ def _people_of_area(event: Event, user) -> list[sa.ColumnElement[bool]]:
 def area_people_page(event: Event, user, page: int) -> Page:
     """The event's registrations whose person comes from ``user``'s area, 50 a page by name,
     each with KIM, origin, sessions attended (hadir) and a valid certificate: two queries."""
+    # attendance's models import the events package, whose modules import this one: here they
+    # are needed only once a page is asked for
+    from kim_app.attendance.models import Attendance, Certificate, Presence
+
     conditions = _people_of_area(event, user)
     total = db.session.scalar(sa.select(sa.func.count()).where(*conditions)) or 0
     page = min(max(page, 1), max(1, -(-total // PER_PAGE)))

@@ -56,6 +56,7 @@ from kim_app.groups.models import (
 )
 from kim_app.groups.registry_queries import Page
 from kim_app.groups.services import kim_filter
+from kim_app.notices import operations as notices
 from kim_app.phones import PhoneError, display_phone, normalise_phone
 from kim_app.regions.models import Region, RegionLevel, level_of
 from kim_app.security import MAX_RECORD_ID, codes_below, scope_filter, user_may_reach
@@ -245,18 +246,20 @@ def invite_kims(event: Event, filters: InviteFilter, quota: int, by: User) -> in
                 sa.literal(event.id), Kim.id, sa.literal(quota), sa.literal(now, sa.DateTime)
             ).where(*_invite_conditions(event, filters, by), _not_invited(event)),
         )
-        .returning(Invitation.id)
+        .returning(Invitation.kim_id)
     )
     for attempt in range(2):
         try:
             with db.session.begin_nested():
-                created = len(db.session.execute(statement).all())
+                kim_ids = list(db.session.scalars(statement))
             break
         except IntegrityError:
             if attempt:
                 raise
+    created = len(kim_ids)
     if not created:
         return 0
+    notices.kims_invited(event, dict.fromkeys(kim_ids, quota), by)
     audit.record(
         "event.invite",
         "event",
@@ -454,7 +457,10 @@ def offered_origin(_form, field) -> None:
 def add_person(event: Event, person: PersonData, by: User) -> tuple[Registration, bool]:
     """An institution's guest or any outsider added by hand; an existing number is found, not doubled."""
     ensure_editable(event)
-    return register_person(event, person, Source.OPERATOR, by=by)
+    registration, new = register_person(event, person, Source.OPERATOR, by=by)
+    if new:
+        notices.ticket_prepared(registration, by)
+    return registration, new
 
 
 # --- delegates ------------------------------------------------------------------------------------
@@ -536,6 +542,7 @@ def name_delegates(
                 change.promoted.append(promoted)
     for member_id in sorted(member_ids - by_member.keys()):
         change.added.append(_register_member(event, kim, members[member_id], by))
+    notices.tickets_prepared(event, change.added, by)
     if change.added:
         named = named_count(event.id, kim.id)
         if named > invitation.quota:
@@ -1062,9 +1069,10 @@ def apply_participants(event: Event, plan: Plan, user, filename: str = "") -> Pa
     ensure_editable(event)
     new_rows = [row for row in plan.valid if row.action is Action.NEW]
     seats = take_seats(event.id, len(new_rows))
+    created = []
     for index, row in enumerate(new_rows):
         values = row.values
-        db.session.add(
+        created.append(
             Registration(
                 event_id=event.id,
                 kim_id=row.kim.id if row.kim else None,
@@ -1081,11 +1089,13 @@ def apply_participants(event: Event, plan: Plan, user, filename: str = "") -> Pa
                 ticket=secrets.token_urlsafe(18),
             )
         )
+    db.session.add_all(created)
     for row in plan.valid:
         if row.action is Action.UPDATE:
             for key, value in row.changes.items():
                 setattr(row.registration, key, value)
     db.session.flush()
+    notices.tickets_prepared(event, created, user)
     result = ParticipantImport(
         created=len(new_rows),
         waiting=len(new_rows) - seats,

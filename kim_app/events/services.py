@@ -249,12 +249,28 @@ def create_event(data: EventData, sessions: list[SessionData], by: User) -> Even
 def update_event(event: Event, data: EventData, sessions: list[SessionData], by: User) -> dict:
     _check_region(data.region_code, by)
     _check_sessions(sessions)
+    before = _time_and_place(event)
     changed = _apply(event, data)
     _set_sessions(event, sessions)
+    if event.status is not EventStatus.DRAFT and _time_and_place(event) != before:
+        db.session.flush()
+        from kim_app.notices import operations as notices
+
+        notices.event_changed(event, by)
     audit.record(
         "event.update", "event", event.id, region_code=event.region_code, changes=changed, actor=by
     )
     return changed
+
+
+def _time_and_place(event: Event) -> tuple:
+    """What registered people are told about when it changes: sessions' times and the venue."""
+    return (
+        event.venue_name,
+        event.venue_address,
+        event.online_link,
+        tuple((s.starts_at, s.ends_at) for s in event.sessions),
+    )
 
 
 def clone_event(event: Event, first_day: datetime, by: User) -> Event:
@@ -326,6 +342,14 @@ def change_event_status(event: Event, to: EventStatus, by: User, reason: str = "
         actor=by,
     )
     event.status = to
+    if to in (EventStatus.DIBATALKAN, EventStatus.TERBIT):
+        db.session.flush()
+        from kim_app.notices import operations as notices
+
+        if to is EventStatus.DIBATALKAN:
+            notices.event_cancelled(event, by)
+        else:
+            notices.event_published(event, by)
 
 
 def local_now(event: Event) -> datetime:
@@ -534,6 +558,10 @@ def cancel_registration(registration: Registration, by: User | None) -> Registra
         else:
             _release_seat(registration.event_id)
     db.session.flush()
+    if promoted is not None:
+        from kim_app.notices import operations as notices
+
+        notices.promoted(promoted, by)
     audit.record(
         "registration.cancel",
         "registration",

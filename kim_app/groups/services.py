@@ -319,6 +319,9 @@ def change_status(kim: Kim, to: KimStatus, by: User, note: str = "") -> KimStatu
     )
     kim.status = to
     db.session.flush()
+    from kim_app.notices import operations as notices
+
+    notices.kim_status_changed(kim, note, by)
     return change
 
 
@@ -376,6 +379,12 @@ def verification_queue(user):
 def queue_count(user) -> int:
     """KIM waiting for verification that ``user`` may see (the badge on every operator page)."""
     return db.session.scalar(_queue_statement(Viewer.of(user)))
+
+
+def queue_count_statement(viewer: Viewer) -> sa.Select:
+    """The badge's statement for ``viewer`` (built once per viewer), for pages that ask it
+    together with other counts."""
+    return _queue_statement(viewer)
 
 
 @lru_cache(maxsize=256)

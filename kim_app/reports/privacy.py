@@ -293,7 +293,8 @@ def erase_person(registration: Registration, by: User) -> Erased:
     institution, position and their link to a member; ticket and check-in code are replaced, so
     old links stop working. Signatures are removed, certificates revoked (numbers kept).
     Members with the number are anonymised, not deleted: the KIM keeps its pengurus positions
-    and counts until it names someone else. Names and number are scrubbed from the audit log."""
+    and counts until it names someone else. Names and number are scrubbed from the audit log;
+    the WhatsApp messages prepared for the number are deleted."""
     phone = registration.phone
     ids = [r for r in db.session.scalars(person_registrations(registration, by))]
     regs = list(db.session.scalars(sa.select(Registration).where(Registration.id.in_(ids))))
@@ -323,6 +324,12 @@ def erase_person(registration: Registration, by: User) -> Erased:
         .values(revoked_at=utcnow())
     ).rowcount
     result.audit_entries = scrub_audit(needles, by)
+    if phone:  # the messages prepared for them carry their name, number and ticket link
+        from kim_app.notices.models import Notice
+
+        db.session.execute(
+            sa.delete(Notice).where(Notice.phone == phone, scope_filter(Notice.region_code, by))
+        )
     audit.record(
         "person.erase",
         "registration",

@@ -97,10 +97,10 @@ def violations(page: Page, *, unfold: bool = False) -> list[str]:
 
 @pytest.fixture
 def contexts(browser, app, live_server) -> Iterator[dict]:
-    """One browser profile per role, opened (and signed in) on first use."""
+    """One browser profile per role (with its account), opened and signed in on first use."""
     opened: dict = {}
     yield opened
-    for context in opened.values():
+    for context, _user in opened.values():
         context.close()
 
 
@@ -109,6 +109,7 @@ def _page_for(opened: dict, role: Role | None, world: World, browser, app, base:
     if role not in opened:
         context = axe_context(browser, app)
         page = context.new_page()
+        user = None
         if role is not None:
             user = world.actor if role is world.role else _account(world, role)
             page.goto(base + "/login")
@@ -116,8 +117,9 @@ def _page_for(opened: dict, role: Role | None, world: World, browser, app, base:
             page.get_by_label("Kata sandi").fill(PASSWORD)
             page.get_by_role("button", name="Masuk").click()
             expect(page).not_to_have_url(re.compile("/login"))  # home, or the petugas' scan page
-        opened[role] = context
-    return opened[role].pages[0]
+        opened[role] = (context, user)
+    context, world.viewer = opened[role]  # the page's "own" objects are made for this account
+    return context.pages[0]
 
 
 def _account(world: World, role: Role):

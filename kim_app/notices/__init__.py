@@ -1,0 +1,8 @@
+"""Notices: messages to accounts (the list at /pesan with its unread count), the prepared
+WhatsApp hand-offs an area must send (the outbox), and their emails, sent off the request."""
+
+from flask import Blueprint
+
+bp = Blueprint("notices", __name__)
+
+from kim_app.notices import routes  # noqa: E402,F401
