@@ -23,6 +23,7 @@ from kim_app.events.models import RegistrationStatus as RS
 from kim_app.extensions import db
 from kim_app.groups.models import Kim, KimStatus, KimStatusChange
 from kim_app.groups.services import kim_filter, queue_count
+from kim_app.notices.queries import outbox_count
 from kim_app.security import scope_filter
 
 SHOWN = 8  # items per list: the home page stays short on a phone
@@ -60,6 +61,7 @@ class Actions:
     verification: int = 0
     pending_links: int = 0
     register_kim: bool = False  # a village head whose village has no KIM yet
+    outbox: int = 0  # prepared WhatsApp messages the person may send, not sent yet
 
     @property
     def empty(self) -> bool:
@@ -73,15 +75,19 @@ class Actions:
             or self.verification
             or self.pending_links
             or self.register_kim
+            or self.outbox
         )
 
 
 def actions_for(user) -> Actions:
     if user.role in OPERATOR_ROLES:
-        return _operator_actions(user)
-    if user.role in (Role.KEPALA_DESA, Role.PENGURUS_KIM):
-        return _village_actions(user)
-    return Actions()
+        actions = _operator_actions(user)
+    elif user.role in (Role.KEPALA_DESA, Role.PENGURUS_KIM):
+        actions = _village_actions(user)
+    else:
+        return Actions()
+    actions.outbox = outbox_count(user)
+    return actions
 
 
 def _week() -> tuple[datetime, datetime]:

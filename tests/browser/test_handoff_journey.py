@@ -7,7 +7,9 @@ the link, sets a password and registers the KIM → the operator verifies it and
 sees the result on the home page → the operator gives the KIM's ketua a pengurus account from
 the member list → the pengurus opens the link and sees the KIM → the operator creates an event
 and invites the KIM → kepala desa and pengurus see the invitation on their home page and the
-pengurus names delegates.
+pengurus names delegates → the pengurus finds each delegate's ticket ready to send by WhatsApp
+and marks one sent → the event is full, an outsider registers onto the waiting list, a delegate
+withdraws, the outsider gets the seat and the operator finds the promotion's message ready.
 
 ``normal``: JavaScript on. ``no_js``: JavaScript off (every form a plain post).
 """
@@ -27,6 +29,7 @@ from kim_app.extensions import db
 from kim_app.phones import MAX_HANDOFF_TEXT, normalise_phone
 from kim_app.regions.models import Region
 from tests.browser.conftest import accept_invitation, new_phone, screenshot, sign_in
+from tests.browser.test_public_registration import _register
 from tests.conftest import PPU, PPU_VILLAGE
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -34,6 +37,7 @@ KIM_NAME = "KIM Sebakung Cerdas"
 TITLE = "Bimtek Literasi Digital"
 KETUA, SEKRETARIS, BENDAHARA = "Siti Aminah", "Budi Santoso", "Wati Lestari"
 HEAD_NUMBER, KETUA_NUMBER = "0812-7000-1001", "0812 3456 7890"
+OUTSIDER, OUTSIDER_NUMBER = "Rina Jurnalis", "0813 5555 0101"
 
 
 def _handoff(link) -> tuple[str, str]:
@@ -187,6 +191,49 @@ def test_handoff_journey(browser, app, live_server, make_user, tmp_path, variant
         village.goto(live_server + "/")
         expect(village.locator("#tindakan")).not_to_contain_text("Undangan untuk")
         expect(village.locator("#tindakan")).to_contain_text("2 orang dari KIM Anda")
+
+        # -- each delegate's ticket is ready to send by WhatsApp --------------------------------
+        officer.get_by_role("link", name="Pesan WhatsApp untuk dikirim").click()
+        expect(officer.get_by_role("heading", level=1)).to_contain_text("Kirim pesan WhatsApp")
+        tickets = {}
+        for name, expected in ((KETUA, "6281234567890"), (SEKRETARIS, "6281311112222")):
+            row = officer.locator("ul.outbox li", has_text=name).filter(has_text="Tiket:")
+            number, text = _handoff(row.get_by_role("link", name="Kirim lewat WhatsApp"))
+            assert number == expected and TITLE in text
+            [tickets[name]] = re.findall(re.escape(live_server) + r"/e/\S+/tiket/\S+", text)
+        screenshot(officer, f"serah-terima-{variant}-5-tiket-delegasi")
+        ketua_ticket = officer.locator("ul.outbox li", has_text=KETUA).filter(has_text="Tiket:")
+        ketua_ticket.get_by_role("button", name="Sudah dikirim").click()
+        if javascript:  # the row is replaced by its sent version
+            expect(ketua_ticket).to_contain_text("Sudah dikirim")
+        else:  # the list again, without the sent one
+            expect(officer.locator("ul.outbox")).not_to_contain_text(f"Tiket: {TITLE}\n{KETUA}")
+        delegate = phone()
+        delegate.goto(tickets[KETUA])
+        expect(delegate.locator("main")).to_contain_text(KETUA)
+
+        # -- the event is full: an outsider waits, a delegate withdraws, the outsider is told ---
+        outsider = phone()
+        code = re.search(r"/e/([^/]+)/tiket/", tickets[KETUA]).group(1)
+        _register(outsider, live_server, code, OUTSIDER, OUTSIDER_NUMBER)
+        expect(outsider.locator("#status-tiket")).to_contain_text("Daftar tunggu")
+        officer.goto(live_server + "/")
+        officer.locator("#tindakan").get_by_role("link", name=TITLE).click()
+        officer.locator("#undangan-kim").get_by_role("link", name="Tunjuk delegasi").click()
+        officer.get_by_label(SEKRETARIS).uncheck()
+        officer.get_by_role("button", name="Simpan delegasi").click()
+        expect(officer.locator("#pesan")).to_contain_text("Delegasi disimpan")
+        outsider.reload()
+        expect(outsider.locator("#status-tiket")).to_contain_text("Terdaftar")
+        desk.goto(live_server + "/")
+        desk.locator("#tindakan").get_by_role(
+            "link", name=re.compile("pesan WhatsApp menunggu dikirim")
+        ).click()
+        promotion = desk.locator("ul.outbox li", has_text=OUTSIDER)
+        expect(promotion).to_contain_text("Anda mendapat kursi")
+        number, text = _handoff(promotion.get_by_role("link", name="Kirim lewat WhatsApp"))
+        assert number == "6281355550101" and "ada kursi kosong" in text
+        screenshot(desk, f"serah-terima-{variant}-6-promosi")
         assert not errors, errors
     finally:
         for context in contexts:
