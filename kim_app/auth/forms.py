@@ -21,8 +21,9 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class PasswordForm(FlaskForm):
-    current = PasswordField(_l("Kata sandi saat ini"), validators=[DataRequired(REQUIRED)])
+class NewPasswordForm(FlaskForm):
+    """A new password typed twice (the base of changing one's own and of setting one by link)."""
+
     new = PasswordField(
         _l("Kata sandi baru"),
         validators=[DataRequired(REQUIRED), Length(min=MIN_PASSWORD, max=200)],
@@ -32,6 +33,10 @@ class PasswordForm(FlaskForm):
         _l("Ulangi kata sandi baru"),
         validators=[DataRequired(REQUIRED), EqualTo("new", _l("Kedua kata sandi tidak sama."))],
     )
+
+
+class PasswordForm(NewPasswordForm):
+    current = PasswordField(_l("Kata sandi saat ini"), validators=[DataRequired(REQUIRED)])
 
 
 class UserForm(FlaskForm):
@@ -73,20 +78,11 @@ class UserForm(FlaskForm):
         return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else None
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(NewPasswordForm):
     """The owner of a one-time link sets a password (and, when the account has neither, the
     number to sign in with)."""
 
     phone = TelField(_l("Nomor WhatsApp Anda"), validators=[Optional(), Length(max=30)])
-    new = PasswordField(
-        _l("Kata sandi baru"),
-        validators=[DataRequired(REQUIRED), Length(min=MIN_PASSWORD, max=200)],
-        description=_l("Minimal 8 karakter."),
-    )
-    confirm = PasswordField(
-        _l("Ulangi kata sandi baru"),
-        validators=[DataRequired(REQUIRED), EqualTo("new", _l("Kedua kata sandi tidak sama."))],
-    )
 
 
 class ForgotForm(FlaskForm):

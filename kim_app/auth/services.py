@@ -136,6 +136,16 @@ def _contact(
     return email, phone
 
 
+def _account_name(name: str | None) -> str:
+    """The name as stored (spaces collapsed), or AccountError when empty or too long."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise AccountError(_("Nama wajib diisi."), "name")
+    if len(name) > 120:
+        raise AccountError(_("Nama terlalu panjang (maksimal 120 karakter)."), "name")
+    return name
+
+
 def _kim_for_role(role: Role, kim_id: int | None, region: Region | None, by: User | None):
     """The KIM a pengurus account belongs to (inside ``by``'s reach); None for other roles."""
     if role is not Role.PENGURUS_KIM:
@@ -174,11 +184,7 @@ def create_user(
     scope. Without ``password`` the account waits for its owner to set one through an
     invitation link (``issue_link``). A pengurus KIM account needs its KIM; its scope is the
     KIM's village."""
-    name = " ".join((name or "").split())
-    if not name:
-        raise AccountError(_("Nama wajib diisi."), "name")
-    if len(name) > 120:
-        raise AccountError(_("Nama terlalu panjang (maksimal 120 karakter)."), "name")
+    name = _account_name(name)
     if password is not None and len(password) < MIN_PASSWORD:
         raise AccountError(_("Kata sandi minimal %(n)d karakter.", n=MIN_PASSWORD), "password")
     if role is Role.PENGURUS_KIM and kim_id and not scope_code:
@@ -216,6 +222,18 @@ def create_user(
     return user
 
 
+def _snapshot(user: User) -> dict:
+    """What an operator may change of an account, to compare before and after."""
+    return {
+        "name": user.name,
+        "email": user.email,
+        "phone": user.phone,
+        "role": user.role.value,
+        "scope": user.scope_code,
+        "kim": user.kim_id,
+    }
+
+
 def update_user(
     user: User,
     *,
@@ -233,11 +251,7 @@ def update_user(
         raise AccountError(_("Ubah akun Anda sendiri lewat operator di atas Anda."), "role")
     if not by.may_manage(user.role) or not by.may_manage(role):
         raise AccountError(_("Anda tidak dapat memberi peran ini."), "role")
-    name = " ".join((name or "").split())
-    if not name:
-        raise AccountError(_("Nama wajib diisi."), "name")
-    if len(name) > 120:
-        raise AccountError(_("Nama terlalu panjang (maksimal 120 karakter)."), "name")
+    name = _account_name(name)
     if role is Role.PENGURUS_KIM and kim_id and not scope_code:
         kim = db.session.get(Kim, kim_id)
         scope_code = kim.village_code if kim else None
@@ -246,27 +260,13 @@ def update_user(
         raise AccountError(_("Wilayah itu di luar wilayah kerja Anda."), "scope")
     kim = _kim_for_role(role, kim_id, region, by)
     email, phone = _contact(email, phone, ignore=user)
-    before = {
-        "name": user.name,
-        "email": user.email,
-        "phone": user.phone,
-        "role": user.role.value,
-        "scope": user.scope_code,
-        "kim": user.kim_id,
-    }
+    before = _snapshot(user)
     user.name, user.email, user.phone, user.role = name, email, phone, role
     user.scope_code = region.code if region else None
     user.kim_id = kim.id if kim else None
     if role is not Role.PETUGAS_ABSENSI:
         user.event_id = None
-    after = {
-        "name": user.name,
-        "email": user.email,
-        "phone": user.phone,
-        "role": user.role.value,
-        "scope": user.scope_code,
-        "kim": user.kim_id,
-    }
+    after = _snapshot(user)
     changed = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
     if not changed:
         return
