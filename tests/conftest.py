@@ -163,7 +163,8 @@ def client(app) -> Client:
 @pytest.fixture
 def make_user(app) -> Callable[..., User]:
     """Factory: ``make_user(role, scope, email=..., name=..., kim_id=..., event_id=...)`` creates
-    an active account (``event_id``: the one event of a petugas absensi)."""
+    an active account (``event_id``: the one event of a petugas absensi; a pengurus without
+    ``kim_id`` gets a draft KIM of its village, as every pengurus account belongs to one)."""
     counter = iter(range(1, 10_000))
 
     def make(
@@ -172,6 +173,13 @@ def make_user(app) -> Callable[..., User]:
         role = Role(role)
         n = next(counter)
         with app.app_context():
+            if role is Role.PENGURUS_KIM and overrides.get("kim_id") is None:
+                # a pengurus account always belongs to a KIM: a draft one of its village
+                kim = Kim(name=f"KIM Pengurus {n}", name_key=name_key(f"KIM Pengurus {n}"))
+                kim.village_code, kim.status = scope, KimStatus.DRAFT
+                _db.session.add(kim)
+                _db.session.flush()
+                overrides["kim_id"] = kim.id
             user = create_user(
                 email=overrides.get("email", f"{role.value}{n}@uji.example"),
                 name=overrides.get("name", f"Pengguna Uji {n}"),

@@ -53,6 +53,7 @@ from kim_app.extensions import db
 from kim_app.groups import importing
 from kim_app.groups.models import Gender, Kim, KimStatus
 from kim_app.groups.services import store_sk
+from kim_app.notices.models import Notice, NoticeKind
 from kim_app.reports.services import add_photo
 from kim_app.timezones import zone_name_for
 from tests.conftest import PASSWORD, PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE, html_of
@@ -81,6 +82,7 @@ STORED_EXAMPLES = 3  # plausible submissions per form whose values are then look
 ARG_NAMES = [
     "q",
     "halaman",
+    "kegiatan",
     "page",
     "dari",
     "sampai",
@@ -182,7 +184,8 @@ def _account(role: Role, scope: str, password_hash: str, **links) -> User:
 @pytest.fixture
 def world(app, make_kim, make_event, password_hash) -> dict:
     """Accounts of every role, a verified and a submitted KIM, an event running now with
-    registrations, marks, a certificate, an invitation, a report photo and two pending imports."""
+    registrations, marks, a certificate, an invitation, a report photo and two pending imports,
+    another event tomorrow, a one-time account link and a notice."""
     kim = make_kim(members=5, public_contact=True, website="https://kim.example")
     queued = make_kim(village=PPU_OTHER_VILLAGE, status=KimStatus.DIAJUKAN, members=3)
     event = make_event(
@@ -193,6 +196,8 @@ def world(app, make_kim, make_event, password_hash) -> dict:
         signatures=True,
         signer_name="Ahmad Fauzi",
     )
+    # tomorrow in the event's own zone: the outbox offers its reminders
+    tomorrow = make_event(title="Sosialisasi Besok", days=1, sessions_per_day=1)
     with app.test_request_context():
         operator = _account(Role.OPERATOR_KABKOTA, PPU, password_hash)
         head = _account(Role.KEPALA_DESA, PPU_VILLAGE, password_hash)
@@ -205,6 +210,13 @@ def world(app, make_kim, make_event, password_hash) -> dict:
         first.starts_at, first.ends_at = now - timedelta(hours=1), now + timedelta(hours=2)
         second.starts_at, second.ends_at = now + timedelta(hours=3), now + timedelta(hours=5)
         ev.starts_on = first.starts_at
+        next_day = db.session.get(Event, tomorrow.id)
+        start = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0)
+        next_day.sessions[0].starts_at, next_day.sessions[0].ends_at = (
+            start,
+            start + timedelta(hours=3),
+        )
+        next_day.starts_on = start
         db.session.add(Invitation(event_id=ev.id, kim_id=kim.id, quota=3))
         member = db.session.get(Kim, kim.id).members[0]
         people = [
@@ -243,6 +255,19 @@ def world(app, make_kim, make_event, password_hash) -> dict:
             by=None,
         )
         account_token = link_token(issue_link(invited, LinkPurpose.INVITE, None))
+        notice = Notice(
+            kind=NoticeKind.UNDANGAN,
+            user_id=head.id,
+            name=head.name,
+            phone="+6281266660002",
+            region_code=PPU_VILLAGE,
+            kim_id=kim.id,
+            event_id=event.id,
+            subject="Undangan",
+            text="Yth. Kepala Desa, KIM Anda diundang.",
+        )
+        db.session.add(notice)
+        db.session.flush()
         db.session.commit()
         return {
             "users": {
@@ -265,6 +290,7 @@ def world(app, make_kim, make_event, password_hash) -> dict:
             "kim_token": kim_token,
             "peserta_token": peserta_token,
             "account_token": account_token,
+            "notice_id": notice.id,
         }
 
 

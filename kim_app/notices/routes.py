@@ -53,7 +53,7 @@ def _outbox_args() -> dict:
     if request.args.get("status") == "sudah":
         args["status"] = "sudah"
     event_id = request.args.get("kegiatan", "")
-    if event_id.isdigit() and len(event_id) < 10:
+    if event_id.isascii() and event_id.isdigit() and len(event_id) < 10:  # "²" is a digit too
         args["kegiatan"] = int(event_id)
     return args
 
