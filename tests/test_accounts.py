@@ -319,3 +319,57 @@ def test_onboarding_a_135_village_regency_fits_the_page_budget(client, app, make
     assert 'aria-invalid="true"' in wrong.group(0) and "autofocus" in wrong.group(0)
     for response in (form, refused):
         assert page_weight(response) <= PAGE_BUDGET, page_weight(response)
+
+
+def test_forgotten_password_tells_the_operators_who_manage_the_account(
+    client, app, make_user, login
+):
+    """Without email, asking on the sign-in page puts a notice in the list of the regency's
+    operators, with the way to the account's page; another regency's operator hears nothing."""
+    head = make_user(Role.KEPALA_DESA, PPU_VILLAGE, name="Pak Lupa")
+    operator = make_user(Role.OPERATOR_KABKOTA, PPU)
+    stranger = make_user(Role.OPERATOR_KABKOTA, "32.10")
+    answer = client.submit("/lupa-kata-sandi", {"email": head.email})
+    assert "operator wilayahnya mendapat pesan" in html_of(answer)
+    login(operator)
+    notices = html_of(client.get("/pesan"))
+    assert "Pak Lupa minta atur ulang kata sandi" in notices
+    login(stranger)
+    assert "Pak Lupa" not in html_of(client.get("/pesan"))
+
+
+def test_control_characters_in_a_name_are_refused(client, make_user, login):
+    """ESC, BEL and a right-to-left override never reach the lists and the messages."""
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    for name in ("Budi\x1bSantoso", "Sri\x07", "Kepala\u202eDarat"):
+        response = _create(client, name=name, phone="081234567810")
+        assert response.status_code == 422
+        assert "Nama berisi karakter yang tidak bisa dipakai." in html_of(response)
+
+
+def test_a_link_for_an_account_without_a_number_asks_for_it_at_its_field(
+    client, app, make_user, login
+):
+    """An onboarded head with no number opens the link: without a number the error stands at
+    the number's field; with one, the account signs in with it."""
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    client.submit(
+        "/pengguna/kepala-desa", {"area_pilih": DISTRICT}, form_page="/pengguna/kepala-desa"
+    )
+    with app.app_context():
+        head = db.session.scalar(
+            sa.select(User).where(User.role == Role.KEPALA_DESA, User.scope_code == PPU_VILLAGE)
+        )
+    link = _link_of(html_of(client.get(f"/pengguna/{head.id}")))
+    owner = app.test_client()
+    missing = owner.submit(link, {"new": "sandi-kades-1", "confirm": "sandi-kades-1"})
+    assert missing.status_code == 422
+    page = html_of(missing)
+    assert re.search(r'id="phone"[^>]*aria-invalid="true"', page) or re.search(
+        r'aria-invalid="true"[^>]*id="phone"', page
+    )
+    assert "Isi nomor WhatsApp Anda" in page
+    done = owner.submit(
+        link, {"phone": "0812-3456-7811", "new": "sandi-kades-1", "confirm": "sandi-kades-1"}
+    )
+    assert done.status_code == 303

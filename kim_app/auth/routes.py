@@ -47,6 +47,7 @@ from kim_app.extensions import db, limiter, login_manager
 from kim_app.groups.models import Member
 from kim_app.groups.services import get_kim_or_404
 from kim_app.htmx import redirect_after_post, render
+from kim_app.mail import email_configured
 from kim_app.phones import display_phone
 from kim_app.regions.models import RegionLevel
 from kim_app.regions.picker import RegionPicker
@@ -471,7 +472,9 @@ def forgot():
         db.session.commit()
         sent = True
     status = 422 if request.method == "POST" and not sent else 200
-    return render("auth/forgot.html", form=form, sent=sent, status=status)
+    return render(
+        "auth/forgot.html", form=form, sent=sent, email_on=email_configured(), status=status
+    )
 
 
 @bp.post("/pengguna/<int:user_id>/status")
@@ -488,9 +491,9 @@ def user_status(user_id: int):
     else:
         db.session.commit()
         flash(
-            _("Akun %(email)s diaktifkan.", email=user.sign_in_name)
+            _("Akun %(email)s diaktifkan.", email=user.name)
             if want_active
-            else _("Akun %(email)s dinonaktifkan.", email=user.sign_in_name),
+            else _("Akun %(email)s dinonaktifkan.", email=user.name),
             "success",
         )
     return redirect_after_post(url_for("auth.users"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -143,6 +144,10 @@ def _account_name(name: str | None) -> str:
         raise AccountError(_("Nama wajib diisi."), "name")
     if len(name) > 120:
         raise AccountError(_("Nama terlalu panjang (maksimal 120 karakter)."), "name")
+    # control and format characters (ESC, a right-to-left override…) would travel into every
+    # list, export and WhatsApp message
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+        raise AccountError(_("Nama berisi karakter yang tidak bisa dipakai."), "name")
     return name
 
 
@@ -395,6 +400,8 @@ def accept_link(link: AccountLink, password: str, phone: str | None = None) -> U
         raise AccountError(_("Kata sandi minimal %(n)d karakter.", n=MIN_PASSWORD), "password")
     user = link.user
     if user.email is None and user.phone is None:
+        if not (phone or "").strip():
+            raise AccountError(_("Isi nomor WhatsApp Anda: nomor ini untuk masuk."), "phone")
         _email, user.phone = _contact(None, phone, ignore=user)
     user.set_password(password)
     user.session_version += 1
@@ -531,12 +538,16 @@ def request_reset(identifier: str) -> AccountLink | None:
     """A reset link for the active account with this email or number, when it can travel by
     email (an email address and SMTP configured); otherwise no link is made, so that a
     stranger typing someone's number cannot retire that person's pending invitation. Either
-    way the request is in the audit log of the account's area."""
+    way the request is in the audit log of the account's area, and the operators who manage the
+    account get a notice with the way to its page (where they make a new link)."""
     user = find_user(identifier)
     if user is None or not user.active:
         return None
     # the operators of the area see the request in their audit log, and can send a new link
     audit.record("user.reset_request", "user", user.id, region_code=user.scope_code, actor=None)
+    from kim_app.notices.operations import reset_requested  # notices build on accounts
+
+    reset_requested(user)
     if not email_configured() or not user.email:
         return None
     link = issue_link(user, LinkPurpose.RESET, None)

@@ -180,3 +180,16 @@ def reminder(event: Event, name: str, link: str) -> Message:
         f"Tempat: {_place(event)}",
         f"Tunjukkan kode QR tiket Anda saat datang: {link}",
     )
+
+
+def reset_requested(operator: str, account: str, role: str, where: str, link: str) -> Message:
+    """To the operators above an account whose owner asked for a new password on the sign-in
+    page (nobody there is told whether the account exists; its operators are)."""
+    return _compose(
+        NoticeKind.ATUR_ULANG,
+        f"{_short(account, 80)} minta atur ulang kata sandi",
+        operator,
+        f"{_short(account, 80)} ({role}, {_short(where, 120)}) meminta tautan baru untuk "
+        "kata sandinya lewat halaman Masuk.",
+        f"Buat tautan baru dan kirim lewat WhatsApp: {link}",
+    )

@@ -24,6 +24,7 @@ class NoticeKind(LabelledEnum):
     KEGIATAN_BERUBAH = "kegiatan_berubah"
     KEGIATAN_BATAL = "kegiatan_batal"
     PENGINGAT = "pengingat"
+    ATUR_ULANG = "atur_ulang"  # someone asked for a new password: their operators are told
 
 
 set_labels(
@@ -38,6 +39,7 @@ set_labels(
         NoticeKind.KEGIATAN_BERUBAH: _l("Kegiatan berubah"),
         NoticeKind.KEGIATAN_BATAL: _l("Kegiatan dibatalkan"),
         NoticeKind.PENGINGAT: _l("Pengingat H-1"),
+        NoticeKind.ATUR_ULANG: _l("Minta atur ulang kata sandi"),
     },
 )
 

@@ -381,3 +381,33 @@ def send_notice_emails(notice_ids: list[int]) -> None:
         send_email(notice.email, notice.subject, body)
         notice.emailed_at = utcnow()
         db.session.commit()
+
+
+def reset_requested(user: User) -> int:
+    """Tell the operators who manage ``user`` (the regency's for village accounts, the
+    province's for a regency operator, the admins for a province operator) that its owner asked
+    for a new password, with the link to the account's page."""
+    if not has_request_context() or user.role is Role.ADMIN:
+        return 0
+    code = user.scope_code or ""
+    above = {
+        Role.OPERATOR_PROVINSI: (Role.ADMIN, None),
+        Role.OPERATOR_KABKOTA: (Role.OPERATOR_PROVINSI, code[:2]),
+    }.get(user.role, (Role.OPERATOR_KABKOTA, code[:5]))
+    role, scope = above
+    operators = db.session.scalars(
+        sa.select(User)
+        .where(User.active, User.role == role, User.scope_code == scope if scope else sa.true())
+        .order_by(User.id)
+        .limit(20)
+    ).all()
+    link = _link("auth.user_detail", user_id=user.id)
+    if link is None:
+        return 0
+    where = user.scope.display_name if user.scope else ""
+    return notify(
+        [Recipient(op.name, user_id=op.id) for op in operators],
+        lambda r: messages.reset_requested(r.name, user.name, user.role.label, where, link),
+        region_code=code,
+        link=link,
+    )
