@@ -84,7 +84,11 @@ def _http_error(error: HTTPException):
         return error_response(413, title, template % {"mb": f"{limit / 1024 / 1024:.0f}"})
     if code == 429:
         seconds = _retry_after()
-        message = _("Terlalu banyak percobaan. Coba lagi dalam %(n)d detik.", n=seconds)
+        # the title already says "too many attempts": the message says when to come back
+        if seconds < 120:
+            message = _("Coba lagi dalam %(n)d detik.", n=seconds)
+        else:
+            message = _("Coba lagi dalam %(n)d menit.", n=-(-seconds // 60))
         return error_response(429, None, message, headers={"Retry-After": str(seconds)})
     if code in (400, 403, 404, 405, 500, 503):
         return error_response(code)
