@@ -184,6 +184,9 @@ def test_pengurus_account_from_the_member_list_reaches_its_kim(
     owner.submit(link, {"new": "sandi-pengurus-1", "confirm": "sandi-pengurus-1"})
     home = html_of(owner.get("/"))
     assert "KIM Sebakung Maju" in home and "Desa ini belum mendaftarkan KIM" not in home
+    members = html_of(client.get(f"/kim/{kim.id}/anggota"))
+    assert action not in members  # the member's row now leads to the account instead
+    assert re.search(r'href="/pengguna/\d+">Akun pengurus', members)
     again = client.submit(action, form_page=f"/kim/{kim.id}/anggota")
     assert "sudah dipakai akun lain" in html_of(client.get(again.headers["Location"]))
 

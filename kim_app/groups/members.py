@@ -13,7 +13,7 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from kim_app.auth.models import OPERATOR_ROLES, Role
+from kim_app.auth.models import OPERATOR_ROLES, Role, User
 from kim_app.extensions import db
 from kim_app.groups import bp
 from kim_app.groups.forms_members import MemberForm
@@ -62,12 +62,23 @@ def _edit_form(member: Member, formdata=None) -> MemberForm:
 
 
 def _context(kim: Kim, **extra) -> dict:
-    """What the page and its fragments need besides the members themselves."""
+    """What the page and its fragments need besides the members themselves; for operators, the
+    KIM's pengurus accounts by number (a member with one shows it instead of "Buat akun")."""
+    accounts = {}
+    if current_user.is_operator:
+        accounts = dict(
+            db.session.execute(
+                sa.select(User.phone, User.id).where(
+                    User.kim_id == kim.id, User.role == Role.PENGURUS_KIM, User.phone.is_not(None)
+                )
+            ).all()
+        )
     return {
         "kim": kim,
         "may_keep": may_keep_members(current_user, kim),
         "phone": display_phone,
         "min_active": MIN_ACTIVE,
+        "accounts": accounts,
         **extra,
     }
 
