@@ -376,3 +376,19 @@ def test_a_link_for_an_account_without_a_number_asks_for_it_at_its_field(
         link, {"phone": "0812-3456-7811", "new": "sandi-kades-1", "confirm": "sandi-kades-1"}
     )
     assert done.status_code == 303
+
+
+def test_accounts_are_found_by_name_number_or_village(client, make_user, login, partial_headers):
+    """Among many accounts: by part of the name, by the number in any spelling, by the village's
+    name; nothing outside the scope; the htmx answer is the list alone, keeping the query."""
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    _create(client, name="Bu Sumarni", phone="0812-3456-7812")
+    make_user(Role.KEPALA_DESA, "64.09.01.2020", name="Pak Giri")
+    make_user(Role.KEPALA_DESA, MAJALENGKA_VILLAGE, name="Bu Sumarni Majalengka")
+    for query in ("sumarni", "+62 812 3456 7812", "sebakung"):
+        page = html_of(client.get("/pengguna", query_string={"q": query}))
+        assert "Bu Sumarni" in page and "Pak Giri" not in page, query
+        assert "Majalengka" not in page
+    assert "Pak Giri" in html_of(client.get("/pengguna", query_string={"q": "giri mukti"}))
+    fragment = html_of(client.get("/pengguna?q=sumarni", headers=partial_headers))
+    assert fragment.startswith('<div id="daftar-pengguna">') and "Bu Sumarni" in fragment

@@ -43,13 +43,13 @@ from kim_app.auth.services import (
     sign_in_key,
     update_user,
 )
-from kim_app.extensions import db, limiter, login_manager
+from kim_app.extensions import contains_text, db, limiter, login_manager
 from kim_app.groups.models import Member
 from kim_app.groups.services import get_kim_or_404
 from kim_app.htmx import redirect_after_post, render
 from kim_app.mail import email_configured
 from kim_app.phones import display_phone
-from kim_app.regions.models import RegionLevel
+from kim_app.regions.models import Region, RegionLevel
 from kim_app.regions.picker import RegionPicker
 from kim_app.security import ensure_in_scope, is_safe_next, roles_required, scope_filter
 
@@ -186,13 +186,22 @@ def password():
 @bp.get("/pengguna")
 @roles_required(*OPERATOR_ROLES)
 def users():
-    """Accounts inside the operator's scope, newest first, with the inactive ones marked."""
-    page = db.paginate(
-        sa.select(User).where(scope_filter(User.scope_code, current_user)).order_by(User.id.desc()),
-        per_page=25,
-        error_out=False,
-    )
-    return render("auth/users.html", "auth/_user_rows.html", page=page)
+    """Accounts inside the operator's scope, newest first, with the inactive ones marked;
+    ``q`` finds them by name, email, number or the name of their village or area."""
+    query = " ".join(request.args.get("q", "").split())[:60]
+    statement = sa.select(User).where(scope_filter(User.scope_code, current_user))
+    if query:
+        number = sign_in_key(query)
+        statement = statement.outerjoin(Region, Region.code == User.scope_code).where(
+            sa.or_(
+                contains_text(User.name, query),
+                contains_text(User.email, query),
+                User.phone == number,
+                contains_text(Region.name, query),
+            )
+        )
+    page = db.paginate(statement.order_by(User.id.desc()), per_page=25, error_out=False)
+    return render("auth/users.html", "auth/_user_rows.html", page=page, q=query)
 
 
 def _account_form_errors(form: UserForm, error: AccountError) -> None:
