@@ -52,7 +52,7 @@ def test_participant_checks_in_with_pin_and_signature(phone: Page, app, live_ser
     _register(app, event.id)
 
     phone.goto(f"{live_server}/e/{event.code}")
-    phone.wait_for_function("window.htmx !== undefined")
+    phone.wait_for_function("() => window.htmx !== undefined")
     phone.get_by_role("link", name="Presensi mandiri").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Presensi mandiri")
     expect(phone.get_by_text("Tanpa JavaScript: tanda tangani daftar hadir kertas.")).to_be_hidden()

@@ -35,7 +35,7 @@ def test_operator_invites_two_districts_and_pengurus_names_two_delegates(
 
     sign_in(phone, live_server, operator.email)
     phone.goto(f"{live_server}/kegiatan/{event.id}/undangan")
-    phone.wait_for_function("window.htmx !== undefined")
+    phone.wait_for_function("() => window.htmx !== undefined")
     count = phone.locator("#jumlah-undang")
     expect(count).to_contain_text("4 KIM cocok")
     phone.get_by_label("Babulu").check()
@@ -56,7 +56,7 @@ def test_operator_invites_two_districts_and_pengurus_names_two_delegates(
 
     sign_in(phone, live_server, pengurus.email)
     phone.goto(f"{live_server}/kegiatan/{event.id}/delegasi/{kim.id}")
-    phone.wait_for_function("window.htmx !== undefined")
+    phone.wait_for_function("() => window.htmx !== undefined")
     boxes = phone.locator("#delegasi input[name=anggota]")
     expect(boxes).to_have_count(4)
     boxes.nth(0).check()

@@ -156,11 +156,16 @@ def _tap_hadir(page: Page, name: str, *, online: bool = True) -> None:
         expect(row).not_to_have_class(re.compile("menunggu"))
 
 
-def _throttle_service_workers(browser, network: dict) -> object:
+def _throttle_service_workers(browser, page: Page, network: dict) -> object:
     """Slow 3G for the service workers too: the roll call's worker fetches its pages itself
     (network first), and Chromium emulates the network per target, so a page's emulation does
     not reach them. Playwright addresses no worker target, so the browser session's own
-    (non-flattened) channel carries the commands; returns that session, to be kept alive."""
+    (non-flattened) channel carries the commands; returns that session, to be kept alive.
+    Only the workers of ``page``'s own browser context: the session-wide browser may still hold
+    an idle worker of an earlier test's profile, which would never answer."""
+    page_session = page.context.new_cdp_session(page)
+    context_id = page_session.send("Target.getTargetInfo")["targetInfo"]["browserContextId"]
+    page_session.detach()
     session = browser.new_browser_cdp_session()
     answered: set[int] = set()
     session.on(
@@ -170,7 +175,7 @@ def _throttle_service_workers(browser, network: dict) -> object:
     workers = [
         target["targetId"]
         for target in session.send("Target.getTargets")["targetInfos"]
-        if target["type"] == "service_worker"
+        if target["type"] == "service_worker" and target.get("browserContextId") == context_id
     ]
     assert workers, "no service worker to throttle"
     for target in workers:
@@ -390,7 +395,7 @@ def test_field_journey(browser, app, live_server, make_user, tmp_path, steps, va
                 # the service worker keeps a copy of the page for a reload without signal
                 _wait_until(lambda: desk.evaluate(CACHED))
                 if variant == "slow_3g":
-                    worker_link = _throttle_service_workers(browser, SLOW_3G)
+                    worker_link = _throttle_service_workers(browser, desk, SLOW_3G)
                 offline["now"] = True
                 # slow_3g cuts its own emulated link: Playwright's set_offline would send a second
                 # emulation for the same page, and whichever came last would win

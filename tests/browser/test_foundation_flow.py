@@ -14,7 +14,7 @@ def test_operator_picks_a_village_with_htmx(phone: Page, live_server, make_user)
     operator = make_user(Role.OPERATOR_KABKOTA, PPU, name="Operator PPU")
     sign_in(phone, live_server, operator.email)
     expect(phone.locator(".meta").first).to_contain_text("Kabupaten Penajam Paser Utara")
-    phone.wait_for_function("window.htmx !== undefined")
+    phone.wait_for_function("() => window.htmx !== undefined")
     screenshot(phone, "beranda-operator")
 
     url_before = phone.url
@@ -39,7 +39,7 @@ def test_operator_finds_a_village_by_name(phone: Page, live_server, make_user):
     """Typing part of a name lists villages with their district; choosing one fills every level."""
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     sign_in(phone, live_server, operator.email)
-    phone.wait_for_function("window.htmx !== undefined")
+    phone.wait_for_function("() => window.htmx !== undefined")
     phone.get_by_label("Atau cari nama desa/kelurahan").fill("sebakung")
     result = phone.get_by_label("Desa Sebakung Jaya")
     expect(result).to_be_visible()

@@ -23,7 +23,7 @@ def test_lost_ticket_opens_in_place_and_gives_the_ticket_back(phone: Page, live_
     ticket = _register(phone, live_server, event.code, "Siti Rahmawati", "0813 5555 0101")
     phone.context.clear_cookies()  # the link is lost: a fresh visit
     phone.goto(f"{live_server}/e/{event.code}")
-    phone.wait_for_function("window.htmx !== undefined")
+    phone.wait_for_function("() => window.htmx !== undefined")
     expect(phone.locator("dl.facts")).to_contain_text("WA panitia 0812-1111-2222")
     phone.evaluate("window.penanda = 'tetap'")  # gone if the page were loaded again
     phone.get_by_role("link", name="Tiket hilang?").click()

@@ -22,7 +22,7 @@ def test_village_head_keeps_members_inline_with_htmx(phone: Page, live_server, m
     kades = make_user(Role.KEPALA_DESA, PPU_VILLAGE)
     sign_in(phone, live_server, kades.email)
     phone.goto(f"{live_server}/kim/{kim.id}/anggota")
-    phone.wait_for_function("window.htmx !== undefined")
+    phone.wait_for_function("() => window.htmx !== undefined")
     phone.evaluate("window.penanda = 'tetap'")  # gone if the page were loaded again
     url = phone.url
     counter = phone.locator("#jumlah-anggota")
@@ -82,7 +82,7 @@ def test_wrong_number_is_explained_in_the_form_with_htmx(
     kim = make_kim(members=2)
     sign_in(page, live_server, make_user(Role.KEPALA_DESA, PPU_VILLAGE).email)
     page.goto(f"{live_server}/kim/{kim.id}/anggota")
-    page.wait_for_function("window.htmx !== undefined")
+    page.wait_for_function("() => window.htmx !== undefined")
     page.evaluate("window.penanda = 'tetap'")
     add = page.locator("#tambah-anggota")
     add.get_by_label("Nama", exact=True).fill("Rina Wati")
@@ -138,7 +138,7 @@ def test_visitor_searches_the_directory(phone: Page, live_server, make_kim):
     make_kim(name="KIM Sebakung Maju")
     make_kim(name="KIM Giri Mukti", village="64.09.01.2020")
     phone.goto(f"{live_server}/direktori")
-    phone.wait_for_function("window.htmx !== undefined")
+    phone.wait_for_function("() => window.htmx !== undefined")
     results = phone.locator("#hasil .list li")
     expect(results).to_have_count(2)
     phone.get_by_label("Cari nama KIM atau desa").fill("sebakung")

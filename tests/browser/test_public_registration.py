@@ -33,7 +33,7 @@ def test_outsider_registers_is_recognised_waits_and_is_promoted(
     """The whole public flow at 360 px, one phone per person."""
     event = make_event(capacity=2, title="Pelatihan Jurnalistik Warga")
     phone.goto(f"{live_server}/e/{event.code}")
-    phone.wait_for_function("window.htmx !== undefined")
+    phone.wait_for_function("() => window.htmx !== undefined")
     expect(phone.get_by_role("heading", level=1)).to_have_text("Pelatihan Jurnalistik Warga")
     expect(phone.locator(".agenda li").first).to_contain_text("09.00–12.00 WITA")
     expect(phone.locator("#kursi")).to_have_text("2 dari 2 tersisa")

@@ -24,7 +24,7 @@ def test_dashboard_on_a_phone(phone: Page, live_server, make_user, data):  # noq
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     sign_in(phone, live_server, operator.email)
     phone.goto(f"{live_server}/laporan/?{YEAR}")
-    phone.wait_for_function("window.htmx !== undefined")
+    phone.wait_for_function("() => window.htmx !== undefined")
     expect(phone.locator(".angka:not(#di-luar)")).to_contain_text("53,8%")
     expect(phone.locator("svg#grafik-cakupan")).to_be_visible()
     screenshot(phone, "laporan-dasbor")
