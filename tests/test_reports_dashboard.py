@@ -392,7 +392,10 @@ def test_charts_are_accessible_svg_without_style(client, make_user, login, data)
         assert f'role="img" aria-labelledby="grafik-{chart}-t grafik-{chart}-d"' in page, chart
         assert f'<title id="grafik-{chart}-t">' in page
     assert page.count("<figure>") == 4 and page.count("</figcaption></figure>") == 4
-    assert len(re.findall(r"</figcaption></figure>\s*<div class=\"scroll\"><table", page)) == 4
+    tables = (
+        r"</figcaption></figure>\s*<div class=\"scroll\" tabindex=\"0\" role=\"region\"[^>]*><table"
+    )
+    assert len(re.findall(tables, page)) == 4
     assert "style=" not in page
     assert 'viewBox="0 0 320 ' in page
 
