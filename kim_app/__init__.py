@@ -203,14 +203,12 @@ def _template_helpers(app: Flask) -> None:
         return url_for("static", filename=filename, v=versions[filename])
 
     def _badges() -> tuple[int, int]:
-        """The navigation's counts, asked once per page (one statement for both)."""
-        if "kim_badges" not in g:
-            from flask_login import current_user
+        """The navigation's counts (one statement, once per request)."""
+        from flask_login import current_user
 
-            from kim_app.notices.queries import badges
+        from kim_app.notices.queries import badges
 
-            g.kim_badges = badges(current_user)
-        return g.kim_badges
+        return badges(current_user)
 
     def kim_unread_count() -> int:
         return _badges()[0]

@@ -376,19 +376,10 @@ def verification_queue(user):
     )
 
 
-def queue_count(user) -> int:
-    """KIM waiting for verification that ``user`` may see (the badge on every operator page)."""
-    return db.session.scalar(_queue_statement(Viewer.of(user)))
-
-
-def queue_count_statement(viewer: Viewer) -> sa.Select:
-    """The badge's statement for ``viewer`` (built once per viewer), for pages that ask it
-    together with other counts."""
-    return _queue_statement(viewer)
-
-
 @lru_cache(maxsize=256)
-def _queue_statement(viewer: Viewer) -> sa.Select:
+def queue_count_statement(viewer: Viewer) -> sa.Select:
+    """KIM waiting for verification that ``viewer`` may see (the badge on every operator page),
+    built once per viewer; asked together with the unread count (``notices.queries.badges``)."""
     return (
         sa.select(sa.func.count())
         .select_from(Kim)

@@ -22,8 +22,8 @@ from kim_app.events.models import Event, EventSession, EventStatus, Invitation, 
 from kim_app.events.models import RegistrationStatus as RS
 from kim_app.extensions import db
 from kim_app.groups.models import Kim, KimStatus, KimStatusChange
-from kim_app.groups.services import kim_filter, queue_count
-from kim_app.notices.queries import outbox_count
+from kim_app.groups.services import kim_filter
+from kim_app.notices.queries import badges, outbox_count
 from kim_app.security import scope_filter
 
 SHOWN = 8  # items per list: the home page stays short on a phone
@@ -187,7 +187,8 @@ def _local_now(event: Event) -> datetime:
 
 
 def _operator_actions(user) -> Actions:
-    actions = Actions(verification=queue_count(user), pending_links=pending_link_count(user))
+    # the navigation's badge already counted the queue in this request
+    actions = Actions(verification=badges(user)[1], pending_links=pending_link_count(user))
     start, end = _week()
     week = _sessions_in(start, end)
     rows = db.session.execute(

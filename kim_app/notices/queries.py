@@ -6,6 +6,7 @@ from datetime import timedelta
 from functools import lru_cache
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 
 from kim_app.auth.models import OPERATOR_ROLES, Role, utcnow
 from kim_app.events.models import Event, EventStatus
@@ -31,8 +32,17 @@ _UNREAD = (
 
 
 def badges(user) -> tuple[int, int]:
-    """The navigation's two counts in one statement: unread notices and, for an operator, KIM
-    waiting for verification (0 for other roles)."""
+    """The navigation's two counts in one statement, asked once per request (the navigation and
+    the home page's "Perlu tindakan Anda" both show them): unread notices and, for an operator,
+    KIM waiting for verification (0 for other roles)."""
+    if has_request_context():
+        if "kim_badges" not in g:
+            g.kim_badges = _badges(user)
+        return g.kim_badges
+    return _badges(user)
+
+
+def _badges(user) -> tuple[int, int]:
     if getattr(user, "role", None) not in OPERATOR_ROLES:
         return unread_count(user), 0
     unread, waiting = db.session.execute(
