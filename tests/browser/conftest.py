@@ -177,3 +177,36 @@ def member_account(page: Page, base: str, kim_id: int, member: str) -> str:
     row.get_by_role("button", name=re.compile("Buat akun")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(member)
     return page.locator("#alamat-tautan").input_value()
+
+
+SK_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def register_kim(
+    page: Page, folder: Path, name: str, pengurus: list[tuple[str, str]], before_save=None
+) -> int:
+    """A kepala desa registers the village's KIM from the home page: its name and SK, the
+    pengurus (name, number) in order, a draft, the SK document, then sends it to Diskominfo;
+    ``before_save(page)`` runs on the filled form. Returns the KIM's id."""
+    page.get_by_role("link", name="Daftarkan KIM").first.click()
+    page.get_by_label("Nama KIM").fill(name)
+    page.get_by_label("Nomor SK").fill("141/07/2026")
+    page.get_by_label("Tanggal SK").fill("2026-02-01")
+    page.get_by_label("SK ditandatangani oleh").select_option("kepala_desa")
+    page.get_by_label("Informasi publik").check()
+    for row, (person, number) in enumerate(pengurus, start=1):
+        group = page.get_by_role("group", name=f"Pengurus {row}")
+        group.get_by_label("Nama", exact=True).fill(person)
+        group.get_by_label("Nomor WhatsApp").fill(number)
+    if before_save:
+        before_save(page)
+    page.get_by_role("button", name="Simpan draf").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    sk = folder / "sk.pdf"
+    sk.write_bytes(SK_PDF)
+    page.get_by_label("Unggah dokumen SK").set_input_files(str(sk))
+    page.get_by_role("button", name="Unggah", exact=True).click()
+    expect(page.get_by_role("link", name="Unduh dokumen SK")).to_be_visible()
+    page.get_by_role("button", name="Ajukan ke Diskominfo").click()
+    expect(page.locator(".tag").first).to_have_text("Diajukan")
+    return int(re.search(r"/kim/(\d+)", page.url).group(1))

@@ -47,6 +47,7 @@ from tests.browser.conftest import (
     invite_account,
     member_account,
     new_phone,
+    register_kim,
     screenshot,
     sign_in,
 )
@@ -57,7 +58,6 @@ from tests.browser.test_public_registration import _register
 from tests.conftest import PASSWORD, PPU
 from tests.test_attendance_documents import pdf_text, strokes
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 TOUR = ROOT / "docs" / "tour"
 SLOW_3G = {  # the profile, as bench/phone.py sends it
     "offline": False,
@@ -255,31 +255,15 @@ def test_field_journey(browser, app, live_server, make_user, tmp_path, steps, va
         with steps("kepala desa registers the KIM"):
             village = phone()
             accept_invitation(village, head_link)
-            village.get_by_role("link", name="Daftarkan KIM").first.click()
-            village.get_by_label("Nama KIM").fill(KIM_NAME)
-            village.get_by_label("Nomor SK").fill("141/07/2026")
-            village.get_by_label("Tanggal SK").fill("2026-02-01")
-            village.get_by_label("SK ditandatangani oleh").select_option("kepala_desa")
-            village.get_by_label("Informasi publik").check()
-            for row, (name, number) in enumerate(
-                ((KETUA, "0812 3456 7890"), (SEKRETARIS, "0813-1111-2222"), (BENDAHARA, "")),
-                start=1,
-            ):
-                group = village.get_by_role("group", name=f"Pengurus {row}")
-                group.get_by_label("Nama", exact=True).fill(name)
-                group.get_by_label("Nomor WhatsApp").fill(number)
-            if variant == "normal":
-                _tour(village, "1-daftar-kim")
-            village.get_by_role("button", name="Simpan draf").click()
-            expect(village.get_by_role("heading", level=1)).to_have_text(KIM_NAME)
-            sk = tmp_path / "sk.pdf"
-            sk.write_bytes(PDF)
-            village.get_by_label("Unggah dokumen SK").set_input_files(str(sk))
-            village.get_by_role("button", name="Unggah", exact=True).click()
-            expect(village.get_by_role("link", name="Unduh dokumen SK")).to_be_visible()
-            village.get_by_role("button", name="Ajukan ke Diskominfo").click()
-            expect(village.locator(".tag").first).to_have_text("Diajukan")
-            kim_id = int(re.search(r"/kim/(\d+)", village.url).group(1))
+            kim_id = register_kim(
+                village,
+                tmp_path,
+                KIM_NAME,
+                [(KETUA, "0812 3456 7890"), (SEKRETARIS, "0813-1111-2222"), (BENDAHARA, "")],
+                before_save=(lambda page: _tour(page, "1-daftar-kim"))
+                if variant == "normal"
+                else None,
+            )
 
         with steps("operator verifies the KIM"):
             desk.goto(live_server + "/")

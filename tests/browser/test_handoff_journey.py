@@ -28,11 +28,16 @@ from kim_app.auth.models import Role
 from kim_app.extensions import db
 from kim_app.phones import MAX_HANDOFF_TEXT, normalise_phone
 from kim_app.regions.models import Region
-from tests.browser.conftest import accept_invitation, new_phone, screenshot, sign_in
+from tests.browser.conftest import (
+    accept_invitation,
+    new_phone,
+    register_kim,
+    screenshot,
+    sign_in,
+)
 from tests.browser.test_public_registration import _register
 from tests.conftest import PPU, PPU_VILLAGE
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 KIM_NAME = "KIM Sebakung Cerdas"
 TITLE = "Bimtek Literasi Digital"
 KETUA, SEKRETARIS, BENDAHARA = "Siti Aminah", "Budi Santoso", "Wati Lestari"
@@ -107,26 +112,12 @@ def test_handoff_journey(browser, app, live_server, make_user, tmp_path, variant
         village = phone()
         accept_invitation(village, head_link, "sandi-kades-2026")
         expect(village.locator("#tindakan")).to_contain_text("Desa Anda belum punya KIM terdaftar.")
-        village.get_by_role("link", name="Daftarkan KIM").first.click()
-        village.get_by_label("Nama KIM").fill(KIM_NAME)
-        village.get_by_label("Nomor SK").fill("141/07/2026")
-        village.get_by_label("Tanggal SK").fill("2026-02-01")
-        village.get_by_label("SK ditandatangani oleh").select_option("kepala_desa")
-        village.get_by_label("Informasi publik").check()
-        for position, (name, phone_number) in enumerate(
-            ((KETUA, KETUA_NUMBER), (SEKRETARIS, "0813-1111-2222"), (BENDAHARA, "")), start=1
-        ):
-            group = village.get_by_role("group", name=f"Pengurus {position}")
-            group.get_by_label("Nama", exact=True).fill(name)
-            group.get_by_label("Nomor WhatsApp").fill(phone_number)
-        village.get_by_role("button", name="Simpan draf").click()
-        expect(village.get_by_role("heading", level=1)).to_have_text(KIM_NAME)
-        sk = tmp_path / "sk.pdf"
-        sk.write_bytes(PDF)
-        village.get_by_label("Unggah dokumen SK").set_input_files(str(sk))
-        village.get_by_role("button", name="Unggah", exact=True).click()
-        village.get_by_role("button", name="Ajukan ke Diskominfo").click()
-        expect(village.locator(".tag").first).to_have_text("Diajukan")
+        register_kim(
+            village,
+            tmp_path,
+            KIM_NAME,
+            [(KETUA, KETUA_NUMBER), (SEKRETARIS, "0813-1111-2222"), (BENDAHARA, "")],
+        )
 
         # -- the operator verifies; the kepala desa sees the result at home --------------------
         desk.get_by_role("link", name="KIM", exact=True).first.click()
