@@ -182,6 +182,7 @@ def make_user(app) -> Callable[..., User]:
                 overrides["kim_id"] = kim.id
             user = create_user(
                 email=overrides.get("email", f"{role.value}{n}@uji.example"),
+                phone=overrides.get("phone"),
                 name=overrides.get("name", f"Pengguna Uji {n}"),
                 role=role,
                 scope_code=None if role is Role.ADMIN else scope,

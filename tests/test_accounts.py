@@ -392,3 +392,27 @@ def test_accounts_are_found_by_name_number_or_village(client, make_user, login, 
     assert "Pak Giri" in html_of(client.get("/pengguna", query_string={"q": "giri mukti"}))
     fragment = html_of(client.get("/pengguna?q=sumarni", headers=partial_headers))
     assert fragment.startswith('<div id="daftar-pengguna">') and "Bu Sumarni" in fragment
+
+
+def test_a_number_taken_at_the_same_moment_is_a_refusal_not_an_error(
+    client, app, make_user, login, monkeypatch
+):
+    """Another request takes the number after this one looked: the unique index refuses it and
+    the form says so (422), nothing half written."""
+    from kim_app.auth import services
+
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    make_user(Role.KEPALA_DESA, "64.09.01.2020", email=None, phone="+6281234567813")
+
+    def looked_too_early(email, phone, **_kw):  # the other request had not committed yet
+        return (email or None), "+6281234567813"
+
+    monkeypatch.setattr(services, "_contact", looked_too_early)
+    response = _create(client, phone="0812-3456-7813")
+    assert response.status_code == 422
+    assert "sudah dipakai akun lain" in html_of(response)
+    with app.app_context():
+        count = db.session.scalar(
+            sa.select(sa.func.count()).select_from(User).where(User.phone == "+6281234567813")
+        )
+        assert count == 1

@@ -359,6 +359,10 @@ def onboard():
     area = picker.chosen
     if area is not None and area.level not in (RegionLevel.KABUPATEN, RegionLevel.KECAMATAN):
         area = None
+    if area is not None and request.method == "POST":
+        # two operators (or a double tap) onboarding the same area: the second waits for the
+        # first, then finds its villages taken (PostgreSQL; SQLite's write lock already does)
+        db.session.execute(sa.select(Region.code).where(Region.code == area.code).with_for_update())
     villages = villages_without_head(area.code) if area else []
     too_many = len(villages) > MAX_ONBOARD
     form = OnboardForm()

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import current_app, request, url_for
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kim_app import audit, jobs
@@ -137,6 +138,16 @@ def _contact(
     return email, phone
 
 
+def _flush_contact() -> None:
+    """Write the account now, in a savepoint: an email or number taken by a request that ran at
+    the same moment (after ``_contact`` looked) is a refusal like any other, not an error."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise AccountError(_("Email atau nomor ini sudah dipakai akun lain."), "phone") from None
+
+
 def _account_name(name: str | None) -> str:
     """The name as stored (spaces collapsed), or AccountError when empty or too long."""
     name = " ".join((name or "").split())
@@ -215,7 +226,7 @@ def create_user(
     if password is not None:
         user.set_password(password)
     db.session.add(user)
-    db.session.flush()
+    _flush_contact()
     audit.record(
         "user.create",
         "user",
@@ -277,6 +288,7 @@ def update_user(
         return
     if {"role", "scope", "kim", "email", "phone"} & changed.keys():
         user.session_version += 1
+    _flush_contact()
     # names and numbers are personal data: the log says which fields changed, not their values
     audit.record(
         "user.update",
