@@ -194,6 +194,31 @@ def test_the_window_is_judged_by_the_scans_own_time(
     assert _verdict(response) == ("ok", "Hadir tercatat")
 
 
+def test_a_device_time_never_opens_a_session_early(
+    app, client, make_user, make_event, login, partial_headers
+):
+    """Issue 21 item 5: a scan for a session ten days ahead, sent with a forged ``marked_at``
+    inside that session's window, is refused like one without it and writes nothing; the
+    server's clock has not opened the window."""
+    data = _event_now(app, make_event, names=("Ani",))
+    session_id = data["sessions"][0]
+    with app.app_context():
+        found = db.session.get(EventSession, session_id)
+        now = local_now(found.event)
+        found.starts_at, found.ends_at = now + timedelta(days=10), now + timedelta(days=10, hours=2)
+        db.session.commit()
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    token = client.token(_page(session_id))
+    forged = utcnow() + timedelta(days=10, minutes=30)
+    sent = {"client_id": "palsu-000001", "marked_at": str(int(forged.timestamp() * 1000))}
+    response = _scan(client, session_id, data["people"][0][2], partial_headers, token, **sent)
+    assert _verdict(response) == ("tolak", "Bukan sesi ini")
+    plain = _scan(client, session_id, data["people"][0][2], partial_headers, token)
+    assert _verdict(plain) == ("tolak", "Bukan sesi ini")
+    with app.app_context():
+        assert _count(Attendance) == 0 and _count(AttendanceMark) == 0
+
+
 def test_plain_form_redirects_and_a_refresh_marks_nothing(
     app, client, make_user, make_event, login
 ):

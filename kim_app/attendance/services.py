@@ -510,13 +510,17 @@ def check_in(
     if registration.status is RegistrationStatus.DAFTAR_TUNGGU:
         return CheckIn(Verdict.WAITING, registration)
     event = session.event
-    moment = marked_at or utcnow()
+    now = utcnow()
+    moment = min(marked_at or now, now + timedelta(seconds=CLOCK_SKEW_SECONDS))
     if enforce_window:
         window = checkin_window(event, session) or (
             session.starts_at - timedelta(minutes=60),
             session.ends_at,
         )
-        if not window[0] <= to_local(event, moment) <= window[1]:
+        # a device's time may place a mark queued offline inside the window, but only once the
+        # server's own clock has opened it: no device time opens a session early
+        opened = window[0] <= to_local(event, now)
+        if not opened or not window[0] <= to_local(event, moment) <= window[1]:
             return CheckIn(Verdict.WRONG_SESSION, registration)
     attendance = current_attendance(registration.id, session.id)
     if attendance is not None and attendance.status is Presence.HADIR:
