@@ -53,6 +53,32 @@ def test_wrong_password_and_unknown_email_get_the_same_message(client, make_user
         assert f'value="{email}"' in page
 
 
+def test_an_unknown_account_costs_what_a_wrong_password_costs(client, make_user, monkeypatch):
+    """Issue 21 item 6: no account enumeration by timing. An unknown email, an unknown number
+    and a known account with a wrong password each check exactly one password hash of the same
+    method and work factor (counted, not timed)."""
+    from werkzeug import security as werkzeug_security
+
+    from kim_app.auth import services
+
+    user = make_user(Role.OPERATOR_KABKOTA, PPU)
+    checked: list[str] = []
+    real = werkzeug_security.check_password_hash
+
+    def counting(stored: str, password: str) -> bool:
+        checked.append(stored.split("$", 1)[0])  # the method and its parameters, not the salt
+        return real(stored, password)
+
+    monkeypatch.setattr(services, "check_password_hash", counting)
+    for identifier in ("nobody@example.org", "0819 9999 0000", user.email):
+        checked.clear()
+        response = _sign_in(client, identifier, "salah-sekali")
+        assert response.status_code == 422
+        with client.application.app_context():
+            stored = db.session.get(User, user.id).password_hash
+        assert checked == [stored.split("$", 1)[0]], identifier
+
+
 def test_inactive_account_cannot_sign_in(client, make_user, app):
     """A deactivated account is refused like a wrong password."""
     user = make_user()
