@@ -17,7 +17,8 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, Request, abort, current_app, request, session
+from flask import Flask, Request, abort, current_app, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, iter_multi_items
 
@@ -188,6 +189,15 @@ def _security_headers(response):
     return response
 
 
+class SessionOverHttps(SecureCookieSessionInterface):
+    """The session cookie (the app's only cookie) is ``Secure`` whenever the request came over
+    HTTPS, also when HTTPS ends at a trusted proxy that says so (``KIM_PROXY_COUNT``), so the
+    browser never sends it back over plain HTTP; ``KIM_SECURE_COOKIES`` makes it always so."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
+
+
 def _without_nul(value):
     if isinstance(value, FileStorage):
         value.filename = _without_nul(value.filename)
@@ -217,5 +227,6 @@ def _nul_in_path() -> None:
 
 def register(app: Flask) -> None:
     app.request_class = KimRequest
+    app.session_interface = SessionOverHttps()
     app.before_request(_nul_in_path)
     app.after_request(_security_headers)

@@ -95,6 +95,40 @@ def test_cookies_are_httponly_lax_and_secure_behind_https(make_user):
         assert ("Strict-Transport-Security" in response.headers) is secure
 
 
+def test_cookies_are_secure_when_a_trusted_proxy_says_https():
+    """Issue 21 item 8: behind a proxy that ends HTTPS (``KIM_PROXY_COUNT``) and says so with
+    ``X-Forwarded-Proto: https``, every cookie is Secure even without KIM_SECURE_COOKIES; over
+    plain HTTP it is not, and without a trusted proxy the header is not believed."""
+    settings = {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    behind = create_app(settings | {"KIM_PROXY_COUNT": 1}).test_client()
+    direct = create_app(settings).test_client()
+    for client, headers, secure in (
+        (behind, https, True),
+        (behind, {}, False),
+        (direct, https, False),
+    ):
+        response = client.get("/login", headers=headers)
+        cookies = response.headers.getlist("Set-Cookie")
+        assert cookies and all(("; Secure" in c) is secure for c in cookies), cookies
+        assert all("HttpOnly" in c and "SameSite=Lax" in c for c in cookies)
+
+
+def test_gunicorn_answers_do_not_name_the_server():
+    """Issue 21 item 8: the gunicorn settings file every app server starts with replaces the
+    ``Server: gunicorn`` header gunicorn writes on every answer."""
+    import runpy
+
+    import gunicorn.http.wsgi
+
+    before = gunicorn.http.wsgi.SERVER
+    try:
+        runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+        assert "gunicorn" not in gunicorn.http.wsgi.SERVER.lower()
+    finally:
+        gunicorn.http.wsgi.SERVER = before
+
+
 def test_htmx_script_has_integrity_and_crossorigin(client, app):
     """The page loads htmx from the configured URL with its SRI hash."""
     page = html_of(client.get("/login"))
