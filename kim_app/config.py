@@ -36,6 +36,8 @@ class Defaults:
     KIM_RATELIMIT_CHECKIN = "20 per minute"
     KIM_RATELIMIT_VERIFY = "60 per minute"
     KIM_RATELIMIT_LOST_TICKET = "10 per hour"
+    # wrong names given with one number at one event, from any address (events/public.py)
+    KIM_RATELIMIT_NAME_GUESSES = "5 per day"
     KIM_PROXY_COUNT = 0
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     KIM_SECURE_COOKIES = False
@@ -79,6 +81,7 @@ ENV_SETTINGS = {
     "KIM_RATELIMIT_CHECKIN": str,
     "KIM_RATELIMIT_VERIFY": str,
     "KIM_RATELIMIT_LOST_TICKET": str,
+    "KIM_RATELIMIT_NAME_GUESSES": str,
     "KIM_PROXY_COUNT": int,
     "KIM_QUEUE_URL": str,
     "KIM_SMTP_HOST": str,

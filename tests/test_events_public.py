@@ -41,8 +41,8 @@ PERSON = {
 }
 
 
-def _register(client, code: str, **overrides):
-    return client.submit(f"/e/{code}", PERSON | overrides)
+def _register(client, code: str, environ_base: dict | None = None, **overrides):
+    return client.submit(f"/e/{code}", PERSON | overrides, environ_base=environ_base or {})
 
 
 def _ticket_path(response) -> str:
@@ -275,9 +275,67 @@ def test_same_number_with_another_name_does_not_reveal_the_ticket(app, client, m
     response = _register(client, event.code, name="Orang Lain")
     assert response.status_code == 422
     page = html_of(response)
-    assert "sudah terdaftar atas nama lain" in page
+    assert "sudah dipakai mendaftar di kegiatan ini" in page and "atas nama lain" not in page
     assert first not in page and "Siti Rahmawati" not in page
     assert len(_registrations(app, event.id)) == 1
+
+
+def test_a_number_after_a_cancellation_is_a_new_ticket_for_someone_else(app, client, make_event):
+    """Issue 21 item 1: A registers and cancels; B registers with A's number. B gets a ticket
+    of its own, not A's token; A's old link still shows A (cancelled), never B. A returning
+    under the same name gets their own ticket back."""
+    event = make_event()
+    ticket_a = _ticket_path(_register(client, event.code))
+    client.submit(ticket_a + "/batal", form_page=ticket_a)
+    response = _register(client, event.code, name="Bambang Sutrisno", gender="L")
+    assert response.status_code == 303
+    ticket_b = _ticket_path(response)
+    assert ticket_b != ticket_a
+    old = html_of(client.get(ticket_a))
+    assert "Siti Rahmawati" in old and "Bambang" not in old and "Dibatalkan" in old
+    assert "Bambang Sutrisno" in html_of(client.get(ticket_b))
+    rows = _registrations(app, event.id)
+    assert [(r.name, r.status, r.phone) for r in rows] == [
+        ("Siti Rahmawati", RegistrationStatus.BATAL, None),
+        ("Bambang Sutrisno", RegistrationStatus.TERDAFTAR, "+6281355550101"),
+    ]
+    assert rows[0].checkin_code != rows[1].checkin_code
+
+    # the same person coming back after cancelling keeps their own ticket
+    client.submit(ticket_b + "/batal", form_page=ticket_b)
+    again = _register(client, event.code, name="bambang  sutrisno", gender="L")
+    assert _ticket_path(again) == ticket_b
+    assert len(_registrations(app, event.id)) == 2
+
+
+def test_names_guessed_for_a_number_are_counted_from_any_address(app, client, make_event):
+    """Issue 21 item 8: a stranger cannot find who holds a number by trying names. Wrong names
+    with one number, on the form and in "Tiket hilang?" together and from several addresses,
+    spend one allowance (5 a day); after that even the right name opens no ticket there."""
+    event = make_event()
+    _register(client, event.code)
+    guesses = ["Ani", "Budi Santoso", "Citra", "Dewi Lestari", "Eko Prasetyo"]
+    for n, name in enumerate(guesses):
+        address = {"REMOTE_ADDR": f"203.0.113.{n + 1}"}
+        if n % 2:
+            response = client.submit(
+                f"/e/{event.code}/tiket-hilang",
+                {"phone": PERSON["phone"], "name": name},
+                environ_base=address,
+            )
+            assert response.status_code == 200 and "/tiket/" not in html_of(response)
+        else:
+            response = _register(client, event.code, name=name, environ_base=address)
+            assert response.status_code == 422
+    right = _register(client, event.code, environ_base={"REMOTE_ADDR": "203.0.113.99"})
+    assert right.status_code == 422 and "/tiket/" not in html_of(right)
+    lost = client.submit(
+        f"/e/{event.code}/tiket-hilang", {"phone": PERSON["phone"], "name": PERSON["name"]}
+    )
+    assert lost.status_code == 200 and "/tiket/" not in (lost.headers.get("Location") or "")
+    # another number at the same event is untouched
+    other = _register(client, event.code, phone="0813-5555-0199", name="Orang Baru")
+    assert other.status_code == 303
 
 
 def test_full_event_puts_people_on_the_waiting_list_in_order(app, client, make_event):

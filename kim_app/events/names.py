@@ -24,6 +24,14 @@ def name_words(name: str | None) -> list[str]:
     return [w for w in re.split(r"[\W_]+", text) if w]
 
 
+def same_name(registered: str | None, typed: str | None) -> bool:
+    """The same name exactly, once case, spacing, accents and punctuation are set aside
+    (``Siti  aminah.`` = ``Siti Aminah``); no typo or first-name allowance. What a returning
+    registration must show to take back its own ticket."""
+    words = name_words(registered)
+    return bool(words) and words == name_words(typed)
+
+
 def _one_edit_apart(a: str, b: str) -> bool:
     """One letter changed, added or left out (Levenshtein distance exactly 1)."""
     if abs(len(a) - len(b)) > 1 or a == b:

@@ -9,12 +9,17 @@ counts, the ticket only its own person.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from limits import RateLimitItem
+from limits import parse as parse_limit
 from sqlalchemy.orm import contains_eager
 from werkzeug.wrappers import Response
 from wtforms import RadioField, SelectField, StringField, TelField
@@ -43,6 +48,7 @@ from kim_app.events.models import (
     RegistrationStatus,
     Source,
 )
+from kim_app.events.names import same_name
 from kim_app.events.people import offered_origin, origin_choices
 from kim_app.events.services import (
     EventError,
@@ -56,7 +62,7 @@ from kim_app.events.services import (
     registration_open,
 )
 from kim_app.extensions import db, limiter
-from kim_app.groups.models import Gender, name_key
+from kim_app.groups.models import Gender
 from kim_app.htmx import redirect_after_post, render
 from kim_app.phones import PhoneError, normalise_phone
 from kim_app.security import roles_required
@@ -172,9 +178,37 @@ def public_event(code: str):
     return _event_page(event, RegistrationForm(formdata=None).for_event(event))
 
 
-def same_person(registered: str, typed: str) -> bool:
-    """Names equal once case, spaces and punctuation are set aside (``Siti  aminah.`` = ``Siti Aminah``)."""
-    return name_key(registered) == name_key(typed)
+def _name_guesses() -> RateLimitItem:
+    return parse_limit(current_app.config["KIM_RATELIMIT_NAME_GUESSES"])
+
+
+def _guess_key(event: Event, phone: str) -> str:
+    """The number's key in the limiter's storage: a keyed hash, so no number is stored there."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"{event.id}:{phone}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def name_guess_left(event: Event, phone: str) -> bool:
+    """Whether a name may still be tried with this number at this event. A number is no secret
+    and a name can be guessed, so wrong names given with one number — on the registration form
+    and in "Tiket hilang?" together, from any address — are counted, and once the allowance is
+    spent even the right name opens nothing there (the organiser still can)."""
+    return limiter.limiter.test(_name_guesses(), "name-guess", _guess_key(event, phone))
+
+
+def spend_name_guess(event: Event, phone: str) -> None:
+    limiter.limiter.hit(_name_guesses(), "name-guess", _guess_key(event, phone))
+
+
+def _same_person(event: Event, registration: Registration, typed: str) -> bool:
+    """The number's registration is the typer's own: the same name, while the number's allowance
+    of name guesses lasts (a wrong name spends one)."""
+    if not name_guess_left(event, registration.phone or ""):
+        return False
+    if same_name(registration.name, typed):
+        return True
+    spend_name_guess(event, registration.phone or "")
+    return False
 
 
 def _register_limit() -> str:
@@ -198,12 +232,13 @@ def public_register(code: str):
             (field.errors if field is not None else form.form_errors).append(str(error))
         else:
             db.session.commit()
-            if not new and not same_person(registration.name, form.name.data or ""):
+            if not new and not _same_person(event, registration, form.name.data or ""):
                 # a number is no secret: the ticket (and its cancel button) is shown only to the
-                # person who registered it, recognised by number and name together
+                # person who registered it, recognised by number and name together; the answer
+                # names nobody
                 form.phone.errors.append(
                     _(
-                        "Nomor ini sudah terdaftar atas nama lain. Bila ini nomor Anda, "
+                        "Nomor ini sudah dipakai mendaftar di kegiatan ini. Bila ini nomor Anda, "
                         "buka lagi tiket Anda lewat “Tiket hilang?”."
                     )
                 )
@@ -401,8 +436,11 @@ def lost_ticket(code: str):
     form = LostTicketForm()
     if not form.validate_on_submit():
         return _lost_ticket_page(event, form, 422)
-    registration = find_lost_ticket(event, form.e164, form.name.data or "")
+    registration = None
+    if name_guess_left(event, form.e164):
+        registration = find_lost_ticket(event, form.e164, form.name.data or "")
     if registration is None:
+        spend_name_guess(event, form.e164)
         return _lost_ticket_page(event, form, not_found=True)
     flash(_("Tiket Anda ditemukan. Simpan tautan halaman ini."), "success")
     return _private(

@@ -30,7 +30,7 @@ from kim_app.events.models import (
     Source,
     Speaker,
 )
-from kim_app.events.names import names_match
+from kim_app.events.names import names_match, same_name
 from kim_app.extensions import db
 from kim_app.groups.models import Gender, Kim
 from kim_app.phones import PhoneError, normalise_phone
@@ -469,13 +469,25 @@ def register_person(
     """Register someone, or find their existing registration (same phone): ``(registration, new?)``.
 
     A seat is taken if one is left, otherwise the person joins the waiting list. A cancelled
-    registration with the same phone is taken up again the same way. A ``walk_in`` is seated
+    registration with the same phone and name is taken up again the same way, keeping its ticket;
+    another name with that phone is a new registration with a new ticket. A ``walk_in`` is seated
     even when the event is full, and one waiting with the same number gets their seat.
     """
     name, phone = clean_person(person)
     if phone is None and phone_required:
         raise EventError(_("Nomor WhatsApp wajib diisi."), "phone")
     existing = find_registration(event, phone)
+    if (
+        existing is not None
+        and existing.status is RegistrationStatus.BATAL
+        and not same_name(existing.name, name)
+    ):
+        # someone else registers a number given up by a cancelled registration: a new
+        # registration with its own ticket. The cancelled one stays as it was, without the
+        # number, so its old ticket link never shows (or opens) the newcomer's registration
+        existing.phone = None
+        db.session.flush()
+        existing = None
     if existing is not None and existing.status is RegistrationStatus.TERDAFTAR:
         return existing, False
     if existing is not None and existing.status is RegistrationStatus.DAFTAR_TUNGGU:
