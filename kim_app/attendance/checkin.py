@@ -39,6 +39,7 @@ from kim_app.attendance.services import (
 )
 from kim_app.events.documents import PRIVATE, clock, session_when, when
 from kim_app.events.models import Event, EventSession, EventStatus, Registration
+from kim_app.events.names import name_words
 from kim_app.events.services import find_registration, get_public_event_or_404, local_now
 from kim_app.extensions import db, limiter
 from kim_app.htmx import is_partial, redirect_after_post, render
@@ -76,16 +77,23 @@ def _ticket_registration(event: Event, token: str | None) -> Registration | None
     )
 
 
-def _find_person(event: Event, text: str) -> Registration | None:
-    """A ticket link, ticket token or check-in code first; then a phone number in any spelling."""
+def _find_person(event: Event, text: str) -> tuple[Registration | None, bool]:
+    """A ticket link, ticket token or check-in code first; then a phone number in any spelling.
+    The flag says the person was found by number alone, which is no secret."""
     registration = find_ticket(event, text)
     if registration is not None:
-        return registration
+        return registration, False
     try:
         phone = normalise_phone(text)
     except PhoneError:
-        return None
-    return find_registration(event, phone)
+        return None, False
+    return find_registration(event, phone), True
+
+
+def initials(name: str) -> str:
+    """``Siti Rahmawati`` → ``S. R.``: enough for the person to recognise their own check-in,
+    too little for someone else to learn who holds a number."""
+    return " ".join(word[0].upper() + "." for word in name_words(name))
 
 
 def _next_opening(event: Event, now: datetime) -> datetime | None:
@@ -147,14 +155,18 @@ def _page(
     return response
 
 
-def _result(event: Event, outcome: CheckIn, current: EventSession) -> dict:
-    """What the verdict block shows: plain values, so it also survives a redirect in the session."""
+def _result(
+    event: Event, outcome: CheckIn, current: EventSession, *, by_number: bool = False
+) -> dict:
+    """What the verdict block shows: plain values, so it also survives a redirect in the session.
+    A person found by number alone is named by initials only."""
     attendance = outcome.attendance
     moment = to_local(event, attendance.marked_at) if attendance is not None else None
+    name = outcome.registration.name if outcome.registration else ""
     return {
         "event": event.id,
         "verdict": outcome.verdict.value,
-        "name": outcome.registration.name if outcome.registration else "",
+        "name": initials(name) if by_number else name,
         "session": current.id,
         "time": f"{clock(moment)} {event.zone_label}" if moment else "",
     }
@@ -207,8 +219,9 @@ def self_check_in(code: str):
     ):
         form.pin.errors.append(_("PIN salah. Lihat PIN di layar ruangan."))
         return _page(event, form, status=422, person=person)
+    by_number = False
     if person is None:
-        person = _find_person(event, form.who.data or "")
+        person, by_number = _find_person(event, form.who.data or "")
         if person is None:
             form.who.errors.append(
                 _("Nomor atau kode tidak terdaftar di kegiatan ini.")
@@ -233,7 +246,7 @@ def self_check_in(code: str):
         form.tanda_tangan.errors.append(str(error))
         return _page(event, form, status=422, person=person)
     db.session.commit()
-    result = _result(event, outcome, current)
+    result = _result(event, outcome, current, by_number=by_number)
     if is_partial():
         result |= {"verdict": outcome.verdict, "session": current}
         return _page(event, form, person=person, result=result)
