@@ -277,6 +277,30 @@ def test_a_replayed_client_id_changes_nothing(app, client, roll, partial_headers
     assert mark_count(app) == 1 and attendance_rows(app, roll["session"]) == [(rid, Presence.HADIR)]
 
 
+def test_a_client_id_used_for_someone_else_is_refused_visibly(
+    app, client, roll, make_event, partial_headers
+):
+    """Issue 21 item 8: a client id already sent for one person, sent again for another in the
+    same session, is refused with a message (422) instead of dropped as a replay; the first mark
+    stands. Ids are known per session: the same id in another event's session is its own mark."""
+    first, second = roll["ids"][0], roll["ids"][1]
+    assert roll["tap"](first, "hadir", "reused-000001", partial_headers).status_code == 200
+    reused = roll["tap"](second, "hadir", "reused-000001", partial_headers)
+    assert reused.status_code == 422
+    assert "kodenya sudah dipakai untuk peserta lain" in html_of(reused)
+    assert attendance_rows(app, roll["session"]) == [(first, Presence.HADIR)]
+    assert mark_count(app) == 1
+
+    other = make_event()
+    [elsewhere] = people(app, other.id, 1, 40)
+    url = f"/absensi/sesi/{first_session(app, other.id)}"
+    data = {"csrf_token": client.token(url), "registration": elsewhere, "status": "hadir"}
+    data |= {"client_id": "reused-000001", "marked_at": str(int(time.time() * 1000))}
+    assert client.post(f"{url}/tandai", data=data, headers=partial_headers).status_code == 200
+    assert mark_count(app) == 2
+    assert attendance_rows(app, first_session(app, other.id)) == [(elsewhere, Presence.HADIR)]
+
+
 def test_plain_post_redirects_back_keeping_the_search(app, client, roll):
     """Without JavaScript a tap is a form post answered with 303 to the list, search kept."""
     response = roll["tap"](roll["ids"][2], "hadir", query="?q=Peserta")

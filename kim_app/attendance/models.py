@@ -98,9 +98,14 @@ class AttendanceMark(db.Model):
     """One mark as it arrived: the history, and the guard that applies each client id once."""
 
     __tablename__ = "attendance_marks"
+    __table_args__ = (
+        # a client id is the device's name for one tap, known within its session: the same id
+        # again is a replay of that tap (refused visibly when it names someone else)
+        sa.UniqueConstraint("session_id", "client_id", name="uq_attendance_marks_client"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    client_id: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    client_id: Mapped[str] = mapped_column(sa.String(40))
     registration_id: Mapped[int] = mapped_column(
         sa.ForeignKey("registrations.id", ondelete="CASCADE"), index=True
     )

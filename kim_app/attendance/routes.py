@@ -414,33 +414,43 @@ def walk_in(session_id: int):
 
 
 def _add_walk_in(session: EventSession, form: WalkInForm) -> tuple[Registration, bool]:
-    """``(the registration, whether it is a new person)``."""
+    """``(the registration, whether it is a new person)``. The form's client id names the tap:
+    sent again (the offline queue, a double tap, two at once) it finds the person it added."""
     client_id = (form.client_id.data or "").strip()
-    earlier = db.session.scalar(
-        sa.select(AttendanceMark).where(AttendanceMark.client_id == client_id)
-    )
-    if earlier is not None and earlier.session_id == session.id:
-        return db.session.get(Registration, earlier.registration_id), False
+    earlier = _walk_in_of(session, client_id)
+    if earlier is not None:
+        return earlier, False
     person = form.to_person()
     _name, phone = clean_person(person)
     known = find_registration(session.event, phone)
     added = known is None or known.status is not RegistrationStatus.TERDAFTAR
-    registration = add_walk_in(
-        session.event,
-        session,
-        person,
-        current_user,
-        client_id=client_id,
-        marked_at=device_time(form.marked_at.data),
-    )
-    first = db.session.scalar(
-        sa.select(AttendanceMark).where(AttendanceMark.client_id == client_id)
-    )
-    if first is not None and first.registration_id != registration.id:
+    try:
+        registration = add_walk_in(
+            session.event,
+            session,
+            person,
+            current_user,
+            client_id=client_id,
+            marked_at=device_time(form.marked_at.data),
+        )
+    except AttendanceError:
         # the same tap arrived twice at once and the other request won: keep its person only
         db.session.rollback()
-        return db.session.get(Registration, first.registration_id), False
+        first = _walk_in_of(session, client_id)
+        if first is None:
+            raise
+        return first, False
     return registration, added
+
+
+def _walk_in_of(session: EventSession, client_id: str) -> Registration | None:
+    """The person a walk-in tap with this client id added in this session, if it arrived."""
+    registration_id = db.session.scalar(
+        sa.select(AttendanceMark.registration_id).where(
+            AttendanceMark.session_id == session.id, AttendanceMark.client_id == client_id
+        )
+    )
+    return None if registration_id is None else db.session.get(Registration, registration_id)
 
 
 def _walk_in_done(session: EventSession, registration: Registration, added: bool) -> Response:

@@ -90,7 +90,7 @@ _ADD_MARK = (
     "INSERT INTO attendance_marks (client_id, registration_id, session_id, status, method, "
     "marked_at, received_at, recorded_by_id, applied) VALUES (:client_id, :registration_id, "
     ":session_id, :status, :method, :marked_at, :now, :recorded_by_id, TRUE) "
-    "ON CONFLICT (client_id) DO NOTHING "
+    "ON CONFLICT (session_id, client_id) DO NOTHING "
     "RETURNING id, registration_id, session_id, status, method, marked_at, recorded_by_id, "
     "received_at"
 )
@@ -206,12 +206,30 @@ def apply_mark(
     del logged["changes"]
     mark_id, signed = _write_mark(params, logged)
     if mark_id is None:  # a replay: this mark was applied before
+        _same_tap(target, client_id)
         return standing_of(target.registration_id, target.session_id, new=False)
     if signed is not None:
         return Standing(status, bool(signed), new=True)
     # a later mark from another device stands
     db.session.execute(NOT_APPLIED, {"mark_id": mark_id})
     return standing_of(target.registration_id, target.session_id)
+
+
+def _same_tap(target: Marking, client_id: str) -> None:
+    """A known client id is a replay only for the person it was first sent for; for anyone
+    else (a device that reused an id, or a forged one) the mark is refused, visibly."""
+    first = db.session.scalar(
+        sa.select(AttendanceMark.registration_id).where(
+            AttendanceMark.session_id == target.session_id,
+            AttendanceMark.client_id == client_id,
+        )
+    )
+    if first is not None and first != target.registration_id:
+        raise AttendanceError(
+            _(
+                "Tanda ini tidak tercatat: kodenya sudah dipakai untuk peserta lain. Ulangi tandanya."
+            )
+        )
 
 
 def standing_of(registration_id: int, session_id: int, *, new: bool = True) -> Standing:
