@@ -26,7 +26,7 @@ from kim_app.events.models import (
     RegistrationStatus,
     Source,
 )
-from kim_app.events.services import PersonData, register_person
+from kim_app.events.services import PersonData, local_now, register_person
 from kim_app.extensions import db
 from tests.budget import counted_queries, page_weight
 from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
@@ -152,6 +152,26 @@ def test_running_event_and_open_deadline_still_take_registrations(client, make_e
     tomorrow = datetime.now() + timedelta(days=3)
     event = make_event(status=EventStatus.BERLANGSUNG, registration_deadline=tomorrow)
     assert 'name="phone"' in html_of(client.get(f"/e/{event.code}"))
+
+
+def test_registration_closes_when_the_last_session_has_ended(app, client, make_event):
+    """Issue 22 item 7: an event still published (nobody closed it) whose last session ended an
+    hour ago takes no more sign-ups: the page says it is over, shows no form, and a post
+    opened earlier answers 409 and registers nobody."""
+    event = make_event()
+    token = client.token(f"/e/{event.code}")
+    with app.app_context():
+        found = db.session.get(Event, event.id)
+        now = local_now(found)
+        for n, session in enumerate(reversed(found.sessions)):
+            session.starts_at = now - timedelta(hours=3 + n)
+            session.ends_at = now - timedelta(hours=1 + n)
+        db.session.commit()
+    page = html_of(client.get(f"/e/{event.code}"))
+    assert "Kegiatan ini sudah selesai." in page and 'name="phone"' not in page
+    response = client.post(f"/e/{event.code}", data=PERSON | {"csrf_token": token})
+    assert response.status_code == 409 and "Kegiatan ini sudah selesai." in html_of(response)
+    assert _registrations(app, event.id) == []
 
 
 def test_posting_to_a_closed_event_registers_nobody(app, client, make_event):

@@ -185,6 +185,11 @@ class Event(db.Model):
         return zone_label(self.timezone)
 
     @property
+    def ends_at(self) -> datetime | None:
+        """When the last session ends (local time of the event's zone); None without sessions."""
+        return max((s.ends_at for s in self.sessions), default=None)
+
+    @property
     def seats_left(self) -> int | None:
         return None if self.capacity is None else max(0, self.capacity - self.registered_count)
 

@@ -132,7 +132,9 @@ def _closed_reason(event: Event) -> str:
         return ""
     if event.status is EventStatus.DIBATALKAN:
         return _("Kegiatan ini dibatalkan.")
-    if event.status is EventStatus.SELESAI:
+    if event.status is EventStatus.SELESAI or (
+        event.ends_at is not None and local_now(event) > event.ends_at
+    ):
         return _("Kegiatan ini sudah selesai.")
     if event.registration_mode is RegistrationMode.UNDANGAN:
         return _("Peserta kegiatan ini hanya yang diundang; tidak ada pendaftaran terbuka.")

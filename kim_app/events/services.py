@@ -360,17 +360,17 @@ def local_now(event: Event) -> datetime:
 
 
 def registration_open(event: Event, source: Source) -> bool:
-    """Whether ``source`` may still register: published or running, before the deadline, and
-    the event's mode allows it (the public link needs an open mode)."""
+    """Whether ``source`` may still register: published or running, and the event's mode allows
+    it; the public link also closes at the deadline or when the last session has ended."""
     if event.status not in (EventStatus.TERBIT, EventStatus.BERLANGSUNG):
         return False
-    if source is Source.MANDIRI and event.registration_mode is RegistrationMode.UNDANGAN:
+    if source is not Source.MANDIRI:
+        return True
+    if event.registration_mode is RegistrationMode.UNDANGAN:
         return False
-    return not (
-        source is Source.MANDIRI
-        and event.registration_deadline
-        and local_now(event) > event.registration_deadline
-    )
+    now = local_now(event)
+    ended = event.ends_at is not None and now > event.ends_at
+    return not ended and not (event.registration_deadline and now > event.registration_deadline)
 
 
 # --- registrations --------------------------------------------------------------------------------
