@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from kim_app import config as cfg
+from kim_app import ratelimits
 from kim_app.extensions import (
     babel,
     csrf,
@@ -51,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = cfg.database_uri(
             app.config.get("DATABASE_URL"), app.instance_path
         )
+    ratelimits.configure(app)
     if app.config["KIM_SECURE_COOKIES"]:
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
 

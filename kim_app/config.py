@@ -26,7 +26,10 @@ class Defaults:
     KIM_HTMX_SRI = HTMX_SRI
     KIM_JSQR_URL = JSQR_URL
     KIM_JSQR_SRI = JSQR_SRI
-    RATELIMIT_STORAGE_URI = "memory://"
+    # unset: the counts live in the app's database, shared by every worker (kim_app.ratelimits);
+    # should that database fail, each worker counts in memory until it answers again
+    RATELIMIT_STORAGE_URI = ""
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # no X-RateLimit-* headers on every answer: a refusal (429) says when to come back itself,
     # and the limiter's Retry-After would overwrite a 503's during a database outage
     RATELIMIT_HEADERS_ENABLED = False
@@ -34,6 +37,7 @@ class Defaults:
     RATELIMIT_LOGIN_ACCOUNT = "5 per 10 minutes"
     KIM_RATELIMIT_REGISTER = "30 per hour"
     KIM_RATELIMIT_CHECKIN = "20 per minute"
+    KIM_RATELIMIT_PIN = "10 per 10 minutes"
     KIM_RATELIMIT_VERIFY = "60 per minute"
     KIM_RATELIMIT_LOST_TICKET = "10 per hour"
     # wrong names given with one number at one event, from any address (events/public.py)
@@ -77,8 +81,11 @@ ENV_SETTINGS = {
     "KIM_COMPRESS": lambda v: v.strip().lower() in {"1", "true", "yes", "on"},
     "BABEL_DEFAULT_LOCALE": str,
     "KIM_UPLOAD_FOLDER": str,
+    "RATELIMIT_LOGIN_ADDRESS": str,
+    "RATELIMIT_LOGIN_ACCOUNT": str,
     "KIM_RATELIMIT_REGISTER": str,
     "KIM_RATELIMIT_CHECKIN": str,
+    "KIM_RATELIMIT_PIN": str,
     "KIM_RATELIMIT_VERIFY": str,
     "KIM_RATELIMIT_LOST_TICKET": str,
     "KIM_RATELIMIT_NAME_GUESSES": str,

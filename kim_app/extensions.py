@@ -32,6 +32,9 @@ db = SQLAlchemy(model_class=Base)
 # Indexes a migration makes on PostgreSQL only and the models do not describe (trigram search
 # indexes, see migration 0008); schema comparisons leave them out.
 DATABASE_ONLY_INDEXES = frozenset({"ix_kims_name_key_trgm", "ix_regions_name_trgm"})
+# Tables a migration makes on PostgreSQL only: the rate limiter's counts (kim_app.ratelimits;
+# with SQLite they live in a file of their own)
+DATABASE_ONLY_TABLES = frozenset({"rate_limits"})
 
 
 def on_postgresql() -> bool:
@@ -64,7 +67,10 @@ def keyed_by(column: sa.ColumnElement, key: sa.ColumnElement, condition) -> sa.C
 
 
 def described_by_models(obj, name, type_, reflected, compare_to) -> bool:
-    """Alembic's ``include_object``: everything but ``DATABASE_ONLY_INDEXES``."""
+    """Alembic's ``include_object``: everything but ``DATABASE_ONLY_INDEXES`` and
+    ``DATABASE_ONLY_TABLES``."""
+    if type_ == "table":
+        return name not in DATABASE_ONLY_TABLES
     return not (type_ == "index" and name in DATABASE_ONLY_INDEXES)
 
 

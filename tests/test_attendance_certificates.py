@@ -169,7 +169,7 @@ def test_settings_save_and_audit(app, client, operator, make_event):
     data = {
         "checkin_on": "y",
         "checkin_opens_minutes": "30",
-        "venue_pin": "4821",
+        "venue_pin": "482193",
         "signatures": "y",
         "certificates_on": "y",
         "certificate_min_percent": "75",
@@ -181,7 +181,7 @@ def test_settings_save_and_audit(app, client, operator, make_event):
         saved = db.session.get(Event, event.id)
         assert (saved.checkin_opens_minutes, saved.venue_pin, saved.signatures) == (
             30,
-            "4821",
+            "482193",
             True,
         )
         assert saved.signer_nip == SIGNER["signer_nip"] and saved.certificate_min_percent == 75
@@ -190,7 +190,7 @@ def test_settings_save_and_audit(app, client, operator, make_event):
             sa.select(AuditEntry).where(AuditEntry.action == "event.attendance_settings")
         ).one()
         assert entry.changes["checkin_opens_minutes"] == [60, 30]
-        assert entry.changes["venue_pin"] == "diubah" and "4821" not in str(entry.changes)
+        assert entry.changes["venue_pin"] == "diubah" and "482193" not in str(entry.changes)
     # turning both off stores None
     response = client.submit(url, {"certificate_number_format": "{no}"})
     assert response.status_code == 303
@@ -203,8 +203,8 @@ def test_settings_save_and_audit(app, client, operator, make_event):
     ("field", "value", "message"),
     [
         ("venue_pin", "12a4", "Hanya angka"),
-        ("venue_pin", "123", "4–8 angka"),
-        ("venue_pin", "123456789", "4–8 angka"),
+        ("venue_pin", "1234", "6–8 angka"),
+        ("venue_pin", "123456789", "6–8 angka"),
         ("certificate_number_format", "{nomor}/SERT/{tahun}", "Kode {nomor} tidak dikenal"),
         ("certificate_number_format", "SERT/{tahun}", "harus memuat {no}"),
         ("signer_nip", "19750101 2000", "Hanya angka"),

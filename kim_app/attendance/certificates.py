@@ -314,9 +314,15 @@ def _digits(_form, field) -> None:
         raise ValidationError(_l("Hanya angka, tanpa spasi atau titik."))
 
 
+# a new venue PIN has at least six digits: a million to try, against the per-event limit on wrong
+# PINs at self check-in (KIM_RATELIMIT_PIN). Four-digit PINs saved before still work; the settings
+# page asks for a new one.
+PIN_DIGITS = 6
+
+
 def _pin(_form, field) -> None:
-    if field.data and field.data.isdigit() and not 4 <= len(field.data) <= 8:
-        raise ValidationError(_l("PIN terdiri dari 4–8 angka, atau kosongkan."))
+    if field.data and field.data.isdigit() and not PIN_DIGITS <= len(field.data) <= 8:
+        raise ValidationError(_l("PIN terdiri dari 6–8 angka, atau kosongkan."))
 
 
 def _number_format(_form, field) -> None:
@@ -345,7 +351,7 @@ class SettingsForm(FlaskForm):
         validators=[_digits, _pin],
         render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 8},
         description=_l(
-            "4–8 angka yang ditampilkan di ruangan, agar tidak ada yang presensi dari rumah. "
+            "6–8 angka yang ditampilkan di ruangan, agar tidak ada yang presensi dari rumah. "
             "Kosongkan bila tidak perlu."
         ),
     )
@@ -464,6 +470,7 @@ def _settings_page(event: Event, form: SettingsForm, status: int = 200) -> Respo
         status,
         event=event,
         form=form,
+        short_pin=0 < len(event.venue_pin) < PIN_DIGITS,
         **_example(event, form.certificate_number_format.data or ""),
     )
 

@@ -5,7 +5,8 @@ Anyone may open ``/e/<code>/hadir``; what they type (a WhatsApp number, the 8-ch
 code or the ticket link) names one registration, and the only thing the answer tells about it is
 the person's own name, as the confirmation. A device in the hall is not trusted for the time: the
 mark takes the server's clock. Posts are rate-limited per address, so numbers cannot be tried in
-bulk.
+bulk; wrong venue PINs are limited per event as well, from whatever addresses they come, so the
+PIN cannot be guessed while the event lasts.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from kim_app.attendance.services import (
     session_for_checkin,
     to_local,
 )
+from kim_app.errors import error_response
 from kim_app.events.documents import PRIVATE, clock, session_when, when
 from kim_app.events.models import Event, EventSession, EventStatus, Registration
 from kim_app.events.names import name_words
@@ -44,6 +46,7 @@ from kim_app.events.services import find_registration, get_public_event_or_404, 
 from kim_app.extensions import db, limiter
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.phones import PhoneError, normalise_phone
+from kim_app.ratelimits import give_back, seconds_left, secret_tag, take
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,24}")
 RESULT_KEY = "presensi"  # the verdict of a plain (non-htmx) post, shown once after the redirect
@@ -196,6 +199,39 @@ def _checkin_limit() -> str:
     return current_app.config["KIM_RATELIMIT_CHECKIN"]
 
 
+def _pin_count(event: Event) -> tuple[str, str, str]:
+    """The limit on the event's wrong PINs and the count's name. A new PIN starts a new count
+    (the guesses so far were at the old one), so an operator can end a lock-out at once."""
+    return (
+        current_app.config["KIM_RATELIMIT_PIN"],
+        "pin",
+        f"{event.id}-{secret_tag(event.venue_pin)}",
+    )
+
+
+def _pin_right(event: Event, typed: str) -> bool | None:
+    """Whether ``typed`` is the venue PIN; None when the event's wrong PINs are used up (then
+    not even the right one is let through, or it would tell a guesser they found it)."""
+    limit, *count = _pin_count(event)
+    if not take(limit, *count):
+        return None
+    if hmac.compare_digest(typed.strip().encode(), event.venue_pin.encode()):
+        give_back(limit, *count)  # only wrong PINs count
+        return True
+    return False
+
+
+def _pins_locked(event: Event) -> Response:
+    limit, *count = _pin_count(event)
+    minutes = -(-seconds_left(limit, *count) // 60)
+    message = _(
+        "Terlalu banyak PIN salah di kegiatan ini. Coba lagi dalam %(n)d menit, "
+        "atau minta panitia di meja registrasi mencatat kehadiran Anda.",
+        n=minutes,
+    )
+    return error_response(429, None, message, headers={"Retry-After": str(minutes * 60)})
+
+
 @bp.route("/e/<code>/hadir", methods=["GET", "POST"])
 @limiter.limit(_checkin_limit, methods=["POST"])
 def self_check_in(code: str):
@@ -214,11 +250,13 @@ def self_check_in(code: str):
     person = _ticket_registration(event, form.tiket.data)
     if current is None or not form.validate_on_submit():
         return _page(event, form, status=422, person=person)
-    if event.venue_pin and not hmac.compare_digest(
-        (form.pin.data or "").strip().encode(), event.venue_pin.encode()
-    ):
-        form.pin.errors.append(_("PIN salah. Lihat PIN di layar ruangan."))
-        return _page(event, form, status=422, person=person)
+    if event.venue_pin:
+        right = _pin_right(event, form.pin.data or "")
+        if right is None:
+            return _pins_locked(event)
+        if not right:
+            form.pin.errors.append(_("PIN salah. Lihat PIN di layar ruangan."))
+            return _page(event, form, status=422, person=person)
     by_number = False
     if person is None:
         person, by_number = _find_person(event, form.who.data or "")

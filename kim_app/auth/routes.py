@@ -49,6 +49,7 @@ from kim_app.groups.services import get_kim_or_404
 from kim_app.htmx import redirect_after_post, render
 from kim_app.mail import email_configured
 from kim_app.phones import display_phone
+from kim_app.ratelimits import give_back_request
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.regions.picker import RegionPicker
 from kim_app.security import ensure_in_scope, is_safe_next, roles_required, scope_filter
@@ -101,11 +102,6 @@ def _link_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN_ADDRESS"]
 
 
-def _failed_login(response) -> bool:
-    """Only failed attempts count against the limits; success is a redirect (plain or htmx)."""
-    return not (response.status_code == 303 or "HX-Redirect" in response.headers)
-
-
 def _address_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN_ADDRESS"]
 
@@ -115,12 +111,14 @@ def _account_limit() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed_login)
-@limiter.limit(
-    _account_limit, methods=["POST"], key_func=_login_account_key, deduct_when=_failed_login
-)
+@limiter.limit(_address_limit, methods=["POST"])
+@limiter.limit(_account_limit, methods=["POST"], key_func=_login_account_key)
 def login():
-    """Sign in with email and password; ``next`` is followed only to a local path."""
+    """Sign in with email and password; ``next`` is followed only to a local path.
+
+    Every post counts against the limits before the password is checked, and a sign-in that
+    succeeds gives its attempt back: only failures count, and parallel guesses cannot all slip
+    in under the last one allowed."""
     form = LoginForm(next=request.args.get("next", ""))
     if current_user.is_authenticated and request.method == "GET":
         return redirect_after_post(url_for("main.home"))
@@ -134,6 +132,7 @@ def login():
             session.permanent = True
             login_user(user)
             db.session.commit()
+            give_back_request()
             target = form.next.data
             return redirect_after_post(target if is_safe_next(target) else url_for("main.home"))
         form.password.errors.append(_("Email/nomor WhatsApp atau kata sandi salah."))
