@@ -249,3 +249,20 @@ def test_counts_are_kept_in_the_database(server, make_user, counts):
     with counts.engine.connect() as conn:
         keys = conn.execute(sa.select(rate_limits.c.key, rate_limits.c.count)).all()
     assert [count for key, count in keys if user.email in key] == [1]
+
+
+def test_answers_neither_name_the_server_nor_drop_secure_behind_https(server):
+    """Issue 21 item 8, through the same gunicorn: no answer says ``Server: gunicorn`` (the
+    settings file ``gunicorn.conf.py`` replaces it), and behind the trusted proxy an HTTPS
+    request's session cookie is Secure while a plain one's is not."""
+    browser = Browser()
+    plain = browser.get(server, "/login", headers={"X-Forwarded-For": next(addresses)})
+    https = Browser().get(
+        server,
+        "/login",
+        headers={"X-Forwarded-For": next(addresses), "X-Forwarded-Proto": "https"},
+    )
+    for answer in (plain, https, browser.get(server, "/healthz")):
+        assert "gunicorn" not in (answer.headers.get("Server") or "").lower()
+    assert all("Secure" not in c for c in plain.headers.get_all("Set-Cookie"))
+    assert all("; Secure" in c for c in https.headers.get_all("Set-Cookie"))
