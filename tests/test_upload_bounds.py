@@ -1,0 +1,321 @@
+"""Issue 21 items 2 and 8 (uploads): the work one upload may cause is bounded and refused with a
+clear message (hostile workbooks, images with too many pixels), re-encoded images keep no
+metadata, and SK PDFs that carry actions are refused."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+from collections.abc import Iterable
+from dataclasses import replace
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from kim_app import tables
+from kim_app.auth.models import Role
+from kim_app.extensions import db
+from kim_app.groups import importing
+from kim_app.groups.importing import ImportFileError
+from kim_app.groups.models import Kim
+from tests.conftest import PPU, html_of
+
+# --- hand-built workbooks ---------------------------------------------------------------------------
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+PACKAGE_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{SHEET_TYPE}.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" '
+        f'ContentType="{SHEET_TYPE}.worksheet+xml"/>'
+        '<Override PartName="/xl/sharedStrings.xml" '
+        f'ContentType="{SHEET_TYPE}.sharedStrings+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        f'<Relationships xmlns="{RELS}"><Relationship Id="rId1" '
+        f'Type="{DOC_RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/workbook.xml": (
+        f'<workbook xmlns="{MAIN}" xmlns:r="{DOC_RELS}"><sheets>'
+        '<sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        f'<Relationships xmlns="{RELS}">'
+        f'<Relationship Id="rId1" Type="{DOC_RELS}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{DOC_RELS}/sharedStrings" Target="sharedStrings.xml"/>'
+        "</Relationships>"
+    ),
+}
+
+
+def _write(archive: zipfile.ZipFile, name: str, pieces: Iterable[str]) -> None:
+    """Stream a part into the archive, so a 95 MB part never sits in memory whole."""
+    with archive.open(name, "w", force_zip64=True) as part:
+        buffer: list[str] = []
+        size = 0
+        for piece in pieces:
+            buffer.append(piece)
+            size += len(piece)
+            if size > 1 << 20:
+                part.write("".join(buffer).encode())
+                buffer, size = [], 0
+        part.write("".join(buffer).encode())
+
+
+def workbook(rows: Iterable[str], strings: Iterable[str] = ()) -> bytes:
+    """An XLSX as Excel lays it out: ``rows`` are ``<row>`` elements of the first sheet,
+    ``strings`` the ``<si>`` elements of the shared strings."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, text in PACKAGE_PARTS.items():
+            archive.writestr(name, text)
+        _write(archive, "xl/sharedStrings.xml", [f'<sst xmlns="{MAIN}">', *strings, "</sst>"])
+        _write(
+            archive,
+            "xl/worksheets/sheet1.xml",
+            [f'<worksheet xmlns="{MAIN}"><sheetData>', *rows, "</sheetData></worksheet>"],
+        )
+    return out.getvalue()
+
+
+def text_row(number: int, *texts: str) -> str:
+    cells = "".join(
+        f'<c r="{importing.column_letter(i)}{number}" t="inlineStr"><is><t>{text}</t></is></c>'
+        for i, text in enumerate(texts)
+    )
+    return f'<row r="{number}">{cells}</row>'
+
+
+def shared_row(number: int, *indexes: int) -> str:
+    cells = "".join(
+        f'<c r="{importing.column_letter(i)}{number}" t="s"><v>{index}</v></c>'
+        for i, index in enumerate(indexes)
+    )
+    return f'<row r="{number}">{cells}</row>'
+
+
+HEADER = text_row(1, "Nama KIM", "Desa")
+
+
+def sst_bomb() -> bytes:
+    """The issue's file: 236 KB of zip whose shared strings unpack to about 95 MB."""
+    strings = (f"<si><t>{'A' * 1000}{i}</t></si>" for i in range(95_000))
+    return workbook([HEADER, shared_row(2, 0, 1)], strings)
+
+
+def many_strings() -> bytes:
+    """400,000 tiny shared strings: a 9 MB part, under every size limit."""
+    return workbook([HEADER, shared_row(2, 0, 1)], (f"<si><t>{i}</t></si>" for i in range(400_000)))
+
+
+def many_rows() -> bytes:
+    """100,000 rows of one cell each."""
+    return workbook(
+        [HEADER, *(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(2, 100_002))]
+    )
+
+
+def many_columns() -> bytes:
+    """40 rows of 16,384 columns (Excel's widest), 655,360 cells."""
+    return workbook(
+        [HEADER] + [f'<row r="{n}">' + "<c><v>1</v></c>" * 16_384 + "</row>" for n in range(2, 42)]
+    )
+
+
+def huge_cell() -> bytes:
+    """One inline text of 5 million characters (Excel allows 32,767)."""
+    return workbook([HEADER, text_row(2, "KIM A", "x" * 5_000_000)])
+
+
+def huge_shared_cell() -> bytes:
+    """One shared string of 5 million characters."""
+    return workbook([HEADER, shared_row(2, 0)], ["<si><t>" + "y" * 5_000_000 + "</t></si>"])
+
+
+HOSTILE = {
+    "sst_bomb": (sst_bomb, "Isi workbook terlalu besar"),
+    "many_strings": (many_strings, "lebih dari 320.000 teks berbeda"),
+    "many_rows": (many_rows, "lebih dari 50.000 baris"),
+    "many_columns": (many_columns, "lebih dari 320.000 sel"),
+    "huge_cell": (huge_cell, "Satu sel berisi lebih dari 32.767 karakter"),
+    "huge_shared_cell": (huge_shared_cell, "Satu sel berisi lebih dari 32.767 karakter"),
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_files() -> dict[str, bytes]:
+    return {name: build() for name, (build, _message) in HOSTILE.items()}
+
+
+def post_import(client, data: bytes, path: str = "/kim/impor", **fields):
+    boundary, body = encode_multipart(
+        {
+            "csrf_token": client.token(path),
+            **fields,
+            "berkas": FileStorage(io.BytesIO(data), filename="data.xlsx"),
+        }
+    )
+    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def stored_imports(app) -> list[str]:
+    folder = importing.Path(app.config["KIM_UPLOAD_FOLDER"]) / "impor"
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def kim_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Kim))
+
+
+# --- item 2: workbooks --------------------------------------------------------------------------------
+
+
+def test_the_hand_built_workbook_is_read_when_it_is_small(ctx):
+    """The builder makes workbooks openpyxl reads: small ones pass, so refusals below are bounds."""
+    table = importing.read_table(
+        workbook(
+            [HEADER, shared_row(2, 0, 1)], ["<si><t>KIM A</t></si>", "<si><t>6409012001</t></si>"]
+        )
+    )
+    assert table.headers == ["Nama KIM", "Desa"] and table.rows == [["KIM A", "6409012001"]]
+    table = importing.read_table(workbook([HEADER, text_row(2, "KIM B", "x" * 400)]))
+    assert table.rows == [["KIM B", "x" * 400]]
+
+
+def test_the_issue_file_is_small_but_unpacks_to_95_mb(hostile_files):
+    """The reproduction matches the report: a zip of a few hundred KB, 95 MB unpacked."""
+    data = hostile_files["sst_bomb"]
+    assert len(data) < 1024 * 1024
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.getinfo("xl/sharedStrings.xml").file_size > 95_000_000
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_workbook_is_refused_with_422_and_nothing_is_kept(
+    app, client, make_user, login, hostile_files, name
+):
+    """Each hostile workbook sent to /kim/impor gets the translated refusal, no upload is kept and
+    no KIM is written."""
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    before, kims = stored_imports(app), kim_count(app)
+    response = post_import(client, hostile_files[name], jenis="kim")
+    assert response.status_code == 422
+    assert HOSTILE[name][1] in html_of(response)
+    assert stored_imports(app) == before and kim_count(app) == kims
+
+
+def test_the_refusal_is_translated(app, client, make_user, login, hostile_files):
+    """In English the same refusal reads in English."""
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    response = post_import(client, hostile_files["many_columns"], jenis="kim")
+    assert response.status_code == 422
+    assert "more than 320,000 cells" in html_of(response)
+
+
+def test_participant_import_passes_the_same_bounds(
+    app, client, make_user, login, make_event, hostile_files
+):
+    """The event's participant import reads through the same bounds."""
+    event = make_event()
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    path = f"/kegiatan/{event.id}/peserta/impor"
+    before = stored_imports(app)
+    response = post_import(client, hostile_files["many_strings"], path)
+    assert response.status_code == 422
+    assert "lebih dari 320.000 teks berbeda" in html_of(response)
+    assert stored_imports(app) == before
+
+
+def _scan(data: bytes, limits: tables.Limits = tables.LIMITS) -> tuple[bool, tables.Budget]:
+    """Run the archive check alone: whether it refused, and how far it read."""
+    budget = tables.Budget(limits)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            tables.check_workbook(archive, budget)
+        except tables.TableRefused:
+            return True, budget
+    return False, budget
+
+
+def test_oversize_part_is_refused_from_the_zip_directory(ctx, hostile_files):
+    """The 95 MB shared strings are refused before one byte of them is unpacked."""
+    refused, budget = _scan(hostile_files["sst_bomb"])
+    assert refused and budget.bytes_read == 0
+
+
+@pytest.mark.parametrize("name", ["many_strings", "many_rows", "many_columns", "huge_cell"])
+def test_refusal_stops_reading_at_the_bound(ctx, hostile_files, name):
+    """A workbook over a count is refused at that count, well before its last byte is read."""
+    data = hostile_files[name]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        unpacked = sum(part.file_size for part in archive.infolist())
+    refused, budget = _scan(data)
+    assert refused
+    assert budget.bytes_read < unpacked * 0.9
+
+
+def test_a_part_that_lies_about_its_size_is_not_read_past_it(ctx):
+    """A zip whose directory declares 1,000 bytes for a 2 MB part is refused as damaged, and no
+    more than the declared size (plus one read) is unpacked."""
+    data = bytearray(workbook([HEADER], [f"<si><t>{'z' * 1000}</t></si>"] * 2000))
+    name = b"xl/sharedStrings.xml"
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        info = archive.getinfo(name.decode())
+        assert info.file_size > 2_000_000
+    # the sizes in the local header (offset 22) and the central directory entry (offset 24)
+    struct.pack_into("<I", data, info.header_offset + 22, 1000)
+    central = data.find(b"PK\x01\x02", info.header_offset)
+    while data[central + 46 : central + 46 + len(name)] != name:
+        central = data.find(b"PK\x01\x02", central + 4)
+    struct.pack_into("<I", data, central + 24, 1000)
+    refused, budget = _scan(bytes(data))
+    assert refused
+    assert budget.bytes_read < 1000 + tables.XML_CHUNK * 2
+    with pytest.raises(ImportFileError, match="rusak"):
+        importing.read_table(bytes(data))
+
+
+def test_reading_time_is_bounded_too(ctx):
+    """With no time left, a legitimate file is refused as taking too long (the clock is checked
+    for every row and every chunk; the budget here is zero, nothing is timed)."""
+    data = workbook([HEADER, text_row(2, "KIM A", "1")])
+    with pytest.raises(ImportFileError, match="terlalu lama dibaca"):
+        importing.read_table(data, replace(tables.LIMITS, seconds=0))
+    with pytest.raises(ImportFileError, match="terlalu lama dibaca"):
+        importing.read_table(b"Nama;Desa\nKIM A;1\n", replace(tables.LIMITS, seconds=0))
+
+
+def test_document_type_declarations_are_refused(ctx):
+    """Workbook XML never declares entities; a part that does (billion laughs) is refused."""
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, text in PACKAGE_PARTS.items():
+            archive.writestr(name, text)
+        archive.writestr(
+            "xl/sharedStrings.xml", laughs + f'<sst xmlns="{MAIN}"><si><t>&b;</t></si></sst>'
+        )
+        archive.writestr(
+            "xl/worksheets/sheet1.xml",
+            f'<worksheet xmlns="{MAIN}"><sheetData>{HEADER}{shared_row(2, 0)}</sheetData></worksheet>',
+        )
+    with pytest.raises(ImportFileError, match="rusak"):
+        importing.read_table(out.getvalue())
