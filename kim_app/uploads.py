@@ -9,10 +9,12 @@ gets the translated 413 page, which states this request's limit.
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, current_app, request
+from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 
@@ -33,8 +35,17 @@ def upload_folder(kind: str) -> Path:
     return folder
 
 
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo; phones save 12 to 16 unless told otherwise
+KEPT_INFO = ("transparency",)  # a PNG's transparent colour is part of its picture
+
+
 class ImageError(ValueError):
     """An upload that claims to be an image but cannot be decoded."""
+
+
+class ImageTooLarge(ImageError):
+    """An image whose header declares more pixels than ``MAX_PIXELS``; the message is for the
+    person who uploaded it."""
 
 
 def sniff_type(head: bytes) -> str | None:
@@ -52,24 +63,44 @@ def sniff_type(head: bytes) -> str | None:
 def reencode_image(
     data: bytes, mime: str, max_side: int | None = None, *, quality: int = 85
 ) -> tuple[bytes, int, int]:
-    """Decode and re-encode a JPEG or PNG: drops EXIF (location, device) and anything hidden in
-    the file; with ``max_side``, turns it upright by its EXIF orientation and downscales it so
-    its long side is at most that. Returns ``(bytes, width, height)``; raises ``ImageError``."""
+    """Decode and re-encode a JPEG or PNG, keeping only its picture: turned upright by its EXIF
+    orientation, then every piece of metadata dropped (EXIF with location and device, comments,
+    XMP, ICC profile, PNG text chunks); a PNG keeps its transparency. The size is read from the
+    header first, so an image over ``MAX_PIXELS`` is refused (``ImageTooLarge``) before it is
+    decoded. With ``max_side``, downscales it so its long side is at most that. Returns
+    ``(bytes, width, height)``; raises ``ImageError``."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            if max_side:
-                image = ImageOps.exif_transpose(image)
-            clean = image.convert("RGB") if mime == "image/jpeg" else image.copy()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    raise _too_large()
+                image.load()
+                upright = ImageOps.exif_transpose(image)
+                clean = upright.convert("RGB") if mime == "image/jpeg" else upright.copy()
+    except ImageTooLarge:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_large() from None  # Pillow's own limit, met at the header too
+    except (UnidentifiedImageError, OSError, ValueError):
         raise ImageError("unreadable image") from None
     if max_side and max(clean.size) > max_side:
         clean.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    clean.info = {key: clean.info[key] for key in KEPT_INFO if key in clean.info}
     out = io.BytesIO()
     clean.save(
         out, format="JPEG" if mime == "image/jpeg" else "PNG", quality=quality, optimize=True
     )
     return out.getvalue(), clean.width, clean.height
+
+
+def _too_large() -> ImageTooLarge:
+    return ImageTooLarge(
+        _(
+            "Gambar lebih dari %(n)s megapiksel. Perkecil ukurannya lalu unggah ulang.",
+            n=MAX_PIXELS // 1_000_000,
+        )
+    )
 
 
 def register(app: Flask) -> None:

@@ -7,21 +7,25 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image, ImageCms, PngImagePlugin
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from kim_app import tables
+from kim_app import tables, uploads
 from kim_app.auth.models import Role
 from kim_app.extensions import db
 from kim_app.groups import importing
 from kim_app.groups.importing import ImportFileError
-from kim_app.groups.models import Kim
-from tests.conftest import PPU, html_of
+from kim_app.groups.models import Kim, KimStatus
+from kim_app.reports.models import ReportPhoto
+from kim_app.uploads import ImageError, ImageTooLarge, reencode_image
+from tests.conftest import PPU, PPU_VILLAGE, html_of
 
 # --- hand-built workbooks ---------------------------------------------------------------------------
 
@@ -319,3 +323,214 @@ def test_document_type_declarations_are_refused(ctx):
         )
     with pytest.raises(ImportFileError, match="rusak"):
         importing.read_table(out.getvalue())
+
+
+# --- item 8: images ---------------------------------------------------------------------------------
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def png(width: int, height: int, idat: bytes | None = None) -> bytes:
+    """An RGB PNG built by hand; without ``idat``, all black, deflated row by row (a 12000 ×
+    12000 one is the issue's 434 KB file without holding 432 MB at once)."""
+    if idat is None:
+        deflate = zlib.compressobj(9)
+        row = bytes(1 + 3 * width)
+        idat = b"".join(deflate.compress(row) for _ in range(height)) + deflate.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", idat)
+        + _chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture(scope="module")
+def huge_png() -> bytes:
+    return png(12_000, 12_000)
+
+
+def post_file(client, path: str, form_page: str, field: str, data: bytes, name: str, **fields):
+    boundary, body = encode_multipart(
+        {
+            "csrf_token": client.token(form_page),
+            **fields,
+            field: FileStorage(io.BytesIO(data), filename=name),
+        }
+    )
+    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def files_in(app, kind: str) -> list[str]:
+    folder = importing.Path(app.config["KIM_UPLOAD_FOLDER"]) / kind
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def test_the_issue_png_is_small_and_huge(huge_png):
+    """The reproduction matches the report: about 434 KB declaring 12000 × 12000 pixels."""
+    assert 300_000 < len(huge_png) < 600_000
+    assert struct.unpack(">II", huge_png[16:24]) == (12_000, 12_000)
+
+
+def test_144_megapixel_report_photo_is_refused_before_decoding(
+    app, client, make_user, make_event, login, huge_png
+):
+    """The 12000 × 12000 PNG sent as a report photo gets a translated 422, nothing is stored."""
+    event = make_event()
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    page = f"/kegiatan/{event.id}/laporan"
+    before = files_in(app, "laporan")
+    response = post_file(
+        client, page + "/foto", page, "foto", huge_png, "foto.png", caption="Peserta"
+    )
+    assert response.status_code == 422
+    assert "Gambar lebih dari 40 megapiksel" in html_of(response)
+    assert files_in(app, "laporan") == before
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportPhoto)) == 0
+
+
+def test_144_megapixel_sk_image_is_refused(app, client, make_user, make_kim, login, huge_png):
+    """The same PNG as an SK document is refused with the message, and the KIM keeps no file."""
+    kim = make_kim(status=KimStatus.DRAFT)
+    login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
+    response = post_file(client, f"/kim/{kim.id}/sk", f"/kim/{kim.id}", "sk", huge_png, "sk.png")
+    assert response.status_code == 303
+    assert "Gambar lebih dari 40 megapiksel" in html_of(client.get(response.headers["Location"]))
+    with app.app_context():
+        assert db.session.get(Kim, kim.id).sk_file is None
+
+
+def test_pixel_limit_is_read_from_the_header(ctx):
+    """A header declaring 45 megapixels over garbage image data is refused as too large: the
+    decision came before any decoding (a small header over the same garbage is unreadable)."""
+    garbage = b"\x00not deflate\xff" * 10
+    with pytest.raises(ImageTooLarge):
+        reencode_image(png(7_500, 6_000, garbage), "image/png")
+    with pytest.raises(ImageError) as small:
+        reencode_image(png(100, 100, garbage), "image/png")
+    assert not isinstance(small.value, ImageTooLarge)
+
+
+def test_pillow_bomb_limits_become_the_same_refusal(ctx, monkeypatch):
+    """Pillow's own decompression-bomb warning and error are a clean refusal, never a 500."""
+    monkeypatch.setattr(uploads, "MAX_PIXELS", 10**12)  # let Pillow's checks speak first
+    with pytest.raises(ImageTooLarge):
+        reencode_image(png(10_000, 10_000, b"x"), "image/png")  # 100 MP: Pillow warns
+    with pytest.raises(ImageTooLarge):
+        reencode_image(png(15_000, 15_000, b"x"), "image/png")  # 225 MP: Pillow refuses
+
+
+def jpeg_with_everything(size=(40, 20)) -> bytes:
+    """A JPEG carrying a comment with a script, EXIF (orientation 6, camera), XMP and an ICC
+    profile."""
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: turn 90° clockwise to show
+    exif[0x010F] = "Kamera Rahasia"
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(
+        out,
+        "JPEG",
+        comment=b"<script>alert(1)</script>",
+        exif=exif.tobytes(),
+        xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/">rahasia-xmp</x:xmpmeta>',
+        icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(),
+    )
+    return out.getvalue()
+
+
+def png_with_everything() -> bytes:
+    """A PNG with text chunks (one holding a script), EXIF and an ICC profile."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "<script>alert(1)</script>")
+    info.add_text("Lokasi", "rahasia-teks", zip=True)
+    info.add_itxt("XML:com.adobe.xmp", "rahasia-xmp")
+    exif = Image.Exif()
+    exif[0x010F] = "Kamera Rahasia"
+    out = io.BytesIO()
+    Image.new("RGBA", (30, 10), (0, 0, 255, 128)).save(
+        out,
+        "PNG",
+        pnginfo=info,
+        exif=exif.tobytes(),
+        icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(),
+    )
+    return out.getvalue()
+
+
+def jpeg_markers(data: bytes) -> list[int]:
+    """The markers of a JPEG's segments up to its image data."""
+    assert data[:2] == b"\xff\xd8"
+    markers, at = [], 2
+    while True:
+        marker = data[at + 1]
+        markers.append(marker)
+        if marker == 0xDA:  # start of scan: the picture follows
+            return markers
+        at += 2 + struct.unpack(">H", data[at + 2 : at + 4])[0]
+
+
+def png_chunks(data: bytes) -> list[bytes]:
+    chunks, at = [], 8
+    while at < len(data):
+        length = struct.unpack(">I", data[at : at + 4])[0]
+        chunks.append(data[at + 4 : at + 8])
+        at += 12 + length
+    return chunks
+
+
+SECRETS = (b"<script>", b"Kamera Rahasia", b"rahasia", b"sRGB")
+JPEG_METADATA = {0xFE, *range(0xE1, 0xF0)}  # COM and APP1..APP15 (EXIF, XMP, ICC, Photoshop…)
+
+
+def _stored_photo(app) -> bytes:
+    with app.app_context():
+        photo = db.session.scalars(sa.select(ReportPhoto)).one()
+    folder = importing.Path(app.config["KIM_UPLOAD_FOLDER"]) / "laporan"
+    return (folder / photo.file).read_bytes()
+
+
+def test_report_photo_keeps_no_metadata(app, client, make_user, make_event, login):
+    """The stored photo and its thumbnail have no comment, EXIF, XMP or ICC segment and none of
+    their bytes; the orientation was applied (40 × 20 turned to 20 × 40) before EXIF went."""
+    event = make_event()
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    page = f"/kegiatan/{event.id}/laporan"
+    response = post_file(
+        client, page + "/foto", page, "foto", jpeg_with_everything(), "foto.jpg", caption="x"
+    )
+    assert response.status_code == 303
+    stored = _stored_photo(app)
+    folder = importing.Path(app.config["KIM_UPLOAD_FOLDER"]) / "laporan"
+    thumbs = [p.read_bytes() for p in folder.iterdir() if p.name.endswith("-kecil.jpg")]
+    assert len(thumbs) == 1
+    for data in [stored, *thumbs]:
+        assert not JPEG_METADATA & set(jpeg_markers(data))
+        assert not any(secret in data for secret in SECRETS)
+    with Image.open(io.BytesIO(stored)) as image:
+        assert image.size == (20, 40) and not image.info.get("comment")
+
+
+def test_sk_images_keep_no_metadata(app, client, make_user, make_kim, login):
+    """An SK as JPEG or PNG is stored upright without comments, EXIF, XMP, ICC or text chunks;
+    the PNG keeps its transparency."""
+    kim = make_kim(status=KimStatus.DRAFT)
+    login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
+    path = f"/kim/{kim.id}/sk"
+    for data, name in ((jpeg_with_everything(), "sk.jpg"), (png_with_everything(), "sk.png")):
+        response = post_file(client, path, f"/kim/{kim.id}", "sk", data, name)
+        assert response.status_code == 303
+        with app.app_context():
+            stored_name = db.session.get(Kim, kim.id).sk_file
+        stored = (importing.Path(app.config["KIM_UPLOAD_FOLDER"]) / "sk" / stored_name).read_bytes()
+        assert not any(secret in stored for secret in SECRETS)
+        with Image.open(io.BytesIO(stored)) as image:
+            if name.endswith(".jpg"):
+                assert not JPEG_METADATA & set(jpeg_markers(stored))
+                assert image.size == (20, 40)
+            else:
+                assert set(png_chunks(stored)) <= {b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"}
+                assert image.mode == "RGBA" and image.getpixel((0, 0)) == (0, 0, 255, 128)

@@ -36,7 +36,7 @@ from kim_app.groups.models import (
 from kim_app.phones import PhoneError, normalise_phone
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.security import Viewer, scope_filter, user_may_reach
-from kim_app.uploads import ImageError, reencode_image, sniff_type, upload_folder
+from kim_app.uploads import ImageError, ImageTooLarge, reencode_image, sniff_type, upload_folder
 
 SK_MAX_BYTES = 2 * 1024 * 1024
 SK_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
@@ -449,9 +449,12 @@ def active_member_count(kim: Kim) -> int:
 
 
 def _reencode(data: bytes, mime: str) -> bytes:
-    """Decode and re-encode an image: drops EXIF (location, device) and anything hidden in it."""
+    """Decode and re-encode an image: upright, without EXIF (location, device), comments or
+    anything else hidden in it."""
     try:
         return reencode_image(data, mime)[0]
+    except ImageTooLarge as error:
+        raise KimError(str(error), "sk") from None
     except ImageError:
         raise KimError(
             _("Gambar tidak dapat dibaca. Unggah ulang sebagai PDF, JPEG atau PNG."), "sk"
