@@ -9,13 +9,16 @@ gets the translated 413 page, which states this request's limit.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+import pypdf
 from flask import Flask, current_app, request
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 
 def upload_limit(max_bytes: int) -> Callable:
@@ -99,6 +102,120 @@ def _too_large() -> ImageTooLarge:
         _(
             "Gambar lebih dari %(n)s megapiksel. Perkecil ukurannya lalu unggah ulang.",
             n=MAX_PIXELS // 1_000_000,
+        )
+    )
+
+
+# Names of PDF features that run or open something by themselves: scripts, actions on opening,
+# on page or field events, launching programs, embedded files, forms that submit, rich media.
+ACTIVE_PDF_NAMES = frozenset(
+    [
+        "/JavaScript",
+        "/JS",
+        "/OpenAction",
+        "/AA",
+        "/Launch",
+        "/EmbeddedFile",
+        "/EmbeddedFiles",
+        "/FileAttachment",
+        "/RichMedia",
+        "/XFA",
+        "/SubmitForm",
+        "/ImportData",
+        "/GoToE",
+        "/GoToR",
+    ]
+)
+PDF_STREAM_DATA = re.compile(rb"\bstream\r?\n.*?\bendstream\b", re.DOTALL)
+PDF_NAME = re.compile(rb"/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*")
+PDF_HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
+PDF_MAX_OBJECTS = 100_000
+PDF_STREAM_LIMITS = {  # what pypdf may unpack while it looks, per stream (the file is 2 MB at most)
+    "zlib_maximum_output_length": 4 * 1024 * 1024,
+    "lzw_maximum_output_length": 4 * 1024 * 1024,
+    "run_length_maximum_output_length": 4 * 1024 * 1024,
+    "brotli_maximum_output_length": 4 * 1024 * 1024,
+    "array_based_stream_maximum_output_length": 4 * 1024 * 1024,
+    "stream_decoding_work_maximum_length": 16 * 1024 * 1024,
+}
+
+
+class PdfRefused(ValueError):
+    """A PDF this app will not keep; the message says why, for the person who uploaded it."""
+
+
+def check_pdf(data: bytes) -> None:
+    """Refuse a PDF that carries a script, an action run on opening or on an event, a program
+    launch, an embedded file or a submitting form (``ACTIVE_PDF_NAMES``).
+
+    The file is looked at twice: as text, every name outside stream data with its ``#xx``
+    escapes decoded; and through pypdf (within ``PDF_STREAM_LIMITS``), every object reachable
+    from the trailer, those in compressed object streams included. A file pypdf cannot read is
+    refused when it has object streams, which the text cannot show."""
+    names = {
+        PDF_HEX.sub(lambda m: bytes.fromhex(m[1].decode()), name).decode("latin-1")
+        for name in PDF_NAME.findall(PDF_STREAM_DATA.sub(b" ", data))
+    }
+    if names & ACTIVE_PDF_NAMES:
+        raise _active_pdf()
+    try:
+        with warnings.catch_warnings(), pypdf.apply_configuration(**PDF_STREAM_LIMITS):
+            warnings.simplefilter("ignore")
+            active = _pdf_objects_active(pypdf.PdfReader(io.BytesIO(data)))
+    except PdfRefused:
+        raise
+    except Exception:  # pypdf fails in many ways on a damaged or hostile file
+        if "/ObjStm" in names:
+            raise _unreadable_pdf() from None
+        return
+    if active:
+        raise _active_pdf()
+
+
+def _pdf_objects_active(reader: pypdf.PdfReader) -> bool:
+    """Whether any object reachable from the trailer uses an active name, as a key or a value."""
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise _unreadable_pdf()
+    stack: list = [reader.trailer]
+    seen: set[tuple[int, int]] = set()
+    visited = 0
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        visited += 1
+        if visited > PDF_MAX_OBJECTS:
+            raise _unreadable_pdf()
+        if isinstance(item, DictionaryObject):
+            for key, value in dict.items(item):
+                if key in ACTIVE_PDF_NAMES or (
+                    isinstance(value, NameObject) and value in ACTIVE_PDF_NAMES
+                ):
+                    return True
+                stack.append(value)
+        elif isinstance(item, ArrayObject):
+            stack.extend(list.__iter__(item))
+    return False
+
+
+def _active_pdf() -> PdfRefused:
+    return PdfRefused(
+        _(
+            "PDF ini berisi skrip, tindakan otomatis atau berkas sisipan dan tidak diterima. "
+            "Cetak ulang sebagai PDF (Cetak → Simpan sebagai PDF) atau unggah hasil pindaian "
+            "JPEG/PNG."
+        )
+    )
+
+
+def _unreadable_pdf() -> PdfRefused:
+    return PdfRefused(
+        _(
+            "PDF ini tidak dapat diperiksa. Cetak ulang sebagai PDF (Cetak → Simpan sebagai PDF) "
+            "atau unggah hasil pindaian JPEG/PNG."
         )
     )
 

@@ -24,7 +24,7 @@ from kim_app.groups import importing
 from kim_app.groups.importing import ImportFileError
 from kim_app.groups.models import Kim, KimStatus
 from kim_app.reports.models import ReportPhoto
-from kim_app.uploads import ImageError, ImageTooLarge, reencode_image
+from kim_app.uploads import ImageError, ImageTooLarge, PdfRefused, check_pdf, reencode_image
 from tests.conftest import PPU, PPU_VILLAGE, html_of
 
 # --- hand-built workbooks ---------------------------------------------------------------------------
@@ -534,3 +534,143 @@ def test_sk_images_keep_no_metadata(app, client, make_user, make_kim, login):
             else:
                 assert set(png_chunks(stored)) <= {b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"}
                 assert image.mode == "RGBA" and image.getpixel((0, 0)) == (0, 0, 255, 128)
+
+
+# --- item 8: SK PDFs --------------------------------------------------------------------------------
+
+
+def pdf(*objects: str, version: str = "1.7") -> bytes:
+    """A PDF built by hand: ``objects`` numbered from 1 (1 is the catalog), a cross-reference
+    table with their true offsets."""
+    out = f"%PDF-{version}\n".encode()
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\n".encode()
+    return out + f"startxref\n{xref}\n%%EOF\n".encode()
+
+
+def one_page(catalog: str = "", page: str = "", *more: str) -> bytes:
+    return pdf(
+        f"<< /Type /Catalog /Pages 2 0 R {catalog} >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] {page} >>",
+        *more,
+    )
+
+
+def hidden_in_object_stream(annotation: str) -> bytes:
+    """A PDF 1.5 whose page annotation (object 4) sits compressed in an object stream, so its
+    names never appear in the file as text; cross-referenced by an xref stream."""
+    out = b"%PDF-1.5\n"
+    offsets = {}
+    plain = {
+        1: "<< /Type /Catalog /Pages 2 0 R >>",
+        2: "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Annots [4 0 R] >>",
+    }
+    for number, body in plain.items():
+        offsets[number] = len(out)
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
+    head = b"4 0 "
+    packed = zlib.compress(head + annotation.encode())
+    offsets[5] = len(out)
+    out += (
+        f"5 0 obj\n<< /Type /ObjStm /N 1 /First {len(head)} /Filter /FlateDecode "
+        f"/Length {len(packed)} >>\nstream\n"
+    ).encode()
+    out += packed + b"\nendstream\nendobj\n"
+    offsets[6] = len(out)
+    rows = b"\x00" + struct.pack(">IH", 0, 65535)
+    for number in range(1, 7):
+        if number == 4:
+            rows += b"\x02" + struct.pack(">IH", 5, 0)
+        else:
+            rows += b"\x01" + struct.pack(">IH", offsets[number], 0)
+    out += (
+        f"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length {len(rows)} >>\nstream\n"
+    ).encode()
+    out += rows + b"\nendstream\nendobj\n"
+    return out + f"startxref\n{offsets[6]}\n%%EOF\n".encode()
+
+
+ALERT = "<< /S /JavaScript /JS (app.alert(1)) >>"
+LINK = "<< /Type /Annot /Subtype /Link /Rect [0 0 100 100] /A {} >>"
+ACTIVE_PDFS = {
+    "open_action_javascript": lambda: one_page(f"/OpenAction {ALERT}"),
+    "escaped_names": lambda: one_page("/Op#65nAction << /S /J#61vaScript /J#53 (app.alert(1)) >>"),
+    "document_javascript": lambda: one_page(
+        "/Names << /JavaScript << /Names [(a) 4 0 R] >> >>", "", ALERT
+    ),
+    "page_open_action": lambda: one_page("", f"/AA << /O {ALERT} >>"),
+    "launch_link": lambda: one_page(
+        "", "/Annots [4 0 R]", LINK.format("<< /S /Launch /F (cmd.exe) >>")
+    ),
+    "embedded_file": lambda: one_page(
+        "/Names << /EmbeddedFiles << /Names [(a.exe) 4 0 R] >> >>",
+        "",
+        "<< /Type /Filespec /F (a.exe) /EF << /F 5 0 R >> >>",
+        "<< /Type /EmbeddedFile /Length 2 >>\nstream\nMZ\nendstream",
+    ),
+    "javascript_in_object_stream": lambda: hidden_in_object_stream(LINK.format(ALERT)),
+}
+CLEAN_PDFS = {
+    "one_page": lambda: one_page(),
+    "link_to_a_page": lambda: one_page(
+        "", "/Annots [4 0 R]", LINK.format("<< /S /GoTo /D [3 0 R /Fit] >>")
+    ),
+    "object_stream": lambda: hidden_in_object_stream(
+        LINK.format("<< /S /URI /URI (https://example.org) >>")
+    ),
+    "damaged_without_object_streams": lambda: b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
+}
+
+
+def test_the_issue_pdf_is_refused_as_an_sk(app, client, make_user, make_kim, login):
+    """An SK PDF with ``/OpenAction << /S /JavaScript /JS (app.alert(1)) >>`` is refused with a
+    translated message and not stored; a clean PDF is stored."""
+    kim = make_kim(status=KimStatus.DRAFT)
+    login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
+    data = ACTIVE_PDFS["open_action_javascript"]()
+    before = files_in(app, "sk")
+    assert b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>" in data
+    response = post_file(client, f"/kim/{kim.id}/sk", f"/kim/{kim.id}", "sk", data, "sk.pdf")
+    assert response.status_code == 303
+    page = html_of(client.get(response.headers["Location"]))
+    assert "PDF ini berisi skrip, tindakan otomatis atau berkas sisipan" in page
+    with app.app_context():
+        assert db.session.get(Kim, kim.id).sk_file is None
+    assert files_in(app, "sk") == before
+    response = post_file(client, f"/kim/{kim.id}/sk", f"/kim/{kim.id}", "sk", one_page(), "sk.pdf")
+    with app.app_context():
+        stored = db.session.get(Kim, kim.id).sk_file
+    assert (
+        stored
+        and (importing.Path(app.config["KIM_UPLOAD_FOLDER"]) / "sk" / stored).read_bytes()
+        == one_page()
+    )
+
+
+@pytest.mark.parametrize("name", list(ACTIVE_PDFS))
+def test_pdfs_with_scripts_actions_or_files_are_refused(ctx, name):
+    """Scripts, actions on opening or on page events, launches and embedded files are refused,
+    also behind ``#xx`` escapes or inside a compressed object stream."""
+    with pytest.raises(PdfRefused, match="skrip, tindakan otomatis"):
+        check_pdf(ACTIVE_PDFS[name]())
+
+
+@pytest.mark.parametrize("name", list(CLEAN_PDFS))
+def test_plain_pdfs_pass(ctx, name):
+    """Pages, links to a page or a web address, object streams: nothing to refuse."""
+    check_pdf(CLEAN_PDFS[name]())
+
+
+def test_pdf_with_object_streams_pypdf_cannot_read_is_refused(ctx):
+    """Object streams that cannot be opened cannot be checked: refused with its own message."""
+    data = hidden_in_object_stream(LINK.format("<< /S /GoTo /D [3 0 R /Fit] >>"))
+    with pytest.raises(PdfRefused, match="PDF ini tidak dapat diperiksa"):
+        check_pdf(data[: len(data) // 2])
