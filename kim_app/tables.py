@@ -24,8 +24,6 @@ from kim_app.i18n import count
 
 MB = 1024 * 1024
 XML_CHUNK = 64 * 1024
-TEXT_ELEMENTS = frozenset(("t", "v"))  # cell text: shared or inline string runs, cell values
-CELL_ELEMENTS = frozenset(("c", "si"))  # one cell's text starts again at these
 
 
 @dataclass(frozen=True)
@@ -95,8 +93,14 @@ def _too_big() -> TableRefused:
     return TableRefused(_("Isi workbook terlalu besar. Bagi menjadi beberapa berkas."))
 
 
+# what the counting handlers look for, by element name (a prefix such as ``x:`` is dropped)
+TEXT, CELL, STRING, ROW = 1, 2, 3, 4
+KINDS = {"t": TEXT, "v": TEXT, "c": CELL, "si": STRING, "row": ROW}
+
+
 class _Counter:
-    """expat handlers that count one part's elements into the budget and refuse at a limit."""
+    """expat handlers that count one part's elements into the budget and refuse at a limit; kept
+    lean, as they run for every element of a sheet."""
 
     def __init__(self, budget: Budget) -> None:
         self.budget = budget
@@ -104,49 +108,53 @@ class _Counter:
         self.cell_chars = 0
 
     def start(self, name: str, _attributes) -> None:
-        budget, limits = self.budget, self.budget.limits
-        local = name.rpartition(" ")[2]
+        budget = self.budget
         budget.elements += 1
-        if budget.elements > limits.elements:
+        if budget.elements > budget.limits.elements:
             raise _too_big()
-        if local in TEXT_ELEMENTS:
+        kind = KINDS.get(name)
+        if kind is None and ":" in name:
+            kind = KINDS.get(name.rpartition(":")[2])
+        if kind is None:
+            return
+        if kind == TEXT:
             self.in_text += 1
-        elif local in CELL_ELEMENTS:
+        elif kind == CELL:
             self.cell_chars = 0
-            if local == "c":
-                budget.cells += 1
-                if budget.cells > limits.cells:
-                    raise TableRefused(
-                        _(
-                            "Workbook berisi lebih dari %(n)s sel. Hapus kolom dan lembar yang "
-                            "tidak diperlukan, atau bagi menjadi beberapa berkas.",
-                            n=count(limits.cells),
-                        )
+            budget.cells += 1
+            if budget.cells > budget.limits.cells:
+                raise TableRefused(
+                    _(
+                        "Workbook berisi lebih dari %(n)s sel. Hapus kolom dan lembar yang "
+                        "tidak diperlukan, atau bagi menjadi beberapa berkas.",
+                        n=count(budget.limits.cells),
                     )
-            else:
-                budget.strings += 1
-                if budget.strings > limits.shared_strings:
-                    raise TableRefused(
-                        _(
-                            "Workbook berisi lebih dari %(n)s teks berbeda. Bagi menjadi "
-                            "beberapa berkas.",
-                            n=count(limits.shared_strings),
-                        )
+                )
+        elif kind == STRING:
+            self.cell_chars = 0
+            budget.strings += 1
+            if budget.strings > budget.limits.shared_strings:
+                raise TableRefused(
+                    _(
+                        "Workbook berisi lebih dari %(n)s teks berbeda. Bagi menjadi "
+                        "beberapa berkas.",
+                        n=count(budget.limits.shared_strings),
                     )
-        elif local == "row":
+                )
+        else:
             budget.rows += 1
-            if budget.rows > limits.rows:
+            if budget.rows > budget.limits.rows:
                 raise TableRefused(
                     _(
                         "Lembar kerja berisi lebih dari %(n)s baris, termasuk baris kosong yang "
                         "diformat. Hapus baris yang tidak diperlukan atau bagi menjadi beberapa "
                         "berkas.",
-                        n=count(limits.rows),
+                        n=count(budget.limits.rows),
                     )
                 )
 
     def end(self, name: str) -> None:
-        if name.rpartition(" ")[2] in TEXT_ELEMENTS:
+        if self.in_text and KINDS.get(name.rpartition(":")[2]) == TEXT:
             self.in_text -= 1
 
     def text(self, data: str) -> None:
@@ -176,8 +184,9 @@ def _scan(archive: zipfile.ZipFile, part: zipfile.ZipInfo, budget: Budget) -> No
     """Stream one part through expat with the counting handlers. A part that is not XML (an
     image) ends at its first bytes; openpyxl reads no such part."""
     counter = _Counter(budget)
-    parser = expat.ParserCreate(namespace_separator=" ")
+    parser = expat.ParserCreate()
     parser.buffer_text = True
+    parser.ordered_attributes = True
     parser.StartElementHandler = counter.start
     parser.EndElementHandler = counter.end
     parser.CharacterDataHandler = counter.text
