@@ -9,11 +9,16 @@ gets the translated 413 page, which states this request's limit.
 from __future__ import annotations
 
 import io
+import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+import pypdf
 from flask import Flask, current_app, request
+from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 
 def upload_limit(max_bytes: int) -> Callable:
@@ -33,8 +38,17 @@ def upload_folder(kind: str) -> Path:
     return folder
 
 
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo; phones save 12 to 16 unless told otherwise
+KEPT_INFO = ("transparency",)  # a PNG's transparent colour is part of its picture
+
+
 class ImageError(ValueError):
     """An upload that claims to be an image but cannot be decoded."""
+
+
+class ImageTooLarge(ImageError):
+    """An image whose header declares more pixels than ``MAX_PIXELS``; the message is for the
+    person who uploaded it."""
 
 
 def sniff_type(head: bytes) -> str | None:
@@ -52,24 +66,158 @@ def sniff_type(head: bytes) -> str | None:
 def reencode_image(
     data: bytes, mime: str, max_side: int | None = None, *, quality: int = 85
 ) -> tuple[bytes, int, int]:
-    """Decode and re-encode a JPEG or PNG: drops EXIF (location, device) and anything hidden in
-    the file; with ``max_side``, turns it upright by its EXIF orientation and downscales it so
-    its long side is at most that. Returns ``(bytes, width, height)``; raises ``ImageError``."""
+    """Decode and re-encode a JPEG or PNG, keeping only its picture: turned upright by its EXIF
+    orientation, then every piece of metadata dropped (EXIF with location and device, comments,
+    XMP, ICC profile, PNG text chunks); a PNG keeps its transparency. The size is read from the
+    header first, so an image over ``MAX_PIXELS`` is refused (``ImageTooLarge``) before it is
+    decoded. With ``max_side``, downscales it so its long side is at most that. Returns
+    ``(bytes, width, height)``; raises ``ImageError``."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            if max_side:
-                image = ImageOps.exif_transpose(image)
-            clean = image.convert("RGB") if mime == "image/jpeg" else image.copy()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    raise _too_large()
+                image.load()
+                upright = ImageOps.exif_transpose(image)
+                clean = upright.convert("RGB") if mime == "image/jpeg" else upright.copy()
+    except ImageTooLarge:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_large() from None  # Pillow's own limit, met at the header too
+    except (UnidentifiedImageError, OSError, ValueError):
         raise ImageError("unreadable image") from None
     if max_side and max(clean.size) > max_side:
         clean.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    clean.info = {key: clean.info[key] for key in KEPT_INFO if key in clean.info}
     out = io.BytesIO()
     clean.save(
         out, format="JPEG" if mime == "image/jpeg" else "PNG", quality=quality, optimize=True
     )
     return out.getvalue(), clean.width, clean.height
+
+
+def _too_large() -> ImageTooLarge:
+    return ImageTooLarge(
+        _(
+            "Gambar lebih dari %(n)s megapiksel. Perkecil ukurannya lalu unggah ulang.",
+            n=MAX_PIXELS // 1_000_000,
+        )
+    )
+
+
+# Names of PDF features that run or open something by themselves: scripts, actions on opening,
+# on page or field events, launching programs, embedded files, forms that submit, rich media.
+ACTIVE_PDF_NAMES = frozenset(
+    [
+        "/JavaScript",
+        "/JS",
+        "/OpenAction",
+        "/AA",
+        "/Launch",
+        "/EmbeddedFile",
+        "/EmbeddedFiles",
+        "/FileAttachment",
+        "/RichMedia",
+        "/XFA",
+        "/SubmitForm",
+        "/ImportData",
+        "/GoToE",
+        "/GoToR",
+    ]
+)
+PDF_STREAM_DATA = re.compile(rb"\bstream\r?\n.*?\bendstream\b", re.DOTALL)
+PDF_NAME = re.compile(rb"/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*")
+PDF_HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
+PDF_MAX_OBJECTS = 100_000
+PDF_STREAM_LIMITS = {  # what pypdf may unpack while it looks, per stream (the file is 2 MB at most)
+    "zlib_maximum_output_length": 4 * 1024 * 1024,
+    "lzw_maximum_output_length": 4 * 1024 * 1024,
+    "run_length_maximum_output_length": 4 * 1024 * 1024,
+    "brotli_maximum_output_length": 4 * 1024 * 1024,
+    "array_based_stream_maximum_output_length": 4 * 1024 * 1024,
+    "stream_decoding_work_maximum_length": 16 * 1024 * 1024,
+}
+
+
+class PdfRefused(ValueError):
+    """A PDF this app will not keep; the message says why, for the person who uploaded it."""
+
+
+def check_pdf(data: bytes) -> None:
+    """Refuse a PDF that carries a script, an action run on opening or on an event, a program
+    launch, an embedded file or a submitting form (``ACTIVE_PDF_NAMES``).
+
+    The file is looked at twice: as text, every name outside stream data with its ``#xx``
+    escapes decoded; and through pypdf (within ``PDF_STREAM_LIMITS``), every object reachable
+    from the trailer, those in compressed object streams included. A file pypdf cannot read is
+    refused when it has object streams, which the text cannot show."""
+    names = {
+        PDF_HEX.sub(lambda m: bytes.fromhex(m[1].decode()), name).decode("latin-1")
+        for name in PDF_NAME.findall(PDF_STREAM_DATA.sub(b" ", data))
+    }
+    if names & ACTIVE_PDF_NAMES:
+        raise _active_pdf()
+    try:
+        with warnings.catch_warnings(), pypdf.apply_configuration(**PDF_STREAM_LIMITS):
+            warnings.simplefilter("ignore")
+            active = _pdf_objects_active(pypdf.PdfReader(io.BytesIO(data)))
+    except PdfRefused:
+        raise
+    except Exception:  # pypdf fails in many ways on a damaged or hostile file
+        if "/ObjStm" in names:
+            raise _unreadable_pdf() from None
+        return
+    if active:
+        raise _active_pdf()
+
+
+def _pdf_objects_active(reader: pypdf.PdfReader) -> bool:
+    """Whether any object reachable from the trailer uses an active name, as a key or a value."""
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise _unreadable_pdf()
+    stack: list = [reader.trailer]
+    seen: set[tuple[int, int]] = set()
+    visited = 0
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        visited += 1
+        if visited > PDF_MAX_OBJECTS:
+            raise _unreadable_pdf()
+        if isinstance(item, DictionaryObject):
+            for key, value in dict.items(item):
+                if key in ACTIVE_PDF_NAMES or (
+                    isinstance(value, NameObject) and value in ACTIVE_PDF_NAMES
+                ):
+                    return True
+                stack.append(value)
+        elif isinstance(item, ArrayObject):
+            stack.extend(list.__iter__(item))
+    return False
+
+
+def _active_pdf() -> PdfRefused:
+    return PdfRefused(
+        _(
+            "PDF ini berisi skrip, tindakan otomatis atau berkas sisipan dan tidak diterima. "
+            "Cetak ulang sebagai PDF (Cetak → Simpan sebagai PDF) atau unggah hasil pindaian "
+            "JPEG/PNG."
+        )
+    )
+
+
+def _unreadable_pdf() -> PdfRefused:
+    return PdfRefused(
+        _(
+            "PDF ini tidak dapat diperiksa. Cetak ulang sebagai PDF (Cetak → Simpan sebagai PDF) "
+            "atau unggah hasil pindaian JPEG/PNG."
+        )
+    )
 
 
 def register(app: Flask) -> None:

@@ -49,7 +49,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from sqlalchemy.orm import aliased
 
-from kim_app import audit
+from kim_app import audit, tables
 from kim_app.auth.models import utcnow
 from kim_app.extensions import db
 from kim_app.groups.models import (
@@ -87,7 +87,6 @@ MAX_ROWS = 5000
 MAX_COLUMNS = 60
 MAX_CELL = 500
 MAX_BLANK_RUN = 1000  # this many empty rows in a row end the sheet (formatted but unused rows)
-XLSX_MAX_UNPACKED = 100 * 1024 * 1024
 IMPORT_TTL = timedelta(hours=24)
 TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
 FORMULA_START = ("=", "+", "-", "@")
@@ -125,17 +124,22 @@ class Table:
     lines: list[int]
 
 
-def read_table(data: bytes) -> Table:
-    """Read an XLSX workbook (first sheet) or a UTF-8 CSV; the type comes from the content."""
+def read_table(data: bytes, limits: tables.Limits = tables.LIMITS) -> Table:
+    """Read an XLSX workbook (first sheet) or a UTF-8 CSV; the type comes from the content. The
+    work is bounded by ``limits`` (``kim_app.tables``): over them the file is refused."""
     if not data:
         raise ImportFileError(_("Berkas kosong."))
-    if data.startswith(b"PK\x03\x04"):
-        return _table(_xlsx_rows(data))
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError(
             _("Format Excel lama (.xls) tidak didukung. Simpan sebagai .xlsx atau CSV UTF-8.")
         )
-    return _table(_csv_rows(_as_text(data)))
+    budget = tables.Budget(limits)
+    try:
+        if data.startswith(b"PK\x03\x04"):
+            return _table(_xlsx_rows(data, budget), budget)
+        return _table(_csv_rows(_as_text(data)), budget)
+    except tables.TableRefused as error:
+        raise ImportFileError(str(error)) from None
 
 
 def _not_supported() -> ImportFileError:
@@ -179,23 +183,22 @@ def _csv_rows(text: str) -> Iterator[tuple]:
         raise ImportFileError(_("Berkas CSV rusak dan tidak dapat dibaca.")) from None
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple]:
-    """Rows of the first worksheet, read in streaming mode after checking the archive."""
+def _xlsx_rows(data: bytes, budget: tables.Budget) -> Iterator[tuple]:
+    """Rows of the first worksheet (its first ``MAX_COLUMNS`` columns), read in streaming mode
+    after the archive has been checked against ``budget``."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            unpacked = sum(info.file_size for info in archive.infolist())
+        archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError):
         raise _not_supported() from None
-    if "xl/workbook.xml" not in names:
-        raise _not_supported()
-    if unpacked > XLSX_MAX_UNPACKED:
-        raise ImportFileError(_("Isi workbook terlalu besar. Bagi menjadi beberapa berkas."))
+    with archive:
+        if "xl/workbook.xml" not in archive.namelist():
+            raise _not_supported()
+        tables.check_workbook(archive, budget)
     workbook = _quietly(load_workbook, io.BytesIO(data), read_only=True, data_only=True)
     try:
         if not workbook.worksheets:
             raise ImportFileError(_("Workbook ini tidak berisi lembar kerja."))
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        rows = workbook.worksheets[0].iter_rows(max_col=MAX_COLUMNS, values_only=True)
         while (row := _quietly(next, rows, None)) is not None:
             yield row
     finally:
@@ -232,13 +235,14 @@ def cell_text(value: Any) -> str:
     return text[:MAX_CELL]
 
 
-def _table(source: Iterable[tuple]) -> Table:
+def _table(source: Iterable[tuple], budget: tables.Budget) -> Table:
     """The first non-empty row is the header; empty rows are skipped; row numbers are kept."""
     header: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
     blank_run = 0
     for number, cells in enumerate(source, start=1):
+        budget.tick()
         values = [cell_text(c) for c in cells[:MAX_COLUMNS]]
         if not any(values):
             blank_run += 1

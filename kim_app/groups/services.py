@@ -36,7 +36,15 @@ from kim_app.groups.models import (
 from kim_app.phones import PhoneError, normalise_phone
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.security import Viewer, scope_filter, user_may_reach
-from kim_app.uploads import ImageError, reencode_image, sniff_type, upload_folder
+from kim_app.uploads import (
+    ImageError,
+    ImageTooLarge,
+    PdfRefused,
+    check_pdf,
+    reencode_image,
+    sniff_type,
+    upload_folder,
+)
 
 SK_MAX_BYTES = 2 * 1024 * 1024
 SK_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
@@ -449,9 +457,12 @@ def active_member_count(kim: Kim) -> int:
 
 
 def _reencode(data: bytes, mime: str) -> bytes:
-    """Decode and re-encode an image: drops EXIF (location, device) and anything hidden in it."""
+    """Decode and re-encode an image: upright, without EXIF (location, device), comments or
+    anything else hidden in it."""
     try:
         return reencode_image(data, mime)[0]
+    except ImageTooLarge as error:
+        raise KimError(str(error), "sk") from None
     except ImageError:
         raise KimError(
             _("Gambar tidak dapat dibaca. Unggah ulang sebagai PDF, JPEG atau PNG."), "sk"
@@ -473,6 +484,11 @@ def store_sk(kim: Kim, data: bytes, by: User) -> None:
         raise KimError(_("Dokumen SK harus berupa PDF, JPEG atau PNG."), "sk")
     if mime != "application/pdf":
         data = _reencode(data, mime)
+    else:
+        try:
+            check_pdf(data)
+        except PdfRefused as error:
+            raise KimError(str(error), "sk") from None
     name = secrets.token_hex(16) + SK_TYPES[mime]
     (upload_folder("sk") / name).write_bytes(data)
     old = kim.sk_file

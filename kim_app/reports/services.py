@@ -38,7 +38,7 @@ from kim_app.events.models import (
 from kim_app.extensions import db
 from kim_app.groups.models import Gender, Kim
 from kim_app.reports.models import NARRATIVE_FIELDS, EventReport, ReportPhoto
-from kim_app.uploads import ImageError, reencode_image, sniff_type, upload_folder
+from kim_app.uploads import ImageError, ImageTooLarge, reencode_image, sniff_type, upload_folder
 
 NARRATIVE_MAX = 10_000
 CAPTION_MAX = 200
@@ -321,6 +321,8 @@ def add_photo(event: Event, data: bytes, caption: str, by: User) -> ReportPhoto:
         raise ReportError(_("Foto harus berupa berkas JPEG atau PNG."))
     try:
         body, width, height = reencode_image(data, "image/jpeg", PHOTO_SIDE, quality=PHOTO_QUALITY)
+    except ImageTooLarge as error:
+        raise ReportError(str(error)) from None
     except ImageError:
         raise ReportError(
             _("Foto tidak dapat dibaca. Unggah ulang sebagai JPEG atau PNG.")
