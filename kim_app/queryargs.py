@@ -3,16 +3,15 @@ these typed readers, each bounded (numbers within what the database and the date
 text capped), so no query string can cause an error or unbounded work. A malformed value counts as
 absent: links are shared and bookmarked, and the page should still answer.
 
-Each read is announced on ``query_read`` (the endpoint, the name and the kind of value); nothing
-listens in production, the fuzz tests do, to learn which names each endpoint reads.
+Each read is announced on ``query_read`` (the name and the kind of value, during the request that
+reads it); nothing listens in production, the fuzz tests do, to learn which names each endpoint
+reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from enum import Enum
-from typing import TypeVar
 
 from blinker import Namespace
 from flask import current_app, request
@@ -21,11 +20,10 @@ from kim_app.extensions import db
 from kim_app.security import MAX_RECORD_ID
 
 query_read = Namespace().signal("query-read")
-E = TypeVar("E", bound=Enum)
 
 MAX_PAGE = 100_000  # beyond it a list shows its last page (ids and offsets stay small)
 EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)  # a day ± 1 stays a valid date
-TEXT_MAX = 200  # the most any reader keeps of a text value
+TEXT_MAX = 200  # the most the bounded view (``values()``) keeps of a value
 LIST_MAX = 50  # the most values of one repeated name a reader keeps
 
 
@@ -65,12 +63,6 @@ def day(name: str) -> date | None:
     except ValueError:
         return None
     return found if EARLIEST <= found <= LATEST else None
-
-
-def choice(name: str, choices: type[E]) -> E | None:
-    """The member of ``choices`` whose value was sent, or None."""
-    value = _raw(name, "choice")
-    return next((member for member in choices if member.value == value), None)
 
 
 def one_of(name: str, choices: Iterable[str]) -> str:
