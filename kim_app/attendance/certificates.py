@@ -35,7 +35,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from kim_app import audit
+from kim_app import audit, queryargs
 from kim_app.attendance import bp
 from kim_app.attendance.models import Attendance, Certificate, Presence
 from kim_app.attendance.services import to_local
@@ -481,13 +481,13 @@ def settings(event_id: int):
     """Self check-in window, venue PIN, signatures, the signing official and certificates."""
     event = get_event_or_404(event_id, current_user, manage=True)
     if request.method == "GET":
-        if "contoh" in request.args:  # the live example while typing the number format
+        if queryargs.flag("contoh"):  # the live example while typing the number format
             return render(
                 "attendance/settings.html",
                 "attendance/_number_example.html",
                 event=event,
                 form=_form_for(event),
-                **_example(event, request.args.get("certificate_number_format", "")[:80]),
+                **_example(event, queryargs.text("certificate_number_format", 80)),
             )
         return _settings_page(event, _form_for(event))
     form = SettingsForm()
@@ -591,8 +591,7 @@ def certificates(event_id: int):
                 "success",
             )
         return redirect_after_post(here)
-    page = request.args.get("halaman", 1, type=int) or 1
-    page = max(1, min(page, 10_000))
+    page = min(queryargs.page("halaman"), 10_000)
     sessions = event.sessions
     total = len(sessions)
     now = local_now(event)
@@ -670,7 +669,7 @@ def _verify_limit() -> str:
 @bp.get("/v/")
 def verify_form():
     """Type a certificate's code to check it; ``?kode=`` leads to its page."""
-    code = normalise_code(request.args.get("kode", ""))
+    code = normalise_code(queryargs.text("kode"))
     if code:
         return redirect(url_for("attendance.verify", code=code), 303)
     return render("attendance/verify.html", certificate=None, code="", missing=False)

@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length
 
+from kim_app import queryargs
 from kim_app.attendance import bp
 from kim_app.attendance.models import Method
 from kim_app.attendance.services import (
@@ -240,7 +241,7 @@ def self_check_in(code: str):
     if request.method == "GET":
         result = _shown_result(event)
         form = SelfCheckInForm(formdata=None, client_id=secrets.token_urlsafe(12))
-        person = _ticket_registration(event, request.args.get("tiket"))
+        person = _ticket_registration(event, queryargs.code("tiket", 64))
         if person is not None:
             form.tiket.data = person.ticket
         return _page(event, form, person=person, result=result)

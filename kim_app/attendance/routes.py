@@ -23,6 +23,7 @@ from sqlalchemy.orm import joinedload, load_only, noload
 from werkzeug.wrappers import Response
 from wtforms import HiddenField
 
+from kim_app import queryargs
 from kim_app.attendance import bp
 from kim_app.attendance.models import Attendance, AttendanceMark, Presence
 from kim_app.attendance.services import (
@@ -179,9 +180,7 @@ def roll_rows(session: EventSession, q: str, page: int) -> tuple[list, int]:
 
 
 def _search_args() -> tuple[str, int]:
-    q = " ".join((request.args.get("q") or "").split())[:60]
-    page = request.args.get("halaman", type=int) or 1
-    return q, max(1, min(page, 10_000))
+    return queryargs.text("q"), min(queryargs.page("halaman"), 10_000)
 
 
 def _row_links(session_id: int, is_open: bool, q: str = "", page: int = 1) -> dict:
@@ -286,11 +285,12 @@ class MarkRequest:
 
 
 def _back_to_list(session_id: int) -> str:
+    q, page = _search_args()
     return url_for(
         "attendance.roll_call",
         session_id=session_id,
-        q=request.args.get("q") or None,
-        halaman=request.args.get("halaman", type=int),
+        q=q or None,
+        halaman=page if page > 1 else None,
     )
 
 
@@ -377,7 +377,7 @@ def mark(session_id: int):
         return redirect_after_post(_back_to_list(session_id))
     counts = moved(counts_from(target), target.standing or Presence.BELUM, standing.status)
     db.session.commit()
-    q, page = request.args.get("q") or "", request.args.get("halaman", 1, int)
+    q, page = _search_args()
     return render(
         "attendance/_mark.html",
         row=_row_of(target, standing, target.kim_name),

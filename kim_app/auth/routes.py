@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_url, login_user, logout_user
 from sqlalchemy.orm import lazyload
 
+from kim_app import queryargs
 from kim_app.auth import bp
 from kim_app.auth.forms import (
     AcceptForm,
@@ -119,7 +120,7 @@ def login():
     Every post counts against the limits before the password is checked, and a sign-in that
     succeeds gives its attempt back: only failures count, and parallel guesses cannot all slip
     in under the last one allowed."""
-    form = LoginForm(next=request.args.get("next", ""))
+    form = LoginForm(next=queryargs.text("next", 1000))
     if current_user.is_authenticated and request.method == "GET":
         return redirect_after_post(url_for("main.home"))
     if form.validate_on_submit():
@@ -187,7 +188,7 @@ def password():
 def users():
     """Accounts inside the operator's scope, newest first, with the inactive ones marked;
     ``q`` finds them by name, email, number or the name of their village or area."""
-    query = " ".join(request.args.get("q", "").split())[:60]
+    query = queryargs.text("q")
     statement = sa.select(User).where(scope_filter(User.scope_code, current_user))
     if query:
         number = sign_in_key(query)
@@ -199,7 +200,7 @@ def users():
                 contains_text(Region.name, query),
             )
         )
-    page = db.paginate(statement.order_by(User.id.desc()), per_page=25, error_out=False)
+    page = queryargs.paginate(statement.order_by(User.id.desc()), per_page=25)
     return render("auth/users.html", "auth/_user_rows.html", page=page, q=query)
 
 
@@ -227,7 +228,7 @@ def user_new():
     invitation link (shown on the next page, ready to send by WhatsApp) to set a password."""
     form = UserForm()
     form.limit_roles(current_user)
-    picker = RegionPicker.from_values(request.values, current_user, prefix="cakupan")
+    picker = RegionPicker.from_values(queryargs.values(), current_user, prefix="cakupan")
     _offer_kims(form, picker)
     refreshing = "_pick" in request.form
     if request.method == "POST" and not refreshing and form.validate_on_submit():
@@ -272,7 +273,7 @@ def user_detail(user_id: int):
     editable = user.id != current_user.id
     if request.method == "POST" and not editable:
         abort(403)
-    values = request.values if request.method == "POST" else {}
+    values = queryargs.values() if request.method == "POST" else {}
     initial = user.scope_code if request.method == "GET" else None
     form = UserForm(obj=None if request.method == "POST" else user)
     if request.method == "GET":
@@ -340,9 +341,7 @@ def user_link(user_id: int):
 def user_links():
     """Accounts whose invitation or reset link is still waiting to be opened: the list an
     operator works through, one WhatsApp hand-off per row."""
-    page = db.paginate(
-        pending_links_statement(current_user), per_page=25, error_out=False, max_per_page=25
-    )
+    page = queryargs.paginate(pending_links_statement(current_user), per_page=25)
     rows = [(link, link_handoff(link)) for link in page.items]
     return render("auth/user_links.html", "auth/_user_link_rows.html", page=page, rows=rows)
 
@@ -353,7 +352,7 @@ def onboard():
     """Village-head accounts for every village of a district or regency that has none, in one
     step; the numbers, where the operator has them, go with it."""
     picker = RegionPicker.from_values(
-        request.values, current_user, prefix="area", deepest=RegionLevel.KECAMATAN
+        queryargs.values(), current_user, prefix="area", deepest=RegionLevel.KECAMATAN
     )
     area = picker.chosen
     if area is not None and area.level not in (RegionLevel.KABUPATEN, RegionLevel.KECAMATAN):

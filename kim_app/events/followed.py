@@ -9,9 +9,10 @@ Who sees which registration is ``kim_app.security.registration_filter``: here it
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, request
+from flask import abort
 from flask_login import current_user
 
+from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.events import bp
 from kim_app.events.documents import when
@@ -19,7 +20,7 @@ from kim_app.events.models import Event, EventSession, EventStatus, Registration
 from kim_app.events.services import may_manage_event, may_see_event
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
-from kim_app.groups.registry_queries import Page, page_number
+from kim_app.groups.registry_queries import Page
 from kim_app.htmx import render
 from kim_app.regions.models import Region
 from kim_app.security import origin_filter, roles_required, scope_filter
@@ -124,7 +125,7 @@ def area_people(event_id: int):
         event.status is EventStatus.DRAFT and not may_manage_event(current_user, event)
     ):
         abort(404)
-    page = area_people_page(event, current_user, page_number(request.args.get("halaman")))
+    page = area_people_page(event, current_user, queryargs.page("halaman"))
     if page.total == 0 and not may_see_event(current_user, event):
         abort(404)
     return render(

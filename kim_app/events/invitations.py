@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.events import bp
 from kim_app.events.models import Event, Invitation
@@ -40,7 +41,6 @@ from kim_app.events.people import (
 from kim_app.events.services import EventError, get_event_or_404, may_manage_event
 from kim_app.extensions import db
 from kim_app.groups.models import Bidang, KimStatus
-from kim_app.groups.registry_queries import page_number
 from kim_app.groups.services import may_see_kim
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.security import MAX_RECORD_ID, roles_required
@@ -65,7 +65,7 @@ def _page(event: Event, filters: InviteFilter, status: int = 200, **extra) -> Re
     return render(
         "events/invitations.html",
         status=status,
-        invited=invited_page(event, page_number(request.args.get("halaman"))),
+        invited=invited_page(event, queryargs.page("halaman")),
         quota_max=QUOTA_MAX,
         **_filter_context(event, filters),
         **common(event),
@@ -84,9 +84,9 @@ def invitations(event_id: int):
     """
     event = managed_event(event_id)
     if request.method == "GET":
-        filters = InviteFilter.from_values(request.args, event, current_user)
+        filters = InviteFilter.from_values(queryargs.values(), event, current_user)
         if is_partial():
-            return _fragment(event, filters, request.args.get("bagian"))
+            return _fragment(event, filters, queryargs.one_of("bagian", ["jumlah", "saring"]))
         return _page(event, filters)
     action = request.form.get("aksi", "")
     if action in ("hitung", "undang"):
@@ -109,7 +109,7 @@ def _fragment(event: Event, filters: InviteFilter, part: str | None) -> Response
         return render(
             "events/_invitation_filter.html", **_filter_context(event, filters), **common(event)
         )
-    invited = invited_page(event, page_number(request.args.get("halaman")))
+    invited = invited_page(event, queryargs.page("halaman"))
     return render("events/_invitation_list.html", invited=invited, **common(event))
 
 

@@ -22,7 +22,7 @@ from wtforms import SelectField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from kim_app import audit
+from kim_app import audit, queryargs
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.errors import error_response
 from kim_app.events import bp
@@ -48,7 +48,6 @@ from kim_app.extensions import db
 from kim_app.groups import importing
 from kim_app.groups.importing import ImportKind, Plan, Upload
 from kim_app.groups.models import Gender
-from kim_app.groups.registry_queries import page_number
 from kim_app.groups.transfer import UploadForm
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.phones import display_phone
@@ -175,8 +174,8 @@ def _row_context(event: Event) -> dict:
 
 
 def _list_page(event: Event, status: int = 200, **extra) -> Response:
-    filters = ParticipantFilter.from_args(request.args)
-    page = participants_page(event, filters, page_number(request.args.get("halaman")))
+    filters = ParticipantFilter.from_args(queryargs.values())
+    page = participants_page(event, filters, queryargs.page("halaman"))
     partial = is_partial() and "edit_form" not in extra
     return render(
         "events/participants.html",
@@ -203,7 +202,7 @@ def participants(event_id: int):
     An htmx request with ``?baris=<id>`` gets that one row back (cancelling an inline edit).
     """
     event = managed_event(event_id)
-    row = request.args.get("baris", type=int)
+    row = queryargs.record_id("baris")
     if row is not None and is_partial():
         registration = registration_of(event, row) or abort(404)
         return _row(event, registration, refocus=True)
@@ -380,9 +379,7 @@ def _preview(event: Event, upload: Upload, plan: Plan, status: int = 200, messag
         "groups/_import_results.html",
         status,
         here=url_for("events.participants_import_preview", event_id=event.id, token=upload.token),
-        **importing.preview_context(
-            upload, plan, page_number(request.args.get("halaman")), message
-        ),
+        **importing.preview_context(upload, plan, queryargs.page("halaman"), message),
         **common(event),
     )
 
@@ -439,7 +436,7 @@ def _confirm(event: Event, upload: Upload) -> Response:
 def participants_export(event_id: int, fmt: str):
     """The participant list as XLSX or CSV, narrowed like the list on screen; audited."""
     event = managed_event(event_id)
-    filters = ParticipantFilter.from_args(request.args)
+    filters = ParticipantFilter.from_args(queryargs.values())
     headers, rows = participant_export(event, filters)
     summary = filters.args()
     if "q" in summary:  # search words may be phone digits: the log keeps only that there was one

@@ -17,6 +17,7 @@ from flask import abort, flash, get_template_attribute, make_response, request, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.events import bp
 from kim_app.events.documents import clock, day, public_url, share_links, when
@@ -110,7 +111,7 @@ def _prepare_region(form: EventForm, event: Event | None) -> RegionPicker | None
     if current_user.is_admin:
         del form.region
         return RegionPicker.from_values(
-            request.values,
+            queryargs.values(),
             current_user,
             prefix=PICKER_PREFIX,
             deepest=RegionLevel.KABUPATEN,
@@ -285,7 +286,7 @@ def _editor(form: EventForm, event: Event | None):
         )
 
     if request.method == "GET":
-        if request.args.get("bagian") == "zona" and is_partial():
+        if queryargs.one_of("bagian", ["zona"]) and is_partial():
             zone_hint = get_template_attribute("events/_session_rows.html", "zone_hint")
             return make_response(zone_hint(_zone(_region_code(form, picker)), zone_refresh))
         return page()
@@ -322,7 +323,7 @@ def _editor(form: EventForm, event: Event | None):
 def index():
     """Events the user may see, coming ones first (or past ones, latest first), 25 per page;
     a KIM's pengurus also sees the events its KIM is invited to."""
-    past = request.args.get("waktu") == "lampau"
+    past = queryargs.one_of("waktu", ["lampau"]) == "lampau"
     # the most inclusive "today" across Indonesia's zones (WIB is the earliest)
     today = datetime.combine(datetime.now(ZoneInfo(WIB)).date(), time())
     coming = sa.or_(
@@ -337,10 +338,7 @@ def index():
         )
     else:
         statement = statement.where(coming).order_by(Event.starts_on, Event.id)
-    number = request.args.get("page", 1, type=int)
-    page = db.paginate(
-        statement, page=min(max(number, 1), 100_000), per_page=PER_PAGE, error_out=False
-    )
+    page = queryargs.paginate(statement, per_page=PER_PAGE)
     invited = None
     if current_user.role is Role.PENGURUS_KIM:
         invited = (

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import abort, request
+from flask import abort
 from sqlalchemy.orm import contains_eager
 
+from kim_app import queryargs
 from kim_app.extensions import contains_text, db, keyed_by
 from kim_app.groups import bp
 from kim_app.groups.models import Kim, KimStatus, Member, Position, name_key
@@ -27,19 +28,18 @@ MAX_QUERY = 100
 
 def _filters() -> dict:
     """The search as asked in the URL, with anything malformed dropped (never an error)."""
-    q = " ".join(request.args.get("q", "").split())[:MAX_QUERY]
-    provinsi = request.args.get("provinsi", "")
-    kabupaten = request.args.get("kabupaten", "")
+    q = queryargs.text("q", MAX_QUERY)
+    provinsi = queryargs.code("provinsi")
+    kabupaten = queryargs.code("kabupaten")
     if level_of(provinsi) is not RegionLevel.PROVINSI:
         provinsi = ""
     if level_of(kabupaten) is not RegionLevel.KABUPATEN or not kabupaten.startswith(provinsi + "."):
         kabupaten = ""
-    page = request.args.get("page", 1, type=int)
     return {
         "q": q,
         "provinsi": provinsi,
         "kabupaten": kabupaten,
-        "page": min(max(page, 1), MAX_PAGE),
+        "page": min(queryargs.page("page"), MAX_PAGE),
     }
 
 

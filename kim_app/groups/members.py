@@ -13,6 +13,7 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES, Role, User
 from kim_app.extensions import db
 from kim_app.groups import bp
@@ -115,11 +116,11 @@ def members(kim_id: int):
     An htmx request with ``?baris=<id>`` gets that one row back (cancelling an inline edit).
     """
     kim = get_kim_or_404(kim_id, current_user)
-    row = request.args.get("baris", type=int)
+    row = queryargs.record_id("baris")
     if row is not None and is_partial():
         member = _member_of(kim, row)
         return render("groups/_member_row.html", member=member, refocus=True, **_context(kim))
-    editing = request.args.get("ubah", type=int)
+    editing = queryargs.record_id("ubah")
     if editing is not None and may_keep_members(current_user, kim):
         member = _member_of(kim, editing)
         return _page(kim, editing=member.id, edit_form=_edit_form(member))

@@ -6,9 +6,10 @@ and the back button restores it; htmx only swaps the results in place and pushes
 
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, url_for
 from flask_login import current_user
 
+from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.groups import bp
 from kim_app.groups.models import Bidang, KimStatus
@@ -17,7 +18,6 @@ from kim_app.groups.registry_queries import (
     RegistryFilter,
     Sort,
     coverage,
-    page_number,
     region_at,
     registry_page,
     villages_without_kim,
@@ -39,12 +39,12 @@ def filters_from_request() -> tuple[RegistryFilter, RegionPicker, Region | None]
     holds exactly what the list shows.
     """
     picker = RegionPicker.from_values(
-        request.args, current_user, prefix=AREA_PREFIX, deepest=RegionLevel.KECAMATAN
+        queryargs.values(), current_user, prefix=AREA_PREFIX, deepest=RegionLevel.KECAMATAN
     )
     # the deepest area picked; levels fixed by the user's scope do not narrow anything
     picked = [lvl.selected for lvl in picker.levels if lvl.selected and not lvl.fixed]
     area = picked[-1] if picked else None
-    return RegistryFilter.from_args(request.args, area.code if area else None), picker, area
+    return RegistryFilter.from_args(queryargs.values(), area.code if area else None), picker, area
 
 
 def _link_args(filters: RegistryFilter, area: Region | None) -> dict[str, str]:
@@ -65,7 +65,7 @@ def _link_args(filters: RegistryFilter, area: Region | None) -> dict[str, str]:
 def registry():
     """All KIM in the operator's scope, any status: search, filters, sort and 25 per page."""
     filters, picker, area = filters_from_request()
-    page = registry_page(filters, current_user, page_number(request.args.get("page")))
+    page = registry_page(filters, current_user, queryargs.page("page"))
     return render(
         "groups/registry.html",
         "groups/_registry_results.html",
@@ -92,7 +92,7 @@ def _lineage(region: Region | None) -> list[tuple[Region, bool]]:
 @roles_required(*OPERATOR_ROLES)
 def coverage_table():
     """Villages with an active KIM per area of the scope, with a total; ``wilayah`` drills down."""
-    code = request.args.get("wilayah", "").strip() or scope_of(current_user) or None
+    code = queryargs.code("wilayah") or scope_of(current_user) or None
     area = None
     if code is not None:
         if not user_may_reach(current_user, code):
@@ -121,7 +121,7 @@ def coverage_missing(code: str):
     area = region_at(code, AREA_LEVELS)
     if area is None:
         abort(404)
-    page = villages_without_kim(area, current_user, page_number(request.args.get("page")))
+    page = villages_without_kim(area, current_user, queryargs.page("page"))
     return render(
         "groups/coverage.html",
         "groups/_coverage_missing.html",

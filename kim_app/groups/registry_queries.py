@@ -103,11 +103,6 @@ class Page:
         return self.page < self.pages
 
 
-def page_number(value: str | None) -> int:
-    """The requested page; anything that is not a positive number means the first."""
-    return int(value) if value and value.isascii() and value.isdigit() and 0 < len(value) < 7 else 1
-
-
 def _clamped(page: int, total: int, per_page: int = PER_PAGE) -> int:
     return min(max(page, 1), max(1, ceil(total / per_page)))
 

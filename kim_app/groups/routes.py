@@ -9,6 +9,7 @@ from flask import abort, flash, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.extensions import db
 from kim_app.groups import bp
@@ -54,7 +55,10 @@ UPLOAD_OVERHEAD = 16 * 1024
 
 def _picker(kim: Kim | None = None) -> RegionPicker:
     return RegionPicker.from_values(
-        request.values, current_user, prefix="desa_kim", initial=kim.village_code if kim else None
+        queryargs.values(),
+        current_user,
+        prefix="desa_kim",
+        initial=kim.village_code if kim else None,
     )
 
 
@@ -284,7 +288,7 @@ def sk_file(kim_id: int):
 @roles_required(*OPERATOR_ROLES)
 def queue():
     """KIM waiting for verification in the operator's scope, oldest first."""
-    page = db.paginate(verification_queue(current_user), per_page=25, error_out=False)
+    page = queryargs.paginate(verification_queue(current_user), per_page=25)
     return render("groups/queue.html", page=page)
 
 

@@ -4,7 +4,7 @@ audited. The work itself lives in ``kim_app.groups.importing``."""
 
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,13 +15,14 @@ from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
+from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.extensions import db
 from kim_app.groups import bp, importing
 from kim_app.groups.importing import ImportFileError, ImportKind, Plan, Upload
 from kim_app.groups.models import Kim
 from kim_app.groups.registry import filters_from_request
-from kim_app.groups.registry_queries import RegistryFilter, page_number
+from kim_app.groups.registry_queries import RegistryFilter
 from kim_app.groups.services import get_kim_or_404
 from kim_app.htmx import redirect_after_post, render
 from kim_app.security import roles_required
@@ -115,9 +116,7 @@ def _preview(upload: Upload, plan: Plan, status: int = 200, message: str = "") -
         "groups/_import_results.html",
         status,
         here=url_for("groups.import_preview", token=upload.token),
-        **importing.preview_context(
-            upload, plan, page_number(request.args.get("halaman")), message
-        ),
+        **importing.preview_context(upload, plan, queryargs.page("halaman"), message),
     )
 
 
@@ -192,11 +191,8 @@ def export(fmt: str):
 def export_members(fmt: str):
     """Members of the KIM in scope (the registry filters apply), or of one KIM with ``kim=<id>``."""
     kim = None
-    kim_id = request.args.get("kim", "")
-    if kim_id:
-        if not (kim_id.isascii() and kim_id.isdigit() and len(kim_id) < 10):
-            abort(404)
-        kim = get_kim_or_404(int(kim_id), current_user)
+    if queryargs.given("kim"):
+        kim = get_kim_or_404(queryargs.record_id("kim") or 0, current_user)
     filters, _picker, _area = filters_from_request()
     headers, rows = importing.member_export(filters, current_user, kim)
     return _download("member", fmt, headers, rows, _summary(filters, kim))

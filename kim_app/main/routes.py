@@ -7,6 +7,7 @@ from flask import current_app, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from kim_app import queryargs
 from kim_app.auth.models import Role
 from kim_app.extensions import csrf, db, limiter
 from kim_app.groups.models import Kim
@@ -30,7 +31,7 @@ def home():
         return redirect(url_for("attendance.scan_event", event_id=current_user.event_id), 303)
     if current_user.is_authenticated:
         actions = actions_for(current_user)
-        picker = RegionPicker.from_values(request.args, current_user)
+        picker = RegionPicker.from_values(queryargs.values(), current_user)
         if current_user.role in (Role.KEPALA_DESA, Role.PENGURUS_KIM):
             my_kims = db.session.scalars(
                 sa.select(Kim).where(kim_filter(current_user)).order_by(Kim.created_at)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from flask import abort, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.events.services import get_event_or_404
 from kim_app.extensions import db
@@ -28,7 +29,7 @@ def _handoff(notice: Notice) -> str:
 @login_required
 def index():
     """The account's notices, newest first; unread ones stand out."""
-    page = db.paginate(queries.inbox(current_user), per_page=PER_PAGE, error_out=False)
+    page = queryargs.paginate(queries.inbox(current_user), per_page=PER_PAGE)
     waiting = (
         queries.outbox_count(current_user) if current_user.role in queries.OUTBOX_ROLES else None
     )
@@ -50,11 +51,11 @@ def show(notice_id: int):
 
 def _outbox_args() -> dict:
     args = {}
-    if request.args.get("status") == "sudah":
+    if queryargs.one_of("status", ["sudah"]):
         args["status"] = "sudah"
-    event_id = request.args.get("kegiatan", "")
-    if event_id.isascii() and event_id.isdigit() and len(event_id) < 10:  # "²" is a digit too
-        args["kegiatan"] = int(event_id)
+    event_id = queryargs.record_id("kegiatan")
+    if event_id:
+        args["kegiatan"] = event_id
     return args
 
 
@@ -65,10 +66,8 @@ def outbox():
     "Sudah dikirim"; the list goes on with the next."""
     args = _outbox_args()
     sent = args.get("status") == "sudah"
-    page = db.paginate(
-        queries.outbox(current_user, sent=sent, event_id=args.get("kegiatan")),
-        per_page=PER_PAGE,
-        error_out=False,
+    page = queryargs.paginate(
+        queries.outbox(current_user, sent=sent, event_id=args.get("kegiatan")), per_page=PER_PAGE
     )
     return render(
         "notices/outbox.html",

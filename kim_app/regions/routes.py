@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, url_for
 from flask_login import current_user, login_required
 
+from kim_app import queryargs
 from kim_app.extensions import db
 from kim_app.htmx import render
 from kim_app.regions import bp
@@ -16,13 +17,14 @@ from kim_app.security import ensure_in_scope, user_may_reach
 
 def picker_from_request(**kwargs) -> RegionPicker:
     """The picker for this request, honouring a ``_picker`` spec (``prefix:level``) sent with it."""
-    prefix, _, level = (request.values.get("_picker") or "wilayah:desa").partition(":")
+    values = queryargs.values()
+    prefix, _, level = (values.get("_picker") or "wilayah:desa").partition(":")
     deepest = (
         RegionLevel(level) if level in {lvl.value for lvl in RegionLevel} else RegionLevel.DESA
     )
     kwargs.setdefault("prefix", prefix if prefix.isidentifier() else "wilayah")
     kwargs.setdefault("deepest", deepest)
-    return RegionPicker.from_values(request.values, current_user, **kwargs)
+    return RegionPicker.from_values(values, current_user, **kwargs)
 
 
 @bp.get("/")
@@ -30,7 +32,7 @@ def picker_from_request(**kwargs) -> RegionPicker:
 def index():
     """Browse regions with the picker; "Lihat" opens the chosen region."""
     picker = picker_from_request()
-    if "lihat" in request.args and picker.chosen is not None:
+    if queryargs.flag("lihat") and picker.chosen is not None:
         return redirect(url_for("regions.detail", code=picker.chosen.code), 303)
     return render("regions/index.html", picker=picker)
 
@@ -42,7 +44,7 @@ def picker():
     picker = picker_from_request()
     fragment = (
         "regions/_picker_results.html"
-        if request.args.get("bagian") == "hasil"
+        if queryargs.one_of("bagian", ["hasil"])
         else "regions/_picker.html"
     )
     return render("regions/index.html", fragment, picker=picker)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, request
+from flask import abort, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 from wtforms import DateField
 from wtforms.validators import Optional
 
-from kim_app import audit
+from kim_app import audit, queryargs
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.extensions import db
 from kim_app.groups import importing
@@ -42,7 +42,8 @@ TABLES = ("status", "cakupan", "kegiatan", "peserta", "asal", "luar", "gender", 
 
 
 class RangeForm(FlaskForm):
-    """The date range, read from the query string (a GET form: no CSRF token)."""
+    """The date range's fields as the page shows them (a GET form: no CSRF token); the dates
+    themselves are read with ``queryargs.day``."""
 
     class Meta:
         csrf = False
@@ -56,12 +57,18 @@ def _this_year() -> DateRange:
     return DateRange(date(today.year, 1, 1), date(today.year, 12, 31))
 
 
-def date_range(form: RangeForm) -> tuple[DateRange, str]:
+def date_range() -> tuple[DateRange, str]:
     """The range asked for, or this year with a message saying why the request was not used."""
     default = _this_year()
-    if not form.validate():
-        return default, _("Tanggal tidak dapat dibaca (tulis TTTT-BB-HH). Ditampilkan tahun ini.")
-    start, end = form.dari.data or default.start, form.sampai.data or default.end
+    start, end = queryargs.day("dari"), queryargs.day("sampai")
+    if (start is None and queryargs.given("dari")) or (end is None and queryargs.given("sampai")):
+        return default, _(
+            "Tanggal tidak dapat dibaca (tulis TTTT-BB-HH, tahun %(first)d–%(last)d). "
+            "Ditampilkan tahun ini.",
+            first=queryargs.EARLIEST.year,
+            last=queryargs.LATEST.year,
+        )
+    start, end = start or default.start, end or default.end
     if start > end:
         return default, _("Tanggal awal sesudah tanggal akhir. Ditampilkan tahun ini.")
     if len(DateRange(start, end).months()) > MAX_MONTHS:
@@ -71,7 +78,7 @@ def date_range(form: RangeForm) -> tuple[DateRange, str]:
 
 def area_from_request() -> Region | None:
     """The area in ``wilayah`` (default: the scope); 404 outside the scope or not an area."""
-    code = request.args.get("wilayah", "").strip() or scope_of(current_user) or None
+    code = queryargs.code("wilayah") or scope_of(current_user) or None
     if code is None:
         return None
     if not user_may_reach(current_user, code):
@@ -83,9 +90,8 @@ def area_from_request() -> Region | None:
 
 
 def _filters() -> tuple[Region | None, DateRange, str, RangeForm]:
-    form = RangeForm(request.args)
-    dates, problem = date_range(form)
-    return area_from_request(), dates, problem, form
+    dates, problem = date_range()
+    return area_from_request(), dates, problem, RangeForm(formdata=None)
 
 
 def _month(key: tuple[int, int]) -> str:

@@ -12,12 +12,12 @@ from collections import defaultdict
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Response, abort, request
+from flask import Response, abort
 from flask_babel import format_date, format_datetime, format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from kim_app import audit
+from kim_app import audit, queryargs
 from kim_app.attendance.models import Attendance, Presence
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.events.models import (
@@ -31,7 +31,7 @@ from kim_app.events.models import (
 from kim_app.extensions import contains_text, db
 from kim_app.groups import importing
 from kim_app.groups.models import Kim
-from kim_app.groups.registry_queries import Page, page_number
+from kim_app.groups.registry_queries import Page
 from kim_app.groups.services import get_kim_or_404
 from kim_app.htmx import render
 from kim_app.phones import PhoneError, display_phone, normalise_phone
@@ -492,7 +492,7 @@ def kim_history(kim_id: int):
     """The KIM's participation history, newest first, 20 per page; whoever may see the KIM's
     page may see it. An htmx request (the KIM page loading it) gets the fragment."""
     kim = get_kim_or_404(kim_id, current_user)
-    page, totals = kim_history_page(kim.id, page_number(request.args.get("halaman")))
+    page, totals = kim_history_page(kim.id, queryargs.page("halaman"))
     return render(
         "reports/kim_history.html",
         "reports/_kim_history.html",
@@ -525,12 +525,8 @@ def kim_history_export(kim_id: int, fmt: str):
 @roles_required(*OPERATOR_ROLES)
 def people():
     """Find a person among the registrations of the operator's events, by name or phone."""
-    query = clean_query(request.args.get("q"))
-    page = (
-        people_page(query, current_user, page_number(request.args.get("halaman")))
-        if query
-        else None
-    )
+    query = clean_query(queryargs.text("q", QUERY_MAX))
+    page = people_page(query, current_user, queryargs.page("halaman")) if query else None
     return render(
         "reports/person_search.html",
         "reports/_person_results.html",

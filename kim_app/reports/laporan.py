@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
+from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.events.documents import PRIVATE, pdf_response
 from kim_app.events.models import Event
@@ -196,7 +197,7 @@ def photo(event_id: int, photo_id: int):
     """A photo of the report, after the scope check; always an image, never cached publicly.
     ``?ukuran=kecil`` gives the 480 px copy the page shows."""
     event = _event(event_id)
-    small = request.args.get("ukuran") == "kecil"
+    small = queryargs.one_of("ukuran", ["kecil"]) == "kecil"
     path = photo_path(_photo_or_404(event, photo_id), small=small)
     if path is None:
         abort(404)

@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Response, flash, request, url_for
+from flask import Response, flash, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -27,7 +27,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
-from kim_app import audit
+from kim_app import audit, queryargs
 from kim_app.attendance.models import Attendance, AttendanceMark, Certificate
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import OPERATOR_ROLES, ROLE_LABELS, User, utcnow
@@ -455,6 +455,7 @@ class LogFilters:
     start: date | None = None
     end: date | None = None
     before: int | None = None
+    note: str = ""  # why a date that was sent is not used
 
     def query_args(self, **extra) -> dict:
         args = {
@@ -466,23 +467,26 @@ class LogFilters:
         return {k: v for k, v in (args | extra).items() if v is not None}
 
 
-def _date_arg(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value and len(value) == 10 else None
-    except ValueError:
-        return None
-
-
-def log_filters(args) -> LogFilters:
-    """The filters from the query string; anything malformed is simply ignored."""
-    action = args.get("aksi", "")
-    before = args.get("sebelum", "")
+def log_filters() -> LogFilters:
+    """The filters from the query string; anything malformed is ignored (a date, visibly)."""
+    start, end = queryargs.day("dari"), queryargs.day("sampai")
     return LogFilters(
-        action=action if action in ACTION_LABELS else "",
-        actor=" ".join(args.get("pelaku", "").split())[:60],
-        start=_date_arg(args.get("dari")),
-        end=_date_arg(args.get("sampai")),
-        before=int(before) if before.isascii() and before.isdigit() and len(before) < 19 else None,
+        action=queryargs.one_of("aksi", ACTION_LABELS),
+        actor=queryargs.text("pelaku"),
+        start=start,
+        end=end,
+        before=queryargs.record_id("sebelum") or None,
+        note=_ignored_dates_note(start, end),
+    )
+
+
+def _ignored_dates_note(start: date | None, end: date | None) -> str:
+    if (start or not queryargs.given("dari")) and (end or not queryargs.given("sampai")):
+        return ""
+    return _(
+        "Tanggal yang tidak dapat dibaca atau di luar tahun %(first)d–%(last)d diabaikan.",
+        first=queryargs.EARLIEST.year,
+        last=queryargs.LATEST.year,
     )
 
 
@@ -615,7 +619,7 @@ def person_erase(registration_id: int):
 def audit_log():
     """The audit log of the operator's wilayah (everything for the admin), newest first, 50 a
     page, filtered by action, actor and dates."""
-    filters = log_filters(request.args)
+    filters = log_filters()
     rows, next_id = log_page(current_user, filters)
     return render(
         "reports/audit_log.html",
