@@ -255,6 +255,10 @@ def _template_helpers(app: Flask) -> None:
         g.focus_claimed = True
         return True
 
+    from kim_app.phones import display_phone
+
+    app.add_template_global(display_phone)  # numbers as people read them, on every page
+
     @app.context_processor
     def helpers():
         return {

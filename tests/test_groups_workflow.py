@@ -444,3 +444,31 @@ def test_timeline_times_are_in_the_kim_s_own_time_zone(app, client, make_user, l
         db.session.commit()
     login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
     assert "09.30.00 WITA" in html_of(client.get(f"/kim/{kim.id}"))
+
+
+def test_the_checklist_names_only_what_is_missing(client, make_user, login, make_kim):
+    """Issue 22 item 15: a draft whose SK lacks only the signer is asked for the signer, not
+    for "nomor, tanggal dan penanda tangan SK"; with nothing missing the checklist is gone."""
+    kim = make_kim(status=KimStatus.DRAFT)
+    with client.application.app_context():
+        db.session.get(Kim, kim.id).sk_signer = None
+        db.session.commit()
+    login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
+    page = html_of(client.get(f"/kim/{kim.id}"))
+    checklist = page.split("Sebelum diajukan, lengkapi:")[1].split("</ul>")[0]
+    assert "<li>penanda tangan SK</li>" in checklist
+    assert "nomor SK" not in checklist and "tanggal SK" not in checklist
+    assert "nomor, tanggal" not in page
+
+
+def test_the_kim_page_shows_the_saved_whatsapp_number(client, make_user, login, make_kim):
+    """Issue 22 item 12: a KIM with only a WhatsApp number saved shows it under Kontak (as
+    people read it) instead of "—"; email and website follow it."""
+    kim = make_kim(whatsapp="+6281234560001")
+    both = make_kim(whatsapp="+6281234560002", email="kim@desa.example")
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    page = html_of(client.get(f"/kim/{kim.id}"))
+    contact = page.split(">Kontak</dt><dd>")[1].split("</dd>")[0]
+    assert contact == "WhatsApp 0812-3456-0001"
+    contact = html_of(client.get(f"/kim/{both.id}")).split(">Kontak</dt><dd>")[1].split("</dd>")[0]
+    assert contact == "WhatsApp 0812-3456-0002 · kim@desa.example"

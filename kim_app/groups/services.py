@@ -277,8 +277,13 @@ def next_steps(kim: Kim, user) -> list[KimStatus]:
 def missing_for_submission(kim: Kim) -> list[str]:
     """What a KIM still lacks before it can be submitted (empty when ready)."""
     missing = []
-    if not kim.sk_number or not kim.sk_date or not kim.sk_signer:
-        missing.append(_("nomor, tanggal dan penanda tangan SK"))
+    for value, what in (
+        (kim.sk_number, _("nomor SK")),
+        (kim.sk_date, _("tanggal SK")),
+        (kim.sk_signer, _("penanda tangan SK")),
+    ):
+        if not value:
+            missing.append(what)
     if not kim.sk_file:
         missing.append(_("dokumen SK"))
     held = {m.position for m in kim.members if m.active}

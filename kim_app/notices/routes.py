@@ -14,7 +14,7 @@ from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.notices import bp, operations, queries
 from kim_app.notices.forms import ActionForm
 from kim_app.notices.models import Notice
-from kim_app.phones import display_phone, whatsapp_link
+from kim_app.phones import whatsapp_link
 from kim_app.security import roles_required
 
 PER_PAGE = 20
@@ -78,7 +78,6 @@ def outbox():
         tomorrow=queries.events_tomorrow(current_user),
         form=ActionForm(),
         handoff=_handoff,
-        display_phone=display_phone,
     )
 
 
@@ -99,7 +98,6 @@ def mark_sent(notice_id: int):
             n=notice,
             args=_outbox_args(),
             handoff=_handoff,
-            display_phone=display_phone,
         )
     flash(_("Ditandai terkirim: %(name)s.", name=notice.name), "success")
     return redirect_after_post(url_for("notices.outbox", **_outbox_args()))
