@@ -1,5 +1,5 @@
 """Who may see what: the wilayah-scope rule (DESIGN §2), role checks and security headers,
-and request values without NUL characters.
+and request values without control characters.
 
 The scope rule lives here and only here. A user with scope ``64.09`` may act on a record whose
 region code is ``64.09`` or starts with ``64.09.``; an admin (no scope) on everything. Lists use
@@ -20,6 +20,8 @@ import sqlalchemy as sa
 from flask import Flask, Request, abort, current_app, request, session
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, iter_multi_items
+
+from kim_app.text import printable
 
 
 def scope_of(user) -> str:
@@ -188,25 +190,30 @@ def _security_headers(response):
     return response
 
 
-def _without_nul(value):
+def _printable(value):
     if isinstance(value, FileStorage):
-        value.filename = _without_nul(value.filename)
+        # the name only: an upload's bytes are the file's own business
+        value.filename = _printable(value.filename)
         return value
-    return value.replace("\x00", "") if isinstance(value, str) else value
+    return printable(value) if isinstance(value, str) else value
 
 
-class ValuesWithoutNul(ImmutableMultiDict):
-    """Query, form and file values with every NUL character dropped, before any view reads them:
-    no browser sends one, text never needs one, and PostgreSQL cannot store one."""
+class PrintableValues(ImmutableMultiDict):
+    """Query, form and file-name values (and their names) without control characters, before any
+    view reads them (``kim_app.text.printable``): no browser sends one, stored text never needs
+    one, PostgreSQL cannot store NUL and the XLSX and DOCX writers refuse the rest. Passwords
+    too: one rule for every field, applied alike when a password is chosen and when it is typed
+    at sign-in, so the two still match.
+    """
 
     def __init__(self, mapping=None) -> None:
         if mapping is not None:
-            mapping = [(_without_nul(k), _without_nul(v)) for k, v in iter_multi_items(mapping)]
+            mapping = [(_printable(k), _printable(v)) for k, v in iter_multi_items(mapping)]
         super().__init__(mapping)
 
 
 class KimRequest(Request):
-    parameter_storage_class = ValuesWithoutNul
+    parameter_storage_class = PrintableValues
 
 
 def _nul_in_path() -> None:
