@@ -12,11 +12,15 @@ the world of tests/test_fuzz.py.
 from __future__ import annotations
 
 import io
+import itertools
 import re
+import time
 import zipfile
+from collections import Counter
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from pypdf import PdfReader
 
@@ -29,6 +33,20 @@ from kim_app.extensions import db
 from kim_app.groups import importing
 from kim_app.groups.models import Gender, KimStatus, KimStatusChange, Member
 from kim_app.reports.services import save_narrative
+from tests.fuzz_forms import Form, add_script_fields, complete_pickers, form_values
+from tests.test_fuzz import (  # noqa: F401  (world and password_hash: fixtures)
+    ACTORS,
+    CSRF,
+    VILLAGE_CHAIN,
+    Fuzzer,
+    _examples,
+    _pairs,
+    _url,
+    html_pages,
+    password_hash,
+    post_forms,
+    world,
+)
 
 # what no written file may hold: C0 but tab, line feed and carriage return, DEL, C1, and the
 # noncharacters XML 1.0 forbids (with their kin); written out here, not taken from the app
@@ -241,3 +259,135 @@ def test_exports_write_stored_text_without_control_characters(client, login, pla
     text = export_text(data, kind)
     for expected in shown:
         assert expected in text, expected
+
+
+# --- generated: control characters in every text field, then every export -----------------------
+
+# the inputs a person types text into (passwords too: they are cleaned like the rest, and are
+# never written into any file)
+TEXT_KINDS = frozenset({"text", "textarea", "search", "email", "tel", "url", "password"})
+# what is put into them: ESC first (hypothesis leans towards it), then the rest of C0 and C1, DEL,
+# a lone CR and noncharacters; no surrogates, which no request can carry (UTF-8 cannot encode them)
+CONTROLS = [ESC, "\r", "\x7f", "\ufffe", "\uffff", "\ufdd0"] + [
+    chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x1B), *range(0x1C, 0x20))
+]
+CONTROLS += [chr(c) for c in range(0x80, 0xA0)]
+CONTROLLED_EXAMPLES = 4  # submissions per distinct form
+EXPORT_RULE = re.compile(r"\.(xlsx|docx|csv|pdf|ics)$|\.<any\(")
+CHOICES = re.compile(r"<any\(([^)]*)\):(\w+)>")
+MARKER = "<kimfuzz"  # what fuzz_forms.plausible puts into free text
+
+
+@st.composite
+def with_controls(draw, form: Form, n: int) -> dict:
+    """Plausible values for ``form`` (every radio group answered, as a person would to be let
+    through), each text field's with control characters put inside."""
+    values = draw(form_values(form, n, keep=CSRF, only_plausible=True))
+    for name, item in form.fields.items():
+        if item.kind in TEXT_KINDS and name not in CSRF:
+            values[name] = [_spoiled(draw, value) for value in values.get(name, [item.value])]
+        elif item.kind == "radio" and name not in values and item.options:
+            values[name] = [draw(st.sampled_from(item.options))]
+    return values
+
+
+def _spoiled(draw, value: str) -> str:
+    controls = draw(st.text(st.sampled_from(CONTROLS), min_size=1, max_size=3))
+    at = draw(st.integers(0, len(value)))
+    return value[:at] + controls + value[at:]
+
+
+def export_urls(app, ids: dict) -> list[str]:
+    """Every GET route that answers with a file of text (XLSX, DOCX, CSV, PDF, calendar), in the
+    fuzz world, once for each choice of an ``<any(…)>`` part (format, report name)."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or not EXPORT_RULE.search(rule.rule):
+            continue
+        parts = {name: items.split(", ") for items, name in CHOICES.findall(rule.rule)}
+        for chosen in itertools.product(*parts.values()):
+            urls.append(_url(app, rule.endpoint, ids, dict(zip(parts, chosen, strict=True))))
+    return sorted(urls)
+
+
+def _text_columns():
+    for table in db.metadata.sorted_tables:
+        if table.name != "regions":
+            yield from (c for c in table.columns if isinstance(c.type, sa.String))
+
+
+def stored_with_controls() -> list[str]:
+    """Every stored text value (any table but the regions) holding a control character."""
+    found = []
+    for column in _text_columns():
+        for value in db.session.scalars(sa.select(column).where(column.is_not(None))):
+            if CONTROL.search(value) or "\r" in value:
+                found.append(f"{column.table.name}.{column.name}: {value[:60]!r}")
+    return found
+
+
+def plant_controls() -> int:
+    """Text the forms stored, as if from before the rule: ESC instead of the ``<`` of each
+    marker (the same length, so every column still fits). Returns the rows changed."""
+    changed = 0
+    for column in _text_columns():
+        statement = (
+            sa.update(column.table)
+            .where(column.contains(MARKER, autoescape=True))
+            .values({column.name: sa.func.replace(column, MARKER, ESC + MARKER[1:])})
+        )
+        changed += db.session.execute(statement).rowcount
+    db.session.commit()
+    return changed
+
+
+def test_control_characters_in_every_text_field_reach_no_export(app, world):  # noqa: F811
+    """Every POST form any actor finds, sent with control characters in each text field: no 5xx,
+    and nothing stored keeps one. Then, with ESC planted into all the text those forms stored
+    (as if kept from before), every export route answers without a 5xx and its text (XML
+    parts, PDF text, CSV and calendar lines) holds no control character."""
+    fz = Fuzzer(app, world)
+    sent, accepted = Counter(), Counter()
+    forms = post_forms(fz, html_pages(app, world).values())
+    for n, (actor, form, target) in enumerate(forms, start=1):
+        complete_pickers(form, VILLAGE_CHAIN)
+        add_script_fields(form, int(time.time() * 1000))
+
+        def body(values: dict, actor=actor, form=form, target=target) -> None:
+            response = fz.send(
+                fz.client(actor), "POST", form.action, what=f"{actor} controls", data=_pairs(values)
+            )
+            sent[target] += 1
+            if response is not None and 300 <= response.status_code < 400:
+                accepted[target] += 1
+
+        _examples(with_controls(form, 7000 + n), body, CONTROLLED_EXAMPLES)
+    with app.app_context():
+        kept = stored_with_controls()
+        planted = plant_controls()
+    assert not fz.problems, "\n\n".join(fz.problems)
+    assert kept == [], "\n".join(kept)
+    # not a vacuous pass: many forms took text, and much of it reaches the exports
+    assert len(accepted) >= 10, accepted
+    assert planted >= 10
+
+    shown, opened = [], []
+    for url in export_urls(app, world):
+        for actor in ACTORS:
+            response = fz.send(fz.client(actor), "GET", url, what=f"{actor} exports")
+            if response is None or response.status_code != 200:
+                continue
+            opened.append(url)
+            kind = url.rsplit(".", 1)[1]
+            data = response.get_data()
+            found = control_characters(data, kind)
+            if found:
+                fz.problems.append(f"CONTROL in {url} (as {actor}): {found[:3]}")
+            elif "kimfuzz" in export_text(data, kind):
+                shown.append(url)
+            break
+        else:
+            fz.problems.append(f"nobody could open {url}")
+    assert not fz.problems, "\n\n".join(fz.problems)
+    assert len(opened) >= 30, opened
+    assert len(shown) >= 10, shown
