@@ -1,5 +1,5 @@
 """Who may see what: the wilayah-scope rule (DESIGN §2), role checks and security headers,
-and request values without control characters.
+and request values without NUL (query) or any control character (form).
 
 The scope rule lives here and only here. A user with scope ``64.09`` may act on a record whose
 region code is ``64.09`` or starts with ``64.09.``; an admin (no scope) on everything. Lists use
@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from flask import Flask, Request, abort, current_app, request, session
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, iter_multi_items
+from werkzeug.formparser import FormDataParser
 
 from kim_app.text import printable
 
@@ -190,6 +191,24 @@ def _security_headers(response):
     return response
 
 
+def _without_nul(value):
+    if isinstance(value, FileStorage):
+        value.filename = _without_nul(value.filename)
+        return value
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class ValuesWithoutNul(ImmutableMultiDict):
+    """Query values with every NUL character dropped, before any view reads them: no browser
+    sends one, text never needs one, and PostgreSQL cannot store one. (Query values choose what
+    to show; form values, which are kept, lose every control character: ``PrintableValues``.)"""
+
+    def __init__(self, mapping=None) -> None:
+        if mapping is not None:
+            mapping = [(_without_nul(k), _without_nul(v)) for k, v in iter_multi_items(mapping)]
+        super().__init__(mapping)
+
+
 def _printable(value):
     if isinstance(value, FileStorage):
         # the name only: an upload's bytes are the file's own business
@@ -199,12 +218,11 @@ def _printable(value):
 
 
 class PrintableValues(ImmutableMultiDict):
-    """Query, form and file-name values (and their names) without control characters, before any
-    view reads them (``kim_app.text.printable``): no browser sends one, stored text never needs
-    one, PostgreSQL cannot store NUL and the XLSX and DOCX writers refuse the rest. Passwords
-    too: one rule for every field, applied alike when a password is chosen and when it is typed
-    at sign-in, so the two still match.
-    """
+    """Form values and upload names without control characters (``kim_app.text.printable``),
+    before any view reads them: no keyboard types one, stored text never needs one, PostgreSQL
+    cannot store NUL and the XLSX and DOCX writers refuse the rest. Passwords too: one rule for
+    every field, applied alike when a password is chosen and when it is typed at sign-in, so the
+    two still match."""
 
     def __init__(self, mapping=None) -> None:
         if mapping is not None:
@@ -213,7 +231,12 @@ class PrintableValues(ImmutableMultiDict):
 
 
 class KimRequest(Request):
-    parameter_storage_class = PrintableValues
+    parameter_storage_class = ValuesWithoutNul  # the query string
+
+    def make_form_data_parser(self) -> FormDataParser:
+        parser = super().make_form_data_parser()
+        parser.cls = PrintableValues  # the form's fields and files
+        return parser
 
 
 def _nul_in_path() -> None:
