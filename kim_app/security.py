@@ -1,5 +1,5 @@
 """Who may see what: the wilayah-scope rule (DESIGN §2), role checks and security headers,
-and request values without NUL characters.
+and request values without NUL (query) or any control character (form).
 
 The scope rule lives here and only here. A user with scope ``64.09`` may act on a record whose
 region code is ``64.09`` or starts with ``64.09.``; an admin (no scope) on everything. Lists use
@@ -21,6 +21,9 @@ from flask import Flask, Request, abort, current_app, has_request_context, reque
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, iter_multi_items
+from werkzeug.formparser import FormDataParser
+
+from kim_app.text import printable
 
 
 def scope_of(user) -> str:
@@ -206,8 +209,9 @@ def _without_nul(value):
 
 
 class ValuesWithoutNul(ImmutableMultiDict):
-    """Query, form and file values with every NUL character dropped, before any view reads them:
-    no browser sends one, text never needs one, and PostgreSQL cannot store one."""
+    """Query values with every NUL character dropped, before any view reads them: no browser
+    sends one, text never needs one, and PostgreSQL cannot store one. (Query values choose what
+    to show; form values, which are kept, lose every control character: ``PrintableValues``.)"""
 
     def __init__(self, mapping=None) -> None:
         if mapping is not None:
@@ -215,8 +219,34 @@ class ValuesWithoutNul(ImmutableMultiDict):
         super().__init__(mapping)
 
 
+def _printable(value):
+    if isinstance(value, FileStorage):
+        # the name only: an upload's bytes are the file's own business
+        value.filename = _printable(value.filename)
+        return value
+    return printable(value) if isinstance(value, str) else value
+
+
+class PrintableValues(ImmutableMultiDict):
+    """Form values and upload names without control characters (``kim_app.text.printable``),
+    before any view reads them: no keyboard types one, stored text never needs one, PostgreSQL
+    cannot store NUL and the XLSX and DOCX writers refuse the rest. Passwords too: one rule for
+    every field, applied alike when a password is chosen and when it is typed at sign-in, so the
+    two still match."""
+
+    def __init__(self, mapping=None) -> None:
+        if mapping is not None:
+            mapping = [(_printable(k), _printable(v)) for k, v in iter_multi_items(mapping)]
+        super().__init__(mapping)
+
+
 class KimRequest(Request):
-    parameter_storage_class = ValuesWithoutNul
+    parameter_storage_class = ValuesWithoutNul  # the query string
+
+    def make_form_data_parser(self) -> FormDataParser:
+        parser = super().make_form_data_parser()
+        parser.cls = PrintableValues  # the form's fields and files
+        return parser
 
 
 def _nul_in_path() -> None:

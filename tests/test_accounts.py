@@ -341,13 +341,17 @@ def test_forgotten_password_tells_the_operators_who_manage_the_account(
     assert "Pak Lupa" not in html_of(client.get("/pesan"))
 
 
-def test_control_characters_in_a_name_are_refused(client, make_user, login):
-    """ESC, BEL and a right-to-left override never reach the lists and the messages."""
+def test_control_characters_in_a_name_are_dropped_or_refused(app, client, make_user, login):
+    """ESC, BEL and a right-to-left override never reach the lists and the messages: control
+    characters are dropped from every form value (issue 21), a format character is refused."""
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
-    for name in ("Budi\x1bSantoso", "Sri\x07", "Kepala\u202eDarat"):
-        response = _create(client, name=name, phone="081234567810")
-        assert response.status_code == 422
-        assert "Nama berisi karakter yang tidak bisa dipakai." in html_of(response)
+    response = _create(client, name="Kepala\u202eDarat", phone="081234567810")
+    assert response.status_code == 422
+    assert "Nama berisi karakter yang tidak bisa dipakai." in html_of(response)
+    assert _create(client, name="Budi\x1bSantoso\x07", phone="081234567810").status_code == 303
+    with app.app_context():
+        names = db.session.scalars(sa.select(User.name).where(User.phone == "+6281234567810"))
+        assert list(names) == ["BudiSantoso"]
 
 
 def test_a_link_for_an_account_without_a_number_asks_for_it_at_its_field(

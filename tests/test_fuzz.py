@@ -684,20 +684,9 @@ def test_stored_values_come_back_escaped_on_every_page(app, world):
     accepts it; afterwards no page shows it unescaped to anyone (operator, visitor, village
     head, pengurus, petugas)."""
     fz = Fuzzer(app, world)
-    pages = {e: _url(app, e, world) for e in GET_ENDPOINTS if not FILE_RULE.search(_rule(app, e))}
-    found: dict[tuple, tuple[str, Form, str]] = {}
-    for url in pages.values():
-        for actor, response in _who_opens(fz, url).items():
-            if response.status_code != 200 or response.mimetype not in HTML_TYPES:
-                continue
-            for form in read_page(response.get_data(as_text=True), url)[0]:
-                target = _endpoint_of(app, form.action, form.method)
-                if form.method == "POST" and target is not None:
-                    found.setdefault((actor, *form.signature(target)), (actor, form, target))
-    # forms that close, cancel or remove things go last, so the others find what they need
-    ordered = sorted(found.values(), key=lambda item: item[2] in CLOSING)
+    pages = html_pages(app, world)
     accepted = Counter()
-    for n, (actor, form, target) in enumerate(ordered, start=1):
+    for n, (actor, form, target) in enumerate(post_forms(fz, pages.values()), start=1):
         complete_pickers(form, VILLAGE_CHAIN)
         add_script_fields(form, int(time.time() * 1000))
 
@@ -720,6 +709,26 @@ def test_stored_values_come_back_escaped_on_every_page(app, world):
     # not a vacuous pass: text with markup was saved by many forms and shown (escaped) again
     assert len(accepted) >= 10, accepted
     assert escaped >= 10
+
+
+def html_pages(app, world: dict) -> dict[str, str]:
+    """Each GET endpoint that answers with a page (not a file), with its URL in the world."""
+    return {e: _url(app, e, world) for e in GET_ENDPOINTS if not FILE_RULE.search(_rule(app, e))}
+
+
+def post_forms(fz: Fuzzer, urls) -> list[tuple[str, Form, str]]:
+    """``(actor, form, endpoint)`` for each distinct POST form the actors who open ``urls`` find
+    there; forms that close, cancel or remove things last, so the others find what they need."""
+    found: dict[tuple, tuple[str, Form, str]] = {}
+    for url in urls:
+        for actor, response in _who_opens(fz, url).items():
+            if response.status_code != 200 or response.mimetype not in HTML_TYPES:
+                continue
+            for form in read_page(response.get_data(as_text=True), url)[0]:
+                target = _endpoint_of(fz.app, form.action, form.method)
+                if form.method == "POST" and target is not None:
+                    found.setdefault((actor, *form.signature(target)), (actor, form, target))
+    return sorted(found.values(), key=lambda item: item[2] in CLOSING)
 
 
 def _rule(app, endpoint: str) -> str:

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from kim_app.events.models import Event, EventSession, EventStatus, Registration, RegistrationStatus
 from kim_app.phones import PhoneError, normalise_phone, whatsapp_link
+from kim_app.text import printable
 
 # --- dates with their zone --------------------------------------------------------------------------
 
@@ -169,9 +170,10 @@ def organiser_contact(event: Event, name: str = "") -> dict[str, str]:
 
 
 def _ics_text(value: str) -> str:
-    """Escape a TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and newlines."""
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return value.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
+    """Escape a TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and newlines; control
+    characters, which a TEXT value cannot hold, are dropped."""
+    value = printable(value).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return value.replace("\n", "\\n")
 
 
 def _fold(line: str) -> str:
@@ -254,13 +256,14 @@ PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex, nofol
 def render_pdf(*documents: str) -> bytes:
     """One PDF from self-contained HTML documents with WeasyPrint; each keeps its own page rules
     and page numbers. Only ``data:`` URIs are read (embedded photos): nothing is fetched, so a
-    template can never make the server request a URL."""
+    template can never make the server request a URL. Control characters are dropped from the
+    markup (``printable``): stored text may hold some, and a PDF could only show them as boxes."""
     # heavy; loaded only when a PDF is asked for
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     fetcher = URLFetcher(allowed_protocols=("data",))
-    rendered = [HTML(string=html, url_fetcher=fetcher).render() for html in documents]
+    rendered = [HTML(string=printable(html), url_fetcher=fetcher).render() for html in documents]
     return rendered[0].copy([page for doc in rendered for page in doc.pages]).write_pdf()
 
 

@@ -78,6 +78,7 @@ from kim_app.labels import LabelledEnum, set_labels
 from kim_app.phones import PhoneError, display_phone, normalise_phone
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.security import scope_filter, scope_of, user_may_reach
+from kim_app.text import printable
 from kim_app.uploads import upload_folder
 
 log = logging.getLogger(__name__)
@@ -229,7 +230,7 @@ def cell_text(value: Any) -> str:
         return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value).strip()
+    text = printable(str(value)).strip()
     if text.startswith("'") and text[1:2] in FORMULA_START:  # our own export's formula guard
         text = text[1:]
     return text[:MAX_CELL]
@@ -1492,7 +1493,7 @@ def _csv_value(value: Any) -> str:
         return ""
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value)
+    text = printable(str(value))
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
@@ -1521,6 +1522,8 @@ def to_xlsx_sheets(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> byte
 
 
 def _xlsx_cell(worksheet, value: Any, font: Font | None = None) -> WriteOnlyCell:
+    if isinstance(value, str):
+        value = printable(value)  # openpyxl refuses control characters
     cell = WriteOnlyCell(worksheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"

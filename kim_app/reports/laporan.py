@@ -3,8 +3,6 @@ documentation photos, the daftar hadir; PDF and DOCX. Operators who manage the e
 
 from __future__ import annotations
 
-import re
-
 from flask import abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -44,18 +42,17 @@ from kim_app.reports.services import (
     venue,
 )
 from kim_app.security import roles_required
+from kim_app.text import printable
 from kim_app.uploads import upload_limit
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # the form fields around a file
 UPLOAD_OVERHEAD = 16 * 1024
-# control characters a document cannot hold (tabs and line breaks stay)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 TOO_LONG = _l("Paling banyak %(max)d karakter.")
 
 
 def _clean(text: str | None) -> str:
-    return _CONTROL.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
+    return printable(text or "").strip()
 
 
 class NarrativeForm(FlaskForm):

@@ -38,6 +38,7 @@ from kim_app.events.models import (
 from kim_app.extensions import db
 from kim_app.groups.models import Gender, Kim
 from kim_app.reports.models import NARRATIVE_FIELDS, EventReport, ReportPhoto
+from kim_app.text import printable
 from kim_app.uploads import ImageError, ImageTooLarge, reencode_image, sniff_type, upload_folder
 
 NARRATIVE_MAX = 10_000
@@ -489,20 +490,24 @@ def laporan_docx(event: Event) -> bytes:
     return _build_docx(event, outline(report), event_facts(event), photos, _daftar_hadir(event))
 
 
+# Every text a Word document is given passes through ``printable``: lxml refuses control
+# characters, and stored text may hold some from before they were cleaned on the way in.
+
+
 def _table(doc, headers: list[str], rows: list[list]) -> None:
     table = doc.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, headers, strict=True):
         cell.text = ""
-        cell.paragraphs[0].add_run(str(text)).bold = True
+        cell.paragraphs[0].add_run(printable(str(text))).bold = True
     for values in rows:
         for cell, value in zip(table.add_row().cells, values, strict=True):
-            cell.text = str(value)
+            cell.text = printable(str(value))
     doc.add_paragraph()
 
 
 def _paragraphs(doc, text: str) -> None:
-    for line in text.splitlines():
+    for line in printable(text).splitlines():
         if line.strip():
             doc.add_paragraph(line.strip())
 
@@ -541,7 +546,7 @@ def _facts_docx(doc, key: str, event: Event, facts: Facts) -> None:
             doc.add_paragraph(_("Tidak ada narasumber yang dicatat."))
     else:
         doc.add_paragraph(_("Hari/tanggal: %(days)s", days=facts.days or "—"))
-        doc.add_paragraph(_("Tempat: %(place)s", place=venue(event) or "—"))
+        doc.add_paragraph(printable(_("Tempat: %(place)s", place=venue(event) or "—")))
         _table(
             doc,
             [_("Sesi"), _("Waktu"), _("Acara")],
@@ -566,10 +571,10 @@ def _build_docx(event, sections, facts, photos, daftar_hadir) -> bytes:
     for text, size in [(_("LAPORAN KEGIATAN"), 16), (event.title, 14)]:
         cover = doc.add_paragraph()
         cover.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = cover.add_run(text)
+        run = cover.add_run(printable(text))
         run.bold, run.font.size = True, Pt(size)
     for line in [*cover_lines(event), facts.days]:
-        doc.add_paragraph(line).alignment = WD_ALIGN_PARAGRAPH.CENTER
+        doc.add_paragraph(printable(line)).alignment = WD_ALIGN_PARAGRAPH.CENTER
 
     for section in sections:
         doc.add_heading(f"{section.number}. {section.title}", level=1)
@@ -583,17 +588,16 @@ def _build_docx(event, sections, facts, photos, daftar_hadir) -> bytes:
         for photo, data in photos:
             doc.add_picture(io.BytesIO(data), width=Cm(15))
             if photo.caption:
-                doc.add_paragraph(photo.caption, style="Caption")
+                doc.add_paragraph(printable(photo.caption), style="Caption")
 
-    for line in signer_lines(event):
-        doc.add_paragraph(line).alignment = WD_ALIGN_PARAGRAPH.RIGHT  # empty lines: room to sign
+    for line in signer_lines(event):  # empty lines: room to sign
+        doc.add_paragraph(printable(line)).alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
     for number, session, people in daftar_hadir:
         doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         doc.add_heading(_("Lampiran %(n)d: Daftar hadir sesi %(n)d", n=number), level=1)
-        doc.add_paragraph(
-            session_when(session, event) + (f" — {session.topic}" if session.topic else "")
-        )
+        topic = f" — {session.topic}" if session.topic else ""
+        doc.add_paragraph(printable(session_when(session, event) + topic))
         present = [p for p in people if p.status is Presence.HADIR]
         _table(
             doc,
