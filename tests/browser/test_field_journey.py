@@ -70,7 +70,7 @@ TITLE = "Pelatihan Jurnalistik Warga"
 # the kepala desa's three pengurus: the first two become the delegates
 KETUA, SEKRETARIS, BENDAHARA = "Siti Aminah", "Budi Santoso", "Wati Lestari"
 OUTSIDER = "Rina Jurnalis"
-PIN = "4821"
+PIN = "482193"
 FETCH_BYTES = """async (url) => {
   const answer = await fetch(url);
   return [answer.headers.get("content-type"), Array.from(new Uint8Array(await answer.arrayBuffer()))];
