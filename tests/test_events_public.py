@@ -29,7 +29,7 @@ from kim_app.events.models import (
 from kim_app.events.services import PersonData, local_now, register_person
 from kim_app.extensions import db
 from tests.budget import counted_queries, page_weight
-from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
+from tests.conftest import CSRF_TOKEN, JATIM, MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
 from tests.test_budgets import BUDGET
 
 PERSON = {
@@ -296,6 +296,7 @@ def test_same_number_with_another_name_does_not_reveal_the_ticket(app, client, m
     assert response.status_code == 422
     page = html_of(response)
     assert "sudah dipakai mendaftar di kegiatan ini" in page and "atas nama lain" not in page
+    assert "setiap peserta mendaftar dengan nomornya sendiri" in page
     assert first not in page and "Siti Rahmawati" not in page
     assert len(_registrations(app, event.id)) == 1
 
@@ -349,10 +350,28 @@ def test_names_guessed_for_a_number_are_counted_from_any_address(app, client, ma
             assert response.status_code == 422
     right = _register(client, event.code, environ_base={"REMOTE_ADDR": "203.0.113.99"})
     assert right.status_code == 422 and "/tiket/" not in html_of(right)
+    assert "Terlalu banyak nama dicoba dengan nomor ini hari ini" in html_of(right)
     lost = client.submit(
         f"/e/{event.code}/tiket-hilang", {"phone": PERSON["phone"], "name": PERSON["name"]}
     )
-    assert lost.status_code == 200 and "/tiket/" not in (lost.headers.get("Location") or "")
+    assert lost.status_code == 429 and "/tiket/" not in (lost.headers.get("Location") or "")
+    assert "Hubungi panitia" in html_of(lost)
+    # the same answer for a number nobody registered, once it has been tried as often
+    for name in guesses:
+        client.submit(
+            f"/e/{event.code}/tiket-hilang",
+            {"phone": "0813-5555-0177", "name": name},
+            environ_base={"REMOTE_ADDR": "203.0.113.50"},
+        )
+    nobody = client.submit(
+        f"/e/{event.code}/tiket-hilang",
+        {"phone": "0813-5555-0177", "name": PERSON["name"]},
+        environ_base={"REMOTE_ADDR": "203.0.113.51"},
+    )
+    assert nobody.status_code == 429
+    assert CSRF_TOKEN.sub("", html_of(nobody).replace("0813-5555-0177", "N")) == CSRF_TOKEN.sub(
+        "", html_of(lost).replace(PERSON["phone"], "N")
+    )
     # another number at the same event is untouched
     other = _register(client, event.code, phone="0813-5555-0199", name="Orang Baru")
     assert other.status_code == 303

@@ -158,9 +158,7 @@ def _helpers(event: Event) -> dict:
     }
 
 
-def _event_page(
-    event: Event, form: RegistrationForm, status: int = 200, *, registered_elsewhere: bool = False
-) -> Response:
+def _event_page(event: Event, form: RegistrationForm, status: int = 200) -> Response:
     return render(
         "events/public_event.html",
         "events/_register_form.html",
@@ -168,7 +166,6 @@ def _event_page(
         form=form,
         closed=_closed_reason(event),
         share=share_links(event),
-        registered_elsewhere=registered_elsewhere,
         **_helpers(event),
     )
 
@@ -202,11 +199,17 @@ def spend_name_guess(event: Event, phone: str) -> None:
     limiter.limiter.hit(_name_guesses(), "name-guess", _guess_key(event, phone))
 
 
+def _too_many_names() -> str:
+    """Why the ticket of a number is not opened here any more today (the same for any number)."""
+    return _(
+        "Terlalu banyak nama dicoba dengan nomor ini hari ini, jadi tiketnya tidak dibuka di "
+        "sini sampai besok. Hubungi panitia: mereka dapat mencari nama Anda di daftar peserta."
+    )
+
+
 def _same_person(event: Event, registration: Registration, typed: str) -> bool:
-    """The number's registration is the typer's own: the same name, while the number's allowance
-    of name guesses lasts (a wrong name spends one)."""
-    if not name_guess_left(event, registration.phone or ""):
-        return False
+    """The number's registration is the typer's own: the same name (a wrong name spends one of
+    the number's name guesses; the caller has checked that one is left)."""
     if same_name(registration.name, typed):
         return True
     spend_name_guess(event, registration.phone or "")
@@ -234,17 +237,21 @@ def public_register(code: str):
             (field.errors if field is not None else form.form_errors).append(str(error))
         else:
             db.session.commit()
+            if not new and not name_guess_left(event, registration.phone or ""):
+                form.phone.errors.append(_too_many_names())
+                return _event_page(event, form, 422)
             if not new and not _same_person(event, registration, form.name.data or ""):
                 # a number is no secret: the ticket (and its cancel button) is shown only to the
                 # person who registered it, recognised by number and name together; the answer
                 # names nobody
                 form.phone.errors.append(
                     _(
-                        "Nomor ini sudah dipakai mendaftar di kegiatan ini. Bila ini nomor Anda, "
-                        "buka lagi tiket Anda lewat “Tiket hilang?”."
+                        "Nomor ini sudah dipakai mendaftar di kegiatan ini; setiap peserta "
+                        "mendaftar dengan nomornya sendiri. Bila ini nomor Anda, buka lagi tiket "
+                        "Anda lewat “Tiket hilang?”."
                     )
                 )
-                return _event_page(event, form, 422, registered_elsewhere=True)
+                return _event_page(event, form, 422)
             if not new:
                 flash(_("Nomor ini sudah terdaftar. Ini tiket pendaftaran Anda."), "info")
             elif registration.status is RegistrationStatus.DAFTAR_TUNGGU:
@@ -409,15 +416,24 @@ def _lost_ticket_limit() -> str:
 
 
 def _lost_ticket_page(
-    event: Event, form: LostTicketForm, status: int = 200, *, not_found: bool = False
+    event: Event,
+    form: LostTicketForm,
+    status: int = 200,
+    *,
+    not_found: bool = False,
+    locked: bool = False,
 ) -> Response:
-    contact = organiser_contact(event, form.name.data or "") if not_found else None
+    """The form; after a search that found nothing (``not_found``) or that may not be tried any
+    more today for this number (``locked``), the way to the organiser as well."""
+    contact = organiser_contact(event, form.name.data or "") if not_found or locked else None
     page = render(
         "events/lost_ticket.html",
         "events/_lost_ticket.html",
         status,
         form=form,
         not_found=not_found,
+        locked=locked,
+        too_many_names=_too_many_names() if locked else "",
         contact=contact,
         **_helpers(event),
     )
@@ -438,9 +454,10 @@ def lost_ticket(code: str):
     form = LostTicketForm()
     if not form.validate_on_submit():
         return _lost_ticket_page(event, form, 422)
-    registration = None
-    if name_guess_left(event, form.e164):
-        registration = find_lost_ticket(event, form.e164, form.name.data or "")
+    if not name_guess_left(event, form.e164):
+        # said for a number nobody registered as well: it tells nothing about the holder
+        return _lost_ticket_page(event, form, 429, locked=True)
+    registration = find_lost_ticket(event, form.e164, form.name.data or "")
     if registration is None:
         spend_name_guess(event, form.e164)
         return _lost_ticket_page(event, form, not_found=True)
