@@ -226,6 +226,15 @@ def take(limit: str, *identifiers: str) -> bool:
         raise ServiceUnavailable() from error
 
 
+def left(limit: str, *identifiers: str) -> bool:
+    """Whether ``limit`` still allows an attempt for ``identifiers`` (nothing is counted)."""
+    try:
+        return limiter.limiter.test(parse(limit), *identifiers)
+    except Exception as error:
+        log.error("rate-limit store unavailable: %s", type(error).__name__)
+        raise ServiceUnavailable() from error
+
+
 def give_back(limit: str, *identifiers: str) -> None:
     """Return an attempt ``take`` counted (it turned out not to be one that counts)."""
     item = parse(limit)

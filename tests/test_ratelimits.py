@@ -6,6 +6,7 @@ The store is used here on the run's database (SQLite: the file beside it; Postgr
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,10 +15,11 @@ import pytest
 import sqlalchemy as sa
 
 from kim_app import create_app
+from kim_app.auth.models import Role
 from kim_app.events.models import Event
 from kim_app.extensions import db, limiter
 from kim_app.ratelimits import DatabaseStorage, configure, counts_database_url, rate_limits
-from tests.conftest import html_of
+from tests.conftest import PPU, html_of
 from tests.test_attendance_checkin import PHONE, _attendance, _open_now, _register
 
 PIN = "482193"
@@ -209,6 +211,21 @@ def test_a_new_pin_ends_a_lock_out(app, client, pin_event):
         db.session.commit()
     response = _check_in(client, event, "730155", "10.0.5.9")
     assert "Hadir tercatat" in html_of(response)
+
+
+def test_the_operator_sees_a_lock_out_and_how_to_end_it(app, client, pin_event, make_user, login):
+    """From the trial: once the wrong PINs are used up, the event's attendance settings tell the
+    operator that self check-in is locked, for how long, and that a new PIN ends it; with no
+    lock-out they say nothing of it."""
+    event = pin_event()
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    settings = f"/absensi/kegiatan/{event.id}/pengaturan"
+    assert "Presensi mandiri terkunci" not in html_of(client.get(settings))
+    for n in range(3):
+        _check_in(client, event, "000000", f"10.0.6.{n}")
+    page = html_of(client.get(settings))
+    assert "Presensi mandiri terkunci" in page and "Buat PIN baru lalu simpan" in page
+    assert re.search(r"terkunci (\d+) menit lagi", page).group(1) in {str(n) for n in range(1, 61)}
 
 
 def test_a_stored_four_digit_pin_still_works_and_the_settings_ask_for_a_new_one(

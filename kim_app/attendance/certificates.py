@@ -37,6 +37,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from kim_app import audit, queryargs
 from kim_app.attendance import bp
+from kim_app.attendance.checkin import pins_locked_minutes
 from kim_app.attendance.models import Attendance, Certificate, Presence
 from kim_app.attendance.services import to_local
 from kim_app.auth.models import OPERATOR_ROLES, User, utcnow
@@ -471,6 +472,7 @@ def _settings_page(event: Event, form: SettingsForm, status: int = 200) -> Respo
         event=event,
         form=form,
         short_pin=0 < len(event.venue_pin) < PIN_DIGITS,
+        pins_locked=pins_locked_minutes(event),
         **_example(event, form.certificate_number_format.data or ""),
     )
 

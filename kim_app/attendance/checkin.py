@@ -47,7 +47,7 @@ from kim_app.events.services import find_registration, get_public_event_or_404, 
 from kim_app.extensions import db, limiter
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.phones import PhoneError, normalise_phone
-from kim_app.ratelimits import give_back, seconds_left, secret_tag, take
+from kim_app.ratelimits import give_back, left, seconds_left, secret_tag, take
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,24}")
 RESULT_KEY = "presensi"  # the verdict of a plain (non-htmx) post, shown once after the redirect
@@ -220,6 +220,13 @@ def _pin_right(event: Event, typed: str) -> bool | None:
         give_back(limit, *count)  # only wrong PINs count
         return True
     return False
+
+
+def pins_locked_minutes(event: Event) -> int:
+    """Minutes until self check-in takes PINs again after too many wrong ones; 0 when it does."""
+    if not event.venue_pin or left(*_pin_count(event)):
+        return 0
+    return -(-seconds_left(*_pin_count(event)) // 60)
 
 
 def _pins_locked(event: Event) -> Response:

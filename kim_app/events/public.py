@@ -9,17 +9,12 @@ counts, the ticket only its own person.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 import sqlalchemy as sa
 from flask import abort, current_app, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from limits import RateLimitItem
-from limits import parse as parse_limit
 from sqlalchemy.orm import contains_eager
 from werkzeug.wrappers import Response
 from wtforms import RadioField, SelectField, StringField, TelField
@@ -65,6 +60,7 @@ from kim_app.extensions import db, limiter
 from kim_app.groups.models import Gender
 from kim_app.htmx import redirect_after_post, render
 from kim_app.phones import PhoneError, normalise_phone
+from kim_app.ratelimits import left, secret_tag, take
 from kim_app.security import roles_required
 
 REQUIRED = _l("Wajib diisi.")
@@ -177,14 +173,11 @@ def public_event(code: str):
     return _event_page(event, RegistrationForm(formdata=None).for_event(event))
 
 
-def _name_guesses() -> RateLimitItem:
-    return parse_limit(current_app.config["KIM_RATELIMIT_NAME_GUESSES"])
-
-
-def _guess_key(event: Event, phone: str) -> str:
-    """The number's key in the limiter's storage: a keyed hash, so no number is stored there."""
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, f"{event.id}:{phone}".encode(), hashlib.sha256).hexdigest()[:24]
+def _guess_count(event: Event, phone: str) -> tuple[str, str, str]:
+    """The limit on a number's wrong names at an event and the count's name (a keyed digest:
+    no number is stored in the rate-limit store)."""
+    tag = secret_tag(f"{event.id}:{phone}")
+    return current_app.config["KIM_RATELIMIT_NAME_GUESSES"], "name-guess", tag
 
 
 def name_guess_left(event: Event, phone: str) -> bool:
@@ -192,11 +185,11 @@ def name_guess_left(event: Event, phone: str) -> bool:
     and a name can be guessed, so wrong names given with one number — on the registration form
     and in "Tiket hilang?" together, from any address — are counted, and once the allowance is
     spent even the right name opens nothing there (the organiser still can)."""
-    return limiter.limiter.test(_name_guesses(), "name-guess", _guess_key(event, phone))
+    return left(*_guess_count(event, phone))
 
 
 def spend_name_guess(event: Event, phone: str) -> None:
-    limiter.limiter.hit(_name_guesses(), "name-guess", _guess_key(event, phone))
+    take(*_guess_count(event, phone))
 
 
 def _too_many_names() -> str:
