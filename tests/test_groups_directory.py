@@ -103,6 +103,16 @@ def test_twenty_per_page_with_bookmarkable_pager(client, make_kim):
     assert names_listed(second) == [f"KIM Lestari {n:02d}" for n in range(20, 25)]
 
 
+def test_a_page_past_the_last_shows_the_last(client, make_kim):
+    """From the trial: ``page=10000`` of 25 matches (an old link, a typed number) shows page 2
+    of 2 with its five KIM, not "Halaman 10000 dari 2" above an empty list."""
+    for n in range(25):
+        make_kim(name=f"KIM Lestari {n:02d}")
+    page = html_of(client.get("/direktori?q=lestari&page=10000"))
+    assert "Halaman 2 dari 2" in page and "25 KIM ditemukan" in page
+    assert names_listed(page) == [f"KIM Lestari {n:02d}" for n in range(20, 25)]
+
+
 def test_htmx_gets_the_results_fragment_and_a_plain_request_the_page(
     client, make_kim, partial_headers
 ):

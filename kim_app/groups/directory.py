@@ -70,7 +70,10 @@ class Page:
             by_id = {kim.id: kim for kim in found}
             return cls([by_id[kim_id] for kim_id in ids], rows[0][1], page)
         total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-        return cls([], total or 0, page)  # past the last page: nothing here, the count still true
+        last = max(1, -(-(total or 0) // PER_PAGE))
+        if page > last:  # past the last page (an old link, a typed number): show the last one
+            return cls.of(query, last)
+        return cls([], total or 0, page)
 
     @property
     def pages(self) -> int:
