@@ -63,7 +63,7 @@ def date_range() -> tuple[DateRange, str]:
     start, end = queryargs.day("dari"), queryargs.day("sampai")
     if (start is None and queryargs.given("dari")) or (end is None and queryargs.given("sampai")):
         return default, _(
-            "Tanggal tidak dapat dibaca (tulis TTTT-BB-HH, tahun %(first)d–%(last)d). "
+            "Tanggal tidak dapat dibaca atau di luar tahun %(first)d–%(last)d. "
             "Ditampilkan tahun ini.",
             first=queryargs.EARLIEST.year,
             last=queryargs.LATEST.year,
