@@ -22,7 +22,12 @@ from kim_app.events.models import (
     Source,
     Speaker,
 )
-from kim_app.events.services import PersonData, cancel_registration, register_person
+from kim_app.events.services import (
+    PersonData,
+    cancel_registration,
+    local_now,
+    register_person,
+)
 from kim_app.extensions import db
 from tests.budget import counted_queries, page_weight
 from tests.conftest import JATIM, PPU, PPU_VILLAGE, html_of
@@ -499,6 +504,13 @@ def _status(client, event_id: int, to: str, reason: str = ""):
 def test_publish_start_and_finish(app, client, operator, make_event):
     """Draft → terbit → berlangsung → selesai, each offered on the page and audited."""
     event = make_event(region=PPU, status=EventStatus.DRAFT)
+    with app.app_context():  # the first session an hour away: "Mulai kegiatan" is offered
+        loaded = db.session.get(Event, event.id)
+        shift = local_now(loaded) + timedelta(hours=1) - loaded.sessions[0].starts_at
+        for session in loaded.sessions:
+            session.starts_at += shift
+            session.ends_at += shift
+        db.session.commit()
     draft = html_of(client.get(f"/kegiatan/{event.id}"))
     assert "Tautan ini aktif setelah kegiatan diterbitkan." in draft and "wa.me" not in draft
     for to, button in (

@@ -169,7 +169,9 @@ def test_count_preview_then_invite_two_districts_with_quota_two(
     assert invitations_of(app, event.id) == dict.fromkeys(expected, 2)
     page = html_of(client.get(response.headers["Location"]))
     assert "3 KIM diundang, masing-masing 2 orang." in page
-    assert "KIM Sebakung Maju" in page and "0/2 delegasi" in page and "KIM Sepaku" not in page
+    listed = page.split('id="diundang"', 1)[1]  # the invited list (the filter names KIM too)
+    assert "KIM Sebakung Maju" in listed and "0/2 delegasi" in listed
+    assert "KIM Sepaku" not in listed
 
     again = client.submit(url, TWO_DISTRICTS | {"aksi": "undang", "kuota": "5"})
     assert again.status_code == 303
@@ -185,7 +187,8 @@ def test_count_preview_then_invite_two_districts_with_quota_two(
 
 
 def test_bidang_and_status_filters(app, client, operator, make_event, make_kim, partial_headers):
-    """A field of activity narrows the count; "semua status" includes drafts and submissions."""
+    """A field of activity narrows the count; "semua" takes every invitable status (submissions
+    too); an unknown status or field counts as the default."""
     event = make_event()
     make_kim(bidang=(Bidang.PERTANIAN,))
     make_kim(bidang=(Bidang.PERTANIAN, Bidang.KESEHATAN), status=KimStatus.DIAJUKAN)
@@ -200,7 +203,7 @@ def test_bidang_and_status_filters(app, client, operator, make_event, make_kim, 
     assert count(bidang="pertanian", status="semua") == (2, 0, 2)
     assert count(status="diajukan") == (1, 0, 1)
     assert count(bidang="kesehatan", status="semua") == (2, 0, 2)
-    assert count(bidang="tidak-ada", status="bukan") == (3, 0, 3)  # unknown values are ignored
+    assert count(bidang="tidak-ada", status="bukan") == (2, 0, 2)  # unknown: verified, any field
 
 
 def test_districts_outside_the_event_or_the_scope_are_ignored(
@@ -215,7 +218,7 @@ def test_districts_outside_the_event_or_the_scope_are_ignored(
     assert response.status_code == 303
     invited = invitations_of(app, event.id)
     assert district_kims["majalengka"].id not in invited
-    assert len(invited) == 5  # every PPU KIM, drafts included
+    assert len(invited) == 4  # every PPU KIM that can be invited (not the draft)
 
 
 def test_quota_must_be_1_to_50(app, client, operator, make_event, district_kims):
@@ -259,14 +262,14 @@ def test_inviting_many_kim_uses_the_same_queries(app, client, operator, make_eve
 def test_province_event_filters_by_regency_then_district(
     app, client, make_user, login, make_event, make_kim, partial_headers
 ):
-    """For a province event the regency comes first; its districts follow (htmx or "Hitung")."""
+    """For a province event the regencies come first; their districts follow (htmx or "Hitung")."""
     login(make_user(Role.OPERATOR_PROVINSI, "64"))
     event = make_event(region="64")
     make_kim(name="KIM PPU")
     make_kim(village="64.01.01.2009", name="KIM Paser")
     url = f"/kegiatan/{event.id}/undangan"
     page = html_of(client.get(url))
-    assert 'id="kabupaten"' in page and 'name="kecamatan"' not in page
+    assert 'name="kabupaten"' in page and 'name="kecamatan"' not in page
     assert count_of(page) == (2, 0, 2)
     fragment = html_of(
         client.get(

@@ -641,23 +641,25 @@ def test_public_page_never_shows_participants(app, client, make_event):
 
 
 def test_share_links_carry_title_date_venue_and_link(app, make_event):
-    """The wa.me link opens WhatsApp with the Indonesian invitation and the public link."""
+    """The wa.me link opens WhatsApp with the Indonesian invitation (each day with its hours) and
+    the public link."""
     event = make_event(title="Bimtek Konten & Hoaks", venue_name="Aula Kantor Bupati")
     with app.test_request_context():
         loaded = db.session.get(Event, event.id)
         links = documents.share_links(loaded)
-        first = documents.when(loaded.sessions[0].starts_at, loaded)
+        first = documents.day(loaded.sessions[0].starts_at)
+        second = documents.day(loaded.sessions[-1].starts_at)
     assert links["url"] == f"http://localhost/e/{event.code}"
     assert links["whatsapp"].startswith("https://wa.me/?text=")
     text = parse_qs(urlsplit(links["whatsapp"]).query)["text"][0]
     assert text == links["text"]
     assert text.splitlines() == [
         "Bimtek Konten & Hoaks",
-        first,
+        f"{first} 09.00–16.00 WITA",
+        f"{second} 09.00–16.00 WITA",
         "Aula Kantor Bupati",
         f"Daftar di sini: http://localhost/e/{event.code}",
     ]
-    assert first.endswith(" 09.00 WITA")
     assert "&" not in links["whatsapp"].split("?", 1)[1]  # the ampersand is encoded
 
 

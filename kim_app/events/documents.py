@@ -117,11 +117,46 @@ def ticket_url(registration: Registration) -> str:
     )
 
 
+# beyond this many days the share text gives the first and last day instead of each one
+SHARE_DAYS_MAX = 4
+
+
+def day_lines(event: Event) -> list[str]:
+    """Each day of the event with its hours, ``Rabu, 15 Mei 2024 09.00–16.00 WITA`` (from the
+    first session's start to the last one's end that day); for a long event, the first and last
+    day only."""
+    by_day: dict = {}
+    for session in event.sessions:
+        start, end = by_day.get(session.starts_at.date(), (session.starts_at, session.ends_at))
+        by_day[session.starts_at.date()] = (
+            min(start, session.starts_at),
+            max(end, session.ends_at),
+        )
+    if len(by_day) > SHARE_DAYS_MAX:
+        return [event_days(event)]
+    lines = []
+    for start, end in by_day.values():
+        finish = clock(end) if end.date() == start.date() else f"{day(end)} {clock(end)}"
+        lines.append(f"{day(start)} {clock(start)}–{finish} {event.zone_label}")
+    return lines
+
+
+def registration_closes(event: Event) -> str:
+    """``Pendaftaran ditutup Selasa, 14 Mei 2024 17.00 WITA``, or empty without a deadline."""
+    if event.registration_deadline is None:
+        return ""
+    return _("Pendaftaran ditutup %(when)s", when=when(event.registration_deadline, event))
+
+
 def share_text(event: Event) -> str:
-    """The invitation people forward on WhatsApp: title, first session, venue and the link."""
-    lines = [event.title, event_first_time(event)]
-    if event.venue_name:
-        lines.append(event.venue_name)
+    """The invitation people forward on WhatsApp: title, every day with its hours (or the first
+    and last day of a long event), venue, the registration deadline, the organiser's contact and
+    the link."""
+    lines = [event.title, *day_lines(event)]
+    lines.append(", ".join(part for part in (event.venue_name, event.venue_address) if part))
+    lines.append(registration_closes(event))
+    if event.contact:
+        lines.append(_("Info: %(contact)s", contact=event.contact))
     lines.append(_("Daftar di sini: %(url)s", url=public_url(event)))
     return "\n".join(line for line in lines if line)
 
@@ -280,8 +315,8 @@ def pdf_response(body: bytes, filename: str) -> Response:
 
 
 def poster_pdf(event: Event) -> bytes:
-    """An A4 poster: title, dates with the zone, venue, a large QR code to the public page and
-    the link written out, rendered by WeasyPrint from ``templates/events/poster.html``."""
+    """An A4 poster: title, dates with the zone, venue, the registration deadline and the
+    organiser's contact, a large QR code to the public page and the link written out, rendered by WeasyPrint from ``templates/events/poster.html``."""
     url = public_url(event)
     html = render_template(
         "events/poster.html",
@@ -291,5 +326,7 @@ def poster_pdf(event: Event) -> bytes:
         qr=qr_svg(url, _("Kode QR pendaftaran"), namespace=True),
         days=event_days(event),
         sessions=[session_when(s, event) for s in event.sessions],
+        daily=day_lines(event),
+        closes=registration_closes(event),
     )
     return render_pdf(html)

@@ -1,6 +1,7 @@
-"""Invitations: operators invite KIM by filter (district, field, status) with a quota each and
-add institutions' guests by hand; a KIM's pengurus (or its village head, or the operator) names
-the delegates from its members, up to the quota.
+"""Invitations: operators invite KIM by filter (regencies, districts, field, status) with a quota
+each, seeing which KIM before they invite them, and add institutions' guests by hand; a KIM's
+pengurus (or its village head, or the operator) names the delegates from its members, up to the
+quota.
 
 The invitation filter works without JavaScript (a "Hitung" button re-renders the page with the
 count); with htmx the count follows every change of the filter.
@@ -19,6 +20,8 @@ from kim_app.events import bp
 from kim_app.events.models import Event, Invitation
 from kim_app.events.participants import PersonForm, common, managed_event
 from kim_app.events.people import (
+    INVITABLE,
+    PREVIEW_MAX,
     QUOTA_DEFAULT,
     QUOTA_MAX,
     DelegateChange,
@@ -33,6 +36,7 @@ from kim_app.events.people import (
     invited_page,
     invited_row,
     kim_delegates,
+    matching_preview,
     name_delegates,
     regency_choices,
     remove_invitation,
@@ -40,12 +44,21 @@ from kim_app.events.people import (
 )
 from kim_app.events.services import EventError, get_event_or_404, may_manage_event
 from kim_app.extensions import db
-from kim_app.groups.models import Bidang, KimStatus
+from kim_app.groups.models import Bidang
 from kim_app.groups.services import may_see_kim
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.security import MAX_RECORD_ID, roles_required
 
 # --- inviting KIM ------------------------------------------------------------------------------
+
+
+def _matching(event: Event, filters: InviteFilter) -> dict:
+    """How many KIM the filter matches, and the first of those it would invite, by name."""
+    return {
+        "count": count_matching(event, filters, current_user),
+        "preview": matching_preview(event, filters, current_user),
+        "preview_max": PREVIEW_MAX,
+    }
 
 
 def _filter_context(event: Event, filters: InviteFilter) -> dict:
@@ -54,8 +67,8 @@ def _filter_context(event: Event, filters: InviteFilter) -> dict:
         "regencies": regency_choices(event, current_user),
         "districts": district_choices(event, filters, current_user),
         "bidang_choices": list(Bidang),
-        "statuses": list(KimStatus),
-        "count": count_matching(event, filters, current_user),
+        "statuses": INVITABLE,
+        **_matching(event, filters),
     }
 
 
@@ -78,8 +91,9 @@ def _page(event: Event, filters: InviteFilter, status: int = 200, **extra) -> Re
 def invitations(event_id: int):
     """Invite KIM by filter with a quota, see and adjust the invited KIM, add guests by hand.
 
-    GET with htmx: ``bagian=jumlah`` returns the count, ``bagian=saring`` the filter (a province
-    event's districts follow the chosen regency), anything else one page of invited KIM.
+    GET with htmx: ``bagian=jumlah`` returns the count with the KIM it would invite,
+    ``bagian=saring`` the filter (a province event's districts follow the regencies chosen),
+    anything else one page of invited KIM.
     POST ``aksi``: ``hitung`` (count without JavaScript), ``undang``, ``kuota``, ``hapus``, ``tambah``.
     """
     event = managed_event(event_id)
@@ -103,8 +117,7 @@ def invitations(event_id: int):
 
 def _fragment(event: Event, filters: InviteFilter, part: str | None) -> Response:
     if part == "jumlah":
-        count = count_matching(event, filters, current_user)
-        return render("events/_invitation_count.html", count=count)
+        return render("events/_invitation_count.html", **_matching(event, filters))
     if part == "saring":
         return render(
             "events/_invitation_filter.html", **_filter_context(event, filters), **common(event)

@@ -58,6 +58,7 @@ from kim_app.groups.registry_queries import Page
 from kim_app.groups.services import kim_filter
 from kim_app.notices import operations as notices
 from kim_app.phones import PhoneError, display_phone, normalise_phone
+from kim_app.queryargs import LIST_MAX
 from kim_app.regions.models import Region, RegionLevel, level_of
 from kim_app.security import MAX_RECORD_ID, codes_below, scope_filter, user_may_reach
 
@@ -100,50 +101,74 @@ def _member(enum_cls, value: str | None):
 # --- invitations -----------------------------------------------------------------------------------
 
 
+# KIM that can be invited: verified ones, and those on their way (submitted, or sent back for a
+# correction); a draft, a rejected or an inactive KIM is not invited
+INVITABLE = (KimStatus.TERVERIFIKASI, KimStatus.DIAJUKAN, KimStatus.PERLU_PERBAIKAN)
+# the KIM a filter will invite, named before inviting (the count says how many more there are)
+PREVIEW_MAX = 30
+
+
 @dataclass(frozen=True)
 class InviteFilter:
-    """Which KIM an invitation goes to: the event's area (a regency first, for a province
-    event), some of its districts, a field of activity and a status (verified by default)."""
+    """Which KIM an invitation goes to: the event's area (or some of its regencies, for a
+    province event), some of their districts, a field of activity and an invitable status
+    (verified by default; none for every invitable status)."""
 
-    regency: str | None = None
+    regencies: tuple[str, ...] = ()
     districts: tuple[str, ...] = ()
     bidang: Bidang | None = None
     status: KimStatus | None = KimStatus.TERVERIFIKASI
 
     @classmethod
     def from_values(cls, values, event: Event, user) -> InviteFilter:
-        """Read form or query values; codes outside the event's area or the user's reach are dropped."""
-        regency = (values.get("kabupaten") or "").strip()
-        if not (
-            event.region.level is RegionLevel.PROVINSI
-            and level_of(regency) is RegionLevel.KABUPATEN
-            and regency.startswith(event.region_code + ".")
-            and user_may_reach(user, regency)
-        ):
-            regency = None
-        area = regency or event.region_code
+        """Read form or query values; codes outside the event's area or the user's reach are
+        dropped, and so is a district outside the regencies chosen; a status that cannot be
+        invited counts as the default."""
+        province = event.region.level is RegionLevel.PROVINSI
+        regencies = tuple(
+            sorted(
+                {
+                    code
+                    for code in values.getlist("kabupaten")[:LIST_MAX]
+                    if province
+                    and level_of(code) is RegionLevel.KABUPATEN
+                    and code.startswith(event.region_code + ".")
+                    and user_may_reach(user, code)
+                }
+            )
+        )
+        # a province event's districts come with their regency; a regency event's are its own
+        tops = regencies if province else (event.region_code,)
         districts = tuple(
             sorted(
                 {
                     code
-                    for code in values.getlist("kecamatan")
+                    for code in values.getlist("kecamatan")[:LIST_MAX]
                     if level_of(code) is RegionLevel.KECAMATAN
-                    and code.startswith(area + ".")
+                    and code.rsplit(".", 1)[0] in tops
                     and user_may_reach(user, code)
                 }
             )
         )
         raw_status = values.get("status")
-        status = KimStatus.TERVERIFIKASI if raw_status is None else _member(KimStatus, raw_status)
-        return cls(regency, districts, _member(Bidang, values.get("bidang")), status)
+        if raw_status == "semua":
+            status = None
+        else:
+            status = _member(KimStatus, raw_status)
+            status = status if status in INVITABLE else KimStatus.TERVERIFIKASI
+        return cls(regencies, districts, _member(Bidang, values.get("bidang")), status)
 
-    def area(self, event: Event) -> str:
-        return self.regency or event.region_code
+    def areas(self, event: Event) -> list[str]:
+        """The region codes whose KIM match: each chosen district, and each chosen regency (or
+        the event's own area) in which no district is chosen."""
+        tops = self.regencies or (event.region_code,)
+        narrowed = {code.rsplit(".", 1)[0] for code in self.districts}
+        return [*self.districts, *(code for code in tops if code not in narrowed)]
 
     def summary(self) -> dict:
         """The filter for the audit log."""
         values = {
-            "kabupaten": self.regency or "",
+            "kabupaten": ",".join(self.regencies),
             "kecamatan": ",".join(self.districts),
             "bidang": self.bidang.value if self.bidang else "",
             "status": self.status.value if self.status else "semua",
@@ -165,28 +190,34 @@ def regency_choices(event: Event, user) -> list[Region]:
 
 
 def district_choices(event: Event, filters: InviteFilter, user) -> list[Region]:
-    """Districts of the event's regency (or of the regency chosen for a province event)."""
-    if event.region.level is RegionLevel.PROVINSI and filters.regency is None:
-        return []
+    """Districts of the event's regency, or of the regencies chosen for a province event (by
+    regency, then name)."""
+    if event.region.level is RegionLevel.PROVINSI:
+        parents = filters.regencies
+        if not parents:
+            return []
+    else:
+        parents = (event.region_code,)
     return list(
         db.session.scalars(
             sa.select(Region)
             .where(
-                Region.parent_code == filters.area(event),
+                Region.parent_code.in_(parents),
                 Region.level == RegionLevel.KECAMATAN,
                 scope_filter(Region.code, user),
             )
-            .order_by(Region.name)
+            .order_by(Region.parent_code, Region.name)
         )
     )
 
 
 def _invite_conditions(event: Event, filters: InviteFilter, user) -> list:
-    conditions = [kim_filter(user), codes_below(Kim.village_code, filters.area(event))]
-    if filters.districts:
-        conditions.append(sa.or_(*(codes_below(Kim.village_code, d) for d in filters.districts)))
-    if filters.status:
-        conditions.append(Kim.status == filters.status)
+    conditions = [
+        kim_filter(user),
+        codes_below(Kim.village_code, event.region_code),
+        sa.or_(*(codes_below(Kim.village_code, code) for code in filters.areas(event))),
+        Kim.status == filters.status if filters.status else Kim.status.in_(INVITABLE),
+    ]
     if filters.bidang:
         conditions.append(
             sa.exists().where(KimField.kim_id == Kim.id, KimField.field == filters.bidang.value)
@@ -218,6 +249,27 @@ def count_matching(event: Event, filters: InviteFilter, user) -> InviteCount:
         .where(*_invite_conditions(event, filters, user))
     ).one()
     return InviteCount(matching or 0, already or 0)
+
+
+@dataclass
+class MatchingKim:
+    name: str
+    village: Region
+    district: Region
+
+
+def matching_preview(event: Event, filters: InviteFilter, user) -> list[MatchingKim]:
+    """The first KIM the filter would invite (not invited yet), by district and name: the
+    operator sees which KIM before inviting them. One query, at most ``PREVIEW_MAX`` rows."""
+    rows = db.session.execute(
+        sa.select(Kim.name, village, district)
+        .join(village, village.code == Kim.village_code)
+        .join(district, district.code == village.parent_code)
+        .where(*_invite_conditions(event, filters, user), _not_invited(event))
+        .order_by(district.name, sa.func.lower(Kim.name), Kim.id)
+        .limit(PREVIEW_MAX)
+    ).all()
+    return [MatchingKim(*row) for row in rows]
 
 
 def check_quota(value) -> int:

@@ -8,7 +8,7 @@ public pages use too (``day``, ``clock``, ``when``).
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
@@ -42,6 +42,7 @@ from kim_app.events.services import (
     create_event,
     event_filter,
     get_event_or_404,
+    local_now,
     may_manage_event,
     registration_counts,
     update_event,
@@ -63,6 +64,8 @@ CLOSED = (EventStatus.SELESAI, EventStatus.DIBATALKAN)
 OPEN = (EventStatus.TERBIT, EventStatus.BERLANGSUNG)
 # how templates write event times: always with the event's zone label
 TIME_HELPERS = {"day": day, "clock": clock, "when": when}
+# "Mulai kegiatan" becomes the main button on the first day, or this close to the first session
+START_NEAR = timedelta(hours=12)
 STEP_ORDER = [
     EventStatus.TERBIT,
     EventStatus.BERLANGSUNG,
@@ -318,26 +321,43 @@ def _editor(form: EventForm, event: Event | None):
 # --- views ----------------------------------------------------------------------------------------
 
 
+# the list's tabs: what is still ahead, what is over, what was called off
+PERIODS = ("", "lampau", "batal")
+
+
+def _period_condition(period: str) -> sa.ColumnElement[bool]:
+    """Coming: not cancelled or finished, and starting today or later (or running now); past:
+    the rest except cancelled events, which have a tab of their own — they did not happen."""
+    # the most inclusive "today" across Indonesia's zones (WIB is the earliest)
+    today = datetime.combine(datetime.now(ZoneInfo(WIB)).date(), time())
+    cancelled = Event.status == EventStatus.DIBATALKAN
+    coming = sa.and_(
+        Event.status.not_in((EventStatus.DIBATALKAN, EventStatus.SELESAI)),
+        sa.or_(
+            Event.starts_on.is_(None),
+            Event.starts_on >= today,
+            Event.status == EventStatus.BERLANGSUNG,
+        ),
+    )
+    if period == "batal":
+        return cancelled
+    if period == "lampau":
+        return sa.and_(sa.not_(cancelled), sa.not_(coming))
+    return coming
+
+
 @bp.get("/kegiatan/")
 @roles_required(*VIEWERS)
 def index():
-    """Events the user may see, coming ones first (or past ones, latest first), 25 per page;
-    a KIM's pengurus also sees the events its KIM is invited to."""
-    past = queryargs.one_of("waktu", ["lampau"]) == "lampau"
-    # the most inclusive "today" across Indonesia's zones (WIB is the earliest)
-    today = datetime.combine(datetime.now(ZoneInfo(WIB)).date(), time())
-    coming = sa.or_(
-        Event.starts_on.is_(None),
-        Event.starts_on >= today,
-        Event.status == EventStatus.BERLANGSUNG,
-    )
-    statement = sa.select(Event).where(event_filter(current_user))
-    if past:
-        statement = statement.where(sa.not_(coming)).order_by(
-            Event.starts_on.desc(), Event.id.desc()
-        )
+    """Events the user may see, coming ones first (or past ones, latest first, or the cancelled
+    ones), 25 per page; a KIM's pengurus also sees the events its KIM is invited to."""
+    period = queryargs.one_of("waktu", PERIODS[1:])
+    condition = _period_condition(period)
+    statement = sa.select(Event).where(event_filter(current_user), condition)
+    if period:
+        statement = statement.order_by(Event.starts_on.desc(), Event.id.desc())
     else:
-        statement = statement.where(coming).order_by(Event.starts_on, Event.id)
+        statement = statement.order_by(Event.starts_on, Event.id)
     page = queryargs.paginate(statement, per_page=PER_PAGE)
     invited = None
     if current_user.role is Role.PENGURUS_KIM:
@@ -348,7 +368,7 @@ def index():
                 .where(
                     Invitation.kim_id == current_user.kim_id,
                     event_filter(current_user),
-                    coming,
+                    _period_condition(""),
                 )
                 .order_by(Event.starts_on, Event.id)
                 .limit(20)
@@ -357,15 +377,13 @@ def index():
             else []
         )
     followed = (
-        followed_events(current_user, sa.not_(coming) if past else coming)
-        if current_user.role in OPERATOR_ROLES
-        else []
+        followed_events(current_user, condition) if current_user.role in OPERATOR_ROLES else []
     )
     return render(
         "events/index.html",
         "events/_event_list.html",
         page=page,
-        period="lampau" if past else "",
+        period=period,
         invited=invited,
         followed=followed,
         may_create=current_user.role in OPERATOR_ROLES,
@@ -405,6 +423,23 @@ def edit(event_id: int):
     return _editor(form, event)
 
 
+def _next_step(event: Event, first: datetime | None, last: datetime | None) -> str:
+    """The one action the event page puts first, following the event's time: publish a draft;
+    before the first day invite and share ("bagikan"); start it on the day; take attendance
+    while it runs ("absensi"); mark it finished once the last session has ended."""
+    if event.status is EventStatus.DRAFT:
+        return EventStatus.TERBIT.value
+    if event.status is EventStatus.TERBIT:
+        now = local_now(event)
+        if first is not None and now.date() < first.date() and first - now > START_NEAR:
+            return "bagikan"
+        return EventStatus.BERLANGSUNG.value
+    if event.status is EventStatus.BERLANGSUNG:
+        ended = last is not None and local_now(event) >= last
+        return EventStatus.SELESAI.value if ended else "absensi"
+    return ""
+
+
 def _detail_page(
     event: Event,
     status: int = 200,
@@ -431,15 +466,18 @@ def _detail_page(
         if current_user.role in (Role.KEPALA_DESA, Role.PENGURUS_KIM)
         else []
     )
+    first = sessions[0].starts_at if sessions else None
+    last = max(s.ends_at for s in sessions) if sessions else None
     return render(
         "events/detail.html",
         my_invitations=mine,
+        next_step=_next_step(event, first, last) if manage else "",
         status=status,
         event=event,
         zone=event.zone_label,
         days=days,
-        first=sessions[0].starts_at if sessions else None,
-        last=max(s.ends_at for s in sessions) if sessions else None,
+        first=first,
+        last=last,
         counts={s.value: n for s, n in counts.items()},
         statuses=RegistrationStatus,
         manage=manage,
