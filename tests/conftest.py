@@ -34,6 +34,12 @@ from kim_app.groups.models import (
 from kim_app.regions.services import import_regions
 from kim_app.timezones import zone_name_for
 
+# Flask-Limiter's limiter is one object, and each app made binds it to that app's store: the apps
+# tests make for one check (an unreachable database, a fresh SQLite file) count in memory, so the
+# suite's app never goes on counting in a store that is gone. The tests of the database store
+# and the gunicorn measurement name their store themselves.
+os.environ.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+
 REGION_DATA = ROOT / "node_modules" / "idn-area-data" / "data"
 PASSWORD = "rahasia-uji-123"
 # emptied after each test, in this order; regions stay for the whole run
