@@ -36,6 +36,7 @@ from kim_app.reports.services import (
     get_report,
     laporan_docx,
     laporan_pdf,
+    material_lines,
     photo_path,
     rate_text,
     save_narrative,
@@ -113,6 +114,7 @@ def _page(
     if form is None:
         form = NarrativeForm(obj=report)
     photos = event_photos(event)
+    facts = event_facts(event)
     return render(
         "reports/laporan.html",
         "reports/_laporan_form.html" if photo_form is None else "reports/_laporan_photos.html",
@@ -125,7 +127,8 @@ def _page(
         photos=photos,
         may_add=len(photos) < MAX_PHOTOS,
         max_photos=MAX_PHOTOS,
-        facts=event_facts(event),
+        facts=facts,
+        material=material_lines(facts),
         rate=rate_text,
         venue=venue(event),
     )
