@@ -1,12 +1,19 @@
-"""Language choice (Bahasa Indonesia first, English second, remembered in the session) and
-numbers written for the reader's language."""
+"""Language choice (Bahasa Indonesia first, English second, remembered in the session), the
+language of official documents, and numbers written for the reader's language."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import current_app, has_request_context, session
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
+
+from kim_app import queryargs
+
+# the query parameter of a document download that names the document's language (``?bahasa=en``)
+DOCUMENT_LANGUAGE = "bahasa"
 
 
 def select_locale() -> str:
@@ -15,6 +22,25 @@ def select_locale() -> str:
     if lang in current_app.config["KIM_LANGUAGES"]:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def document_language() -> str:
+    """The language of the official document being downloaded (daftar hadir, laporan kegiatan,
+    certificate): the one the download names in ``?bahasa=``, else the default, Indonesian —
+    never the interface language the operator happens to browse in."""
+    languages = current_app.config["KIM_LANGUAGES"]
+    chosen = queryargs.one_of(DOCUMENT_LANGUAGE, languages) if has_request_context() else ""
+    return chosen or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@contextmanager
+def document_locale(lang: str | None = None) -> Iterator[str]:
+    """Render an official document in ``lang`` (default: ``document_language()``): texts, dates
+    and numbers inside the block follow it, whatever the interface language. Yields the
+    language."""
+    lang = lang or document_language()
+    with force_locale(lang):
+        yield lang
 
 
 @cache

@@ -26,7 +26,7 @@ from kim_app.events.models import (
     RegistrationStatus,
     Source,
 )
-from kim_app.events.services import PersonData, register_person
+from kim_app.events.services import PersonData, local_now, register_person
 from kim_app.extensions import db
 from kim_app.groups.models import Gender, KimStatus
 from tests.budget import PAGE_BUDGET, counted_queries, page_weight
@@ -203,7 +203,7 @@ def test_regency_dashboard_shows_every_known_figure(client, make_user, login, da
     assert "Mei 2025: 1 kegiatan (Pelatihan 1)" in desc and "Jun 2025: 0 kegiatan;" in desc
     # participants and attendance: 8 registrations, 7 people, 7 hadir of 13 = 53,8 %
     rows = _table(page, "Peserta dan kehadiran")
-    assert [r[1] for r in rows[1:]] == ["3", "8", "7", "4", "13", "7", "53,8"]
+    assert [r[1] for r in rows[1:]] == ["3", "8", "7", "4", "4", "13", "7", "53,8"]
     assert "<dd>53,8%</dd>" in page and "<dd>7</dd>" in page
     # gender: L 4, P 3, not given 1
     rows = _table(page, "Pendaftaran menurut jenis kelamin")
@@ -269,7 +269,7 @@ def test_exports_hold_the_same_numbers(client, make_user, login, data, app):
     assert events[0] == ["Bulan", "Pelatihan", "Sosialisasi", "Total"]
     assert ["Mar 2025", 1, 1, 2] in events and events[-1] == ["Total", 2, 1, 3]
     people = _xlsx(client, "peserta", YEAR)
-    assert [r[1] for r in people[1:]] == [3, 8, 7, 4, 13, 7, 53.8]
+    assert [r[1] for r in people[1:]] == [3, 8, 7, 4, 4, 13, 7, 53.8]
     assert _xlsx(client, "gender", YEAR)[1:] == [
         ["Laki-laki", 4, 50.0],
         ["Perempuan", 3, 37.5],
@@ -309,7 +309,7 @@ def test_district_counts_events_by_its_kims_participants(client, make_user, logi
     assert rows[0] == ["Bulan", "Pelatihan", "Sosialisasi", "Forum kemitraan", "Total"]
     assert ["Jun 2025", "0", "0", "1", "1"] in rows and rows[-1] == ["Total", "2", "1", "1", "4"]
     assert [r[1] for r in _table(page, "Peserta dan kehadiran")[1:]] == [
-        "4", "6", "5", "5", "9", "6", "66,7",
+        "4", "6", "5", "5", "5", "9", "6", "66,7",
     ]  # fmt: skip
     assert _table(page, "Pendaftaran menurut jenis kelamin")[-1] == ["Total", "6", "100,0"]
     cover = _table(page, "Cakupan KIM per wilayah")
@@ -495,3 +495,46 @@ def test_query_count_does_not_grow_with_data(app, client, make_user, login, make
     assert "<dt>Kegiatan</dt><dd>9</dd>" in page and "<dd>65</dd>" in page
     assert len(small) == len(large) and len(small_export) == len(large_export)
     assert len(large) <= 13, [str(q)[:80] for q in large]
+
+
+# --- issue 22 item 17: only sessions that have ended count -------------------------------------------
+
+
+def test_attendance_rate_counts_only_sessions_that_have_ended(
+    app, client, make_user, login, make_event
+):
+    """An event of PPU (WITA) with a session that ended half an hour ago, one running (ends in half
+    an hour) and one next week; the one person was hadir in the first. The headline reads 100 %,
+    not 33 %: sessions still running or to come have nobody present yet. "Ended" is read on the
+    event's own clock (by WIB's the first is still running, by WIT's the second is over)."""
+    event = make_event(days=1, sessions_per_day=3)
+    with app.app_context():
+        ev = db.session.get(Event, event.id)
+        now = local_now(ev).replace(second=0, microsecond=0)
+        done, running, later = ev.sessions
+        done.starts_at, done.ends_at = now - timedelta(hours=2), now - timedelta(minutes=30)
+        running.starts_at, running.ends_at = (
+            now - timedelta(minutes=20),
+            now + timedelta(minutes=30),
+        )
+        later.starts_at = now + timedelta(days=7)
+        later.ends_at = later.starts_at + timedelta(hours=3)
+        ev.starts_on = done.starts_at
+        db.session.commit()
+        days = (now.date() - timedelta(days=30), now.date() + timedelta(days=30))
+    _person(app, event.id, 1, Gender.P, None, (H,))
+    query = f"dari={days[0].isoformat()}&sampai={days[1].isoformat()}"
+    response, page = _get(client, make_user, login, Role.OPERATOR_KABKOTA, PPU, query)
+    assert response.status_code == 200
+    # the label says what the figure counts
+    assert "<dt>Kehadiran (sesi selesai)</dt><dd>100,0%</dd>" in page
+    rows = _table(page, "Peserta dan kehadiran")
+    assert [r[0] for r in rows[4:9]] == [
+        "Sesi dalam rentang",
+        "Sesi yang sudah selesai",
+        "Kehadiran yang diharapkan (peserta × sesi selesai)",
+        "Tanda hadir di sesi selesai",
+        "Tingkat kehadiran di sesi selesai (%)",
+    ]
+    assert [r[1] for r in rows[1:]] == ["1", "1", "1", "3", "1", "1", "1", "100,0"]
+    assert _xlsx(client, "peserta", query)[-1][1] == 100.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -140,6 +141,20 @@ def keep(name: str, data: bytes) -> None:
     if folder:
         with open(os.path.join(folder, name), "wb") as out:
             out.write(data)
+
+
+def _pdf_text(client, event) -> str:
+    response = client.get(url(event, ".pdf"))
+    assert response.status_code == 200
+    return " ".join(
+        " ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(response.data)).pages
+    )
+
+
+def _docx(client, event):
+    response = client.get(url(event, ".docx"))
+    assert response.status_code == 200
+    return Document(io.BytesIO(response.data))
 
 
 def upload(client, event, data: bytes, caption="Peserta praktik", name="foto.jpg"):
@@ -350,13 +365,14 @@ def test_pdf_holds_outline_facts_photo_and_daftar_hadir(client, scene):
         "I. Latar belakang",
         "II. Dasar hukum",
         "III. Maksud dan tujuan",
-        "IV. Peserta",
-        "V. Narasumber",
-        "VI. Waktu dan tempat",
-        "VII. Materi",
+        "IV. Waktu dan tempat",
+        "V. Peserta",
+        "VI. Materi",
+        "VII. Narasumber",
         "VIII. Hasil",
         "IX. Evaluasi",
         "X. Kesimpulan dan saran",
+        "XI. Dokumentasi",
     ]
     positions = [text.index(h) for h in headings]
     assert positions == sorted(positions)
@@ -377,11 +393,12 @@ def test_pdf_holds_outline_facts_photo_and_daftar_hadir(client, scene):
 
 
 def test_pdf_leaves_out_empty_sections(client, scene):
-    """Without a narrative only the facts sections are printed, numbered I–III."""
-    response = client.get(url(scene["event"], ".pdf"))
-    text = " ".join(PdfReader(io.BytesIO(response.data)).pages[0].extract_text().split())
-    assert "I. Peserta" in text and "II. Narasumber" in text and "III. Waktu dan tempat" in text
-    assert "Latar belakang" not in text
+    """Without a narrative only the sections filled from the data are printed, numbered I–IV
+    (the material from the agenda's topics); no documentation without photos."""
+    text = _pdf_text(client, scene["event"]).split("DAFTAR HADIR", 1)[0]
+    assert "I. Waktu dan tempat" in text and "II. Peserta" in text
+    assert "III. Materi" in text and "IV. Narasumber" in text
+    assert "Latar belakang" not in text and "Hasil" not in text and "Dokumentasi" not in text
 
 
 def test_docx_holds_outline_tables_picture_and_daftar_hadir(client, scene):
@@ -395,20 +412,20 @@ def test_docx_holds_outline_tables_picture_and_daftar_hadir(client, scene):
     keep("laporan.docx", response.data)
     doc = Document(io.BytesIO(response.data))
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
-    assert headings[:10] == [
+    assert headings[:11] == [
         "I. Latar belakang",
         "II. Dasar hukum",
         "III. Maksud dan tujuan",
-        "IV. Peserta",
-        "V. Narasumber",
-        "VI. Waktu dan tempat",
-        "VII. Materi",
+        "IV. Waktu dan tempat",
+        "V. Peserta",
+        "VI. Materi",
+        "VII. Narasumber",
         "VIII. Hasil",
         "IX. Evaluasi",
         "X. Kesimpulan dan saran",
+        "XI. Dokumentasi",
     ]
-    assert headings[10:] == [
-        "Dokumentasi",
+    assert headings[11:] == [
         "Lampiran 1: Daftar hadir sesi 1",
         "Lampiran 2: Daftar hadir sesi 2",
     ]
@@ -426,6 +443,97 @@ def test_docx_holds_outline_tables_picture_and_daftar_hadir(client, scene):
     assert first[0][-1] == "✓ (tanda tangan digital)" and first[1][-1] == ""
     second = [[c.text for c in row.cells] for row in daftar[1].rows[1:]]
     assert [r[1] for r in second] == ["Ani Lestari", "Citra Dewi"]
+
+
+# --- issue 22 item 18: what a government activity report prints ---------------------------------------
+
+
+@pytest.fixture
+def plain_event(app, make_event, make_user, login):
+    """An open event nobody was invited to, whose sessions name no speaker, with one person
+    registered (and hadir in session 1)."""
+    event = make_event(days=1, sessions_per_day=2, organiser="Diskominfo PPU")
+    with app.test_request_context():
+        ev = db.session.get(Event, event.id)
+        for session in ev.sessions:
+            session.speakers.clear()
+        reg, _new = register_person(
+            ev, PersonData("Ani Lestari", "0812-2222-0001", "Desa Sebakung"), Source.MANDIRI
+        )
+        mark_attendance(reg, ev.sessions[0], Presence.HADIR, None)
+        db.session.commit()
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    return event
+
+
+def test_no_invitations_and_no_speakers_are_not_printed(client, plain_event):
+    """Nobody invited: no "Diundang: 0 KIM dengan kuota 0 orang"; no speaker recorded: no
+    Narasumber heading (nor "none recorded") — in the PDF, the DOCX and the page's facts."""
+    text = _pdf_text(client, plain_event)
+    assert "Diundang" not in text and "kuota" not in text
+    assert "Narasumber" not in text
+    assert "Terdaftar: 1 orang." in text and "daftar tunggu" not in text
+    doc = _docx(client, plain_event)
+    paragraphs = [p.text for p in doc.paragraphs]
+    assert not any("Diundang" in p or "Narasumber" in p for p in paragraphs)
+    page = html_of(client.get(url(plain_event)))
+    assert "Diundang" not in page and ">Narasumber</h3>" not in page
+
+
+def test_materi_is_filled_from_the_agendas_topics(app, client, scene):
+    """Without a narrative the Materi section lists the sessions' topics with their speakers (a
+    topic over two sessions written once); the operator's text follows the list when written."""
+    event = scene["event"]
+    with app.test_request_context():
+        ev = db.session.get(Event, event.id)
+        for session in ev.sessions:
+            session.topic = "Menulis berita desa"
+        ev.sessions[0].speakers[0].name = "Dr. Rahmat Hidayat"
+        ev.sessions[1].speakers[0].name = "Sri Wahyuni, S.Sos."
+        db.session.commit()
+    text = _pdf_text(client, event)
+    section = text.split("Materi", 1)[1].split("Narasumber", 1)[0]
+    assert (
+        "Menulis berita desa (sesi 1, 2), oleh Dr. Rahmat Hidayat, Sri Wahyuni, S.Sos." in section
+    )
+    assert section.count("Menulis berita desa") == 1
+    docx = [p.text for p in _docx(client, event).paragraphs]
+    materi = docx.index(next(p for p in docx if p.endswith(". Materi")))
+    assert docx[materi + 1] == (
+        "1. Menulis berita desa (sesi 1, 2), oleh Dr. Rahmat Hidayat, Sri Wahyuni, S.Sos."
+    )
+    page = html_of(client.get(url(event)))
+    assert ">Materi</h3>" in page and "Menulis berita desa (sesi 1, 2)" in page
+    client.submit(url(event), {**dict.fromkeys(NARRATIVE, ""), "material": "Lima unsur berita."})
+    text = _pdf_text(client, event)
+    assert text.index("Menulis berita desa (sesi 1, 2)") < text.index("Lima unsur berita.")
+
+
+def test_outline_follows_the_order_of_a_government_report(client, scene):
+    """Basis and purpose, then when and where, who took part, the material, who presented it, the
+    results, the conclusion, the documentation — never the results straight after the times."""
+    event = scene["event"]
+    _with_everything(client, event)
+    order = [
+        "Dasar hukum",
+        "Maksud dan tujuan",
+        "Waktu dan tempat",
+        "Peserta",
+        "Materi",
+        "Narasumber",
+        "Hasil",
+        "Kesimpulan dan saran",
+        "Dokumentasi",
+    ]
+    headings = [
+        p.text.split(". ", 1)[1]
+        for p in _docx(client, event).paragraphs
+        if p.style.name == "Heading 1" and not p.text.startswith("Lampiran")
+    ]
+    assert [h for h in headings if h in order] == order
+    text = _pdf_text(client, event)
+    numbered = re.findall(r"\b([IVX]+)\. (" + "|".join(map(re.escape, headings)) + ")", text)
+    assert [title for _n, title in numbered][: len(headings)] == headings
 
 
 # --- who may open what ------------------------------------------------------------------------------

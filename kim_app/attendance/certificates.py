@@ -53,6 +53,7 @@ from kim_app.events.models import (
 from kim_app.events.services import get_event_or_404, local_now
 from kim_app.extensions import db, limiter
 from kim_app.htmx import redirect_after_post, render
+from kim_app.i18n import document_locale
 from kim_app.security import roles_required
 
 CODE_LENGTH = 10
@@ -638,7 +639,9 @@ def certificates_pdf(event_id: int):
     if not valid:
         flash(_("Belum ada sertifikat yang berlaku untuk dicetak."), "error")
         return redirect(url_for("attendance.certificates", event_id=event.id), 303)
-    return pdf_response(certificate_pdf(valid), f"sertifikat-{event.code}.pdf")
+    with document_locale():
+        body = certificate_pdf(valid)
+    return pdf_response(body, f"sertifikat-{event.code}.pdf")
 
 
 @bp.get("/e/<code>/tiket/<ticket>/sertifikat.pdf")
@@ -658,7 +661,9 @@ def ticket_certificate(code: str, ticket: str):
     )
     if certificate is None:
         abort(404)
-    return pdf_response(certificate_pdf([certificate]), f"sertifikat-{certificate.code}.pdf")
+    with document_locale():
+        body = certificate_pdf([certificate])
+    return pdf_response(body, f"sertifikat-{certificate.code}.pdf")
 
 
 # --- views: public verification ----------------------------------------------------------------------

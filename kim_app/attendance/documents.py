@@ -4,7 +4,9 @@ attendance export (XLSX). Managers of the event only.
 The daftar hadir lists who was hadir in the session with their captured signature (or an empty
 box to sign by hand), then those absent with a reason (izin, sakit); the blank one lists every
 registered person with an empty box, plus empty rows for walk-ins. Phone numbers are masked on
-paper and left out of the export: neither needs them to be usable.
+paper and left out of the export: neither needs them to be usable. Both lists are official
+documents: Indonesian whatever the interface language, unless the download asks for another
+(``?bahasa=en``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from kim_app.events.services import get_event_or_404
 from kim_app.extensions import db
 from kim_app.groups.importing import XLSX_TYPE, to_xlsx_sheets
 from kim_app.groups.models import Kim
+from kim_app.i18n import document_locale
 from kim_app.phones import mask_phone
 from kim_app.security import roles_required
 
@@ -172,7 +175,8 @@ def _pdf(
 def list_pdf(session_id: int):
     """The daftar hadir of one session: who was hadir, with signatures, and who had a reason."""
     session, event, number = _session_and_event(session_id)
-    body = _pdf(event, session, number, blank=False, people=session_people(session))
+    with document_locale():
+        body = _pdf(event, session, number, blank=False, people=session_people(session))
     return pdf_response(body, f"daftar-hadir-{event.code}-sesi-{number}.pdf")
 
 
@@ -181,7 +185,8 @@ def list_pdf(session_id: int):
 def blank_pdf(session_id: int):
     """The paper fallback: every registered person with an empty box to sign, and empty rows."""
     session, event, number = _session_and_event(session_id)
-    body = _pdf(event, session, number, blank=True, people=session_people(session))
+    with document_locale():
+        body = _pdf(event, session, number, blank=True, people=session_people(session))
     return pdf_response(body, f"daftar-hadir-kosong-{event.code}-sesi-{number}.pdf")
 
 

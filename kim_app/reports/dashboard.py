@@ -151,9 +151,10 @@ def table(name: str, d: Dashboard) -> tuple[list[str], list[list]]:
             [_("Pendaftaran (terdaftar)"), p.registrations],
             [_("Orang (nomor berbeda)"), p.people],
             [_("Sesi dalam rentang"), p.sessions],
-            [_("Kehadiran yang diharapkan (peserta × sesi)"), p.expected],
-            [_("Tanda hadir"), p.present],
-            [_("Tingkat kehadiran (%)"), round(p.rate, 1)],
+            [_("Sesi yang sudah selesai"), p.ended],
+            [_("Kehadiran yang diharapkan (peserta × sesi selesai)"), p.expected],
+            [_("Tanda hadir di sesi selesai"), p.present],
+            [_("Tingkat kehadiran di sesi selesai (%)"), round(p.rate, 1)],
         ]
         return [_("Ukuran"), _("Nilai")], rows
     if name == "asal":
@@ -171,9 +172,9 @@ def table(name: str, d: Dashboard) -> tuple[list[str], list[list]]:
             [_("Kegiatan wilayah lain"), e.events],
             [_("Pendaftaran (terdaftar)"), e.registrations],
             [_("Orang (nomor berbeda)"), e.people],
-            [_("Kehadiran yang diharapkan (peserta × sesi)"), e.expected],
-            [_("Tanda hadir"), e.present],
-            [_("Tingkat kehadiran (%)"), round(e.rate, 1)],
+            [_("Kehadiran yang diharapkan (peserta × sesi selesai)"), e.expected],
+            [_("Tanda hadir di sesi selesai"), e.present],
+            [_("Tingkat kehadiran di sesi selesai (%)"), round(e.rate, 1)],
         ]
         return [_("Ukuran"), _("Nilai")], rows
     if name == "gender":

@@ -1,5 +1,6 @@
 """The laporan kegiatan of an event: the narrative the operator writes, facts from the data,
-documentation photos, the daftar hadir; PDF and DOCX. Operators who manage the event only."""
+documentation photos, the daftar hadir; PDF and DOCX, in Indonesian unless the download asks for
+another language (``?bahasa=en``). Operators who manage the event only."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from kim_app.events.models import Event
 from kim_app.events.services import get_event_or_404
 from kim_app.extensions import db
 from kim_app.htmx import redirect_after_post, render
+from kim_app.i18n import document_locale
 from kim_app.reports import bp
 from kim_app.reports.models import NARRATIVE_FIELDS, ReportPhoto
 from kim_app.reports.services import (
@@ -36,6 +38,7 @@ from kim_app.reports.services import (
     get_report,
     laporan_docx,
     laporan_pdf,
+    material_lines,
     photo_path,
     rate_text,
     save_narrative,
@@ -113,6 +116,7 @@ def _page(
     if form is None:
         form = NarrativeForm(obj=report)
     photos = event_photos(event)
+    facts = event_facts(event)
     return render(
         "reports/laporan.html",
         "reports/_laporan_form.html" if photo_form is None else "reports/_laporan_photos.html",
@@ -125,7 +129,8 @@ def _page(
         photos=photos,
         may_add=len(photos) < MAX_PHOTOS,
         max_photos=MAX_PHOTOS,
-        facts=event_facts(event),
+        facts=facts,
+        material=material_lines(facts),
         rate=rate_text,
         venue=venue(event),
     )
@@ -210,14 +215,18 @@ def photo(event_id: int, photo_id: int):
 @roles_required(*OPERATOR_ROLES)
 def laporan_pdf_view(event_id: int):
     event = _event(event_id)
-    return pdf_response(laporan_pdf(event), f"laporan-{event.code}.pdf")
+    with document_locale():
+        body = laporan_pdf(event)
+    return pdf_response(body, f"laporan-{event.code}.pdf")
 
 
 @bp.get("/kegiatan/<int:event_id>/laporan.docx", endpoint="laporan_docx")
 @roles_required(*OPERATOR_ROLES)
 def laporan_docx_view(event_id: int):
     event = _event(event_id)
-    response = make_response(laporan_docx(event))
+    with document_locale():
+        body = laporan_docx(event)
+    response = make_response(body)
     response.headers["Content-Type"] = DOCX_TYPE
     response.headers["Content-Disposition"] = f'attachment; filename="laporan-{event.code}.docx"'
     response.headers.update(PRIVATE)

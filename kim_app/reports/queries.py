@@ -18,8 +18,9 @@ Definitions (the page and every export use these functions, so they always agree
   district only those whose KIM lies in the district. **People**: distinct phone numbers among
   them (a registration without a number counts as one person).
 - **Attendance rate**: *hadir* marks of the counted registrations in the counted events'
-  sessions that start within the range, divided by (counted registrations of the event × those
-  sessions), summed over the events.
+  sessions that start within the range and **have ended** (by the clock of the event's zone),
+  divided by (counted registrations of the event × those sessions), summed over the events: a
+  session still to come has nobody present yet and must not lower the rate.
 - **Gender**: counted registrations by the gender given (L, P, not given).
 - **By origin**: the counted registrations by where their person comes from (``origin_code``,
   "asal daerah"): per child area (provinces, regencies, districts; villages for a district), the
@@ -30,7 +31,7 @@ Definitions (the page and every export use these functions, so they always agree
   drafts nor cancelled, start in the range and whose owner lies outside the area (the province's,
   the nation's, another regency's). Kept apart from the area's own events: its events,
   registrations, people (distinct numbers), and attendance = their *hadir* marks in those
-  events' sessions within the range ÷ (their registrations × those sessions).
+  events' ended sessions within the range ÷ (their registrations × those sessions).
 - **Most / least active KIM**: verified KIM of the area ranked by the *hadir* marks of their
   registered people in sessions within the range of any event that is neither a draft nor
   cancelled (the KIM's own activity, wherever the event was held); ties by name. The least
@@ -52,6 +53,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -71,6 +73,7 @@ from kim_app.groups.registry_queries import Coverage, CoverageRow, coverage
 from kim_app.groups.services import kim_filter
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.security import Viewer, code_range, codes_within
+from kim_app.timezones import LABELS, WIB
 
 RANKED = 5  # KIM in each of the most / least active lists
 COUNTED_STATUSES = (EventStatus.TERBIT, EventStatus.BERLANGSUNG, EventStatus.SELESAI)
@@ -123,6 +126,28 @@ def in_area(column, shape: Shape) -> sa.ColumnElement[bool]:
 
 LOW = sa.bindparam("low", type_=sa.DateTime())
 HIGH = sa.bindparam("high", type_=sa.DateTime())
+# the wall-clock time now in each zone (session times are naive local times of their event's zone)
+NOW = {
+    zone: sa.bindparam(f"now_{label.lower()}", type_=sa.DateTime())
+    for zone, label in LABELS.items()
+}
+
+
+def clocks() -> dict[str, datetime]:
+    """The parameters of ``NOW``: the current local time in WIB, WITA and WIT."""
+    return {
+        param.key: datetime.now(ZoneInfo(zone)).replace(tzinfo=None) for zone, param in NOW.items()
+    }
+
+
+def ended(session_end, event_zone) -> sa.ColumnElement[bool]:
+    """The session has ended by the clock of its event's zone (``event_zone``: the event's
+    ``timezone`` column, joined in; the statement is executed with ``clocks()``)."""
+    now = sa.case(
+        *((event_zone == zone, param) for zone, param in NOW.items() if zone != WIB),
+        else_=NOW[WIB],
+    )
+    return session_end <= now
 
 
 def bound(area: Region | None, dates: DateRange | None = None) -> dict:
@@ -257,9 +282,10 @@ def events_by_month(area: Region | None, dates: DateRange) -> MonthKinds:
 class Participation:
     registrations: int
     people: int
-    sessions: int
-    expected: int  # registered people × sessions
-    present: int  # hadir marks
+    sessions: int  # in the range
+    ended: int  # in the range and over: the sessions the rate counts
+    expected: int  # registered people × ended sessions
+    present: int  # hadir marks in ended sessions
     genders: dict[Gender | None, int]  # registrations for L, P and not given, zeros included
 
     @property
@@ -271,14 +297,16 @@ def participation(area: Region | None, dates: DateRange) -> Participation:
     """Registrations, people, the gender split, sessions and attendance, in one query.
 
     The expected attendances are summed per event (its counted registrations × its sessions in
-    the range) instead of pairing every person with every session, and the hadir marks are read
-    from the tallies (per session and KIM, kept by triggers), not mark by mark."""
-    row = db.session.execute(_participation_statement(shape_of(area)), bound(area, dates)).one()
+    the range that have ended) instead of pairing every person with every session, and the hadir
+    marks are read from the tallies (per session and KIM, kept by triggers), not mark by mark."""
+    statement = _participation_statement(shape_of(area))
+    row = db.session.execute(statement, bound(area, dates) | clocks()).one()
     registrations, men, women = int(row.registrations), int(row.men), int(row.women)
     return Participation(
         registrations=registrations,
         people=int(row.phones) + int(row.no_phone),
         sessions=int(row.sessions),
+        ended=int(row.ended),
         expected=int(row.expected),
         present=int(row.hadir),
         genders={Gender.L: men, Gender.P: women, None: registrations - men - women},
@@ -312,14 +340,22 @@ def _participation_statement(shape: Shape) -> sa.Select:
         total(by_phone.c.men).label("men"),
         total(by_phone.c.women).label("women"),
     ).subquery("people")
-    # sessions in the range, and what they expected: each event's sessions × its registrations
+    # sessions in the range, those over, and what they expected: each event's ended sessions ×
+    # its registrations (the event joined under another name: counted_events reads ``events``)
+    zone_of = aliased(Event, name="zone_of")
     counted_sessions = (
         EventSession.event_id.in_(counted_events(shape)),
         EventSession.starts_at >= LOW,
         EventSession.starts_at < HIGH,
     )
+    over = ended(EventSession.ends_at, zone_of.timezone)
     sessions = (
-        sa.select(EventSession.event_id, sa.func.count().label("n"))
+        sa.select(
+            EventSession.event_id,
+            sa.func.count().label("n"),
+            how_many(over).label("ended"),
+        )
+        .join(zone_of, zone_of.id == EventSession.event_id)
         .where(*counted_sessions)
         .group_by(EventSession.event_id)
         .subquery("sessions")
@@ -332,20 +368,23 @@ def _participation_statement(shape: Shape) -> sa.Select:
     per_event = (
         sa.select(
             total(sessions.c.n).label("sessions"),
-            total(sessions.c.n * sa.func.coalesce(registered.c.n, 0)).label("expected"),
+            total(sessions.c.ended).label("ended"),
+            total(sessions.c.ended * sa.func.coalesce(registered.c.n, 0)).label("expected"),
         )
         .select_from(sessions)
         .outerjoin(registered, registered.c.event_id == sessions.c.event_id)
         .subquery("per_event")
     )
-    # the hadir marks, from the tallies
+    # the hadir marks of the ended sessions, from the tallies
     in_district = [AttendanceTally.kim_id.in_(_area_kim_ids())] if shape is Shape.DISTRICT else []
+    ended_sessions = (
+        sa.select(EventSession.id)
+        .join(zone_of, zone_of.id == EventSession.event_id)
+        .where(*counted_sessions, over)
+    )
     present = (
         sa.select(total(AttendanceTally.hadir))
-        .where(
-            AttendanceTally.session_id.in_(sa.select(EventSession.id).where(*counted_sessions)),
-            *in_district,
-        )
+        .where(AttendanceTally.session_id.in_(ended_sessions), *in_district)
         .scalar_subquery()
         .label("hadir")
     )
@@ -373,7 +412,7 @@ def elsewhere(area: Region | None, dates: DateRange) -> Elsewhere | None:
     lies outside it) and for a district (its figures already follow its KIM's people)."""
     if shape_of(area) is not Shape.PART:
         return None
-    row = db.session.execute(_elsewhere_statement(), bound(area, dates)).one()
+    row = db.session.execute(_elsewhere_statement(), bound(area, dates) | clocks()).one()
     return Elsewhere(
         events=int(row.events),
         registrations=int(row.registrations),
@@ -385,7 +424,12 @@ def elsewhere(area: Region | None, dates: DateRange) -> Elsewhere | None:
 
 @lru_cache(maxsize=1)
 def _elsewhere_statement() -> sa.Select:
-    in_range = (EventSession.starts_at >= LOW, EventSession.starts_at < HIGH)
+    zone_of = aliased(Event, name="zone_of")
+    in_range = (
+        EventSession.starts_at >= LOW,
+        EventSession.starts_at < HIGH,
+        ended(EventSession.ends_at, zone_of.timezone),
+    )
     # from the origin index (origin, status, event) to the few events outside the area
     theirs = (
         sa.select(Registration.id, Registration.event_id, Registration.phone)
@@ -402,6 +446,7 @@ def _elsewhere_statement() -> sa.Select:
     )
     sessions = (
         sa.select(EventSession.event_id, sa.func.count().label("n"))
+        .join(zone_of, zone_of.id == EventSession.event_id)
         .where(EventSession.event_id.in_(sa.select(theirs.c.event_id)), *in_range)
         .group_by(EventSession.event_id)
         .subquery("sessions")
@@ -416,6 +461,7 @@ def _elsewhere_statement() -> sa.Select:
         sa.select(sa.func.count())
         .select_from(Attendance)
         .join(EventSession, EventSession.id == Attendance.session_id)
+        .join(zone_of, zone_of.id == EventSession.event_id)
         .where(
             Attendance.registration_id.in_(sa.select(theirs.c.id)),
             Attendance.status == Presence.HADIR,

@@ -1,7 +1,11 @@
 """The laporan kegiatan of an event: the facts computed from the data (grouped SQL, a fixed
 number of queries whatever the number of people), the narrative, the documentation photos, and
 the two documents officials take away — an A4 PDF (WeasyPrint) and a DOCX (python-docx) with
-the daftar hadir of every session appended."""
+the daftar hadir of every session appended.
+
+The outline follows the usual government activity report: the basis and purpose, when and where,
+who took part, the material and who presented it, the results, the conclusion, the documentation.
+Sections with nothing to say are left out rather than printed empty."""
 
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ from kim_app.events.models import (
 )
 from kim_app.extensions import db
 from kim_app.groups.models import Gender, Kim
+from kim_app.i18n import one_decimal
 from kim_app.reports.models import NARRATIVE_FIELDS, EventReport, ReportPhoto
 from kim_app.text import printable
 from kim_app.uploads import ImageError, ImageTooLarge, reencode_image, sniff_type, upload_folder
@@ -70,30 +75,37 @@ NARRATIVE_HINTS = {
         "DPA, surat tugas)."
     ),
     "purpose": _l("Maksud kegiatan dan tujuan yang ingin dicapai."),
-    "material": _l("Pokok materi yang disampaikan tiap sesi."),
+    "material": _l(
+        "Topik dan narasumber tiap sesi diambil dari agenda kegiatan; tulis di sini uraian pokok "
+        "materinya."
+    ),
     "results": _l("Apa yang dicapai: keluaran, kesepakatan, tindak lanjut peserta."),
     "evaluation": _l("Kendala, hal yang berjalan baik dan yang perlu diperbaiki."),
     "conclusion": _l("Kesimpulan dan saran untuk kegiatan berikutnya."),
 }
-# where the computed facts sit in the outline (after "Maksud dan tujuan")
+# the sections filled from the data ("material" is both: the agenda's topics, then the narrative)
 FACT_SECTIONS = {
+    "time_place": _l("Waktu dan tempat"),
     "participants": _l("Peserta"),
     "speakers": _l("Narasumber"),
-    "time_place": _l("Waktu dan tempat"),
+    "documentation": _l("Dokumentasi"),
 }
+# the order of a government activity report: basis and purpose, when and where, who took part,
+# what was presented and by whom, what came of it, the conclusion, the documentation
 OUTLINE = (
     "background",
     "legal_basis",
     "purpose",
-    "participants",
-    "speakers",
     "time_place",
+    "participants",
     "material",
+    "speakers",
     "results",
     "evaluation",
     "conclusion",
+    "documentation",
 )
-ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
+ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI")
 
 
 class ReportError(ValueError):
@@ -122,6 +134,15 @@ class SessionFacts:
 
 
 @dataclass
+class Topic:
+    """A subject of the agenda, with the sessions (numbers) and speakers that presented it."""
+
+    text: str
+    sessions: list[int] = field(default_factory=list)
+    speakers: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Facts:
     invited_kims: int = 0
     invited_quota: int = 0
@@ -135,6 +156,11 @@ class Facts:
     groups: list[Row] = field(default_factory=list)
     group_count: int = 0  # distinct KIM/institutions among the registered
     days: str = ""
+    topics: list[Topic] = field(default_factory=list)  # the agenda's subjects, in session order
+
+    @property
+    def has_speakers(self) -> bool:
+        return any(s.session.speakers for s in self.sessions)
 
 
 def _percent(part: int, whole: int) -> float | None:
@@ -209,6 +235,7 @@ def event_facts(event: Event) -> Facts:
         for i, s in enumerate(event.sessions, 1)
     ]
     facts.overall_rate = _percent(sum(hadir.values()), facts.registered * len(event.sessions))
+    facts.topics = agenda_topics(event)
 
     group = sa.func.coalesce(Kim.name, sa.func.nullif(Registration.institution, ""), "")
     rows = db.session.execute(
@@ -231,6 +258,22 @@ def event_facts(event: Event) -> Facts:
     facts.groups = [Row(label or _("Tanpa KIM/instansi"), n, int(a)) for label, n, a, _g in rows]
     facts.group_count = rows[0][3] if rows else 0
     return facts
+
+
+def agenda_topics(event: Event) -> list[Topic]:
+    """The sessions' topics in order, a topic repeated over sessions written once with all of its
+    sessions and speakers; sessions without a topic are left out."""
+    topics: dict[str, Topic] = {}
+    for number, session in enumerate(event.sessions, 1):
+        text = " ".join((session.topic or "").split())
+        if not text:
+            continue
+        topic = topics.setdefault(text.casefold(), Topic(text))
+        topic.sessions.append(number)
+        for speaker in session.speakers:
+            if speaker.name not in topic.speakers:
+                topic.speakers.append(speaker.name)
+    return list(topics.values())
 
 
 # --- the narrative ---------------------------------------------------------------------------------
@@ -277,19 +320,31 @@ class Section:
     text: str  # the narrative ("" for a facts section)
 
 
-def outline(report: EventReport | None) -> list[Section]:
-    """The report's sections in the usual order: facts always, narrative where written."""
-    keys = [
-        key
-        for key in OUTLINE
-        if key in FACT_SECTIONS or (report is not None and (getattr(report, key) or "").strip())
-    ]
+def _narrative(report: EventReport | None, key: str) -> str:
+    if report is None or key not in NARRATIVE_FIELDS:
+        return ""
+    return (getattr(report, key) or "").strip()
+
+
+def outline(report: EventReport | None, facts: Facts, *, photos: bool = False) -> list[Section]:
+    """The report's sections in the order of ``OUTLINE``, each only when it has something to
+    say: when and where and the participants always; the material when the agenda has topics or
+    the operator wrote about it; the speakers when any were recorded; the documentation when
+    there are photos; every other section when written."""
+    shown = {
+        "time_place": True,
+        "participants": True,
+        "material": bool(facts.topics or _narrative(report, "material")),
+        "speakers": facts.has_speakers,
+        "documentation": photos,
+    }
+    keys = [key for key in OUTLINE if shown.get(key, bool(_narrative(report, key)))]
     return [
         Section(
             ROMAN[i],
             key,
             str(FACT_SECTIONS.get(key) or NARRATIVE_TITLES[key]),
-            "" if key in FACT_SECTIONS else getattr(report, key).strip(),
+            _narrative(report, key),
         )
         for i, key in enumerate(keys)
     ]
@@ -403,30 +458,60 @@ def venue(event: Event) -> str:
 
 
 def rate_text(value: float | None) -> str:
-    """``87,5 %`` (Indonesian decimal comma), or a dash when there is nothing to divide by."""
-    return "—" if value is None else f"{value:.1f}".replace(".", ",") + " %"
+    """``87,5 %`` in Indonesian, ``87.5%`` in English, or a dash when there is nothing to divide
+    by."""
+    return "—" if value is None else _("%(value)s %%", value=one_decimal(value))
 
 
 def participants_summary(facts: Facts) -> list[str]:
-    """The Peserta section's sentences."""
+    """The Peserta section's sentences; the invitations only when there were any, the waiting
+    list and cancellations only when not both zero."""
+    lines = []
+    if facts.invited_kims:
+        lines.append(
+            _(
+                "Diundang: %(kims)d KIM dengan kuota %(quota)d orang.",
+                kims=facts.invited_kims,
+                quota=facts.invited_quota,
+            )
+        )
+    if facts.waiting or facts.cancelled:
+        lines.append(
+            _(
+                "Terdaftar: %(n)d orang; daftar tunggu: %(waiting)d; batal: %(cancelled)d.",
+                n=facts.registered,
+                waiting=facts.waiting,
+                cancelled=facts.cancelled,
+            )
+        )
+    else:
+        lines.append(_("Terdaftar: %(n)d orang.", n=facts.registered))
     return [
-        _(
-            "Diundang: %(kims)d KIM dengan kuota %(quota)d orang.",
-            kims=facts.invited_kims,
-            quota=facts.invited_quota,
-        ),
-        _(
-            "Terdaftar: %(n)d orang; daftar tunggu: %(waiting)d; batal: %(cancelled)d.",
-            n=facts.registered,
-            waiting=facts.waiting,
-            cancelled=facts.cancelled,
-        ),
+        *lines,
         _(
             "Hadir sekurangnya satu sesi: %(n)d orang; tingkat kehadiran seluruh sesi: %(rate)s.",
             n=facts.attended,
             rate=rate_text(facts.overall_rate),
         ),
     ]
+
+
+def material_lines(facts: Facts) -> list[str]:
+    """The Materi section's list: each topic of the agenda with its sessions and speakers."""
+    lines = []
+    for topic in facts.topics:
+        sessions = ", ".join(str(n) for n in topic.sessions)
+        if topic.speakers:
+            line = _(
+                "%(topic)s (sesi %(sessions)s), oleh %(speakers)s",
+                topic=topic.text,
+                sessions=sessions,
+                speakers=", ".join(topic.speakers),
+            )
+        else:
+            line = _("%(topic)s (sesi %(sessions)s)", topic=topic.text, sessions=sessions)
+        lines.append(line)
+    return lines
 
 
 def signed_on(event: Event) -> str:
@@ -467,9 +552,10 @@ def laporan_pdf(event: Event) -> bytes:
         "reports/laporan_pdf.html",
         event=event,
         cover=cover_lines(event),
-        sections=outline(report),
+        sections=outline(report, facts, photos=bool(photos)),
         facts=facts,
         summary=participants_summary(facts),
+        material=material_lines(facts),
         rate=rate_text,
         venue=venue(event),
         photos=photos,
@@ -487,7 +573,9 @@ def laporan_docx(event: Event) -> bytes:
     official can finish it in a word processor."""
     report = get_report(event)
     photos = [(p, data) for p in event_photos(event) if (data := _photo_bytes(p))]
-    return _build_docx(event, outline(report), event_facts(event), photos, _daftar_hadir(event))
+    facts = event_facts(event)
+    sections = outline(report, facts, photos=bool(photos))
+    return _build_docx(event, sections, facts, photos, _daftar_hadir(event))
 
 
 # Every text a Word document is given passes through ``printable``: lxml refuses control
@@ -512,7 +600,7 @@ def _paragraphs(doc, text: str) -> None:
             doc.add_paragraph(line.strip())
 
 
-def _facts_docx(doc, key: str, event: Event, facts: Facts) -> None:
+def _facts_docx(doc, key: str, event: Event, facts: Facts, photos) -> None:
     if key == "participants":
         for line in participants_summary(facts):
             doc.add_paragraph(line)
@@ -540,10 +628,14 @@ def _facts_docx(doc, key: str, event: Event, facts: Facts) -> None:
             for s in facts.sessions
             for sp in s.session.speakers
         ]
-        if rows:
-            _table(doc, [_("Sesi"), _("Nama"), _("Jabatan"), _("Instansi"), _("Materi")], rows)
-        else:
-            doc.add_paragraph(_("Tidak ada narasumber yang dicatat."))
+        _table(doc, [_("Sesi"), _("Nama"), _("Jabatan"), _("Instansi"), _("Materi")], rows)
+    elif key == "documentation":
+        from docx.shared import Cm
+
+        for photo, data in photos:
+            doc.add_picture(io.BytesIO(data), width=Cm(15))
+            if photo.caption:
+                doc.add_paragraph(printable(photo.caption), style="Caption")
     else:
         doc.add_paragraph(_("Hari/tanggal: %(days)s", days=facts.days or "—"))
         doc.add_paragraph(printable(_("Tempat: %(place)s", place=venue(event) or "—")))
@@ -579,16 +671,12 @@ def _build_docx(event, sections, facts, photos, daftar_hadir) -> bytes:
     for section in sections:
         doc.add_heading(f"{section.number}. {section.title}", level=1)
         if section.key in FACT_SECTIONS:
-            _facts_docx(doc, section.key, event, facts)
+            _facts_docx(doc, section.key, event, facts, photos)
         else:
+            if section.key == "material":
+                for i, line in enumerate(material_lines(facts), 1):
+                    doc.add_paragraph(printable(f"{i}. {line}"))
             _paragraphs(doc, section.text)
-
-    if photos:
-        doc.add_heading(_("Dokumentasi"), level=1)
-        for photo, data in photos:
-            doc.add_picture(io.BytesIO(data), width=Cm(15))
-            if photo.caption:
-                doc.add_paragraph(printable(photo.caption), style="Caption")
 
     for line in signer_lines(event):  # empty lines: room to sign
         doc.add_paragraph(printable(line)).alignment = WD_ALIGN_PARAGRAPH.RIGHT

@@ -479,10 +479,12 @@ def test_field_journey(browser, app, live_server, make_user, tmp_path, steps, va
         # -- what the documents and figures say ------------------------------------------------
         with steps("daftar hadir PDFs"):
             desk.goto(f"{live_server}/absensi/kegiatan/{event_id}")
-            links = desk.get_by_role("link", name="Daftar hadir PDF")
+            # download buttons of one GET form that carries the document language (Indonesian)
+            links = desk.get_by_role("button", name="Daftar hadir PDF")
             expect(links).to_have_count(2)
+            expect(desk.get_by_label("Bahasa dokumen")).to_have_value("id")
             texts, signed = [], []
-            for href in [link.get_attribute("href") for link in links.all()]:
+            for href in [link.get_attribute("formaction") + "?bahasa=id" for link in links.all()]:
                 # fetched by the phone itself, so through its (throttled) network: Chromium's
                 # PDF viewer, which a tap on the link opens, gives Playwright no body to read
                 # (Playwright's evaluate runs also where the page's own JavaScript is off)
@@ -528,7 +530,8 @@ def test_field_journey(browser, app, live_server, make_user, tmp_path, steps, va
                 ("Kegiatan", "1"),
                 ("Pendaftaran", "3"),
                 ("Orang", "3"),
-                ("Kehadiran", "83,3%"),  # 5 hadir of 3 people × 2 sessions
+                # day two is still running: only day one counts, 3 hadir of 3 people × 1 session
+                ("Kehadiran (sesi selesai)", "100,0%"),
             ):
                 expect(figures.locator(f"dt:text-is('{label}') + dd")).to_have_text(value)
             status_table = desk.locator("table", has_text="Jumlah KIM per status")
