@@ -139,6 +139,29 @@ def test_a_duplicate_already_registered_is_not_submitted_or_verified_until_allow
         assert db.session.get(Kim, second.id).status is KimStatus.TERVERIFIKASI
 
 
+def test_reactivating_a_kim_whose_village_has_a_new_one_needs_the_same_allowance(
+    app, client, make_user, login, make_kim
+):
+    """Item 13: a deactivated KIM left its village free; once another KIM holds it, reactivating
+    the old one is refused (named) until an operator allows it, as for a new one."""
+    old = make_kim(
+        name="KIM Lama", status=KimStatus.NONAKTIF, registration_number=f"KIM-{PPU}-0001"
+    )
+    make_kim(name="KIM Baru", registration_number=f"KIM-{PPU}-0002")
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    client.submit(f"/kim/{old.id}/status", {"to": "terverifikasi"}, form_page=f"/kim/{old.id}")
+    page = html_of(client.get(f"/kim/{old.id}"))
+    assert "Desa ini sudah memiliki KIM: KIM Baru (Terverifikasi)" in page
+    assert 'id="izin"' in html_of(client.get(f"/kim/{old.id}/ubah"))
+    data = _registration(name="KIM Lama", desa_kim_pilih=PPU_VILLAGE)
+    data = {k: v for k, v in data.items() if not k.startswith("pengurus-")}
+    data |= {"allow_second": "y", "second_reason": "Dua dusun berjauhan, disepakati musdes."}
+    assert client.submit(f"/kim/{old.id}/ubah", data).status_code == 303
+    client.submit(f"/kim/{old.id}/status", {"to": "terverifikasi"}, form_page=f"/kim/{old.id}")
+    with app.app_context():
+        assert db.session.get(Kim, old.id).status is KimStatus.TERVERIFIKASI
+
+
 # --- item 14: one connected registration, evidence before the decision, the SK seen ------------
 
 

@@ -97,7 +97,7 @@ def _holders(picker: RegionPicker, kim: Kim | None = None) -> list[Kim]:
     """Other KIM holding the chosen village, named on the form before anything is typed."""
     if picker.chosen is None or (kim is not None and kim.second_allowed_note is not None):
         return []
-    if kim is not None and not kim.holds_village:
+    if kim is not None and kim.status is KimStatus.DITOLAK:
         return []
     return village_holders(picker.chosen.code, kim.id if kim else None)
 
@@ -267,7 +267,7 @@ def detail(kim_id: int):
         else [],
         similar=similar_kims(kim) if is_operator else [],
         holders=village_holders(kim.village_code, kim.id)
-        if kim.holds_village and current_user.role is not Role.PENGURUS_KIM
+        if kim.status is not KimStatus.DITOLAK and current_user.role is not Role.PENGURUS_KIM
         else [],
         may_edit=may_edit_kim(current_user, kim),
         may_members=may_keep_members(current_user, kim),

@@ -462,7 +462,8 @@ def update_kim(kim: Kim, data: KimData, by: User) -> dict:
     _check_village(data.village_code, by)
     changed = _apply(kim, data)
     beside = []
-    if kim.holds_village and ("village_code" in changed or data.second_reason):
+    # a reason allows it now (also a deactivated KIM, before it is reactivated)
+    if data.second_reason or (kim.holds_village and "village_code" in changed):
         beside = _one_per_village(kim, data.second_reason, by)
     if changed:
         audit.record(
