@@ -33,7 +33,7 @@ from kim_app.events.services import PersonData, local_now, register_person
 from kim_app.extensions import db
 from kim_app.groups import importing
 from kim_app.groups.importing import ImportKind, Table
-from kim_app.groups.models import Member, Position
+from kim_app.groups.models import BidangOption, Member, Position
 from kim_app.notices.models import Notice, NoticeKind
 from kim_app.reports.services import add_photo, save_narrative
 from tests.conftest import MAJALENGKA_VILLAGE, PASSWORD, PPU, PPU_VILLAGE
@@ -151,6 +151,19 @@ class Place:
             ).all()
         anggota = next(m for m in members if m.position is Position.ANGGOTA)
         return SimpleNamespace(id=kim.id, name=kim.name, member_id=anggota.id, member=anggota.name)
+
+    @cached_property
+    def bidang_option(self) -> int:
+        """A field of activity the place's regency keeps beside the national list."""
+        with self.app.app_context():
+            option = BidangOption(
+                area_code=self.regency,
+                key=f"uji_{secrets.token_hex(4)}",
+                label=f"Bidang {self.tag} {secrets.token_hex(3)}",
+            )
+            db.session.add(option)
+            db.session.commit()
+            return option.id
 
     @cached_property
     def head(self) -> User:
@@ -655,6 +668,21 @@ CASES: dict[str, Case] = {
     ),
     "groups.sk_file": Case(staff(200, VIEWERS), (get(kim("/sk"), label="file"),)),
     "groups.queue": Case(staff(scoped=False), (get(same("/kim/verifikasi")),)),
+    # fields of activity: an operator keeps the lists of the areas in scope
+    "groups.bidang": Case(
+        staff(scoped=False),
+        (get(same("/kim/bidang")),),
+        post=post(same("/kim/bidang"), data=lambda *_: {"label": f"Bidang {secrets.token_hex(3)}"}),
+    ),
+    "groups.bidang_option": Case(
+        staff(303),
+        (
+            post(
+                lambda _w, p: f"/kim/bidang/{p.bidang_option}",
+                lambda *_: {"label": f"Bidang {secrets.token_hex(3)}", "aksi": "simpan"},
+            ),
+        ),
+    ),
     "groups.mine": Case(
         staff(200, VILLAGE_ROLES, scoped=False),
         (get(same("/kim/desa"), marker=kim_name),),

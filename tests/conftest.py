@@ -59,6 +59,7 @@ CLEANUP = (
     "UPDATE users SET event_id = NULL",
     "DELETE FROM events",
     "DELETE FROM kim_fields",
+    "DELETE FROM bidang_options",
     "DELETE FROM kim_status_changes",
     "DELETE FROM members",
     "DELETE FROM audit_log",

@@ -52,8 +52,9 @@ from kim_app.events.services import PersonData, register_person
 from kim_app.extensions import db
 from kim_app.groups import importing
 from kim_app.groups.models import Gender, Kim, KimStatus
-from kim_app.groups.services import store_sk
+from kim_app.groups.services import add_bidang, store_sk
 from kim_app.notices.models import Notice, NoticeKind
+from kim_app.regions.models import Region
 from kim_app.reports.services import add_photo
 from kim_app.timezones import zone_name_for
 from tests.conftest import PASSWORD, PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE, html_of
@@ -236,6 +237,7 @@ def world(app, make_kim, make_event, password_hash) -> dict:
         mark_attendance(people[1], first, Presence.IZIN, None)
         issue_certificates(ev, None)
         store_sk(db.session.get(Kim, kim.id), image_bytes("JPEG"), operator)
+        add_bidang(db.session.get(Region, PPU), "Komunitas strategis", "", operator)
         photo = add_photo(ev, image_bytes("JPEG"), "Suasana pelatihan", operator)
         kim_token = importing.save_upload(
             importing.ImportKind.KIM,

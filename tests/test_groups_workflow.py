@@ -456,7 +456,7 @@ def test_the_checklist_names_only_what_is_missing(client, make_user, login, make
     login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
     page = html_of(client.get(f"/kim/{kim.id}"))
     checklist = page.split("Sebelum diajukan, lengkapi:")[1].split("</ul>")[0]
-    assert "<li>penanda tangan SK</li>" in checklist
+    assert f'<li><a href="/kim/{kim.id}/ubah#sk_signer">penanda tangan SK</a></li>' in checklist
     assert "nomor SK" not in checklist and "tanggal SK" not in checklist
     assert "nomor, tanggal" not in page
 

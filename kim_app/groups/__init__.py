@@ -6,4 +6,4 @@ from flask import Blueprint
 bp = Blueprint("groups", __name__)
 
 # each module attaches its views to bp
-from kim_app.groups import directory, members, registry, routes, transfer  # noqa: E402,F401
+from kim_app.groups import bidang, directory, members, registry, routes, transfer  # noqa: E402,F401

@@ -86,6 +86,30 @@ class KimForm(FlaskForm):
     public_contact = BooleanField(_l("Tampilkan email dan situs KIM di direktori publik"))
     show_ketua = BooleanField(_l("Tampilkan nama ketua di direktori publik"))
     pengurus = FieldList(FormField(PengurusRow), min_entries=0, max_entries=30)
+    # shown to operators only when the village already has a KIM (one KIM per village)
+    allow_second = BooleanField(_l("Saya mengizinkan KIM kedua di desa ini"))
+    second_reason = TextAreaField(
+        _l("Alasan mengizinkan KIM kedua"),
+        validators=[Length(max=500)],
+        description=_l("Dicatat di riwayat dan log audit."),
+    )
+
+    def set_bidang_choices(self, choices) -> None:
+        """Offer the fields of the KIM's area (national, its province's and its regency's)."""
+        self.bidang.choices = [SelectChoice(c.value, c.label) for c in choices]
+
+    def second_reason_given(self) -> str:
+        """The reason, when the operator ticked the allowance (a reason alone allows nothing)."""
+        return (self.second_reason.data or "").strip() if self.allow_second.data else ""
+
+
+class BidangOptionForm(FlaskForm):
+    """A field of activity an area keeps: its Indonesian label and, if known, the English one."""
+
+    label = StringField(_l("Nama bidang"), validators=[DataRequired(REQUIRED), Length(max=80)])
+    label_en = StringField(
+        _l("Nama dalam bahasa Inggris (boleh kosong)"), validators=[Length(max=80)]
+    )
 
 
 class StatusForm(FlaskForm):

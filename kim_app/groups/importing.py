@@ -57,6 +57,7 @@ from kim_app.groups.models import (
     POSITION_LABELS,
     REQUIRED_POSITIONS,
     Bidang,
+    BidangOption,
     Gender,
     Kim,
     KimField,
@@ -64,6 +65,7 @@ from kim_app.groups.models import (
     KimStatusChange,
     Member,
     Position,
+    bidang_label,
     name_key,
 )
 from kim_app.groups.registry_queries import (
@@ -1340,12 +1342,13 @@ def kim_export(filters: RegistryFilter, user) -> tuple[list[str], list[list[Any]
         .order_by(*registry_order(filters.sort))
     ).all()
     fields: dict[int, list[str]] = {}
-    for kim_id, value in db.session.execute(
-        sa.select(KimField.kim_id, KimField.field)
+    for kim_id, value, option in db.session.execute(
+        sa.select(KimField.kim_id, KimField.field, BidangOption)
+        .outerjoin(BidangOption, BidangOption.key == KimField.field)
         .where(KimField.kim_id.in_(ids))
         .order_by(KimField.field)
     ):
-        fields.setdefault(kim_id, []).append(value)
+        fields.setdefault(kim_id, []).append(bidang_label(value, option))
     officers: dict[tuple[int, Position], tuple[str, str | None]] = {}
     for kim_id, position, name, phone in db.session.execute(
         sa.select(Member.kim_id, Member.position, Member.name, Member.phone)
@@ -1375,7 +1378,7 @@ def kim_export(filters: RegistryFilter, user) -> tuple[list[str], list[list[Any]
             kim.email,
             kim.sk_number,
             kim.sk_date,
-            ", ".join(Bidang(v).label for v in fields.get(kim.id, [])),
+            ", ".join(fields.get(kim.id, [])),
         ]
         for position in REQUIRED_POSITIONS:
             name, phone = officers.get((kim.id, position), ("", None))

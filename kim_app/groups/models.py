@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -38,8 +40,18 @@ STATUS_LABELS = set_labels(
 )
 
 
+# a village has one KIM: every status but these holds its place (see Kim.holds_village)
+HOLDS_VILLAGE = (
+    KimStatus.DRAFT,
+    KimStatus.DIAJUKAN,
+    KimStatus.PERLU_PERBAIKAN,
+    KimStatus.TERVERIFIKASI,
+)
+
+
 class Bidang(LabelledEnum):
-    """Fields of activity a KIM works in."""
+    """The national fields of activity a KIM works in; provinces and regencies add their own
+    (``BidangOption``)."""
 
     INFORMASI_PUBLIK = "informasi_publik"
     LITERASI_DIGITAL = "literasi_digital"
@@ -74,6 +86,49 @@ BIDANG_LABELS = set_labels(
         Bidang.KONTEN_POSITIF: _l("Konten positif"),
     },
 )
+
+
+class FieldLabel(NamedTuple):
+    """A field of activity as forms and pages show it: the stored key and its label."""
+
+    value: str
+    label: str
+
+
+NATIONAL_BIDANG = frozenset(b.value for b in Bidang)
+
+
+class BidangOption(db.Model):
+    """A field of activity a province or regency keeps beside the national list (the ``Bidang``
+    enum): Majalengka's "komunitas strategis", say. The key is stored on KIM and never changes;
+    renaming changes the label, retiring stops it being offered while the KIM that have it keep it.
+    """
+
+    __tablename__ = "bidang_options"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_code: Mapped[str] = mapped_column(RegionCode, sa.ForeignKey("regions.code"), index=True)
+    key: Mapped[str] = mapped_column(sa.String(24), unique=True)
+    label: Mapped[str] = mapped_column(sa.String(80))
+    label_en: Mapped[str] = mapped_column(sa.String(80), default="")
+    retired: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def shown_label(self) -> str:
+        """The label in the reader's language (the Indonesian one when no English was given)."""
+        locale = get_locale()
+        if self.label_en and locale is not None and locale.language == "en":
+            return self.label_en
+        return self.label
+
+
+def bidang_label(key: str, option: BidangOption | None = None) -> str:
+    """The label of a field of activity: the national one, the area's, or the key itself."""
+    if key in NATIONAL_BIDANG:
+        return Bidang(key).label
+    return option.shown_label if option is not None else key
 
 
 class SkSigner(LabelledEnum):
@@ -157,6 +212,8 @@ class Kim(db.Model):
     social_links: Mapped[str] = mapped_column(sa.Text, default="")
     public_contact: Mapped[bool] = mapped_column(default=False)
     show_ketua: Mapped[bool] = mapped_column(default=False)
+    # set when an operator deliberately allowed this KIM beside another of its village: the reason
+    second_allowed_note: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[KimStatus] = mapped_column(
         enum_type(KimStatus, 16), default=KimStatus.DRAFT, index=True
     )
@@ -178,8 +235,14 @@ class Kim(db.Model):
     )
 
     @property
-    def bidang(self) -> list[Bidang]:
-        return [Bidang(f.field) for f in self.fields]
+    def bidang(self) -> list[FieldLabel]:
+        return [FieldLabel(f.field, bidang_label(f.field, f.option)) for f in self.fields]
+
+    @property
+    def holds_village(self) -> bool:
+        """Whether this KIM takes its village's one place: from the draft on, until it is
+        rejected or deactivated."""
+        return self.status in HOLDS_VILLAGE
 
     @property
     def social_list(self) -> list[str]:
@@ -202,6 +265,11 @@ class KimField(db.Model):
         sa.ForeignKey("kims.id", ondelete="CASCADE"), primary_key=True
     )
     field: Mapped[str] = mapped_column(sa.String(24), primary_key=True, index=True)
+
+    # an area's own field (None for the national ones), loaded with the field for its label
+    option: Mapped[BidangOption | None] = relationship(
+        primaryjoin="foreign(KimField.field) == BidangOption.key", viewonly=True, lazy="joined"
+    )
 
 
 class KimStatusChange(db.Model):

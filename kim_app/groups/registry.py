@@ -12,11 +12,12 @@ from flask_login import current_user
 from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.groups import bp
-from kim_app.groups.models import Bidang, KimStatus
+from kim_app.groups.models import KimStatus
 from kim_app.groups.registry_queries import (
     AREA_LEVELS,
     RegistryFilter,
     Sort,
+    bidang_for_filter,
     coverage,
     region_at,
     registry_page,
@@ -52,7 +53,7 @@ def _link_args(filters: RegistryFilter, area: Region | None) -> dict[str, str]:
     args = {
         "q": filters.q,
         "status": filters.status.value if filters.status else "",
-        "bidang": filters.bidang.value if filters.bidang else "",
+        "bidang": filters.bidang or "",
         "urut": filters.sort.value if filters.sort is not Sort.NAMA else "",
     }
     if area is not None:
@@ -74,7 +75,7 @@ def registry():
         picker=picker,
         link_args=_link_args(filters, area),
         statuses=list(KimStatus),
-        bidang_choices=list(Bidang),
+        bidang_choices=bidang_for_filter(current_user),
         sorts=list(Sort),
         oob=is_partial(),
         number=count,

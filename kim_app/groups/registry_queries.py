@@ -16,11 +16,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
 from kim_app.extensions import contains_text, db
-from kim_app.groups.models import Bidang, Kim, KimField, KimStatus, Member
-from kim_app.groups.services import kim_filter
+from kim_app.groups.models import (
+    NATIONAL_BIDANG,
+    Bidang,
+    BidangOption,
+    FieldLabel,
+    Kim,
+    KimField,
+    KimStatus,
+    Member,
+)
+from kim_app.groups.services import areas_above, kim_filter
 from kim_app.labels import LabelledEnum, set_labels
 from kim_app.regions.models import Region, RegionLevel, level_of
-from kim_app.security import Viewer, code_range, codes_below, scope_filter
+from kim_app.security import Viewer, code_range, codes_below, scope_filter, scope_of
 
 PER_PAGE = 25
 QUERY_MAX = 60
@@ -54,13 +63,35 @@ def _member(enum_cls, value: str | None):
     return enum_cls(value) if value in {m.value for m in enum_cls} else None
 
 
+def known_bidang(value: str | None) -> str | None:
+    """``value`` when it is the key of a field of activity (national or an area's), else None."""
+    if not value or len(value) > 24:
+        return None
+    if value in NATIONAL_BIDANG:
+        return value
+    found = db.session.scalar(sa.select(BidangOption.key).where(BidangOption.key == value))
+    return found
+
+
+def bidang_for_filter(user) -> list[FieldLabel]:
+    """The fields a registry can be narrowed to: the national ones, then those of the areas in
+    ``user``'s scope and above it (retired ones too: KIM still have them)."""
+    scope = scope_of(user) or ""
+    condition = BidangOption.area_code.startswith(scope)
+    if scope:
+        condition = sa.or_(condition, BidangOption.area_code.in_(areas_above(scope)))
+    options = db.session.scalars(sa.select(BidangOption).where(condition).limit(500)).all()
+    local = sorted((FieldLabel(o.key, o.shown_label) for o in options), key=lambda c: c.label)
+    return [FieldLabel(b.value, b.label) for b in Bidang] + local
+
+
 @dataclass(frozen=True)
 class RegistryFilter:
     """What the registry is narrowed to; ``area`` is a province, regency or district code."""
 
     q: str = ""
     status: KimStatus | None = None
-    bidang: Bidang | None = None
+    bidang: str | None = None  # a field's key: national, or one an area keeps
     area: str | None = None
     sort: Sort = Sort.NAMA
 
@@ -70,7 +101,7 @@ class RegistryFilter:
         return cls(
             q=_clean_query(args.get("q") or ""),
             status=_member(KimStatus, args.get("status")),
-            bidang=_member(Bidang, args.get("bidang")),
+            bidang=known_bidang(args.get("bidang")),
             area=area,
             sort=_member(Sort, args.get("urut")) or Sort.NAMA,
         )
@@ -121,7 +152,7 @@ def registry_conditions(filters: RegistryFilter, user) -> list[sa.ColumnElement[
         conditions.append(Kim.status == filters.status)
     if filters.bidang:
         conditions.append(
-            sa.exists().where(KimField.kim_id == Kim.id, KimField.field == filters.bidang.value)
+            sa.exists().where(KimField.kim_id == Kim.id, KimField.field == filters.bidang)
         )
     for word in filters.q.split()[:4]:
         conditions.append(

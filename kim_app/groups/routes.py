@@ -16,7 +16,6 @@ from kim_app.groups import bp
 from kim_app.groups.forms import KimForm, StatusForm
 from kim_app.groups.models import (
     REQUIRED_POSITIONS,
-    Bidang,
     Gender,
     Kim,
     KimStatus,
@@ -28,6 +27,7 @@ from kim_app.groups.services import (
     KimData,
     KimError,
     MemberData,
+    VillageTaken,
     change_status,
     get_kim_or_404,
     kim_filter,
@@ -35,17 +35,20 @@ from kim_app.groups.services import (
     may_keep_members,
     missing_for_submission,
     next_steps,
+    offered_bidang,
     register_kim,
     similar_kims,
+    sk_may_show,
     sk_path,
     store_sk,
     update_kim,
     verification_queue,
+    village_holders,
 )
 from kim_app.htmx import redirect_after_post, render
 from kim_app.regions.picker import RegionPicker
 from kim_app.regions.services import lineage
-from kim_app.security import roles_required
+from kim_app.security import roles_required, scope_of
 from kim_app.uploads import upload_limit
 
 EDITORS = (Role.KEPALA_DESA, *OPERATOR_ROLES)
@@ -71,7 +74,7 @@ def _kim_data(form: KimForm, picker: RegionPicker) -> KimData:
         sk_number=form.sk_number.data or "",
         sk_date=form.sk_date.data,
         sk_signer=SkSigner(form.sk_signer.data) if form.sk_signer.data else None,
-        bidang=tuple(Bidang(b) for b in form.bidang.data or ()),
+        bidang=tuple(form.bidang.data or ()),
         potensi=form.potensi.data or "",
         whatsapp=form.whatsapp.data or "",
         email=form.email.data or "",
@@ -79,7 +82,24 @@ def _kim_data(form: KimForm, picker: RegionPicker) -> KimData:
         social_links=form.social_links.data or "",
         public_contact=bool(form.public_contact.data),
         show_ketua=bool(form.show_ketua.data),
+        second_reason=form.second_reason_given() if current_user.role in OPERATOR_ROLES else "",
     )
+
+
+def _offer_bidang(form: KimForm, picker: RegionPicker, kim: Kim | None = None) -> None:
+    """The fields of the chosen village's area (or, before a village is chosen, the user's)."""
+    code = picker.chosen.code if picker.chosen else (kim.village_code if kim else None)
+    held = {f.field for f in kim.fields} if kim else set()
+    form.set_bidang_choices(offered_bidang(code or scope_of(current_user), keep=held))
+
+
+def _holders(picker: RegionPicker, kim: Kim | None = None) -> list[Kim]:
+    """Other KIM holding the chosen village, named on the form before anything is typed."""
+    if picker.chosen is None or (kim is not None and kim.second_allowed_note is not None):
+        return []
+    if kim is not None and kim.status is KimStatus.DITOLAK:
+        return []
+    return village_holders(picker.chosen.code, kim.id if kim else None)
 
 
 def _pengurus_data(form: KimForm) -> list[tuple[int, MemberData]]:
@@ -122,8 +142,11 @@ def _change_rows(form: KimForm, action: str) -> None:
 
 
 def _attach_error(form: KimForm, error: KimError, rows: list[tuple[int, MemberData]] = ()) -> None:
-    """Show a service error on the field it names (``pengurus-2-phone``: the 3rd filled row's phone)."""
+    """Show a service error on the field it names (``pengurus-2-phone``: the 3rd filled row's phone);
+    the other KIM of the village are named with links by the form itself."""
     field = error.field or ""
+    if isinstance(error, VillageTaken):
+        return
     if field.startswith("pengurus-"):
         _prefix, index, name = field.split("-", 2)
         row = rows[int(index)][0]
@@ -143,11 +166,18 @@ def new():
         for position in REQUIRED_POSITIONS:
             form.pengurus.append_entry({"position": position.value})
     picker = _picker()
+    _offer_bidang(form, picker)
+    holders = _holders(picker)
     action = request.form.get("_baris", "")
     if request.method == "POST" and (action or "_pick" in request.form):
         _change_rows(form, action)
         return render(
-            "groups/kim_form.html", "groups/_kim_form.html", form=form, picker=picker, kim=None
+            "groups/kim_form.html",
+            "groups/_kim_form.html",
+            form=form,
+            picker=picker,
+            kim=None,
+            holders=holders,
         )
     if form.validate_on_submit():
         rows = _pengurus_data(form)
@@ -165,7 +195,13 @@ def new():
             return redirect_after_post(url_for("groups.detail", kim_id=kim.id))
     status = 422 if request.method == "POST" else 200
     return render(
-        "groups/kim_form.html", "groups/_kim_form.html", status, form=form, picker=picker, kim=None
+        "groups/kim_form.html",
+        "groups/_kim_form.html",
+        status,
+        form=form,
+        picker=picker,
+        kim=None,
+        holders=holders,
     )
 
 
@@ -178,13 +214,20 @@ def edit(kim_id: int):
         abort(403)
     form = KimForm(obj=kim if request.method == "GET" else None)
     if request.method == "GET":
-        form.bidang.data = [b.value for b in kim.bidang]
+        form.bidang.data = [f.field for f in kim.fields]
         form.sk_signer.data = kim.sk_signer.value if kim.sk_signer else ""
         form.whatsapp.data = kim.whatsapp or ""
     picker = _picker(kim)
+    _offer_bidang(form, picker, kim)
+    holders = _holders(picker, kim)
     if request.method == "POST" and "_pick" in request.form:
         return render(
-            "groups/kim_form.html", "groups/_kim_form.html", form=form, picker=picker, kim=kim
+            "groups/kim_form.html",
+            "groups/_kim_form.html",
+            form=form,
+            picker=picker,
+            kim=kim,
+            holders=holders,
         )
     if form.validate_on_submit():
         try:
@@ -198,7 +241,13 @@ def edit(kim_id: int):
             return redirect_after_post(url_for("groups.detail", kim_id=kim.id))
     status = 422 if request.method == "POST" else 200
     return render(
-        "groups/kim_form.html", "groups/_kim_form.html", status, form=form, picker=picker, kim=kim
+        "groups/kim_form.html",
+        "groups/_kim_form.html",
+        status,
+        form=form,
+        picker=picker,
+        kim=kim,
+        holders=holders,
     )
 
 
@@ -217,6 +266,9 @@ def detail(kim_id: int):
         if kim.status in (KimStatus.DRAFT, KimStatus.PERLU_PERBAIKAN)
         else [],
         similar=similar_kims(kim) if is_operator else [],
+        holders=village_holders(kim.village_code, kim.id)
+        if kim.status is not KimStatus.DITOLAK and current_user.role is not Role.PENGURUS_KIM
+        else [],
         may_edit=may_edit_kim(current_user, kim),
         may_members=may_keep_members(current_user, kim),
         active_members=[m for m in kim.members if m.active],
@@ -238,9 +290,10 @@ def set_status(kim_id: int):
     except KimError as error:
         db.session.rollback()
         flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(_("Status KIM sekarang: %(status)s.", status=kim.status.label), "success")
+        # back to the checklist, whose every item links to where it is fixed
+        return redirect_after_post(url_for("groups.detail", kim_id=kim_id, _anchor="lengkapi"))
+    db.session.commit()
+    flash(_("Status KIM sekarang: %(status)s.", status=kim.status.label), "success")
     return redirect_after_post(url_for("groups.detail", kim_id=kim_id))
 
 
@@ -268,15 +321,22 @@ def sk_upload(kim_id: int):
 @bp.get("/kim/<int:kim_id>/sk")
 @login_required
 def sk_file(kim_id: int):
-    """The SK document, only for those who may see the KIM; always downloaded, never rendered."""
+    """The SK document, only for those who may see the KIM: downloaded, or with ``lihat`` shown
+    in the browser (an image on the KIM page, a PDF in the browser's viewer).
+
+    Showing it is safe because of what was stored: images were decoded and re-encoded, PDFs
+    with scripts, actions or embedded files were refused (``uploads.check_pdf``). The answer
+    still carries the app's CSP (no script, no plugin), ``nosniff`` and DENY for framing; a PDF
+    stored before that check is checked again and, if refused, only downloaded."""
     kim = get_kim_or_404(kim_id, current_user)
     path = sk_path(kim)
     if path is None:
         abort(404)
+    data = path.read_bytes()  # small files; no handle left open
     response = send_file(
-        io.BytesIO(path.read_bytes()),  # small files; no handle left open
+        io.BytesIO(data),
         mimetype=kim.sk_mime,
-        as_attachment=True,
+        as_attachment=not (queryargs.flag("lihat") and sk_may_show(kim, data)),
         download_name=f"SK-KIM-{kim.id}{path.suffix}",
         max_age=0,
     )

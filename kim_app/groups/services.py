@@ -6,11 +6,14 @@ Services validate, change objects and flush; the request commits once. Every cha
 from __future__ import annotations
 
 import difflib
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import abort
@@ -21,8 +24,12 @@ from kim_app import audit
 from kim_app.auth.models import OPERATOR_ROLES, Role, User, utcnow
 from kim_app.extensions import db
 from kim_app.groups.models import (
+    HOLDS_VILLAGE,
+    NATIONAL_BIDANG,
     REQUIRED_POSITIONS,
     Bidang,
+    BidangOption,
+    FieldLabel,
     Gender,
     Kim,
     KimField,
@@ -57,6 +64,28 @@ class KimError(ValueError):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class VillageTaken(KimError):
+    """The village already has a KIM holding its place (``others``, named and linked on the page);
+    only an operator may allow another, deliberately and with a reason."""
+
+    def __init__(self, others: list[Kim], by: User):
+        names = ", ".join(f"{other.name} ({other.status.label})" for other in others)
+        if by.role in OPERATOR_ROLES:
+            message = _(
+                "Desa ini sudah memiliki KIM: %(names)s. Satu desa satu KIM; KIM kedua hanya "
+                "dengan izin operator beserta alasannya.",
+                names=names,
+            )
+        else:
+            message = _(
+                "Desa ini sudah memiliki KIM: %(names)s. Satu desa satu KIM: lanjutkan KIM itu. "
+                "Jika desa memang memerlukan KIM kedua, minta operator Diskominfo mengizinkannya.",
+                names=names,
+            )
+        super().__init__(message, "village")
+        self.others = others
 
 
 # --- who may see and do what --------------------------------------------------------------
@@ -102,6 +131,141 @@ def may_keep_members(user, kim: Kim) -> bool:
     )
 
 
+# --- fields of activity ----------------------------------------------------------------------
+
+
+def areas_above(code: str | None) -> list[str]:
+    """The province and regency codes a region code lies in (``64.09.03.2006`` → 64, 64.09)."""
+    code = code or ""
+    return [area for area in (code[:2], code[:5]) if len(area) in (2, 5) and len(code) >= len(area)]
+
+
+def offered_bidang(
+    code: str | None, keep: set[str] | frozenset[str] = frozenset()
+) -> list[FieldLabel]:
+    """The fields a KIM in ``code`` (a village, or an operator's scope) may choose: the national
+    ones, then those its province and regency keep; retired ones only where ``keep`` has them."""
+    national = [FieldLabel(b.value, b.label) for b in Bidang]
+    areas = areas_above(code)
+    extra = set(keep) - NATIONAL_BIDANG
+    if not areas and not extra:
+        return national
+    condition = sa.and_(BidangOption.area_code.in_(areas), ~BidangOption.retired)
+    if extra:
+        condition = sa.or_(condition, BidangOption.key.in_(sorted(extra)[:50]))
+    options = db.session.scalars(sa.select(BidangOption).where(condition)).all()
+    local = sorted(
+        (FieldLabel(o.key, o.shown_label) for o in options), key=lambda c: c.label.lower()
+    )
+    return national + local
+
+
+def _plain(text: str) -> str:
+    """Words of a label for comparison and keys: ASCII, lower case, no punctuation."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return " ".join(w for w in re.split(r"[^a-z0-9]+", ascii_text) if w)
+
+
+def _clean_label(label: str, field: str, limit: int = 80) -> str:
+    label = " ".join((label or "").split())
+    if field == "label" and not label:
+        raise KimError(_("Nama bidang wajib diisi."), field)
+    if len(label) > limit:
+        raise KimError(_("Nama bidang paling panjang %(n)d huruf.", n=limit), field)
+    return label
+
+
+def _label_taken(area_code: str, label: str, other_than: int | None = None) -> bool:
+    """Whether the area's form already offers a field of this name (national, or its own and
+    those of the areas above it)."""
+    wanted = _plain(label)
+    if any(wanted in (_plain(b.label), _plain(b.value.replace("_", " "))) for b in Bidang):
+        return True
+    query = sa.select(BidangOption.label).where(
+        sa.or_(
+            BidangOption.area_code.in_(areas_above(area_code)),
+            BidangOption.area_code.startswith(area_code),
+        )
+    )
+    if other_than is not None:
+        query = query.where(BidangOption.id != other_than)
+    return any(_plain(found) == wanted for found in db.session.scalars(query.limit(2000)))
+
+
+def _new_key(label: str) -> str:
+    """A lasting key for a new field (stored on each KIM that has it): the label's words, made
+    unique among all areas' fields with a number."""
+    base = _plain(label).replace(" ", "_")[:20].strip("_") or "bidang"
+    taken = (
+        set(
+            db.session.scalars(sa.select(BidangOption.key).where(BidangOption.key.startswith(base)))
+        )
+        | NATIONAL_BIDANG
+    )
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}_{number}" in taken:
+        number += 1
+    return f"{base}_{number}"
+
+
+def add_bidang(area: Region, label: str, label_en: str, by: User) -> BidangOption:
+    """Add a field of activity to a province's or regency's list."""
+    label = _clean_label(label, "label")
+    label_en = _clean_label(label_en, "label_en")
+    if _label_taken(area.code, label):
+        raise KimError(_("Bidang %(label)s sudah ada di daftar.", label=label), "label")
+    option = BidangOption(area_code=area.code, key=_new_key(label), label=label, label_en=label_en)
+    db.session.add(option)
+    db.session.flush()
+    audit.record(
+        "bidang.create",
+        "bidang",
+        option.id,
+        region_code=area.code,
+        changes={"key": option.key, "label": label},
+        actor=by,
+    )
+    return option
+
+
+def rename_bidang(option: BidangOption, label: str, label_en: str, by: User) -> None:
+    """Rename a field; its key, and so every KIM that has it, stays."""
+    label = _clean_label(label, "label")
+    label_en = _clean_label(label_en, "label_en")
+    if _label_taken(option.area_code, label, option.id):
+        raise KimError(_("Bidang %(label)s sudah ada di daftar.", label=label), "label")
+    changes = {
+        key: value
+        for key, value in (("label", label), ("label_en", label_en))
+        if getattr(option, key) != value
+    }
+    if changes:
+        option.label, option.label_en = label, label_en
+        audit.record(
+            "bidang.update",
+            "bidang",
+            option.id,
+            region_code=option.area_code,
+            changes=changes,
+            actor=by,
+        )
+
+
+def set_bidang_retired(option: BidangOption, retired: bool, by: User) -> None:
+    """Stop (or start again) offering a field; KIM that have it keep it."""
+    if option.retired != retired:
+        option.retired = retired
+        audit.record(
+            "bidang.retire" if retired else "bidang.restore",
+            "bidang",
+            option.id,
+            region_code=option.area_code,
+            actor=by,
+        )
+
+
 # --- registration ---------------------------------------------------------------------------
 
 
@@ -116,7 +280,7 @@ class KimData:
     sk_number: str = ""
     sk_date: date | None = None
     sk_signer: SkSigner | None = None
-    bidang: tuple[Bidang, ...] = ()
+    bidang: tuple[str, ...] = ()
     potensi: str = ""
     whatsapp: str = ""
     email: str = ""
@@ -124,6 +288,8 @@ class KimData:
     social_links: str = ""
     public_contact: bool = False
     show_ketua: bool = False
+    # an operator's reason for allowing this KIM beside another of the village (empty: not allowed)
+    second_reason: str = ""
 
 
 @dataclass
@@ -136,7 +302,9 @@ class MemberData:
 
 
 def _check_village(code: str, by: User) -> Region:
-    region = db.session.get(Region, code) if code else None
+    """The KIM's village, locked until the request ends: two registrations of one village at
+    once take turns, so the second sees the first (one KIM per village)."""
+    region = db.session.get(Region, code, with_for_update=True) if code else None
     if region is None or region.level is not RegionLevel.DESA:
         raise KimError(_("Pilih desa/kelurahan KIM ini."), "village")
     if not user_may_reach(by, region.code):
@@ -179,8 +347,12 @@ def _apply(kim: Kim, data: KimData) -> dict:
         if getattr(kim, key, None) != value:
             changed[key] = str(value) if value is not None else None
             setattr(kim, key, value)
-    wanted = sorted({b.value for b in data.bidang})
-    if sorted(f.field for f in kim.fields) != wanted:
+    wanted = sorted({str(b) for b in data.bidang})
+    held = {f.field for f in kim.fields}
+    offered = {choice.value for choice in offered_bidang(data.village_code, keep=held)}
+    if not set(wanted) <= offered:
+        raise KimError(_("Pilih bidang kegiatan dari daftar."), "bidang")
+    if sorted(held) != wanted:
         kim.fields = [KimField(field=value) for value in wanted]
         changed["bidang"] = ",".join(wanted)
     changed.pop("name_key", None)
@@ -208,12 +380,55 @@ def member_from(data: MemberData, member: Member | None = None) -> Member:
     return member
 
 
+# --- one KIM per village --------------------------------------------------------------------
+
+
+def village_holders(village_code: str, other_than: int | None = None) -> list[Kim]:
+    """The KIM holding ``village_code``'s place (any status but ditolak and nonaktif)."""
+    if not village_code:
+        return []
+    query = sa.select(Kim).where(Kim.village_code == village_code, Kim.status.in_(HOLDS_VILLAGE))
+    if other_than is not None:
+        query = query.where(Kim.id != other_than)
+    return list(db.session.scalars(query.order_by(Kim.id).limit(5)))
+
+
+def _one_per_village(kim: Kim, reason: str, by: User) -> list[int]:
+    """Refuse ``kim`` in a village another KIM holds, unless it was allowed already or an
+    operator allows it now with a reason (kept on the KIM); returns the KIM it was allowed beside
+    (empty when nothing was allowed now), for the audit log."""
+    if kim.second_allowed_note is not None:
+        return []
+    others = village_holders(kim.village_code, kim.id)
+    if not others:
+        return []
+    reason = " ".join((reason or "").split())
+    if not reason or by.role not in OPERATOR_ROLES:
+        raise VillageTaken(others, by)
+    kim.second_allowed_note = reason[:500]
+    return [other.id for other in others]
+
+
+def _audit_allowance(kim: Kim, beside: list[int], by: User) -> None:
+    if beside:
+        audit.record(
+            "kim.allow_second",
+            "kim",
+            kim.id,
+            region_code=kim.village_code,
+            changes={"beside": beside, "reason": kim.second_allowed_note},
+            actor=by,
+        )
+
+
 def register_kim(data: KimData, pengurus: list[MemberData], by: User) -> Kim:
-    """Create a draft KIM with its first pengurus."""
+    """Create a draft KIM with its first pengurus; a village another KIM holds is refused unless an
+    operator allows a second one."""
     _check_village(data.village_code, by)
     kim = Kim(created_by_id=by.id, status=KimStatus.DRAFT)
     kim.fields = []
     _apply(kim, data)
+    beside = _one_per_village(kim, data.second_reason, by)
     members = []
     for index, row in enumerate(pengurus):
         try:
@@ -234,6 +449,7 @@ def register_kim(data: KimData, pengurus: list[MemberData], by: User) -> Kim:
         changes={"name": kim.name},
         actor=by,
     )
+    _audit_allowance(kim, beside, by)
     return kim
 
 
@@ -245,10 +461,15 @@ def update_kim(kim: Kim, data: KimData, by: User) -> dict:
         )
     _check_village(data.village_code, by)
     changed = _apply(kim, data)
+    beside = []
+    # a reason allows it now (also a deactivated KIM, before it is reactivated)
+    if data.second_reason or (kim.holds_village and "village_code" in changed):
+        beside = _one_per_village(kim, data.second_reason, by)
     if changed:
         audit.record(
             "kim.update", "kim", kim.id, region_code=kim.village_code, changes=changed, actor=by
         )
+    _audit_allowance(kim, beside, by)
     return changed
 
 
@@ -274,24 +495,35 @@ def next_steps(kim: Kim, user) -> list[KimStatus]:
     ]
 
 
-def missing_for_submission(kim: Kim) -> list[str]:
+class Missing(NamedTuple):
+    """One thing a KIM lacks before submission, and where it is fixed: a field of the KIM form
+    (its name), ``sk`` (the upload) or ``members`` (the member list)."""
+
+    text: str
+    where: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def missing_for_submission(kim: Kim) -> list[Missing]:
     """What a KIM still lacks before it can be submitted (empty when ready)."""
     missing = []
-    for value, what in (
-        (kim.sk_number, _("nomor SK")),
-        (kim.sk_date, _("tanggal SK")),
-        (kim.sk_signer, _("penanda tangan SK")),
+    for value, what, where in (
+        (kim.sk_number, _("nomor SK"), "sk_number"),
+        (kim.sk_date, _("tanggal SK"), "sk_date"),
+        (kim.sk_signer, _("penanda tangan SK"), "sk_signer"),
     ):
         if not value:
-            missing.append(what)
+            missing.append(Missing(what, where))
     if not kim.sk_file:
-        missing.append(_("dokumen SK"))
+        missing.append(Missing(_("dokumen SK"), "sk"))
     held = {m.position for m in kim.members if m.active}
     for position in REQUIRED_POSITIONS:
         if position not in held:
-            missing.append(position.label.lower())
+            missing.append(Missing(position.label.lower(), "members"))
     if not kim.fields:
-        missing.append(_("bidang kegiatan"))
+        missing.append(Missing(_("bidang kegiatan"), "bidang"))
     return missing
 
 
@@ -309,10 +541,14 @@ def change_status(kim: Kim, to: KimStatus, by: User, note: str = "") -> KimStatu
     note = (note or "").strip()
     if to in NOTE_REQUIRED and not note:
         raise KimError(_("Tuliskan catatan atau alasannya."), "note")
+    if to in (KimStatus.DIAJUKAN, KimStatus.TERVERIFIKASI) and kim.second_allowed_note is None:
+        others = village_holders(kim.village_code, kim.id)
+        if others:
+            raise VillageTaken(others, by)
     if to is KimStatus.DIAJUKAN:
         missing = missing_for_submission(kim)
         if missing:
-            raise KimError(_("Belum lengkap: %(items)s.", items=", ".join(missing)))
+            raise KimError(_("Belum lengkap: %(items)s.", items=", ".join(str(m) for m in missing)))
         kim.submitted_at = utcnow()
     if to is KimStatus.TERVERIFIKASI:
         if kim.registration_number is None:
@@ -515,3 +751,16 @@ def sk_path(kim: Kim) -> Path | None:
         return None
     path = upload_folder("sk") / Path(kim.sk_file).name
     return path if path.is_file() else None
+
+
+def sk_may_show(kim: Kim, data: bytes) -> bool:
+    """Whether the stored SK may be shown in the browser rather than only downloaded: images
+    were re-encoded on upload; a PDF must pass ``check_pdf`` (again: older files were stored
+    before it existed)."""
+    if kim.sk_mime != "application/pdf":
+        return kim.sk_mime in SK_TYPES
+    try:
+        check_pdf(data)
+    except PdfRefused:
+        return False
+    return True

@@ -162,7 +162,7 @@ def _summary(filters: RegistryFilter, kim: Kim | None = None) -> dict:
     summary = {
         "q": filters.q,
         "status": filters.status.value if filters.status else "",
-        "bidang": filters.bidang.value if filters.bidang else "",
+        "bidang": filters.bidang or "",
         "wilayah": filters.area or "",
         "kim": kim.id if kim else "",
     }
