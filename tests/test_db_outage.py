@@ -22,8 +22,9 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -156,7 +157,9 @@ def outage_app(cluster, tmp_path_factory) -> Iterator[Flask]:
                 ),
             ]
         )
-        first = datetime.combine(date.today() + timedelta(days=1), datetime.min.time())
+        # tomorrow on the event's own clock (WITA runs 8 hours ahead of the machine's UTC)
+        today = datetime.now(ZoneInfo(zone_name_for("64.09"))).date()
+        first = datetime.combine(today + timedelta(days=1), datetime.min.time())
         sessions = [EventSession(starts_at=first, ends_at=first + timedelta(hours=3), topic="Sesi")]
         db.session.add(
             Event(
