@@ -17,7 +17,7 @@ def test_settings_certificates_and_verification(phone, app, live_server, make_us
     """Settings save with the live example; the list issues certificates; /v/ says "Sah"."""
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     event = cert_event(
-        make_event, certificate_min_percent=None, title="Pelatihan Jurnalistik Warga"
+        app, make_event, certificate_min_percent=None, title="Pelatihan Jurnalistik Warga"
     )
     people(app, event.id, [4, 2, 1])
     sign_in(phone, live_server, operator.email)
