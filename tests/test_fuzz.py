@@ -42,6 +42,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.security import generate_password_hash
 
 from kim_app import ROOT, create_app
+from kim_app.attendance.certificates import clean_image, set_image
 from kim_app.attendance.models import Certificate, Presence
 from kim_app.attendance.services import mark_attendance
 from kim_app.auth.models import LinkPurpose, Role, User
@@ -247,6 +248,7 @@ def world(app, make_kim, make_event, password_hash) -> dict:
                 code="FUZZ2345AB",
             )
         )
+        set_image(ev, "certificate_logo", clean_image(image_bytes("PNG"), "certificate_logo"))
         store_sk(db.session.get(Kim, kim.id), image_bytes("JPEG"), operator)
         photo = add_photo(ev, image_bytes("JPEG"), "Suasana pelatihan", operator)
         kim_token = importing.save_upload(
