@@ -55,10 +55,19 @@ SIGNER = {
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def cert_event(make_event, **overrides) -> Event:
-    """Four sessions (two days × two), certificates for 50 % attendance, a signing official."""
+def cert_event(app, make_event, **overrides) -> Event:
+    """Four sessions (two days × two) held last week, certificates for 50 % attendance, a
+    signing official (certificates are issued once every session has ended)."""
     values = {"certificate_min_percent": 50, "organiser": "Diskominfo Kabupaten PPU"} | SIGNER
-    return make_event(days=2, sessions_per_day=2, **(values | overrides))
+    event = make_event(days=2, sessions_per_day=2, **(values | overrides))
+    with app.app_context():
+        loaded = db.session.get(Event, event.id)
+        for session in loaded.sessions:
+            session.starts_at -= timedelta(days=8)
+            session.ends_at -= timedelta(days=8)
+        loaded.starts_on = loaded.sessions[0].starts_at
+        db.session.commit()
+    return event
 
 
 def register(app, event_id: int, name: str, i: int, **kw) -> int:
@@ -279,7 +288,7 @@ def test_settings_random_pin_and_live_example(app, client, operator, make_event,
 def test_eligibility_half_of_four_sessions(app, make_event):
     """Four sessions at 50 %: people present in 1, 2 and 4 sessions — only 2 and 4 qualify; a
     cancelled registration never does; hadir is counted in one grouped query."""
-    event = cert_event(make_event)
+    event = cert_event(app, make_event)
     one, two, four = people(app, event.id, [1, 2, 4])
     gone = people(app, event.id, [4])[0]
     izin = register(app, event.id, "Izin Semua", 9999)
@@ -300,7 +309,9 @@ def test_eligibility_half_of_four_sessions(app, make_event):
 def test_issue_is_idempotent_and_numbers_run_on(app, make_event):
     """Issuing twice gives no duplicates; numbers follow the format in order; a person who
     becomes eligible later gets the next number; codes are 10 characters, all distinct."""
-    event = cert_event(make_event, certificate_number_format="{no:03}/SERT-KIM/{bulan}/{tahun}")
+    event = cert_event(
+        app, make_event, certificate_number_format="{no:03}/SERT-KIM/{bulan}/{tahun}"
+    )
     ids = people(app, event.id, [2, 4, 3, 1])
     first = issue(app, event.id)
     assert (first.issued, first.revoked, first.restored) == (3, 0, 0)
@@ -334,7 +345,7 @@ def test_issue_is_idempotent_and_numbers_run_on(app, make_event):
 def test_revoke_after_attendance_changes_and_restore(app, client, make_event):
     """Undoing a mark (a later mark 'belum') and issuing again revokes the certificate; the
     verification page says so; marking hadir again and issuing restores the same number."""
-    event = cert_event(make_event)
+    event = cert_event(app, make_event)
     (rid,) = people(app, event.id, [2])
     issue(app, event.id)
     (cert,) = certs(app, event.id)
@@ -380,12 +391,12 @@ def test_issue_refused_when_off_or_no_sessions(app, make_event):
 def test_certificates_page_and_issue_button(app, client, operator, make_event, partial_headers):
     """The list shows attended/total, eligible or not and numbers; the button issues and
     reports counts; with certificates off the page points to the settings and issuing refuses."""
-    event = cert_event(make_event)
+    event = cert_event(app, make_event)
     people(app, event.id, [1, 2, 4])
     url = f"/absensi/kegiatan/{event.id}/sertifikat"
     page = html_of(client.get(url))
     assert "hadir minimal 50% sesi, yaitu 2 dari 4 sesi" in page
-    assert "0 dari 4 sesi sudah selesai" in page
+    assert "4 dari 4 sesi sudah selesai" in page
     assert page.count("Memenuhi syarat") == 2 and "Hadir 1/4 sesi" in page
     response = client.submit(url, {})
     assert response.status_code == 303
@@ -405,7 +416,7 @@ def test_certificates_page_and_issue_button(app, client, operator, make_event, p
 def test_certificates_pdf_text(app, client, operator, make_event):
     """The operator's PDF has one page per valid certificate with the name, number, event title,
     the signing official (position, name, NIP) and the verification code."""
-    event = cert_event(make_event, title="Pelatihan Jurnalistik Warga 2026")
+    event = cert_event(app, make_event, title="Pelatihan Jurnalistik Warga 2026")
     people(app, event.id, [4, 3, 1])
     assert client.get(f"/absensi/kegiatan/{event.id}/sertifikat.pdf").status_code == 303
     issue(app, event.id)
@@ -427,8 +438,8 @@ def test_certificates_pdf_text(app, client, operator, make_event):
 def test_ticket_certificate(app, client, make_event):
     """The holder downloads their own certificate by the ticket link (private, not cached); the
     ineligible, a wrong ticket and another event's code get 404."""
-    event = cert_event(make_event)
-    other = cert_event(make_event)
+    event = cert_event(app, make_event)
+    other = cert_event(app, make_event)
     good, weak = people(app, event.id, [2, 1])
     issue(app, event.id)
     url = f"/e/{event.code}/tiket/{ticket_of(app, good)}/sertifikat.pdf"
@@ -455,7 +466,7 @@ def test_verify_pages(app, client, make_event):
     """/v/<code> shows name, institution, event, dates, organiser, number and "Sah", never a
     phone number; a typed code is normalised and redirected; an unknown code is a 404 page
     that says so; the form page works alone."""
-    event = cert_event(make_event, title="Bimtek Pengelolaan Media Sosial")
+    event = cert_event(app, make_event, title="Bimtek Pengelolaan Media Sosial")
     people(app, event.id, [4])
     issue(app, event.id)
     (cert,) = certs(app, event.id)
@@ -512,7 +523,7 @@ ROLES = [
 def test_scope_matrix(app, client, make_user, make_event, login, who, role, scope, expected):
     """Settings, the certificate list and its PDF: operators managing the event only; out of
     scope 404; other roles (the event's own petugas absensi too) 403; anonymous to sign-in."""
-    event = cert_event(make_event)
+    event = cert_event(app, make_event)
     other = make_event()
     people(app, event.id, [4])
     issue(app, event.id)
@@ -536,7 +547,7 @@ def test_scope_matrix(app, client, make_user, make_event, login, who, role, scop
 def test_weights(app, client, operator, make_event):
     """Settings, the certificate list with 60 participants, verification and its form stay in
     the page budget."""
-    event = cert_event(make_event)
+    event = cert_event(app, make_event)
     people(app, event.id, [4] * 3)
     bulk(app, event.id, 60)
     issue(app, event.id)
@@ -607,7 +618,7 @@ def test_certificates_page_queries_constant(app, client, operator, make_event):
     """The certificate list runs the same number of statements for 5 and for 60 participants."""
     counts = []
     for n in (5, 60):
-        event = cert_event(make_event)
+        event = cert_event(app, make_event)
         bulk(app, event.id, n)
         issue(app, event.id)
         with counted_queries(app) as queries:

@@ -11,6 +11,7 @@ from kim_app.attendance import (  # noqa: E402,F401
     certificates,
     checkin,
     documents,
+    projector,
     routes,
     scan,
 )

@@ -9,10 +9,12 @@ only the holder's name and institution, the event and the verdict.
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from babel.dates import format_date
@@ -20,6 +22,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -31,8 +34,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import contains_eager
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, IntegerField, StringField
+from wtforms import BooleanField, FileField, IntegerField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from kim_app import audit, queryargs
@@ -41,9 +46,18 @@ from kim_app.attendance.checkin import pins_locked_minutes
 from kim_app.attendance.models import Attendance, Certificate, Presence
 from kim_app.attendance.services import to_local
 from kim_app.auth.models import OPERATOR_ROLES, User, utcnow
-from kim_app.events.documents import day, event_days, pdf_response, qr_svg, render_pdf
+from kim_app.events.documents import (
+    PRIVATE,
+    day,
+    event_days,
+    pdf_response,
+    qr_svg,
+    render_pdf,
+    when,
+)
 from kim_app.events.models import (
     CHECKIN_ALPHABET,
+    CertificateRule,
     Event,
     EventSession,
     EventStatus,
@@ -54,7 +68,15 @@ from kim_app.events.services import get_event_or_404, local_now
 from kim_app.extensions import db, limiter
 from kim_app.htmx import redirect_after_post, render
 from kim_app.i18n import document_locale
-from kim_app.security import roles_required
+from kim_app.security import MAX_RECORD_ID, roles_required
+from kim_app.uploads import (
+    ImageError,
+    ImageTooLarge,
+    reencode_image,
+    sniff_type,
+    upload_folder,
+    upload_limit,
+)
 
 CODE_LENGTH = 10
 ROMAN_MONTHS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
@@ -119,33 +141,88 @@ def format_certificate_number(fmt: str, serial: int, event: Event, issued_on: da
 # --- who earned one -----------------------------------------------------------------------------------
 
 
-def _hadir_counts(event: Event):
-    """SELECT registration_id, sessions attended (hadir) — for one event, grouped once."""
+@dataclass(frozen=True)
+class Rule:
+    """The event's certificate rule as it stands at one moment: only sessions that have ended
+    count. ``units`` is what can be attended so far (ended sessions, or days with an ended
+    session under the every-day rule) and ``needed`` how many of them earn a certificate."""
+
+    by_day: bool
+    total: int  # every session of the event
+    ended: tuple[int, ...]  # ids of the sessions that have ended
+    days: dict[int, int]  # ended session id → its day's number (the every-day rule)
+    units: int
+    needed: int
+    final: bool  # every session has ended: issuing may go ahead
+
+
+def certificate_rule(event: Event, now: datetime | None = None) -> Rule | None:
+    """The rule at ``now`` (local time; the event's clock by default); None when certificates
+    are off or the event has no sessions."""
+    if event.certificate_min_percent is None or not event.sessions:
+        return None
+    now = now or local_now(event)
+    ended = [s for s in event.sessions if s.ends_at <= now]
+    dates = sorted({s.starts_at.date() for s in ended})
+    days = {s.id: dates.index(s.starts_at.date()) for s in ended}
+    by_day = event.certificate_rule is CertificateRule.SETIAP_HARI
+    if by_day:
+        units = needed = len(dates)
+    else:  # the least n with n × 100 ≥ min × ended
+        units = len(ended)
+        needed = -(-event.certificate_min_percent * units // 100)
+    return Rule(
+        by_day=by_day,
+        total=len(event.sessions),
+        ended=tuple(s.id for s in ended),
+        days=days,
+        units=units,
+        needed=needed,
+        final=len(ended) == len(event.sessions),
+    )
+
+
+def _attended(event: Event, rule: Rule):
+    """SELECT registration_id, n — n the ended sessions attended (hadir), or under the every-day
+    rule the days with at least one of them — for one event, grouped once."""
+    n = (
+        sa.func.count(sa.distinct(sa.case(rule.days, value=Attendance.session_id)))
+        if rule.by_day and rule.days
+        else sa.func.count()
+    )
     return (
-        sa.select(Attendance.registration_id.label("registration_id"), sa.func.count().label("n"))
+        sa.select(Attendance.registration_id.label("registration_id"), n.label("n"))
         .join(EventSession, EventSession.id == Attendance.session_id)
-        .where(EventSession.event_id == event.id, Attendance.status == Presence.HADIR)
+        .where(
+            EventSession.event_id == event.id,
+            Attendance.status == Presence.HADIR,
+            Attendance.session_id.in_(rule.ended) if rule.ended else sa.false(),
+        )
         .group_by(Attendance.registration_id)
     )
 
 
-def attended_counts(event: Event) -> dict[int, int]:
-    """Sessions attended per registration (only those attending at least one), in one query."""
-    return {rid: n for rid, n in db.session.execute(_hadir_counts(event))}
+def attended_counts(event: Event, now: datetime | None = None) -> dict[int, int]:
+    """What counts toward the rule per registration (sessions, or days), for those with any,
+    in one query; empty when certificates are off."""
+    rule = certificate_rule(event, now)
+    if rule is None:
+        return {}
+    return {rid: n for rid, n in db.session.execute(_attended(event, rule))}
 
 
-def _meets_rule(attended, event: Event, total: int):
-    """attended / total ≥ min % without fractions: attended × 100 ≥ min × total."""
-    return attended * 100 >= (event.certificate_min_percent or 0) * total
+def _meets(attended, rule: Rule):
+    """Whether ``attended`` earns a certificate: something has ended and enough of it was attended."""
+    return attended >= rule.needed if rule.needed else sa.false()
 
 
-def eligible_registrations(event: Event) -> list[Registration]:
-    """Registered (terdaftar) people who attended at least the event's minimum share of its
-    sessions, by name; empty when certificates are off or the event has no sessions."""
-    total = len(event.sessions)
-    if event.certificate_min_percent is None or not total:
+def eligible_registrations(event: Event, now: datetime | None = None) -> list[Registration]:
+    """Registered (terdaftar) people who meet the rule over the sessions ended by ``now``, by
+    name; empty when certificates are off, no session has ended, or the event has no sessions."""
+    rule = certificate_rule(event, now)
+    if rule is None or not rule.needed:
         return []
-    counts = _hadir_counts(event).subquery()
+    counts = _attended(event, rule).subquery()
     return list(
         db.session.scalars(
             sa.select(Registration)
@@ -154,10 +231,25 @@ def eligible_registrations(event: Event) -> list[Registration]:
                 Registration.event_id == event.id,
                 Registration.status == RegistrationStatus.TERDAFTAR,
                 Registration.erased_at.is_(None),  # an erased person is a count, not a holder
-                _meets_rule(counts.c.n, event, total),
+                _meets(counts.c.n, rule),
             )
             .order_by(Registration.name, Registration.id)
         )
+    )
+
+
+def rule_text(event: Event, rule: Rule) -> str:
+    """The rule in one sentence, for the certificates page."""
+    if rule.by_day:
+        days = len({s.starts_at.date() for s in event.sessions})
+        return _(
+            "Syarat: hadir setiap hari, minimal satu sesi tiap hari (%(days)d hari).", days=days
+        )
+    return _(
+        "Syarat: hadir minimal %(percent)d%% sesi, yaitu %(needed)d dari %(total)d sesi.",
+        percent=event.certificate_min_percent,
+        needed=-(-event.certificate_min_percent * rule.total // 100),
+        total=rule.total,
     )
 
 
@@ -188,22 +280,38 @@ def _new_codes(n: int) -> list[str]:
     return sorted(codes, key=lambda _c: secrets.randbelow(1 << 30))
 
 
+def not_yet_text(event: Event) -> str:
+    """Why certificates wait: the last session has not ended yet."""
+    return _(
+        "Sertifikat dapat diterbitkan setelah sesi terakhir selesai, %(when)s. Hanya sesi yang "
+        "sudah selesai yang dihitung.",
+        when=when(event.ends_at, event),
+    )
+
+
 def issue_certificates(event: Event, by: User | None) -> Issued:
     """Bring the event's certificates in line with attendance: issue to the newly eligible,
-    revoke those no longer eligible, restore revoked ones eligible again. Audited."""
+    revoke those no longer eligible, restore revoked ones eligible again. Audited. Only once
+    every session has ended, so that attendance still to come cannot be missed."""
     if event.certificate_min_percent is None:
         raise CertificateError(_("Sertifikat belum diaktifkan di pengaturan absensi kegiatan ini."))
     if not event.sessions:
         raise CertificateError(_("Kegiatan ini belum memiliki sesi."))
+    if event.status is EventStatus.DIBATALKAN:
+        raise CertificateError(_("Kegiatan ini dibatalkan; sertifikat tidak diterbitkan."))
+    now = local_now(event)
+    if event.ends_at > now:
+        raise CertificateError(not_yet_text(event))
     # one issuer at a time per event (PostgreSQL row lock; SQLite writes are serial anyway)
     db.session.execute(sa.select(Event.id).where(Event.id == event.id).with_for_update())
-    eligible = eligible_registrations(event)
+    eligible = eligible_registrations(event, now)
     existing = {
         c.registration_id: c
         for c in db.session.scalars(sa.select(Certificate).where(Certificate.event_id == event.id))
     }
     eligible_ids = {r.id for r in eligible}
-    now, result = utcnow(), Issued()
+    result = Issued()
+    now = utcnow()
     for registration_id, certificate in existing.items():
         if registration_id not in eligible_ids and certificate.revoked_at is None:
             certificate.revoked_at = now
@@ -278,12 +386,81 @@ def verify_url(certificate: Certificate) -> str:
     return url_for("attendance.verify", code=certificate.code, _external=True)
 
 
+# --- the logo and the signature -----------------------------------------------------------------------
+
+IMAGE_MAX_BYTES = 2 * 1024 * 1024
+UPLOAD_OVERHEAD = 16 * 1024  # the settings form's other fields around the two files
+# the longest side kept: sharp enough printed 3 cm (logo) or 6 cm (signature) wide at 300 dpi
+IMAGE_SIDES = {"certificate_logo": 600, "signer_signature": 900}
+IMAGE_SUFFIXES = {"image/png": ".png", "image/jpeg": ".jpg"}
+IMAGE_FOLDER = "sertifikat"
+# the URL part of each image (/absensi/kegiatan/<id>/sertifikat/<part>)
+IMAGE_PARTS = {"logo": "certificate_logo", "tanda-tangan": "signer_signature"}
+
+
+def clean_image(data: bytes, column: str) -> tuple[bytes, str]:
+    """A logo or signature as it will be kept: a JPEG or PNG, re-encoded without metadata and
+    at most ``IMAGE_SIDES`` pixels long; returns ``(bytes, suffix)``. Raises CertificateError
+    with a message for the person who uploaded it."""
+    if len(data) > IMAGE_MAX_BYTES:
+        raise CertificateError(_("Gambar paling besar 2 MB."))
+    mime = sniff_type(data[:16])
+    if mime not in IMAGE_SUFFIXES:
+        raise CertificateError(_("Gambar harus berupa berkas PNG atau JPEG."))
+    try:
+        body, _w, _h = reencode_image(data, mime, IMAGE_SIDES[column])
+    except ImageTooLarge as error:
+        raise CertificateError(str(error)) from None
+    except ImageError:
+        raise CertificateError(
+            _("Gambar tidak dapat dibaca. Unggah ulang sebagai PNG atau JPEG.")
+        ) from None
+    return body, IMAGE_SUFFIXES[mime]
+
+
+def image_path(event: Event, column: str) -> Path | None:
+    """Where the event's logo or signature is kept; None when it has none."""
+    name = getattr(event, column)
+    if not name:
+        return None
+    path = upload_folder(IMAGE_FOLDER) / Path(name).name
+    return path if path.is_file() else None
+
+
+def set_image(event: Event, column: str, cleaned: tuple[bytes, str] | None) -> None:
+    """Keep a cleaned image under a new random name (``None`` removes it); the old file goes."""
+    old = image_path(event, column)
+    name = ""
+    if cleaned is not None:
+        body, suffix = cleaned
+        name = secrets.token_hex(16) + suffix
+        (upload_folder(IMAGE_FOLDER) / name).write_bytes(body)
+    setattr(event, column, name)
+    if old is not None:
+        old.unlink(missing_ok=True)
+
+
+def _data_uri(event: Event, column: str) -> str:
+    """The image as a data: URI for WeasyPrint (no file path reaches the renderer)."""
+    path = image_path(event, column)
+    if path is None:
+        return ""
+    mime = "image/png" if path.suffix == ".png" else "image/jpeg"
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+# --- the PDF ------------------------------------------------------------------------------------------
+
+
 def certificate_pdf(certificates: list[Certificate]) -> bytes:
     """One A4 landscape page per certificate (WeasyPrint, ``attendance/certificate.html``),
-    each with a QR code to its verification page and the code written under it."""
-    pages = []
+    each with the agency's logo, a QR code to its verification page and the code written under
+    it, and the signing official's name, NIP and signature image."""
+    pages, images = [], {}
     for certificate in certificates:
         event = certificate.registration.event
+        if event.id not in images:  # read each image once, however many pages
+            images[event.id] = {column: _data_uri(event, column) for column in IMAGE_SIDES}
         url = verify_url(certificate)
         pages.append(
             {
@@ -299,6 +476,8 @@ def certificate_pdf(certificates: list[Certificate]) -> bytes:
                 "url": url,
                 "short_url": url.split("://", 1)[-1],
                 "qr": qr_svg(url, _("Kode QR verifikasi sertifikat"), namespace=True),
+                "logo": images[event.id]["certificate_logo"],
+                "signature": images[event.id]["signer_signature"],
             }
         )
     return render_pdf(render_template("attendance/certificate.html", pages=pages))
@@ -372,7 +551,24 @@ class SettingsForm(FlaskForm):
         render_kw={"inputmode": "numeric"},
         description=_l("Angka saja; NIP PNS terdiri dari 18 angka."),
     )
+    signer_signature = FileField(
+        _l("Gambar tanda tangan pejabat (boleh kosong)"),
+        description=_l(
+            "PNG atau JPEG, paling besar 2 MB; tanda tangan di kertas putih, difoto atau dipindai."
+        ),
+        render_kw={"accept": "image/png,image/jpeg"},
+    )
+    remove_signer_signature = BooleanField(_l("Hapus gambar tanda tangan"))
+    certificate_logo = FileField(
+        _l("Logo instansi (boleh kosong)"),
+        description=_l("PNG atau JPEG, paling besar 2 MB; dicetak di atas sertifikat."),
+        render_kw={"accept": "image/png,image/jpeg"},
+    )
+    remove_certificate_logo = BooleanField(_l("Hapus logo"))
     certificates_on = BooleanField(_l("Terbitkan sertifikat bagi peserta yang cukup hadir"))
+    certificate_rule = RadioField(
+        _l("Syarat kehadiran"), default=CertificateRule.PERSEN.value, validate_choice=False
+    )
     certificate_min_percent = IntegerField(
         _l("Kehadiran minimal (persen dari jumlah sesi)"),
         validators=[Optional(), NumberRange(1, 100, _l("Antara 1 dan 100."))],
@@ -388,13 +584,44 @@ class SettingsForm(FlaskForm):
         ),
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # labels in the reader's language, so made per request
+        self.certificate_rule.choices = [SelectChoice(r.value, r.label) for r in CertificateRule]
+
     def validate_checkin_opens_minutes(self, field) -> None:
         if self.checkin_on.data and field.data is None:
             raise ValidationError(_l("Isi berapa menit sebelum sesi presensi dibuka."))
 
+    def validate_certificate_rule(self, field) -> None:
+        if field.data not in {rule.value for rule in CertificateRule}:
+            field.data = CertificateRule.PERSEN.value
+            raise ValidationError(_l("Pilih salah satu syarat kehadiran."))
+
     def validate_certificate_min_percent(self, field) -> None:
-        if self.certificates_on.data and field.data is None:
+        if (
+            self.certificates_on.data
+            and self.certificate_rule.data == CertificateRule.PERSEN
+            and field.data is None
+        ):
             raise ValidationError(_l("Isi kehadiran minimal, misalnya 75."))
+
+    def validate_signer_signature(self, field) -> None:
+        field.cleaned = _uploaded_image(field, "signer_signature")
+
+    def validate_certificate_logo(self, field) -> None:
+        field.cleaned = _uploaded_image(field, "certificate_logo")
+
+
+def _uploaded_image(field, column: str) -> tuple[bytes, str] | None:
+    """The cleaned image a file field carries, or None when no file was chosen."""
+    upload = field.data
+    if not isinstance(upload, FileStorage) or not upload.filename:
+        return None
+    try:
+        return clean_image(upload.read(IMAGE_MAX_BYTES + 1), column)
+    except CertificateError as error:
+        raise ValidationError(_("%(problem)s Pilih berkasnya lagi.", problem=str(error))) from None
 
 
 SETTING_FIELDS = (
@@ -405,6 +632,7 @@ SETTING_FIELDS = (
     "signer_position",
     "signer_nip",
     "certificate_min_percent",
+    "certificate_rule",
     "certificate_number_format",
 )
 
@@ -418,7 +646,18 @@ def _form_for(event: Event) -> SettingsForm:
     form.certificates_on.data = event.certificate_min_percent is not None
     if event.certificate_min_percent is None:
         form.certificate_min_percent.data = 75
+    form.certificate_rule.data = (event.certificate_rule or CertificateRule.PERSEN).value
     return form
+
+
+def _min_percent(event: Event, form: SettingsForm) -> int | None:
+    """The stored share: None turns certificates off. The every-day rule does not use it, so an
+    empty field there keeps what was saved (or 100)."""
+    if not form.certificates_on.data:
+        return None
+    if form.certificate_min_percent.data is not None:
+        return form.certificate_min_percent.data
+    return event.certificate_min_percent or 100
 
 
 def update_settings(event: Event, form: SettingsForm, by: User) -> dict:
@@ -430,9 +669,8 @@ def update_settings(event: Event, form: SettingsForm, by: User) -> dict:
         "signer_name": (form.signer_name.data or "").strip(),
         "signer_position": (form.signer_position.data or "").strip(),
         "signer_nip": form.signer_nip.data or "",
-        "certificate_min_percent": form.certificate_min_percent.data
-        if form.certificates_on.data
-        else None,
+        "certificate_min_percent": _min_percent(event, form),
+        "certificate_rule": CertificateRule(form.certificate_rule.data),
         "certificate_number_format": form.certificate_number_format.data,
     }
     changes = {}
@@ -442,6 +680,14 @@ def update_settings(event: Event, form: SettingsForm, by: User) -> dict:
             # the PIN itself stays out of the log: only that it changed
             changes[name] = "diubah" if name == "venue_pin" else [old, value]
             setattr(event, name, value)
+    for column in IMAGE_SIDES:  # the files themselves stay out of the log
+        cleaned = getattr(form[column], "cleaned", None)
+        if cleaned is not None:
+            set_image(event, column, cleaned)
+            changes[column] = "diubah"
+        elif form["remove_" + column].data and getattr(event, column):
+            set_image(event, column, None)
+            changes[column] = "dihapus"
     if changes:
         audit.record(
             "event.attendance_settings",
@@ -479,9 +725,11 @@ def _settings_page(event: Event, form: SettingsForm, status: int = 200) -> Respo
 
 
 @bp.route("/absensi/kegiatan/<int:event_id>/pengaturan", methods=["GET", "POST"])
+@upload_limit(2 * IMAGE_MAX_BYTES + UPLOAD_OVERHEAD)
 @roles_required(*OPERATOR_ROLES)
 def settings(event_id: int):
-    """Self check-in window, venue PIN, signatures, the signing official and certificates."""
+    """Self check-in window, venue PIN, signatures, the signing official (name, NIP, signature
+    image), the agency's logo and certificates."""
     event = get_event_or_404(event_id, current_user, manage=True)
     if request.method == "GET":
         if queryargs.flag("contoh"):  # the live example while typing the number format
@@ -511,47 +759,52 @@ def settings(event_id: int):
 PER_PAGE = 50
 
 
-def _summary(event: Event, total: int) -> dict:
-    """Participants, eligible, valid and revoked certificates — one aggregate query."""
-    counts = _hadir_counts(event).subquery()
-    eligible = (
-        _meets_rule(sa.func.coalesce(counts.c.n, 0), event, total)
-        if event.certificate_min_percent is not None and total
-        else sa.false()
-    )
+def _summary(event: Event, rule: Rule | None) -> dict:
+    """Participants, eligible (so far), valid and revoked certificates — one aggregate query."""
+    if rule is not None:
+        counts = _attended(event, rule).subquery()
+        eligible = _meets(sa.func.coalesce(counts.c.n, 0), rule)
+    else:
+        counts, eligible = None, sa.false()
     terdaftar = Registration.status == RegistrationStatus.TERDAFTAR
+    query = sa.select(
+        sa.func.count(Registration.id).filter(terdaftar),
+        sa.func.count(Registration.id).filter(terdaftar, eligible),
+        sa.func.count(Certificate.id).filter(Certificate.revoked_at.is_(None)),
+        sa.func.count(Certificate.id).filter(Certificate.revoked_at.is_not(None)),
+    ).select_from(Registration)
+    if counts is not None:
+        query = query.outerjoin(counts, counts.c.registration_id == Registration.id)
     row = db.session.execute(
-        sa.select(
-            sa.func.count(Registration.id).filter(terdaftar),
-            sa.func.count(Registration.id).filter(terdaftar, eligible),
-            sa.func.count(Certificate.id).filter(Certificate.revoked_at.is_(None)),
-            sa.func.count(Certificate.id).filter(Certificate.revoked_at.is_not(None)),
+        query.outerjoin(Certificate, Certificate.registration_id == Registration.id).where(
+            Registration.event_id == event.id
         )
-        .select_from(Registration)
-        .outerjoin(counts, counts.c.registration_id == Registration.id)
-        .outerjoin(Certificate, Certificate.registration_id == Registration.id)
-        .where(Registration.event_id == event.id)
     ).one()
     return dict(zip(("participants", "eligible", "valid", "revoked"), row, strict=True))
 
 
-def _rows(event: Event, page: int) -> list:
-    """One page of participants (registered, or holding a certificate) with sessions attended
-    and their certificate, by name — one query."""
-    counts = _hadir_counts(event).subquery()
+def _rows(event: Event, rule: Rule | None, page: int) -> list:
+    """One page of participants (registered, or holding a certificate) with what they attended
+    of the ended sessions (sessions, or days) and their certificate, by name — one query."""
+    if rule is not None:
+        counts = _attended(event, rule).subquery()
+        attended = sa.func.coalesce(counts.c.n, 0)
+    else:
+        counts, attended = None, sa.literal(0)
+    query = sa.select(
+        Registration.id,
+        Registration.name,
+        Registration.institution,
+        Registration.status,
+        attended,
+        Certificate.number,
+        Certificate.revoked_at,
+    ).select_from(Registration)
+    if counts is not None:
+        query = query.outerjoin(counts, counts.c.registration_id == Registration.id)
     return list(
         db.session.execute(
-            sa.select(
-                Registration.id,
-                Registration.name,
-                Registration.institution,
-                Registration.status,
-                sa.func.coalesce(counts.c.n, 0),
-                Certificate.number,
-                Certificate.revoked_at,
-            )
-            .outerjoin(counts, counts.c.registration_id == Registration.id)
-            .outerjoin(Certificate, Certificate.registration_id == Registration.id)
+            query.outerjoin(Certificate, Certificate.registration_id == Registration.id)
             .where(
                 Registration.event_id == event.id,
                 sa.or_(
@@ -569,7 +822,8 @@ def _rows(event: Event, page: int) -> list:
 @bp.route("/absensi/kegiatan/<int:event_id>/sertifikat", methods=["GET", "POST"])
 @roles_required(*OPERATOR_ROLES)
 def certificates(event_id: int):
-    """Who attended enough for a certificate, and issuing them ("Terbitkan sertifikat")."""
+    """Who attended enough for a certificate, and issuing them ("Terbitkan sertifikat") once
+    every session has ended."""
     event = get_event_or_404(event_id, current_user, manage=True)
     here = url_for("attendance.certificates", event_id=event.id)
     if request.method == "POST":
@@ -595,31 +849,24 @@ def certificates(event_id: int):
             )
         return redirect_after_post(here)
     page = min(queryargs.page("halaman"), 10_000)
-    sessions = event.sessions
-    total = len(sessions)
-    now = local_now(event)
-    rows = _rows(event, page)
+    rule = certificate_rule(event)
+    rows = _rows(event, rule, page)
     return render(
         "attendance/certificates.html",
         "attendance/_certificate_rows.html",
         event=event,
-        total=total,
-        done=sum(1 for s in sessions if s.ends_at <= now),
-        summary=_summary(event, total),
+        total=len(event.sessions),
+        done=len(rule.ended) if rule else 0,
+        rule=rule,
+        rule_text=rule_text(event, rule) if rule else "",
+        not_yet=not_yet_text(event) if rule and not rule.final else "",
+        summary=_summary(event, rule),
         rows=rows[:PER_PAGE],
         more=len(rows) > PER_PAGE,
         page=page,
         here=here,
-        needed=_needed(event, total),
         form=FlaskForm(),
     )
-
-
-def _needed(event: Event, total: int) -> int | None:
-    """Sessions one must attend: the least n with n × 100 ≥ min × total."""
-    if event.certificate_min_percent is None or not total:
-        return None
-    return -(-event.certificate_min_percent * total // 100)
 
 
 @bp.get("/absensi/kegiatan/<int:event_id>/sertifikat.pdf")
@@ -642,6 +889,42 @@ def certificates_pdf(event_id: int):
     with document_locale():
         body = certificate_pdf(valid)
     return pdf_response(body, f"sertifikat-{event.code}.pdf")
+
+
+@bp.get("/absensi/kegiatan/<int:event_id>/sertifikat/<int:registration_id>.pdf")
+@roles_required(*OPERATOR_ROLES)
+def participant_certificate(event_id: int, registration_id: int):
+    """One participant's valid certificate, to send or print on its own; 404 when none."""
+    event = get_event_or_404(event_id, current_user, manage=True)
+    certificate = db.session.scalar(
+        sa.select(Certificate)
+        .options(contains_eager(Certificate.registration))
+        .join(Certificate.registration)
+        .where(
+            Certificate.event_id == event.id,
+            Certificate.registration_id == min(registration_id, MAX_RECORD_ID),
+            Certificate.revoked_at.is_(None),
+        )
+    )
+    if certificate is None:
+        abort(404)
+    with document_locale():
+        body = certificate_pdf([certificate])
+    return pdf_response(body, f"sertifikat-{certificate.code}.pdf")
+
+
+@bp.get("/absensi/kegiatan/<int:event_id>/sertifikat/<any(logo, 'tanda-tangan'):part>")
+@roles_required(*OPERATOR_ROLES)
+def certificate_image(event_id: int, part: str):
+    """The logo or the signature image kept for the event's certificates (settings preview)."""
+    event = get_event_or_404(event_id, current_user, manage=True)
+    path = image_path(event, IMAGE_PARTS[part])
+    if path is None:
+        abort(404)
+    response = make_response(path.read_bytes())
+    response.headers["Content-Type"] = "image/png" if path.suffix == ".png" else "image/jpeg"
+    response.headers.update(PRIVATE)
+    return response
 
 
 @bp.get("/e/<code>/tiket/<ticket>/sertifikat.pdf")

@@ -50,12 +50,14 @@ from kim_app.security import MAX_RECORD_ID, roles_required, scope_filter
 
 REQUIRED = _l("Wajib diisi.")
 SCANNERS = (*OPERATOR_ROLES, Role.PETUGAS_ABSENSI)
-# what a petugas absensi may open: the scan pages (each view checks the event), the offline
-# worker of the attendance pages, and their own account (sign out, password, language)
+# what a petugas absensi may open: the scan pages and the projector screen (each view checks
+# the event), the offline worker of the attendance pages, and their own account (sign out,
+# password, language)
 PETUGAS_ENDPOINTS = frozenset(
     {
         "attendance.scan_event",
         "attendance.scan",
+        "attendance.projector",
         "attendance.service_worker",
         "main.home",
         "main.language",

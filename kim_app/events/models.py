@@ -50,6 +50,13 @@ class Source(LabelledEnum):
     OPERATOR = "operator"
 
 
+class CertificateRule(LabelledEnum):
+    """What attendance earns a certificate: a share of the sessions, or every day of the event."""
+
+    PERSEN = "persen"
+    SETIAP_HARI = "setiap_hari"
+
+
 class RegistrationStatus(LabelledEnum):
     TERDAFTAR = "terdaftar"
     DAFTAR_TUNGGU = "daftar_tunggu"
@@ -95,6 +102,13 @@ set_labels(
         Source.WALK_IN: _l("Datang langsung"),
         Source.IMPOR: _l("Impor"),
         Source.OPERATOR: _l("Ditambahkan operator"),
+    },
+)
+set_labels(
+    CertificateRule,
+    {
+        CertificateRule.PERSEN: _l("Hadir minimal sekian persen sesi"),
+        CertificateRule.SETIAP_HARI: _l("Hadir setiap hari (minimal satu sesi tiap hari)"),
     },
 )
 set_labels(
@@ -161,8 +175,16 @@ class Event(db.Model):
     signer_name: Mapped[str] = mapped_column(sa.String(120), default="")
     signer_position: Mapped[str] = mapped_column(sa.String(200), default="")
     signer_nip: Mapped[str] = mapped_column(sa.String(30), default="")
-    # certificates for those who attended at least this share of sessions (None: no certificates)
+    # the signing official's signature and the agency's logo on the certificates: cleaned images
+    # under random names in the "sertifikat" upload folder ("" when none)
+    signer_signature: Mapped[str] = mapped_column(sa.String(40), default="")
+    certificate_logo: Mapped[str] = mapped_column(sa.String(40), default="")
+    # certificates on when set: for those who attended at least this share of the sessions that
+    # have ended, or (rule SETIAP_HARI) at least one session on each day (the share then unused)
     certificate_min_percent: Mapped[int | None]
+    certificate_rule: Mapped[CertificateRule] = mapped_column(
+        enum_type(CertificateRule, 12), default=CertificateRule.PERSEN
+    )
     certificate_number_format: Mapped[str] = mapped_column(
         sa.String(80), default="{no}/SERT-KIM/{bulan}/{tahun}"
     )

@@ -1,23 +1,27 @@
-"""On a phone at 360 px: the operator sets up attendance (live number example, random PIN),
-issues certificates, and anyone checks one at /v/ — with JavaScript and without."""
+"""On a phone at 360 px: the operator sets up attendance (live number example, random PIN, the
+agency's logo and the official's signature), issues certificates, downloads one person's PDF, and
+anyone checks one at /v/ — with JavaScript and without."""
 
 from __future__ import annotations
 
+import io
 import re
 
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from kim_app.auth.models import Role
-from tests.browser.conftest import new_phone, screenshot, sign_in
+from tests.browser.conftest import SCREENSHOTS, new_phone, screenshot, sign_in
 from tests.conftest import PPU
 from tests.test_attendance_certificates import cert_event, certs, people
+from tests.test_certificate_rules import image_bytes
 
 
 def test_settings_certificates_and_verification(phone, app, live_server, make_user, make_event):
     """Settings save with the live example; the list issues certificates; /v/ says "Sah"."""
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     event = cert_event(
-        make_event, certificate_min_percent=None, title="Pelatihan Jurnalistik Warga"
+        app, make_event, certificate_min_percent=None, title="Pelatihan Jurnalistik Warga"
     )
     people(app, event.id, [4, 2, 1])
     sign_in(phone, live_server, operator.email)
@@ -37,8 +41,18 @@ def test_settings_certificates_and_verification(phone, app, live_server, make_us
     expect(phone.locator("#id_signer_nip-err, .error").first).to_contain_text("Hanya angka")
     screenshot(phone, "attendance-settings-error")
     phone.get_by_label("NIP (boleh kosong)").fill("197501012000032001")
+    # the agency's logo and the official's signature, uploaded with the same form (htmx post)
+    phone.get_by_label("Logo instansi (boleh kosong)").set_input_files(
+        files=[{"name": "logo.png", "mimeType": "image/png", "buffer": image_bytes("PNG")}]
+    )
+    phone.get_by_label("Gambar tanda tangan pejabat (boleh kosong)").set_input_files(
+        files=[{"name": "ttd.jpg", "mimeType": "image/jpeg", "buffer": image_bytes("JPEG")}]
+    )
     phone.get_by_role("button", name="Simpan pengaturan").click()
     expect(phone.locator("#pesan")).to_contain_text("Pengaturan absensi disimpan.")
+    expect(phone.get_by_role("img", name="Logo yang tersimpan")).to_be_visible()
+    expect(phone.get_by_role("img", name="Tanda tangan yang tersimpan")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(phone, "attendance-settings")
 
     phone.goto(f"{live_server}/absensi/kegiatan/{event.id}/sertifikat")
@@ -46,6 +60,15 @@ def test_settings_certificates_and_verification(phone, app, live_server, make_us
     phone.get_by_role("button", name="Terbitkan sertifikat").click()
     expect(phone.locator("#pesan")).to_contain_text("2 sertifikat baru diterbitkan")
     expect(phone.get_by_text(re.compile(r"No\. 001/DISKOMINFO/"))).to_be_visible()
+    # one PDF per person, beside the combined one
+    links = phone.get_by_role("link", name=re.compile(r"^PDF sertifikat"))
+    expect(links).to_have_count(2)
+    with phone.expect_download() as download:
+        links.first.click()
+    pdf = download.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF") and len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) == 2  # the logo and the signature
+    (SCREENSHOTS / "certificate-one.pdf").write_bytes(pdf)
     screenshot(phone, "attendance-certificates")
 
     code = certs(app, event.id)[0].code

@@ -91,6 +91,15 @@ def _two_day_event(app, make_event) -> tuple[Event, int, int]:
         return event, day_one.id, day_two.id
 
 
+def _event_over(app, event_id: int) -> None:
+    """Move both days three days back: the event is over (the clock moving, no one's step)."""
+    with app.app_context():
+        for session in db.session.get(Event, event_id).sessions:
+            session.starts_at -= timedelta(days=3)
+            session.ends_at -= timedelta(days=3)
+        db.session.commit()
+
+
 def test_attendance_journey_on_a_two_day_event(browser, app, live_server, make_user, make_event):
     """Roll call with undo, a walk-in and a dropped connection; ticket scanning by a petugas who
     can open nothing else; self check-in with the PIN and a signature; day two; the daftar hadir
@@ -257,7 +266,9 @@ def test_attendance_journey_on_a_two_day_event(browser, app, live_server, make_u
         assert "Dra. Sri Wahyuni" in text
         assert strokes(pdf.body()) == 1  # the one signature, from the self check-in
 
-        # certificates: present on both days → ids[1], ids[2] and the self-checked-in person
+        # certificates: present on both days → ids[1], ids[2] and the self-checked-in person,
+        # issued once the event is over (the clock moves three days on)
+        _event_over(app, event.id)
         page.goto(f"{live_server}/absensi/kegiatan/{event.id}/sertifikat")
         page.get_by_role("button", name="Terbitkan sertifikat").click()
         expect(page.locator("#pesan")).to_contain_text("3 sertifikat baru diterbitkan")
