@@ -91,6 +91,15 @@ def _two_day_event(app, make_event) -> tuple[Event, int, int]:
         return event, day_one.id, day_two.id
 
 
+def _shift_days(app, event_id: int, days: int, hours: int = 0) -> None:
+    """The clock moving: every session of the event ``days`` and ``hours`` earlier or later."""
+    with app.app_context():
+        for session in db.session.get(Event, event_id).sessions:
+            session.starts_at += timedelta(days=days, hours=hours)
+            session.ends_at += timedelta(days=days, hours=hours)
+        db.session.commit()
+
+
 def test_attendance_journey_on_a_two_day_event(browser, app, live_server, make_user, make_event):
     """Roll call with undo, a walk-in and a dropped connection; ticket scanning by a petugas who
     can open nothing else; self check-in with the PIN and a signature; day two; the daftar hadir
@@ -231,6 +240,8 @@ def test_attendance_journey_on_a_two_day_event(browser, app, live_server, make_u
             visitor_context.close()
 
         # day two: the operator marks three people, among them the one who checked in alone
+        # (a day has passed: day one ended yesterday, day two is under way)
+        _shift_days(app, event.id, -1)
         page.goto(f"{live_server}/absensi/sesi/{day_two_id}")
         for rid in (ids[1], ids[2], self_checked):
             row(rid).get_by_role("button", name="Hadir").click()
@@ -255,7 +266,9 @@ def test_attendance_journey_on_a_two_day_event(browser, app, live_server, make_u
         assert "Dra. Sri Wahyuni" in text
         assert strokes(pdf.body()) == 1  # the one signature, from the self check-in
 
-        # certificates: present on both days → ids[1], ids[2] and the self-checked-in person
+        # certificates, once day two has ended: present on both days → ids[1], ids[2] and the
+        # self-checked-in person
+        _shift_days(app, event.id, 0, hours=-4)
         page.goto(f"{live_server}/absensi/kegiatan/{event.id}/sertifikat")
         page.get_by_role("button", name="Terbitkan sertifikat").click()
         expect(page.locator("#pesan")).to_contain_text("3 sertifikat baru diterbitkan")
