@@ -308,7 +308,7 @@ def test_a_plain_tap_in_the_unmarked_list_returns_to_the_next_person(app, client
 
 
 def test_session_tabs_show_day_and_time_and_which_runs(app, client, operator, make_event):
-    """Item 5: the tabs read day and start time ("Sen 7 Des 09.00"), not "Sesi 1 … Sesi 4",
+    """Item 5: the tabs read day and start time ("Sen, 7 Des 09.00"), not "Sesi 1 … Sesi 4",
     and the session under way is marked "berlangsung"."""
     event = make_event(days=2, sessions_per_day=2)
     with app.app_context():
@@ -322,7 +322,7 @@ def test_session_tabs_show_day_and_time_and_which_runs(app, client, operator, ma
     with app.app_context():
         starts = [s.starts_at for s in db.session.get(Event, event.id).sessions]
     for text, start in zip(tabs, starts, strict=True):
-        assert re.sub("<[^>]+>", "", text).startswith(f"{day(start)[:3]} {start.day} ")
+        assert re.sub("<[^>]+>", "", text).startswith(f"{day(start)[:3]}, {start.day} ")
         assert clock(start) in text
     assert "berlangsung" in tabs[0] and not any("berlangsung" in t for t in tabs[1:])
     assert re.search(r'aria-current="page">[^<]*</a>', nav)  # the open one

@@ -16,9 +16,10 @@ from itertools import groupby
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from babel.dates import format_skeleton
 from flask import abort, current_app, flash, make_response, render_template, request, url_for
 from flask import session as browser_session
-from flask_babel import format_date
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -266,16 +267,16 @@ def _row_of(registration, standing: Standing, kim_name: str | None) -> dict:
 
 
 def session_tabs(event: Event, current: EventSession) -> list[dict]:
-    """The session tabs: day and start time (the time alone when all are on one day), which one
-    is open, which one is under way now."""
-    now = local_now(event)
+    """The session tabs: day and start time (``Sen, 7 Des 09.00``; the time alone when all are
+    on one day), which one is open, which one is under way now."""
+    now, locale = local_now(event), str(get_locale() or "id")
     one_day = len({s.starts_at.date() for s in event.sessions}) == 1
     return [
         {
             "session": s,
             "label": clock(s.starts_at)
             if one_day
-            else f"{format_date(s.starts_at, 'EEE d MMM')} {clock(s.starts_at)}",
+            else f"{format_skeleton('MMMEd', s.starts_at, locale=locale)} {clock(s.starts_at)}",
             "current": s.id == current.id,
             "running": running(s, now),
         }
