@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from kim_app.auth.models import Role
 from kim_app.events.models import EventSession
 from kim_app.extensions import db
 from tests.conftest import PASSWORD, PPU, html_of
-from tests.test_attendance_roll_call import first_session, people
+from tests.test_attendance_roll_call import first_session, people, run_now
 from tests.test_events_concurrency import in_parallel, wide_pool  # noqa: F401  (fixture)
 
 PEOPLE = 200
@@ -39,6 +40,8 @@ def test_200_taps_and_200_replays_over_http_leave_200_rows(
     devices = DEVICES
     each = PEOPLE // devices
     session_id = first_session(app, event_id)
+    run_now(app, session_id)  # taps are taken inside the session's attendance window
+    tapped_at = str(int(time.time() * 1000))
     roll_call = f"/absensi/sesi/{session_id}"
     clients = []
     for _ in range(devices):
@@ -60,7 +63,7 @@ def test_200_taps_and_200_replays_over_http_leave_200_rows(
                         "registration": rid,
                         "status": "hadir",
                         "client_id": f"tap-{rid:08d}",
-                        "marked_at": "1700000000000",
+                        "marked_at": tapped_at,
                     },
                     headers=partial_headers,
                 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from kim_app.events.models import (
     RegistrationStatus,
     Source,
 )
+from kim_app.events.services import local_now
 from kim_app.extensions import db
 from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, counted_queries, gzip_size, page_weight
 from tests.conftest import JATIM, PPU, PPU_VILLAGE, html_of
@@ -77,6 +79,17 @@ def first_session(app, event_id: int) -> int:
         return db.session.get(Event, event_id).sessions[0].id
 
 
+def run_now(app, session_id: int, *, started: timedelta = timedelta(minutes=30)) -> None:
+    """Move a session so that it started ``started`` ago and runs two hours more (local time):
+    marks are taken only inside its attendance window."""
+    with app.app_context():
+        session = db.session.get(EventSession, session_id)
+        now = local_now(session.event)
+        session.starts_at = now - started
+        session.ends_at = session.starts_at + timedelta(hours=2) + started
+        db.session.commit()
+
+
 def attendance_rows(app, session_id: int) -> list[tuple[int, Presence]]:
     with app.app_context():
         return list(
@@ -106,6 +119,7 @@ def roll(app, client, operator, make_event):
     event = make_event()
     ids = people(app, event.id, 5)
     session_id = first_session(app, event.id)
+    run_now(app, session_id)
     url = f"/absensi/sesi/{session_id}"
     token = client.token(url)
 
@@ -293,6 +307,7 @@ def test_a_client_id_used_for_someone_else_is_refused_visibly(
 
     other = make_event()
     [elsewhere] = people(app, other.id, 1, 40)
+    run_now(app, first_session(app, other.id))
     url = f"/absensi/sesi/{first_session(app, other.id)}"
     data = {"csrf_token": client.token(url), "registration": elsewhere, "status": "hadir"}
     data |= {"client_id": "reused-000001", "marked_at": str(int(time.time() * 1000))}
@@ -302,10 +317,11 @@ def test_a_client_id_used_for_someone_else_is_refused_visibly(
 
 
 def test_plain_post_redirects_back_keeping_the_search(app, client, roll):
-    """Without JavaScript a tap is a form post answered with 303 to the list, search kept."""
+    """Without JavaScript a tap is a form post answered with 303 to the list, search kept,
+    at the person's row."""
     response = roll["tap"](roll["ids"][2], "hadir", query="?q=Peserta")
     assert response.status_code == 303
-    assert response.headers["Location"] == roll["url"] + "?q=Peserta"
+    assert response.headers["Location"] == roll["url"] + f"?q=Peserta#baris-{roll['ids'][2]}"
     assert attendance_rows(app, roll["session"]) == [(roll["ids"][2], Presence.HADIR)]
 
 
@@ -598,6 +614,7 @@ def test_scope_matrix(app, client, make_user, login, make_event, who, role, scop
     other = make_event()
     [rid] = people(app, event.id, 1)
     session_id = first_session(app, event.id)
+    run_now(app, session_id)
     actor = make_user(
         role,
         scope,

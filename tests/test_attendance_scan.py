@@ -116,7 +116,8 @@ def test_each_verdict(app, client, make_user, make_event, login, partial_headers
     for kode, label in cases.items():
         assert _verdict(_scan(client, now, kode, partial_headers, token)) == ("tolak", label)
     wrong = _scan(client, later, ani_code, partial_headers, token)
-    assert _verdict(wrong) == ("tolak", "Bukan sesi ini") and _hadir(wrong) == 0
+    assert _verdict(wrong)[0] == "tolak" and _hadir(wrong) == 0
+    assert _verdict(wrong)[1].startswith("Sesi belum dibuka — mulai ")
     with app.app_context():
         assert _count(Attendance) == 1 and _count(AttendanceMark) == 1
 
@@ -155,13 +156,15 @@ def test_a_replayed_scan_marks_once(app, client, make_user, make_event, login, p
 def test_another_events_ticket_is_not_registered(
     app, client, make_user, make_event, login, partial_headers
 ):
-    """A valid ticket of another event is 'Tidak terdaftar' here and marks nothing."""
+    """Issue 22 item 2: a valid ticket of another event says so here ('Tiket untuk kegiatan
+    lain', with that event's title) and marks nothing."""
     here = _event_now(app, make_event)
-    there = _event_now(app, make_event, names=("Dedi",))
+    there = _event_now(app, make_event, names=("Dedi",), title="Bimtek Konten Positif")
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
     for kode in (there["people"][0][1], there["people"][0][2]):
         response = _scan(client, here["sessions"][0], kode, partial_headers)
-        assert _verdict(response) == ("tolak", "Tidak terdaftar")
+        assert _verdict(response) == ("tolak", "Tiket untuk kegiatan lain")
+        assert "Bimtek Konten Positif" in html_of(response)
     with app.app_context():
         assert _count(Attendance) == 0
 
@@ -169,8 +172,9 @@ def test_another_events_ticket_is_not_registered(
 def test_the_window_is_judged_by_the_scans_own_time(
     app, client, make_user, make_event, login, partial_headers
 ):
-    """Outside the session's window: wrong session; inside: checked in; a scan queued offline
-    during the session and sent after it ended still counts, by its marked_at."""
+    """Outside the session's window the real reason (not open yet, from when; closed); inside:
+    checked in; a scan queued offline during the session and sent after it ended still counts,
+    by its marked_at."""
     data = _event_now(app, make_event, names=("Ani", "Budi"))
     session_id = data["sessions"][0]
     with app.app_context():
@@ -181,12 +185,15 @@ def test_the_window_is_judged_by_the_scans_own_time(
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
     token = client.token(_page(session_id))
     (_, _, ani), (_, _, budi) = data["people"]
-    assert _verdict(_scan(client, session_id, ani, partial_headers, token))[1] == "Bukan sesi ini"
+    opens = clock(now + timedelta(hours=1))  # an hour before the start
+    early = _verdict(_scan(client, session_id, ani, partial_headers, token))[1]
+    assert early.startswith("Sesi belum dibuka — mulai ") and f"{opens} WITA" in early
     with app.app_context():
         found = db.session.get(EventSession, session_id)
         found.starts_at, found.ends_at = now - timedelta(hours=3), now - timedelta(hours=1)
         db.session.commit()
-    assert _verdict(_scan(client, session_id, ani, partial_headers, token))[1] == "Bukan sesi ini"
+    late = _verdict(_scan(client, session_id, ani, partial_headers, token))[1]
+    assert late == f"Sesi sudah ditutup pukul {clock(now - timedelta(hours=1))} WITA."
     during = utcnow() - timedelta(hours=2)
     queued = {"client_id": "antrean-lama-01", "marked_at": str(int(during.timestamp() * 1000))}
     assert device_time(queued["marked_at"]) is not None
@@ -212,9 +219,9 @@ def test_a_device_time_never_opens_a_session_early(
     forged = utcnow() + timedelta(days=10, minutes=30)
     sent = {"client_id": "palsu-000001", "marked_at": str(int(forged.timestamp() * 1000))}
     response = _scan(client, session_id, data["people"][0][2], partial_headers, token, **sent)
-    assert _verdict(response) == ("tolak", "Bukan sesi ini")
+    assert _verdict(response)[1].startswith("Sesi belum dibuka — mulai ")
     plain = _scan(client, session_id, data["people"][0][2], partial_headers, token)
-    assert _verdict(plain) == ("tolak", "Bukan sesi ini")
+    assert _verdict(plain)[1].startswith("Sesi belum dibuka — mulai ")
     with app.app_context():
         assert _count(Attendance) == 0 and _count(AttendanceMark) == 0
 

@@ -37,7 +37,9 @@ from kim_app.attendance.services import (
     clean_signature,
     find_ticket,
     session_for_checkin,
+    ticket_elsewhere,
     to_local,
+    verdict_text,
 )
 from kim_app.errors import error_response
 from kim_app.events.documents import PRIVATE, clock, session_when, when
@@ -92,6 +94,15 @@ def _find_person(event: Event, text: str) -> tuple[Registration | None, bool]:
     except PhoneError:
         return None, False
     return find_registration(event, phone), True
+
+
+def _not_found(event: Event, text: str) -> str:
+    """Why nobody was found: nothing typed, a ticket of another event, or an unknown code."""
+    if not text.strip():
+        return _("Wajib diisi.")
+    if ticket_elsewhere(event, text) is not None:
+        return _("Tiket untuk kegiatan lain. Tunjukkan tiket kegiatan ini, atau ketik nomor Anda.")
+    return _("Nomor atau kode tidak terdaftar di kegiatan ini.")
 
 
 def initials(name: str) -> str:
@@ -173,6 +184,7 @@ def _result(
         "name": initials(name) if by_number else name,
         "session": current.id,
         "time": f"{clock(moment)} {event.zone_label}" if moment else "",
+        "text": verdict_text(outcome, event, current),
     }
 
 
@@ -182,6 +194,8 @@ def _shown_result(event: Event) -> dict | None:
     if not isinstance(result, dict) or result.get("event") != event.id:
         return None
     result = dict(result)
+    if result.get("verdict") not in {v.value for v in Verdict}:  # left by an older version
+        return None
     result["verdict"] = Verdict(result["verdict"])
     result["session"] = db.session.get(EventSession, result["session"])
     return result
@@ -269,11 +283,7 @@ def self_check_in(code: str):
     if person is None:
         person, by_number = _find_person(event, form.who.data or "")
         if person is None:
-            form.who.errors.append(
-                _("Nomor atau kode tidak terdaftar di kegiatan ini.")
-                if (form.who.data or "").strip()
-                else _("Wajib diisi.")
-            )
+            form.who.errors.append(_not_found(event, form.who.data or ""))
             return _page(event, form, status=422)
     try:
         signature = clean_signature(form.tanda_tangan.data) if event.signatures else None

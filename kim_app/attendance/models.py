@@ -39,6 +39,8 @@ class Method(LabelledEnum):
     ROLL_CALL = "roll_call"
     QR = "qr"
     SELF = "self"
+    # an operator's mark after the session's attendance window closed
+    KOREKSI = "correction"
 
 
 METHOD_LABELS = set_labels(
@@ -47,6 +49,7 @@ METHOD_LABELS = set_labels(
         Method.ROLL_CALL: _l("Daftar panggil"),
         Method.QR: _l("Pindai tiket"),
         Method.SELF: _l("Presensi mandiri"),
+        Method.KOREKSI: _l("Koreksi operator"),
     },
 )
 

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import groupby
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from babel.dates import format_skeleton
 from flask import abort, current_app, flash, make_response, render_template, request, url_for
+from flask import session as browser_session
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -25,32 +29,43 @@ from wtforms import HiddenField
 
 from kim_app import queryargs
 from kim_app.attendance import bp
-from kim_app.attendance.models import Attendance, AttendanceMark, Presence
+from kim_app.attendance.models import Attendance, AttendanceMark, Method, Presence
 from kim_app.attendance.services import (
+    CLOCK_SKEW_SECONDS,
     OPEN_FOR_ATTENDANCE,
     AttendanceError,
     Marking,
+    Phase,
     Standing,
     Verdict,
     add_walk_in,
     apply_mark,
     attendance_open,
+    attendance_window,
     clean_signature,
+    closed_message,
     counter_columns,
     counts_from,
     current_attendance,
     device_time,
     event_counts,
+    local_time,
     mark_attendance,
     mark_history,
     moved,
+    not_open_message,
+    phase_of,
     registered_in,
+    registered_in_ids,
+    running,
     save_signature,
     session_counts,
+    session_phase,
     standing_of,
     to_local,
+    window_of,
 )
-from kim_app.auth.models import OPERATOR_ROLES, User
+from kim_app.auth.models import OPERATOR_ROLES, User, utcnow
 from kim_app.errors import error_response
 from kim_app.events.documents import clock, day, session_when, when
 from kim_app.events.models import (
@@ -65,6 +80,7 @@ from kim_app.events.services import (
     EventError,
     clean_person,
     find_registration,
+    local_now,
     may_manage_event,
     may_manage_region,
 )
@@ -148,15 +164,53 @@ def overview(event_id: int):
 # --- the roll call ----------------------------------------------------------------------------------
 
 
-def roll_rows(session: EventSession, q: str, page: int) -> tuple[list, int]:
-    """One page of the registered people (sorted by name) matching ``q``, with their status in
-    ``session`` and their KIM's name; and how many match in all."""
+# the list's one filter: everybody, or only the people not marked yet in this session
+UNMARKED = "belum"
+
+
+@dataclass(frozen=True)
+class RollView:
+    """What the list shows: the search, the page and the filter, kept across taps."""
+
+    q: str = ""
+    page: int = 1
+    unmarked: bool = False
+
+    @classmethod
+    def read(cls) -> RollView:
+        return cls(
+            queryargs.text("q"),
+            min(queryargs.page("halaman"), 10_000),
+            queryargs.one_of("status", (UNMARKED,)) == UNMARKED,
+        )
+
+    @property
+    def args(self) -> dict:
+        """The view as query arguments (none for the defaults)."""
+        return {
+            "q": self.q or None,
+            "halaman": self.page if self.page > 1 else None,
+            "status": UNMARKED if self.unmarked else None,
+        }
+
+
+NOT_MARKED = sa.or_(Attendance.status.is_(None), Attendance.status == Presence.BELUM)
+
+
+def _view_condition(view: RollView):
     condition = sa.true()
-    if q:
-        pattern = "%" + q.replace("\\", "").replace("%", "").replace("_", "") + "%"
+    if view.q:
+        pattern = "%" + view.q.replace("\\", "").replace("%", "").replace("_", "") + "%"
         condition = sa.or_(
             Registration.name.ilike(pattern), Registration.institution.ilike(pattern)
         )
+    return sa.and_(condition, NOT_MARKED) if view.unmarked else condition
+
+
+def roll_rows(session: EventSession, view: RollView) -> tuple[list, int]:
+    """One page of the registered people (sorted by name) matching the view, with their status
+    in ``session`` and their KIM's name; and how many match in all."""
+    condition = _view_condition(view)
     total = db.session.scalar(registered_in(session, sa.func.count()).where(condition))
     rows = db.session.execute(
         registered_in(
@@ -166,7 +220,7 @@ def roll_rows(session: EventSession, q: str, page: int) -> tuple[list, int]:
         .where(condition)
         .order_by(sa.func.lower(Registration.name), Registration.id)
         .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        .offset((view.page - 1) * PAGE_SIZE)
     ).all()
     return [
         {
@@ -179,29 +233,26 @@ def roll_rows(session: EventSession, q: str, page: int) -> tuple[list, int]:
     ], total
 
 
-def _search_args() -> tuple[str, int]:
-    return queryargs.text("q"), min(queryargs.page("halaman"), 10_000)
-
-
-def _row_links(session_id: int, is_open: bool, q: str = "", page: int = 1) -> dict:
+def _row_links(session_id: int, is_open: bool, view: RollView | None = None) -> dict:
     """What a roll-call row needs besides the person: its session, where taps go, whether
     marks are taken."""
-    args = {"q": q or None, "halaman": page if page > 1 else None}
     return {
         "session_id": session_id,
-        "mark_url": url_for("attendance.mark", session_id=session_id, **args),
+        "mark_url": url_for("attendance.mark", session_id=session_id, **(view or RollView()).args),
         "open": is_open,
         "P": Presence,
         "absent": ABSENT,
     }
 
 
-def _row_context(session: EventSession, q: str = "", page: int = 1) -> dict:
+def _row_context(session: EventSession, view: RollView | None = None) -> dict:
     event = session.event
+    phase = session_phase(event, session)
     return {
         "session": session,
         "event": event,
-        **_row_links(session.id, attendance_open(event), q, page),
+        "phase": phase,
+        **_row_links(session.id, attendance_open(event) and phase is not Phase.NOT_OPEN, view),
     }
 
 
@@ -213,6 +264,24 @@ def _row_of(registration, standing: Standing, kim_name: str | None) -> dict:
         "signed": standing.signed,
         "origin": registration.institution or kim_name or "",
     }
+
+
+def session_tabs(event: Event, current: EventSession) -> list[dict]:
+    """The session tabs: day and start time (``Sen, 7 Des 09.00``; the time alone when all are
+    on one day), which one is open, which one is under way now."""
+    now, locale = local_now(event), str(get_locale() or "id")
+    one_day = len({s.starts_at.date() for s in event.sessions}) == 1
+    return [
+        {
+            "session": s,
+            "label": clock(s.starts_at)
+            if one_day
+            else f"{format_skeleton('MMMEd', s.starts_at, locale=locale)} {clock(s.starts_at)}",
+            "current": s.id == current.id,
+            "running": running(s, now),
+        }
+        for s in event.sessions
+    ]
 
 
 class WalkInForm(PersonForm):
@@ -227,30 +296,50 @@ class WalkInForm(PersonForm):
             self.client_id.data = "dl-" + secrets.token_urlsafe(12)
 
 
+# what a plain (no-JS) tap saved, shown once in the roll call's sticky board after the redirect
+LAST_MARK = "absensi_tanda"
+
+
+def _saved_notice(session: EventSession) -> str | None:
+    notice = browser_session.pop(LAST_MARK, None)
+    if not isinstance(notice, dict) or notice.get("session") != session.id:
+        return None
+    return notice.get("text")
+
+
 def _roll_page(session: EventSession, walk_in: WalkInForm | None = None, status: int = 200):
-    q, page = _search_args()
-    rows, total = roll_rows(session, q, page)
+    view = RollView.read()
+    rows, total = roll_rows(session, view)
+    context = _row_context(session, view)
+    event = session.event
+    opens, closes = attendance_window(event, session)
     return render(
         "attendance/roll_call.html",
         "attendance/_roll_list.html",
         status,
         rows=rows,
         total=total,
-        q=q,
-        page=page,
+        view=view,
+        q=view.q,
+        page=view.page,
         pages=max(1, -(-total // PAGE_SIZE)),
         counts=None if is_partial() else session_counts(session),
         walk_in=walk_in or WalkInForm(formdata=None),
         session_when=session_when,
-        **_row_context(session, q, page),
+        tabs=session_tabs(event, session),
+        not_open=not_open_message(opens, event.timezone, local_now(event)),
+        closed=closed_message(closes, event.timezone),
+        saved=None if is_partial() else _saved_notice(session),
+        **context,
     )
 
 
 @bp.get("/absensi/sesi/<int:session_id>")
 @roles_required(*OPERATOR_ROLES)
 def roll_call(session_id: int):
-    """The session's registered people by name, with search (htmx swaps the list) and a tap
-    per person; counters on top; a walk-in form; links to the other sessions."""
+    """The session's registered people by name, with search and a "not marked yet" filter (htmx
+    swaps the list) and a tap per person; counters on top; a walk-in form; the sessions as tabs
+    with their day and time."""
     return _roll_page(managed_session(session_id))
 
 
@@ -284,14 +373,41 @@ class MarkRequest:
         return bool(self.registration) and self.status is not None
 
 
-def _back_to_list(session_id: int) -> str:
-    q, page = _search_args()
-    return url_for(
-        "attendance.roll_call",
-        session_id=session_id,
-        q=q or None,
-        halaman=page if page > 1 else None,
+def _back_to_row(session_id: int, view: RollView, anchor: int | None) -> str:
+    """The list as it was (search, page, filter), scrolled to the row of ``anchor``."""
+    url = url_for("attendance.roll_call", session_id=session_id, **view.args)
+    return f"{url}#baris-{anchor}" if anchor else url
+
+
+def _next_unmarked(session_id: int, event_id: int, view: RollView, name: str, after: int):
+    """In the "not marked yet" list, the person after the one just marked (who has left it)."""
+    return db.session.scalar(
+        registered_in_ids(session_id, event_id, Registration.id)
+        .where(
+            _view_condition(view),
+            sa.tuple_(sa.func.lower(Registration.name), Registration.id)
+            > sa.tuple_(sa.func.lower(sa.literal(name)), sa.literal(after)),
+        )
+        .order_by(sa.func.lower(Registration.name), Registration.id)
+        .limit(1)
     )
+
+
+def _mark_notice(name: str, asked: Presence, standing: Standing, method: Method) -> str:
+    """Whose mark was saved, and what it came to, for the page a plain post returns to."""
+    if standing.status is not asked:
+        return _(
+            "%(name)s tetap %(status)s: tanda lain yang lebih akhir sudah tercatat.",
+            name=name,
+            status=standing.status.label,
+        )
+    if asked is Presence.BELUM:
+        text = _("Tanda %(name)s dibatalkan.", name=name)
+    else:
+        text = _("%(name)s: %(status)s tersimpan.", name=name, status=asked.label)
+    if method is Method.KOREKSI:
+        text = " ".join((text, _("Dicatat sebagai koreksi (sesi sudah ditutup).")))
+    return text
 
 
 def _refused(message: str) -> Response:
@@ -317,6 +433,10 @@ TAP_TARGET = (
         _registrations.c.status,
         _kims.c.name.label("kim_name"),
         _attendance.c.status.label("standing"),
+        _sessions.c.starts_at,
+        _sessions.c.ends_at,
+        _events.c.checkin_opens_minutes,
+        _events.c.timezone,
         *counter_columns(_sessions.c.id, _sessions.c.event_id),
     )
     .select_from(
@@ -361,28 +481,46 @@ def mark(session_id: int):
         return _refused(str(Verdict.WAITING.label))
     if target.event_status not in OPEN_FOR_ATTENDANCE:
         return _refused(_closed_message(target.event_status))
+    marked_at = device_time(tap.marked_at)
+    window = window_of(target.starts_at, target.ends_at, target.checkin_opens_minutes)
+    now = utcnow()
+    moment = min(marked_at or now, now + timedelta(seconds=CLOCK_SKEW_SECONDS))
+    now_local = local_time(target.timezone, now)
+    phase = phase_of(window, now_local, local_time(target.timezone, moment))
+    if phase is Phase.NOT_OPEN:
+        return _refused(not_open_message(window[0], target.timezone, now_local))
+    # after the window an operator's mark is a correction, and says so
+    method = _method_in(phase)
     try:
         standing = apply_mark(
             Marking(target.id, target.status, session_id, target.region_code),
             tap.status,
             current_user,
+            method=method,
             client_id=tap.client_id,
-            marked_at=device_time(tap.marked_at),
+            marked_at=marked_at,
         )
     except AttendanceError as error:
         db.session.rollback()
         return _refused(str(error))
+    view = RollView.read()
     if not is_partial():
+        anchor = target.id
+        if view.unmarked and standing.status is not Presence.BELUM:
+            anchor = _next_unmarked(session_id, target.event_id, view, target.name, target.id)
+        browser_session[LAST_MARK] = {
+            "session": session_id,
+            "text": _mark_notice(target.name, tap.status, standing, method),
+        }
         db.session.commit()
-        return redirect_after_post(_back_to_list(session_id))
+        return redirect_after_post(_back_to_row(session_id, view, anchor))
     counts = moved(counts_from(target), target.standing or Presence.BELUM, standing.status)
     db.session.commit()
-    q, page = _search_args()
     return render(
         "attendance/_mark.html",
         row=_row_of(target, standing, target.kim_name),
         counts=counts,
-        **_row_links(session_id, True, q, page),
+        **_row_links(session_id, True, view),
     )
 
 
@@ -394,11 +532,15 @@ def walk_in(session_id: int):
     session = managed_session(session_id)
     event = session.event
     form = WalkInForm()
+    phase = session_phase(event, session, device_time(form.marked_at.data))
     if not attendance_open(event):
         form.form_errors.append(_closed_message(event.status))
+    elif phase is Phase.NOT_OPEN:
+        opens, _closes = attendance_window(event, session)
+        form.form_errors.append(not_open_message(opens, event.timezone, local_now(event)))
     elif form.validate():
         try:
-            registration, added = _add_walk_in(session, form)
+            registration, added = _add_walk_in(session, form, _method_in(phase))
         except EventError as error:
             db.session.rollback()
             form.attach(error)
@@ -413,7 +555,14 @@ def walk_in(session_id: int):
     return _roll_page(session, walk_in=form, status=422)
 
 
-def _add_walk_in(session: EventSession, form: WalkInForm) -> tuple[Registration, bool]:
+def _method_in(phase: Phase) -> Method:
+    """How an operator's mark is recorded: by roll call in the window, as a correction after."""
+    return Method.KOREKSI if phase is Phase.CLOSED else Method.ROLL_CALL
+
+
+def _add_walk_in(
+    session: EventSession, form: WalkInForm, method: Method
+) -> tuple[Registration, bool]:
     """``(the registration, whether it is a new person)``. The form's client id names the tap:
     sent again (the offline queue, a double tap, two at once) it finds the person it added."""
     client_id = (form.client_id.data or "").strip()
@@ -432,6 +581,7 @@ def _add_walk_in(session: EventSession, form: WalkInForm) -> tuple[Registration,
             current_user,
             client_id=client_id,
             marked_at=device_time(form.marked_at.data),
+            method=method,
         )
     except AttendanceError:
         # the same tap arrived twice at once and the other request won: keep its person only
@@ -534,13 +684,19 @@ def _sign(session: EventSession, registration: Registration, text: str | None) -
     event = session.event
     if not attendance_open(event):
         return _closed_message(event.status)
+    phase = session_phase(event, session)
+    if phase is Phase.NOT_OPEN:
+        opens, _closes = attendance_window(event, session)
+        return not_open_message(opens, event.timezone, local_now(event))
     try:
         path = clean_signature(text)
         if path is None:
             return _("Tanda tangan masih kosong. Minta peserta menandatangani di kotak.")
         attendance = current_attendance(registration.id, session.id)
         if attendance is None or attendance.status is not Presence.HADIR:
-            attendance, _new = mark_attendance(registration, session, Presence.HADIR, current_user)
+            attendance, _new = mark_attendance(
+                registration, session, Presence.HADIR, current_user, method=_method_in(phase)
+            )
         save_signature(event, attendance, path, current_user)
     except AttendanceError as error:
         return str(error)

@@ -20,6 +20,7 @@ from kim_app import audit
 from kim_app.attendance import bp
 from kim_app.attendance.models import Method, Presence
 from kim_app.attendance.services import (
+    OPEN_FOR_ATTENDANCE,
     AttendanceError,
     CheckIn,
     Verdict,
@@ -30,7 +31,8 @@ from kim_app.attendance.services import (
     find_ticket,
     may_take_attendance,
     session_counts,
-    to_local,
+    ticket_elsewhere,
+    verdict_text,
 )
 from kim_app.auth.models import OPERATOR_ROLES, LinkPurpose, Role, User
 from kim_app.auth.services import (
@@ -41,7 +43,7 @@ from kim_app.auth.services import (
     link_url,
     pending_links,
 )
-from kim_app.events.documents import clock, session_when
+from kim_app.events.documents import event_days, session_when
 from kim_app.events.models import Event, EventSession
 from kim_app.events.services import get_event_or_404, local_now
 from kim_app.extensions import db
@@ -122,20 +124,18 @@ def scan_event(event_id: int):
     return redirect(url_for("attendance.scan", session_id=found.id), 303)
 
 
-def _result(event: Event, outcome: CheckIn) -> dict:
-    """What the verdict box shows: the verdict, the person's name, the earlier time if any."""
-    text = outcome.verdict.label
-    if outcome.verdict is Verdict.ALREADY and outcome.attendance is not None:
-        earlier = clock(to_local(event, outcome.attendance.marked_at))
-        text = _(
-            "Sudah tercatat hadir pukul %(time)s %(zone)s", time=earlier, zone=event.zone_label
-        )
+def _result(scanning: EventSession, outcome: CheckIn, elsewhere: Event | None = None) -> dict:
+    """What the verdict box shows: the verdict with its real reason (the earlier time, when the
+    session opens), the person's name, or the event a ticket of another event is for."""
     registration = outcome.registration
+    detail = registration.institution if registration else ""
+    if elsewhere is not None and elsewhere.status in OPEN_FOR_ATTENDANCE:  # a published title
+        detail = f"{elsewhere.title} · {event_days(elsewhere)}"
     return {
         "verdict": outcome.verdict.value,
-        "text": str(text),
+        "text": verdict_text(outcome, scanning.event, scanning),
         "name": registration.name if registration else "",
-        "detail": registration.institution if registration else "",
+        "detail": detail,
     }
 
 
@@ -180,7 +180,12 @@ def scan(session_id: int):
     if not attendance_open(event):
         return _refused(scanning, form, _("Kegiatan ini tidak sedang menerima absensi."))
     # control characters (a NUL byte breaks a PostgreSQL query) cannot be part of any code
-    registration = find_ticket(event, "".join(c for c in form.kode.data if c.isprintable()))
+    code = "".join(c for c in form.kode.data if c.isprintable())
+    registration = find_ticket(event, code)
+    elsewhere = ticket_elsewhere(event, code) if registration is None else None
+    if elsewhere is not None:
+        db.session.rollback()
+        return _answer(scanning, _result(scanning, CheckIn(Verdict.OTHER_EVENT), elsewhere))
     try:
         outcome = check_in(
             registration,
@@ -194,7 +199,12 @@ def scan(session_id: int):
         db.session.rollback()
         return _refused(scanning, form, str(error))
     db.session.commit()
-    result = _result(event, outcome)
+    return _answer(scanning, _result(scanning, outcome))
+
+
+def _answer(scanning: EventSession, result: dict):
+    """The verdict: in the fragment for the queue, or kept for the page a plain post is sent
+    back to."""
     if is_partial():
         return _scan_page(scanning, ScanForm(formdata=None), result)
     session[LAST_SCAN] = {**result, "session": scanning.id}

@@ -1,10 +1,19 @@
 """Marking attendance. Each mark carries a client-generated id: a mark replayed from an offline
 queue, or sent twice by a double tap, is applied once. When two devices mark the same person in
 the same session differently, the mark made last (by its own clock) wins; both stay in history.
+
+The attendance window (``attendance_window``) is one for the roll call, the ticket scan and self
+check-in: it opens ``checkin_opens_minutes`` before a session starts (an hour when self check-in
+is off) and closes when the session ends. Before it nothing is taken ("Sesi belum dibuka — mulai
+08.00 WITA"), whoever marks; after it the scan and self check-in refuse ("Sesi sudah ditutup"),
+while an operator may still mark from the roll call, the person page or the walk-in form, and
+that mark is recorded as a correction (``Method.KOREKSI``), so the audit log, the history and
+the export tell it from a mark taken in the hall.
 """
 
 from __future__ import annotations
 
+import enum
 import re
 import uuid
 from dataclasses import dataclass
@@ -18,6 +27,7 @@ from kim_app import audit
 from kim_app.attendance import tallies
 from kim_app.attendance.models import Attendance, AttendanceMark, AttendanceTally, Method, Presence
 from kim_app.auth.models import OPERATOR_ROLES, Role, User, utcnow
+from kim_app.events.documents import clock, day
 from kim_app.events.models import (
     Event,
     EventSession,
@@ -30,6 +40,7 @@ from kim_app.events.models import (
 from kim_app.events.services import PersonData, may_manage_event, register_person
 from kim_app.extensions import db, on_postgresql
 from kim_app.labels import LabelledEnum, set_labels
+from kim_app.timezones import zone_label
 
 # how far a device clock may run ahead before its mark time is not believed
 CLOCK_SKEW_SECONDS = 300
@@ -101,7 +112,10 @@ _STAND = (
     "recorded_by_id, updated_at) {rows} ON CONFLICT (registration_id, session_id) DO UPDATE "
     "SET status = excluded.status, method = excluded.method, marked_at = excluded.marked_at, "
     "recorded_by_id = excluded.recorded_by_id, updated_at = excluded.updated_at "
-    "WHERE attendance.marked_at <= excluded.marked_at RETURNING signature IS NOT NULL AS signed"
+    "WHERE attendance.marked_at <= excluded.marked_at "
+    # not ``signature IS NOT NULL``: SQLite (3.40) answers true for it here, on the row just
+    # written without a signature, and every tapped row would show a signature nobody made
+    "RETURNING coalesce(length(signature), 0) > 0 AS signed"
 )
 ADD_MARK = _typed(sa.text(_ADD_MARK))
 STAND = _typed(
@@ -268,10 +282,11 @@ def current_attendance(registration_id: int, session_id: int) -> Attendance | No
 def registered_in(session: EventSession, *columns) -> sa.Select:
     """``SELECT columns`` over the people registered (terdaftar) for the session's event, each
     with their attendance in ``session`` joined when there is one (NULL: not marked yet)."""
-    return _registered_in(session.id, session.event_id, *columns)
+    return registered_in_ids(session.id, session.event_id, *columns)
 
 
-def _registered_in(session_id, event_id, *columns) -> sa.Select:
+def registered_in_ids(session_id, event_id, *columns) -> sa.Select:
+    """``registered_in`` by the session's and its event's ids."""
     return (
         sa.select(*columns)
         .select_from(Registration)
@@ -416,16 +431,86 @@ def device_time(value: str | None) -> datetime | None:
 
 def to_local(event: Event, moment: datetime) -> datetime:
     """A naive UTC moment as the event's local wall-clock time (how sessions are stored)."""
+    return local_time(event.timezone, moment)
+
+
+def local_time(timezone: str, moment: datetime) -> datetime:
+    """``to_local`` by the zone's name (for rows read without the event)."""
     from zoneinfo import ZoneInfo
 
-    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(event.timezone)).replace(tzinfo=None)
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+
+
+# --- the attendance window ------------------------------------------------------------------------
+
+# how long before a session starts its window opens when self check-in is off
+DEFAULT_OPENS_MINUTES = 60
+
+
+class Phase(enum.Enum):
+    """Where a moment falls against a session's attendance window."""
+
+    NOT_OPEN = "not_open"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def window_of(
+    starts_at: datetime, ends_at: datetime, opens_minutes: int | None
+) -> tuple[datetime, datetime]:
+    """The attendance window (local times) of a session from its times and the event's
+    ``checkin_opens_minutes``."""
+    minutes = DEFAULT_OPENS_MINUTES if opens_minutes is None else opens_minutes
+    return starts_at - timedelta(minutes=minutes), ends_at
+
+
+def attendance_window(event: Event, session: EventSession) -> tuple[datetime, datetime]:
+    """When ``session`` takes attendance, for every way of taking it (local times)."""
+    return window_of(session.starts_at, session.ends_at, event.checkin_opens_minutes)
+
+
+def phase_of(
+    window: tuple[datetime, datetime], now: datetime, moment: datetime | None = None
+) -> Phase:
+    """Where a mark made at ``moment`` (a device's time; ``now`` when absent) falls, all local.
+    A device's time may place a mark queued offline inside the window, but only once the
+    server's own clock (``now``) has opened it: no device time opens a session early."""
+    opens, closes = window
+    moment = now if moment is None else moment
+    if now < opens or moment < opens:
+        return Phase.NOT_OPEN
+    return Phase.CLOSED if moment > closes else Phase.OPEN
+
+
+def session_phase(event: Event, session: EventSession, moment: datetime | None = None) -> Phase:
+    """``phase_of`` the session's window now (UTC ``moment``: a device's time, capped)."""
+    now = utcnow()
+    at = (
+        None
+        if moment is None
+        else to_local(event, min(moment, now + timedelta(seconds=CLOCK_SKEW_SECONDS)))
+    )
+    return phase_of(attendance_window(event, session), to_local(event, now), at)
+
+
+def not_open_message(opens: datetime, timezone: str, now: datetime) -> str:
+    """``Sesi belum dibuka — mulai 08.00 WITA`` (with the day when it is not today)."""
+    at = clock(opens) if opens.date() == now.date() else f"{day(opens)} {clock(opens)}"
+    return _("Sesi belum dibuka — mulai %(when)s %(zone)s", when=at, zone=zone_label(timezone))
+
+
+def closed_message(closes: datetime, timezone: str) -> str:
+    return _(
+        "Sesi sudah ditutup pukul %(time)s %(zone)s.", time=clock(closes), zone=zone_label(timezone)
+    )
 
 
 def checkin_window(event: Event, session: EventSession) -> tuple[datetime, datetime] | None:
-    """When self check-in is open for ``session`` (local times), or None when it is off."""
+    """When self check-in is open for ``session`` (local times), or None when it is off: the
+    attendance window."""
     if event.checkin_opens_minutes is None:
         return None
-    return session.starts_at - timedelta(minutes=event.checkin_opens_minutes), session.ends_at
+    return attendance_window(event, session)
 
 
 def session_for_checkin(event: Event, at_local: datetime) -> EventSession | None:
@@ -438,17 +523,22 @@ def session_for_checkin(event: Event, at_local: datetime) -> EventSession | None
 
 
 def current_session(event: Event, at_local: datetime) -> EventSession | None:
-    """The session to open by default: the one running (or about to), else the next one, else
-    the last one."""
+    """The session to open by default: the one taking attendance now (the earliest if several),
+    else the next one, else the last one."""
     sessions = event.sessions
     if not sessions:
         return None
-    opens = event.checkin_opens_minutes or 60
     for session in sessions:
-        if session.starts_at - timedelta(minutes=opens) <= at_local <= session.ends_at:
+        opens, closes = attendance_window(event, session)
+        if opens <= at_local <= closes:
             return session
     upcoming = [s for s in sessions if s.starts_at > at_local]
     return upcoming[0] if upcoming else sessions[-1]
+
+
+def running(session: EventSession, at_local: datetime) -> bool:
+    """Whether the session is under way (between its start and its end)."""
+    return session.starts_at <= at_local <= session.ends_at
 
 
 # --- tickets and scans -----------------------------------------------------------------------------
@@ -456,9 +546,9 @@ def current_session(event: Event, at_local: datetime) -> EventSession | None:
 TICKET_IN_URL = re.compile(r"/tiket/([A-Za-z0-9_-]{16,32})")
 
 
-def find_ticket(event: Event, text: str) -> Registration | None:
-    """The registration a scanned or typed code names, within ``event``: the ticket link from
-    the QR code, the bare ticket token, or the 8-character check-in code."""
+def _ticket_condition(text: str):
+    """What a scanned or typed code matches: the ticket link from the QR code, the bare ticket
+    token, or the 8-character check-in code; None for an empty code."""
     # control characters (a NUL byte) are no part of any code, and some databases refuse them
     text = "".join(c for c in (text or "") if c.isprintable()).strip()[:300]
     if not text:
@@ -469,8 +559,31 @@ def find_ticket(event: Event, text: str) -> Registration | None:
     code = normalise_checkin_code(text)
     if len(code) == 8:
         condition = sa.or_(condition, Registration.checkin_code == code)
+    return condition
+
+
+def find_ticket(event: Event, text: str) -> Registration | None:
+    """The registration a scanned or typed code names, within ``event``: the ticket link from
+    the QR code, the bare ticket token, or the 8-character check-in code."""
+    condition = _ticket_condition(text)
+    if condition is None:
+        return None
     return db.session.scalar(
         sa.select(Registration).where(Registration.event_id == event.id, condition).limit(1)
+    )
+
+
+def ticket_elsewhere(event: Event, text: str) -> Event | None:
+    """The event a code names when it is not ``event``'s own ticket (someone holding the ticket
+    of another event), or None."""
+    condition = _ticket_condition(text)
+    if condition is None:
+        return None
+    return db.session.scalar(
+        sa.select(Event)
+        .join(Registration, Registration.event_id == Event.id)
+        .where(Event.id != event.id, condition)
+        .limit(1)
     )
 
 
@@ -478,9 +591,11 @@ class Verdict(LabelledEnum):
     CHECKED_IN = "checked_in"
     ALREADY = "already"
     NOT_REGISTERED = "not_registered"
+    OTHER_EVENT = "other_event"
     WAITING = "waiting"
     CANCELLED = "cancelled"
-    WRONG_SESSION = "wrong_session"
+    NOT_OPEN = "not_open"
+    CLOSED = "closed"
 
 
 set_labels(
@@ -489,9 +604,11 @@ set_labels(
         Verdict.CHECKED_IN: _l("Hadir tercatat"),
         Verdict.ALREADY: _l("Sudah tercatat hadir"),
         Verdict.NOT_REGISTERED: _l("Tidak terdaftar"),
+        Verdict.OTHER_EVENT: _l("Tiket untuk kegiatan lain"),
         Verdict.WAITING: _l("Masih di daftar tunggu"),
         Verdict.CANCELLED: _l("Pendaftaran dibatalkan"),
-        Verdict.WRONG_SESSION: _l("Bukan sesi ini"),
+        Verdict.NOT_OPEN: _l("Sesi belum dibuka"),
+        Verdict.CLOSED: _l("Sesi sudah ditutup"),
     },
 )
 GOOD_VERDICTS = (Verdict.CHECKED_IN, Verdict.ALREADY)
@@ -507,6 +624,23 @@ class CheckIn:
     attendance: Attendance | None = None
 
 
+def verdict_text(outcome: CheckIn, event: Event, session: EventSession) -> str:
+    """The verdict as the person at the desk reads it, with the real reason: the time of an
+    earlier check-in, when the session opens, when it closed."""
+    verdict = outcome.verdict
+    opens, closes = attendance_window(event, session)
+    if verdict is Verdict.ALREADY and outcome.attendance is not None:
+        earlier = clock(to_local(event, outcome.attendance.marked_at))
+        return _(
+            "Sudah tercatat hadir pukul %(time)s %(zone)s", time=earlier, zone=event.zone_label
+        )
+    if verdict is Verdict.NOT_OPEN:
+        return not_open_message(opens, event.timezone, to_local(event, utcnow()))
+    if verdict is Verdict.CLOSED:
+        return closed_message(closes, event.timezone)
+    return str(verdict.label)
+
+
 def check_in(
     registration: Registration | None,
     session: EventSession,
@@ -519,32 +653,25 @@ def check_in(
     enforce_window: bool = True,
 ) -> CheckIn:
     """Mark ``registration`` hadir in ``session`` by scan or self check-in, with a verdict for
-    every case: not registered, cancelled, on the waiting list, outside the session's window,
-    already present (the earlier time stands), or checked in now."""
+    every case: not registered, cancelled, on the waiting list, already present (the earlier
+    time stands, whenever asked), before the session's window or after it, or checked in now."""
     if registration is None or registration.event_id != session.event_id:
         return CheckIn(Verdict.NOT_REGISTERED)
     if registration.status is RegistrationStatus.BATAL:
         return CheckIn(Verdict.CANCELLED, registration)
     if registration.status is RegistrationStatus.DAFTAR_TUNGGU:
         return CheckIn(Verdict.WAITING, registration)
-    event = session.event
-    now = utcnow()
-    moment = min(marked_at or now, now + timedelta(seconds=CLOCK_SKEW_SECONDS))
-    if enforce_window:
-        window = checkin_window(event, session) or (
-            session.starts_at - timedelta(minutes=60),
-            session.ends_at,
-        )
-        # a device's time may place a mark queued offline inside the window, but only once the
-        # server's own clock has opened it: no device time opens a session early
-        opened = window[0] <= to_local(event, now)
-        if not opened or not window[0] <= to_local(event, moment) <= window[1]:
-            return CheckIn(Verdict.WRONG_SESSION, registration)
     attendance = current_attendance(registration.id, session.id)
     if attendance is not None and attendance.status is Presence.HADIR:
         if signature and not attendance.signature:
             attendance.signature = signature
         return CheckIn(Verdict.ALREADY, registration, attendance)
+    if enforce_window:
+        phase = session_phase(session.event, session, marked_at)
+        if phase is Phase.NOT_OPEN:
+            return CheckIn(Verdict.NOT_OPEN, registration)
+        if phase is Phase.CLOSED:
+            return CheckIn(Verdict.CLOSED, registration)
     attendance, _new = mark_attendance(
         registration,
         session,
@@ -567,9 +694,11 @@ def add_walk_in(
     *,
     client_id: str | None = None,
     marked_at: datetime | None = None,
+    method: Method = Method.ROLL_CALL,
 ) -> Registration:
     """Someone who came without registering: a registration with source walk-in (a seat even
-    when the event is full — they are in the hall), marked hadir in ``session``."""
+    when the event is full — they are in the hall), marked hadir in ``session`` (``method``:
+    a correction when the session's window has closed)."""
     registration, _new = register_person(
         event, person, Source.WALK_IN, by=by, phone_required=False, walk_in=True
     )
@@ -579,7 +708,7 @@ def add_walk_in(
             session,
             Presence.HADIR,
             by,
-            method=Method.ROLL_CALL,
+            method=method,
             client_id=client_id,
             marked_at=marked_at,
         )

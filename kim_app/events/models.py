@@ -285,6 +285,8 @@ class Registration(db.Model):
         # the people of an area at any event (its operator's read-only view and dashboard):
         # a range on the origin, with the status and the event in the index
         sa.Index("ix_registrations_origin", "origin_code", "status", "event_id"),
+        # a check-in code of another event, recognised as such at the scan (issue 22 item 2)
+        sa.Index("ix_registrations_checkin_code", "checkin_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
