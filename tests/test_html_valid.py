@@ -29,10 +29,13 @@ import re
 import shutil
 import subprocess
 import time
+from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
+
+import pytest
 
 from kim_app import ROOT
 from kim_app.auth.models import Role
@@ -205,8 +208,8 @@ def page_probes():
 class Collector:
     """Asks the app as each role (one world and one browser per role) and keeps HTML answers."""
 
-    def __init__(self, app, login, make_kim, make_event, partial_headers):
-        self.app, self.login = app, login
+    def __init__(self, app, login, make_kim, make_event, partial_headers, lang: str = "id"):
+        self.app, self.login, self.lang = app, login, lang
         self.make_kim, self.make_event = make_kim, make_event
         self.partial = partial_headers
         self.worlds: dict[Role | None, tuple[World, Client]] = {}
@@ -243,6 +246,8 @@ class Collector:
         world, client = self.worlds[role]
         if world.actor is not None:
             self.login(world.actor, on=client)
+        with client.session_transaction() as session:
+            session["lang"] = self.lang  # as the language switch at the foot of every page
         return world, client
 
     def keep(self, what: str, response, partial: bool) -> bool:
@@ -312,12 +317,14 @@ def run_vnu(folder: Path) -> list[dict]:
     return json.loads(result.stdout)["messages"]
 
 
+@pytest.mark.parametrize("lang", ["id", "en"])
 def test_every_page_and_fragment_is_valid_html(
-    app, login, make_kim, make_event, partial_headers, tmp_path, capsys
+    app, login, make_kim, make_event, partial_headers, tmp_path, capsys, lang
 ):
-    """The Nu Html Checker reports no error in any page, fragment, form error or error page."""
+    """The Nu Html Checker reports no error in any page, fragment, form error or error page, in
+    Indonesian and in English."""
     started = time.monotonic()
-    collect = Collector(app, login, make_kim, make_event, partial_headers)
+    collect = Collector(app, login, make_kim, make_event, partial_headers, lang)
     missing = []
     pages = list(page_probes())
     for endpoint, case, probe in pages:
@@ -404,13 +411,19 @@ def test_every_page_and_fragment_is_valid_html(
     )
     with capsys.disabled():  # shown in every run's output, not only when the test fails
         print(
-            f"\nvnu checked {len(collect.documents)} documents ({full} pages, "
+            f"\nvnu ({lang}) checked {len(collect.documents)} documents ({full} pages, "
             f"{len(collect.documents) - full} fragments, {partials} of them <hx-partial> or out-of-band parts) "
             f"from {len(pages)} HTML probes; "
             f"{filtered} htmx attribute messages set aside; {len(errors)} errors; "
             f"collecting {elapsed_collect:.1f} s, total {time.monotonic() - started:.1f} s"
         )
     assert len(collect.documents) >= 2 * len(pages) + 10, "too few documents were checked"
+    pages_in = Counter(
+        re.search(r'<html lang="(\w+)"', d.html).group(1)
+        for d in collect.documents
+        if not d.fragment
+    )
+    assert set(pages_in) == {lang}, pages_in  # every page was read in the language asked for
     assert not errors, f"{len(errors)} HTML errors:\n" + "\n".join(errors)
 
 

@@ -104,8 +104,11 @@ def contexts(browser, app, live_server) -> Iterator[dict]:
         context.close()
 
 
-def _page_for(opened: dict, role: Role | None, world: World, browser, app, base: str) -> Page:
-    """The page of ``role``'s profile, signed in (through the form) when first opened."""
+def _page_for(
+    opened: dict, role: Role | None, world: World, browser, app, base: str, lang: str = "id"
+) -> Page:
+    """The page of ``role``'s profile, signed in (through the form) when first opened, reading
+    ``lang`` (chosen with the switch at the foot of the page, as a person would)."""
     if role not in opened:
         context = axe_context(browser, app)
         page = context.new_page()
@@ -117,6 +120,11 @@ def _page_for(opened: dict, role: Role | None, world: World, browser, app, base:
             page.get_by_label("Kata sandi").fill(PASSWORD)
             page.get_by_role("button", name="Masuk").click()
             expect(page).not_to_have_url(re.compile("/login"))  # home, or the petugas' scan page
+        else:
+            page.goto(base + "/")
+        if lang == "en":
+            page.get_by_role("button", name="English").click()
+            expect(page.locator("html")).to_have_attribute("lang", "en")
         opened[role] = (context, user)
     context, world.viewer = opened[role]  # the page's "own" objects are made for this account
     return context.pages[0]
@@ -163,11 +171,13 @@ STATES = (
 )
 
 
+@pytest.mark.parametrize("lang", ["id", "en"])
 def test_every_page_has_no_wcag_violations(
-    browser, app, live_server, make_kim, make_event, contexts
+    browser, app, live_server, make_kim, make_event, contexts, lang
 ):
-    """Every HTML page of the access table (and a few error states), as the roles that may see
-    it, every <details> opened too: zero axe violations."""
+    """Every HTML page of the access table (and a few error states, in Indonesian), as the roles
+    that may see it, every <details> opened too, in Indonesian and in English: zero axe
+    violations."""
     world = World(app, Role.OPERATOR_KABKOTA, make_kim, make_event)
     place = world.inside
     assert place.certificate and place.photo  # the pages show a certificate and a photo
@@ -177,7 +187,7 @@ def test_every_page_has_no_wcag_violations(
     assert {line.split(" ")[0] for line in violations(page)} >= {"label", "color-contrast"}
     problems, checked = [], []
     for endpoint, probe, role in html_pages():
-        page = _page_for(contexts, role, world, browser, app, live_server)
+        page = _page_for(contexts, role, world, browser, app, live_server, lang)
         url = probe.url(world, place)
         response = page.goto(live_server + url)
         assert response is not None
@@ -186,9 +196,11 @@ def test_every_page_has_no_wcag_violations(
         if response.status != 200:
             problems.append(f"{endpoint} {url}: {response.status}")
             continue
+        if page.locator("html").get_attribute("lang") != lang:
+            problems.append(f"{endpoint} {url}: not in {lang}")
         checked.append((endpoint, role))
         problems += [f"{endpoint} {url}: {v}" for v in violations(page, unfold=True)]
-    for name, role, reach in STATES:
+    for name, role, reach in STATES if lang == "id" else ():  # the buttons are named in Indonesian
         page = _page_for(contexts, role, world, browser, app, live_server)
         reach(page, live_server)
         checked.append((name, role))
