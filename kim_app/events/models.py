@@ -90,7 +90,7 @@ set_labels(
 set_labels(
     Source,
     {
-        Source.UNDANGAN: _l("Undangan"),
+        Source.UNDANGAN: _l("Diundang"),
         Source.MANDIRI: _l("Daftar mandiri"),
         Source.WALK_IN: _l("Datang langsung"),
         Source.IMPOR: _l("Impor"),
