@@ -22,7 +22,7 @@ from limits import RateLimitItem
 from limits import parse as parse_limit
 from sqlalchemy.orm import contains_eager
 from werkzeug.wrappers import Response
-from wtforms import RadioField, SelectField, StringField, TelField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -58,6 +58,7 @@ from kim_app.events.services import (
     get_event_or_404,
     get_public_event_or_404,
     local_now,
+    record_consent,
     register_person,
     registration_open,
 )
@@ -107,6 +108,17 @@ class RegistrationForm(FlaskForm):
         validate_choice=False,
         validators=[offered_origin],
         description=_l("Kabupaten/kota tempat Anda tinggal atau bekerja."),
+    )
+    # explicit consent (UU 27/2022 art. 20-22): asked, never presumed, and kept with its version
+    consent = BooleanField(
+        _l("Saya setuju data saya diproses seperti tertulis di atas."),
+        validators=[
+            DataRequired(
+                _l(
+                    "Centang persetujuan ini untuk mendaftar. Tanpa itu tidak ada data yang disimpan."
+                )
+            )
+        ],
     )
 
     def for_event(self, event: Event) -> RegistrationForm:
@@ -233,6 +245,8 @@ def public_register(code: str):
             field = getattr(form, error.field or "", None)
             (field.errors if field is not None else form.form_errors).append(str(error))
         else:
+            if new:
+                record_consent(registration, event)
             db.session.commit()
             if not new and not _same_person(event, registration, form.name.data or ""):
                 # a number is no secret: the ticket (and its cancel button) is shown only to the
@@ -245,7 +259,9 @@ def public_register(code: str):
                     )
                 )
                 return _event_page(event, form, 422, registered_elsewhere=True)
-            if not new:
+            if not new:  # the person themself, recognised: their consent is theirs to give
+                record_consent(registration, event)
+                db.session.commit()
                 flash(_("Nomor ini sudah terdaftar. Ini tiket pendaftaran Anda."), "info")
             elif registration.status is RegistrationStatus.DAFTAR_TUNGGU:
                 flash(_("Kursi sudah penuh; Anda masuk daftar tunggu."), "info")
