@@ -547,7 +547,7 @@ CASES: dict[str, Case] = {
     "main.healthz": Case(public(200, petugas=200), (get(same("/healthz")),), public=True),
     "main.privacy": Case(
         public(),
-        (get(same("/privasi")), get(public_event_privacy, label="event"), htmx(same("/privasi"))),
+        (get(same("/privasi")), get(public_event_privacy, label="event")),
         public=True,
     ),
     # --- auth -----------------------------------------------------------------------------------

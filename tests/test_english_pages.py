@@ -34,6 +34,7 @@ from tests.test_attendance_certificates import (
     pdf_text,
     register,
 )
+from tests.test_html_valid import HTMX_ATTRIBUTE, Document, fragment_documents, run_vnu
 
 # --- what must not be left in Indonesian ----------------------------------------------------------
 
@@ -147,13 +148,9 @@ def _speak_english(client, login, world: World) -> None:
         session["lang"] = "en"
 
 
-@pytest.mark.parametrize("role", ACTORS, ids=[r.value if r else "visitor" for r in ACTORS])
-def test_english_pages_have_no_indonesian_word_lists(
-    app, client, login, make_kim, make_event, partial_headers, role
-):
-    """Every HTML page (and htmx fragment) of the access table this role may open, inside its
-    wilayah, rendered in English: no enum label, form option, month or day name in Indonesian
-    (names people gave — of persons, KIM, events, places — are allowed)."""
+def _english_pages(app, client, login, make_kim, make_event, headers, role):
+    """``(where, html, partial?)`` of every HTML answer of the access table's GET probes this role
+    may open inside its wilayah, asked in English."""
     world = World(app, role, make_kim, make_event)
     pages = []
     for endpoint, case in sorted(CASES.items()):
@@ -164,10 +161,21 @@ def test_english_pages_have_no_indonesian_word_lists(
                 continue
             url = probe.url(world, world.inside)
             _speak_english(client, login, world)
-            response = client.get(url, headers=partial_headers if probe.partial else {})
+            response = client.get(url, headers=headers if probe.partial else {})
             if response.status_code == 200 and response.mimetype == "text/html":
                 assert 'lang="en"' in html_of(response) or probe.partial, url
-                pages.append((f"{endpoint} {url}", visible_text(html_of(response))))
+                pages.append((f"{endpoint} {url}", html_of(response), probe.partial))
+    return pages
+
+
+@pytest.mark.parametrize("role", ACTORS, ids=[r.value if r else "visitor" for r in ACTORS])
+def test_english_pages_have_no_indonesian_word_lists(
+    app, client, login, make_kim, make_event, partial_headers, role
+):
+    """Every HTML page (and htmx fragment) of the access table this role may open, inside its
+    wilayah, rendered in English: no enum label, form option, month or day name in Indonesian
+    (names people gave — of persons, KIM, events, places — are allowed)."""
+    pages = _english_pages(app, client, login, make_kim, make_event, partial_headers, role)
     # the petugas absensi is bound to its scan pages; everyone else reaches dozens
     least = {None: 8, Role.PETUGAS_ABSENSI: 2}.get(role, 20)
     print(f"{len(pages)} English pages for {role}")
@@ -175,8 +183,38 @@ def test_english_pages_have_no_indonesian_word_lists(
     words = _enum_labels(app) | _calendar_words()
     pattern = _pattern(words)
     proper = _data_texts(app) + _region_names(app, words)
-    found = {where: left for where, text in pages if (left := leftovers(text, pattern, proper))}
+    found = {
+        where: left
+        for where, page, _partial in pages
+        if (left := leftovers(visible_text(page), pattern, proper))
+    }
     assert found == {}
+
+
+def test_english_pages_are_valid_html(
+    app, client, login, make_kim, make_event, partial_headers, tmp_path
+):
+    """The HTML check in the second language: the English pages and fragments of an operator, a
+    village head, a petugas absensi and a visitor give the Nu Html Checker no error (htmx's own
+    attributes aside, as in tests/test_html_valid.py)."""
+    documents = []
+    for role in (Role.OPERATOR_KABKOTA, Role.KEPALA_DESA, Role.PETUGAS_ABSENSI, None):
+        for where, page, partial in _english_pages(
+            app, client, login, make_kim, make_event, partial_headers, role
+        ):
+            what = f"{role} {where}"
+            documents += (
+                fragment_documents(what, page) if partial else [Document(what, page, False)]
+            )
+    assert len(documents) >= 80
+    for i, document in enumerate(documents):
+        (tmp_path / f"{i:04d}.html").write_text(document.html, encoding="utf-8")
+    errors = [
+        f"{documents[int(m['url'].rsplit('/', 1)[-1][:4])].what}: {m.get('message')}"
+        for m in run_vnu(tmp_path)
+        if not (m.get("type") == "error" and HTMX_ATTRIBUTE.match(m.get("message", "")))
+    ]
+    assert errors == []
 
 
 # --- the items the issue names ------------------------------------------------------------------
