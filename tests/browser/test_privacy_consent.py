@@ -61,7 +61,9 @@ def test_register_with_consent_in_both_languages(phone: Page, app, live_server, 
     phone.get_by_role("link", name="Pemberitahuan privasi lengkap").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Pemberitahuan privasi")
     expect(phone.locator("main")).to_contain_text(f"{ORGANISER}.")
-    expect(phone.locator("main")).to_contain_text("Sampaikan permintaan kepada panitia: 0542-123456.")
+    expect(phone.locator("main")).to_contain_text(
+        "Sampaikan permintaan kepada panitia: 0542-123456."
+    )
     screenshot(phone, "privasi-pemberitahuan")
     phone.go_back()
 
