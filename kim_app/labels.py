@@ -24,10 +24,12 @@ class LabelledEnum(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """The label in the reader's language. Outside a request (a form's choices, built once
+        when its module is imported) the lazy string itself, translated each time it is shown."""
         text = _LABELS[type(self)][self.value]
         locale = get_locale()
-        if locale is None:  # outside a request: the lazy string decides
-            return str(text)
+        if locale is None:
+            return text
         key = (locale, type(self), self.value)
         found = _TRANSLATED.get(key)
         if found is None:

@@ -499,6 +499,7 @@ def person_fields(_w: World, _p: Place) -> dict:
         "phone": unique_phone(),
         "institution": "PKK Kecamatan",
         "gender": "P",
+        "consent": "y",  # the public form asks for it; the operator's ignores it
     }
 
 
@@ -564,6 +565,10 @@ def settings_fields(_w: World, _p: Place) -> dict:
 SIGNATURE = "M10 60L40 20L70 80L100 25"
 
 
+def public_event_privacy(_w: World, p: Place) -> str:
+    return f"/privasi?kegiatan={p.event.code}"
+
+
 def kim_name(_w: World, p: Place) -> str:
     return p.kim.name
 
@@ -581,6 +586,11 @@ CASES: dict[str, Case] = {
         public=True,
     ),
     "main.healthz": Case(public(200, petugas=200), (get(same("/healthz")),), public=True),
+    "main.privacy": Case(
+        public(),
+        (get(same("/privasi")), get(public_event_privacy, label="event")),
+        public=True,
+    ),
     # --- auth -----------------------------------------------------------------------------------
     "auth.login": Case(
         public(200, petugas=303, signed_in=303),

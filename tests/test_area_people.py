@@ -225,13 +225,13 @@ def test_public_form_offers_the_provinces_regencies(client, app, make_event):
         response = client.submit(
             "/e/forumkt",
             {"name": f"Warga {phone}", "phone": phone, "institution": "PKK", "gender": "P",
-             "origin": origin},
+             "origin": origin, "consent": "y"},
         )  # fmt: skip
         assert response.status_code == 303
     response = client.submit(
         "/e/forumkt",
         {"name": "Salah", "phone": "081200000013", "institution": "PKK", "gender": "P",
-         "origin": "32.10"},
+         "origin": "32.10", "consent": "y"},
     )  # fmt: skip
     assert response.status_code == 422  # not one of the choices
     with app.app_context():

@@ -216,6 +216,7 @@ class Visitor:
                 "phone": f"0812{self.n:03d}{self.tries:05d}",
                 "institution": "KIM Uji",
                 "gender": "P",
+                "consent": "y",
             },
         )
         self._keep("register", answer)

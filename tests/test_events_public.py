@@ -38,6 +38,7 @@ PERSON = {
     "institution": "KIM Sebakung Jaya",
     "position": "Sekretaris",
     "gender": "P",
+    "consent": "y",
 }
 
 

@@ -126,6 +126,7 @@ def test_public_registration_stores_the_name_without_control_characters(app, cli
             "institution": "KIM\x9b Sebakung\x0c Jaya",
             "position": "Sekre\x00\x01taris\r\n",
             "gender": "L",
+            "consent": "y",
         },
     )
     assert response.status_code == 303

@@ -24,4 +24,4 @@ def test_enums_with_the_same_value_keep_their_own_labels(app):
     """ "undangan" is an invitation-only mode in one enum and a source in the other."""
     with app.test_request_context():
         assert RegistrationMode.UNDANGAN.label == "Hanya undangan"
-        assert Source.UNDANGAN.label == "Undangan"
+        assert Source.UNDANGAN.label == "Diundang"

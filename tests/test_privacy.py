@@ -452,7 +452,13 @@ def test_no_personal_data_in_logs(app, client, login, make_user, make_event, cap
         db.session.commit()
     registered = client.submit(
         f"/e/{event.code}",
-        {"name": NAME, "phone": "0813-7771-2468", "gender": "P", "institution": "PKK"},
+        {
+            "name": NAME,
+            "phone": "0813-7771-2468",
+            "gender": "P",
+            "institution": "PKK",
+            "consent": "y",
+        },
     )
     assert registered.status_code == 303
     ticket = registered.location.rsplit("/", 1)[-1]

@@ -470,7 +470,7 @@ def certificate_pdf(certificates: list[Certificate]) -> bytes:
                 "days": event_days(event),
                 "issued_on": format_date(
                     to_local(event, certificate.issued_at).date(),
-                    "d MMMM y",
+                    "long",  # the document's language's long date, as on every document
                     locale=str(get_locale() or "id"),
                 ),
                 "url": url,

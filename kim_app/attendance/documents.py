@@ -131,7 +131,7 @@ def signing_place(event: Event) -> str:
 
 def _signed_on(session: EventSession) -> str:
     """``15 Mei 2026``: the session's date, for the signing official's line."""
-    return format_date(session.starts_at, "d MMMM y", locale=str(get_locale() or "id"))
+    return format_date(session.starts_at, "long", locale=str(get_locale() or "id"))
 
 
 def daftar_hadir_html(

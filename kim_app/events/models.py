@@ -97,7 +97,7 @@ set_labels(
 set_labels(
     Source,
     {
-        Source.UNDANGAN: _l("Undangan"),
+        Source.UNDANGAN: _l("Diundang"),
         Source.MANDIRI: _l("Daftar mandiri"),
         Source.WALK_IN: _l("Datang langsung"),
         Source.IMPOR: _l("Impor"),
@@ -120,6 +120,10 @@ set_labels(
     },
 )
 
+
+# the privacy notice at /privasi (UU 27/2022) a person agrees to on the public form; a new
+# version whenever what it says changes, so each consent names the text it was given to
+PRIVACY_NOTICE_VERSION = "2026-12"
 
 # no 0/O, 1/I/L: the code is read aloud and typed on a phone
 CHECKIN_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -318,6 +322,10 @@ class Registration(db.Model):
     promoted_at: Mapped[datetime | None]
     # the person's data was erased (UU 27/2022): kept as an anonymous count, never certified
     erased_at: Mapped[datetime | None]
+    # the person's own consent to the privacy notice (its version), given on the public form;
+    # None when someone else registered them (an operator, an invitation, an import, a walk-in)
+    consent_at: Mapped[datetime | None]
+    consent_version: Mapped[str | None] = mapped_column(sa.String(16))
 
     event: Mapped[Event] = relationship()
     kim: Mapped[Kim | None] = relationship()

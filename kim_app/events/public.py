@@ -17,7 +17,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import contains_eager
 from werkzeug.wrappers import Response
-from wtforms import RadioField, SelectField, StringField, TelField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -53,6 +53,7 @@ from kim_app.events.services import (
     get_event_or_404,
     get_public_event_or_404,
     local_now,
+    record_consent,
     register_person,
     registration_open,
 )
@@ -103,6 +104,17 @@ class RegistrationForm(FlaskForm):
         validate_choice=False,
         validators=[offered_origin],
         description=_l("Kabupaten/kota tempat Anda tinggal atau bekerja."),
+    )
+    # explicit consent (UU 27/2022 art. 20-22): asked, never presumed, and kept with its version
+    consent = BooleanField(
+        _l("Saya setuju data saya diproses seperti tertulis di atas."),
+        validators=[
+            DataRequired(
+                _l(
+                    "Centang persetujuan ini untuk mendaftar. Tanpa itu tidak ada data yang disimpan."
+                )
+            )
+        ],
     )
 
     def for_event(self, event: Event) -> RegistrationForm:
@@ -229,6 +241,8 @@ def public_register(code: str):
             field = getattr(form, error.field or "", None)
             (field.errors if field is not None else form.form_errors).append(str(error))
         else:
+            if new:
+                record_consent(registration, event)
             db.session.commit()
             if not new and not name_guess_left(event, registration.phone or ""):
                 form.phone.errors.append(_too_many_names())
@@ -245,7 +259,9 @@ def public_register(code: str):
                     )
                 )
                 return _event_page(event, form, 422)
-            if not new:
+            if not new:  # the person themself, recognised: their consent is theirs to give
+                record_consent(registration, event)
+                db.session.commit()
                 flash(_("Nomor ini sudah terdaftar. Ini tiket pendaftaran Anda."), "info")
             elif registration.status is RegistrationStatus.DAFTAR_TUNGGU:
                 flash(_("Kursi sudah penuh; Anda masuk daftar tunggu."), "info")

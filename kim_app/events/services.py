@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from kim_app import audit
 from kim_app.auth.models import OPERATOR_ROLES, Role, User, utcnow
 from kim_app.events.models import (
+    PRIVACY_NOTICE_VERSION,
     Event,
     EventKind,
     EventSession,
@@ -545,6 +546,22 @@ def register_person(
         actor=by,
     )
     return registration, True
+
+
+def record_consent(registration: Registration, event: Event) -> None:
+    """The person agreed, on the public form, to the privacy notice: when, and to which version.
+    Only the person's own act counts; a registration by anyone else keeps no consent."""
+    if registration.consent_version == PRIVACY_NOTICE_VERSION:
+        return
+    registration.consent_at, registration.consent_version = utcnow(), PRIVACY_NOTICE_VERSION
+    db.session.flush()
+    audit.record(
+        "registration.consent",
+        "registration",
+        registration.id,
+        region_code=event.region_code,
+        changes={"version": PRIVACY_NOTICE_VERSION},
+    )
 
 
 def cancel_registration(registration: Registration, by: User | None) -> Registration | None:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kim_app import queryargs
 from kim_app.auth.models import Role
+from kim_app.events.models import PRIVACY_NOTICE_VERSION, Event, EventStatus
 from kim_app.extensions import csrf, db, limiter
 from kim_app.groups.models import Kim
 from kim_app.groups.services import kim_filter
@@ -37,6 +38,18 @@ def home():
                 sa.select(Kim).where(kim_filter(current_user)).order_by(Kim.created_at)
             ).all()
     return render("main/home.html", picker=picker, my_kims=my_kims, actions=actions)
+
+
+@bp.get("/privasi")
+def privacy():
+    """The privacy notice (UU 27/2022) of event registration and check-in, public. With
+    ``?kegiatan=<code>`` of a published event it names that event's organiser and contact."""
+    event, code = None, queryargs.code("kegiatan", 16)
+    if code:
+        event = db.session.scalar(
+            sa.select(Event).where(Event.code == code, Event.status != EventStatus.DRAFT)
+        )
+    return render("main/privacy.html", event=event, version=PRIVACY_NOTICE_VERSION)
 
 
 @bp.post("/bahasa")

@@ -11,9 +11,12 @@ plain GET URL: bookmarkable, and the page works without JavaScript.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_month_names
 from flask import abort, current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -37,7 +40,6 @@ from kim_app.reports.queries import Dashboard, DateRange, dashboard
 from kim_app.security import roles_required, scope_of, user_may_reach
 
 MAX_MONTHS = 36
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
 TABLES = ("status", "cakupan", "kegiatan", "peserta", "asal", "luar", "gender", "kim_aktif")
 
 
@@ -94,8 +96,19 @@ def _filters() -> tuple[Region | None, DateRange, str, RangeForm]:
     return area_from_request(), dates, problem, RangeForm(formdata=None)
 
 
+@cache
+def _months_of(locale: str) -> tuple[str, ...]:
+    names = get_month_names("abbreviated", "stand-alone", locale)
+    return tuple(names[m] for m in range(1, 13))
+
+
+def month_names() -> tuple[str, ...]:
+    """The months' short names in the reader's language (``Mei`` or ``May``)."""
+    return _months_of(str(get_locale() or "id"))
+
+
 def _month(key: tuple[int, int]) -> str:
-    return f"{MONTHS[key[1] - 1]} {key[0]}"
+    return f"{month_names()[key[1] - 1]} {key[0]}"
 
 
 def _gender_label(gender: Gender | None) -> str:
@@ -163,7 +176,7 @@ def table(name: str, d: Dashboard) -> tuple[list[str], list[list]]:
         rows.append(["", _("Dari luar wilayah ini"), o.outside])
         rows.append(["", _("Tidak diketahui"), o.unknown])
         rows.append(["", _("Total"), o.total])
-        return [_("Kode"), _("Asal daerah"), _("Pendaftaran")], rows
+        return [_("Kode"), _("Asal daerah"), _("Jumlah pendaftaran")], rows
     if name == "luar":
         e = d.elsewhere
         if e is None:
@@ -184,7 +197,7 @@ def table(name: str, d: Dashboard) -> tuple[list[str], list[list]]:
             for g, n in d.participation.genders.items()
         ]
         rows.append([_("Total"), total, 100.0 if total else 0.0])
-        return [_("Jenis kelamin"), _("Pendaftaran"), "%"], rows
+        return [_("Jenis kelamin"), _("Jumlah pendaftaran"), "%"], rows
     rows = [[_("Paling aktif"), i, k.name, k.village, k.present] for i, k in enumerate(d.most, 1)]
     rows += [
         [_("Paling kurang aktif"), i, k.name, k.village, k.present]
@@ -213,7 +226,7 @@ def build_charts(d: Dashboard) -> dict[str, charts.Markup]:
     kinds = e.kinds
     columns = [
         charts.Stack(
-            MONTHS[m[1] - 1] if len(e.months) <= 12 else f"{m[1]}/{m[0] % 100:02d}",
+            month_names()[m[1] - 1] if len(e.months) <= 12 else f"{m[1]}/{m[0] % 100:02d}",
             tuple(
                 (i, e.counts.get(m, {}).get(k, 0), n(e.counts.get(m, {}).get(k, 0)))
                 for i, k in enumerate(kinds)

@@ -204,6 +204,9 @@ def person_data(registration: Registration, user) -> dict[str, Any]:
                 "tiket": row.Registration.ticket,
                 "kode_presensi": row.Registration.checkin_code,
                 "didaftarkan_utc": _iso(row.Registration.created_at),
+                # the person's own consent on the public form (None: someone else registered them)
+                "persetujuan_utc": _iso(row.Registration.consent_at),
+                "versi_pemberitahuan_privasi": row.Registration.consent_version,
                 "dibatalkan_utc": _iso(row.Registration.cancelled_at),
                 "kehadiran": attendance_of(row.Registration),
                 "sertifikat": certificate_of(row.Registration.id),
@@ -383,6 +386,7 @@ ACTION_LABELS = {
     "person.erase": _l("Data orang dihapus"),
     "person.export": _l("Ekspor data orang"),
     "registration.cancel": _l("Pendaftaran dibatalkan"),
+    "registration.consent": _l("Persetujuan data pribadi"),
     "registration.create": _l("Pendaftaran"),
     "registration.export": _l("Ekspor peserta"),
     "registration.import": _l("Impor peserta"),

@@ -519,7 +519,7 @@ def signed_on(event: Event) -> str:
     if not event.sessions:
         return ""
     last = max(s.ends_at for s in event.sessions)
-    return format_date(last, "d MMMM y", locale=str(get_locale() or "id"))
+    return format_date(last, "long", locale=str(get_locale() or "id"))
 
 
 def signer_lines(event: Event) -> list[str]:

@@ -530,7 +530,7 @@ def test_field_journey(browser, app, live_server, make_user, tmp_path, steps, va
             figures = desk.locator(".angka:not(#di-luar)")
             for label, value in (
                 ("Kegiatan", "1"),
-                ("Pendaftaran", "3"),
+                ("Jumlah pendaftaran", "3"),
                 ("Orang", "3"),
                 # day two is still running: only day one counts, 3 hadir of 3 people × 1 session
                 ("Kehadiran (sesi selesai)", "100,0%"),

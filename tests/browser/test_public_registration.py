@@ -16,6 +16,7 @@ def _fill(page: Page, name: str, phone: str, institution: str = "KIM Sebakung Ja
     form.get_by_label("KIM atau instansi").fill(institution)
     form.get_by_label("Jabatan").fill("Anggota")
     form.get_by_label("Perempuan").check()
+    form.get_by_label("Saya setuju data saya diproses").check()
 
 
 def _register(page: Page, base: str, code: str, name: str, phone: str) -> str:
