@@ -182,7 +182,7 @@ def test_every_page_has_no_wcag_violations(
     place = world.inside
     assert place.certificate and place.photo  # the pages show a certificate and a photo
     # the harness is not blind: a broken page is reported
-    page = _page_for(contexts, None, world, browser, app, live_server)
+    page = _page_for(contexts, None, world, browser, app, live_server, lang)
     page.set_content(BROKEN)
     assert {line.split(" ")[0] for line in violations(page)} >= {"label", "color-contrast"}
     problems, checked = [], []
