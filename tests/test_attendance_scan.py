@@ -404,6 +404,8 @@ def test_a_missing_or_huge_id_is_not_found(app, client, make_user, login):
 PETUGAS_MAY = {
     "attendance.scan_event",
     "attendance.scan",
+    "attendance.projector",  # the hall's screen for self check-in, of its own event only
+    "main.privacy",  # the public privacy notice
     "attendance.service_worker",
     "main.home",
     "main.healthz",
