@@ -587,7 +587,7 @@ CASES: dict[str, Case] = {
     ),
     "main.healthz": Case(public(200, petugas=200), (get(same("/healthz")),), public=True),
     "main.privacy": Case(
-        public(),
+        public(200, petugas=200),
         (get(same("/privasi")), get(public_event_privacy, label="event")),
         public=True,
     ),

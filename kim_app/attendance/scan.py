@@ -53,8 +53,8 @@ from kim_app.security import MAX_RECORD_ID, roles_required, scope_filter
 REQUIRED = _l("Wajib diisi.")
 SCANNERS = (*OPERATOR_ROLES, Role.PETUGAS_ABSENSI)
 # what a petugas absensi may open: the scan pages and the projector screen (each view checks
-# the event), the offline worker of the attendance pages, and their own account (sign out,
-# password, language)
+# the event), the offline worker of the attendance pages, their own account (sign out,
+# password, language) and the privacy notice every page's foot links to
 PETUGAS_ENDPOINTS = frozenset(
     {
         "attendance.scan_event",
@@ -64,6 +64,7 @@ PETUGAS_ENDPOINTS = frozenset(
         "main.home",
         "main.language",
         "main.healthz",
+        "main.privacy",
         "auth.login",
         "auth.logout",
         "auth.password",
