@@ -627,3 +627,16 @@ def test_certificates_page_queries_constant(app, client, operator, make_event):
         counts.append(len(queries))
     print(f"certificate list queries (5 vs 60): {counts}")
     assert counts[0] == counts[1]
+
+
+def test_a_page_past_the_last_shows_the_last(app, client, operator, make_event):
+    """From the trial: ``?halaman=9999`` of a list of 63 people shows the last page (the 13
+    after the first 50), not "Belum ada peserta terdaftar." under "63 peserta terdaftar"."""
+    event = cert_event(app, make_event)
+    people(app, event.id, [4] * 3)
+    bulk(app, event.id, 60)
+    last = html_of(client.get(f"/absensi/kegiatan/{event.id}/sertifikat?halaman=9999"))
+    second = html_of(client.get(f"/absensi/kegiatan/{event.id}/sertifikat?halaman=2"))
+    assert "Belum ada peserta terdaftar." not in last
+    rows = re.compile(r"<li[ >]")
+    assert len(rows.findall(last)) == len(rows.findall(second)) > 0

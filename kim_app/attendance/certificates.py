@@ -805,17 +805,29 @@ def _rows(event: Event, rule: Rule | None, page: int) -> list:
     return list(
         db.session.execute(
             query.outerjoin(Certificate, Certificate.registration_id == Registration.id)
-            .where(
-                Registration.event_id == event.id,
-                sa.or_(
-                    Registration.status == RegistrationStatus.TERDAFTAR,
-                    Certificate.id.is_not(None),
-                ),
-            )
+            .where(*_listed(event))
             .order_by(Registration.name, Registration.id)
             .limit(PER_PAGE + 1)
             .offset((page - 1) * PER_PAGE)
         )
+    )
+
+
+def _listed(event: Event) -> tuple:
+    """Who the list holds: the event's registered people and anyone holding a certificate
+    (with ``Certificate`` outer-joined)."""
+    return (
+        Registration.event_id == event.id,
+        sa.or_(Registration.status == RegistrationStatus.TERDAFTAR, Certificate.id.is_not(None)),
+    )
+
+
+def _listed_count(event: Event) -> int:
+    """How many people the list holds, for its last page."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Registration.id))
+        .outerjoin(Certificate, Certificate.registration_id == Registration.id)
+        .where(*_listed(event))
     )
 
 
@@ -851,6 +863,9 @@ def certificates(event_id: int):
     page = min(queryargs.page("halaman"), 10_000)
     rule = certificate_rule(event)
     rows = _rows(event, rule, page)
+    if not rows and page > 1:  # past the last page (an old link, a typed number): the last one
+        page = max(1, -(-_listed_count(event) // PER_PAGE))
+        rows = _rows(event, rule, page)
     return render(
         "attendance/certificates.html",
         "attendance/_certificate_rows.html",
