@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pypdf
 from flask import Flask, current_app, request
 from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 
@@ -73,7 +75,7 @@ def reencode_image(
     decoded. With ``max_side``, downscales it so its long side is at most that. Returns
     ``(bytes, width, height)``; raises ``ImageError``."""
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _whole_images_only():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 if image.width * image.height > MAX_PIXELS:
@@ -95,6 +97,23 @@ def reencode_image(
         out, format="JPEG" if mime == "image/jpeg" else "PNG", quality=quality, optimize=True
     )
     return out.getvalue(), clean.width, clean.height
+
+
+_DECODING = threading.Lock()
+
+
+@contextmanager
+def _whole_images_only() -> Iterator[None]:
+    """Decode with Pillow refusing a truncated or damaged image. WeasyPrint, once imported (the
+    first PDF a worker draws), sets Pillow's process-wide ``LOAD_TRUNCATED_IMAGES``, which would
+    let an upload of garbage through as a grey picture; it is off while an upload is decoded."""
+    with _DECODING:
+        before = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = before
 
 
 def _too_large() -> ImageTooLarge:

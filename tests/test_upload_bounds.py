@@ -415,6 +415,20 @@ def test_pixel_limit_is_read_from_the_header(ctx):
     assert not isinstance(small.value, ImageTooLarge)
 
 
+def test_a_truncated_image_is_refused_after_a_pdf_was_drawn(ctx):
+    """WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES on import (the first PDF a
+    worker draws): an upload of garbage is still refused as unreadable, and the setting is left
+    as WeasyPrint wants it."""
+    import weasyprint  # noqa: F401 - its import is the point
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    with pytest.raises(ImageError) as refused:
+        reencode_image(png(100, 100, b"\x00not deflate\xff" * 10), "image/png")
+    assert not isinstance(refused.value, ImageTooLarge)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+
+
 def test_pillow_bomb_limits_become_the_same_refusal(ctx, monkeypatch):
     """Pillow's own decompression-bomb warning and error are a clean refusal, never a 500."""
     monkeypatch.setattr(uploads, "MAX_PIXELS", 10**12)  # let Pillow's checks speak first
@@ -504,10 +518,12 @@ def test_report_photo_keeps_no_metadata(app, client, make_user, make_event, logi
     )
     assert response.status_code == 303
     stored = _stored_photo(app)
+    with app.app_context():
+        name = db.session.scalars(sa.select(ReportPhoto.file)).one()
+    # the thumbnail beside it (the folder is shared by the whole run: other tests' photos too)
     folder = importing.Path(app.config["KIM_UPLOAD_FOLDER"]) / "laporan"
-    thumbs = [p.read_bytes() for p in folder.iterdir() if p.name.endswith("-kecil.jpg")]
-    assert len(thumbs) == 1
-    for data in [stored, *thumbs]:
+    thumb = (folder / name.replace(".jpg", "-kecil.jpg")).read_bytes()
+    for data in (stored, thumb):
         assert not JPEG_METADATA & set(jpeg_markers(data))
         assert not any(secret in data for secret in SECRETS)
     with Image.open(io.BytesIO(stored)) as image:
