@@ -710,7 +710,11 @@ CASES: dict[str, Case] = {
     "groups.bidang": Case(
         staff(scoped=False),
         (get(same("/kim/bidang")),),
-        post=post(same("/kim/bidang"), data=lambda *_: {"label": f"Bidang {secrets.token_hex(3)}"}),
+        # an operator adds to its own area's list; the admin names the area it keeps
+        post=post(
+            lambda w, p: "/kim/bidang" + (f"?wilayah={p.regency}" if w.role is Role.ADMIN else ""),
+            data=lambda *_: {"label": f"Bidang {secrets.token_hex(3)}"},
+        ),
     ),
     "groups.bidang_option": Case(
         staff(303),
