@@ -267,7 +267,7 @@ def test_invited_participant_source_reads_invited(app, client, make_user, login,
 def test_daftar_hadir_gender_header_matches_its_values(app, client, operator, make_event):  # noqa: F811
     """The daftar hadir's gender column is headed L/P, as its values are L and P, in English too
     (not M/F above L and P)."""
-    event = cert_event(make_event)
+    event = cert_event(app, make_event)
     rid = register(app, event.id, "Budi Santoso", 1)
     with app.app_context():
         db.session.get(Registration, rid).gender = Gender.L
@@ -285,7 +285,7 @@ def test_daftar_hadir_gender_header_matches_its_values(app, client, operator, ma
 def test_certificate_date_is_the_long_date_of_its_language(app, client, operator, make_event):  # noqa: F811
     """A certificate writes its date as its language's long date — "December 7, 2026" in English,
     "7 Desember 2026" in Indonesian — never "7 December 2026"."""
-    event = cert_event(make_event)
+    event = cert_event(app, make_event)
     rid = register(app, event.id, "Rina Wati", 2)
     attend(app, rid, 4, Presence.HADIR)
     issue(app, event.id)

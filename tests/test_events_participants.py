@@ -129,7 +129,7 @@ def test_counts_search_filters_and_pages(
     assert "<html" in page
     assert "<strong>84</strong> terdaftar</a> dari 200 kursi" in page
     assert "<strong>24</strong> daftar tunggu" in page and "<strong>12</strong> batal" in page
-    assert "Undangan 30 · Daftar mandiri 24 · Impor 30 · Ditambahkan operator 24" in page
+    assert "Diundang 30 · Daftar mandiri 24 · Impor 30 · Ditambahkan operator 24" in page
     assert "120 peserta ditemukan · halaman 1 dari 3" in page
     assert len(names_on(page)) == 50 and names_on(page)[0] == "Peserta 000"
     assert "0813-0000-0001" in page  # managers see numbers in full
