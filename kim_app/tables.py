@@ -203,5 +203,9 @@ def _scan(archive: zipfile.ZipFile, part: zipfile.ZipInfo, budget: Budget) -> No
             parser.Parse(b"", True)
     except expat.ExpatError:
         return  # not XML: openpyxl fails on it too if the workbook points to it
+    # what zipfile raises for a member it cannot give back whole, each a file to refuse, not a
+    # 500: a bad CRC or a part longer than its entry says (BadZipFile), broken deflate data
+    # (zlib.error), a truncated stream (EOFError, OSError), an encrypted part (RuntimeError: a
+    # password is needed) and a compression method it does not know (NotImplementedError)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError):
-        raise _unreadable() from None  # a damaged, encrypted or lying part
+        raise _unreadable() from None

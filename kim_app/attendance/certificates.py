@@ -68,7 +68,7 @@ from kim_app.events.services import get_event_or_404, local_now
 from kim_app.extensions import db, limiter
 from kim_app.htmx import redirect_after_post, render
 from kim_app.i18n import document_locale
-from kim_app.security import MAX_RECORD_ID, roles_required
+from kim_app.security import roles_required
 from kim_app.uploads import (
     ImageError,
     ImageTooLarge,
@@ -906,6 +906,15 @@ def certificates_pdf(event_id: int):
     return pdf_response(body, f"sertifikat-{event.code}.pdf")
 
 
+def _certificate_file(certificate: Certificate | None) -> Response:
+    """One valid certificate as its PDF, in the document's language; 404 when there is none."""
+    if certificate is None:
+        abort(404)
+    with document_locale():
+        body = certificate_pdf([certificate])
+    return pdf_response(body, f"sertifikat-{certificate.code}.pdf")
+
+
 @bp.get("/absensi/kegiatan/<int:event_id>/sertifikat/<int:registration_id>.pdf")
 @roles_required(*OPERATOR_ROLES)
 def participant_certificate(event_id: int, registration_id: int):
@@ -917,15 +926,11 @@ def participant_certificate(event_id: int, registration_id: int):
         .join(Certificate.registration)
         .where(
             Certificate.event_id == event.id,
-            Certificate.registration_id == min(registration_id, MAX_RECORD_ID),
+            Certificate.registration_id == registration_id,
             Certificate.revoked_at.is_(None),
         )
     )
-    if certificate is None:
-        abort(404)
-    with document_locale():
-        body = certificate_pdf([certificate])
-    return pdf_response(body, f"sertifikat-{certificate.code}.pdf")
+    return _certificate_file(certificate)
 
 
 @bp.get("/absensi/kegiatan/<int:event_id>/sertifikat/<any(logo, 'tanda-tangan'):part>")
@@ -957,11 +962,7 @@ def ticket_certificate(code: str, ticket: str):
             Certificate.revoked_at.is_(None),
         )
     )
-    if certificate is None:
-        abort(404)
-    with document_locale():
-        body = certificate_pdf([certificate])
-    return pdf_response(body, f"sertifikat-{certificate.code}.pdf")
+    return _certificate_file(certificate)
 
 
 # --- views: public verification ----------------------------------------------------------------------
