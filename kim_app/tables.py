@@ -1,29 +1,54 @@
-"""Bounds on the work reading an uploaded spreadsheet may cause.
+"""Reading and writing spreadsheets: the one place an XLSX or CSV file is opened or built.
 
-Every XLSX or CSV upload is read by ``kim_app.groups.importing.read_table``, and that goes through
-here. ``check_workbook`` refuses an XLSX from its zip directory (part count and sizes) or while
+``read_table(data)`` tells the type from the bytes (never the name) and returns a ``Table``: the
+header row and the data rows as text. Every upload goes through the bounds here first:
+``check_workbook`` refuses an XLSX from its zip directory (part count and sizes) or while
 streaming each part once through expat, counting cells, rows, shared strings and their text as it
 goes: a hostile workbook is refused after at most one bound's worth of reading, before openpyxl
 builds anything (openpyxl reads the shared strings, styles and every sheet's head whole when it
 opens a workbook). ``Budget.tick`` then keeps the time of the row-by-row read inside the same
 budget, for CSV and XLSX alike. A refusal is a ``TableRefused`` whose message is for the person
 who uploaded the file.
+
+``to_csv``, ``to_xlsx`` and ``to_xlsx_sheets`` build files (text never becomes a formula), and
+``table_download`` sends one as a dated attachment; every export uses them.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import logging
+import re
 import time
+import warnings
 import zipfile
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 from xml.parsers import expat
+from zoneinfo import ZoneInfo
 
+from flask import Response, current_app
 from flask_babel import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
 from kim_app.i18n import count
+from kim_app.text import printable
+
+log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 XML_CHUNK = 64 * 1024
+MAX_ROWS = 5000
+MAX_COLUMNS = 60
+MAX_CELL = 500
+MAX_BLANK_RUN = 1000  # this many empty rows in a row end the sheet (formatted but unused rows)
+FORMULA_START = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True)
@@ -209,3 +234,250 @@ def _scan(archive: zipfile.ZipFile, part: zipfile.ZipInfo, budget: Budget) -> No
     # password is needed) and a compression method it does not know (NotImplementedError)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError):
         raise _unreadable() from None
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """A sheet as text: the header row, the data rows (same width) and their row numbers."""
+
+    headers: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+
+
+def read_table(data: bytes, limits: Limits = LIMITS) -> Table:
+    """Read an XLSX workbook (first sheet) or a UTF-8 CSV; the type comes from the content. The
+    work is bounded by ``limits``: over them the file is refused."""
+    if not data:
+        raise TableRefused(_("Berkas kosong."))
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise TableRefused(
+            _("Format Excel lama (.xls) tidak didukung. Simpan sebagai .xlsx atau CSV UTF-8.")
+        )
+    budget = Budget(limits)
+    if data.startswith(b"PK\x03\x04"):
+        return _table(_xlsx_rows(data, budget), budget)
+    return _table(_csv_rows(_as_text(data)), budget)
+
+
+def _not_supported() -> TableRefused:
+    return TableRefused(
+        _("Berkas ini bukan workbook Excel (.xlsx) atau CSV. Unggah berkas .xlsx atau .csv.")
+    )
+
+
+BINARY_STARTS = (b"%PDF", b"MZ", b"\x7fELF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _as_text(data: bytes) -> str:
+    """The bytes as UTF-8 text (a BOM is allowed), or an error saying what to do instead."""
+    if data.startswith(BINARY_STARTS) or b"\x00" in data[:4096]:
+        raise _not_supported()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        if CONTROL.search(data[:4096].decode("latin-1")):
+            raise _not_supported() from None
+        raise TableRefused(
+            _(
+                "CSV harus disimpan dengan encoding UTF-8. Di Excel pilih Simpan Sebagai → "
+                "CSV UTF-8 (dipisah koma)."
+            )
+        ) from None
+    if CONTROL.search(text[:4096]):
+        raise _not_supported()
+    return text
+
+
+def _csv_rows(text: str) -> Iterator[tuple]:
+    """Rows of a CSV whose separator (comma, semicolon or tab) is read from its first line."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        yield from reader
+    except csv.Error:
+        raise TableRefused(_("Berkas CSV rusak dan tidak dapat dibaca.")) from None
+
+
+def _xlsx_rows(data: bytes, budget: Budget) -> Iterator[tuple]:
+    """Rows of the first worksheet (its first ``MAX_COLUMNS`` columns), read in streaming mode
+    after the archive has been checked against ``budget``."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _not_supported() from None
+    with archive:
+        if "xl/workbook.xml" not in archive.namelist():
+            raise _not_supported()
+        check_workbook(archive, budget)
+    workbook = _quietly(load_workbook, io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        if not workbook.worksheets:
+            raise TableRefused(_("Workbook ini tidak berisi lembar kerja."))
+        rows = workbook.worksheets[0].iter_rows(max_col=MAX_COLUMNS, values_only=True)
+        while (row := _quietly(next, rows, None)) is not None:
+            yield row
+    finally:
+        workbook.close()
+
+
+def _quietly(call, *args, **kwargs):
+    """Run an openpyxl step without its warnings (about features it drops, irrelevant here);
+    any failure inside a damaged workbook becomes one clear message."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return call(*args, **kwargs)
+        except Exception as error:  # openpyxl fails in many ways on a damaged file
+            log.info("unreadable workbook: %s", type(error).__name__)
+            raise TableRefused(_("Workbook Excel ini rusak dan tidak dapat dibaca.")) from None
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: whole numbers without ``.0`` (phone numbers typed as numbers), dates ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    text = printable(str(value)).strip()
+    if text.startswith("'") and text[1:2] in FORMULA_START:  # our own export's formula guard
+        text = text[1:]
+    return text[:MAX_CELL]
+
+
+def _table(source: Iterable[tuple], budget: Budget) -> Table:
+    """The first non-empty row is the header; empty rows are skipped; row numbers are kept."""
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    blank_run = 0
+    for number, cells in enumerate(source, start=1):
+        budget.tick()
+        values = [cell_text(c) for c in cells[:MAX_COLUMNS]]
+        if not any(values):
+            blank_run += 1
+            if blank_run > MAX_BLANK_RUN:
+                break
+            continue
+        blank_run = 0
+        if header is None:
+            header = values
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise TableRefused(
+                _(
+                    "Berkas berisi lebih dari %(n)s baris data. Bagi menjadi beberapa berkas.",
+                    n=f"{MAX_ROWS:,}".replace(",", "."),
+                )
+            )
+        rows.append(values)
+        lines.append(number)
+    width = max((i + 1 for i, h in enumerate(header or []) if h), default=0)
+    if not width:
+        raise TableRefused(_("Baris pertama harus berisi judul kolom."))
+    if not rows:
+        raise TableRefused(_("Berkas tidak berisi baris data di bawah judul kolom."))
+    headers = [h or _("Kolom %(c)s", c=column_letter(i)) for i, h in enumerate(header[:width])]
+    rows = [(row + [""] * width)[:width] for row in rows]
+    return Table(headers=headers, rows=rows, lines=lines)
+
+
+def column_letter(index: int) -> str:
+    """``0`` → ``A``, ``26`` → ``AA``, as the spreadsheet shows it."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def table_download(name: str, sheet: str, fmt: str, headers: list[str], rows: list) -> Response:
+    """Rows as a dated attachment ``<name>-<YYYY-MM-DD>.<fmt>``: XLSX, or CSV with a BOM. Exports
+    hold personal data, so no copy is kept anywhere (private, no-store). The caller audits."""
+    today = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    if fmt == "xlsx":
+        body, mimetype = to_xlsx(sheet, headers, rows), XLSX_TYPE
+    else:
+        body, mimetype = to_csv(headers, rows), "text/csv"  # charset added
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{name}-{today.isoformat()}.{fmt}"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def to_csv(headers: list[str], rows: list[list[Any]]) -> bytes:
+    """Semicolon-separated UTF-8 with a BOM: what Excel in Indonesian settings opens directly.
+
+    Text that a spreadsheet would run as a formula gets a leading apostrophe.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([_csv_value(value) for value in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    text = printable(str(value))
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def to_xlsx(sheet: str, headers: list[str], rows: list[list[Any]]) -> bytes:
+    """One worksheet (see ``to_xlsx_sheets``)."""
+    return to_xlsx_sheets([(sheet, headers, rows)])
+
+
+def to_xlsx_sheets(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
+    """Worksheets ``(title, headers, rows)``, each with a bold header frozen on top and columns
+    as wide as their first 200 values; text is always stored as text, never a formula."""
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for title, headers, rows in sheets:
+        worksheet = workbook.create_sheet(title)
+        worksheet.freeze_panes = "A2"
+        for index, header in enumerate(headers):
+            longest = max([len(header)] + [len(str(row[index])) for row in rows[:200]])
+            worksheet.column_dimensions[column_letter(index)].width = max(12, min(48, longest)) + 2
+        worksheet.append([_xlsx_cell(worksheet, h, bold) for h in headers])
+        for row in rows:
+            worksheet.append([_xlsx_cell(worksheet, value) for value in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _xlsx_cell(worksheet, value: Any, font: Font | None = None) -> WriteOnlyCell:
+    if isinstance(value, str):
+        value = printable(value)  # openpyxl refuses control characters
+    cell = WriteOnlyCell(worksheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    if isinstance(value, date):
+        cell.number_format = "DD/MM/YYYY"
+    if font is not None:
+        cell.font = font
+    return cell

@@ -23,19 +23,21 @@ from flask import Flask
 from PIL import Image
 from werkzeug.security import generate_password_hash
 
+from kim_app import importing
 from kim_app.attendance.certificates import clean_image, set_image
 from kim_app.attendance.models import Certificate, Presence
 from kim_app.attendance.services import mark_attendance
 from kim_app.auth.models import LinkPurpose, Role, User
 from kim_app.auth.services import issue_link, link_token
+from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, Invitation, Registration, Source
 from kim_app.events.services import PersonData, local_now, register_person
 from kim_app.extensions import db
-from kim_app.groups import importing
-from kim_app.groups.importing import ImportKind, Table
+from kim_app.groups.imports import KimImporter
 from kim_app.groups.models import BidangOption, Member, Position
 from kim_app.notices.models import Notice, NoticeKind
 from kim_app.reports.services import add_photo, save_narrative
+from kim_app.tables import Table
 from tests.conftest import MAJALENGKA_VILLAGE, PASSWORD, PPU, PPU_VILLAGE
 
 MAJALENGKA = "32.10"
@@ -319,7 +321,7 @@ class World:
     def place(self, inside: bool) -> Place:
         return self.inside if inside else self.outside
 
-    def upload(self, kind: ImportKind, owner: User | None = None) -> str:
+    def upload(self, kind: importing.Importer, owner: User | None = None) -> str:
         """A kept import file (one row) of ``owner``: the actor by default, and for a visitor
         an operator of the inside place."""
         owner = owner or self.actor or self.inside.operator
@@ -457,12 +459,12 @@ def ticket(path: str = "") -> Url:
 
 def kim_upload(w: World, p: Place) -> str:
     """Inside: the actor's own upload. Outside: another operator's."""
-    return f"/kim/impor/{w.upload(ImportKind.KIM, None if p.inside else p.operator)}"
+    return f"/kim/impor/{w.upload(KimImporter(), None if p.inside else p.operator)}"
 
 
 def participant_upload(w: World, p: Place) -> str:
     """The actor's own participant upload, under the place's event."""
-    return f"/kegiatan/{p.event.id}/peserta/impor/{w.upload(ImportKind.PESERTA)}"
+    return f"/kegiatan/{p.event.id}/peserta/impor/{w.upload(ParticipantImporter())}"
 
 
 def certified(path: str) -> Url:

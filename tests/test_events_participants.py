@@ -14,14 +14,16 @@ from openpyxl import load_workbook
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from kim_app import importing
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
+from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, Registration, RegistrationStatus, Source
 from kim_app.events.services import PersonData, register_person
 from kim_app.extensions import db
-from kim_app.groups import importing
-from kim_app.groups.importing import ImportKind, Table
+from kim_app.groups.imports import KimImporter
 from kim_app.groups.models import Gender
+from kim_app.tables import Table
 from tests.budget import counted_queries
 from tests.conftest import PPU, html_of
 from tests.test_budgets import BUDGET
@@ -584,9 +586,9 @@ def test_import_tokens_of_other_kinds_or_users_are_404(
     table = Table(headers=["Nama", "HP"], rows=[["Ani", "081211111111"]], lines=[2])
     other = make_user(Role.OPERATOR_KABKOTA, PPU)
     with app.test_request_context():
-        kim_token = importing.save_upload(ImportKind.KIM, table, "kim.csv", operator)
-        foreign = importing.save_upload(ImportKind.PESERTA, table, "x.csv", other)
-        mine = importing.save_upload(ImportKind.PESERTA, table, "x.csv", operator)
+        kim_token = importing.save_upload(KimImporter(), table, "kim.csv", operator)
+        foreign = importing.save_upload(ParticipantImporter(), table, "x.csv", other)
+        mine = importing.save_upload(ParticipantImporter(), table, "x.csv", operator)
     for token in (kim_token, foreign, "a" * 22, "../../etc"):
         response = client.get(f"/kegiatan/{event.id}/peserta/impor/{token}")
         assert response.status_code == 404
@@ -618,14 +620,14 @@ def test_guess_mapping_for_participant_headers(ctx):
         "No WA",
         "Asal KIM",
     ]
-    assert importing.guess_mapping(ImportKind.PESERTA, headers) == {
+    assert importing.guess_mapping(ParticipantImporter(), headers) == {
         "name": 1, "institution": 2, "position": 3, "gender": 4, "phone": 5, "kim_name": 6,
     }  # fmt: skip
     english = ["Name", "Phone", "Institution", "Position", "Gender", "KIM"]
-    assert importing.guess_mapping(ImportKind.PESERTA, english) == {
+    assert importing.guess_mapping(ParticipantImporter(), english) == {
         "name": 0, "phone": 1, "institution": 2, "position": 3, "gender": 4, "kim_name": 5,
     }  # fmt: skip
-    assert ImportKind.PESERTA.label == "peserta kegiatan"
+    assert ParticipantImporter.label == "peserta kegiatan"
 
 
 # --- export ---------------------------------------------------------------------------------------
@@ -742,7 +744,7 @@ def _requests(client, app, actor, event, rid):
     """Every participant endpoint once: (name, response)."""
     with app.test_request_context():
         table = Table(headers=["Nama", "HP"], rows=[["Ani", "081211111111"]], lines=[2])
-        token = importing.save_upload(ImportKind.PESERTA, table, "a.csv", actor)
+        token = importing.save_upload(ParticipantImporter(), table, "a.csv", actor)
     base = f"/kegiatan/{event.id}/peserta"
     csrf = client.token("/")
     return [

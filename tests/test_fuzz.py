@@ -41,16 +41,17 @@ from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 from werkzeug.security import generate_password_hash
 
-from kim_app import ROOT, create_app
+from kim_app import ROOT, create_app, importing, tables
 from kim_app.attendance.certificates import clean_image, set_image
 from kim_app.attendance.models import Certificate, Presence
 from kim_app.attendance.services import mark_attendance
 from kim_app.auth.models import LinkPurpose, Role, User
 from kim_app.auth.services import create_user, issue_link, link_token
+from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, EventStatus, Invitation, Registration, Source
 from kim_app.events.services import PersonData, register_person
 from kim_app.extensions import db
-from kim_app.groups import importing
+from kim_app.groups.imports import KimImporter
 from kim_app.groups.models import Gender, Kim, KimStatus
 from kim_app.groups.services import add_bidang, store_sk
 from kim_app.notices.models import Notice, NoticeKind
@@ -166,8 +167,8 @@ POST_ENDPOINTS = _endpoints("POST")
 # --- the world every endpoint is tried in ---------------------------------------------------------
 
 
-def _csv(text: str) -> importing.Table:
-    return importing.read_table(text.encode())
+def _csv(text: str) -> tables.Table:
+    return tables.read_table(text.encode())
 
 
 @pytest.fixture(scope="module")
@@ -254,13 +255,13 @@ def world(app, make_kim, make_event, password_hash) -> dict:
         add_bidang(db.session.get(Region, PPU), "Komunitas strategis", "", operator)
         photo = add_photo(ev, image_bytes("JPEG"), "Suasana pelatihan", operator)
         kim_token = importing.save_upload(
-            importing.ImportKind.KIM,
+            KimImporter(),
             _csv("nama kim,desa,nomor sk\nKIM Baru,Sebakung Jaya,1/SK/2026\n"),
             "kim.csv",
             operator,
         )
         peserta_token = importing.save_upload(
-            importing.ImportKind.PESERTA,
+            ParticipantImporter(),
             _csv("nama,nomor whatsapp,instansi\nTamu Impor,0812-8888-0001,Dinas\n"),
             "peserta.csv",
             operator,

@@ -24,13 +24,13 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from pypdf import PdfReader
 
+from kim_app import tables
 from kim_app.attendance.models import Presence
 from kim_app.attendance.services import mark_attendance
 from kim_app.auth.models import Role, User
 from kim_app.events.models import Event, EventStatus, Registration, Source
 from kim_app.events.services import PersonData, register_person
 from kim_app.extensions import db
-from kim_app.groups import importing
 from kim_app.groups.models import Gender, KimStatus, KimStatusChange, Member
 from kim_app.reports.services import save_narrative
 from tests.fuzz_forms import Form, add_script_fields, complete_pickers, form_values
@@ -168,11 +168,11 @@ def test_imported_cells_lose_control_characters(app):
     out = io.BytesIO()
     workbook.save(out)
     with app.app_context():
-        table = importing.read_table(out.getvalue())
+        table = tables.read_table(out.getvalue())
         assert table.headers == ["nama", "nomor whatsapp"]
         assert table.rows == [["BudiSantoso", "0812-5555-0101"]]
         text = "nama,instansi\n" + "Ani,Dinas\n" * 500 + f"Budi{ESC}Santoso,Din\x01as\n"
-        table = importing.read_table(text.encode())
+        table = tables.read_table(text.encode())
         assert table.rows[-1] == ["BudiSantoso", "Dinas"]
 
 

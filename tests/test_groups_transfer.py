@@ -16,13 +16,16 @@ from openpyxl import Workbook, load_workbook
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from kim_app import importing, tables
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.extensions import db
-from kim_app.groups import importing
-from kim_app.groups.importing import ImportFileError, ImportKind, Table
+from kim_app.groups import import_values
+from kim_app.groups.imports import KimImporter, MemberImporter
 from kim_app.groups.models import Gender, Kim, KimStatus, KimStatusChange, Member, Position
+from kim_app.importing.values import parse_date
 from kim_app.regions.models import Region, RegionLevel
+from kim_app.tables import Table, TableRefused
 from tests.budget import counted_queries, page_weight
 from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
 
@@ -607,7 +610,7 @@ def test_read_table_csv_separators_bom_and_blank_rows(ctx):
         b"Nama KIM,Desa\n,\nKIM A,1\n",
         b'"Nama KIM"\t"Desa"\r\n\r\n"KIM A"\t1\r\n',
     ):
-        table = importing.read_table(data)
+        table = tables.read_table(data)
         assert table.headers == ["Nama KIM", "Desa"]
         assert table.rows == [["KIM A", "1"]] and table.lines == [3]
 
@@ -617,17 +620,17 @@ def test_read_table_xlsx_cells_become_text(ctx):
     from datetime import date
 
     data = xlsx_bytes(["Nama", None, "HP"], [["A", date(2026, 1, 5), 81234567890]])
-    table = importing.read_table(data)
+    table = tables.read_table(data)
     assert table.headers == ["Nama", "Kolom B", "HP"]
     assert table.rows == [["A", "2026-01-05", "81234567890"]]
 
 
 def test_read_table_limits(ctx):
     """More than 5,000 data rows, or no header, is refused with a reason."""
-    with pytest.raises(ImportFileError, match=r"lebih dari 5\.000 baris"):
-        importing.read_table(("h\n" + "x\n" * 5001).encode())
-    with pytest.raises(ImportFileError, match="judul kolom"):
-        importing.read_table(xlsx_bytes([None, None], []))
+    with pytest.raises(TableRefused, match=r"lebih dari 5\.000 baris"):
+        tables.read_table(("h\n" + "x\n" * 5001).encode())
+    with pytest.raises(TableRefused, match="judul kolom"):
+        tables.read_table(xlsx_bytes([None, None], []))
 
 
 def test_guess_mapping_reads_indonesian_and_english_headers(ctx):
@@ -648,7 +651,7 @@ def test_guess_mapping_reads_indonesian_and_english_headers(ctx):
         "Nomor Registrasi",
         "Bidang Kegiatan",
     ]
-    assert importing.guess_mapping(ImportKind.KIM, headers) == {
+    assert importing.guess_mapping(KimImporter(), headers) == {
         "name": 1,
         "village": 2,
         "district": 4,
@@ -663,7 +666,7 @@ def test_guess_mapping_reads_indonesian_and_english_headers(ctx):
         "bidang": 13,
     }
     english = ["Name", "Position", "Gender", "Phone", "KIM", "Village", "Registration number"]
-    assert importing.guess_mapping(ImportKind.ANGGOTA, english) == {
+    assert importing.guess_mapping(MemberImporter(), english) == {
         "name": 0,
         "position": 1,
         "gender": 2,
@@ -676,24 +679,24 @@ def test_guess_mapping_reads_indonesian_and_english_headers(ctx):
 
 def test_value_parsers(ctx):
     """Positions, genders, dates, fields of activity and village codes as people write them."""
-    assert importing.parse_position("Wakil Ketua") is Position.WAKIL_KETUA
-    assert importing.parse_position("SEKERTARIS") is Position.SEKRETARIS
-    assert importing.parse_position("") is Position.ANGGOTA
-    assert importing.parse_position("Juru masak") is None
-    assert importing.parse_gender("Laki-laki") is Gender.L
-    assert importing.parse_gender("wanita") is Gender.P
-    assert importing.parse_gender("") is None and importing.parse_gender("X") is False
+    assert import_values.parse_position("Wakil Ketua") is Position.WAKIL_KETUA
+    assert import_values.parse_position("SEKERTARIS") is Position.SEKRETARIS
+    assert import_values.parse_position("") is Position.ANGGOTA
+    assert import_values.parse_position("Juru masak") is None
+    assert import_values.parse_gender("Laki-laki") is Gender.L
+    assert import_values.parse_gender("wanita") is Gender.P
+    assert import_values.parse_gender("") is None and import_values.parse_gender("X") is False
     from datetime import date
 
     for text in ("2026-01-05", "05/01/2026", "5-1-2026", "5 Januari 2026", "05.01.26"):
-        assert importing.parse_date(text) == date(2026, 1, 5), text
-    assert importing.parse_date("31/02/2026") is None
-    assert importing.parse_bidang("Pertanian/perikanan; Kesehatan, Sulap") == (
+        assert parse_date(text) == date(2026, 1, 5), text
+    assert parse_date("31/02/2026") is None
+    assert import_values.parse_bidang("Pertanian/perikanan; Kesehatan, Sulap") == (
         ["kesehatan", "pertanian"],
         ["Sulap"],
     )
-    assert importing.village_code("6409032006") == PPU_VILLAGE
-    assert importing.village_code("64.09.03") is None
+    assert import_values.village_code("6409032006") == PPU_VILLAGE
+    assert import_values.village_code("64.09.03") is None
 
 
 # --- export ------------------------------------------------------------------------------------------
@@ -888,7 +891,7 @@ def test_scope_matrix(app, client, make_user, make_kim, login, role, endpoint, i
         owner = actor if inside else make_user(Role.OPERATOR_KABKOTA, "32.10")
         with app.test_request_context():
             token = importing.save_upload(
-                ImportKind.KIM, Table(["Nama KIM"], [["A"]], [2]), "a.csv", owner
+                KimImporter(), Table(["Nama KIM"], [["A"]], [2]), "a.csv", owner
             )
         response = client.get(f"/kim/impor/{token}")
     elif endpoint == "export":

@@ -10,6 +10,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,8 +21,6 @@ from werkzeug.test import encode_multipart
 from kim_app import tables, uploads
 from kim_app.auth.models import Role
 from kim_app.extensions import db
-from kim_app.groups import importing
-from kim_app.groups.importing import ImportFileError
 from kim_app.groups.models import Kim, KimStatus
 from kim_app.reports.models import ReportPhoto
 from kim_app.uploads import ImageError, ImageTooLarge, PdfRefused, check_pdf, reencode_image
@@ -96,7 +95,7 @@ def workbook(rows: Iterable[str], strings: Iterable[str] = ()) -> bytes:
 
 def text_row(number: int, *texts: str) -> str:
     cells = "".join(
-        f'<c r="{importing.column_letter(i)}{number}" t="inlineStr"><is><t>{text}</t></is></c>'
+        f'<c r="{tables.column_letter(i)}{number}" t="inlineStr"><is><t>{text}</t></is></c>'
         for i, text in enumerate(texts)
     )
     return f'<row r="{number}">{cells}</row>'
@@ -104,7 +103,7 @@ def text_row(number: int, *texts: str) -> str:
 
 def shared_row(number: int, *indexes: int) -> str:
     cells = "".join(
-        f'<c r="{importing.column_letter(i)}{number}" t="s"><v>{index}</v></c>'
+        f'<c r="{tables.column_letter(i)}{number}" t="s"><v>{index}</v></c>'
         for i, index in enumerate(indexes)
     )
     return f'<row r="{number}">{cells}</row>'
@@ -175,7 +174,7 @@ def post_import(client, data: bytes, path: str = "/kim/impor", **fields):
 
 
 def stored_imports(app) -> list[str]:
-    folder = importing.Path(app.config["KIM_UPLOAD_FOLDER"]) / "impor"
+    folder = Path(app.config["KIM_UPLOAD_FOLDER"]) / "impor"
     return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 
 
@@ -189,13 +188,13 @@ def kim_count(app) -> int:
 
 def test_the_hand_built_workbook_is_read_when_it_is_small(ctx):
     """The builder makes workbooks openpyxl reads: small ones pass, so refusals below are bounds."""
-    table = importing.read_table(
+    table = tables.read_table(
         workbook(
             [HEADER, shared_row(2, 0, 1)], ["<si><t>KIM A</t></si>", "<si><t>6409012001</t></si>"]
         )
     )
     assert table.headers == ["Nama KIM", "Desa"] and table.rows == [["KIM A", "6409012001"]]
-    table = importing.read_table(workbook([HEADER, text_row(2, "KIM B", "x" * 400)]))
+    table = tables.read_table(workbook([HEADER, text_row(2, "KIM B", "x" * 400)]))
     assert table.rows == [["KIM B", "x" * 400]]
 
 
@@ -290,18 +289,18 @@ def test_a_part_that_lies_about_its_size_is_not_read_past_it(ctx):
     refused, budget = _scan(bytes(data))
     assert refused
     assert budget.bytes_read < 1000 + tables.XML_CHUNK * 2
-    with pytest.raises(ImportFileError, match="rusak"):
-        importing.read_table(bytes(data))
+    with pytest.raises(tables.TableRefused, match="rusak"):
+        tables.read_table(bytes(data))
 
 
 def test_reading_time_is_bounded_too(ctx):
     """With no time left, a legitimate file is refused as taking too long (the clock is checked
     for every row and every chunk; the budget here is zero, nothing is timed)."""
     data = workbook([HEADER, text_row(2, "KIM A", "1")])
-    with pytest.raises(ImportFileError, match="terlalu lama dibaca"):
-        importing.read_table(data, replace(tables.LIMITS, seconds=0))
-    with pytest.raises(ImportFileError, match="terlalu lama dibaca"):
-        importing.read_table(b"Nama;Desa\nKIM A;1\n", replace(tables.LIMITS, seconds=0))
+    with pytest.raises(tables.TableRefused, match="terlalu lama dibaca"):
+        tables.read_table(data, replace(tables.LIMITS, seconds=0))
+    with pytest.raises(tables.TableRefused, match="terlalu lama dibaca"):
+        tables.read_table(b"Nama;Desa\nKIM A;1\n", replace(tables.LIMITS, seconds=0))
 
 
 def test_document_type_declarations_are_refused(ctx):
@@ -321,8 +320,8 @@ def test_document_type_declarations_are_refused(ctx):
             "xl/worksheets/sheet1.xml",
             f'<worksheet xmlns="{MAIN}"><sheetData>{HEADER}{shared_row(2, 0)}</sheetData></worksheet>',
         )
-    with pytest.raises(ImportFileError, match="rusak"):
-        importing.read_table(out.getvalue())
+    with pytest.raises(tables.TableRefused, match="rusak"):
+        tables.read_table(out.getvalue())
 
 
 # --- item 8: images ---------------------------------------------------------------------------------
@@ -365,7 +364,7 @@ def post_file(client, path: str, form_page: str, field: str, data: bytes, name: 
 
 
 def files_in(app, kind: str) -> list[str]:
-    folder = importing.Path(app.config["KIM_UPLOAD_FOLDER"]) / kind
+    folder = Path(app.config["KIM_UPLOAD_FOLDER"]) / kind
     return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 
 
@@ -503,7 +502,7 @@ JPEG_METADATA = {0xFE, *range(0xE1, 0xF0)}  # COM and APP1..APP15 (EXIF, XMP, IC
 def _stored_photo(app) -> bytes:
     with app.app_context():
         photo = db.session.scalars(sa.select(ReportPhoto)).one()
-    folder = importing.Path(app.config["KIM_UPLOAD_FOLDER"]) / "laporan"
+    folder = Path(app.config["KIM_UPLOAD_FOLDER"]) / "laporan"
     return (folder / photo.file).read_bytes()
 
 
@@ -521,7 +520,7 @@ def test_report_photo_keeps_no_metadata(app, client, make_user, make_event, logi
     with app.app_context():
         name = db.session.scalars(sa.select(ReportPhoto.file)).one()
     # the thumbnail beside it (the folder is shared by the whole run: other tests' photos too)
-    folder = importing.Path(app.config["KIM_UPLOAD_FOLDER"]) / "laporan"
+    folder = Path(app.config["KIM_UPLOAD_FOLDER"]) / "laporan"
     thumb = (folder / name.replace(".jpg", "-kecil.jpg")).read_bytes()
     for data in (stored, thumb):
         assert not JPEG_METADATA & set(jpeg_markers(data))
@@ -541,7 +540,7 @@ def test_sk_images_keep_no_metadata(app, client, make_user, make_kim, login):
         assert response.status_code == 303
         with app.app_context():
             stored_name = db.session.get(Kim, kim.id).sk_file
-        stored = (importing.Path(app.config["KIM_UPLOAD_FOLDER"]) / "sk" / stored_name).read_bytes()
+        stored = (Path(app.config["KIM_UPLOAD_FOLDER"]) / "sk" / stored_name).read_bytes()
         assert not any(secret in stored for secret in SECRETS)
         with Image.open(io.BytesIO(stored)) as image:
             if name.endswith(".jpg"):
@@ -666,8 +665,7 @@ def test_the_issue_pdf_is_refused_as_an_sk(app, client, make_user, make_kim, log
         stored = db.session.get(Kim, kim.id).sk_file
     assert (
         stored
-        and (importing.Path(app.config["KIM_UPLOAD_FOLDER"]) / "sk" / stored).read_bytes()
-        == one_page()
+        and (Path(app.config["KIM_UPLOAD_FOLDER"]) / "sk" / stored).read_bytes() == one_page()
     )
 
 

@@ -32,11 +32,11 @@ from kim_app.events.documents import PRIVATE, pdf_response, render_pdf, session_
 from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus
 from kim_app.events.services import get_event_or_404
 from kim_app.extensions import db
-from kim_app.groups.importing import XLSX_TYPE, to_xlsx_sheets
 from kim_app.groups.models import Kim
 from kim_app.i18n import document_locale
 from kim_app.phones import mask_phone
 from kim_app.security import roles_required
+from kim_app.tables import XLSX_TYPE, to_xlsx_sheets
 
 # empty numbered rows on the blank list, for people who come without registering
 WALK_IN_ROWS = 15

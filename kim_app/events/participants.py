@@ -15,40 +15,34 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from kim_app import audit, queryargs
+from kim_app import audit, importing, queryargs, tables
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.errors import error_response
 from kim_app.events import bp
-from kim_app.events.documents import when
+from kim_app.events.documents import participant_export, when
+from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, Registration, RegistrationStatus, Source
 from kim_app.events.people import (
     ParticipantFilter,
-    apply_participants,
     ensure_editable,
     offered_origin,
     origin_choices,
     participant_counts,
-    participant_export,
     participants_page,
     people_editable,
-    plan_participants,
     registration_of,
     restore_registration,
     update_participant,
 )
 from kim_app.events.services import EventError, PersonData, cancel_registration, get_event_or_404
 from kim_app.extensions import db
-from kim_app.groups import importing
-from kim_app.groups.importing import ImportKind, Plan, Upload
 from kim_app.groups.models import Gender
-from kim_app.groups.transfer import UploadForm
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.phones import display_phone
 from kim_app.security import roles_required
@@ -56,7 +50,6 @@ from kim_app.uploads import upload_limit
 
 REQUIRED = _l("Wajib diisi.")
 TOO_LONG = _l("Paling banyak %(max)d karakter.")
-UPLOAD_OVERHEAD = 16 * 1024
 
 
 def _gender_choice(_form, field) -> None:
@@ -332,14 +325,14 @@ def participant_status(event_id: int, registration_id: int):
 
 
 @bp.route("/kegiatan/<int:event_id>/peserta/impor", methods=["GET", "POST"])
-@upload_limit(importing.MAX_BYTES + UPLOAD_OVERHEAD)
+@upload_limit(importing.UPLOAD_LIMIT)
 @roles_required(*OPERATOR_ROLES)
 def participants_import(event_id: int):
     """Upload a participant list (XLSX or CSV, up to 5 MB), then go to its preview."""
     event = managed_event(event_id)
-    form = UploadForm()
+    form = importing.UploadForm()
     if form.validate_on_submit():
-        token = form.store(ImportKind.PESERTA)
+        token = form.store(ParticipantImporter(event))
         if token:
             return redirect_after_post(
                 url_for("events.participants_import_preview", event_id=event.id, token=token)
@@ -352,80 +345,19 @@ def participants_import(event_id: int):
 @roles_required(*OPERATOR_ROLES)
 def participants_import_preview(event_id: int, token: str):
     """Map the file's columns, see every invalid row with its reason and what the valid ones
-    will do, confirm. ``aksi=impor`` imports the valid rows, ``aksi=batal`` deletes the upload."""
+    will do, confirm (``aksi=impor``) or cancel (``aksi=batal``)."""
     event = managed_event(event_id)
-    upload = importing.load_upload(token, current_user)
-    if upload is None or upload.kind is not ImportKind.PESERTA:
-        return importing.upload_gone()
-    action = request.form.get("aksi", "") if request.method == "POST" else ""
-    if action == "batal":
-        importing.discard(upload)
-        flash(_("Impor dibatalkan dan berkasnya dihapus."), "info")
-        return redirect_after_post(url_for("events.participants_import", event_id=event.id))
-    if request.method == "POST":
-        mapping = importing.mapping_from_form(upload.kind, upload.table.headers, request.form)
-        if mapping != upload.mapping and not importing.save_mapping(upload, mapping):
-            return importing.upload_gone()
-    if action == "impor":
-        return _confirm(event, upload)
-    return _preview(
-        event, upload, plan_participants(event, upload.table, upload.mapping, current_user)
+    wizard = importing.Wizard(
+        importers=[ParticipantImporter(event)],
+        template="events/import_preview.html",
+        here=lambda token: url_for(
+            "events.participants_import_preview", event_id=event.id, token=token
+        ),
+        back=url_for("events.participants_import", event_id=event.id),
+        done=url_for("events.participants", event_id=event.id),
+        context=lambda: common(event),
     )
-
-
-def _preview(event: Event, upload: Upload, plan: Plan, status: int = 200, message: str = ""):
-    return render(
-        "events/import_preview.html",
-        "groups/_import_results.html",
-        status,
-        here=url_for("events.participants_import_preview", event_id=event.id, token=upload.token),
-        **importing.preview_context(upload, plan, queryargs.page("halaman"), message),
-        **common(event),
-    )
-
-
-def _confirm(event: Event, upload: Upload) -> Response:
-    """Import the valid rows in one transaction; the upload is claimed so it runs only once."""
-    if not importing.claim(upload):
-        return importing.upload_gone()
-    try:
-        plan = plan_participants(event, upload.table, upload.mapping, current_user)
-        message = ""
-        if not plan.ready:
-            message = _("Tidak ada baris valid yang dapat diimpor. Periksa kolomnya.")
-        else:
-            try:
-                result = apply_participants(event, plan, current_user, upload.filename)
-                db.session.commit()
-            except EventError as error:
-                message = str(error)
-            except IntegrityError:  # a number registered meanwhile through another way in
-                message = _(
-                    "Seseorang baru saja mendaftar dengan nomor yang ada di berkas ini. "
-                    "Periksa pratinjau lalu impor lagi."
-                )
-        if message:
-            db.session.rollback()
-            importing.release(upload)
-            plan = plan_participants(event, upload.table, upload.mapping, current_user)
-            return _preview(event, upload, plan, 422, message)
-    except Exception:
-        db.session.rollback()
-        importing.release(upload)
-        raise
-    importing.discard(upload)
-    notice = _(
-        "Impor peserta selesai: %(new)d baru, %(updated)d diperbarui, %(same)d tidak berubah, "
-        "%(skipped)d baris tidak valid dilewati.",
-        new=result.created,
-        updated=result.updated,
-        same=result.unchanged,
-        skipped=result.skipped,
-    )
-    if result.waiting:
-        notice += " " + _("%(n)d orang masuk daftar tunggu karena kursi penuh.", n=result.waiting)
-    flash(notice, "success")
-    return redirect_after_post(url_for("events.participants", event_id=event.id))
+    return wizard.preview(token)
 
 
 # --- export ----------------------------------------------------------------------------------------
@@ -450,4 +382,4 @@ def participants_export(event_id: int, fmt: str):
         actor=current_user,
     )
     db.session.commit()
-    return importing.table_download(f"peserta-{event.code}", _("Peserta"), fmt, headers, rows)
+    return tables.table_download(f"peserta-{event.code}", _("Peserta"), fmt, headers, rows)

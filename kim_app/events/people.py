@@ -1,18 +1,15 @@
 """Who takes part in an event: KIM invited by filter, the delegates a KIM names from its members,
-the operators' participant list, and the glue for importing and exporting participants.
+and the operators' participant list (its import is ``imports.py``, its export ``documents.py``).
 
-Everything here is set-based: inviting 500 KIM is one INSERT … SELECT, a page of the participant
-list is a count, its rows and one grouped count, and an import is checked with two queries and
-written with one bulk insert, whatever the number of rows. Services flush; the view commits.
+Everything here is set-based: inviting 500 KIM is one INSERT … SELECT, and a page of the
+participant list is a count, its rows and one grouped count, whatever the number of rows.
+Services flush; the view commits.
 """
 
 from __future__ import annotations
 
 import re
-import secrets
-from dataclasses import asdict, dataclass, field
-from datetime import UTC
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import force_locale
@@ -41,8 +38,6 @@ from kim_app.events.services import (
     register_person,
 )
 from kim_app.extensions import contains_text, db
-from kim_app.groups import importing
-from kim_app.groups.importing import Action, ImportKind, Plan, RowPlan, Table
 from kim_app.groups.models import (
     POSITION_LABELS,
     Bidang,
@@ -52,12 +47,10 @@ from kim_app.groups.models import (
     KimStatus,
     Member,
     Position,
-    name_key,
 )
 from kim_app.groups.registry_queries import Page
 from kim_app.groups.services import kim_filter
 from kim_app.notices import operations as notices
-from kim_app.phones import PhoneError, display_phone, normalise_phone
 from kim_app.queryargs import LIST_MAX
 from kim_app.regions.models import Region, RegionLevel, level_of
 from kim_app.security import MAX_RECORD_ID, codes_below, scope_filter, user_may_reach
@@ -848,7 +841,7 @@ def participant_conditions(event: Event, filters: ParticipantFilter) -> list:
     return conditions
 
 
-def _participant_order(filters: ParticipantFilter) -> list:
+def participant_order(filters: ParticipantFilter) -> list:
     if filters.status is RegistrationStatus.DAFTAR_TUNGGU:  # the queue, in its order
         return [Registration.created_at, Registration.id]
     return [sa.func.lower(Registration.name), Registration.id]
@@ -873,7 +866,7 @@ def participants_page(event: Event, filters: ParticipantFilter, page: int) -> Pa
         sa.select(Registration, Kim.name)
         .outerjoin(Kim, Kim.id == Registration.kim_id)
         .where(*conditions)
-        .order_by(*_participant_order(filters))
+        .order_by(*participant_order(filters))
         .limit(PARTICIPANTS_PER_PAGE)
         .offset((page - 1) * PARTICIPANTS_PER_PAGE)
     ).all()
@@ -903,303 +896,3 @@ def participant_counts(event: Event) -> Counts:
         if status != RegistrationStatus.BATAL:
             by_source[Source(source)] += n
     return Counts(by_status, by_source)
-
-
-# --- import ------------------------------------------------------------------------------------------
-
-
-@dataclass
-class ParticipantRowPlan(RowPlan):
-    registration: Registration | None = None
-
-
-class _Cells:
-    """A data row read through the mapping: ``row["name"]`` is the cleaned text or ``""``."""
-
-    def __init__(self, values: list[str], mapping: dict[str, int]):
-        self.values, self.mapping = values, mapping
-
-    def __getitem__(self, key: str) -> str:
-        index = self.mapping.get(key)
-        return importing.clean(self.values[index]) if index is not None else ""
-
-
-def _limited(value: str, limit: int, what: str, errors: list[str]) -> str:
-    if len(value) > limit:
-        errors.append(
-            _("%(what)s terlalu panjang (paling banyak %(n)d karakter).", what=what, n=limit)
-        )
-    return value
-
-
-def plan_participants(event: Event, table: Table, mapping: dict[str, int], user) -> Plan:
-    """Check every row of a participant file and say what importing it will do; nothing is
-    written. Two queries whatever the number of rows (the KIM named, the numbers already in)."""
-    missing = importing.missing_columns(ImportKind.PESERTA, mapping)
-    if missing:
-        return Plan(ImportKind.PESERTA, [], missing)
-    plans: list[ParticipantRowPlan] = []
-    kim_keys: dict[int, str] = {}
-    for line, values in zip(table.lines, table.rows, strict=True):
-        row = _Cells(values, mapping)
-        plan = ParticipantRowPlan(line=line, label=row["name"])
-        errors = plan.errors
-        name = _limited(row["name"], 120, _("Nama"), errors)
-        if not name:
-            errors.append(_("Nama kosong."))
-        raw_phone = row["phone"]
-        phone = None
-        if not raw_phone:
-            errors.append(_("No HP kosong."))
-        else:
-            try:
-                phone = normalise_phone(raw_phone)
-            except PhoneError:
-                errors.append(_("No HP tidak valid: %(phone)s.", phone=importing.shown(raw_phone)))
-        gender = importing.parse_gender(row["gender"])
-        if gender is False:
-            errors.append(
-                _(
-                    "Jenis kelamin tidak dikenal: %(text)s (isi L atau P).",
-                    text=importing.shown(row["gender"]),
-                )
-            )
-            gender = None
-        kim_name = row["kim_name"]
-        if kim_name:
-            key = name_key(kim_name)
-            if key:
-                kim_keys[line] = key
-            else:
-                errors.append(_("Nama KIM harus memuat nama selain kata KIM."))
-        plan.values = {
-            "name": name,
-            "phone": phone,
-            "institution": _limited(row["institution"], 200, _("Instansi"), errors),
-            "position": _limited(row["position"], 120, _("Jabatan"), errors),
-            "gender": gender,
-            "kim_name": kim_name,
-            "origin": row["origin"],
-        }
-        plans.append(plan)
-    _read_origins(event, plans)
-    kims = _kims_named(event, set(kim_keys.values()), user)
-    phones = {p.values["phone"] for p in plans if p.values["phone"]}
-    existing = {}
-    if phones:
-        existing = {
-            r.phone: r
-            for r in db.session.scalars(
-                sa.select(Registration).where(
-                    Registration.event_id == event.id, Registration.phone.in_(phones)
-                )
-            )
-        }
-    seen: dict[str, int] = {}
-    for plan in plans:
-        _match_row(plan, kim_keys.get(plan.line), kims, existing, seen)
-    return Plan(ImportKind.PESERTA, plans)
-
-
-def _origin_key(text: str) -> str:
-    """``Kab. Paser`` and ``KABUPATEN  PASER`` → ``paser``; ``Kota Balikpapan`` → ``kota balikpapan``
-    (a city keeps its word: Bogor has a regency and a city)."""
-    key = " ".join(importing.words(text))
-    for prefix in ("kabupaten ", "kab "):
-        key = key.removeprefix(prefix)
-    return key
-
-
-def _read_origins(event: Event, plans: list[ParticipantRowPlan]) -> None:
-    """Each row's "asal daerah" as a regency of the event's province (by code or name), or an
-    error saying it is not one; one query when any row has one."""
-    texts = [(plan, plan.values.pop("origin")) for plan in plans]
-    if not any(text for _plan, text in texts):
-        return
-    known: dict[str, list[str]] = {}
-    for code, name in origin_choices(event):
-        for key in {code, _origin_key(name), " ".join(importing.words(name))}:
-            known.setdefault(key, []).append(code)
-    for plan, text in texts:
-        if not text:
-            continue
-        codes = known.get(text.strip()) or known.get(_origin_key(text), [])
-        if len(codes) == 1:
-            plan.values["origin_code"] = codes[0]
-        else:
-            plan.errors.append(
-                _(
-                    "Asal daerah tidak dikenal: %(text)s (tulis kabupaten/kota di provinsi kegiatan).",
-                    text=importing.shown(text),
-                )
-            )
-
-
-def _kims_named(event: Event, keys: set[str], user) -> dict[str, list[Kim]]:
-    """KIM in the event's area (and the user's scope) whose name key is among ``keys``."""
-    found: dict[str, list[Kim]] = {}
-    if keys:
-        for kim in db.session.scalars(
-            sa.select(Kim)
-            .where(
-                Kim.name_key.in_(keys),
-                kim_filter(user),
-                codes_below(Kim.village_code, event.region_code),
-            )
-            .order_by(Kim.id)
-        ):
-            found.setdefault(kim.name_key, []).append(kim)
-    return found
-
-
-def _match_row(plan: ParticipantRowPlan, key, kims, existing, seen: dict[str, int]) -> None:
-    values, errors = plan.values, plan.errors
-    if key is not None:
-        candidates = kims.get(key, [])
-        if not candidates:
-            errors.append(
-                _(
-                    "KIM “%(name)s” tidak ditemukan di wilayah kegiatan.",
-                    name=importing.shown(values["kim_name"]),
-                )
-            )
-        elif len(candidates) > 1:
-            errors.append(
-                _(
-                    "Nama KIM “%(name)s” ada di %(n)d desa. Tulis nama KIM yang lebih lengkap.",
-                    name=importing.shown(values["kim_name"]),
-                    n=len(candidates),
-                )
-            )
-        else:
-            plan.kim = candidates[0]
-            values["institution"] = values["institution"] or plan.kim.name
-    phone = values["phone"]
-    if phone and not errors:
-        if phone in seen:
-            errors.append(_("Nomor HP sama dengan baris %(line)d.", line=seen[phone]))
-        else:
-            seen[phone] = plan.line
-    plan.place = " · ".join(v for v in (values["position"], values["institution"]) if v)
-    if errors:
-        return
-    registration = existing.get(phone)
-    plan.registration = registration
-    if registration is None:
-        plan.action = Action.NEW
-        return
-    wanted = {
-        "name": values["name"],
-        "institution": values["institution"],
-        "position": values["position"],
-        "gender": values["gender"],
-        "kim_id": plan.kim.id if plan.kim else None,
-        # a KIM's people come from its village; others from the region the file names
-        "origin_code": plan.kim.village_code if plan.kim else values.get("origin_code"),
-    }
-    # a blank cell leaves what is stored
-    plan.changes = {
-        key: value
-        for key, value in wanted.items()
-        if value not in (None, "") and getattr(registration, key) != value
-    }
-    plan.action = Action.UPDATE if plan.changes else Action.SAME
-
-
-@dataclass
-class ParticipantImport:
-    created: int
-    waiting: int
-    updated: int
-    unchanged: int
-    skipped: int
-
-
-def apply_participants(event: Event, plan: Plan, user, filename: str = "") -> ParticipantImport:
-    """Write the valid rows: new people take the seats left in file order, the rest join the
-    waiting list; known numbers are updated (their status never changes). Audited once."""
-    ensure_editable(event)
-    new_rows = [row for row in plan.valid if row.action is Action.NEW]
-    seats = take_seats(event.id, len(new_rows))
-    created = []
-    for index, row in enumerate(new_rows):
-        values = row.values
-        created.append(
-            Registration(
-                event_id=event.id,
-                kim_id=row.kim.id if row.kim else None,
-                origin_code=row.kim.village_code if row.kim else values.get("origin_code"),
-                name=values["name"],
-                institution=values["institution"],
-                position=values["position"],
-                gender=values["gender"],
-                phone=values["phone"],
-                source=Source.IMPOR,
-                status=RegistrationStatus.TERDAFTAR
-                if index < seats
-                else RegistrationStatus.DAFTAR_TUNGGU,
-                ticket=secrets.token_urlsafe(18),
-            )
-        )
-    db.session.add_all(created)
-    for row in plan.valid:
-        if row.action is Action.UPDATE:
-            for key, value in row.changes.items():
-                setattr(row.registration, key, value)
-    db.session.flush()
-    notices.tickets_prepared(event, created, user)
-    result = ParticipantImport(
-        created=len(new_rows),
-        waiting=len(new_rows) - seats,
-        updated=plan.count(Action.UPDATE),
-        unchanged=plan.count(Action.SAME),
-        skipped=len(plan.invalid),
-    )
-    audit.record(
-        "registration.import",
-        "event",
-        event.id,
-        region_code=event.region_code,
-        changes={"file": filename[:100], **asdict(result)},
-        actor=user,
-    )
-    return result
-
-
-# --- export ------------------------------------------------------------------------------------------
-
-
-def participant_export(event: Event, filters: ParticipantFilter) -> tuple[list[str], list[list]]:
-    """The participants matching ``filters`` as rows (header first), in one query; the columns
-    are those the import recognises, so an exported list can be edited and imported back."""
-    headers = [
-        _("No"), _("Nama"), _("No HP"), _("Instansi"), _("Jabatan"), _("Jenis Kelamin"),
-        _("Nama KIM"), _("Sumber"), _("Status"), _("Waktu daftar (%(zone)s)", zone=event.zone_label),
-    ]  # fmt: skip
-    zone = ZoneInfo(event.timezone)
-    rows = []
-    for number, (registration, kim_name) in enumerate(
-        db.session.execute(
-            sa.select(Registration, Kim.name)
-            .outerjoin(Kim, Kim.id == Registration.kim_id)
-            .where(*participant_conditions(event, filters))
-            .order_by(*_participant_order(filters))
-        ),
-        start=1,
-    ):
-        registered = registration.created_at.replace(tzinfo=UTC).astimezone(zone)
-        rows.append(
-            [
-                number,
-                registration.name,
-                display_phone(registration.phone),
-                registration.institution,
-                registration.position,
-                registration.gender.value if registration.gender else "",
-                kim_name or "",
-                registration.source.label,
-                registration.status.label,
-                registered.strftime("%Y-%m-%d %H:%M"),
-            ]
-        )
-    return headers, rows

@@ -1,4 +1,4 @@
-"""Forms for registering and editing a KIM and for its workflow steps."""
+"""Forms for registering and editing a KIM, for its workflow steps and for the registry import."""
 
 from __future__ import annotations
 
@@ -11,16 +11,19 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from kim_app.groups.imports import REGISTRY_IMPORTERS, KimImporter, MemberImporter
 from kim_app.groups.models import Bidang, Gender, Position, SkSigner
+from kim_app.importing import Importer, UploadForm
 
 REQUIRED = _l("Wajib diisi.")
 DATE_INVALID = _l("Tanggal tidak valid.")
@@ -116,3 +119,21 @@ class StatusForm(FlaskForm):
     """One workflow step; the note is required for returning, rejecting and deactivating."""
 
     note = TextAreaField(_l("Catatan"), validators=[Length(max=2000)])
+
+
+class ImportForm(UploadForm):
+    """A registry import's file and what it holds: KIM or members."""
+
+    jenis = RadioField(
+        _l("Yang diimpor"),
+        choices=[
+            SelectChoice(KimImporter.kind, _l("Data KIM: satu baris per KIM, dengan pengurusnya")),
+            SelectChoice(MemberImporter.kind, _l("Anggota KIM: satu baris per anggota")),
+        ],
+        default=KimImporter.kind,
+        validators=[InputRequired(_l("Pilih jenis data yang diimpor."))],
+    )
+
+    def importer(self) -> Importer:
+        """The importer of the kind chosen (after validation)."""
+        return next(i for i in REGISTRY_IMPORTERS if i.kind == self.jenis.data)

@@ -25,10 +25,9 @@ from werkzeug.wrappers import Response
 from wtforms import DateField
 from wtforms.validators import Optional
 
-from kim_app import audit, queryargs
+from kim_app import audit, queryargs, tables
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.extensions import db
-from kim_app.groups import importing
 from kim_app.groups.models import Gender, KimStatus
 from kim_app.groups.registry_queries import AREA_LEVELS, region_at
 from kim_app.htmx import render
@@ -341,4 +340,4 @@ def export(name: str, fmt: str) -> Response:
     db.session.commit()
     place = area.code if area else "indonesia"
     stem = f"laporan-{name}-{place}-{dates.start.isoformat()}-{dates.end.isoformat()}"
-    return importing.table_download(stem, name, fmt, headers, rows)
+    return tables.table_download(stem, name, fmt, headers, rows)

@@ -17,7 +17,7 @@ from flask_babel import format_date, format_datetime, format_percent
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from kim_app import audit, queryargs
+from kim_app import audit, queryargs, tables
 from kim_app.attendance.models import Attendance, Presence
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.events.models import (
@@ -29,7 +29,6 @@ from kim_app.events.models import (
     RegistrationStatus,
 )
 from kim_app.extensions import contains_text, db
-from kim_app.groups import importing
 from kim_app.groups.models import Kim
 from kim_app.groups.registry_queries import Page
 from kim_app.groups.services import get_kim_or_404
@@ -480,7 +479,7 @@ def person_table(registration: Registration, user) -> tuple[list[str], list[list
 
 def _download(name: str, sheet: str, fmt: str, headers: list[str], rows: list) -> Response:
     """Send rows as a dated attachment (XLSX, or CSV with a BOM), never cached."""
-    return importing.table_download(name, sheet, fmt, headers, rows)
+    return tables.table_download(name, sheet, fmt, headers, rows)
 
 
 # --- views ------------------------------------------------------------------------------------------
