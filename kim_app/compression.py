@@ -14,15 +14,16 @@ from flask import Flask, Response, request
 
 
 class Compress(flask_compress.Compress):
-    """Flask-Compress, except that a browser refusing every coding the app offers
-    (``Accept-Encoding: gzip;q=0``) gets the answer as it is: the library reads a zero quality
-    as a refusal only for ``*``, and would pick the refused coding when it is the only one named.
-    A streamed file (static files) is closed when the answer is, which the library forgets."""
+    """Flask-Compress, leaving as they are two kinds of answer the library would compress: one
+    to a browser refusing every coding the app offers (``Accept-Encoding: gzip;q=0``; the library
+    reads a zero quality as a refusal only for ``*``), and any but a 200 (a 206 carries a byte
+    range of the uncompressed file). A streamed file (static files) is closed when the answer
+    is, which the library forgets."""
 
     def after_request(self, response: Response) -> Response:
         accept = request.accept_encodings  # werkzeug: the quality of each coding, 0 if refused
         offered = set(self.enabled_algorithms) | set(self.streaming_algorithms)
-        if not any(accept[coding] for coding in offered):
+        if response.status_code != 200 or not any(accept[coding] for coding in offered):
             response.vary.add("Accept-Encoding")
             return response
         source = response.response

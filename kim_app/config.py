@@ -61,6 +61,9 @@ class Defaults:
     )
     COMPRESS_ALGORITHM = ("br", "gzip")
     COMPRESS_ALGORITHM_STREAMING = ("br", "gzip")
+    # brotli 6: under a millisecond for a page or a stylesheet, 5-10 % smaller than gzip 6 (the
+    # library's 4 is no smaller than gzip on CSS and JS)
+    COMPRESS_BR_LEVEL = 6
     # below this a compression header costs more than it saves
     COMPRESS_MIN_SIZE = 512
     BABEL_DEFAULT_LOCALE = "id"

@@ -245,7 +245,8 @@ def test_page_outside_ones_role_is_a_translated_403(client, make_user, login):
 def test_text_answers_travel_compressed_when_the_browser_accepts_it(client):
     """Pages and the stylesheet come brotli-compressed to a browser that accepts brotli, gzipped
     to one that accepts only gzip (Vary says so, the ETag names the coding); without that header,
-    or with every coding refused, they come plain, and small or binary answers are left alone."""
+    or with every coding refused, they come plain, and small, partial or binary answers are left
+    alone."""
     import gzip
 
     import brotli
@@ -274,6 +275,12 @@ def test_text_answers_travel_compressed_when_the_browser_accepts_it(client):
     css = client.get("/static/app.css", headers={"Accept-Encoding": "br, gzip"}, buffered=True)
     assert css.headers["Content-Encoding"] == "br" and css.headers["ETag"].endswith(':br"')
     assert brotli.decompress(css.data).startswith(b"/*")
+    part = client.get(
+        "/static/app.css",
+        headers={"Accept-Encoding": "gzip", "Range": "bytes=0-999"},
+        buffered=True,
+    )
+    assert part.status_code == 206 and "Content-Encoding" not in part.headers
     for refusal in ("gzip;q=0", "br;q=0, gzip;q=0", "identity;q=1, *;q=0"):
         refused = client.get("/login", headers={"Accept-Encoding": refusal})
         assert "Content-Encoding" not in refused.headers and b"<html" in refused.data
