@@ -46,6 +46,26 @@ class Defaults:
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     KIM_SECURE_COOKIES = False
     KIM_COMPRESS = True
+    # Flask-Compress (kim_app/compression.py): brotli when the browser takes it, else gzip, for
+    # these text types; static files (streamed by Flask) too, keeping their ETag conditional.
+    COMPRESS_MIMETYPES = (
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "image/svg+xml",
+        "text/csv",
+        "text/calendar",
+        "text/plain",
+        "application/json",
+    )
+    COMPRESS_ALGORITHM = ("br", "gzip")
+    COMPRESS_ALGORITHM_STREAMING = ("br", "gzip")
+    # brotli 6: under a millisecond for a page or a stylesheet, 5-10 % smaller than gzip 6 (the
+    # library's 4 is no smaller than gzip on CSS and JS)
+    COMPRESS_BR_LEVEL = 6
+    # below this a compression header costs more than it saves
+    COMPRESS_MIN_SIZE = 512
     BABEL_DEFAULT_LOCALE = "id"
     BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"
     KIM_LANGUAGES = ("id", "en")

@@ -242,22 +242,48 @@ def test_page_outside_ones_role_is_a_translated_403(client, make_user, login):
     assert "Akses ditolak" in html_of(response)
 
 
-def test_text_answers_travel_gzipped_when_the_browser_accepts_it(client):
-    """Pages and the stylesheet come gzipped to a browser that says it accepts gzip (Vary says
-    so); without that header they come plain, and small or binary answers are left alone."""
+def test_text_answers_travel_compressed_when_the_browser_accepts_it(client):
+    """Pages and the stylesheet come brotli-compressed to a browser that accepts brotli, gzipped
+    to one that accepts only gzip (Vary says so, the ETag names the coding); without that header,
+    or with every coding refused, they come plain, and small, partial or binary answers are left
+    alone."""
     import gzip
 
+    import brotli
+
     page = client.get("/login", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert page.headers["Content-Encoding"] == "br"
+    assert "Accept-Encoding" in page.headers["Vary"] and "HX-Request" in page.headers["Vary"]
+    assert b"<html" in brotli.decompress(page.data)
+    page = client.get("/login", headers={"Accept-Encoding": "gzip"})
     assert page.headers["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in page.headers["Vary"] and "HX-Request" in page.headers["Vary"]
     assert b"<html" in gzip.decompress(page.data)
     plain = client.get("/login")
     assert "Content-Encoding" not in plain.headers and b"<html" in plain.data
-    css = client.get("/static/app.css", headers={"Accept-Encoding": "gzip"})
-    assert css.headers["Content-Encoding"] == "gzip" and css.headers["ETag"].endswith('-gz"')
+    # buffered: the test client then closes the answer, and with it the file, as a server does
+    css = client.get("/static/app.css", headers={"Accept-Encoding": "gzip"}, buffered=True)
+    assert css.headers["Content-Encoding"] == "gzip" and css.headers["ETag"].endswith(':gzip"')
     assert gzip.decompress(css.data).startswith(b"/*")
-    refused = client.get("/login", headers={"Accept-Encoding": "gzip;q=0"})
-    assert "Content-Encoding" not in refused.headers
+    assert css.headers["Cache-Control"] == "public, max-age=31536000"
+    again = client.get(
+        "/static/app.css",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": css.headers["ETag"]},
+        buffered=True,
+    )
+    assert again.status_code == 304
+    css = client.get("/static/app.css", headers={"Accept-Encoding": "br, gzip"}, buffered=True)
+    assert css.headers["Content-Encoding"] == "br" and css.headers["ETag"].endswith(':br"')
+    assert brotli.decompress(css.data).startswith(b"/*")
+    part = client.get(
+        "/static/app.css",
+        headers={"Accept-Encoding": "gzip", "Range": "bytes=0-999"},
+        buffered=True,
+    )
+    assert part.status_code == 206 and "Content-Encoding" not in part.headers
+    for refusal in ("gzip;q=0", "br;q=0, gzip;q=0", "identity;q=1, *;q=0"):
+        refused = client.get("/login", headers={"Accept-Encoding": refusal})
+        assert "Content-Encoding" not in refused.headers and b"<html" in refused.data
     small = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in small.headers
 

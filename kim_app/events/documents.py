@@ -208,40 +208,21 @@ def organiser_contact(event: Event, name: str = "") -> dict[str, str]:
 # --- calendar file (RFC 5545) ------------------------------------------------------------------------
 
 
-def _ics_text(value: str) -> str:
-    """Escape a TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and newlines; control
-    characters, which a TEXT value cannot hold, are dropped."""
-    value = printable(value).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return value.replace("\n", "\\n")
-
-
-def _fold(line: str) -> str:
-    """Fold a content line at 75 octets (§3.1), never inside a UTF-8 character."""
-    out, current, size = [], "", 0
-    for char in line:
-        width = len(char.encode())
-        if size + width > 75:
-            out.append(current)
-            current, size = " ", 1
-        current += char
-        size += width
-    out.append(current)
-    return "\r\n".join(out)
-
-
-def _utc(value: datetime, zone: ZoneInfo) -> str:
-    return value.replace(tzinfo=zone).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 def ics_calendar(registration: Registration, *, now: datetime | None = None) -> bytes:
-    """A calendar with one VEVENT per session of the registration's event, in UTC.
+    """A calendar with one VEVENT per session of the registration's event, in UTC, written by
+    ``icalendar`` (escaping, line folding at 75 octets, CRLF).
 
     Cancelled events and cancelled registrations are marked CANCELLED, a place on the waiting
     list TENTATIVE, so a calendar app that imports the file again updates the entries (same UID).
+    Control characters, which a TEXT value cannot hold, are dropped (``printable``).
     """
+    # loaded only when a calendar file is asked for (the import takes most of a second)
+    from icalendar import Calendar, vText
+    from icalendar import Event as CalendarEntry
+
     event = registration.event
     zone = ZoneInfo(event.timezone)
-    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = (now or datetime.now(UTC)).astimezone(UTC)
     if event.status is EventStatus.DIBATALKAN or registration.status is RegistrationStatus.BATAL:
         status = "CANCELLED"
     elif registration.status is RegistrationStatus.DAFTAR_TUNGGU:
@@ -251,14 +232,12 @@ def ics_calendar(registration: Registration, *, now: datetime | None = None) -> 
     link = ticket_url(registration)
     host = url_for("events.public_event", code=event.code, _external=True).split("/")[2]
     place = ", ".join(part for part in (event.venue_name, event.venue_address) if part)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//KIM//Kegiatan//ID",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "X-WR-CALNAME:" + _ics_text(event.title),
-    ]
+    calendar = Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", "-//KIM//Kegiatan//ID")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", vText(printable(event.title)))
     for session in event.sessions:
         summary = event.title + (f" — {session.topic}" if session.topic else "")
         details = [session_when(session, event)]
@@ -268,22 +247,19 @@ def ics_calendar(registration: Registration, *, now: datetime | None = None) -> 
         if event.organiser:
             details.append(_("Penyelenggara: %(name)s", name=event.organiser))
         details.append(_("Tiket: %(url)s", url=link))
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:kim-{event.id}-{session.id}-{registration.id}@{host}",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART:{_utc(session.starts_at, zone)}",
-            f"DTEND:{_utc(session.ends_at, zone)}",
-            "SUMMARY:" + _ics_text(summary),
-            "DESCRIPTION:" + _ics_text("\n".join(details)),
-            f"STATUS:{status}",
-            "URL:" + link,
-        ]
+        entry = CalendarEntry()
+        entry.add("uid", f"kim-{event.id}-{session.id}-{registration.id}@{host}")
+        entry.add("dtstamp", stamp)
+        entry.add("dtstart", session.starts_at.replace(tzinfo=zone).astimezone(UTC))
+        entry.add("dtend", session.ends_at.replace(tzinfo=zone).astimezone(UTC))
+        entry.add("summary", printable(summary))
+        entry.add("description", printable("\n".join(details)))
+        entry.add("status", status)
+        entry.add("url", link)
         if place:
-            lines.append("LOCATION:" + _ics_text(place))
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode()
+            entry.add("location", printable(place))
+        calendar.add_component(entry)
+    return calendar.to_ical(sorted=False)  # properties in the order written here
 
 
 # --- PDF files ------------------------------------------------------------------------------------
