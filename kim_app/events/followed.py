@@ -15,7 +15,6 @@ from flask_login import current_user
 from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.events import bp
-from kim_app.events.documents import when
 from kim_app.events.models import Event, EventSession, EventStatus, Registration, RegistrationStatus
 from kim_app.events.services import may_manage_event, may_see_event
 from kim_app.extensions import db
@@ -134,6 +133,5 @@ def area_people(event_id: int):
         event=event,
         page=page,
         sessions=session_count(event),
-        when=when,
         manage=may_manage_event(current_user, event),
     )

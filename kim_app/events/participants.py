@@ -26,7 +26,6 @@ from kim_app import audit, queryargs
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.errors import error_response
 from kim_app.events import bp
-from kim_app.events.documents import when
 from kim_app.events.models import Event, Registration, RegistrationStatus, Source
 from kim_app.events.people import (
     ParticipantFilter,
@@ -45,6 +44,7 @@ from kim_app.events.people import (
 )
 from kim_app.events.services import EventError, PersonData, cancel_registration, get_event_or_404
 from kim_app.extensions import db
+from kim_app.formatting import when
 from kim_app.groups import importing
 from kim_app.groups.importing import ImportKind, Plan, Upload
 from kim_app.groups.models import Gender

@@ -22,7 +22,8 @@ from sqlalchemy.orm import aliased, contains_eager
 from wtforms.validators import ValidationError
 
 from kim_app import audit
-from kim_app.auth.models import User, utcnow
+from kim_app.auth.models import User
+from kim_app.db import contains_text
 from kim_app.events.models import (
     Event,
     EventStatus,
@@ -40,7 +41,7 @@ from kim_app.events.services import (
     find_registration,
     register_person,
 )
-from kim_app.extensions import contains_text, db
+from kim_app.extensions import db
 from kim_app.groups import importing
 from kim_app.groups.importing import Action, ImportKind, Plan, RowPlan, Table
 from kim_app.groups.models import (
@@ -61,6 +62,7 @@ from kim_app.phones import PhoneError, display_phone, normalise_phone
 from kim_app.queryargs import LIST_MAX
 from kim_app.regions.models import Region, RegionLevel, level_of
 from kim_app.security import MAX_RECORD_ID, codes_below, scope_filter, user_may_reach
+from kim_app.timezones import utcnow
 
 QUOTA_DEFAULT = 2
 QUOTA_MAX = 50

@@ -14,7 +14,8 @@ from flask import abort
 from sqlalchemy.orm import contains_eager
 
 from kim_app import queryargs
-from kim_app.extensions import contains_text, db, keyed_by
+from kim_app.db import contains_text, keyed_by
+from kim_app.extensions import db
 from kim_app.groups import bp
 from kim_app.groups.models import Kim, KimStatus, Member, Position, name_key
 from kim_app.htmx import render

@@ -50,7 +50,6 @@ from openpyxl.styles import Font
 from sqlalchemy.orm import aliased
 
 from kim_app import audit, tables
-from kim_app.auth.models import utcnow
 from kim_app.extensions import db
 from kim_app.groups.models import (
     BIDANG_LABELS,
@@ -81,6 +80,7 @@ from kim_app.phones import PhoneError, display_phone, normalise_phone
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.security import scope_filter, scope_of, user_may_reach
 from kim_app.text import printable
+from kim_app.timezones import utcnow
 from kim_app.uploads import upload_folder
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,6 @@ from kim_app.groups.registry_queries import (
     villages_without_kim,
 )
 from kim_app.htmx import is_partial, render
-from kim_app.i18n import count, one_decimal
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.regions.picker import RegionPicker
 from kim_app.regions.services import lineage
@@ -78,7 +77,6 @@ def registry():
         bidang_choices=bidang_for_filter(current_user),
         sorts=list(Sort),
         oob=is_partial(),
-        number=count,
     )
 
 
@@ -108,8 +106,6 @@ def coverage_table():
         area=area,
         report=coverage(area, current_user),
         lineage=_lineage(area),
-        number=count,
-        percent=one_decimal,
     )
 
 
@@ -129,5 +125,4 @@ def coverage_missing(code: str):
         area=area,
         page=page,
         lineage=_lineage(area),
-        number=count,
     )

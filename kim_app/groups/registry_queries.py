@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
-from kim_app.extensions import contains_text, db
+from kim_app.db import contains_text
+from kim_app.extensions import db
 from kim_app.groups.models import (
     NATIONAL_BIDANG,
     Bidang,

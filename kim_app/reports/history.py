@@ -13,13 +13,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Response, abort
-from flask_babel import format_date, format_datetime, format_percent
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from kim_app import audit, queryargs
 from kim_app.attendance.models import Attendance, Presence
 from kim_app.auth.models import OPERATOR_ROLES
+from kim_app.db import contains_text
 from kim_app.events.models import (
     Event,
     EventSession,
@@ -28,7 +29,7 @@ from kim_app.events.models import (
     Registration,
     RegistrationStatus,
 )
-from kim_app.extensions import contains_text, db
+from kim_app.extensions import db
 from kim_app.groups import importing
 from kim_app.groups.models import Kim
 from kim_app.groups.registry_queries import Page
@@ -58,13 +59,6 @@ def _tally(condition) -> sa.ColumnElement[int]:
 
 def _or_zero(column) -> sa.ColumnElement[int]:
     return sa.func.coalesce(column, 0)
-
-
-def percent(rate: float | None) -> str:
-    """``0.75`` → ``75%`` in the reader's language; no rate (nobody expected) → ``—``."""
-    if rate is None:
-        return "—"
-    return format_percent(rate, "#,##0%")
 
 
 def span(first: datetime | None, last: datetime | None = None) -> str:
@@ -499,7 +493,6 @@ def kim_history(kim_id: int):
         kim=kim,
         page=page,
         totals=totals,
-        percent=percent,
         span=span,
     )
 
