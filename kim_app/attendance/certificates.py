@@ -855,7 +855,7 @@ def certificates(event_id: int):
                 "success",
             )
         return redirect_after_post(here)
-    page = min(queryargs.page("halaman"), 10_000)
+    page = min(queryargs.page(), 10_000)
     rule = certificate_rule(event)
     rows = _rows(event, rule, page)
     if not rows and page > 1:  # past the last page (an old link, a typed number): the last one

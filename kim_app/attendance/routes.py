@@ -180,7 +180,7 @@ class RollView:
     def read(cls) -> RollView:
         return cls(
             queryargs.text("q"),
-            min(queryargs.page("halaman"), 10_000),
+            min(queryargs.page(), 10_000),
             queryargs.one_of("status", (UNMARKED,)) == UNMARKED,
         )
 

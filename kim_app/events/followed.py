@@ -19,8 +19,8 @@ from kim_app.events.models import Event, EventSession, EventStatus, Registration
 from kim_app.events.services import may_manage_event, may_see_event
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
-from kim_app.groups.registry_queries import Page
 from kim_app.htmx import render
+from kim_app.pagination import Page, clamped
 from kim_app.regions.models import Region
 from kim_app.security import origin_filter, roles_required, scope_filter
 
@@ -70,7 +70,7 @@ def area_people_page(event: Event, user, page: int) -> Page:
 
     conditions = _people_of_area(event, user)
     total = db.session.scalar(sa.select(sa.func.count()).where(*conditions)) or 0
-    page = min(max(page, 1), max(1, -(-total // PER_PAGE)))
+    page = clamped(page, total, PER_PAGE)
     hadir = (
         sa.select(Attendance.registration_id, sa.func.count().label("n"))
         .join(Registration, Registration.id == Attendance.registration_id)
@@ -124,7 +124,7 @@ def area_people(event_id: int):
         event.status is EventStatus.DRAFT and not may_manage_event(current_user, event)
     ):
         abort(404)
-    page = area_people_page(event, current_user, queryargs.page("halaman"))
+    page = area_people_page(event, current_user, queryargs.page())
     if page.total == 0 and not may_see_event(current_user, event):
         abort(404)
     return render(

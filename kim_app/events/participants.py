@@ -175,7 +175,7 @@ def _row_context(event: Event) -> dict:
 
 def _list_page(event: Event, status: int = 200, **extra) -> Response:
     filters = ParticipantFilter.from_args(queryargs.values())
-    page = participants_page(event, filters, queryargs.page("halaman"))
+    page = participants_page(event, filters, queryargs.page())
     partial = is_partial() and "edit_form" not in extra
     return render(
         "events/participants.html",
@@ -379,7 +379,7 @@ def _preview(event: Event, upload: Upload, plan: Plan, status: int = 200, messag
         "groups/_import_results.html",
         status,
         here=url_for("events.participants_import_preview", event_id=event.id, token=upload.token),
-        **importing.preview_context(upload, plan, queryargs.page("halaman"), message),
+        **importing.preview_context(upload, plan, queryargs.page(), message),
         **common(event),
     )
 

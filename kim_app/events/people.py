@@ -55,9 +55,9 @@ from kim_app.groups.models import (
     Position,
     name_key,
 )
-from kim_app.groups.registry_queries import Page
 from kim_app.groups.services import kim_filter
 from kim_app.notices import operations as notices
+from kim_app.pagination import Page, clamped
 from kim_app.phones import PhoneError, display_phone, normalise_phone
 from kim_app.queryargs import LIST_MAX
 from kim_app.regions.models import Region, RegionLevel, level_of
@@ -367,8 +367,7 @@ def invited_page(event: Event, page: int) -> Page:
         )
         or 0
     )
-    pages = max(1, -(-total // INVITED_PER_PAGE))
-    page = min(max(page, 1), pages)
+    page = clamped(page, total, INVITED_PER_PAGE)
     named = _named(event.id, Invitation.kim_id).correlate(Invitation).scalar_subquery()
     rows = db.session.execute(
         sa.select(Invitation.id, Kim.id, Kim.name, village, district, Invitation.quota, named)
@@ -869,8 +868,7 @@ def participants_page(event: Event, filters: ParticipantFilter, page: int) -> Pa
         )
         or 0
     )
-    pages = max(1, -(-total // PARTICIPANTS_PER_PAGE))
-    page = min(max(page, 1), pages)
+    page = clamped(page, total, PARTICIPANTS_PER_PAGE)
     rows = db.session.execute(
         sa.select(Registration, Kim.name)
         .outerjoin(Kim, Kim.id == Registration.kim_id)

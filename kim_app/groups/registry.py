@@ -65,7 +65,7 @@ def _link_args(filters: RegistryFilter, area: Region | None) -> dict[str, str]:
 def registry():
     """All KIM in the operator's scope, any status: search, filters, sort and 25 per page."""
     filters, picker, area = filters_from_request()
-    page = registry_page(filters, current_user, queryargs.page("page"))
+    page = registry_page(filters, current_user, queryargs.page())
     return render(
         "groups/registry.html",
         "groups/_registry_results.html",
@@ -118,7 +118,7 @@ def coverage_missing(code: str):
     area = region_at(code, AREA_LEVELS)
     if area is None:
         abort(404)
-    page = villages_without_kim(area, current_user, queryargs.page("page"))
+    page = villages_without_kim(area, current_user, queryargs.page())
     return render(
         "groups/coverage.html",
         "groups/_coverage_missing.html",

@@ -116,7 +116,7 @@ def _preview(upload: Upload, plan: Plan, status: int = 200, message: str = "") -
         "groups/_import_results.html",
         status,
         here=url_for("groups.import_preview", token=upload.token),
-        **importing.preview_context(upload, plan, queryargs.page("halaman"), message),
+        **importing.preview_context(upload, plan, queryargs.page(), message),
     )
 
 
