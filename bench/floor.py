@@ -53,7 +53,7 @@ def make_engine(url: str, **options) -> sa.Engine:
     write and nothing more. Only that engine setup is shared with the app."""
     engine = sa.create_engine(engine_url(url), **options)
     if engine.dialect.name == "sqlite":
-        from kim_app import prepare_sqlite
+        from kim_app.db import prepare_sqlite
 
         prepare_sqlite(engine)
     return engine

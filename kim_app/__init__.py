@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from flask import Flask, g, has_request_context, request, url_for
+from flask import Flask, g, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from kim_app import config as cfg
 from kim_app import ratelimits
+from kim_app.db import prepare_sqlite
 from kim_app.extensions import (
     babel,
     csrf,
@@ -28,7 +25,6 @@ from kim_app.extensions import (
 from kim_app.security import MAX_RECORD_ID
 
 ROOT = Path(__file__).resolve().parent.parent
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -64,7 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseInt
     _register_blueprints(app)
 
-    from kim_app import compression, errors, jobs, security, uploads
+    from kim_app import compression, errors, formatting, jobs, security, uploads
 
     jobs.init_app(app)  # after the blueprints: their modules have declared their jobs
 
@@ -72,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.register(app)
     uploads.register(app)
     compression.register(app)
+    formatting.register(app)
     _template_helpers(app)
 
     from kim_app.cli import kim_cli
@@ -102,83 +99,6 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             prepare_sqlite(db.engine)
-
-
-def prepare_sqlite(engine: sa.Engine) -> None:
-    """Set up an SQLite engine to be shared by several workers: the pragmas on each new
-    connection, and write requests' transactions begun with ``BEGIN IMMEDIATE``."""
-    sa.event.listen(engine, "connect", _sqlite_pragmas)
-    sa.event.listen(engine, "begin", _sqlite_begin)
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL and a busy timeout so several gunicorn workers can share the SQLite file."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def _sqlite_begin(connection: sa.Connection) -> None:
-    """``BEGIN IMMEDIATE`` at the start of a write request's transaction.
-
-    In WAL mode a transaction that has read and then writes, while another writer committed in
-    between, fails at once with "database is locked": its snapshot is stale, and the busy timeout
-    cannot help. Taking the write lock first makes a write request wait its turn (up to the busy
-    timeout) and then read the newest data. Anything else keeps the sqlite3 module's own deferred
-    ``BEGIN`` before the first write (reads see the newest commits, as on PostgreSQL).
-    """
-    dbapi_connection = connection.connection.dbapi_connection
-    if has_request_context() and request.method in WRITE_METHODS:
-        dbapi_connection.isolation_level = None  # the module must not begin one as well
-        _take_write_lock(connection)
-    else:
-        dbapi_connection.isolation_level = ""  # the module's default: deferred, before a write
-
-
-SQLITE_BUSY_TIMEOUT_MS = 5000
-WRITE_LOCK_POLL_SECONDS = 0.0005
-# one thread of a process at a time polls for the write lock; the others wait on this lock,
-# asleep (a threaded server's writers polling together would take turns at the GIL that the
-# thread holding the write lock needs to finish: 50 of them once pushed taps past the timeout)
-_write_lock_poller = threading.Lock()
-
-
-def _take_write_lock(connection: sa.Connection) -> None:
-    """``BEGIN IMMEDIATE``, waiting for another writer in steps of half a millisecond up to the
-    busy timeout; past it, SQLAlchemy's error for a locked database (a 503, as any outage).
-    SQLite's own busy handler sleeps in steps that grow to 100 ms (1, 2, 5, 10, 15, 20, 25 … ms),
-    so a request queued behind one that held the lock for 10 ms waited 18, 33 or 53 ms: the
-    regency's public registration at two connections took p50 9 ms but p95 55 ms."""
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
-    if not _write_lock_poller.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-        raise _as_sqlalchemy(sqlite3.OperationalError("database is locked"))
-    try:
-        _poll_for_write_lock(connection.connection.dbapi_connection.cursor(), deadline)
-    finally:
-        _write_lock_poller.release()
-
-
-def _poll_for_write_lock(cursor: sqlite3.Cursor, deadline: float) -> None:
-    cursor.execute("PRAGMA busy_timeout=0")
-    try:
-        while True:
-            try:
-                cursor.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() >= deadline:
-                    raise _as_sqlalchemy(error) from error
-            time.sleep(WRITE_LOCK_POLL_SECONDS)
-    finally:
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.close()
-
-
-def _as_sqlalchemy(error: sqlite3.OperationalError) -> sa.exc.OperationalError:
-    """The error as SQLAlchemy would have raised it, so the outage handler answers 503."""
-    return sa.exc.OperationalError("BEGIN IMMEDIATE", None, error)
 
 
 class DatabaseInt(IntegerConverter):
@@ -218,32 +138,6 @@ def _template_helpers(app: Flask) -> None:
     def kim_queue_count() -> int:
         """KIM waiting for verification (operators; the navigation's badge and the home page)."""
         return _badges()[1]
-
-    @app.template_filter("in_zone")
-    def in_zone(moment, code: str, width: str = "medium") -> str:
-        """A stored (UTC) timestamp shown in the time zone of region ``code``: ``… 07.29 WITA``."""
-        from flask_babel import format_datetime
-
-        from kim_app.timezones import local_time, zone_label, zone_name_for
-
-        if moment is None:
-            return ""
-        shown = format_datetime(local_time(moment, code), width, rebase=False)
-        return f"{shown} {zone_label(zone_name_for(code))}"
-
-    @app.template_filter("day")
-    def day_filter(moment) -> str:
-        """``Rabu, 1 Mei 2024``, in the reader's language."""
-        from kim_app.events.documents import day
-
-        return day(moment) if moment is not None else ""
-
-    @app.template_filter("clock")
-    def clock_filter(moment) -> str:
-        """``09.00``: a stored local time as it stands."""
-        from kim_app.events.documents import clock
-
-        return clock(moment) if moment is not None else ""
 
     @app.template_global()
     def claim_focus(wanted) -> bool:

@@ -10,9 +10,9 @@ from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kim_app.auth.models import utcnow
 from kim_app.extensions import client_address, db
 from kim_app.regions.models import RegionCode
+from kim_app.timezones import utcnow
 
 
 class AuditEntry(db.Model):

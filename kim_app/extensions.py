@@ -1,6 +1,5 @@
 """Flask extensions, created unbound here and bound in ``create_app`` with ``init_app``."""
 
-import sqlalchemy as sa
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -35,35 +34,6 @@ DATABASE_ONLY_INDEXES = frozenset({"ix_kims_name_key_trgm", "ix_regions_name_trg
 # Tables a migration makes on PostgreSQL only: the rate limiter's counts (kim_app.ratelimits;
 # with SQLite they live in a file of their own)
 DATABASE_ONLY_TABLES = frozenset({"rate_limits"})
-
-
-def on_postgresql() -> bool:
-    """True when the app's database is PostgreSQL (the few dialect branches ask this)."""
-    return db.engine.dialect.name == "postgresql"
-
-
-def contains_text(column: sa.ColumnElement, word: str) -> sa.ColumnElement[bool]:
-    """``column`` contains ``word``, case ignored and ``%``/``_`` taken literally: what every
-    search box of the app means by a word. ``lower(column) LIKE``, as the trigram index on
-    ``lower(regions.name)`` (migration 0008) is written; SQLAlchemy's ``icontains`` would be
-    ``ILIKE`` on PostgreSQL, which that index does not serve."""
-    escaped = word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return sa.func.lower(column).like(f"%{escaped}%", escape="\\")
-
-
-def keyed_by(column: sa.ColumnElement, key: sa.ColumnElement, condition) -> sa.ColumnElement[bool]:
-    """``column IN (SELECT key … WHERE condition)``, written the way each database answers it
-    best when ``condition`` has an index of its own (a name search) and ``key`` is a primary key.
-
-    PostgreSQL: ``column = ANY(ARRAY(…))`` — the keys are found first, then looked up in
-    ``column``'s index; as ``IN`` it would hash them and scan the whole table (and, beside
-    another indexed condition under ``OR``, scan for both). SQLite, which serves one regency's
-    rows against the whole country's regions: ``EXISTS`` with ``key = column``, a primary-key
-    lookup per row, instead of reading every region to test ``condition``."""
-    keys = sa.select(key).where(condition)
-    if on_postgresql():
-        return column == sa.any_(sa.func.array(keys.scalar_subquery()))
-    return keys.where(key == column).exists()
 
 
 def described_by_models(obj, name, type_, reflected, compare_to) -> bool:

@@ -21,6 +21,7 @@ from kim_app.security import MAX_RECORD_ID
 
 query_read = Namespace().signal("query-read")
 
+PAGE = "halaman"  # the one query parameter of a page number, on every list
 MAX_PAGE = 100_000  # beyond it a list shows its last page (ids and offsets stay small)
 EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)  # a day ± 1 stays a valid date
 TEXT_MAX = 200  # the most the bounded view (``values()``) keeps of a value
@@ -34,7 +35,7 @@ def _raw(name: str, kind: str) -> str:
     return request.args.get(name) or ""
 
 
-def page(name: str = "page") -> int:
+def page(name: str = PAGE) -> int:
     """A page number from 1 to ``MAX_PAGE``: 1 for anything but a number, ``MAX_PAGE`` (the last
     page, once the list clamps it) for a number beyond it."""
     value = _raw(name, "page").strip()
@@ -127,7 +128,7 @@ def values() -> Values:
     return Values(request.args if request.method in ("GET", "HEAD") else request.values)
 
 
-def paginate(statement, *, per_page: int, name: str = "page"):
+def paginate(statement, *, per_page: int, name: str = PAGE):
     """``db.paginate`` at the page asked for in ``name``, or at the last page when the number
     lies beyond it (one more query, only then)."""
     number = page(name)

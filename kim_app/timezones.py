@@ -1,7 +1,9 @@
-"""Indonesia's three time zones, chosen by province: WIB, WITA, WIT."""
+"""Time: the moment now as every table stores it (naive UTC), and Indonesia's three time zones,
+chosen by province: WIB, WITA, WIT."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 WIB, WITA, WIT = "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"
@@ -9,6 +11,12 @@ LABELS = {WIB: "WIB", WITA: "WITA", WIT: "WIT"}
 # provinces (first two digits of a region code) outside WIB
 _WITA = {"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"}
 _WIT = {"81", "82", "91", "92", "93", "94", "95", "96", "97"}
+
+
+def utcnow() -> datetime:
+    """Now in UTC without a zone: how every stored timestamp is written (local times of events
+    are stored separately, in their event's zone)."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def zone_name_for(code: str) -> str:

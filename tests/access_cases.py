@@ -620,7 +620,7 @@ CASES: dict[str, Case] = {
         staff(scoped=False),
         (
             get(same("/pengguna"), marker=lambda _w, p: p.head.email),
-            htmx(same("/pengguna?page=1"), marker=lambda _w, p: p.head.email),
+            htmx(same("/pengguna?halaman=1"), marker=lambda _w, p: p.head.email),
         ),
     ),
     "auth.user_new": Case(
@@ -650,7 +650,7 @@ CASES: dict[str, Case] = {
     ),
     "auth.user_links": Case(
         staff(scoped=False),
-        (get(same("/pengguna/undangan")), htmx(same("/pengguna/undangan?page=1"))),
+        (get(same("/pengguna/undangan")), htmx(same("/pengguna/undangan?halaman=1"))),
     ),
     "auth.onboard": Case(
         staff(scoped=False),
@@ -741,7 +741,7 @@ CASES: dict[str, Case] = {
         staff(),
         (
             get(lambda _w, p: f"/kim/cakupan/{p.regency}/tanpa-kim"),
-            htmx(lambda _w, p: f"/kim/cakupan/{p.regency}/tanpa-kim?page=2"),
+            htmx(lambda _w, p: f"/kim/cakupan/{p.regency}/tanpa-kim?halaman=2"),
         ),
     ),
     "groups.directory": Case(
@@ -829,7 +829,7 @@ CASES: dict[str, Case] = {
         staff(200, VIEWERS, scoped=False),
         (
             get(same("/kegiatan/"), marker=event_title),
-            htmx(same("/kegiatan/?page=1"), marker=event_title),
+            htmx(same("/kegiatan/?halaman=1"), marker=event_title),
         ),
     ),
     "events.new": Case(

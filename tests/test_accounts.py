@@ -11,10 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
 
-from kim_app.auth.models import AccountLink, Role, User, utcnow
+from kim_app.auth.models import AccountLink, Role, User
 from kim_app.extensions import db
 from kim_app.phones import MAX_HANDOFF_TEXT
 from kim_app.regions.models import Region, RegionLevel
+from kim_app.timezones import utcnow
 from tests.conftest import MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
 
 DISTRICT = "64.09.03"  # Kec. Babulu, PPU

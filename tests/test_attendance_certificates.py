@@ -23,11 +23,12 @@ from kim_app.attendance.certificates import (
 from kim_app.attendance.models import Attendance, Certificate, Presence
 from kim_app.attendance.services import mark_attendance
 from kim_app.audit import AuditEntry
-from kim_app.auth.models import Role, utcnow
+from kim_app.auth.models import Role
 from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus, Source
 from kim_app.events.services import PersonData, cancel_registration, register_person
 from kim_app.extensions import db
 from kim_app.groups.models import Gender
+from kim_app.timezones import utcnow
 from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, counted_queries, gzip_size, page_weight
 from tests.conftest import JATIM, PPU, PPU_VILLAGE, html_of
 

@@ -97,11 +97,11 @@ def test_a_write_lock_held_past_the_timeout_is_a_friendly_503(app, client, make_
         engine = db.engine
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite's file write lock; PostgreSQL locks rows")
-    import kim_app
+    import kim_app.db
 
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     form = {"email": operator.email, "password": PASSWORD}
-    monkeypatch.setattr(kim_app, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(kim_app.db, "SQLITE_BUSY_TIMEOUT_MS", 200)
     other = sqlite3.connect(engine.url.database, isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")

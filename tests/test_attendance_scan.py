@@ -18,12 +18,13 @@ from kim_app import ROOT
 from kim_app.attendance.models import Attendance, AttendanceMark
 from kim_app.attendance.services import device_time, to_local
 from kim_app.audit import AuditEntry
-from kim_app.auth.models import Role, User, utcnow
-from kim_app.events.documents import clock
+from kim_app.auth.models import Role, User
 from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus, Source
 from kim_app.events.services import PersonData, local_now, register_person
 from kim_app.extensions import db
+from kim_app.formatting import clock
 from kim_app.phones import MAX_HANDOFF_TEXT
+from kim_app.timezones import utcnow
 from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, counted_queries, gzip_size, page_weight
 from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
 

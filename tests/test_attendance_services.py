@@ -15,10 +15,10 @@ from kim_app.attendance.services import (
     mark_history,
     session_counts,
 )
-from kim_app.auth.models import utcnow
 from kim_app.events.models import Event, Registration, Source
 from kim_app.events.services import PersonData, cancel_registration, register_person
 from kim_app.extensions import db
+from kim_app.timezones import utcnow
 from tests.test_events_concurrency import in_parallel, wide_pool  # noqa: F401  (fixture)
 
 

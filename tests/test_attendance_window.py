@@ -17,10 +17,10 @@ from kim_app.attendance.models import Attendance, AttendanceMark, Presence
 from kim_app.attendance.services import to_local
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
-from kim_app.events.documents import clock, day
 from kim_app.events.models import Event, EventSession, Registration
 from kim_app.events.services import local_now
 from kim_app.extensions import db
+from kim_app.formatting import clock, day
 from tests.conftest import PPU, html_of
 from tests.test_attendance_roll_call import first_session, people
 

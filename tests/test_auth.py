@@ -355,5 +355,5 @@ def test_user_list_shows_only_accounts_in_scope(client, make_user, login):
 def test_user_list_page_is_a_fragment_for_htmx(client, make_user, login, partial_headers):
     """Paging the user list over htmx returns only the list."""
     login(make_user(Role.ADMIN))
-    fragment = html_of(client.get("/pengguna?page=1", headers=partial_headers))
+    fragment = html_of(client.get("/pengguna?halaman=1", headers=partial_headers))
     assert fragment.startswith('<div id="daftar-pengguna">') and "<html" not in fragment

@@ -679,14 +679,14 @@ def test_index_fragment_for_htmx_and_pages_of_25(
     """The toggle and the pager swap only the list; 26 events make two pages."""
     for n in range(26):
         make_event(title=f"Kegiatan {n:02d}")
-    response = client.get("/kegiatan/?page=2", headers=partial_headers)
+    response = client.get("/kegiatan/?halaman=2", headers=partial_headers)
     html = html_of(response)
     assert response.status_code == 200 and "<html" not in html
     assert html.startswith('<section id="kegiatan"')
     assert html.count("<li>") == 1 and "‹ Sebelumnya" in html
-    assert "<html" in html_of(client.get("/kegiatan/?page=2"))
-    assert client.get("/kegiatan/?page=999999999999").status_code == 200
-    assert client.get("/kegiatan/?page=abc").status_code == 200
+    assert "<html" in html_of(client.get("/kegiatan/?halaman=2"))
+    assert client.get("/kegiatan/?halaman=999999999999").status_code == 200
+    assert client.get("/kegiatan/?halaman=abc").status_code == 200
 
 
 def test_village_head_sees_published_events_of_the_area_only(client, make_user, login, make_event):

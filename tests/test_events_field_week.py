@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
+from kim_app import formatting
 from kim_app.auth.models import Role
 from kim_app.events import documents
 from kim_app.events.models import Event, EventStatus, Invitation, RegistrationMode
@@ -252,8 +253,8 @@ def test_share_text_has_every_day_the_deadline_and_the_contact(app, make_event):
     with app.test_request_context():
         loaded = db.session.get(Event, event.id)
         link = documents.share_links(loaded)["whatsapp"]
-        days = [documents.day(s.starts_at) for s in loaded.sessions[::2]]
-        deadline = documents.when(loaded.registration_deadline, loaded)
+        days = [formatting.day(s.starts_at) for s in loaded.sessions[::2]]
+        deadline = formatting.when(loaded.registration_deadline, loaded)
     lines = parse_qs(urlsplit(link).query)["text"][0].splitlines()
     assert lines[1:4] == [f"{d} 09.00–16.00 WITA" for d in days]
     assert f"Pendaftaran ditutup {deadline}" in lines
@@ -269,8 +270,8 @@ def test_share_text_of_a_long_event_gives_its_date_range(app, make_event):
         loaded = db.session.get(Event, event.id)
         text = documents.share_text(loaded)
         first, last = (
-            documents.day(loaded.sessions[0].starts_at),
-            documents.day(loaded.sessions[-1].starts_at),
+            formatting.day(loaded.sessions[0].starts_at),
+            formatting.day(loaded.sessions[-1].starts_at),
         )
     assert text.splitlines()[1] == f"{first} – {last}"
 

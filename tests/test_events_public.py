@@ -14,8 +14,10 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
+from kim_app import formatting
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
+from kim_app.documents import qr_svg
 from kim_app.events import documents
 from kim_app.events.models import (
     Event,
@@ -108,10 +110,10 @@ def test_public_page_fragment_for_htmx_and_full_page_otherwise(client, make_even
 def test_dates_are_written_with_the_zone_not_converted(ctx):
     """A naive 09.00 is printed as 09.00 with the event's zone label, in Indonesian."""
     event = Event(timezone="Asia/Makassar")
-    assert documents.when(datetime(2024, 5, 15, 9, 0), event) == "Rabu, 15 Mei 2024 09.00 WITA"
+    assert formatting.when(datetime(2024, 5, 15, 9, 0), event) == "Rabu, 15 Mei 2024 09.00 WITA"
     session = EventSession(starts_at=datetime(2024, 5, 15, 9), ends_at=datetime(2024, 5, 15, 12))
     jayapura = Event(timezone="Asia/Jayapura")
-    assert documents.session_when(session, jayapura) == "Rabu, 15 Mei 2024 09.00–12.00 WIT"
+    assert formatting.session_when(session, jayapura) == "Rabu, 15 Mei 2024 09.00–12.00 WIT"
 
 
 def test_draft_and_unknown_events_are_404(client, make_event):
@@ -495,7 +497,7 @@ def test_ticket_qr_code_encodes_the_ticket_token(app, ctx, make_event):
     registration, _new = register_person(
         event, PersonData(name="A", phone="081234567890"), Source.MANDIRI
     )
-    svg = documents.qr_svg(registration.ticket, "Kode QR tiket")
+    svg = qr_svg(registration.ticket, "Kode QR tiket")
     expected = segno.make(registration.ticket, error="m", micro=False)
     assert (
         expected.svg_inline(
@@ -649,8 +651,8 @@ def test_share_links_carry_title_date_venue_and_link(app, make_event):
     with app.test_request_context():
         loaded = db.session.get(Event, event.id)
         links = documents.share_links(loaded)
-        first = documents.day(loaded.sessions[0].starts_at)
-        second = documents.day(loaded.sessions[-1].starts_at)
+        first = formatting.day(loaded.sessions[0].starts_at)
+        second = formatting.day(loaded.sessions[-1].starts_at)
     assert links["url"] == f"http://localhost/e/{event.code}"
     assert links["whatsapp"].startswith("https://wa.me/?text=")
     text = parse_qs(urlsplit(links["whatsapp"]).query)["text"][0]

@@ -176,17 +176,19 @@ def test_villages_without_kim_are_paginated(client, make_user, login, dataset, p
     first = html_of(client.get("/kim/cakupan/64.09/tanpa-kim"))
     assert "51 desa/kelurahan" in first and "halaman 1 dari 3" in first
     assert len(_villages(first)) == 25
-    assert 'href="/kim/cakupan/64.09/tanpa-kim?page=2"' in first
-    response = client.get("/kim/cakupan/64.09/tanpa-kim?page=3", headers=partial_headers)
+    assert 'href="/kim/cakupan/64.09/tanpa-kim?halaman=2"' in first
+    response = client.get("/kim/cakupan/64.09/tanpa-kim?halaman=3", headers=partial_headers)
     fragment = html_of(response)
     assert response.status_code == 200 and "<html" not in fragment
     assert fragment.startswith('<section id="tanpa-kim"')
     assert len(_villages(fragment)) == 1 and "halaman 3 dari 3" in fragment
     everything = set()
     for n in (1, 2, 3, 9):
-        everything |= set(_villages(html_of(client.get(f"/kim/cakupan/64.09/tanpa-kim?page={n}"))))
+        everything |= set(
+            _villages(html_of(client.get(f"/kim/cakupan/64.09/tanpa-kim?halaman={n}")))
+        )
     assert len(everything) == 51
-    full = html_of(client.get("/kim/cakupan/64.09/tanpa-kim?page=3"))
+    full = html_of(client.get("/kim/cakupan/64.09/tanpa-kim?halaman=3"))
     assert "<html" in full and "Desa tanpa KIM aktif" in full
 
 
@@ -261,7 +263,7 @@ def test_visitors_are_sent_to_sign_in(client, path):
 def test_query_count_is_constant_in_data_size(app, client, make_user, login, make_kim, dataset):
     """The table and the list cost the same SQL statements with 8 KIM as with 48."""
     _as(make_user, login, Role.ADMIN)
-    paths = ["/kim/cakupan", "/kim/cakupan?wilayah=64.09", "/kim/cakupan/64.09/tanpa-kim?page=2"]
+    paths = ["/kim/cakupan", "/kim/cakupan?wilayah=64.09", "/kim/cakupan/64.09/tanpa-kim?halaman=2"]
 
     def counts():
         result = []

@@ -72,9 +72,9 @@ def test_filter_by_province_and_regency(client, make_kim):
         "provinsi=xx",
         "provinsi=64.09",
         "kabupaten=64.09",
-        "page=abc",
-        "page=-3",
-        "page=99999999999999999999999",
+        "halaman=abc",
+        "halaman=-3",
+        "halaman=99999999999999999999999",
         "q=" + "%25_%5C" * 80,
         "q=%00",
         "provinsi=%27%3B--",
@@ -96,19 +96,21 @@ def test_twenty_per_page_with_bookmarkable_pager(client, make_kim):
     first = html_of(client.get("/direktori?q=lestari&provinsi=64"))
     assert len(names_listed(first)) == 20 and "25 KIM ditemukan" in first
     assert "Halaman 1 dari 2" in first
-    link = re.search(r'<a href="(/direktori\?[^"]+)" hx-get="[^"]+">Berikutnya', first).group(1)
-    assert "q=lestari" in link and "provinsi=64" in link and "page=2" in link
+    link = re.search(r'<a href="(/direktori\?[^"]+)" hx-get="[^"]+"[^>]*>Berikutnya', first).group(
+        1
+    )
+    assert "q=lestari" in link and "provinsi=64" in link and "halaman=2" in link
     assert "kabupaten" not in link
     second = html_of(client.get(link.replace("&amp;", "&")))
     assert names_listed(second) == [f"KIM Lestari {n:02d}" for n in range(20, 25)]
 
 
 def test_a_page_past_the_last_shows_the_last(client, make_kim):
-    """From the trial: ``page=10000`` of 25 matches (an old link, a typed number) shows page 2
+    """From the trial: ``halaman=10000`` of 25 matches (an old link, a typed number) shows page 2
     of 2 with its five KIM, not "Halaman 10000 dari 2" above an empty list."""
     for n in range(25):
         make_kim(name=f"KIM Lestari {n:02d}")
-    page = html_of(client.get("/direktori?q=lestari&page=10000"))
+    page = html_of(client.get("/direktori?q=lestari&halaman=10000"))
     assert "Halaman 2 dari 2" in page and "25 KIM ditemukan" in page
     assert names_listed(page) == [f"KIM Lestari {n:02d}" for n in range(20, 25)]
 

@@ -249,11 +249,11 @@ def test_pagination_25_per_page_with_count_and_filter_kept(client, operator, mak
     assert "30 KIM ditemukan" in page and "halaman 1 dari 2" in page
     assert len(_names(page)) == 25 and _names(page)[0] == "KIM Pager 00"
     nxt = re.search(r'<a href="([^"]+)" hx-get="[^"]+"[^>]*>Berikutnya', page).group(1)
-    assert "page=2" in nxt and "q=pager" in nxt and "status=terverifikasi" in nxt
+    assert "halaman=2" in nxt and "q=pager" in nxt and "status=terverifikasi" in nxt
     page2 = html_of(client.get(nxt.replace("&amp;", "&")))
     assert _names(page2) == [f"KIM Pager {n}" for n in range(25, 30)]
     assert "Sebelumnya" in page2 and "Berikutnya" not in page2
-    assert _names(html_of(client.get("/kim/?q=pager&status=terverifikasi&page=99"))) == _names(
+    assert _names(html_of(client.get("/kim/?q=pager&status=terverifikasi&halaman=99"))) == _names(
         page2
     )
 
@@ -288,7 +288,10 @@ def test_htmx_partial_gets_only_the_results_and_area_selects(
     assert response.status_code == 200 and "<html" not in html
     assert html.lstrip().startswith('<section id="hasil"')
     assert _names(html) == ["KIM Mandiri"]
-    assert 'id="saring-wilayah" class="pilihan" hx-swap-oob="true"' in html
+    assert (
+        '<hx-partial hx-target="#saring-wilayah" hx-swap="outerHTML"><div id="saring-wilayah" class="pilihan">'
+        in html
+    )
     assert 'id="saring"' not in html
     assert "HX-Request" in response.headers["Vary"]
 
@@ -297,7 +300,7 @@ def test_plain_request_gets_the_full_page(client, operator, three_kim):
     """Without htmx the same URL is a whole page with the form and no out-of-band markup."""
     html = html_of(client.get("/kim/?status=diajukan"))
     assert "<html" in html and 'id="saring"' in html and 'id="hasil"' in html
-    assert "hx-swap-oob" not in html
+    assert "<hx-partial" not in html
 
 
 # --- scale --------------------------------------------------------------------------------------

@@ -54,9 +54,9 @@ def _outbox_links(client, **args) -> list[str]:
     """Every hand-off on every page of the outbox."""
     links, page = [], 1
     while True:
-        html = html_of(client.get("/pesan/kirim", query_string={**args, "page": page}))
+        html = html_of(client.get("/pesan/kirim", query_string={**args, "halaman": page}))
         links += HANDOFF.findall(html)
-        if f"page={page + 1}" not in html:
+        if f"halaman={page + 1}" not in html:
             return links
         page += 1
 

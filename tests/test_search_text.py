@@ -4,7 +4,8 @@ and its escape character taken as the characters they are), on SQLite and Postgr
 import pytest
 import sqlalchemy as sa
 
-from kim_app.extensions import contains_text, db
+from kim_app.db import contains_text
+from kim_app.extensions import db
 from kim_app.groups.models import Kim
 
 NAMES = ["KIM 100% Jaya", "KIM 1000 Jaya", "KIM A_B", "KIM AxB", "KIM C\\D", "KIM CD", "KIM Ceria"]

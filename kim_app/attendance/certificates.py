@@ -45,16 +45,9 @@ from kim_app.attendance import bp
 from kim_app.attendance.checkin import pins_locked_minutes
 from kim_app.attendance.models import Attendance, Certificate, Presence
 from kim_app.attendance.services import to_local
-from kim_app.auth.models import OPERATOR_ROLES, User, utcnow
-from kim_app.events.documents import (
-    PRIVATE,
-    day,
-    event_days,
-    pdf_response,
-    qr_svg,
-    render_pdf,
-    when,
-)
+from kim_app.auth.models import OPERATOR_ROLES, User
+from kim_app.documents import PRIVATE, pdf_response, qr_svg, render_pdf
+from kim_app.events.documents import event_days
 from kim_app.events.models import (
     CHECKIN_ALPHABET,
     CertificateRule,
@@ -66,9 +59,11 @@ from kim_app.events.models import (
 )
 from kim_app.events.services import get_event_or_404, local_now
 from kim_app.extensions import db, limiter
+from kim_app.formatting import day, when
 from kim_app.htmx import redirect_after_post, render
 from kim_app.i18n import document_locale
 from kim_app.security import roles_required
+from kim_app.timezones import utcnow
 from kim_app.uploads import (
     ImageError,
     ImageTooLarge,
@@ -860,7 +855,7 @@ def certificates(event_id: int):
                 "success",
             )
         return redirect_after_post(here)
-    page = min(queryargs.page("halaman"), 10_000)
+    page = min(queryargs.page(), 10_000)
     rule = certificate_rule(event)
     rows = _rows(event, rule, page)
     if not rows and page > 1:  # past the last page (an old link, a typed number): the last one

@@ -41,12 +41,13 @@ from kim_app.attendance.services import (
     to_local,
     verdict_text,
 )
+from kim_app.documents import PRIVATE
 from kim_app.errors import error_response
-from kim_app.events.documents import PRIVATE, clock, session_when, when
 from kim_app.events.models import Event, EventSession, EventStatus, Registration
 from kim_app.events.names import name_words
 from kim_app.events.services import find_registration, get_public_event_or_404, local_now
 from kim_app.extensions import db, limiter
+from kim_app.formatting import clock, when
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.phones import PhoneError, normalise_phone
 from kim_app.ratelimits import give_back, left, seconds_left, secret_tag, take
@@ -164,7 +165,6 @@ def _page(
         closed="" if current else _closed_reason(event, now),
         person=person,
         result=result,
-        session_when=session_when,
     )
     response.headers.update(PRIVATE)
     return response

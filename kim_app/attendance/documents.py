@@ -27,16 +27,18 @@ from kim_app import audit
 from kim_app.attendance import bp
 from kim_app.attendance.models import Attendance, AttendanceMark, Method, Presence
 from kim_app.attendance.services import registered_in, to_local
-from kim_app.auth.models import OPERATOR_ROLES, User, utcnow
-from kim_app.events.documents import PRIVATE, pdf_response, render_pdf, session_when, when
+from kim_app.auth.models import OPERATOR_ROLES, User
+from kim_app.documents import PRIVATE, pdf_response, render_pdf
 from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus
 from kim_app.events.services import get_event_or_404
 from kim_app.extensions import db
+from kim_app.formatting import session_when, when
 from kim_app.groups.models import Kim
 from kim_app.i18n import document_locale
 from kim_app.phones import mask_phone
 from kim_app.security import roles_required
 from kim_app.tables import XLSX_TYPE, to_xlsx_sheets
+from kim_app.timezones import utcnow
 
 # empty numbered rows on the blank list, for people who come without registering
 WALK_IN_ROWS = 15

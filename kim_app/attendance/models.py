@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kim_app.auth.models import utcnow
 from kim_app.events.models import Registration
 from kim_app.extensions import db
 from kim_app.labels import LabelledEnum, enum_type, set_labels
+from kim_app.timezones import utcnow
 
 
 class Presence(LabelledEnum):

@@ -25,10 +25,11 @@ from kim_app.attendance.services import (
     session_for_checkin,
 )
 from kim_app.auth.models import OPERATOR_ROLES, Role
-from kim_app.events.documents import PRIVATE, clock, qr_svg, session_when, when
+from kim_app.documents import PRIVATE, qr_svg
 from kim_app.events.models import Event, EventSession, EventStatus
 from kim_app.events.services import local_now
 from kim_app.extensions import db
+from kim_app.formatting import clock, session_when, when
 from kim_app.htmx import is_partial, render
 from kim_app.security import MAX_RECORD_ID, roles_required
 

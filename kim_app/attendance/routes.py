@@ -65,9 +65,8 @@ from kim_app.attendance.services import (
     to_local,
     window_of,
 )
-from kim_app.auth.models import OPERATOR_ROLES, User, utcnow
+from kim_app.auth.models import OPERATOR_ROLES, User
 from kim_app.errors import error_response
-from kim_app.events.documents import clock, day, session_when, when
 from kim_app.events.models import (
     Event,
     EventSession,
@@ -85,9 +84,11 @@ from kim_app.events.services import (
     may_manage_region,
 )
 from kim_app.extensions import db
+from kim_app.formatting import clock, day, session_when, when
 from kim_app.groups.models import Kim
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.security import MAX_RECORD_ID, roles_required
+from kim_app.timezones import utcnow
 
 # rows shown at once; the search reaches everybody else, the counters always count everybody
 PAGE_SIZE = 40
@@ -156,7 +157,6 @@ def overview(event_id: int):
         event=event,
         days=days,
         counts=event_counts(event.id),
-        clock=clock,
         is_open=attendance_open(event),
     )
 
@@ -180,7 +180,7 @@ class RollView:
     def read(cls) -> RollView:
         return cls(
             queryargs.text("q"),
-            min(queryargs.page("halaman"), 10_000),
+            min(queryargs.page(), 10_000),
             queryargs.one_of("status", (UNMARKED,)) == UNMARKED,
         )
 
@@ -325,7 +325,6 @@ def _roll_page(session: EventSession, walk_in: WalkInForm | None = None, status:
         pages=max(1, -(-total // PAGE_SIZE)),
         counts=None if is_partial() else session_counts(session),
         walk_in=walk_in or WalkInForm(formdata=None),
-        session_when=session_when,
         tabs=session_tabs(event, session),
         not_open=not_open_message(opens, event.timezone, local_now(event)),
         closed=closed_message(closes, event.timezone),

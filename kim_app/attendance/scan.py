@@ -43,7 +43,7 @@ from kim_app.auth.services import (
     link_url,
     pending_links,
 )
-from kim_app.events.documents import event_days, session_when
+from kim_app.events.documents import event_days
 from kim_app.events.models import Event, EventSession
 from kim_app.events.services import get_event_or_404, local_now
 from kim_app.extensions import db
@@ -151,7 +151,6 @@ def _scan_page(scanning: EventSession, form: ScanForm, result: dict | None, stat
         form=form,
         result=result,
         hadir=session_counts(scanning)[Presence.HADIR],
-        session_when=session_when,
     )
 
 

@@ -26,8 +26,8 @@ from flask_babel import lazy_gettext as _l
 from kim_app import audit
 from kim_app.attendance import tallies
 from kim_app.attendance.models import Attendance, AttendanceMark, AttendanceTally, Method, Presence
-from kim_app.auth.models import OPERATOR_ROLES, Role, User, utcnow
-from kim_app.events.documents import clock, day
+from kim_app.auth.models import OPERATOR_ROLES, Role, User
+from kim_app.db import on_postgresql
 from kim_app.events.models import (
     Event,
     EventSession,
@@ -38,9 +38,10 @@ from kim_app.events.models import (
     normalise_checkin_code,
 )
 from kim_app.events.services import PersonData, may_manage_event, register_person
-from kim_app.extensions import db, on_postgresql
+from kim_app.extensions import db
+from kim_app.formatting import clock, day
 from kim_app.labels import LabelledEnum, set_labels
-from kim_app.timezones import zone_label
+from kim_app.timezones import utcnow, zone_label
 
 # how far a device clock may run ahead before its mark time is not believed
 CLOCK_SKEW_SECONDS = 300

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -14,7 +14,7 @@ from kim_app.extensions import db
 from kim_app.labels import LabelledEnum, enum_type, set_labels
 from kim_app.phones import display_phone
 from kim_app.regions.models import Region, RegionCode, RegionLevel
-from kim_app.timezones import local_time
+from kim_app.timezones import local_time, utcnow
 
 
 class Role(LabelledEnum):
@@ -56,10 +56,6 @@ ROLE_SCOPE_LEVELS = {
     Role.PETUGAS_ABSENSI: (RegionLevel.KABUPATEN, RegionLevel.PROVINSI),
 }
 OPERATOR_ROLES = (Role.ADMIN, Role.OPERATOR_PROVINSI, Role.OPERATOR_KABKOTA)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class User(UserMixin, db.Model):

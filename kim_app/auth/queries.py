@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from kim_app.auth.models import AccountLink, Role, User, utcnow
+from kim_app.auth.models import AccountLink, Role, User
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.security import codes_below, scope_filter
+from kim_app.timezones import utcnow
 
 # one onboarding step covers at most this many villages (the largest regency has under 500)
 MAX_ONBOARD = 600

@@ -44,7 +44,8 @@ from kim_app.auth.services import (
     sign_in_key,
     update_user,
 )
-from kim_app.extensions import contains_text, db, limiter, login_manager
+from kim_app.db import contains_text
+from kim_app.extensions import db, limiter, login_manager
 from kim_app.groups.models import Member
 from kim_app.groups.services import get_kim_or_404
 from kim_app.htmx import redirect_after_post, render

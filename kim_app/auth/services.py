@@ -16,13 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from kim_app import audit, jobs
-from kim_app.auth.models import AccountLink, LinkPurpose, Role, User, utcnow
+from kim_app.auth.models import AccountLink, LinkPurpose, Role, User
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
 from kim_app.mail import email_configured, send_email
 from kim_app.phones import PhoneError, normalise_phone, whatsapp_link
 from kim_app.regions.models import Region
 from kim_app.security import MAX_RECORD_ID, user_may_reach
+from kim_app.timezones import utcnow
 
 MIN_PASSWORD = 8
 

@@ -1,6 +1,7 @@
-"""What an event gives people to keep and pass on: dates written with their zone, the ticket's
-QR code (SVG), the calendar file (RFC 5545), the A4 poster (PDF), the WhatsApp share link
-and the hand-off to the organiser.
+"""What an event gives people to keep and pass on: its days written with their zone, the
+calendar file (RFC 5545), the A4 poster (PDF), the WhatsApp share link and the hand-off to the
+organiser. Dates and times are written by ``kim_app.formatting``, PDFs and QR codes drawn by
+``kim_app.documents``.
 
 Event times are naive local times of the event's zone (WIB, WITA or WIT). They are printed as
 they are, with the zone's label, and never converted from UTC; only the calendar file turns them
@@ -9,59 +10,23 @@ into UTC, because a calendar app shows each person the time in their own zone.
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-import segno
 import sqlalchemy as sa
-from babel.dates import format_date, format_time
-from flask import make_response, render_template, url_for
-from flask_babel import force_locale, get_locale
+from flask import render_template, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
-from werkzeug.wrappers import Response
 
-from kim_app.events.models import Event, EventSession, EventStatus, Registration, RegistrationStatus
+from kim_app.documents import qr_svg, render_pdf
+from kim_app.events.models import Event, EventStatus, Registration, RegistrationStatus
 from kim_app.events.people import ParticipantFilter, participant_conditions, participant_order
 from kim_app.extensions import db
+from kim_app.formatting import clock, day, session_when, when
 from kim_app.groups.models import Kim
 from kim_app.phones import PhoneError, display_phone, normalise_phone, whatsapp_link
 from kim_app.text import printable
-
-# --- dates with their zone --------------------------------------------------------------------------
-
-
-def _locale() -> str:
-    return str(get_locale() or "id")
-
-
-def day(value: datetime) -> str:
-    """``Rabu, 1 Mei 2024`` (the weekday and date, in the reader's language).
-
-    Babel's full Indonesian pattern pads the day (``01 Mei``); people write ``1 Mei``.
-    """
-    locale = _locale()
-    return format_date(value, "EEEE, d MMMM y" if locale == "id" else "full", locale=locale)
-
-
-def clock(value: datetime) -> str:
-    """``09.00`` — the wall-clock time as stored, never shifted to another zone."""
-    return format_time(value, "short", locale=_locale())
-
-
-def when(value: datetime, event: Event) -> str:
-    """``Rabu, 15 Mei 2024 09.00 WITA``."""
-    return f"{day(value)} {clock(value)} {event.zone_label}"
-
-
-def session_when(session: EventSession, event: Event) -> str:
-    """``Rabu, 15 Mei 2024 09.00–12.00 WITA`` (the end date too when a session runs overnight)."""
-    if session.ends_at.date() == session.starts_at.date():
-        end = clock(session.ends_at)
-    else:
-        end = f"{day(session.ends_at)} {clock(session.ends_at)}"
-    return f"{day(session.starts_at)} {clock(session.starts_at)}–{end} {event.zone_label}"
 
 
 def event_days(event: Event) -> str:
@@ -77,31 +42,6 @@ def event_days(event: Event) -> str:
 def event_first_time(event: Event) -> str:
     """``Rabu, 15 Mei 2024 09.00 WITA``: when the first session starts."""
     return when(event.sessions[0].starts_at, event) if event.sessions else ""
-
-
-# --- QR codes ---------------------------------------------------------------------------------------
-
-
-def qr_svg(data: str, title: str, *, namespace: bool = False) -> str:
-    """An SVG QR code (error correction M) sized by its container: no width or height of its own.
-
-    ``namespace`` adds the SVG namespace, which a standalone renderer (WeasyPrint) wants.
-    """
-    code = segno.make(data, error="m", micro=False)
-    out = io.BytesIO()
-    code.save(
-        out,
-        kind="svg",
-        xmldecl=False,
-        svgns=namespace,
-        nl=False,
-        scale=1,
-        omitsize=True,
-        title=title,
-        svgclass="qr",
-        lineclass=None,
-    )
-    return out.getvalue().decode()
 
 
 # --- links ------------------------------------------------------------------------------------------
@@ -260,35 +200,6 @@ def ics_calendar(registration: Registration, *, now: datetime | None = None) -> 
             entry.add("location", printable(place))
         calendar.add_component(entry)
     return calendar.to_ical(sorted=False)  # properties in the order written here
-
-
-# --- PDF files ------------------------------------------------------------------------------------
-
-# personal documents (tickets, lists, certificates): never kept by a shared cache, never indexed
-PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex, nofollow"}
-
-
-def render_pdf(*documents: str) -> bytes:
-    """One PDF from self-contained HTML documents with WeasyPrint; each keeps its own page rules
-    and page numbers. Only ``data:`` URIs are read (embedded photos): nothing is fetched, so a
-    template can never make the server request a URL. Control characters are dropped from the
-    markup (``printable``): stored text may hold some, and a PDF could only show them as boxes."""
-    # heavy; loaded only when a PDF is asked for
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
-
-    fetcher = URLFetcher(allowed_protocols=("data",))
-    rendered = [HTML(string=printable(html), url_fetcher=fetcher).render() for html in documents]
-    return rendered[0].copy([page for doc in rendered for page in doc.pages]).write_pdf()
-
-
-def pdf_response(body: bytes, filename: str) -> Response:
-    """A PDF shown in the browser's viewer (it is not HTML), private like every personal file."""
-    response = make_response(body)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers.update(PRIVATE)
-    return response
 
 
 # --- the poster -----------------------------------------------------------------------------------

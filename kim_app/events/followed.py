@@ -15,13 +15,12 @@ from flask_login import current_user
 from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.events import bp
-from kim_app.events.documents import when
 from kim_app.events.models import Event, EventSession, EventStatus, Registration, RegistrationStatus
 from kim_app.events.services import may_manage_event, may_see_event
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
-from kim_app.groups.registry_queries import Page
 from kim_app.htmx import render
+from kim_app.pagination import Page, clamped
 from kim_app.regions.models import Region
 from kim_app.security import origin_filter, roles_required, scope_filter
 
@@ -71,7 +70,7 @@ def area_people_page(event: Event, user, page: int) -> Page:
 
     conditions = _people_of_area(event, user)
     total = db.session.scalar(sa.select(sa.func.count()).where(*conditions)) or 0
-    page = min(max(page, 1), max(1, -(-total // PER_PAGE)))
+    page = clamped(page, total, PER_PAGE)
     hadir = (
         sa.select(Attendance.registration_id, sa.func.count().label("n"))
         .join(Registration, Registration.id == Attendance.registration_id)
@@ -125,7 +124,7 @@ def area_people(event_id: int):
         event.status is EventStatus.DRAFT and not may_manage_event(current_user, event)
     ):
         abort(404)
-    page = area_people_page(event, current_user, queryargs.page("halaman"))
+    page = area_people_page(event, current_user, queryargs.page())
     if page.total == 0 and not may_see_event(current_user, event):
         abort(404)
     return render(
@@ -134,6 +133,5 @@ def area_people(event_id: int):
         event=event,
         page=page,
         sessions=session_count(event),
-        when=when,
         manage=may_manage_event(current_user, event),
     )

@@ -78,7 +78,7 @@ def _page(event: Event, filters: InviteFilter, status: int = 200, **extra) -> Re
     return render(
         "events/invitations.html",
         status=status,
-        invited=invited_page(event, queryargs.page("halaman")),
+        invited=invited_page(event, queryargs.page()),
         quota_max=QUOTA_MAX,
         **_filter_context(event, filters),
         **common(event),
@@ -122,7 +122,7 @@ def _fragment(event: Event, filters: InviteFilter, part: str | None) -> Response
         return render(
             "events/_invitation_filter.html", **_filter_context(event, filters), **common(event)
         )
-    invited = invited_page(event, queryargs.page("halaman"))
+    invited = invited_page(event, queryargs.page())
     return render("events/_invitation_list.html", invited=invited, **common(event))
 
 

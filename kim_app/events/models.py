@@ -9,12 +9,11 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kim_app.auth.models import utcnow
 from kim_app.extensions import db
 from kim_app.groups.models import Gender, Kim, Member
 from kim_app.labels import LabelledEnum, enum_type, set_labels
 from kim_app.regions.models import Region, RegionCode
-from kim_app.timezones import zone_label
+from kim_app.timezones import utcnow, zone_label
 
 
 class EventKind(LabelledEnum):

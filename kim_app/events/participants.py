@@ -25,7 +25,7 @@ from kim_app import audit, importing, queryargs, tables
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.errors import error_response
 from kim_app.events import bp
-from kim_app.events.documents import participant_export, when
+from kim_app.events.documents import participant_export
 from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, Registration, RegistrationStatus, Source
 from kim_app.events.people import (
@@ -42,6 +42,7 @@ from kim_app.events.people import (
 )
 from kim_app.events.services import EventError, PersonData, cancel_registration, get_event_or_404
 from kim_app.extensions import db
+from kim_app.formatting import when
 from kim_app.groups.models import Gender
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.phones import display_phone
@@ -168,7 +169,7 @@ def _row_context(event: Event) -> dict:
 
 def _list_page(event: Event, status: int = 200, **extra) -> Response:
     filters = ParticipantFilter.from_args(queryargs.values())
-    page = participants_page(event, filters, queryargs.page("halaman"))
+    page = participants_page(event, filters, queryargs.page())
     partial = is_partial() and "edit_form" not in extra
     return render(
         "events/participants.html",

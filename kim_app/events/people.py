@@ -19,7 +19,8 @@ from sqlalchemy.orm import aliased, contains_eager
 from wtforms.validators import ValidationError
 
 from kim_app import audit
-from kim_app.auth.models import User, utcnow
+from kim_app.auth.models import User
+from kim_app.db import contains_text
 from kim_app.events.models import (
     Event,
     EventStatus,
@@ -37,7 +38,7 @@ from kim_app.events.services import (
     find_registration,
     register_person,
 )
-from kim_app.extensions import contains_text, db
+from kim_app.extensions import db
 from kim_app.groups.models import (
     POSITION_LABELS,
     Bidang,
@@ -48,12 +49,13 @@ from kim_app.groups.models import (
     Member,
     Position,
 )
-from kim_app.groups.registry_queries import Page
 from kim_app.groups.services import kim_filter
 from kim_app.notices import operations as notices
+from kim_app.pagination import Page, clamped
 from kim_app.queryargs import LIST_MAX
 from kim_app.regions.models import Region, RegionLevel, level_of
 from kim_app.security import MAX_RECORD_ID, codes_below, scope_filter, user_may_reach
+from kim_app.timezones import utcnow
 
 QUOTA_DEFAULT = 2
 QUOTA_MAX = 50
@@ -358,8 +360,7 @@ def invited_page(event: Event, page: int) -> Page:
         )
         or 0
     )
-    pages = max(1, -(-total // INVITED_PER_PAGE))
-    page = min(max(page, 1), pages)
+    page = clamped(page, total, INVITED_PER_PAGE)
     named = _named(event.id, Invitation.kim_id).correlate(Invitation).scalar_subquery()
     rows = db.session.execute(
         sa.select(Invitation.id, Kim.id, Kim.name, village, district, Invitation.quota, named)
@@ -860,8 +861,7 @@ def participants_page(event: Event, filters: ParticipantFilter, page: int) -> Pa
         )
         or 0
     )
-    pages = max(1, -(-total // PARTICIPANTS_PER_PAGE))
-    page = min(max(page, 1), pages)
+    page = clamped(page, total, PARTICIPANTS_PER_PAGE)
     rows = db.session.execute(
         sa.select(Registration, Kim.name)
         .outerjoin(Kim, Kim.id == Registration.kim_id)

@@ -22,18 +22,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from kim_app.auth.models import OPERATOR_ROLES
+from kim_app.documents import PRIVATE, pdf_response, qr_svg
 from kim_app.events import bp
 from kim_app.events.documents import (
-    PRIVATE,
     event_days,
     ics_calendar,
     organiser_contact,
-    pdf_response,
     poster_pdf,
-    qr_svg,
-    session_when,
     share_links,
-    when,
 )
 from kim_app.events.models import (
     Event,
@@ -58,6 +54,7 @@ from kim_app.events.services import (
     registration_open,
 )
 from kim_app.extensions import db, limiter
+from kim_app.formatting import when
 from kim_app.groups.models import Gender
 from kim_app.htmx import redirect_after_post, render
 from kim_app.phones import PhoneError, normalise_phone
@@ -159,8 +156,6 @@ def _helpers(event: Event) -> dict:
 
     return {
         "event": event,
-        "when": when,
-        "session_when": session_when,
         "days": event_days(event),
         "checkin_open": open_session(event) is not None,
     }

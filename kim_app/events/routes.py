@@ -2,8 +2,8 @@
 the list of events.
 
 Times are naive local times of the event's zone (WIB, WITA or WIT, from its province) and are
-always printed with that zone's label, by the helpers of ``kim_app.events.documents`` that the
-public pages use too (``day``, ``clock``, ``when``).
+always printed with that zone's label, by the filters of ``kim_app.formatting`` (``day``,
+``clock``, ``when``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from flask_login import current_user
 from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.events import bp
-from kim_app.events.documents import clock, day, public_url, share_links, when
+from kim_app.events.documents import public_url, share_links
 from kim_app.events.followed import followed_events
 from kim_app.events.forms import REQUIRED, CloneForm, EventForm, EventStatusForm
 from kim_app.events.models import (
@@ -63,7 +63,6 @@ PER_PAGE = 25
 CLOSED = (EventStatus.SELESAI, EventStatus.DIBATALKAN)
 OPEN = (EventStatus.TERBIT, EventStatus.BERLANGSUNG)
 # how templates write event times: always with the event's zone label
-TIME_HELPERS = {"day": day, "clock": clock, "when": when}
 # "Mulai kegiatan" becomes the main button on the first day, or this close to the first session
 START_NEAR = timedelta(hours=12)
 STEP_ORDER = [
@@ -387,7 +386,6 @@ def index():
         invited=invited,
         followed=followed,
         may_create=current_user.role in OPERATOR_ROLES,
-        **TIME_HELPERS,
     )
 
 
@@ -490,7 +488,6 @@ def _detail_page(
         public_url=public_url(event),
         # the poster and the WhatsApp message point at the public page: once it is open
         share=share_links(event) if manage and event.status in OPEN else None,
-        **TIME_HELPERS,
     )
 
 

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from kim_app import audit
-from kim_app.auth.models import OPERATOR_ROLES, Role, User, utcnow
+from kim_app.auth.models import OPERATOR_ROLES, Role, User
 from kim_app.events.models import (
     PRIVACY_NOTICE_VERSION,
     Event,
@@ -37,7 +37,7 @@ from kim_app.groups.models import Gender, Kim
 from kim_app.phones import PhoneError, normalise_phone
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.security import scope_filter, user_may_reach
-from kim_app.timezones import zone_name_for
+from kim_app.timezones import utcnow, zone_name_for
 
 
 class EventError(ValueError):

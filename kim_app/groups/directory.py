@@ -6,7 +6,6 @@ its members beyond the ketua's name (when the KIM opted in); never a phone numbe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -14,10 +13,12 @@ from flask import abort
 from sqlalchemy.orm import contains_eager
 
 from kim_app import queryargs
-from kim_app.extensions import contains_text, db, keyed_by
+from kim_app.db import contains_text, keyed_by
+from kim_app.extensions import db
 from kim_app.groups import bp
 from kim_app.groups.models import Kim, KimStatus, Member, Position, name_key
 from kim_app.htmx import render
+from kim_app.pagination import Page, clamped
 from kim_app.regions.models import Region, RegionLevel, ancestors_of, level_of
 from kim_app.security import codes_below
 
@@ -39,61 +40,33 @@ def _filters() -> dict:
         "q": q,
         "provinsi": provinsi,
         "kabupaten": kabupaten,
-        "page": min(queryargs.page("page"), MAX_PAGE),
+        "page": min(queryargs.page(), MAX_PAGE),
     }
 
 
-@dataclass(frozen=True)
-class Page:
+def directory_page(query: sa.Select, page: int) -> Page:
     """One page of the directory and the number of matches, in two queries: the page's ids in
     order with the count as a window over the same matches (narrow rows: 1,754 matches of "jaya"
     on the national data sorted in 28 ms instead of 39 ms with every column and the village
     joined), then those KIM with their villages."""
-
-    items: list[Kim]
-    total: int
-    page: int
-
-    @classmethod
-    def of(cls, query: sa.Select, page: int) -> Page:
-        rows = db.session.execute(
-            query.add_columns(sa.func.count().over()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-        ).all()
-        if rows:
-            ids = [row[0] for row in rows]
-            found = db.session.scalars(
-                sa.select(Kim)
-                .join(Kim.village)
-                .options(contains_eager(Kim.village))
-                .where(Kim.id.in_(ids))
-            )
-            by_id = {kim.id: kim for kim in found}
-            return cls([by_id[kim_id] for kim_id in ids], rows[0][1], page)
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-        last = max(1, -(-(total or 0) // PER_PAGE))
-        if page > last:  # past the last page (an old link, a typed number): show the last one
-            return cls.of(query, last)
-        return cls([], total or 0, page)
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // PER_PAGE))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
+    rows = db.session.execute(
+        query.add_columns(sa.func.count().over()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    ).all()
+    if rows:
+        ids = [row[0] for row in rows]
+        found = db.session.scalars(
+            sa.select(Kim)
+            .join(Kim.village)
+            .options(contains_eager(Kim.village))
+            .where(Kim.id.in_(ids))
+        )
+        by_id = {kim.id: kim for kim in found}
+        return Page([by_id[kim_id] for kim_id in ids], rows[0][1], page, PER_PAGE)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    last = clamped(page, total, PER_PAGE)
+    if page > last:  # past the last page (an old link, a typed number): show the last one
+        return directory_page(query, last)
+    return Page([], total, page, PER_PAGE)
 
 
 def _search(q: str, provinsi: str, kabupaten: str) -> sa.Select:
@@ -146,7 +119,7 @@ def _options(level_parent: str | None) -> list[Region]:
 def directory():
     """Active KIM, searchable by name or village and narrowed by province and regency."""
     asked = _filters()
-    page = Page.of(_search(asked["q"], asked["provinsi"], asked["kabupaten"]), asked["page"])
+    page = directory_page(_search(asked["q"], asked["provinsi"], asked["kabupaten"]), asked["page"])
     codes = {code for kim in page.items for code in ancestors_of(kim.village_code)[:3]}
     return render(
         "groups/directory.html",

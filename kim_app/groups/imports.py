@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from kim_app import audit
-from kim_app.auth.models import utcnow
 from kim_app.extensions import db
 from kim_app.groups.import_values import VillageFinder, parse_bidang, parse_gender, parse_position
 from kim_app.groups.models import (
@@ -45,6 +44,7 @@ from kim_app.importing.values import (
     shown,
 )
 from kim_app.security import scope_of, user_may_reach
+from kim_app.timezones import utcnow
 
 KIM_TARGETS = (
     Target("name", _l("Nama KIM"), True),

@@ -12,10 +12,11 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kim_app.auth.models import User, utcnow
+from kim_app.auth.models import User
 from kim_app.extensions import db
 from kim_app.labels import LabelledEnum, enum_type, set_labels
 from kim_app.regions.models import Region, RegionCode
+from kim_app.timezones import utcnow
 
 
 class KimStatus(LabelledEnum):

@@ -24,7 +24,6 @@ from kim_app.groups.registry_queries import (
     villages_without_kim,
 )
 from kim_app.htmx import is_partial, render
-from kim_app.i18n import count, one_decimal
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.regions.picker import RegionPicker
 from kim_app.regions.services import lineage
@@ -66,7 +65,7 @@ def _link_args(filters: RegistryFilter, area: Region | None) -> dict[str, str]:
 def registry():
     """All KIM in the operator's scope, any status: search, filters, sort and 25 per page."""
     filters, picker, area = filters_from_request()
-    page = registry_page(filters, current_user, queryargs.page("page"))
+    page = registry_page(filters, current_user, queryargs.page())
     return render(
         "groups/registry.html",
         "groups/_registry_results.html",
@@ -78,7 +77,6 @@ def registry():
         bidang_choices=bidang_for_filter(current_user),
         sorts=list(Sort),
         oob=is_partial(),
-        number=count,
     )
 
 
@@ -108,8 +106,6 @@ def coverage_table():
         area=area,
         report=coverage(area, current_user),
         lineage=_lineage(area),
-        number=count,
-        percent=one_decimal,
     )
 
 
@@ -122,12 +118,11 @@ def coverage_missing(code: str):
     area = region_at(code, AREA_LEVELS)
     if area is None:
         abort(404)
-    page = villages_without_kim(area, current_user, queryargs.page("page"))
+    page = villages_without_kim(area, current_user, queryargs.page())
     return render(
         "groups/coverage.html",
         "groups/_coverage_missing.html",
         area=area,
         page=page,
         lineage=_lineage(area),
-        number=count,
     )

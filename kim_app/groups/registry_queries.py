@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from math import ceil
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
-from kim_app.extensions import contains_text, db
+from kim_app.db import contains_text
+from kim_app.extensions import db
 from kim_app.groups.models import (
     NATIONAL_BIDANG,
     Bidang,
@@ -28,6 +28,7 @@ from kim_app.groups.models import (
 )
 from kim_app.groups.services import areas_above, kim_filter
 from kim_app.labels import LabelledEnum, set_labels
+from kim_app.pagination import Page, clamped
 from kim_app.regions.models import Region, RegionLevel, level_of
 from kim_app.security import Viewer, code_range, codes_below, scope_filter, scope_of
 
@@ -112,32 +113,6 @@ class RegistryFilter:
         return bool(self.status or self.bidang or self.area or self.sort is not Sort.NAMA)
 
 
-@dataclass
-class Page:
-    """One page of rows and where it sits in the whole result."""
-
-    items: list
-    total: int
-    page: int
-    per_page: int = PER_PAGE
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def _clamped(page: int, total: int, per_page: int = PER_PAGE) -> int:
-    return min(max(page, 1), max(1, ceil(total / per_page)))
-
-
 # --- the registry ------------------------------------------------------------------------------
 
 village = aliased(Region, name="village")
@@ -188,7 +163,7 @@ def registry_page(filters: RegistryFilter, user, page: int) -> Page:
             district, district.code == village.parent_code
         )
     total = db.session.scalar(count.where(*conditions)) or 0
-    page = _clamped(page, total)
+    page = clamped(page, total, PER_PAGE)
     members = (
         sa.select(sa.func.count())
         .select_from(Member)
@@ -214,7 +189,7 @@ def registry_page(filters: RegistryFilter, user, page: int) -> Page:
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
     ).all()
-    return Page(items=list(rows), total=total, page=page)
+    return Page(items=list(rows), total=total, page=page, per_page=PER_PAGE)
 
 
 # --- coverage ------------------------------------------------------------------------------------
@@ -355,7 +330,7 @@ def villages_without_kim(area: Region, user, page: int) -> Page:
     total = (
         db.session.scalar(sa.select(sa.func.count()).select_from(Region).where(*conditions)) or 0
     )
-    page = _clamped(page, total)
+    page = clamped(page, total, PER_PAGE)
     parent = aliased(Region, name="parent")
     grandparent = aliased(Region, name="grandparent")
     rows = db.session.execute(
@@ -367,4 +342,4 @@ def villages_without_kim(area: Region, user, page: int) -> Page:
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
     ).all()
-    return Page(items=list(rows), total=total, page=page)
+    return Page(items=list(rows), total=total, page=page, per_page=PER_PAGE)

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from kim_app import audit
-from kim_app.auth.models import OPERATOR_ROLES, Role, User, utcnow
+from kim_app.auth.models import OPERATOR_ROLES, Role, User
 from kim_app.extensions import db
 from kim_app.groups.models import (
     HOLDS_VILLAGE,
@@ -43,6 +43,7 @@ from kim_app.groups.models import (
 from kim_app.phones import PhoneError, normalise_phone
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.security import Viewer, scope_filter, user_may_reach
+from kim_app.timezones import utcnow
 from kim_app.uploads import (
     ImageError,
     ImageTooLarge,

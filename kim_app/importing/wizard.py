@@ -126,7 +126,7 @@ class Wizard:
             RESULTS,
             status,
             here=self.here(upload.token),
-            **preview_context(importer, upload, plan, queryargs.page("halaman"), message),
+            **preview_context(importer, upload, plan, queryargs.page(), message),
             **self.context(),
         )
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
-from kim_app.auth.models import OPERATOR_ROLES, Role, utcnow
+from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.auth.queries import pending_link_count
 from kim_app.events.models import Event, EventSession, EventStatus, Invitation, Registration
 from kim_app.events.models import RegistrationStatus as RS
@@ -25,6 +25,7 @@ from kim_app.groups.models import Kim, KimStatus, KimStatusChange
 from kim_app.groups.services import kim_filter
 from kim_app.notices.queries import badges, outbox_count
 from kim_app.security import scope_filter
+from kim_app.timezones import utcnow
 
 SHOWN = 8  # items per list: the home page stays short on a phone
 LIVE = (EventStatus.TERBIT, EventStatus.BERLANGSUNG)

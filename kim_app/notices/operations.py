@@ -17,7 +17,7 @@ from flask import has_request_context, url_for
 from sqlalchemy.exc import IntegrityError
 
 from kim_app import jobs
-from kim_app.auth.models import Role, User, utcnow
+from kim_app.auth.models import Role, User
 from kim_app.events.models import Event, EventStatus, Invitation, Registration, RegistrationStatus
 from kim_app.extensions import db
 from kim_app.groups.models import Kim, Member, Position
@@ -25,6 +25,7 @@ from kim_app.mail import email_configured, send_email
 from kim_app.notices import messages
 from kim_app.notices.messages import Message
 from kim_app.notices.models import Notice
+from kim_app.timezones import utcnow
 
 EMAIL_JOB = "notices.send_email"
 ACTIVE = (RegistrationStatus.TERDAFTAR, RegistrationStatus.DAFTAR_TUNGGU)

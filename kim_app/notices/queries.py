@@ -8,13 +8,14 @@ from functools import lru_cache
 import sqlalchemy as sa
 from flask import g, has_request_context
 
-from kim_app.auth.models import OPERATOR_ROLES, Role, utcnow
+from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.events.models import Event, EventStatus
 from kim_app.events.services import local_now
 from kim_app.extensions import db
 from kim_app.groups.services import queue_count_statement
 from kim_app.notices.models import Notice
 from kim_app.security import Viewer, scope_filter
+from kim_app.timezones import utcnow
 
 OUTBOX_ROLES = (*OPERATOR_ROLES, Role.KEPALA_DESA, Role.PENGURUS_KIM)
 

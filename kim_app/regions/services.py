@@ -9,7 +9,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from kim_app.extensions import contains_text, db
+from kim_app.db import contains_text
+from kim_app.extensions import db
 from kim_app.regions.models import Region, RegionLevel, ancestors_of, level_of, parent_of
 from kim_app.security import scope_filter
 

@@ -313,8 +313,6 @@ def dashboard_page():
         crumbs=_crumbs(area),
         args=_link_args(area, dates),
         statuses=list(KimStatus),
-        number=count,
-        percent=one_decimal,
         cell=_cell,
         month=_month,
         gender_label=_gender_label,

@@ -13,13 +13,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Response, abort
-from flask_babel import format_date, format_datetime, format_percent
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from kim_app import audit, queryargs, tables
 from kim_app.attendance.models import Attendance, Presence
 from kim_app.auth.models import OPERATOR_ROLES
+from kim_app.db import contains_text
 from kim_app.events.models import (
     Event,
     EventSession,
@@ -28,11 +29,11 @@ from kim_app.events.models import (
     Registration,
     RegistrationStatus,
 )
-from kim_app.extensions import contains_text, db
+from kim_app.extensions import db
 from kim_app.groups.models import Kim
-from kim_app.groups.registry_queries import Page
 from kim_app.groups.services import get_kim_or_404
 from kim_app.htmx import render
+from kim_app.pagination import Page, clamped
 from kim_app.phones import PhoneError, display_phone, normalise_phone
 from kim_app.regions.models import Region
 from kim_app.reports import bp
@@ -57,13 +58,6 @@ def _tally(condition) -> sa.ColumnElement[int]:
 
 def _or_zero(column) -> sa.ColumnElement[int]:
     return sa.func.coalesce(column, 0)
-
-
-def percent(rate: float | None) -> str:
-    """``0.75`` → ``75%`` in the reader's language; no rate (nobody expected) → ``—``."""
-    if rate is None:
-        return "—"
-    return format_percent(rate, "#,##0%")
 
 
 def span(first: datetime | None, last: datetime | None = None) -> str:
@@ -191,8 +185,7 @@ def kim_history_totals(kim_id: int) -> sa.Row:
 def kim_history_page(kim_id: int, page: int) -> tuple[Page, sa.Row]:
     """One page (20) of the history and the totals over all of it: two queries."""
     totals = kim_history_totals(kim_id)
-    pages = max(1, -(-totals.events // HISTORY_PER_PAGE))
-    page = min(max(page, 1), pages)
+    page = clamped(page, totals.events, HISTORY_PER_PAGE)
     rows = db.session.execute(
         kim_history_rows(kim_id).limit(HISTORY_PER_PAGE).offset((page - 1) * HISTORY_PER_PAGE)
     ).all()
@@ -296,7 +289,7 @@ def people_page(query: str, user, page: int) -> Page:
         .subquery("found")
     )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(found)) or 0
-    page = min(max(page, 1), max(1, -(-total // PEOPLE_PER_PAGE)))
+    page = clamped(page, total, PEOPLE_PER_PAGE)
     rows = db.session.execute(
         sa.select(
             Registration.id,
@@ -491,14 +484,13 @@ def kim_history(kim_id: int):
     """The KIM's participation history, newest first, 20 per page; whoever may see the KIM's
     page may see it. An htmx request (the KIM page loading it) gets the fragment."""
     kim = get_kim_or_404(kim_id, current_user)
-    page, totals = kim_history_page(kim.id, queryargs.page("halaman"))
+    page, totals = kim_history_page(kim.id, queryargs.page())
     return render(
         "reports/kim_history.html",
         "reports/_kim_history.html",
         kim=kim,
         page=page,
         totals=totals,
-        percent=percent,
         span=span,
     )
 
@@ -525,7 +517,7 @@ def kim_history_export(kim_id: int, fmt: str):
 def people():
     """Find a person among the registrations of the operator's events, by name or phone."""
     query = clean_query(queryargs.text("q", QUERY_MAX))
-    page = people_page(query, current_user, queryargs.page("halaman")) if query else None
+    page = people_page(query, current_user, queryargs.page()) if query else None
     return render(
         "reports/person_search.html",
         "reports/_person_results.html",

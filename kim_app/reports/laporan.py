@@ -15,7 +15,7 @@ from wtforms.validators import Length
 
 from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES
-from kim_app.events.documents import PRIVATE, pdf_response
+from kim_app.documents import PRIVATE, pdf_response
 from kim_app.events.models import Event
 from kim_app.events.services import get_event_or_404
 from kim_app.extensions import db

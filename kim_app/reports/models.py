@@ -8,8 +8,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kim_app.auth.models import utcnow
 from kim_app.extensions import db
+from kim_app.timezones import utcnow
 
 # the narrative sections of a government activity report, in their usual order
 NARRATIVE_FIELDS = (

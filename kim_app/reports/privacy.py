@@ -30,14 +30,15 @@ from wtforms.validators import InputRequired, Length
 from kim_app import audit, queryargs
 from kim_app.attendance.models import Attendance, AttendanceMark, Certificate
 from kim_app.audit import AuditEntry
-from kim_app.auth.models import OPERATOR_ROLES, ROLE_LABELS, User, utcnow
+from kim_app.auth.models import OPERATOR_ROLES, ROLE_LABELS, User
+from kim_app.db import contains_text
 from kim_app.events.models import (
     Event,
     EventSession,
     Registration,
     new_checkin_code,
 )
-from kim_app.extensions import contains_text, db
+from kim_app.extensions import db
 from kim_app.groups.models import Kim, Member
 from kim_app.htmx import redirect_after_post, render
 from kim_app.phones import display_phone, mask_phone
@@ -45,7 +46,7 @@ from kim_app.regions.models import Region
 from kim_app.reports import bp
 from kim_app.reports.history import _same_person, registration_in_scope_or_404
 from kim_app.security import roles_required, scope_filter, scope_of
-from kim_app.timezones import WIB
+from kim_app.timezones import WIB, utcnow
 
 # what an erased registration and member are called (stored data, in the data's language)
 ERASED_NAME = "Peserta dihapus"

@@ -59,6 +59,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from kim_app.attendance.models import Attendance, AttendanceTally, Presence
+from kim_app.db import on_postgresql
 from kim_app.events.models import (
     Event,
     EventKind,
@@ -67,7 +68,7 @@ from kim_app.events.models import (
     Registration,
     RegistrationStatus,
 )
-from kim_app.extensions import db, on_postgresql
+from kim_app.extensions import db
 from kim_app.groups.models import Gender, Kim, KimStatus
 from kim_app.groups.registry_queries import Coverage, CoverageRow, coverage
 from kim_app.groups.services import kim_filter

@@ -31,7 +31,8 @@ from kim_app.attendance.documents import (
 )
 from kim_app.attendance.models import Attendance, Presence
 from kim_app.auth.models import User
-from kim_app.events.documents import event_days, render_pdf, session_when
+from kim_app.documents import render_pdf
+from kim_app.events.documents import event_days
 from kim_app.events.models import (
     Event,
     EventSession,
@@ -40,6 +41,7 @@ from kim_app.events.models import (
     RegistrationStatus,
 )
 from kim_app.extensions import db
+from kim_app.formatting import session_when
 from kim_app.groups.models import Gender, Kim
 from kim_app.i18n import one_decimal
 from kim_app.reports.models import NARRATIVE_FIELDS, EventReport, ReportPhoto

@@ -1,0 +1,60 @@
+"""The renderers every package's documents go through: PDF from self-contained HTML
+(WeasyPrint), the PDF response with its private headers, and SVG QR codes."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import make_response
+from werkzeug.wrappers import Response
+
+from kim_app.text import printable
+
+# personal documents (tickets, lists, certificates): never kept by a shared cache, never indexed
+PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+def render_pdf(*documents: str) -> bytes:
+    """One PDF from self-contained HTML documents with WeasyPrint; each keeps its own page rules
+    and page numbers. Only ``data:`` URIs are read (embedded photos): nothing is fetched, so a
+    template can never make the server request a URL. Control characters are dropped from the
+    markup (``printable``): stored text may hold some, and a PDF could only show them as boxes."""
+    # heavy; loaded only when a PDF is asked for
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols=("data",))
+    rendered = [HTML(string=printable(html), url_fetcher=fetcher).render() for html in documents]
+    return rendered[0].copy([page for doc in rendered for page in doc.pages]).write_pdf()
+
+
+def pdf_response(body: bytes, filename: str) -> Response:
+    """A PDF shown in the browser's viewer (it is not HTML), private like every personal file."""
+    response = make_response(body)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers.update(PRIVATE)
+    return response
+
+
+def qr_svg(data: str, title: str, *, namespace: bool = False) -> str:
+    """An SVG QR code (error correction M) sized by its container: no width or height of its own.
+
+    ``namespace`` adds the SVG namespace, which a standalone renderer (WeasyPrint) wants.
+    """
+    code = segno.make(data, error="m", micro=False)
+    out = io.BytesIO()
+    code.save(
+        out,
+        kind="svg",
+        xmldecl=False,
+        svgns=namespace,
+        nl=False,
+        scale=1,
+        omitsize=True,
+        title=title,
+        svgclass="qr",
+        lineclass=None,
+    )
+    return out.getvalue().decode()
