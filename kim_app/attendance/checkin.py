@@ -19,14 +19,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, StringField
-from wtforms.validators import Length
 
 from kim_app import queryargs
 from kim_app.attendance import bp
+from kim_app.attendance.forms import SelfCheckInForm
 from kim_app.attendance.models import Method
 from kim_app.attendance.services import (
     AttendanceError,
@@ -54,24 +51,6 @@ from kim_app.ratelimits import give_back, left, seconds_left, secret_tag, take
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,24}")
 RESULT_KEY = "presensi"  # the verdict of a plain (non-htmx) post, shown once after the redirect
-
-
-class SelfCheckInForm(FlaskForm):
-    """One field names the person (number or code); the ticket link fills ``tiket`` instead."""
-
-    who = StringField(
-        _l("Nomor WhatsApp atau kode tiket"),
-        validators=[Length(max=300, message=_l("Paling banyak %(max)d karakter."))],
-        description=_l("Nomor saat mendaftar, atau kode 8 huruf di bawah kode QR tiket Anda."),
-    )
-    tiket = HiddenField()
-    pin = StringField(
-        _l("PIN di layar ruangan"),
-        validators=[Length(max=20, message=_l("Paling banyak %(max)d karakter."))],
-        description=_l("Angka yang ditampilkan panitia di ruangan kegiatan."),
-    )
-    tanda_tangan = HiddenField()
-    client_id = HiddenField()
 
 
 def _ticket_registration(event: Event, token: str | None) -> Registration | None:

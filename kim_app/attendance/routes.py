@@ -9,7 +9,6 @@ sent as one partial request, answered with the row and the counters, swapped by 
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import groupby
@@ -22,13 +21,12 @@ from flask import session as browser_session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload, load_only, noload
 from werkzeug.wrappers import Response
-from wtforms import HiddenField
 
 from kim_app import queryargs
 from kim_app.attendance import bp
+from kim_app.attendance.forms import SignatureForm, WalkInForm
 from kim_app.attendance.models import Attendance, AttendanceMark, Method, Presence
 from kim_app.attendance.services import (
     CLOCK_SKEW_SECONDS,
@@ -74,7 +72,6 @@ from kim_app.events.models import (
     Registration,
     RegistrationStatus,
 )
-from kim_app.events.participants import PersonForm
 from kim_app.events.services import (
     EventError,
     clean_person,
@@ -282,18 +279,6 @@ def session_tabs(event: Event, current: EventSession) -> list[dict]:
         }
         for s in event.sessions
     ]
-
-
-class WalkInForm(PersonForm):
-    """Someone at the door who did not register; the client id makes a double tap one person."""
-
-    client_id = HiddenField()
-    marked_at = HiddenField()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.client_id.data:
-            self.client_id.data = "dl-" + secrets.token_urlsafe(12)
 
 
 # what a plain (no-JS) tap saved, shown once in the roll call's sticky board after the redirect
@@ -623,10 +608,6 @@ def _walk_in_done(session: EventSession, registration: Registration, added: bool
 
 
 # --- one person in one session ---------------------------------------------------------------------
-
-
-class SignatureForm(FlaskForm):
-    tanda_tangan = HiddenField()
 
 
 @bp.route("/absensi/sesi/<int:session_id>/peserta/<int:registration_id>", methods=["GET", "POST"])

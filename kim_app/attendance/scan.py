@@ -9,15 +9,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
 
 from kim_app import audit
 from kim_app.attendance import bp
+from kim_app.attendance.forms import AssignForm, NewOfficerForm, ScanForm
 from kim_app.attendance.models import Method, Presence
 from kim_app.attendance.services import (
     OPEN_FOR_ATTENDANCE,
@@ -50,7 +47,6 @@ from kim_app.extensions import db
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.security import MAX_RECORD_ID, roles_required, scope_filter
 
-REQUIRED = _l("Wajib diisi.")
 SCANNERS = (*OPERATOR_ROLES, Role.PETUGAS_ABSENSI)
 # what a petugas absensi may open: the scan pages and the projector screen (each view checks
 # the event), the offline worker of the attendance pages, their own account (sign out,
@@ -85,16 +81,6 @@ def _petugas_only():
         and request.endpoint is not None  # unknown URLs stay 404
     ):
         abort(403)
-
-
-class ScanForm(FlaskForm):
-    kode = StringField(
-        _l("Kode tiket"),
-        validators=[DataRequired(REQUIRED)],
-        description=_l("8 huruf/angka di bawah kode QR tiket, atau tautan tiketnya."),
-    )
-    client_id = HiddenField()
-    marked_at = HiddenField()
 
 
 # --- scanning ------------------------------------------------------------------------------------
@@ -212,22 +198,6 @@ def _answer(scanning: EventSession, result: dict):
 
 
 # --- petugas absensi of an event ----------------------------------------------------------------
-
-
-class AssignForm(FlaskForm):
-    petugas = SelectField(_l("Petugas yang sudah punya akun"), coerce=str)
-
-
-class NewOfficerForm(FlaskForm):
-    """A new petugas absensi: no password here, the petugas sets it through an invitation link."""
-
-    name = StringField(_l("Nama lengkap"), validators=[DataRequired(REQUIRED), Length(max=120)])
-    phone = TelField(
-        _l("Nomor WhatsApp"),
-        validators=[DataRequired(REQUIRED), Length(max=30)],
-        description=_l("Tautan undangan dikirim ke nomor ini; petugas masuk dengan nomor ini."),
-    )
-    email = EmailField(_l("Email (boleh kosong)"), validators=[Optional(), Length(max=254)])
 
 
 def _assigned(event: Event) -> list[User]:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     FieldList,
@@ -19,15 +21,32 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
+    TelField,
     TextAreaField,
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from kim_app.events.models import EventKind, RegistrationMode
+from kim_app.events.models import (
+    Event,
+    EventKind,
+    Registration,
+    RegistrationMode,
+)
+from kim_app.events.people import (
+    offered_origin,
+    origin_choices,
+)
+from kim_app.events.services import (
+    EventError,
+    PersonData,
+)
+from kim_app.groups.models import Gender
+from kim_app.phones import PhoneError, display_phone, normalise_phone
 
 REQUIRED = _l("Wajib diisi.")
 BAD_CHOICE = _l("Pilihan tidak valid.")
@@ -198,3 +217,177 @@ class CloneForm(FlaskForm):
         invalid_value_message=BAD_DATE,
         render_kw=DAY_LIMITS,
     )
+
+
+def _gender_given(_form, field) -> None:
+    if field.data not in {g.value for g in Gender}:
+        raise ValidationError(_l("Pilih jenis kelamin."))
+
+
+def _mobile_number(_form, field) -> None:
+    try:
+        normalise_phone(field.data)
+    except PhoneError:
+        raise ValidationError(_l("Nomor WhatsApp tidak valid. Contoh: 0812-3456-7890.")) from None
+
+
+def _gender_choice(_form, field) -> None:
+    if (field.data or "") not in {"", *(g.value for g in Gender)}:
+        raise ValidationError(_l("Pilihan tidak valid."))
+
+
+class RegistrationForm(FlaskForm):
+    """What a person gives to register: the minimum (no NIK, no address)."""
+
+    name = StringField(
+        _l("Nama lengkap"),
+        validators=[DataRequired(REQUIRED), Length(max=120, message=TOO_LONG)],
+    )
+    phone = TelField(
+        _l("Nomor WhatsApp"),
+        validators=[DataRequired(REQUIRED), Length(max=30, message=TOO_LONG)],
+        description=_l("Contoh: 0812-3456-7890. Tidak ditampilkan kepada siapa pun."),
+    )
+    institution = StringField(
+        _l("KIM atau instansi"),
+        validators=[DataRequired(REQUIRED), Length(max=200, message=TOO_LONG)],
+        description=_l("Misalnya KIM Sebakung Jaya, Diskominfo, PKK Kecamatan."),
+    )
+    position = StringField(_l("Jabatan"), validators=[Length(max=120, message=TOO_LONG)])
+    gender = RadioField(
+        _l("Jenis kelamin"),
+        choices=[SelectChoice(g.value, g.label) for g in Gender],
+        validate_choice=False,
+        validators=[_gender_given],
+    )
+    origin = SelectField(
+        _l("Asal daerah (boleh dikosongkan)"),
+        choices=[],
+        default="",
+        validate_choice=False,
+        validators=[offered_origin],
+        description=_l("Kabupaten/kota tempat Anda tinggal atau bekerja."),
+    )
+    # explicit consent (UU 27/2022 art. 20-22): asked, never presumed, and kept with its version
+    consent = BooleanField(
+        _l("Saya setuju data saya diproses seperti tertulis di atas."),
+        validators=[
+            DataRequired(
+                _l(
+                    "Centang persetujuan ini untuk mendaftar. Tanpa itu tidak ada data yang disimpan."
+                )
+            )
+        ],
+    )
+
+    def for_event(self, event: Event) -> RegistrationForm:
+        """The event's province's regencies as origins; the first choice leaves it empty."""
+        choices = [("", _("— pilih kabupaten/kota —")), *origin_choices(event)]
+        self.origin.choices = [SelectChoice(code, name) for code, name in choices]
+        return self
+
+    def to_person(self) -> PersonData:
+        return PersonData(
+            name=self.name.data or "",
+            phone=self.phone.data or "",
+            institution=self.institution.data or "",
+            position=self.position.data or "",
+            gender=Gender(self.gender.data),
+            origin_code=self.origin.data or None,
+        )
+
+
+class LostTicketForm(FlaskForm):
+    """The number and the name given when registering: together they stand for the person.
+    Its own ids: htmx may load it into the event page, beside the registration form."""
+
+    phone = TelField(
+        _l("Nomor WhatsApp"),
+        id="hilang-phone",
+        validators=[DataRequired(REQUIRED), Length(max=30, message=TOO_LONG), _mobile_number],
+        description=_l("Nomor yang Anda pakai saat mendaftar."),
+    )
+    name = StringField(
+        _l("Nama"),
+        id="hilang-name",
+        validators=[DataRequired(REQUIRED), Length(max=120, message=TOO_LONG)],
+        description=_l("Seperti saat mendaftar; nama depan saja juga boleh."),
+    )
+
+    @property
+    def e164(self) -> str:
+        """The number as stored (call after validation)."""
+        return normalise_phone(self.phone.data) or ""
+
+
+class PersonForm(FlaskForm):
+    """One person: an outsider added by hand, or a participant corrected in place."""
+
+    name = StringField(
+        _l("Nama"), validators=[DataRequired(REQUIRED), Length(max=120, message=TOO_LONG)]
+    )
+    phone = TelField(
+        _l("Nomor WhatsApp"),
+        validators=[Length(max=30, message=TOO_LONG)],
+        description=_l("Contoh: 0812-3456-7890"),
+    )
+    institution = StringField(
+        _l("Instansi/lembaga"), validators=[Length(max=200, message=TOO_LONG)]
+    )
+    position = StringField(_l("Jabatan"), validators=[Length(max=120, message=TOO_LONG)])
+    gender = SelectField(
+        _l("Jenis kelamin"),
+        choices=[
+            SelectChoice("", "—"),
+            SelectChoice(Gender.L.value, _l("Laki-laki")),
+            SelectChoice(Gender.P.value, _l("Perempuan")),
+        ],
+        validate_choice=False,
+        validators=[_gender_choice],
+    )
+    origin = SelectField(
+        _l("Asal daerah"),
+        choices=[],
+        default="",
+        validate_choice=False,
+        validators=[offered_origin],
+        description=_l("Kabupaten/kota asal peserta. Peserta dari KIM berasal dari desa KIM-nya."),
+    )
+
+    def for_event(self, event: Event, current: Registration | None = None) -> PersonForm:
+        """Offer the event's province's regencies as origins (and the one already stored)."""
+        choices = [("", _("— tidak diketahui / dari luar provinsi —")), *origin_choices(event)]
+        if current is not None and current.origin_code not in {c for c, _n in choices}:
+            origin = current.origin
+            choices.insert(1, (current.origin_code, origin.name if origin else current.origin_code))
+        self.origin.choices = [SelectChoice(code, name) for code, name in choices]
+        return self
+
+    def fill_from(self, registration: Registration) -> None:
+        self.name.data = registration.name
+        self.phone.data = display_phone(registration.phone)
+        self.institution.data = registration.institution
+        self.position.data = registration.position
+        self.gender.data = registration.gender.value if registration.gender else ""
+        self.origin.data = registration.origin_code or ""
+
+    def number_ids(self, suffix: str) -> None:
+        """Unique ids, so several rows can be edited on one page."""
+        for field in self:
+            field.id = f"{field.id}-{suffix}"
+            field.label.field_id = field.id
+
+    def to_person(self) -> PersonData:
+        return PersonData(
+            name=self.name.data or "",
+            phone=self.phone.data or "",
+            institution=self.institution.data or "",
+            position=self.position.data or "",
+            gender=Gender(self.gender.data) if self.gender.data else None,
+            origin_code=self.origin.data or "",
+        )
+
+    def attach(self, error: EventError) -> None:
+        """Show a service error beside its field (or above the form)."""
+        field = getattr(self, error.field or "", None)
+        (field.errors if field is not None else self.form_errors).append(str(error))

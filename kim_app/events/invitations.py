@@ -17,8 +17,9 @@ from werkzeug.wrappers import Response
 from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.events import bp
+from kim_app.events.forms import PersonForm
 from kim_app.events.models import Event, Invitation
-from kim_app.events.participants import PersonForm, common, managed_event
+from kim_app.events.participants import common, managed_event
 from kim_app.events.people import (
     INVITABLE,
     PREVIEW_MAX,

@@ -14,25 +14,20 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
-from wtforms import SelectField, StringField, TelField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
 
 from kim_app import audit, importing, queryargs, tables
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.errors import error_response
 from kim_app.events import bp
 from kim_app.events.documents import participant_export
+from kim_app.events.forms import PersonForm
 from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, Registration, RegistrationStatus, Source
 from kim_app.events.people import (
     ParticipantFilter,
     ensure_editable,
-    offered_origin,
-    origin_choices,
     participant_counts,
     participants_page,
     people_editable,
@@ -40,7 +35,7 @@ from kim_app.events.people import (
     restore_registration,
     update_participant,
 )
-from kim_app.events.services import EventError, PersonData, cancel_registration, get_event_or_404
+from kim_app.events.services import EventError, cancel_registration, get_event_or_404
 from kim_app.extensions import db
 from kim_app.formatting import when
 from kim_app.groups.models import Gender
@@ -51,84 +46,6 @@ from kim_app.uploads import upload_limit
 
 REQUIRED = _l("Wajib diisi.")
 TOO_LONG = _l("Paling banyak %(max)d karakter.")
-
-
-def _gender_choice(_form, field) -> None:
-    if (field.data or "") not in {"", *(g.value for g in Gender)}:
-        raise ValidationError(_l("Pilihan tidak valid."))
-
-
-class PersonForm(FlaskForm):
-    """One person: an outsider added by hand, or a participant corrected in place."""
-
-    name = StringField(
-        _l("Nama"), validators=[DataRequired(REQUIRED), Length(max=120, message=TOO_LONG)]
-    )
-    phone = TelField(
-        _l("Nomor WhatsApp"),
-        validators=[Length(max=30, message=TOO_LONG)],
-        description=_l("Contoh: 0812-3456-7890"),
-    )
-    institution = StringField(
-        _l("Instansi/lembaga"), validators=[Length(max=200, message=TOO_LONG)]
-    )
-    position = StringField(_l("Jabatan"), validators=[Length(max=120, message=TOO_LONG)])
-    gender = SelectField(
-        _l("Jenis kelamin"),
-        choices=[
-            SelectChoice("", "—"),
-            SelectChoice(Gender.L.value, _l("Laki-laki")),
-            SelectChoice(Gender.P.value, _l("Perempuan")),
-        ],
-        validate_choice=False,
-        validators=[_gender_choice],
-    )
-    origin = SelectField(
-        _l("Asal daerah"),
-        choices=[],
-        default="",
-        validate_choice=False,
-        validators=[offered_origin],
-        description=_l("Kabupaten/kota asal peserta. Peserta dari KIM berasal dari desa KIM-nya."),
-    )
-
-    def for_event(self, event: Event, current: Registration | None = None) -> PersonForm:
-        """Offer the event's province's regencies as origins (and the one already stored)."""
-        choices = [("", _("— tidak diketahui / dari luar provinsi —")), *origin_choices(event)]
-        if current is not None and current.origin_code not in {c for c, _n in choices}:
-            origin = current.origin
-            choices.insert(1, (current.origin_code, origin.name if origin else current.origin_code))
-        self.origin.choices = [SelectChoice(code, name) for code, name in choices]
-        return self
-
-    def fill_from(self, registration: Registration) -> None:
-        self.name.data = registration.name
-        self.phone.data = display_phone(registration.phone)
-        self.institution.data = registration.institution
-        self.position.data = registration.position
-        self.gender.data = registration.gender.value if registration.gender else ""
-        self.origin.data = registration.origin_code or ""
-
-    def number_ids(self, suffix: str) -> None:
-        """Unique ids, so several rows can be edited on one page."""
-        for field in self:
-            field.id = f"{field.id}-{suffix}"
-            field.label.field_id = field.id
-
-    def to_person(self) -> PersonData:
-        return PersonData(
-            name=self.name.data or "",
-            phone=self.phone.data or "",
-            institution=self.institution.data or "",
-            position=self.position.data or "",
-            gender=Gender(self.gender.data) if self.gender.data else None,
-            origin_code=self.origin.data or "",
-        )
-
-    def attach(self, error: EventError) -> None:
-        """Show a service error beside its field (or above the form)."""
-        field = getattr(self, error.field or "", None)
-        (field.errors if field is not None else self.form_errors).append(str(error))
 
 
 def managed_event(event_id: int) -> Event:

@@ -14,12 +14,8 @@ from flask import abort, current_app, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import contains_eager
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, RadioField, SelectField, StringField, TelField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
 
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.documents import PRIVATE, pdf_response, qr_svg
@@ -31,6 +27,7 @@ from kim_app.events.documents import (
     poster_pdf,
     share_links,
 )
+from kim_app.events.forms import LostTicketForm, RegistrationForm
 from kim_app.events.models import (
     Event,
     EventStatus,
@@ -40,10 +37,8 @@ from kim_app.events.models import (
     Source,
 )
 from kim_app.events.names import same_name
-from kim_app.events.people import offered_origin, origin_choices
 from kim_app.events.services import (
     EventError,
-    PersonData,
     cancel_registration,
     find_lost_ticket,
     get_event_or_404,
@@ -55,80 +50,12 @@ from kim_app.events.services import (
 )
 from kim_app.extensions import db, limiter
 from kim_app.formatting import when
-from kim_app.groups.models import Gender
 from kim_app.htmx import redirect_after_post, render
-from kim_app.phones import PhoneError, normalise_phone
 from kim_app.ratelimits import left, secret_tag, take
 from kim_app.security import roles_required
 
 REQUIRED = _l("Wajib diisi.")
 TOO_LONG = _l("Paling banyak %(max)d karakter.")
-
-
-def _gender_given(_form, field) -> None:
-    if field.data not in {g.value for g in Gender}:
-        raise ValidationError(_l("Pilih jenis kelamin."))
-
-
-class RegistrationForm(FlaskForm):
-    """What a person gives to register: the minimum (no NIK, no address)."""
-
-    name = StringField(
-        _l("Nama lengkap"),
-        validators=[DataRequired(REQUIRED), Length(max=120, message=TOO_LONG)],
-    )
-    phone = TelField(
-        _l("Nomor WhatsApp"),
-        validators=[DataRequired(REQUIRED), Length(max=30, message=TOO_LONG)],
-        description=_l("Contoh: 0812-3456-7890. Tidak ditampilkan kepada siapa pun."),
-    )
-    institution = StringField(
-        _l("KIM atau instansi"),
-        validators=[DataRequired(REQUIRED), Length(max=200, message=TOO_LONG)],
-        description=_l("Misalnya KIM Sebakung Jaya, Diskominfo, PKK Kecamatan."),
-    )
-    position = StringField(_l("Jabatan"), validators=[Length(max=120, message=TOO_LONG)])
-    gender = RadioField(
-        _l("Jenis kelamin"),
-        choices=[SelectChoice(g.value, g.label) for g in Gender],
-        validate_choice=False,
-        validators=[_gender_given],
-    )
-    origin = SelectField(
-        _l("Asal daerah (boleh dikosongkan)"),
-        choices=[],
-        default="",
-        validate_choice=False,
-        validators=[offered_origin],
-        description=_l("Kabupaten/kota tempat Anda tinggal atau bekerja."),
-    )
-    # explicit consent (UU 27/2022 art. 20-22): asked, never presumed, and kept with its version
-    consent = BooleanField(
-        _l("Saya setuju data saya diproses seperti tertulis di atas."),
-        validators=[
-            DataRequired(
-                _l(
-                    "Centang persetujuan ini untuk mendaftar. Tanpa itu tidak ada data yang disimpan."
-                )
-            )
-        ],
-    )
-
-    def for_event(self, event: Event) -> RegistrationForm:
-        """The event's province's regencies as origins; the first choice leaves it empty."""
-        choices = [("", _("— pilih kabupaten/kota —")), *origin_choices(event)]
-        self.origin.choices = [SelectChoice(code, name) for code, name in choices]
-        return self
-
-    def to_person(self) -> PersonData:
-        return PersonData(
-            name=self.name.data or "",
-            phone=self.phone.data or "",
-            institution=self.institution.data or "",
-            position=self.position.data or "",
-            gender=Gender(self.gender.data),
-            origin_code=self.origin.data or None,
-        )
 
 
 def _closed_reason(event: Event) -> str:
@@ -383,36 +310,6 @@ def ticket_cancel(code: str, ticket: str):
 
 
 # --- a lost ticket ----------------------------------------------------------------------------------
-
-
-def _mobile_number(_form, field) -> None:
-    try:
-        normalise_phone(field.data)
-    except PhoneError:
-        raise ValidationError(_l("Nomor WhatsApp tidak valid. Contoh: 0812-3456-7890.")) from None
-
-
-class LostTicketForm(FlaskForm):
-    """The number and the name given when registering: together they stand for the person.
-    Its own ids: htmx may load it into the event page, beside the registration form."""
-
-    phone = TelField(
-        _l("Nomor WhatsApp"),
-        id="hilang-phone",
-        validators=[DataRequired(REQUIRED), Length(max=30, message=TOO_LONG), _mobile_number],
-        description=_l("Nomor yang Anda pakai saat mendaftar."),
-    )
-    name = StringField(
-        _l("Nama"),
-        id="hilang-name",
-        validators=[DataRequired(REQUIRED), Length(max=120, message=TOO_LONG)],
-        description=_l("Seperti saat mendaftar; nama depan saja juga boleh."),
-    )
-
-    @property
-    def e164(self) -> str:
-        """The number as stored (call after validation)."""
-        return normalise_phone(self.phone.data) or ""
 
 
 def _lost_ticket_limit() -> str:

@@ -18,12 +18,8 @@ from babel.dates import get_month_names
 from flask import abort, current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import DateField
-from wtforms.validators import Optional
 
 from kim_app import audit, queryargs, tables
 from kim_app.auth.models import OPERATOR_ROLES
@@ -35,22 +31,12 @@ from kim_app.i18n import count, one_decimal
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.regions.services import lineage
 from kim_app.reports import bp, charts
+from kim_app.reports.forms import RangeForm
 from kim_app.reports.queries import Dashboard, DateRange, dashboard
 from kim_app.security import roles_required, scope_of, user_may_reach
 
 MAX_MONTHS = 36
 TABLES = ("status", "cakupan", "kegiatan", "peserta", "asal", "luar", "gender", "kim_aktif")
-
-
-class RangeForm(FlaskForm):
-    """The date range's fields as the page shows them (a GET form: no CSRF token); the dates
-    themselves are read with ``queryargs.day``."""
-
-    class Meta:
-        csrf = False
-
-    dari = DateField(_l("Dari tanggal"), validators=[Optional()])
-    sampai = DateField(_l("Sampai tanggal"), validators=[Optional()])
 
 
 def _this_year() -> DateRange:

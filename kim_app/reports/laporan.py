@@ -6,12 +6,9 @@ from __future__ import annotations
 
 from flask import abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import StringField, TextAreaField
-from wtforms.validators import Length
 
 from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES
@@ -22,13 +19,10 @@ from kim_app.extensions import db
 from kim_app.htmx import redirect_after_post, render
 from kim_app.i18n import document_locale
 from kim_app.reports import bp
+from kim_app.reports.forms import NarrativeForm, PhotoForm
 from kim_app.reports.models import NARRATIVE_FIELDS, ReportPhoto
 from kim_app.reports.services import (
-    CAPTION_MAX,
     MAX_PHOTOS,
-    NARRATIVE_HINTS,
-    NARRATIVE_MAX,
-    NARRATIVE_TITLES,
     PHOTO_MAX_BYTES,
     ReportError,
     add_photo,
@@ -45,60 +39,11 @@ from kim_app.reports.services import (
     venue,
 )
 from kim_app.security import roles_required
-from kim_app.text import printable
 from kim_app.uploads import upload_limit
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # the form fields around a file
 UPLOAD_OVERHEAD = 16 * 1024
-TOO_LONG = _l("Paling banyak %(max)d karakter.")
-
-
-def _clean(text: str | None) -> str:
-    return printable(text or "").strip()
-
-
-class NarrativeForm(FlaskForm):
-    """The narrative sections, in the order of the outline (field names as in the model)."""
-
-    background = TextAreaField(
-        filters=[_clean], validators=[Length(max=NARRATIVE_MAX, message=TOO_LONG)]
-    )
-    legal_basis = TextAreaField(
-        filters=[_clean], validators=[Length(max=NARRATIVE_MAX, message=TOO_LONG)]
-    )
-    purpose = TextAreaField(
-        filters=[_clean], validators=[Length(max=NARRATIVE_MAX, message=TOO_LONG)]
-    )
-    material = TextAreaField(
-        filters=[_clean], validators=[Length(max=NARRATIVE_MAX, message=TOO_LONG)]
-    )
-    results = TextAreaField(
-        filters=[_clean], validators=[Length(max=NARRATIVE_MAX, message=TOO_LONG)]
-    )
-    evaluation = TextAreaField(
-        filters=[_clean], validators=[Length(max=NARRATIVE_MAX, message=TOO_LONG)]
-    )
-    conclusion = TextAreaField(
-        filters=[_clean], validators=[Length(max=NARRATIVE_MAX, message=TOO_LONG)]
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in NARRATIVE_FIELDS:
-            self[name].label.text = NARRATIVE_TITLES[name]
-            self[name].description = NARRATIVE_HINTS[name]
-
-
-class PhotoForm(FlaskForm):
-    """A photo's caption (the file comes as ``foto``, read by the view)."""
-
-    caption = StringField(
-        _l("Keterangan foto"),
-        filters=[_clean],
-        validators=[Length(max=CAPTION_MAX, message=TOO_LONG)],
-        description=_l("Contoh: Peserta praktik menulis berita, hari pertama."),
-    )
 
 
 def _event(event_id: int) -> Event:

@@ -23,9 +23,6 @@ from flask import Response, flash, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import InputRequired, Length
 
 from kim_app import audit, queryargs
 from kim_app.attendance.models import Attendance, AttendanceMark, Certificate
@@ -44,6 +41,7 @@ from kim_app.htmx import redirect_after_post, render
 from kim_app.phones import display_phone, mask_phone
 from kim_app.regions.models import Region
 from kim_app.reports import bp
+from kim_app.reports.forms import EraseForm
 from kim_app.reports.history import _same_person, registration_in_scope_or_404
 from kim_app.security import roles_required, scope_filter, scope_of
 from kim_app.timezones import WIB, utcnow
@@ -348,10 +346,6 @@ def erase_person(registration: Registration, by: User) -> Erased:
 def confirmation_expected(registration: Registration) -> str:
     """The last four digits of the number, or the word HAPUS for a person without one."""
     return registration.phone[-4:] if registration.phone else CONFIRM_WORD
-
-
-class EraseForm(FlaskForm):
-    konfirmasi = StringField(_l("Ketik konfirmasi"), validators=[InputRequired(), Length(max=10)])
 
 
 # --- the audit log -----------------------------------------------------------------------------
