@@ -666,10 +666,10 @@ def _prepare_schema(app, timer: Timer, regency_only: bool) -> tuple[dict, list, 
     from flask_migrate import upgrade
 
     from kim_app.auth.models import Role, User
-    from kim_app.auth.services import create_user
+    from kim_app.auth.operations import create_user
     from kim_app.extensions import db
     from kim_app.regions.models import Region
-    from kim_app.regions.services import import_regions
+    from kim_app.regions.operations import import_regions
 
     with app.app_context():
         timer.run("migrations", upgrade)

@@ -59,7 +59,7 @@ def record(action: str, obj_type: str, obj_id: Any, **details) -> None:
     """Write an audit entry (``entry``'s values) in the current transaction; the request commits
     it with the change. A plain INSERT (no object for the session to track): every change pays
     for one. The roll-call tap on PostgreSQL writes its entry inside its own statement instead
-    (``attendance.services.MARK_AND_STAND``)."""
+    (``attendance.operations.MARK_AND_STAND``)."""
     write(entry(action, obj_type, obj_id, **details))
 
 

@@ -13,12 +13,12 @@ from flask.cli import AppGroup
 
 from kim_app import ROOT
 from kim_app.auth.models import Role, User
-from kim_app.auth.services import AccountError, create_user
+from kim_app.auth.operations import AccountError, create_user
 from kim_app.backup import BackupError, Summary, backup, restore
 from kim_app.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_event, load_demo_users
 from kim_app.extensions import db
 from kim_app.regions.models import LEVELS, Region
-from kim_app.regions.services import RegionImportError, import_regions, region_counts
+from kim_app.regions.operations import RegionImportError, import_regions, region_counts
 
 kim_cli = AppGroup("kim", help="KIM administration commands.")
 DEFAULT_REGION_DIR = ROOT / "node_modules" / "idn-area-data" / "data"

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from kim_app.auth.models import Role, User
-from kim_app.auth.services import create_user
+from kim_app.auth.operations import create_user
 from kim_app.events.models import Event, EventKind, EventSession, EventStatus, Source
-from kim_app.events.services import PersonData, local_now, new_code, register_person
+from kim_app.events.operations import PersonData, local_now, new_code, register_person
 from kim_app.extensions import db
 from kim_app.groups.models import Gender
 from kim_app.timezones import zone_name_for

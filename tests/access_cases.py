@@ -26,17 +26,17 @@ from werkzeug.security import generate_password_hash
 from kim_app import importing
 from kim_app.attendance.certificates import clean_image, set_image
 from kim_app.attendance.models import Certificate, Presence
-from kim_app.attendance.services import mark_attendance
+from kim_app.attendance.operations import mark_attendance
 from kim_app.auth.models import LinkPurpose, Role, User
-from kim_app.auth.services import issue_link, link_token
+from kim_app.auth.operations import issue_link, link_token
 from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, Invitation, Registration, Source
-from kim_app.events.services import PersonData, local_now, register_person
+from kim_app.events.operations import PersonData, local_now, register_person
 from kim_app.extensions import db
 from kim_app.groups.imports import KimImporter
 from kim_app.groups.models import BidangOption, Member, Position
 from kim_app.notices.models import Notice, NoticeKind
-from kim_app.reports.services import add_photo, save_narrative
+from kim_app.reports.operations import add_photo, save_narrative
 from kim_app.tables import Table
 from tests.conftest import MAJALENGKA_VILLAGE, PASSWORD, PPU, PPU_VILLAGE
 

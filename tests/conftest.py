@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from kim_app import ROOT, create_app
 from kim_app.auth.models import Role, User
-from kim_app.auth.services import create_user
+from kim_app.auth.operations import create_user
 from kim_app.events.models import Event, EventKind, EventSession, EventStatus, Speaker
 from kim_app.extensions import db as _db
 from kim_app.extensions import limiter
@@ -31,7 +31,7 @@ from kim_app.groups.models import (
     SkSigner,
     name_key,
 )
-from kim_app.regions.services import import_regions
+from kim_app.regions.operations import import_regions
 from kim_app.timezones import zone_name_for
 
 # Flask-Limiter's limiter is one object, and each app made binds it to that app's store: the apps

@@ -21,7 +21,7 @@ import pytest
 
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, Registration, Source
-from kim_app.events.services import PersonData, register_person
+from kim_app.events.operations import PersonData, register_person
 from kim_app.extensions import db
 from tests.access_cases import (
     ACTORS,

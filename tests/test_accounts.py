@@ -404,7 +404,7 @@ def test_a_number_taken_at_the_same_moment_is_a_refusal_not_an_error(
 ):
     """Another request takes the number after this one looked: the unique index refuses it and
     the form says so (422), nothing half written."""
-    from kim_app.auth import services
+    from kim_app.auth import operations
 
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
     make_user(Role.KEPALA_DESA, "64.09.01.2020", email=None, phone="+6281234567813")
@@ -412,7 +412,7 @@ def test_a_number_taken_at_the_same_moment_is_a_refusal_not_an_error(
     def looked_too_early(email, phone, **_kw):  # the other request had not committed yet
         return (email or None), "+6281234567813"
 
-    monkeypatch.setattr(services, "_contact", looked_too_early)
+    monkeypatch.setattr(operations, "_contact", looked_too_early)
     response = _create(client, phone="0812-3456-7813")
     assert response.status_code == 422
     assert "sudah dipakai akun lain" in html_of(response)

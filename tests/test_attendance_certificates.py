@@ -21,11 +21,11 @@ from kim_app.attendance.certificates import (
     number_format_problem,
 )
 from kim_app.attendance.models import Attendance, Certificate, Presence
-from kim_app.attendance.services import mark_attendance
+from kim_app.attendance.operations import mark_attendance
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus, Source
-from kim_app.events.services import PersonData, cancel_registration, register_person
+from kim_app.events.operations import PersonData, cancel_registration, register_person
 from kim_app.extensions import db
 from kim_app.groups.models import Gender
 from kim_app.timezones import utcnow
@@ -323,7 +323,7 @@ def test_issue_is_idempotent_and_numbers_run_on(app, make_event):
     assert [c.registration_id for c in rows] == ids[:3]  # by name: Peserta 1, 2, 3
     with app.test_request_context():
         today = db.session.get(Event, event.id)
-        from kim_app.events.services import local_now
+        from kim_app.events.operations import local_now
 
         on = local_now(today).date()
     roman = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"][on.month - 1]

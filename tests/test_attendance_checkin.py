@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from kim_app.attendance.models import Attendance, AttendanceMark, Method, Presence
 from kim_app.events.models import Event, EventSession, EventStatus, Registration, Source
-from kim_app.events.services import (
+from kim_app.events.operations import (
     PersonData,
     cancel_registration,
     local_now,

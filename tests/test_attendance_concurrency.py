@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from kim_app.attendance.models import Attendance, AttendanceMark, Presence
-from kim_app.attendance.services import session_counts
+from kim_app.attendance.operations import session_counts
 from kim_app.auth.models import Role
 from kim_app.events.models import EventSession
 from kim_app.extensions import db

@@ -15,11 +15,11 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from kim_app.attendance.models import Attendance, Method, Presence
-from kim_app.attendance.services import mark_attendance
+from kim_app.attendance.operations import mark_attendance
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, EventStatus, Registration, Source
-from kim_app.events.services import PersonData, cancel_registration, register_person
+from kim_app.events.operations import PersonData, cancel_registration, register_person
 from kim_app.extensions import db
 from kim_app.groups.models import Gender
 from kim_app.timezones import utcnow

@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 
 from kim_app.attendance.models import Presence
-from kim_app.attendance.services import mark_attendance
+from kim_app.attendance.operations import mark_attendance
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, EventStatus, Source
-from kim_app.events.services import PersonData, local_now, register_person
+from kim_app.events.operations import PersonData, local_now, register_person
 from kim_app.extensions import db
 from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, gzip_size, page_weight
 from tests.conftest import PPU, html_of

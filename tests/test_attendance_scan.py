@@ -16,11 +16,11 @@ import sqlalchemy as sa
 
 from kim_app import ROOT
 from kim_app.attendance.models import Attendance, AttendanceMark
-from kim_app.attendance.services import device_time, to_local
+from kim_app.attendance.operations import device_time, to_local
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role, User
 from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus, Source
-from kim_app.events.services import PersonData, local_now, register_person
+from kim_app.events.operations import PersonData, local_now, register_person
 from kim_app.extensions import db
 from kim_app.formatting import clock
 from kim_app.phones import MAX_HANDOFF_TEXT

@@ -9,14 +9,14 @@ import pytest
 import sqlalchemy as sa
 
 from kim_app.attendance.models import Attendance, AttendanceMark, Presence
-from kim_app.attendance.services import (
+from kim_app.attendance.operations import (
     AttendanceError,
     mark_attendance,
     mark_history,
     session_counts,
 )
 from kim_app.events.models import Event, Registration, Source
-from kim_app.events.services import PersonData, cancel_registration, register_person
+from kim_app.events.operations import PersonData, cancel_registration, register_person
 from kim_app.extensions import db
 from kim_app.timezones import utcnow
 from tests.test_events_concurrency import in_parallel, wide_pool  # noqa: F401  (fixture)

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from kim_app.attendance import tallies
 from kim_app.attendance.models import Attendance, AttendanceTally, Presence
-from kim_app.attendance.services import mark_attendance, session_counts
+from kim_app.attendance.operations import mark_attendance, session_counts
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus, Source
-from kim_app.events.services import PersonData, cancel_registration, register_person
+from kim_app.events.operations import PersonData, cancel_registration, register_person
 from kim_app.extensions import db
 from kim_app.reports.privacy import erase_person
 from tests.conftest import PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE

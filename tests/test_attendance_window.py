@@ -14,11 +14,11 @@ import pytest
 import sqlalchemy as sa
 
 from kim_app.attendance.models import Attendance, AttendanceMark, Presence
-from kim_app.attendance.services import to_local
+from kim_app.attendance.operations import to_local
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, EventSession, Registration
-from kim_app.events.services import local_now
+from kim_app.events.operations import local_now
 from kim_app.extensions import db
 from kim_app.formatting import clock, day
 from tests.conftest import PPU, html_of

@@ -59,7 +59,7 @@ def test_an_unknown_account_costs_what_a_wrong_password_costs(client, make_user,
     method and work factor (counted, not timed)."""
     from werkzeug import security as werkzeug_security
 
-    from kim_app.auth import services
+    from kim_app.auth import operations
 
     user = make_user(Role.OPERATOR_KABKOTA, PPU)
     checked: list[str] = []
@@ -69,7 +69,7 @@ def test_an_unknown_account_costs_what_a_wrong_password_costs(client, make_user,
         checked.append(stored.split("$", 1)[0])  # the method and its parameters, not the salt
         return real(stored, password)
 
-    monkeypatch.setattr(services, "check_password_hash", counting)
+    monkeypatch.setattr(operations, "check_password_hash", counting)
     for identifier in ("nobody@example.org", "0819 9999 0000", user.email):
         checked.clear()
         response = _sign_in(client, identifier, "salah-sekali")

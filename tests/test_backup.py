@@ -21,12 +21,12 @@ import pytest
 import sqlalchemy as sa
 
 from kim_app.attendance.models import Presence
-from kim_app.attendance.services import mark_attendance
+from kim_app.attendance.operations import mark_attendance
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role, User
 from kim_app.backup import BackupError, backup, check_client_version, restore
 from kim_app.events.models import Event, Source
-from kim_app.events.services import PersonData, register_person
+from kim_app.events.operations import PersonData, register_person
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
 from kim_app.uploads import upload_folder

@@ -16,10 +16,10 @@ from PIL import Image
 from pypdf import PdfReader
 
 from kim_app.attendance.models import Certificate, Presence
-from kim_app.attendance.services import mark_attendance
+from kim_app.attendance.operations import mark_attendance
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, EventKind, Source
-from kim_app.events.services import PersonData, local_now, register_person
+from kim_app.events.operations import PersonData, local_now, register_person
 from kim_app.extensions import db
 from tests.conftest import PPU, html_of
 from tests.test_groups_workflow import multipart

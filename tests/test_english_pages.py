@@ -18,7 +18,7 @@ from flask_babel import force_locale
 from kim_app.attendance.models import Presence
 from kim_app.auth.models import Role, User
 from kim_app.events.models import Event, EventSession, Registration, Source, Speaker
-from kim_app.events.services import PersonData, register_person
+from kim_app.events.operations import PersonData, register_person
 from kim_app.extensions import db
 from kim_app.groups.models import Gender, Kim, Member
 from kim_app.labels import LabelledEnum

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from kim_app.db import prepare_sqlite
 from kim_app.events.models import Event, Registration, RegistrationStatus, Source
-from kim_app.events.services import PersonData, cancel_registration, register_person
+from kim_app.events.operations import PersonData, cancel_registration, register_person
 from kim_app.extensions import db
 
 THREADS = 50

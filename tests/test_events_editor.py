@@ -22,7 +22,7 @@ from kim_app.events.models import (
     Source,
     Speaker,
 )
-from kim_app.events.services import (
+from kim_app.events.operations import (
     PersonData,
     cancel_registration,
     local_now,

@@ -18,7 +18,7 @@ from kim_app import formatting
 from kim_app.auth.models import Role
 from kim_app.events import documents
 from kim_app.events.models import Event, EventStatus, Invitation, RegistrationMode
-from kim_app.events.services import local_now
+from kim_app.events.operations import local_now
 from kim_app.extensions import db
 from kim_app.groups.models import KimStatus
 from tests.conftest import PPU, PPU_OTHER_VILLAGE, html_of

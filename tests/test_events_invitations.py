@@ -18,7 +18,7 @@ from kim_app.events.models import (
     RegistrationStatus,
     Source,
 )
-from kim_app.events.services import PersonData, register_person
+from kim_app.events.operations import PersonData, register_person
 from kim_app.extensions import db
 from kim_app.groups.models import Bidang, Gender, Kim, KimField, KimStatus, Member, name_key
 from kim_app.regions.models import Region, RegionLevel

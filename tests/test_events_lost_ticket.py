@@ -11,7 +11,7 @@ import pytest
 from kim_app.auth.models import Role
 from kim_app.events.models import RegistrationStatus
 from kim_app.events.names import names_match
-from kim_app.events.services import find_lost_ticket
+from kim_app.events.operations import find_lost_ticket
 from kim_app.extensions import db
 from kim_app.phones import MAX_HANDOFF_TEXT
 from tests.budget import FRAGMENT_BUDGET, gzip_size, page_weight

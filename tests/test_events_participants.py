@@ -19,7 +19,7 @@ from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, Registration, RegistrationStatus, Source
-from kim_app.events.services import PersonData, register_person
+from kim_app.events.operations import PersonData, register_person
 from kim_app.extensions import db
 from kim_app.groups.imports import KimImporter
 from kim_app.groups.models import Gender

@@ -28,7 +28,7 @@ from kim_app.events.models import (
     RegistrationStatus,
     Source,
 )
-from kim_app.events.services import PersonData, local_now, register_person
+from kim_app.events.operations import PersonData, local_now, register_person
 from kim_app.extensions import db
 from tests.budget import counted_queries, page_weight
 from tests.conftest import CSRF_TOKEN, JATIM, MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of

@@ -17,7 +17,7 @@ from kim_app.events.models import (
     RegistrationStatus,
     Source,
 )
-from kim_app.events.services import (
+from kim_app.events.operations import (
     EventData,
     EventError,
     PersonData,
@@ -212,7 +212,7 @@ def test_who_sees_which_events(ctx, make_user, make_event):
 
 def test_editing_the_agenda_keeps_each_session_id(ctx, make_user, make_event):
     """Sessions edited by id stay the same rows (attendance will point at them); dropped ones go."""
-    from kim_app.events.services import update_event
+    from kim_app.events.operations import update_event
 
     operator = db.session.merge(make_user(Role.OPERATOR_KABKOTA, PPU))
     event = _load(make_event().id)

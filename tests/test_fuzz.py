@@ -44,19 +44,19 @@ from werkzeug.security import generate_password_hash
 from kim_app import ROOT, create_app, importing, tables
 from kim_app.attendance.certificates import clean_image, set_image
 from kim_app.attendance.models import Certificate, Presence
-from kim_app.attendance.services import mark_attendance
+from kim_app.attendance.operations import mark_attendance
 from kim_app.auth.models import LinkPurpose, Role, User
-from kim_app.auth.services import create_user, issue_link, link_token
+from kim_app.auth.operations import create_user, issue_link, link_token
 from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, EventStatus, Invitation, Registration, Source
-from kim_app.events.services import PersonData, register_person
+from kim_app.events.operations import PersonData, register_person
 from kim_app.extensions import db
 from kim_app.groups.imports import KimImporter
 from kim_app.groups.models import Gender, Kim, KimStatus
-from kim_app.groups.services import add_bidang, store_sk
+from kim_app.groups.operations import add_bidang, store_sk
 from kim_app.notices.models import Notice, NoticeKind
 from kim_app.regions.models import Region
-from kim_app.reports.services import add_photo
+from kim_app.reports.operations import add_photo
 from kim_app.timezones import zone_name_for
 from tests.conftest import PASSWORD, PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE, html_of
 from tests.fuzz_forms import (

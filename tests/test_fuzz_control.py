@@ -26,13 +26,13 @@ from pypdf import PdfReader
 
 from kim_app import tables
 from kim_app.attendance.models import Presence
-from kim_app.attendance.services import mark_attendance
+from kim_app.attendance.operations import mark_attendance
 from kim_app.auth.models import Role, User
 from kim_app.events.models import Event, EventStatus, Registration, Source
-from kim_app.events.services import PersonData, register_person
+from kim_app.events.operations import PersonData, register_person
 from kim_app.extensions import db
 from kim_app.groups.models import Gender, KimStatus, KimStatusChange, Member
-from kim_app.reports.services import save_narrative
+from kim_app.reports.operations import save_narrative
 from tests.fuzz_forms import Form, add_script_fields, complete_pickers, form_values
 from tests.test_fuzz import (  # noqa: F401  (world and password_hash: fixtures)
     ACTORS,

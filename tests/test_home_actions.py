@@ -9,10 +9,10 @@ import sqlalchemy as sa
 
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, EventSession, Invitation, Source
-from kim_app.events.services import PersonData, local_now, register_person
+from kim_app.events.operations import PersonData, local_now, register_person
 from kim_app.extensions import db
 from kim_app.groups.models import Kim, KimStatus
-from kim_app.groups.services import change_status
+from kim_app.groups.operations import change_status
 from tests.budget import counted_queries
 from tests.conftest import PPU, PPU_VILLAGE, html_of
 

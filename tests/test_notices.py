@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from kim_app.auth.models import Role, User
 from kim_app.events.models import Event, EventStatus, Registration
-from kim_app.events.services import local_now
+from kim_app.events.operations import local_now
 from kim_app.extensions import db
 from kim_app.groups.models import KimStatus, Member, Position
 from kim_app.notices.models import Notice, NoticeKind

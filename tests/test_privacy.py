@@ -22,12 +22,12 @@ from kim_app import audit
 from kim_app.attendance.certificates import issue_certificates
 from kim_app.attendance.documents import daftar_hadir_html, session_people
 from kim_app.attendance.models import Attendance, AttendanceMark, Certificate, Presence
-from kim_app.attendance.services import mark_attendance, save_signature, session_counts
+from kim_app.attendance.operations import mark_attendance, save_signature, session_counts
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, Invitation, Registration, Source
+from kim_app.events.operations import PersonData, local_now, register_person
 from kim_app.events.people import update_participant
-from kim_app.events.services import PersonData, local_now, register_person
 from kim_app.extensions import db
 from kim_app.groups.models import Member, Position
 from kim_app.reports import queries

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.events.models import PRIVACY_NOTICE_VERSION, Event, Registration, Source
-from kim_app.events.services import PersonData, register_person
+from kim_app.events.operations import PersonData, register_person
 from kim_app.extensions import db
 from tests.budget import PAGE_BUDGET, page_weight
 from tests.conftest import PPU, html_of

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from kim_app.auth.models import Role
 from kim_app.extensions import db
 from kim_app.regions.models import Region, RegionLevel, ancestors_of, level_of, parent_of
-from kim_app.regions.services import import_regions, region_counts
+from kim_app.regions.operations import import_regions, region_counts
 from tests.conftest import MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
 
 

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from kim_app.attendance.models import Presence
-from kim_app.attendance.services import mark_attendance
+from kim_app.attendance.operations import mark_attendance
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.events.models import (
@@ -26,7 +26,7 @@ from kim_app.events.models import (
     RegistrationStatus,
     Source,
 )
-from kim_app.events.services import PersonData, local_now, register_person
+from kim_app.events.operations import PersonData, local_now, register_person
 from kim_app.extensions import db
 from kim_app.groups.models import Gender, KimStatus
 from tests.budget import PAGE_BUDGET, counted_queries, page_weight

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from kim_app.attendance.models import Presence
-from kim_app.attendance.services import mark_attendance
+from kim_app.attendance.operations import mark_attendance
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.events.models import (
@@ -25,7 +25,7 @@ from kim_app.events.models import (
     RegistrationStatus,
     Source,
 )
-from kim_app.events.services import PersonData, register_person
+from kim_app.events.operations import PersonData, register_person
 from kim_app.extensions import db
 from tests.budget import PAGE_BUDGET, counted_queries, page_weight
 from tests.conftest import PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE, html_of

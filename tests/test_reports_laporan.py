@@ -16,15 +16,15 @@ from PIL import Image
 from pypdf import PdfReader
 
 from kim_app.attendance.models import Presence
-from kim_app.attendance.services import mark_attendance
+from kim_app.attendance.operations import mark_attendance
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, Invitation, Source
-from kim_app.events.services import PersonData, cancel_registration, register_person
+from kim_app.events.operations import PersonData, cancel_registration, register_person
 from kim_app.extensions import db
 from kim_app.groups.models import Gender
 from kim_app.reports.models import EventReport, ReportPhoto
-from kim_app.reports.services import event_facts
+from kim_app.reports.operations import event_facts
 from tests.budget import PAGE_BUDGET, counted_queries, page_weight
 from tests.conftest import PPU, html_of
 from tests.test_events_invitations import MANAGERS, ROLE_SCOPES

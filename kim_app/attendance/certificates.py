@@ -44,7 +44,7 @@ from kim_app import audit, queryargs
 from kim_app.attendance import bp
 from kim_app.attendance.checkin import pins_locked_minutes
 from kim_app.attendance.models import Attendance, Certificate, Presence
-from kim_app.attendance.services import to_local
+from kim_app.attendance.operations import to_local
 from kim_app.auth.models import OPERATOR_ROLES, User
 from kim_app.documents import PRIVATE, pdf_response, qr_svg, render_pdf
 from kim_app.events.documents import event_days
@@ -57,7 +57,7 @@ from kim_app.events.models import (
     Registration,
     RegistrationStatus,
 )
-from kim_app.events.services import get_event_or_404, local_now
+from kim_app.events.operations import get_event_or_404, local_now
 from kim_app.extensions import db, limiter
 from kim_app.formatting import day, when
 from kim_app.htmx import redirect_after_post, render

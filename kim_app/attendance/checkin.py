@@ -25,7 +25,7 @@ from kim_app import queryargs
 from kim_app.attendance import bp
 from kim_app.attendance.forms import SelfCheckInForm
 from kim_app.attendance.models import Method
-from kim_app.attendance.services import (
+from kim_app.attendance.operations import (
     AttendanceError,
     CheckIn,
     Verdict,
@@ -42,7 +42,7 @@ from kim_app.documents import PRIVATE
 from kim_app.errors import error_response
 from kim_app.events.models import Event, EventSession, EventStatus, Registration
 from kim_app.events.names import name_words
-from kim_app.events.services import find_registration, get_public_event_or_404, local_now
+from kim_app.events.operations import find_registration, get_public_event_or_404, local_now
 from kim_app.extensions import db, limiter
 from kim_app.formatting import clock, when
 from kim_app.htmx import is_partial, redirect_after_post, render

@@ -26,11 +26,11 @@ from werkzeug.wrappers import Response
 from kim_app import audit
 from kim_app.attendance import bp
 from kim_app.attendance.models import Attendance, AttendanceMark, Method, Presence
-from kim_app.attendance.services import registered_in, to_local
+from kim_app.attendance.operations import registered_in, to_local
 from kim_app.auth.models import OPERATOR_ROLES, User
 from kim_app.documents import PRIVATE, pdf_response, render_pdf
 from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus
-from kim_app.events.services import get_event_or_404
+from kim_app.events.operations import get_event_or_404
 from kim_app.extensions import db
 from kim_app.formatting import session_when, when
 from kim_app.groups.models import Kim

@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from kim_app.attendance import bp
 from kim_app.attendance.models import Presence
-from kim_app.attendance.services import (
+from kim_app.attendance.operations import (
     attendance_open,
     checkin_window,
     counts_of,
@@ -27,7 +27,7 @@ from kim_app.attendance.services import (
 from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.documents import PRIVATE, qr_svg
 from kim_app.events.models import Event, EventSession, EventStatus
-from kim_app.events.services import local_now
+from kim_app.events.operations import local_now
 from kim_app.extensions import db
 from kim_app.formatting import clock, session_when, when
 from kim_app.htmx import is_partial, render

@@ -28,7 +28,7 @@ from kim_app import queryargs
 from kim_app.attendance import bp
 from kim_app.attendance.forms import SignatureForm, WalkInForm
 from kim_app.attendance.models import Attendance, AttendanceMark, Method, Presence
-from kim_app.attendance.services import (
+from kim_app.attendance.operations import (
     CLOCK_SKEW_SECONDS,
     OPEN_FOR_ATTENDANCE,
     AttendanceError,
@@ -72,7 +72,7 @@ from kim_app.events.models import (
     Registration,
     RegistrationStatus,
 )
-from kim_app.events.services import (
+from kim_app.events.operations import (
     EventError,
     clean_person,
     find_registration,

@@ -16,7 +16,7 @@ from kim_app import audit
 from kim_app.attendance import bp
 from kim_app.attendance.forms import AssignForm, NewOfficerForm, ScanForm
 from kim_app.attendance.models import Method, Presence
-from kim_app.attendance.services import (
+from kim_app.attendance.operations import (
     OPEN_FOR_ATTENDANCE,
     AttendanceError,
     CheckIn,
@@ -32,7 +32,7 @@ from kim_app.attendance.services import (
     verdict_text,
 )
 from kim_app.auth.models import OPERATOR_ROLES, LinkPurpose, Role, User
-from kim_app.auth.services import (
+from kim_app.auth.operations import (
     AccountError,
     create_user,
     issue_link,
@@ -42,7 +42,7 @@ from kim_app.auth.services import (
 )
 from kim_app.events.documents import event_days
 from kim_app.events.models import Event, EventSession
-from kim_app.events.services import get_event_or_404, local_now
+from kim_app.events.operations import get_event_or_404, local_now
 from kim_app.extensions import db
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.security import MAX_RECORD_ID, roles_required, scope_filter

@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from kim_app.auth.models import Role
-from kim_app.auth.services import MIN_PASSWORD
+from kim_app.auth.operations import MIN_PASSWORD
 
 REQUIRED = _l("Wajib diisi.")
 

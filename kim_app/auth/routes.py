@@ -21,13 +21,7 @@ from kim_app.auth.forms import (
     UserForm,
 )
 from kim_app.auth.models import OPERATOR_ROLES, LinkPurpose, Role, User
-from kim_app.auth.queries import (
-    MAX_ONBOARD,
-    kims_of_village,
-    pending_links_statement,
-    villages_without_head,
-)
-from kim_app.auth.services import (
+from kim_app.auth.operations import (
     AccountError,
     accept_link,
     authenticate,
@@ -44,10 +38,16 @@ from kim_app.auth.services import (
     sign_in_key,
     update_user,
 )
+from kim_app.auth.queries import (
+    MAX_ONBOARD,
+    kims_of_village,
+    pending_links_statement,
+    villages_without_head,
+)
 from kim_app.db import contains_text
 from kim_app.extensions import db, limiter, login_manager
 from kim_app.groups.models import Member
-from kim_app.groups.services import get_kim_or_404
+from kim_app.groups.operations import get_kim_or_404
 from kim_app.htmx import redirect_after_post, render
 from kim_app.mail import email_configured
 from kim_app.phones import display_phone

@@ -16,7 +16,7 @@ from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.events import bp
 from kim_app.events.models import Event, EventSession, EventStatus, Registration, RegistrationStatus
-from kim_app.events.services import may_manage_event, may_see_event
+from kim_app.events.operations import may_manage_event, may_see_event
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
 from kim_app.htmx import render

@@ -37,13 +37,13 @@ from kim_app.events.models import (
     Registration,
     RegistrationMode,
 )
+from kim_app.events.operations import (
+    EventError,
+    PersonData,
+)
 from kim_app.events.people import (
     offered_origin,
     origin_choices,
-)
-from kim_app.events.services import (
-    EventError,
-    PersonData,
 )
 from kim_app.groups.models import Gender
 from kim_app.phones import PhoneError, display_phone, normalise_phone

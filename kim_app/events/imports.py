@@ -15,12 +15,12 @@ from sqlalchemy.exc import IntegrityError
 
 from kim_app import audit
 from kim_app.events.models import Event, Registration, RegistrationStatus, Source
+from kim_app.events.operations import EventError
 from kim_app.events.people import ensure_editable, origin_choices, take_seats
-from kim_app.events.services import EventError
 from kim_app.extensions import db
 from kim_app.groups.import_values import parse_gender
 from kim_app.groups.models import Kim, name_key
-from kim_app.groups.services import kim_filter
+from kim_app.groups.operations import kim_filter
 from kim_app.importing import Action, Importer, Plan, Row, RowPlan, Target
 from kim_app.importing.mapping import (
     KIM_WORDS,

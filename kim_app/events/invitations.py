@@ -19,6 +19,7 @@ from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.events import bp
 from kim_app.events.forms import PersonForm
 from kim_app.events.models import Event, Invitation
+from kim_app.events.operations import EventError, get_event_or_404, may_manage_event
 from kim_app.events.participants import common, managed_event
 from kim_app.events.people import (
     INVITABLE,
@@ -43,10 +44,9 @@ from kim_app.events.people import (
     remove_invitation,
     set_quota,
 )
-from kim_app.events.services import EventError, get_event_or_404, may_manage_event
 from kim_app.extensions import db
 from kim_app.groups.models import Bidang
-from kim_app.groups.services import may_see_kim
+from kim_app.groups.operations import may_see_kim
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.security import MAX_RECORD_ID, roles_required
 

@@ -25,6 +25,7 @@ from kim_app.events.documents import participant_export
 from kim_app.events.forms import PersonForm
 from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, Registration, RegistrationStatus, Source
+from kim_app.events.operations import EventError, cancel_registration, get_event_or_404
 from kim_app.events.people import (
     ParticipantFilter,
     ensure_editable,
@@ -35,7 +36,6 @@ from kim_app.events.people import (
     restore_registration,
     update_participant,
 )
-from kim_app.events.services import EventError, cancel_registration, get_event_or_404
 from kim_app.extensions import db
 from kim_app.formatting import when
 from kim_app.groups.models import Gender

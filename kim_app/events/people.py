@@ -29,7 +29,7 @@ from kim_app.events.models import (
     RegistrationStatus,
     Source,
 )
-from kim_app.events.services import (
+from kim_app.events.operations import (
     EventError,
     PersonData,
     _take_seat,
@@ -49,7 +49,7 @@ from kim_app.groups.models import (
     Member,
     Position,
 )
-from kim_app.groups.services import kim_filter
+from kim_app.groups.operations import kim_filter
 from kim_app.notices import operations as notices
 from kim_app.pagination import Page, clamped
 from kim_app.queryargs import LIST_MAX

@@ -37,7 +37,7 @@ from kim_app.events.models import (
     Source,
 )
 from kim_app.events.names import same_name
-from kim_app.events.services import (
+from kim_app.events.operations import (
     EventError,
     cancel_registration,
     find_lost_ticket,

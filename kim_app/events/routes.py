@@ -31,7 +31,7 @@ from kim_app.events.models import (
     RegistrationMode,
     RegistrationStatus,
 )
-from kim_app.events.services import (
+from kim_app.events.operations import (
     EVENT_TRANSITIONS,
     EventData,
     EventError,
@@ -49,7 +49,7 @@ from kim_app.events.services import (
 )
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
-from kim_app.groups.services import kim_filter
+from kim_app.groups.operations import kim_filter
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.regions.models import Region, RegionLevel, level_of
 from kim_app.regions.picker import RegionPicker

@@ -19,7 +19,7 @@ from kim_app.extensions import db
 from kim_app.groups import bp
 from kim_app.groups.forms import BidangOptionForm
 from kim_app.groups.models import Bidang, BidangOption, KimField
-from kim_app.groups.services import (
+from kim_app.groups.operations import (
     KimError,
     add_bidang,
     areas_above,
@@ -28,7 +28,7 @@ from kim_app.groups.services import (
 )
 from kim_app.htmx import redirect_after_post, render
 from kim_app.regions.models import Region, RegionLevel
-from kim_app.regions.services import children_of
+from kim_app.regions.operations import children_of
 from kim_app.security import MAX_RECORD_ID, roles_required, scope_of, user_may_reach
 
 AREA_LEVELS = (RegionLevel.PROVINSI, RegionLevel.KABUPATEN)

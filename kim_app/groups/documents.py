@@ -22,7 +22,7 @@ from kim_app.groups.models import (
     Position,
     bidang_label,
 )
-from kim_app.groups.registry_queries import (
+from kim_app.groups.queries import (
     RegistryFilter,
     district,
     registry_conditions,

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from kim_app.groups.models import POSITION_LABELS, Gender, Member, Position
-from kim_app.groups.services import MemberData
+from kim_app.groups.operations import MemberData
 from kim_app.phones import display_phone
 
 REQUIRED = _l("Wajib diisi.")

@@ -25,7 +25,7 @@ from kim_app.groups.models import (
     Position,
     name_key,
 )
-from kim_app.groups.services import kim_filter
+from kim_app.groups.operations import kim_filter
 from kim_app.importing import Action, Importer, Plan, Row, RowPlan, Target
 from kim_app.importing.mapping import (
     EMAIL_WORDS,

@@ -19,7 +19,7 @@ from kim_app.extensions import db
 from kim_app.groups import bp
 from kim_app.groups.forms_members import MemberForm
 from kim_app.groups.models import Kim, Member, Position
-from kim_app.groups.services import (
+from kim_app.groups.operations import (
     KimError,
     active_member_count,
     add_member,

@@ -13,7 +13,7 @@ from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.groups import bp
 from kim_app.groups.models import KimStatus
-from kim_app.groups.registry_queries import (
+from kim_app.groups.queries import (
     AREA_LEVELS,
     RegistryFilter,
     Sort,
@@ -25,8 +25,8 @@ from kim_app.groups.registry_queries import (
 )
 from kim_app.htmx import is_partial, render
 from kim_app.regions.models import Region, RegionLevel
+from kim_app.regions.operations import lineage
 from kim_app.regions.picker import RegionPicker
-from kim_app.regions.services import lineage
 from kim_app.security import roles_required, scope_of, user_may_reach
 
 AREA_PREFIX = "wilayah"

@@ -22,7 +22,7 @@ from kim_app.groups.models import (
     Position,
     SkSigner,
 )
-from kim_app.groups.services import (
+from kim_app.groups.operations import (
     SK_MAX_BYTES,
     KimData,
     KimError,
@@ -46,8 +46,8 @@ from kim_app.groups.services import (
     village_holders,
 )
 from kim_app.htmx import redirect_after_post, render
+from kim_app.regions.operations import lineage
 from kim_app.regions.picker import RegionPicker
-from kim_app.regions.services import lineage
 from kim_app.security import roles_required, scope_of
 from kim_app.uploads import upload_limit
 

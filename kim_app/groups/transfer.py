@@ -18,9 +18,9 @@ from kim_app.groups.documents import kim_export, member_export
 from kim_app.groups.forms import ImportForm
 from kim_app.groups.imports import REGISTRY_IMPORTERS
 from kim_app.groups.models import Kim
+from kim_app.groups.operations import get_kim_or_404
+from kim_app.groups.queries import RegistryFilter
 from kim_app.groups.registry import filters_from_request
-from kim_app.groups.registry_queries import RegistryFilter
-from kim_app.groups.services import get_kim_or_404
 from kim_app.htmx import redirect_after_post, render
 from kim_app.security import roles_required, scope_of
 from kim_app.uploads import upload_limit

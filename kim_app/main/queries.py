@@ -22,7 +22,7 @@ from kim_app.events.models import Event, EventSession, EventStatus, Invitation, 
 from kim_app.events.models import RegistrationStatus as RS
 from kim_app.extensions import db
 from kim_app.groups.models import Kim, KimStatus, KimStatusChange
-from kim_app.groups.services import kim_filter
+from kim_app.groups.operations import kim_filter
 from kim_app.notices.queries import badges, outbox_count
 from kim_app.security import scope_filter
 from kim_app.timezones import utcnow
@@ -182,7 +182,7 @@ def _sessions_in(start: datetime, end: datetime):
 
 
 def _local_now(event: Event) -> datetime:
-    from kim_app.events.services import local_now
+    from kim_app.events.operations import local_now
 
     return local_now(event)
 

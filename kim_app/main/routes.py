@@ -12,7 +12,7 @@ from kim_app.auth.models import Role
 from kim_app.events.models import PRIVACY_NOTICE_VERSION, Event, EventStatus
 from kim_app.extensions import csrf, db, limiter
 from kim_app.groups.models import Kim
-from kim_app.groups.services import kim_filter
+from kim_app.groups.operations import kim_filter
 from kim_app.htmx import render
 from kim_app.main import bp
 from kim_app.main.queries import actions_for

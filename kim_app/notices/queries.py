@@ -10,9 +10,9 @@ from flask import g, has_request_context
 
 from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.events.models import Event, EventStatus
-from kim_app.events.services import local_now
+from kim_app.events.operations import local_now
 from kim_app.extensions import db
-from kim_app.groups.services import queue_count_statement
+from kim_app.groups.operations import queue_count_statement
 from kim_app.notices.models import Notice
 from kim_app.security import Viewer, scope_filter
 from kim_app.timezones import utcnow

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES
-from kim_app.events.services import get_event_or_404
+from kim_app.events.operations import get_event_or_404
 from kim_app.extensions import db
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.notices import bp, operations, queries

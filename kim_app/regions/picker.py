@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kim_app.regions.models import LEVELS, Region, RegionLevel, ancestors_of, level_of
-from kim_app.regions.services import children_of, search_villages
+from kim_app.regions.operations import children_of, search_villages
 from kim_app.security import scope_of, user_may_reach
 
 

@@ -10,8 +10,8 @@ from kim_app.extensions import db
 from kim_app.htmx import render
 from kim_app.regions import bp
 from kim_app.regions.models import Region, RegionLevel, ancestors_of
+from kim_app.regions.operations import children_of
 from kim_app.regions.picker import RegionPicker
-from kim_app.regions.services import children_of
 from kim_app.security import ensure_in_scope, user_may_reach
 
 

@@ -25,11 +25,11 @@ from kim_app import audit, queryargs, tables
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.extensions import db
 from kim_app.groups.models import Gender, KimStatus
-from kim_app.groups.registry_queries import AREA_LEVELS, region_at
+from kim_app.groups.queries import AREA_LEVELS, region_at
 from kim_app.htmx import render
 from kim_app.i18n import count, one_decimal
 from kim_app.regions.models import Region, RegionLevel
-from kim_app.regions.services import lineage
+from kim_app.regions.operations import lineage
 from kim_app.reports import bp, charts
 from kim_app.reports.forms import RangeForm
 from kim_app.reports.queries import Dashboard, DateRange, dashboard

@@ -10,7 +10,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from kim_app.events.forms import TOO_LONG
 from kim_app.reports.models import NARRATIVE_FIELDS
-from kim_app.reports.services import (
+from kim_app.reports.operations import (
     CAPTION_MAX,
     NARRATIVE_HINTS,
     NARRATIVE_MAX,

@@ -31,7 +31,7 @@ from kim_app.events.models import (
 )
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
-from kim_app.groups.services import get_kim_or_404
+from kim_app.groups.operations import get_kim_or_404
 from kim_app.htmx import render
 from kim_app.pagination import Page, clamped
 from kim_app.phones import PhoneError, display_phone, normalise_phone

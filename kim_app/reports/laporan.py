@@ -14,14 +14,14 @@ from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.documents import PRIVATE, pdf_response
 from kim_app.events.models import Event
-from kim_app.events.services import get_event_or_404
+from kim_app.events.operations import get_event_or_404
 from kim_app.extensions import db
 from kim_app.htmx import redirect_after_post, render
 from kim_app.i18n import document_locale
 from kim_app.reports import bp
 from kim_app.reports.forms import NarrativeForm, PhotoForm
 from kim_app.reports.models import NARRATIVE_FIELDS, ReportPhoto
-from kim_app.reports.services import (
+from kim_app.reports.operations import (
     MAX_PHOTOS,
     PHOTO_MAX_BYTES,
     ReportError,

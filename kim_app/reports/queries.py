@@ -70,8 +70,8 @@ from kim_app.events.models import (
 )
 from kim_app.extensions import db
 from kim_app.groups.models import Gender, Kim, KimStatus
-from kim_app.groups.registry_queries import Coverage, CoverageRow, coverage
-from kim_app.groups.services import kim_filter
+from kim_app.groups.operations import kim_filter
+from kim_app.groups.queries import Coverage, CoverageRow, coverage
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.security import Viewer, code_range, codes_within
 from kim_app.timezones import LABELS, WIB

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from kim_app.attendance.models import Attendance, Method
-from kim_app.attendance.services import clean_signature
+from kim_app.attendance.operations import clean_signature
 from kim_app.extensions import db
 from tests.browser.conftest import screenshot
 from tests.test_attendance_checkin import _open_now, _register

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from kim_app.attendance.models import Attendance, AttendanceMark, Certificate, Presence
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, Registration, Source
-from kim_app.events.services import local_now
+from kim_app.events.operations import local_now
 from kim_app.extensions import db
 from tests.browser.conftest import new_phone, screenshot, sign_in
 from tests.browser.test_attendance_checkin import _sign

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from kim_app.attendance.models import Attendance
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, Registration, Source
-from kim_app.events.services import PersonData, local_now, register_person
+from kim_app.events.operations import PersonData, local_now, register_person
 from kim_app.extensions import db
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, new_phone, screenshot
 from tests.conftest import PASSWORD, PPU

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from kim_app.auth.models import Role
 from kim_app.events.models import Event
-from kim_app.events.services import local_now
+from kim_app.events.operations import local_now
 from kim_app.extensions import db
 from kim_app.groups.models import KimStatus
 from tests.browser.conftest import screenshot, sign_in

@@ -36,7 +36,7 @@ from kim_app import ROOT
 from kim_app.attendance.models import Attendance, AttendanceMark, Certificate, Presence
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, Registration, RegistrationStatus
-from kim_app.events.services import local_now
+from kim_app.events.operations import local_now
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
 from tests.browser.conftest import (

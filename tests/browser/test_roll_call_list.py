@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from kim_app.auth.models import Role
 from kim_app.events.models import Event
-from kim_app.events.services import local_now
+from kim_app.events.operations import local_now
 from kim_app.extensions import db
 from tests.browser.conftest import SCREENSHOTS, screenshot, sign_in
 from tests.conftest import PPU

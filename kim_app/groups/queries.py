@@ -26,7 +26,7 @@ from kim_app.groups.models import (
     KimStatus,
     Member,
 )
-from kim_app.groups.services import areas_above, kim_filter
+from kim_app.groups.operations import areas_above, kim_filter
 from kim_app.labels import LabelledEnum, set_labels
 from kim_app.pagination import Page, clamped
 from kim_app.regions.models import Region, RegionLevel, level_of

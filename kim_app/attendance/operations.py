@@ -37,7 +37,7 @@ from kim_app.events.models import (
     Source,
     normalise_checkin_code,
 )
-from kim_app.events.services import PersonData, may_manage_event, register_person
+from kim_app.events.operations import PersonData, may_manage_event, register_person
 from kim_app.extensions import db
 from kim_app.formatting import clock, day
 from kim_app.labels import LabelledEnum, set_labels
