@@ -17,7 +17,7 @@ from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES, Role, User
 from kim_app.extensions import db
 from kim_app.groups import bp
-from kim_app.groups.forms_members import MemberForm
+from kim_app.groups.forms import MemberForm
 from kim_app.groups.models import Kim, Member, Position
 from kim_app.groups.operations import (
     KimError,
