@@ -42,7 +42,6 @@ from kim_app.attendance.operations import (
     attendance_window,
     clean_signature,
     closed_message,
-    counter_columns,
     counts_from,
     current_attendance,
     device_time,
@@ -63,6 +62,7 @@ from kim_app.attendance.operations import (
     to_local,
     window_of,
 )
+from kim_app.attendance.queries import tap_target
 from kim_app.auth.models import OPERATOR_ROLES, User
 from kim_app.errors import error_response
 from kim_app.events.models import (
@@ -398,53 +398,6 @@ def _refused(message: str) -> Response:
     return error_response(422, _("Tanda tidak dicatat"), message)
 
 
-# what one tap needs, in one query: the session's event (its owner and status); the person,
-# when registered for that event, with the name of their KIM and where they stand now; and the
-# session's counters, which the tap then moves by its own change (no second query after the
-# write). Written on the tables (Core), not the mapped classes: the rows are read as they are,
-# and the ORM's result machinery would cost the hot path of the hall for nothing.
-_sessions, _events = EventSession.__table__, Event.__table__
-_registrations, _kims = Registration.__table__, Kim.__table__
-_attendance = Attendance.__table__
-TAP_TARGET = (
-    sa.select(
-        _sessions.c.event_id,
-        _events.c.region_code,
-        _events.c.status.label("event_status"),
-        _registrations.c.id,
-        _registrations.c.name,
-        _registrations.c.institution,
-        _registrations.c.status,
-        _kims.c.name.label("kim_name"),
-        _attendance.c.status.label("standing"),
-        _sessions.c.starts_at,
-        _sessions.c.ends_at,
-        _events.c.checkin_opens_minutes,
-        _events.c.timezone,
-        *counter_columns(_sessions.c.id, _sessions.c.event_id),
-    )
-    .select_from(
-        _sessions.join(_events, _events.c.id == _sessions.c.event_id)
-        .outerjoin(
-            _registrations,
-            sa.and_(
-                _registrations.c.id == sa.bindparam("registration_id"),
-                _registrations.c.event_id == _sessions.c.event_id,
-            ),
-        )
-        .outerjoin(_kims, _kims.c.id == _registrations.c.kim_id)
-        .outerjoin(
-            _attendance,
-            sa.and_(
-                _attendance.c.registration_id == _registrations.c.id,
-                _attendance.c.session_id == _sessions.c.id,
-            ),
-        )
-    )
-    .where(_sessions.c.id == sa.bindparam("session_id"))
-)
-
-
 @bp.post("/absensi/sesi/<int:session_id>/tandai")
 @roles_required(*OPERATOR_ROLES)
 def mark(session_id: int):
@@ -452,9 +405,7 @@ def mark(session_id: int):
     changes nothing and answers with the row as it stands. The hot path of the hall: one read
     (the counters with it), the mark's writes, nothing loaded as objects."""
     tap = MarkRequest.read()
-    target = db.session.execute(
-        TAP_TARGET, {"session_id": session_id, "registration_id": tap.registration}
-    ).one_or_none()
+    target = tap_target(session_id, tap.registration)
     if target is None or not may_manage_region(current_user, target.region_code):
         abort(404)
     if not tap.complete:
