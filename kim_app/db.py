@@ -89,9 +89,8 @@ _write_lock_poller = threading.Lock()
 def _take_write_lock(connection: sa.Connection) -> None:
     """``BEGIN IMMEDIATE``, waiting for another writer in steps of half a millisecond up to the
     busy timeout; past it, SQLAlchemy's error for a locked database (a 503, as any outage).
-    SQLite's own busy handler sleeps in steps that grow to 100 ms (1, 2, 5, 10, 15, 20, 25 … ms),
-    so a request queued behind one that held the lock for 10 ms waited 18, 33 or 53 ms: the
-    regency's public registration at two connections took p50 9 ms but p95 55 ms."""
+    SQLite's own busy handler sleeps in steps that grow to 100 ms, far longer than a write
+    holds the lock (docs/benchmarks.md, "Measurements behind the code")."""
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
     if not _write_lock_poller.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
         raise _as_sqlalchemy(sqlite3.OperationalError("database is locked"))

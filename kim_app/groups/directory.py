@@ -46,9 +46,8 @@ def _filters() -> dict:
 
 def directory_page(query: sa.Select, page: int) -> Page:
     """One page of the directory and the number of matches, in two queries: the page's ids in
-    order with the count as a window over the same matches (narrow rows: 1,754 matches of "jaya"
-    on the national data sorted in 28 ms instead of 39 ms with every column and the village
-    joined), then those KIM with their villages."""
+    order with the count as a window over the same matches (narrow rows sort faster than whole
+    KIM with their villages; docs/benchmarks.md), then those KIM with their villages."""
     rows = db.session.execute(
         query.add_columns(sa.func.count().over()).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ).all()
@@ -87,7 +86,7 @@ def _named(word: str) -> sa.ColumnElement[bool]:
     """The KIM's name, or its village's name, contains ``word``. On PostgreSQL the trigram
     indexes (migration 0008) find the names and the villages, the KIM of those villages come
     from the village index, and the two are ORed in one bitmap over the KIM table: no pass over
-    every KIM (1,754 matches of "jaya" on the national data, 37 ms as a union of ids, 6 ms so)."""
+    every KIM (docs/benchmarks.md, "Measurements behind the code")."""
     return sa.or_(
         Kim.name_key.contains(word, autoescape=True),
         keyed_by(

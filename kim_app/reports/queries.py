@@ -612,9 +612,8 @@ class Dashboard:
 
 def _serial_plans(area: Region | None) -> None:
     """No parallel workers for the rest of this transaction (PostgreSQL) when the area is a part
-    of the country: its figures read a few thousand rows by index, and starting workers took
-    longer than that (a regency on the national data: 24 ms serial, 60–90 ms with one worker on a
-    busy two-core server). The whole country's figures keep them."""
+    of the country: its figures read a few thousand rows by index, and starting workers takes
+    longer than that (docs/benchmarks.md). The whole country's figures keep them."""
     if area is not None and on_postgresql():
         db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
