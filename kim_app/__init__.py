@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from kim_app import config as cfg
-from kim_app import ratelimits
+from kim_app import ratelimits, transactions
 from kim_app.extensions import (
     babel,
     csrf,
@@ -33,7 +33,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application: defaults, then instance/config.py, then environment, then ``config``."""
-    app = Flask(
+    app = transactions.TransactionalFlask(
         __name__,
         instance_path=str(ROOT / "instance"),
         instance_relative_config=True,
@@ -68,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     jobs.init_app(app)  # after the blueprints: their modules have declared their jobs
 
+    transactions.init_app(app)
     errors.register(app)
     security.register(app)
     uploads.register(app)

@@ -27,6 +27,7 @@ from kim_app import audit
 from kim_app.attendance import tallies
 from kim_app.attendance.models import Attendance, AttendanceMark, AttendanceTally, Method, Presence
 from kim_app.auth.models import OPERATOR_ROLES, Role, User, utcnow
+from kim_app.errors import OperationError
 from kim_app.events.documents import clock, day
 from kim_app.events.models import (
     Event,
@@ -46,7 +47,7 @@ from kim_app.timezones import zone_label
 CLOCK_SKEW_SECONDS = 300
 
 
-class AttendanceError(ValueError):
+class AttendanceError(OperationError):
     """A mark that cannot be recorded; the message is for the user."""
 
 
