@@ -172,7 +172,6 @@ def _summary(filters: RegistryFilter, kim: Kim | None = None) -> dict:
 def _download(what: str, fmt: str, headers: list[str], rows: list, summary: dict) -> Response:
     """Audit the export, then send it as a dated attachment (XLSX, or CSV with a BOM)."""
     importing.record_export(what, fmt, len(rows), summary, current_user)
-    db.session.commit()
     name, sheet = ("kim", _("KIM")) if what == "kim" else ("anggota-kim", _("Anggota"))
     return importing.table_download(name, sheet, fmt, headers, rows)
 
