@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from kim_app import config as cfg
-from kim_app import ratelimits
+from kim_app import ratelimits, transactions
 from kim_app.db import prepare_sqlite
 from kim_app.extensions import (
     babel,
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application: defaults, then instance/config.py, then environment, then ``config``."""
-    app = Flask(
+    app = transactions.TransactionalFlask(
         __name__,
         instance_path=str(ROOT / "instance"),
         instance_relative_config=True,
@@ -64,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     jobs.init_app(app)  # after the blueprints: their modules have declared their jobs
 
+    transactions.init_app(app)
     errors.register(app)
     security.register(app)
     uploads.register(app)

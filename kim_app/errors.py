@@ -1,4 +1,5 @@
-"""Error pages: translated, with the right status, as a fragment for htmx requests.
+"""Error pages: translated, with the right status, as a fragment for htmx requests; and the one
+base class of the errors operations raise (``OperationError``), shown on a form by ``attach_error``.
 
 For htmx the message is swapped into the page's message area (``#pesan``) instead of whatever
 the request targeted, so a failed action never replaces part of a form with an error page.
@@ -17,6 +18,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from kim_app import transactions
 from kim_app.extensions import db, limiter
 from kim_app.htmx import is_htmx
 
@@ -28,6 +30,42 @@ RETRY_AFTER_SECONDS = 10
 # cut (the pool is invalidated and reconnects with pre-ping), SQLite stayed locked past its busy
 # timeout, or no pooled connection was free in time
 DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+
+
+class OperationError(ValueError):
+    """An operation that cannot be done: the message is for the user, ``field`` names the input
+    it is about (``pengurus-2-phone``: a row of a list of fields), or None for the whole form."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def attach_error(form, error: OperationError, field: str | None = None) -> None:
+    """Show ``error`` on the form field it names (``field`` overrides ``error.field``): a field,
+    a row's field of a list (``name-N-sub``), else a ``<field>_error`` the form shows by itself
+    (a part that is not a field), else above the form."""
+    message = str(error)
+    name = error.field if field is None else field
+    target = _form_field(form, name) if name else None
+    if target is not None:
+        target.errors = [*target.errors, message]
+    elif name and hasattr(form, f"{name}_error"):
+        setattr(form, f"{name}_error", message)
+    else:
+        form.form_errors.append(message)
+
+
+def _form_field(form, name: str):
+    if name in form:
+        return form[name]
+    head, _sep, rest = name.partition("-")
+    index, _sep, sub = rest.partition("-")
+    if head in form and index.isdigit() and sub:
+        entries = getattr(form[head], "entries", [])
+        if int(index) < len(entries) and sub in entries[int(index)].form:
+            return entries[int(index)].form[sub]
+    return None
 
 
 def _messages(code: int) -> tuple[str, str]:
@@ -115,10 +153,7 @@ def _csrf_error(_error: CSRFError):
 
 def _database_down(error: Exception):
     """503 with ``Retry-After``; the session is rolled back so the next request starts clean."""
-    try:
-        db.session.rollback()
-    except DATABASE_DOWN:  # a rollback on a dead connection: the session discards it anyway
-        db.session.close()
+    transactions.roll_back()  # also when the outage came before the view (loading the user)
     g._login_user = AnonymousUserMixin()  # the page must not try to load the user again
     cause = getattr(error, "orig", None) or error
     # the endpoint, not the path: a path may hold a ticket token
@@ -141,10 +176,7 @@ def _unexpected(error: InternalServerError):
     log.error(
         "unhandled error on %s %s", request.method, request.path, exc_info=error.original_exception
     )
-    try:
-        db.session.rollback()
-    except DATABASE_DOWN:  # the connection died as well; the page must still be shown
-        db.session.close()
+    transactions.roll_back()  # the page must be shown, whatever state the session is in
     return error_response(500)
 
 

@@ -88,8 +88,13 @@ def enqueue(name: str, *args: Any) -> None:
 
 
 def after_commit(name: str, *args: Any) -> None:
-    """Enqueue the job once the current database transaction commits; dropped on rollback."""
-    db.session.info.setdefault(PENDING, []).append((current_app._get_current_object(), name, args))
+    """Enqueue the job once the request's transaction commits; dropped when it, or the savepoint
+    the job was asked for in, rolls back."""
+    session = db.session()
+    within = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(PENDING, []).append(
+        (current_app._get_current_object(), name, args, within)
+    )
 
 
 def consumer(app: Flask, workers: int = 2) -> Consumer:
@@ -99,14 +104,36 @@ def consumer(app: Flask, workers: int = 2) -> Consumer:
 
 @sa.event.listens_for(sa.orm.Session, "after_commit")
 def _send_pending(session: sa.orm.Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released: the jobs wait for the real commit
     pending = session.info.pop(PENDING, None)
-    for app, name, args in pending or ():
+    for app, name, args, _within in pending or ():
         try:
             app.extensions["kim_job_tasks"][name](*args)
         except Exception:  # the data is committed; a queue outage must not fail the request
             log.exception("job %s could not be queued", name)
 
 
-@sa.event.listens_for(sa.orm.Session, "after_rollback")
-def _drop_pending(session: sa.orm.Session) -> None:
-    session.info.pop(PENDING, None)
+@sa.event.listens_for(sa.orm.Session, "after_soft_rollback")
+def _drop_pending(session: sa.orm.Session, rolled_back: sa.orm.SessionTransaction) -> None:
+    """A rollback drops the jobs asked for inside it: all of them for the whole transaction,
+    those asked for in the savepoint (or deeper) for a savepoint."""
+    boundary = rolled_back  # a flush's inner marker rolls back its savepoint or the whole
+    while boundary.parent is not None and not boundary.nested:
+        boundary = boundary.parent
+    if boundary.parent is None:
+        session.info.pop(PENDING, None)
+        return
+    pending = session.info.get(PENDING)
+    if pending:
+        pending[:] = [job for job in pending if not _inside(job[3], boundary)]
+
+
+def _inside(
+    transaction: sa.orm.SessionTransaction | None, outer: sa.orm.SessionTransaction
+) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False

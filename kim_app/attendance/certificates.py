@@ -47,6 +47,7 @@ from kim_app.attendance.models import Attendance, Certificate, Presence
 from kim_app.attendance.operations import to_local
 from kim_app.auth.models import OPERATOR_ROLES, User
 from kim_app.documents import PRIVATE, pdf_response, qr_svg, render_pdf
+from kim_app.errors import OperationError
 from kim_app.events.documents import event_days
 from kim_app.events.models import (
     CHECKIN_ALPHABET,
@@ -79,7 +80,7 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 KNOWN_PLACEHOLDER = re.compile(r"no(?::0[1-9])?|tahun|bulan|kode")
 
 
-class CertificateError(ValueError):
+class CertificateError(OperationError):
     """Certificates cannot be issued now; the message is for the user."""
 
 
@@ -744,7 +745,6 @@ def settings(event_id: int):
     if not form.validate_on_submit():
         return _settings_page(event, form, 422)
     changes = update_settings(event, form, current_user)
-    db.session.commit()
     flash(_("Pengaturan absensi disimpan.") if changes else _("Tidak ada yang berubah."), "success")
     return redirect_after_post(url_for("attendance.settings", event_id=event.id))
 
@@ -838,12 +838,11 @@ def certificates(event_id: int):
         if not form.validate_on_submit():
             abort(400)
         try:
-            done = issue_certificates(event, current_user)
+            with db.session.begin_nested():
+                done = issue_certificates(event, current_user)
         except CertificateError as error:
-            db.session.rollback()
             flash(str(error), "error")
         else:
-            db.session.commit()
             flash(
                 _(
                     "%(issued)d sertifikat baru diterbitkan, %(revoked)d dicabut, "

@@ -276,11 +276,9 @@ def self_check_in(code: str):
             signature=signature,
         )
     except AttendanceError as error:
-        db.session.rollback()
         form.tanda_tangan.data = ""
         form.tanda_tangan.errors.append(str(error))
         return _page(event, form, status=422, person=person)
-    db.session.commit()
     result = _result(event, outcome, current, by_number=by_number)
     if is_partial():
         result |= {"verdict": outcome.verdict, "session": current}

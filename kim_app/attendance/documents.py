@@ -327,6 +327,10 @@ def export(event_id: int):
     event = get_event_or_404(event_id, current_user, manage=True)
     headers, rows = attendance_rows(event)
     history_headers, history = history_rows(event)
+    body = to_xlsx_sheets(
+        [(_("Kehadiran"), headers, rows), (_("Riwayat"), history_headers, history)]
+    )
+    # audited once the file is made: SQLite's write lock is then held for one insert only
     audit.record(
         "attendance.export",
         "event",
@@ -334,10 +338,6 @@ def export(event_id: int):
         region_code=event.region_code,
         changes={"rows": len(rows), "marks": len(history)},
         actor=current_user,
-    )
-    db.session.commit()
-    body = to_xlsx_sheets(
-        [(_("Kehadiran"), headers, rows), (_("Riwayat"), history_headers, history)]
     )
     today = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
     response = Response(body, mimetype=XLSX_TYPE)

@@ -28,6 +28,7 @@ from kim_app.attendance import tallies
 from kim_app.attendance.models import Attendance, AttendanceMark, AttendanceTally, Method, Presence
 from kim_app.auth.models import OPERATOR_ROLES, Role, User
 from kim_app.db import on_postgresql
+from kim_app.errors import OperationError
 from kim_app.events.models import (
     Event,
     EventSession,
@@ -47,7 +48,7 @@ from kim_app.timezones import utcnow, zone_label
 CLOCK_SKEW_SECONDS = 300
 
 
-class AttendanceError(ValueError):
+class AttendanceError(OperationError):
     """A mark that cannot be recorded; the message is for the user."""
 
 

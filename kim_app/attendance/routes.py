@@ -64,7 +64,7 @@ from kim_app.attendance.operations import (
 )
 from kim_app.attendance.queries import tap_target
 from kim_app.auth.models import OPERATOR_ROLES, User
-from kim_app.errors import error_response
+from kim_app.errors import attach_error, error_response
 from kim_app.events.models import (
     Event,
     EventSession,
@@ -436,7 +436,6 @@ def mark(session_id: int):
             marked_at=marked_at,
         )
     except AttendanceError as error:
-        db.session.rollback()
         return _refused(str(error))
     view = RollView.read()
     if not is_partial():
@@ -447,10 +446,8 @@ def mark(session_id: int):
             "session": session_id,
             "text": _mark_notice(target.name, tap.status, standing, method),
         }
-        db.session.commit()
         return redirect_after_post(_back_to_row(session_id, view, anchor))
     counts = moved(counts_from(target), target.standing or Presence.BELUM, standing.status)
-    db.session.commit()
     return render(
         "attendance/_mark.html",
         row=_row_of(target, standing, target.kim_name),
@@ -475,15 +472,11 @@ def walk_in(session_id: int):
         form.form_errors.append(not_open_message(opens, event.timezone, local_now(event)))
     elif form.validate():
         try:
-            registration, added = _add_walk_in(session, form, _method_in(phase))
-        except EventError as error:
-            db.session.rollback()
-            form.attach(error)
-        except AttendanceError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
+            with db.session.begin_nested():
+                registration, added = _add_walk_in(session, form, _method_in(phase))
+        except (EventError, AttendanceError) as error:
+            attach_error(form, error)
         else:
-            db.session.commit()
             return _walk_in_done(session, registration, added)
     if is_partial():
         return render("attendance/_walk_in.html", status=422, walk_in=form, session=session)
@@ -509,18 +502,18 @@ def _add_walk_in(
     known = find_registration(session.event, phone)
     added = known is None or known.status is not RegistrationStatus.TERDAFTAR
     try:
-        registration = add_walk_in(
-            session.event,
-            session,
-            person,
-            current_user,
-            client_id=client_id,
-            marked_at=device_time(form.marked_at.data),
-            method=method,
-        )
+        with db.session.begin_nested():
+            registration = add_walk_in(
+                session.event,
+                session,
+                person,
+                current_user,
+                client_id=client_id,
+                marked_at=device_time(form.marked_at.data),
+                method=method,
+            )
     except AttendanceError:
         # the same tap arrived twice at once and the other request won: keep its person only
-        db.session.rollback()
         first = _walk_in_of(session, client_id)
         if first is None:
             raise
@@ -574,10 +567,8 @@ def person(session_id: int, registration_id: int):
     if request.method == "POST" and event.signatures and form.validate():
         error = _sign(session, registration, form.tanda_tangan.data)
         if error is None:
-            db.session.commit()
             flash(_("Tanda tangan %(name)s disimpan.", name=registration.name), "success")
             return redirect_after_post(request.path)
-        db.session.rollback()
     elif request.method == "POST":
         error = _("Tanda tangan tidak dapat disimpan.")
     history = mark_history(registration.id, session.id)
@@ -623,12 +614,13 @@ def _sign(session: EventSession, registration: Registration, text: str | None) -
         path = clean_signature(text)
         if path is None:
             return _("Tanda tangan masih kosong. Minta peserta menandatangani di kotak.")
-        attendance = current_attendance(registration.id, session.id)
-        if attendance is None or attendance.status is not Presence.HADIR:
-            attendance, _new = mark_attendance(
-                registration, session, Presence.HADIR, current_user, method=_method_in(phase)
-            )
-        save_signature(event, attendance, path, current_user)
+        with db.session.begin_nested():  # a refused signature leaves no mark behind either
+            attendance = current_attendance(registration.id, session.id)
+            if attendance is None or attendance.status is not Presence.HADIR:
+                attendance, _new = mark_attendance(
+                    registration, session, Presence.HADIR, current_user, method=_method_in(phase)
+                )
+            save_signature(event, attendance, path, current_user)
     except AttendanceError as error:
         return str(error)
     return None

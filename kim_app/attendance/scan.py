@@ -170,7 +170,6 @@ def scan(session_id: int):
     registration = find_ticket(event, code)
     elsewhere = ticket_elsewhere(event, code) if registration is None else None
     if elsewhere is not None:
-        db.session.rollback()
         return _answer(scanning, _result(scanning, CheckIn(Verdict.OTHER_EVENT), elsewhere))
     try:
         outcome = check_in(
@@ -182,9 +181,7 @@ def scan(session_id: int):
             marked_at=device_time(form.marked_at.data),
         )
     except AttendanceError as error:
-        db.session.rollback()
         return _refused(scanning, form, str(error))
-    db.session.commit()
     return _answer(scanning, _result(scanning, outcome))
 
 
@@ -286,7 +283,6 @@ def officers(event_id: int):
         if assign.validate_on_submit() and assign.petugas.data:
             user = db.session.get(User, int(assign.petugas.data))
             assign_officer(user, event, current_user)
-            db.session.commit()
             flash(_("%(name)s ditugaskan di kegiatan ini.", name=user.name), "success")
             return redirect_after_post(back)
         assign.petugas.errors = [_("Pilih petugas dari daftar.")]
@@ -294,23 +290,22 @@ def officers(event_id: int):
         new = NewOfficerForm()
         if new.validate_on_submit():
             try:
-                user = create_user(
-                    name=new.name.data,
-                    phone=new.phone.data,
-                    email=new.email.data or None,
-                    role=Role.PETUGAS_ABSENSI,
-                    scope_code=event.region_code,
-                    by=current_user,
-                )
-                issue_link(user, LinkPurpose.INVITE, current_user)
+                with db.session.begin_nested():
+                    user = create_user(
+                        name=new.name.data,
+                        phone=new.phone.data,
+                        email=new.email.data or None,
+                        role=Role.PETUGAS_ABSENSI,
+                        scope_code=event.region_code,
+                        by=current_user,
+                    )
+                    issue_link(user, LinkPurpose.INVITE, current_user)
             except AccountError as error:
-                db.session.rollback()
                 getattr(new, error.field if error.field in new else "phone").errors.append(
                     str(error)
                 )
             else:
                 assign_officer(user, event, current_user)
-                db.session.commit()
                 flash(
                     _(
                         "Akun petugas %(name)s dibuat dan ditugaskan. Kirim tautan undangannya.",
@@ -339,6 +334,5 @@ def _release(event: Event, back: str):
         changes={"event": event.id},
         actor=current_user,
     )
-    db.session.commit()
     flash(_("%(name)s tidak lagi bertugas di kegiatan ini.", name=user.name), "success")
     return redirect_after_post(back)

@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from kim_app import audit, jobs
 from kim_app.auth.models import AccountLink, LinkPurpose, Role, User
+from kim_app.errors import OperationError
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
 from kim_app.mail import email_configured, send_email
@@ -28,12 +29,8 @@ from kim_app.timezones import utcnow
 MIN_PASSWORD = 8
 
 
-class AccountError(ValueError):
+class AccountError(OperationError):
     """A request about an account that cannot be carried out; the message is for the user."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def find_user_by_email(email: str) -> User | None:

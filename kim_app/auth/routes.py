@@ -45,6 +45,7 @@ from kim_app.auth.queries import (
     villages_without_head,
 )
 from kim_app.db import contains_text
+from kim_app.errors import attach_error
 from kim_app.extensions import db, limiter, login_manager
 from kim_app.groups.models import Member
 from kim_app.groups.operations import get_kim_or_404
@@ -133,7 +134,6 @@ def login():
                 session["lang"] = lang
             session.permanent = True
             login_user(user)
-            db.session.commit()
             give_back_request()
             target = form.next.data
             return redirect_after_post(target if is_safe_next(target) else url_for("main.home"))
@@ -150,7 +150,6 @@ def logout():
     device, is signed out."""
     if current_user.is_authenticated:
         current_user.session_version += 1
-        db.session.commit()
     logout_user()
     lang = session.get("lang")
     session.clear()
@@ -172,9 +171,8 @@ def password():
         try:
             change_password(current_user, form.current.data, form.new.data)
         except AccountError as error:
-            getattr(form, error.field or "current").errors.append(str(error))
+            attach_error(form, error, error.field or "current")
         else:
-            db.session.commit()
             login_user(
                 current_user._get_current_object()
             )  # keep this device signed in with the new version
@@ -235,21 +233,20 @@ def user_new():
     if request.method == "POST" and not refreshing and form.validate_on_submit():
         role = Role(form.role.data)
         try:
-            user = create_user(
-                email=form.email.data,
-                phone=form.phone.data,
-                name=form.name.data,
-                role=role,
-                scope_code=picker.chosen.code if picker.chosen else None,
-                kim_id=form.kim_id,
-                by=current_user,
-            )
-            issue_link(user, LinkPurpose.INVITE, current_user)
+            with db.session.begin_nested():
+                user = create_user(
+                    email=form.email.data,
+                    phone=form.phone.data,
+                    name=form.name.data,
+                    role=role,
+                    scope_code=picker.chosen.code if picker.chosen else None,
+                    kim_id=form.kim_id,
+                    by=current_user,
+                )
+                issue_link(user, LinkPurpose.INVITE, current_user)
         except AccountError as error:
-            db.session.rollback()
             _account_form_errors(form, error)
         else:
-            db.session.commit()
             flash(_("Akun %(name)s dibuat. Kirim tautan undangannya.", name=user.name), "success")
             return redirect_after_post(url_for("auth.user_detail", user_id=user.id))
     status = 422 if request.method == "POST" and not refreshing else 200
@@ -287,21 +284,20 @@ def user_detail(user_id: int):
     refreshing = "_pick" in request.form
     if request.method == "POST" and not refreshing and form.validate_on_submit():
         try:
-            update_user(
-                user,
-                name=form.name.data,
-                email=form.email.data,
-                phone=form.phone.data,
-                role=Role(form.role.data),
-                scope_code=picker.chosen.code if picker.chosen else None,
-                kim_id=form.kim_id,
-                by=current_user,
-            )
+            with db.session.begin_nested():
+                update_user(
+                    user,
+                    name=form.name.data,
+                    email=form.email.data,
+                    phone=form.phone.data,
+                    role=Role(form.role.data),
+                    scope_code=picker.chosen.code if picker.chosen else None,
+                    kim_id=form.kim_id,
+                    by=current_user,
+                )
         except AccountError as error:
-            db.session.rollback()
             _account_form_errors(form, error)
         else:
-            db.session.commit()
             flash(_("Akun %(name)s disimpan.", name=user.name), "success")
             return redirect_after_post(url_for("auth.user_detail", user_id=user.id))
     link = pending_link(user)
@@ -329,7 +325,6 @@ def user_link(user_id: int):
         abort(403)
     purpose = LinkPurpose.INVITE if user.password_hash is None else LinkPurpose.RESET
     issue_link(user, purpose, current_user)
-    db.session.commit()
     flash(
         _("Tautan baru untuk %(name)s dibuat; tautan lama tidak berlaku lagi.", name=user.name),
         "success",
@@ -372,12 +367,11 @@ def onboard():
         else:
             numbers = {v.code: request.form.get(f"nomor-{v.code}", "")[:30] for v in villages}
             try:
-                links = onboard_village_heads(villages, numbers, current_user)
+                with db.session.begin_nested():
+                    links = onboard_village_heads(villages, numbers, current_user)
             except AccountError as failure:
-                db.session.rollback()
                 error, wrong = str(failure), failure.field
             else:
-                db.session.commit()
                 flash(
                     _(
                         "%(n)d akun kepala desa dibuat. Kirim tautan undangannya satu per satu.",
@@ -412,21 +406,20 @@ def member_account(kim_id: int, member_id: int):
         abort(404)
     back = url_for("groups.members", kim_id=kim.id, _anchor=f"anggota-{member.id}")
     try:
-        user = create_user(
-            name=member.name,
-            phone=member.phone,
-            email=member.email or None,
-            role=Role.PENGURUS_KIM,
-            scope_code=kim.village_code,
-            kim_id=kim.id,
-            by=current_user,
-        )
-        issue_link(user, LinkPurpose.INVITE, current_user)
+        with db.session.begin_nested():
+            user = create_user(
+                name=member.name,
+                phone=member.phone,
+                email=member.email or None,
+                role=Role.PENGURUS_KIM,
+                scope_code=kim.village_code,
+                kim_id=kim.id,
+                by=current_user,
+            )
+            issue_link(user, LinkPurpose.INVITE, current_user)
     except AccountError as error:
-        db.session.rollback()
         flash(str(error), "error")
         return redirect_after_post(back)
-    db.session.commit()
     flash(
         _("Akun pengurus untuk %(name)s dibuat. Kirim tautan undangannya.", name=user.name),
         "success",
@@ -445,10 +438,10 @@ def accept(token: str):
     needs_phone = link.user.email is None and link.user.phone is None
     if form.validate_on_submit():
         try:
-            user = accept_link(link, form.new.data, form.phone.data if needs_phone else None)
+            with db.session.begin_nested():
+                user = accept_link(link, form.new.data, form.phone.data if needs_phone else None)
         except AccountError as error:
-            db.session.rollback()
-            getattr(form, "phone" if error.field == "phone" else "new").errors.append(str(error))
+            attach_error(form, error, "phone" if error.field == "phone" else "new")
         else:
             lang = session.get("lang")
             session.clear()
@@ -456,7 +449,6 @@ def accept(token: str):
                 session["lang"] = lang
             session.permanent = True
             login_user(user)
-            db.session.commit()
             flash(_("Kata sandi tersimpan. Anda sudah masuk."), "success")
             return redirect_after_post(url_for("main.home"))
     status = 422 if request.method == "POST" else 200
@@ -481,7 +473,6 @@ def forgot():
     sent = False
     if form.validate_on_submit():
         request_reset(form.email.data)
-        db.session.commit()
         sent = True
     status = 422 if request.method == "POST" and not sent else 200
     return render(
@@ -497,11 +488,11 @@ def user_status(user_id: int):
     ensure_in_scope(user.scope_code)
     want_active = request.form.get("active") == "1"
     try:
-        set_user_active(user, want_active, current_user)
+        with db.session.begin_nested():
+            set_user_active(user, want_active, current_user)
     except AccountError as error:
         flash(str(error), "error")
     else:
-        db.session.commit()
         flash(
             _("Akun %(email)s diaktifkan.", email=user.name)
             if want_active

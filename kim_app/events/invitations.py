@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES, Role
+from kim_app.errors import attach_error
 from kim_app.events import bp
 from kim_app.events.forms import PersonForm
 from kim_app.events.models import Event, Invitation
@@ -130,12 +131,11 @@ def _fragment(event: Event, filters: InviteFilter, part: str | None) -> Response
 def _invite(event: Event, filters: InviteFilter) -> Response:
     raw_quota = request.form.get("kuota")
     try:
-        quota = check_quota(raw_quota)
-        created = invite_kims(event, filters, quota, current_user)
+        with db.session.begin_nested():
+            quota = check_quota(raw_quota)
+            created = invite_kims(event, filters, quota, current_user)
     except EventError as error:
-        db.session.rollback()
         return _page(event, filters, 422, quota=raw_quota, error=str(error))
-    db.session.commit()
     if created:
         flash(_("%(n)d KIM diundang, masing-masing %(q)d orang.", n=created, q=quota), "success")
     else:
@@ -163,14 +163,14 @@ def _change_invitation(event: Event, action: str) -> Response:
     invitation = _invitation_from_form(event)
     name = invitation.kim.name
     try:
-        if action == "kuota":
-            set_quota(invitation, check_quota(request.form.get("kuota")), current_user)
-            notice = _("Kuota %(kim)s: %(q)d orang.", kim=name, q=invitation.quota)
-        else:
-            remove_invitation(invitation, current_user)
-            notice = _("Undangan untuk %(kim)s ditarik.", kim=name)
+        with db.session.begin_nested():
+            if action == "kuota":
+                set_quota(invitation, check_quota(request.form.get("kuota")), current_user)
+                notice = _("Kuota %(kim)s: %(q)d orang.", kim=name, q=invitation.quota)
+            else:
+                remove_invitation(invitation, current_user)
+                notice = _("Undangan untuk %(kim)s ditarik.", kim=name)
     except EventError as error:
-        db.session.rollback()
         if is_partial():
             invitation = db.session.get(Invitation, invitation.id)
             return render(
@@ -182,7 +182,6 @@ def _change_invitation(event: Event, action: str) -> Response:
             )
         filters = InviteFilter.from_values(request.form, event, current_user)
         return _page(event, filters, 422, error=str(error))
-    db.session.commit()
     if not is_partial():
         flash(notice, "success")
         return redirect_after_post(url_for("events.invitations", event_id=event.id))
@@ -202,12 +201,11 @@ def _add_guest(event: Event) -> Response:
     form = PersonForm().for_event(event)
     if form.validate_on_submit():
         try:
-            registration, new = add_person(event, form.to_person(), current_user)
+            with db.session.begin_nested():
+                registration, new = add_person(event, form.to_person(), current_user)
         except EventError as error:
-            db.session.rollback()
-            form.attach(error)
+            attach_error(form, error)
         else:
-            db.session.commit()
             if new:
                 notice = _(
                     "%(name)s ditambahkan sebagai peserta (%(status)s).",
@@ -313,12 +311,11 @@ def delegates(event_id: int, kim_id: int):
         abort(400)
     chosen = {int(v) for v in raw}
     try:
-        change = name_delegates(event, invitation, chosen, current_user)
+        with db.session.begin_nested():
+            change = name_delegates(event, invitation, chosen, current_user)
     except EventError as error:
-        db.session.rollback()
         invitation = invitation_of(event.id, kim_id)
         return _delegates(event, invitation, 422, error=str(error), chosen=chosen)
-    db.session.commit()
     notice = _summary(change)
     if not is_partial():
         flash(notice, "success")

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kim_app import audit
 from kim_app.auth.models import OPERATOR_ROLES, Role, User
+from kim_app.errors import OperationError
 from kim_app.events.models import (
     PRIVACY_NOTICE_VERSION,
     Event,
@@ -40,12 +41,8 @@ from kim_app.security import scope_filter, user_may_reach
 from kim_app.timezones import utcnow, zone_name_for
 
 
-class EventError(ValueError):
+class EventError(OperationError):
     """An event operation that cannot be done; the message is for the user."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 # --- who may see and manage ---------------------------------------------------------------

@@ -170,7 +170,6 @@ def participant_edit(event_id: int, registration_id: int):
             db.session.rollback()
             form.attach(error)
         else:
-            db.session.commit()
             notice = _("Data %(name)s disimpan.", name=registration.name)
             if not is_partial():
                 flash(notice, "success")
@@ -226,7 +225,6 @@ def participant_status(event_id: int, registration_id: int):
     except EventError as error:
         db.session.rollback()
         return error_response(422, _("Tidak dapat diubah"), str(error))
-    db.session.commit()
     if not is_partial():
         flash(notice, "success")
         return _back_to_list(event, f"peserta-{registration.id}")
@@ -299,5 +297,4 @@ def participants_export(event_id: int, fmt: str):
         changes={"format": fmt, "rows": len(rows), "filters": summary},
         actor=current_user,
     )
-    db.session.commit()
     return tables.table_download(f"peserta-{event.code}", _("Peserta"), fmt, headers, rows)

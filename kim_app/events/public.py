@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.documents import PRIVATE, pdf_response, qr_svg
+from kim_app.errors import attach_error
 from kim_app.events import bp
 from kim_app.events.documents import (
     event_days,
@@ -159,13 +160,11 @@ def public_register(code: str):
         try:
             registration, new = register_person(event, form.to_person(), Source.MANDIRI)
         except EventError as error:
-            db.session.rollback()
-            field = getattr(form, error.field or "", None)
-            (field.errors if field is not None else form.form_errors).append(str(error))
+            db.session.rollback()  # undone before the page renders (no savepoint on this busy path)
+            attach_error(form, error)
         else:
             if new:
                 record_consent(registration, event)
-            db.session.commit()
             if not new and not name_guess_left(event, registration.phone or ""):
                 form.phone.errors.append(_too_many_names())
                 return _event_page(event, form, 422)
@@ -183,7 +182,6 @@ def public_register(code: str):
                 return _event_page(event, form, 422)
             if not new:  # the person themself, recognised: their consent is theirs to give
                 record_consent(registration, event)
-                db.session.commit()
                 flash(_("Nomor ini sudah terdaftar. Ini tiket pendaftaran Anda."), "info")
             elif registration.status is RegistrationStatus.DAFTAR_TUNGGU:
                 flash(_("Kursi sudah penuh; Anda masuk daftar tunggu."), "info")
@@ -304,7 +302,6 @@ def ticket_cancel(code: str, ticket: str):
         )
     else:
         cancel_registration(registration, None)
-        db.session.commit()
         flash(_("Pendaftaran Anda dibatalkan."), "success")
     return _private(redirect_after_post(target))
 

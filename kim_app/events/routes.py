@@ -19,6 +19,7 @@ from flask_login import current_user
 
 from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES, Role
+from kim_app.errors import attach_error
 from kim_app.events import bp
 from kim_app.events.documents import public_url, share_links
 from kim_app.events.followed import followed_events
@@ -250,22 +251,6 @@ def _event_data(form: EventForm, region_code: str) -> EventData:
     )
 
 
-def _attach_error(form: EventForm, error: EventError) -> None:
-    """Show a service error on the field it names."""
-    message = str(error)
-    if error.field == "sessions":
-        form.sessions_error = message
-    elif error.field == "region":
-        if "region" in form:
-            form.region.errors = [*form.region.errors, message]
-        else:
-            form.region_error = message
-    elif error.field and error.field in form:
-        form[error.field].errors = [*form[error.field].errors, message]
-    else:
-        form.form_errors.append(message)
-
-
 def _editor(form: EventForm, event: Event | None):
     """Shared by new and edit: row buttons and region changes re-render, a save validates."""
     picker = _prepare_region(form, event)
@@ -301,17 +286,16 @@ def _editor(form: EventForm, event: Event | None):
     if valid and sessions is not None:
         data = _event_data(form, _region_code(form, picker))
         try:
-            if event is None:
-                event = create_event(data, sessions, current_user)
-                message = _("Kegiatan tersimpan sebagai draf. Terbitkan bila sudah siap.")
-            else:
-                update_event(event, data, sessions, current_user)
-                message = _("Perubahan kegiatan disimpan.")
+            with db.session.begin_nested():
+                if event is None:
+                    event = create_event(data, sessions, current_user)
+                    message = _("Kegiatan tersimpan sebagai draf. Terbitkan bila sudah siap.")
+                else:
+                    update_event(event, data, sessions, current_user)
+                    message = _("Perubahan kegiatan disimpan.")
         except EventError as error:
-            db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
         else:
-            db.session.commit()
             flash(message, "success")
             return redirect_after_post(url_for("events.detail", event_id=event.id))
     return page(422)
@@ -510,15 +494,13 @@ def set_status(event_id: int):
         abort(400)
     if form.validate_on_submit():
         try:
-            change_event_status(event, EventStatus(wanted), current_user, form.reason.data or "")
+            with db.session.begin_nested():
+                change_event_status(
+                    event, EventStatus(wanted), current_user, form.reason.data or ""
+                )
         except EventError as error:
-            db.session.rollback()
-            if error.field == "reason":
-                form.reason.errors = [*form.reason.errors, str(error)]
-            else:
-                form.form_errors.append(str(error))
+            attach_error(form, error)
         else:
-            db.session.commit()
             flash(_("Status kegiatan sekarang: %(status)s.", status=event.status.label), "success")
             return redirect_after_post(url_for("events.detail", event_id=event.id))
     return _detail_page(event, 422, status_form=form)
@@ -532,12 +514,13 @@ def clone(event_id: int):
     form = CloneForm()
     if form.validate_on_submit():
         try:
-            copy = clone_event(event, datetime.combine(form.first_day.data, time()), current_user)
+            with db.session.begin_nested():
+                copy = clone_event(
+                    event, datetime.combine(form.first_day.data, time()), current_user
+                )
         except EventError as error:
-            db.session.rollback()
-            form.first_day.errors = [*form.first_day.errors, str(error)]
+            attach_error(form, error, "first_day")
         else:
-            db.session.commit()
             flash(_("Salinan tersimpan sebagai draf. Periksa lalu terbitkan."), "success")
             return redirect_after_post(url_for("events.edit", event_id=copy.id))
     status = 422 if request.method == "POST" else 200

@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES
+from kim_app.errors import attach_error
 from kim_app.extensions import db
 from kim_app.groups import bp
 from kim_app.groups.forms import BidangOptionForm
@@ -95,12 +96,11 @@ def bidang():
     form = BidangOptionForm()
     if area is not None and form.validate_on_submit():
         try:
-            option = add_bidang(area, form.label.data, form.label_en.data or "", current_user)
+            with db.session.begin_nested():
+                option = add_bidang(area, form.label.data, form.label_en.data or "", current_user)
         except KimError as error:
-            db.session.rollback()
-            getattr(form, error.field or "label").errors.append(str(error))
+            attach_error(form, error, error.field or "label")
         else:
-            db.session.commit()
             flash(_("Bidang %(label)s ditambahkan.", label=option.label), "success")
             return redirect_after_post(url_for("groups.bidang", wilayah=area.code))
     return _page(area, form, 422 if request.method == "POST" else 200)
@@ -121,22 +121,21 @@ def bidang_option(option_id: int):
             flash(f"{option.label}: {error}", "error")
         return redirect_after_post(back)
     try:
-        if action == "pensiun":
-            set_bidang_retired(option, True, current_user)
-            message = _(
-                "Bidang %(label)s tidak lagi ditawarkan; KIM yang memilikinya tetap.",
-                label=option.label,
-            )
-        elif action == "aktifkan":
-            set_bidang_retired(option, False, current_user)
-            message = _("Bidang %(label)s ditawarkan lagi.", label=option.label)
-        else:
-            rename_bidang(option, form.label.data, form.label_en.data or "", current_user)
-            message = _("Bidang %(label)s disimpan.", label=option.label)
+        with db.session.begin_nested():
+            if action == "pensiun":
+                set_bidang_retired(option, True, current_user)
+                message = _(
+                    "Bidang %(label)s tidak lagi ditawarkan; KIM yang memilikinya tetap.",
+                    label=option.label,
+                )
+            elif action == "aktifkan":
+                set_bidang_retired(option, False, current_user)
+                message = _("Bidang %(label)s ditawarkan lagi.", label=option.label)
+            else:
+                rename_bidang(option, form.label.data, form.label_en.data or "", current_user)
+                message = _("Bidang %(label)s disimpan.", label=option.label)
     except KimError as error:
-        db.session.rollback()
         flash(str(error), "error")
     else:
-        db.session.commit()
         flash(message, "success")
     return redirect_after_post(back)

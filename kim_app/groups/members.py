@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES, Role, User
+from kim_app.errors import attach_error
 from kim_app.extensions import db
 from kim_app.groups import bp
 from kim_app.groups.forms import MemberForm
@@ -103,11 +104,6 @@ def _page(kim: Kim, status: int = 200, fragment: str | None = None, **extra):
     )
 
 
-def _attach(form: MemberForm, error: KimError) -> None:
-    field = getattr(form, error.field or "", None)
-    (field.errors if field is not None else form.form_errors).append(str(error))
-
-
 @bp.get("/kim/<int:kim_id>/anggota")
 @roles_required(*VIEWERS)
 def members(kim_id: int):
@@ -143,12 +139,11 @@ def member_add(kim_id: int):
     form = MemberForm()
     if form.validate_on_submit():
         try:
-            member = add_member(kim, form.to_data(), current_user)
+            with db.session.begin_nested():
+                member = add_member(kim, form.to_data(), current_user)
         except KimError as error:
-            db.session.rollback()
-            _attach(form, error)
+            attach_error(form, error)
         else:
-            db.session.commit()
             notice = _("%(name)s ditambahkan.", name=member.name)
             if not is_partial():
                 return _back_to_row(kim, member, notice)
@@ -187,12 +182,11 @@ def member_edit(kim_id: int, member_id: int):
     form = _edit_form(member, request.form)
     if form.validate_on_submit():
         try:
-            update_member(member, form.to_data(), current_user)
+            with db.session.begin_nested():
+                update_member(member, form.to_data(), current_user)
         except KimError as error:
-            db.session.rollback()
-            _attach(form, error)
+            attach_error(form, error)
         else:
-            db.session.commit()
             notice = _("Data %(name)s disimpan.", name=member.name)
             if not is_partial():
                 return _back_to_row(kim, member, notice)
@@ -220,7 +214,6 @@ def member_status(kim_id: int, member_id: int):
     if want not in ("0", "1"):
         abort(400)
     set_member_active(member, want == "1", current_user)
-    db.session.commit()
     notice = (
         _("%(name)s aktif kembali.", name=member.name)
         if member.active

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kim_app import audit
 from kim_app.auth.models import OPERATOR_ROLES, Role, User
+from kim_app.errors import OperationError
 from kim_app.extensions import db
 from kim_app.groups.models import (
     HOLDS_VILLAGE,
@@ -59,12 +60,8 @@ SK_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"
 SIMILARITY = 0.85
 
 
-class KimError(ValueError):
+class KimError(OperationError):
     """A KIM operation that cannot be done; the message is for the user, ``field`` names the input."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 class VillageTaken(KimError):

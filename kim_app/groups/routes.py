@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES, Role
+from kim_app.errors import attach_error
 from kim_app.extensions import db
 from kim_app.groups import bp
 from kim_app.groups.forms import KimForm, StatusForm
@@ -141,20 +142,14 @@ def _change_rows(form: KimForm, action: str) -> None:
             form.pengurus.append_entry(data)
 
 
-def _attach_error(form: KimForm, error: KimError, rows: list[tuple[int, MemberData]] = ()) -> None:
-    """Show a service error on the field it names (``pengurus-2-phone``: the 3rd filled row's phone);
-    the other KIM of the village are named with links by the form itself."""
+def _officer_field(error: KimError, rows: list[tuple[int, MemberData]]) -> str | None:
+    """The form's name of the field an error is about: the service counts only the filled
+    officer rows (``pengurus-2-phone``: the 3rd filled row), the form counts every row."""
     field = error.field or ""
-    if isinstance(error, VillageTaken):
-        return
-    if field.startswith("pengurus-"):
+    if field.startswith("pengurus-") and rows:
         _prefix, index, name = field.split("-", 2)
-        row = rows[int(index)][0]
-        getattr(form.pengurus.entries[row].form, name).errors.append(str(error))
-    elif field and hasattr(form, field) and field != "village":
-        getattr(form, field).errors.append(str(error))
-    else:
-        form.form_errors.append(str(error))
+        return f"pengurus-{rows[int(index)][0]}-{name}"
+    return error.field
 
 
 @bp.route("/kim/baru", methods=["GET", "POST"])
@@ -182,12 +177,14 @@ def new():
     if form.validate_on_submit():
         rows = _pengurus_data(form)
         try:
-            kim = register_kim(_kim_data(form, picker), [data for _i, data in rows], current_user)
+            with db.session.begin_nested():
+                kim = register_kim(
+                    _kim_data(form, picker), [data for _i, data in rows], current_user
+                )
         except KimError as error:
-            db.session.rollback()
-            _attach_error(form, error, rows)
+            if not isinstance(error, VillageTaken):  # the form names the village's other KIM
+                attach_error(form, error, _officer_field(error, rows))
         else:
-            db.session.commit()
             flash(
                 _("Draf KIM %(name)s tersimpan. Lengkapi dokumen SK lalu ajukan.", name=kim.name),
                 "success",
@@ -231,12 +228,12 @@ def edit(kim_id: int):
         )
     if form.validate_on_submit():
         try:
-            update_kim(kim, _kim_data(form, picker), current_user)
+            with db.session.begin_nested():
+                update_kim(kim, _kim_data(form, picker), current_user)
         except KimError as error:
-            db.session.rollback()
-            _attach_error(form, error)
+            if not isinstance(error, VillageTaken):  # the form names the village's other KIM
+                attach_error(form, error)
         else:
-            db.session.commit()
             flash(_("Perubahan disimpan."), "success")
             return redirect_after_post(url_for("groups.detail", kim_id=kim.id))
     status = 422 if request.method == "POST" else 200
@@ -286,13 +283,12 @@ def set_status(kim_id: int):
     if not form.validate_on_submit() or wanted not in {s.value for s in KimStatus}:
         abort(400)
     try:
-        change_status(kim, KimStatus(wanted), current_user, form.note.data or "")
+        with db.session.begin_nested():
+            change_status(kim, KimStatus(wanted), current_user, form.note.data or "")
     except KimError as error:
-        db.session.rollback()
         flash(str(error), "error")
         # back to the checklist, whose every item links to where it is fixed
         return redirect_after_post(url_for("groups.detail", kim_id=kim_id, _anchor="lengkapi"))
-    db.session.commit()
     flash(_("Status KIM sekarang: %(status)s.", status=kim.status.label), "success")
     return redirect_after_post(url_for("groups.detail", kim_id=kim_id))
 
@@ -308,12 +304,11 @@ def sk_upload(kim_id: int):
         abort(400)
     upload = request.files.get("sk")
     try:
-        store_sk(kim, upload.read() if upload else b"", current_user)
+        with db.session.begin_nested():
+            store_sk(kim, upload.read() if upload else b"", current_user)
     except KimError as error:
-        db.session.rollback()
         flash(str(error), "error")
     else:
-        db.session.commit()
         flash(_("Dokumen SK tersimpan."), "success")
     return redirect_after_post(url_for("groups.detail", kim_id=kim_id))
 

@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response
 
 from kim_app import audit, importing, queryargs, tables
 from kim_app.auth.models import OPERATOR_ROLES
-from kim_app.extensions import db
 from kim_app.groups import bp
 from kim_app.groups.documents import kim_export, member_export
 from kim_app.groups.forms import ImportForm
@@ -81,7 +80,6 @@ def _download(what: str, fmt: str, headers: list[str], rows: list, summary: dict
         changes={"rows": len(rows), "filters": summary},
         actor=current_user,
     )
-    db.session.commit()
     name, sheet = ("kim", _("KIM")) if what == "kim" else ("anggota-kim", _("Anggota"))
     return tables.table_download(name, sheet, fmt, headers, rows)
 

@@ -138,7 +138,6 @@ class Wizard:
         try:
             plan = importer.plan(upload.table, upload.mapping, current_user)
             if not plan.ready:
-                db.session.rollback()
                 release(upload)
                 return self._page(
                     importer,
@@ -148,18 +147,17 @@ class Wizard:
                     _("Tidak ada baris valid yang dapat diimpor. Periksa kolomnya."),
                 )
             try:
-                result = importer.apply(plan, current_user, upload.filename)
-                db.session.commit()
+                # a savepoint: a refused import leaves nothing, and the plan is read afresh
+                with db.session.begin_nested():
+                    result = importer.apply(plan, current_user, upload.filename)
             except Exception as error:
                 message = importer.refusal(error)
                 if message is None:
                     raise
-                db.session.rollback()
                 release(upload)
                 plan = importer.plan(upload.table, upload.mapping, current_user)
                 return self._page(importer, upload, plan, 422, message)
         except Exception:
-            db.session.rollback()
             release(upload)
             raise
         discard(upload)

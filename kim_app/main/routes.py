@@ -70,6 +70,5 @@ def healthz():
     try:
         db.session.execute(sa.text("SELECT 1"))
     except SQLAlchemyError:
-        db.session.rollback()
         return {"status": "database unavailable"}, 503
     return {"status": "ok"}, 200

@@ -45,7 +45,6 @@ def show(notice_id: int):
         abort(404)
     if notice.read_at is None:
         operations.mark_read(notice)
-        db.session.commit()
     return render("notices/show.html", notice=notice)
 
 
@@ -91,7 +90,6 @@ def mark_sent(notice_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     operations.mark_sent(notice, current_user)
-    db.session.commit()
     if is_partial():
         return render(
             "notices/_row.html",
@@ -111,6 +109,5 @@ def prepare_reminders(event_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     made = operations.reminders_prepared(event, current_user)
-    db.session.commit()
     flash(_("%(n)d pengingat disiapkan.", n=made), "success")
     return redirect_after_post(url_for("notices.outbox", kegiatan=event.id))

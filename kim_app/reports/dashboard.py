@@ -23,7 +23,6 @@ from werkzeug.wrappers import Response
 
 from kim_app import audit, queryargs, tables
 from kim_app.auth.models import OPERATOR_ROLES
-from kim_app.extensions import db
 from kim_app.groups.models import Gender, KimStatus
 from kim_app.groups.queries import AREA_LEVELS, region_at
 from kim_app.htmx import render
@@ -314,6 +313,10 @@ def export(name: str, fmt: str) -> Response:
     """One table of the dashboard for the same area and range, as XLSX or CSV (audited)."""
     area, dates, _problem, _form = _filters()
     headers, rows = table(name, dashboard(area, current_user, dates))
+    place = area.code if area else "indonesia"
+    stem = f"laporan-{name}-{place}-{dates.start.isoformat()}-{dates.end.isoformat()}"
+    response = tables.table_download(stem, name, fmt, headers, rows)
+    # audited once the file is made: SQLite's write lock is then held for one insert only
     audit.record(
         "report.export",
         "report",
@@ -321,7 +324,4 @@ def export(name: str, fmt: str) -> Response:
         region_code=area.code if area else None,
         changes={"format": fmt, "dari": dates.start.isoformat(), "sampai": dates.end.isoformat()},
     )
-    db.session.commit()
-    place = area.code if area else "indonesia"
-    stem = f"laporan-{name}-{place}-{dates.start.isoformat()}-{dates.end.isoformat()}"
-    return tables.table_download(stem, name, fmt, headers, rows)
+    return response

@@ -501,6 +501,8 @@ def kim_history_export(kim_id: int, fmt: str):
     """The whole history as XLSX or CSV (the same rows as the page); audited."""
     kim = get_kim_or_404(kim_id, current_user)
     headers, rows = kim_history_table(kim.id)
+    response = _download(f"riwayat-kim-{kim.id}", _("Riwayat"), fmt, headers, rows)
+    # audited once the file is made: SQLite's write lock is then held for one insert only
     audit.record(
         "kim.history_export",
         "kim",
@@ -508,8 +510,7 @@ def kim_history_export(kim_id: int, fmt: str):
         region_code=kim.village_code,
         changes={"format": fmt, "rows": len(rows)},
     )
-    db.session.commit()
-    return _download(f"riwayat-kim-{kim.id}", _("Riwayat"), fmt, headers, rows)
+    return response
 
 
 @bp.get("/laporan/orang")
@@ -555,6 +556,8 @@ def person_export(registration_id: int, fmt: str):
     """The person page as XLSX or CSV, with full phone numbers: audited, never cached."""
     registration = registration_visible_or_404(registration_id, current_user)
     headers, rows = person_table(registration, current_user)
+    response = _download(f"riwayat-orang-{registration.id}", _("Riwayat"), fmt, headers, rows)
+    # audited once the file is made: SQLite's write lock is then held for one insert only
     audit.record(
         "person.export",
         "registration",
@@ -562,5 +565,4 @@ def person_export(registration_id: int, fmt: str):
         region_code=scope_of(current_user) or None,
         changes={"format": fmt, "rows": len(rows)},
     )
-    db.session.commit()
-    return _download(f"riwayat-orang-{registration.id}", _("Riwayat"), fmt, headers, rows)
+    return response

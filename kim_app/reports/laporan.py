@@ -93,7 +93,6 @@ def laporan(event_id: int):
         return _page(event, form, status=422)
     texts = {name: form[name].data or "" for name in NARRATIVE_FIELDS}
     changed = save_narrative(event, texts, current_user)
-    db.session.commit()
     flash(_("Laporan disimpan.") if changed else _("Tidak ada yang berubah."), "success")
     return redirect_after_post(url_for("reports.laporan", event_id=event.id))
 
@@ -111,9 +110,7 @@ def photo_upload(event_id: int):
     try:
         add_photo(event, upload.read() if upload else b"", form.caption.data or "", current_user)
     except ReportError as error:
-        db.session.rollback()
         return _page(event, photo_form=form, status=422, photo_error=str(error))
-    db.session.commit()
     flash(_("Foto ditambahkan."), "success")
     return redirect_after_post(url_for("reports.laporan", event_id=event.id) + "#foto")
 
@@ -133,7 +130,6 @@ def photo_delete(event_id: int, photo_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)
     delete_photo(event, photo, current_user)
-    db.session.commit()
     flash(_("Foto dihapus."), "success")
     return redirect_after_post(url_for("reports.laporan", event_id=event.id) + "#foto")
 

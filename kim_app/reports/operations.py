@@ -32,6 +32,7 @@ from kim_app.attendance.documents import (
 from kim_app.attendance.models import Attendance, Presence
 from kim_app.auth.models import User
 from kim_app.documents import render_pdf
+from kim_app.errors import OperationError
 from kim_app.events.documents import event_days
 from kim_app.events.models import (
     Event,
@@ -110,7 +111,7 @@ OUTLINE = (
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI")
 
 
-class ReportError(ValueError):
+class ReportError(OperationError):
     """Input the laporan cannot take; the message is for the user."""
 
 

@@ -557,7 +557,6 @@ def person_data_export(registration_id: int):
             "members": len(data["anggota_kim"]),
         },
     )
-    db.session.commit()
     response = Response(json.dumps(data, ensure_ascii=False, indent=1), mimetype="application/json")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="data-orang-{registration.id}-{date.today().isoformat()}.json"'
@@ -589,7 +588,6 @@ def person_erase(registration_id: int):
         typed = (form.konfirmasi.data or "").strip().upper()
         if typed in (expected, CONFIRM_WORD):
             result = erase_person(registration, current_user)
-            db.session.commit()
             flash(
                 _(
                     "Data orang ini dihapus dari %(n)d pendaftaran. Jumlah kehadiran tetap.",
