@@ -16,12 +16,12 @@ from kim_app.db import prepare_sqlite
 from kim_app.extensions import (
     babel,
     csrf,
-    db,
     described_by_models,
     limiter,
     login_manager,
     migrate,
 )
+from kim_app.extensions import db as database  # `kim_app.db` stays the module of helpers
 from kim_app.security import MAX_RECORD_ID
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,10 +81,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from kim_app.i18n import select_locale
 
-    db.init_app(app)
+    database.init_app(app)
     migrate.init_app(
         app,
-        db,
+        database,
         directory=str(ROOT / "migrations"),
         render_as_batch=True,
         include_object=described_by_models,
@@ -98,8 +98,8 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            prepare_sqlite(db.engine)
+        if database.engine.dialect.name == "sqlite":
+            prepare_sqlite(database.engine)
 
 
 class DatabaseInt(IntegerConverter):
