@@ -4,6 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 WORKERS ?= 2
+# pytest-xdist processes for `make test` (one per core of the 2-core machine; 0 runs in-process).
+# Whole modules go to one process (--dist loadfile): module fixtures such as the gunicorn/nginx
+# site or the private PostgreSQL cluster start once, and the fuzz summary sees its whole module.
+TEST_WORKERS ?= 2
 export FLASK_APP := wsgi
 
 .PHONY: run test bench audit lint format lock translations extract-messages chromium pdf-libs nginx java clean
@@ -92,7 +96,7 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff format .
 
 test: $(VENV)/.dev-installed node_modules/.package-lock.json translations chromium pdf-libs nginx java lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The benchmark (issue 7; never part of `make test`): build or reuse the national (PostgreSQL
 # kim_bench) and regency (SQLite) datasets, drive gunicorn with wrk, then the slow-3G phone run.

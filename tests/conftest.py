@@ -3,8 +3,10 @@ users by role, and factories. Regions are the real Kemendagri data, imported onc
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +19,7 @@ from flask.testing import FlaskClient
 from kim_app import ROOT, create_app
 from kim_app.auth.models import Role, User
 from kim_app.auth.operations import create_user
+from kim_app.db import prepare_sqlite
 from kim_app.events.models import Event, EventKind, EventSession, EventStatus, Speaker
 from kim_app.extensions import db as _db
 from kim_app.extensions import limiter
@@ -42,32 +45,25 @@ os.environ.setdefault("RATELIMIT_STORAGE_URI", "memory://")
 
 REGION_DATA = ROOT / "node_modules" / "idn-area-data" / "data"
 PASSWORD = "rahasia-uji-123"
-# emptied after each test, in this order; regions stay for the whole run
-CLEANUP = (
-    "DELETE FROM notices",
-    "DELETE FROM report_photos",
-    "DELETE FROM event_reports",
-    "DELETE FROM certificates",
-    "DELETE FROM attendance_marks",
-    "DELETE FROM attendance",
-    "DELETE FROM attendance_tallies",
-    "DELETE FROM registrations",
-    "DELETE FROM event_invitations",
-    "DELETE FROM event_speakers",
-    "DELETE FROM event_sessions",
-    "UPDATE events SET cloned_from_id = NULL",
-    "UPDATE users SET event_id = NULL",
-    "DELETE FROM events",
-    "DELETE FROM kim_fields",
-    "DELETE FROM bidang_options",
-    "DELETE FROM kim_status_changes",
-    "DELETE FROM members",
-    "DELETE FROM audit_log",
-    "UPDATE users SET kim_id = NULL",
-    "DELETE FROM kims",
-    "DELETE FROM account_links",
-    "DELETE FROM users",
-)
+# tables that keep their rows for the whole run (imported once); every other table of the models
+# is emptied after each test (rate_limits, which no model maps, is cleared by limiter.reset())
+KEPT = {"regions"}
+
+
+@functools.cache
+def cleanup_statements() -> tuple[str, ...]:
+    """What empties the database after a test: first the links that would stop a delete (the
+    foreign keys drawn after their tables, and a table's links to itself) are set to NULL, then
+    every table but KEPT is emptied, dependants first. Built once the app has loaded the models."""
+    tables = [t for t in reversed(_db.metadata.sorted_tables) if t.name not in KEPT]
+    loose = [
+        f"UPDATE {t.name} SET {fk.parent.name} = NULL"
+        for t in tables
+        for fk in sorted(t.foreign_keys, key=lambda fk: fk.parent.name)
+        if fk.constraint.use_alter or fk.column.table is t
+    ]
+    return (*loose, *(f"DELETE FROM {t.name}" for t in tables))
+
 
 # Places the tests use: Penajam Paser Utara (Kalimantan Timur), Majalengka (Jawa Barat), Jawa Timur.
 PPU = "64.09"
@@ -86,12 +82,32 @@ def _reset_postgres(url: str) -> str:
     return url
 
 
+def _worker_database(url: str, worker: str) -> str:
+    """The database of one pytest-xdist worker beside the named one (``test`` → ``test_gw0``),
+    created through the ``postgres`` maintenance database when missing."""
+    base, name = url.rsplit("/", 1)
+    name = f"{name}_{worker}"
+    engine = sa.create_engine(
+        base.replace("postgresql://", "postgresql+psycopg://", 1) + "/postgres",
+        isolation_level="AUTOCOMMIT",
+    )
+    with engine.connect() as conn:
+        exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return f"{base}/{name}"
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
-    """An empty database for this run: PostgreSQL when KIM_TEST_DATABASE_URL is set, else SQLite."""
+    """An empty database for this run: PostgreSQL when KIM_TEST_DATABASE_URL is set, else SQLite.
+    Under pytest-xdist each worker gets its own (SQLite: its own tmp dir; PostgreSQL: a database
+    named after the worker)."""
     url = os.environ.get("KIM_TEST_DATABASE_URL")
     if url:
-        return _reset_postgres(url)
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        return _reset_postgres(_worker_database(url, worker) if worker else url)
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "kim-test.sqlite3")
 
 
@@ -131,7 +147,7 @@ def _clean(request):
     app = request.getfixturevalue("app")
     with app.app_context():
         _db.session.rollback()
-        for statement in CLEANUP:
+        for statement in cleanup_statements():
             _db.session.execute(sa.text(statement))
         _db.session.commit()
         limiter.reset()
@@ -352,3 +368,99 @@ def html_of(response) -> str:
 @pytest.fixture(scope="session")
 def region_data_dir() -> Path:
     return REGION_DATA
+
+
+@pytest.fixture
+def operator(client, make_user, login) -> User:
+    """A signed-in regency operator of Penajam Paser Utara."""
+    user = make_user(Role.OPERATOR_KABKOTA, PPU)
+    login(user)
+    return user
+
+
+# The fixtures below build what tests/helpers.py, scenes.py and fuzzing.py describe; those modules
+# import this one's constants, so each fixture imports them when it runs.
+
+
+@pytest.fixture
+def opened(app, make_event):
+    """A published event whose first session takes self check-ins now, with one registration."""
+
+    from tests.scenes import add_registration, open_now
+
+    def make(**values):
+        event = make_event()
+        session_id = open_now(app, event.id, **values)
+        return event, session_id, add_registration(app, event.id)
+
+    return make
+
+
+# the crowd of the concurrency tests: wide_pool holds a connection for each of them at once
+THREADS = 50
+
+
+@pytest.fixture
+def wide_pool(app, monkeypatch) -> Iterator[None]:
+    """Give the app a connection pool as wide as the crowd, so every thread really holds its own
+    connection at once (the default pool would queue all but 15 of them)."""
+    with app.app_context():
+        default, engines = _db.engine, _db.engines
+    engine = sa.create_engine(
+        default.url.render_as_string(hide_password=False),
+        pool_size=THREADS + 5,
+        max_overflow=0,
+        pool_timeout=60,
+    )
+    if engine.dialect.name == "sqlite":
+        prepare_sqlite(engine)  # as the app sets up its own engine
+    monkeypatch.setitem(engines, None, engine)
+    peak, lock = {"now": 0, "max": 0}, threading.Lock()
+
+    def checkout(*_args):
+        with lock:
+            peak["now"] += 1
+            peak["max"] = max(peak["max"], peak["now"])
+
+    def checkin(*_args):
+        with lock:
+            peak["now"] -= 1
+
+    sa.event.listen(engine, "checkout", checkout)
+    sa.event.listen(engine, "checkin", checkin)
+    yield
+    print(f"{engine.dialect.name}: up to {peak['max']} connections in use at once")
+    monkeypatch.undo()
+    engine.dispose()
+
+
+@pytest.fixture
+def dashboard_data(app, make_kim, make_event) -> dict:
+    """The known dataset of the reports dashboard (tests.scenes.dashboard_scene)."""
+    from tests.scenes import dashboard_scene
+
+    return dashboard_scene(app, make_kim, make_event)
+
+
+@pytest.fixture
+def history_dataset(app, make_kim, make_event) -> dict:
+    """The known dataset of the KIM and person histories (tests.scenes.history_scene)."""
+    from tests.scenes import history_scene
+
+    return history_scene(app, make_kim, make_event)
+
+
+@pytest.fixture(scope="module")
+def password_hash() -> str:
+    """One hash for every fuzzing account of the module (hashing is slow on purpose)."""
+    from tests.fuzzing import make_password_hash
+
+    return make_password_hash()
+
+
+@pytest.fixture
+def world(app, make_kim, make_event, password_hash) -> dict:
+    """The records every fuzzing actor can reach (tests.fuzzing.build_world)."""
+    from tests.fuzzing import build_world
+
+    return build_world(app, make_kim, make_event, password_hash)

@@ -34,25 +34,11 @@ from tests.access_cases import (
     unique_phone,
 )
 from tests.conftest import PPU_VILLAGE, html_of
-from tests.test_groups_workflow import multipart
+from tests.helpers import FILE_TYPES, multipart
 
 SCOPE_CHECKED = {endpoint for endpoint, case in CASES.items() if not case.public}
 PUBLIC = {"static"} | {endpoint for endpoint, case in CASES.items() if case.public}
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-# what a file probe must send back when it is allowed
-FILE_TYPES = {
-    "pdf": "application/pdf",
-    "file": "application/pdf",
-    "xlsx": XLSX,
-    "csv": "text/csv",
-    "docx": DOCX,
-    "ics": "text/calendar",
-    "photo": "image/jpeg",
-    "small": "image/jpeg",
-    "script": "text/javascript",
-}
 
 MATRIX = [(endpoint, role) for endpoint in sorted(CASES) for role in ACTORS]
 

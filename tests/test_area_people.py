@@ -20,8 +20,7 @@ from kim_app.extensions import db
 from kim_app.groups.models import Member
 from tests.budget import PAGE_BUDGET, counted_queries, page_weight
 from tests.conftest import PPU, PPU_VILLAGE, html_of
-from tests.test_events_participants import confirm, token_of, upload
-from tests.test_reports_dashboard import _table
+from tests.helpers import confirm_import, participants_import_token, table_rows, upload_participants
 
 WEIGHED = {"events.area_people"}
 
@@ -195,8 +194,8 @@ def test_regency_dashboard_keeps_elsewhere_apart(client, make_user, login, forum
     _operator(make_user, login, scope)
     since = date.today() - timedelta(days=3)
     page = html_of(client.get(f"/laporan/?dari={since.isoformat()}&{_range().split('&')[1]}"))
-    assert [r[1] for r in _table(page, "Peserta dan kehadiran")[1:3]] == ["0", "0"]
-    elsewhere = dict(_table(page, "Warga wilayah ini di kegiatan wilayah lain")[1:])
+    assert [r[1] for r in table_rows(page, "Peserta dan kehadiran")[1:3]] == ["0", "0"]
+    elsewhere = dict(table_rows(page, "Warga wilayah ini di kegiatan wilayah lain")[1:])
     assert elsewhere["Kegiatan wilayah lain"] == "1"
     assert elsewhere["Pendaftaran (terdaftar)"] == own
     expected = {PPU: "25,0", PASER: "0,0"}[scope]  # Ani: 1 of 2 sessions, Budi: none
@@ -207,7 +206,7 @@ def test_province_drill_down_counts_by_origin(client, make_user, login, forum):
     """The province's rows by origin add up to the forum's four registrations."""
     _operator(make_user, login, KALTIM)
     page = html_of(client.get(f"/laporan/?{_range()}"))
-    rows = {r[0]: r[1] for r in _table(page, "Pendaftaran menurut asal daerah")[1:]}
+    rows = {r[0]: r[1] for r in table_rows(page, "Pendaftaran menurut asal daerah")[1:]}
     assert rows == {
         "Kabupaten Paser": "1",
         "Kabupaten Penajam Paser Utara": "2",
@@ -215,10 +214,10 @@ def test_province_drill_down_counts_by_origin(client, make_user, login, forum):
         "Tidak diketahui": "1",
         "Total": "4",
     }
-    assert _table(page, "Peserta dan kehadiran")[2][1] == "4"
+    assert table_rows(page, "Peserta dan kehadiran")[2][1] == "4"
     # the drill-down into PPU: its people at the province's forum, apart from its own events
     page = html_of(client.get(f"/laporan/?wilayah={PPU}&{_range()}"))
-    elsewhere = dict(_table(page, "Warga wilayah ini di kegiatan wilayah lain")[1:])
+    elsewhere = dict(table_rows(page, "Warga wilayah ini di kegiatan wilayah lain")[1:])
     assert elsewhere["Pendaftaran (terdaftar)"] == "2"
 
 
@@ -312,11 +311,13 @@ def test_import_reads_the_origin_column(app, client, make_user, login, make_even
         b"Gita;081200000033;\n"
         b"Hadi;081200000034;Kabupaten Antah Berantah\n"
     )
-    token = token_of(upload(client, event.id, data, "a.csv"), event.id)
+    token = participants_import_token(
+        upload_participants(client, event.id, data, "a.csv"), event.id
+    )
     url = f"/kegiatan/{event.id}/peserta/impor/{token}"
     page = html_of(client.get(url))
     assert "Asal daerah tidak dikenal: Kabupaten Antah Berantah" in page
-    assert confirm(client, url).status_code == 303
+    assert confirm_import(client, url).status_code == 303
     with app.app_context():
         origins = dict(
             db.session.execute(

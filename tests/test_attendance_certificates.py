@@ -3,14 +3,12 @@ public verification page; access, weight and queries."""
 
 from __future__ import annotations
 
-import io
 import re
 import secrets
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 
 from kim_app.attendance.certificates import (
     CertificateError,
@@ -20,17 +18,27 @@ from kim_app.attendance.certificates import (
     issue_certificates,
     number_format_problem,
 )
-from kim_app.attendance.models import Attendance, Certificate, Presence
+from kim_app.attendance.models import Attendance, Presence
 from kim_app.attendance.operations import mark_attendance
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus, Source
-from kim_app.events.operations import PersonData, cancel_registration, register_person
+from kim_app.events.operations import cancel_registration
 from kim_app.extensions import db
 from kim_app.groups.models import Gender
 from kim_app.timezones import utcnow
 from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, counted_queries, gzip_size, page_weight
 from tests.conftest import JATIM, PPU, PPU_VILLAGE, html_of
+from tests.helpers import certificate_text
+from tests.scenes import (
+    CERTIFICATE_SIGNER,
+    attend,
+    attending_people,
+    cert_event,
+    certs,
+    issue,
+    register_attendee,
+)
 
 SCOPE_CHECKED = {
     "attendance.settings",
@@ -46,84 +54,8 @@ WEIGHED = {
 }
 NOT_PAGES = {"attendance.certificates_pdf", "attendance.ticket_certificate"}
 
-SIGNER = {
-    "signer_name": "Dr. Hj. Siti Rahmawati, M.Si.",
-    "signer_position": "Kepala Dinas Komunikasi dan Informatika",
-    "signer_nip": "197501012000032001",
-}
-
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-
-def cert_event(app, make_event, **overrides) -> Event:
-    """Four sessions (two days × two) held last week, certificates for 50 % attendance, a
-    signing official (certificates are issued once every session has ended)."""
-    values = {"certificate_min_percent": 50, "organiser": "Diskominfo Kabupaten PPU"} | SIGNER
-    event = make_event(days=2, sessions_per_day=2, **(values | overrides))
-    with app.app_context():
-        loaded = db.session.get(Event, event.id)
-        for session in loaded.sessions:
-            session.starts_at -= timedelta(days=8)
-            session.ends_at -= timedelta(days=8)
-        loaded.starts_on = loaded.sessions[0].starts_at
-        db.session.commit()
-    return event
-
-
-def register(app, event_id: int, name: str, i: int, **kw) -> int:
-    with app.test_request_context():
-        event = db.session.get(Event, event_id)
-        person = PersonData(name, f"0813{i:08d}", institution=kw.pop("institution", "KIM Uji"))
-        registration, _new = register_person(event, person, Source.MANDIRI)
-        db.session.commit()
-        return registration.id
-
-
-def attend(app, registration_id: int, sessions: int, status=Presence.HADIR, later: int = 0):
-    """Mark the person ``status`` in the event's first ``sessions`` sessions."""
-    with app.test_request_context():
-        registration = db.session.get(Registration, registration_id)
-        for session in registration.event.sessions[:sessions]:
-            mark_attendance(
-                registration,
-                session,
-                status,
-                None,
-                marked_at=utcnow() + timedelta(seconds=later),
-            )
-        db.session.commit()
-
-
-def people(app, event_id: int, attended: list[int]) -> list[int]:
-    """One registration per entry, each present in that many sessions."""
-    ids = []
-    for i, n in enumerate(attended):
-        rid = register(app, event_id, f"Peserta {i + 1}", 1000 * event_id + i)
-        attend(app, rid, n)
-        ids.append(rid)
-    return ids
-
-
-def issue(app, event_id: int):
-    with app.test_request_context():
-        result = issue_certificates(db.session.get(Event, event_id), None)
-        db.session.commit()
-        return result
-
-
-def certs(app, event_id: int) -> list[Certificate]:
-    with app.app_context():
-        rows = list(
-            db.session.scalars(
-                sa.select(Certificate)
-                .where(Certificate.event_id == event_id)
-                .order_by(Certificate.id)
-            )
-        )
-        for row in rows:
-            db.session.expunge(row)
-        return rows
 
 
 def ticket_of(app, registration_id: int) -> str:
@@ -131,21 +63,9 @@ def ticket_of(app, registration_id: int) -> str:
         return db.session.get(Registration, registration_id).ticket
 
 
-def pdf_text(data: bytes) -> tuple[int, str]:
-    reader = PdfReader(io.BytesIO(data))
-    return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
-
-
 def weigh(response) -> int:
     assert "<html" in html_of(response)
     return page_weight(response)
-
-
-@pytest.fixture
-def operator(client, make_user, login):
-    user = make_user(Role.OPERATOR_KABKOTA, PPU)
-    login(user)
-    return user
 
 
 # --- numbers -----------------------------------------------------------------------------------------
@@ -184,7 +104,7 @@ def test_settings_save_and_audit(app, client, operator, make_event):
         "certificates_on": "y",
         "certificate_min_percent": "75",
         "certificate_number_format": "{no:03}/SERT/{bulan}/{tahun}",
-    } | SIGNER
+    } | CERTIFICATE_SIGNER
     response = client.submit(url, data)
     assert response.status_code == 303
     with app.app_context():
@@ -194,7 +114,10 @@ def test_settings_save_and_audit(app, client, operator, make_event):
             "482193",
             True,
         )
-        assert saved.signer_nip == SIGNER["signer_nip"] and saved.certificate_min_percent == 75
+        assert (
+            saved.signer_nip == CERTIFICATE_SIGNER["signer_nip"]
+            and saved.certificate_min_percent == 75
+        )
         assert saved.certificate_number_format == "{no:03}/SERT/{bulan}/{tahun}"
         entry = db.session.scalars(
             sa.select(AuditEntry).where(AuditEntry.action == "event.attendance_settings")
@@ -290,9 +213,9 @@ def test_eligibility_half_of_four_sessions(app, make_event):
     """Four sessions at 50 %: people present in 1, 2 and 4 sessions — only 2 and 4 qualify; a
     cancelled registration never does; hadir is counted in one grouped query."""
     event = cert_event(app, make_event)
-    one, two, four = people(app, event.id, [1, 2, 4])
-    gone = people(app, event.id, [4])[0]
-    izin = register(app, event.id, "Izin Semua", 9999)
+    one, two, four = attending_people(app, event.id, [1, 2, 4])
+    gone = attending_people(app, event.id, [4])[0]
+    izin = register_attendee(app, event.id, "Izin Semua", 9999)
     attend(app, izin, 4, Presence.IZIN)
     with app.test_request_context():
         cancel_registration(db.session.get(Registration, gone), None)
@@ -313,7 +236,7 @@ def test_issue_is_idempotent_and_numbers_run_on(app, make_event):
     event = cert_event(
         app, make_event, certificate_number_format="{no:03}/SERT-KIM/{bulan}/{tahun}"
     )
-    ids = people(app, event.id, [2, 4, 3, 1])
+    ids = attending_people(app, event.id, [2, 4, 3, 1])
     first = issue(app, event.id)
     assert (first.issued, first.revoked, first.restored) == (3, 0, 0)
     again = issue(app, event.id)
@@ -347,7 +270,7 @@ def test_revoke_after_attendance_changes_and_restore(app, client, make_event):
     """Undoing a mark (a later mark 'belum') and issuing again revokes the certificate; the
     verification page says so; marking hadir again and issuing restores the same number."""
     event = cert_event(app, make_event)
-    (rid,) = people(app, event.id, [2])
+    (rid,) = attending_people(app, event.id, [2])
     issue(app, event.id)
     (cert,) = certs(app, event.id)
     assert "Sah" in html_of(client.get(f"/v/{cert.code}"))
@@ -393,7 +316,7 @@ def test_certificates_page_and_issue_button(app, client, operator, make_event, p
     """The list shows attended/total, eligible or not and numbers; the button issues and
     reports counts; with certificates off the page points to the settings and issuing refuses."""
     event = cert_event(app, make_event)
-    people(app, event.id, [1, 2, 4])
+    attending_people(app, event.id, [1, 2, 4])
     url = f"/absensi/kegiatan/{event.id}/sertifikat"
     page = html_of(client.get(url))
     assert "hadir minimal 50% sesi, yaitu 2 dari 4 sesi" in page
@@ -418,18 +341,18 @@ def test_certificates_pdf_text(app, client, operator, make_event):
     """The operator's PDF has one page per valid certificate with the name, number, event title,
     the signing official (position, name, NIP) and the verification code."""
     event = cert_event(app, make_event, title="Pelatihan Jurnalistik Warga 2026")
-    people(app, event.id, [4, 3, 1])
+    attending_people(app, event.id, [4, 3, 1])
     assert client.get(f"/absensi/kegiatan/{event.id}/sertifikat.pdf").status_code == 303
     issue(app, event.id)
     response = client.get(f"/absensi/kegiatan/{event.id}/sertifikat.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert "no-store" in response.headers["Cache-Control"]
-    pages, text = pdf_text(response.data)
+    pages, text = certificate_text(response.data)
     assert pages == 2
     flat = " ".join(text.split())
     for words in ("SERTIFIKAT", "Peserta 1", "Peserta 2", "Pelatihan Jurnalistik Warga 2026"):
         assert words in flat
-    for value in SIGNER.values():
+    for value in CERTIFICATE_SIGNER.values():
         assert value in flat
     for cert in certs(app, event.id):
         assert cert.number in flat and cert.code in flat
@@ -441,13 +364,13 @@ def test_ticket_certificate(app, client, make_event):
     ineligible, a wrong ticket and another event's code get 404."""
     event = cert_event(app, make_event)
     other = cert_event(app, make_event)
-    good, weak = people(app, event.id, [2, 1])
+    good, weak = attending_people(app, event.id, [2, 1])
     issue(app, event.id)
     url = f"/e/{event.code}/tiket/{ticket_of(app, good)}/sertifikat.pdf"
     response = client.get(url)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Cache-Control"] == "private, no-store"
-    pages, text = pdf_text(response.data)
+    pages, text = certificate_text(response.data)
     assert pages == 1 and "Peserta 1" in text and "Peserta 2" not in text
     assert (
         client.get(f"/e/{event.code}/tiket/{ticket_of(app, weak)}/sertifikat.pdf").status_code
@@ -468,7 +391,7 @@ def test_verify_pages(app, client, make_event):
     phone number; a typed code is normalised and redirected; an unknown code is a 404 page
     that says so; the form page works alone."""
     event = cert_event(app, make_event, title="Bimtek Pengelolaan Media Sosial")
-    people(app, event.id, [4])
+    attending_people(app, event.id, [4])
     issue(app, event.id)
     (cert,) = certs(app, event.id)
     page = client.get(f"/v/{cert.code}")
@@ -526,7 +449,7 @@ def test_scope_matrix(app, client, make_user, make_event, login, who, role, scop
     scope 404; other roles (the event's own petugas absensi too) 403; anonymous to sign-in."""
     event = cert_event(app, make_event)
     other = make_event()
-    people(app, event.id, [4])
+    attending_people(app, event.id, [4])
     issue(app, event.id)
     if role is not None:
         event_id = (
@@ -549,7 +472,7 @@ def test_weights(app, client, operator, make_event):
     """Settings, the certificate list with 60 participants, verification and its form stay in
     the page budget."""
     event = cert_event(app, make_event)
-    people(app, event.id, [4] * 3)
+    attending_people(app, event.id, [4] * 3)
     bulk(app, event.id, 60)
     issue(app, event.id)
     (first, *_rest) = certs(app, event.id)
@@ -634,7 +557,7 @@ def test_a_page_past_the_last_shows_the_last(app, client, operator, make_event):
     """From the trial: ``?halaman=9999`` of a list of 63 people shows the last page (the 13
     after the first 50), not "Belum ada peserta terdaftar." under "63 peserta terdaftar"."""
     event = cert_event(app, make_event)
-    people(app, event.id, [4] * 3)
+    attending_people(app, event.id, [4] * 3)
     bulk(app, event.id, 60)
     last = html_of(client.get(f"/absensi/kegiatan/{event.id}/sertifikat?halaman=9999"))
     second = html_of(client.get(f"/absensi/kegiatan/{event.id}/sertifikat?halaman=2"))

@@ -4,79 +4,26 @@ and the ticket."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 import sqlalchemy as sa
 
-from kim_app.attendance.models import Attendance, AttendanceMark, Method, Presence
-from kim_app.events.models import Event, EventSession, EventStatus, Registration, Source
-from kim_app.events.operations import (
-    PersonData,
-    cancel_registration,
-    local_now,
-    register_person,
-)
+from kim_app.attendance.models import AttendanceMark, Method, Presence
+from kim_app.events.models import EventStatus, Registration
+from kim_app.events.operations import cancel_registration
 from kim_app.extensions import db
 from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, counted_queries, gzip_size, page_weight
 from tests.conftest import html_of
+from tests.helpers import attendance_rows
+from tests.scenes import CHECKIN_NAME, PHONE, add_registration, open_now
 
 PUBLIC = {"attendance.self_check_in"}
 WEIGHED = {"attendance.self_check_in", "events.ticket", "events.public_event"}
 
-PHONE = "0812-3456-7001"
-NAME = "Siti Rahmawati"
 SIGNATURE = "M10 20L12 24L20 30M40 50L60 70"
-
-
-def _open_now(app, event_id: int, **values) -> int:
-    """Move the event's first session to start in 10 minutes (ending 2 hours later); returns its id."""
-    with app.app_context():
-        event = db.session.get(Event, event_id)
-        first = db.session.scalars(
-            sa.select(EventSession)
-            .where(EventSession.event_id == event_id)
-            .order_by(EventSession.starts_at, EventSession.id)
-        ).first()
-        first.starts_at = local_now(event).replace(second=0, microsecond=0) + timedelta(minutes=10)
-        first.ends_at = first.starts_at + timedelta(hours=2)
-        for name, value in values.items():
-            setattr(event, name, value)
-        db.session.commit()
-        return first.id
-
-
-def _register(app, event_id: int, name: str = NAME, phone: str = PHONE) -> Registration:
-    with app.app_context():
-        event = db.session.get(Event, event_id)
-        registration, _new = register_person(event, PersonData(name, phone), Source.MANDIRI)
-        db.session.commit()
-        db.session.refresh(registration)
-        db.session.expunge(registration)
-        return registration
-
-
-def _attendance(app) -> list[Attendance]:
-    with app.app_context():
-        rows = db.session.scalars(sa.select(Attendance).order_by(Attendance.id)).all()
-        db.session.expunge_all()
-        return rows
 
 
 def _post(client, code: str, **data):
     return client.submit(f"/e/{code}/hadir", data, follow_redirects=True)
-
-
-@pytest.fixture
-def opened(app, make_event):
-    """A published event whose first session takes self check-ins now, with one registration."""
-
-    def make(**values):
-        event = make_event()
-        session_id = _open_now(app, event.id, **values)
-        return event, session_id, _register(app, event.id)
-
-    return make
 
 
 # --- the page ---------------------------------------------------------------------------------------
@@ -103,19 +50,19 @@ def test_no_form_outside_the_window_says_when_it_opens(client, make_event):
 def test_post_outside_the_window_is_refused(app, client, make_event):
     """A post with no open window is a 422 and marks nobody."""
     event = make_event()
-    _register(app, event.id)
+    add_registration(app, event.id)
     response = client.submit(f"/e/{event.code}/hadir", {"who": PHONE}, form_page=f"/e/{event.code}")
     assert response.status_code == 422
-    assert _attendance(app) == []
+    assert attendance_rows(app) == []
 
 
 def test_self_check_in_off_and_cancelled_say_so(app, client, make_event):
     """With self check-in off, or the event cancelled, the page says so instead of a form."""
     event = make_event()
-    _open_now(app, event.id, checkin_opens_minutes=None)
+    open_now(app, event.id, checkin_opens_minutes=None)
     assert "tidak dipakai" in html_of(client.get(f"/e/{event.code}/hadir"))
     other = make_event()
-    _open_now(app, other.id, status=EventStatus.DIBATALKAN)
+    open_now(app, other.id, status=EventStatus.DIBATALKAN)
     html = html_of(client.get(f"/e/{other.code}/hadir"))
     assert "Kegiatan ini dibatalkan." in html and 'name="who"' not in html
 
@@ -139,10 +86,10 @@ def test_check_in_by_phone_in_any_spelling(app, client, opened, typed):
     A number is no secret, so the answer names the person by initials only (issue 21 item 8)."""
     event, session_id, registration = opened()
     html = html_of(_post(client, event.code, who=typed))
-    assert "Hadir tercatat" in html and "S. R." in html and NAME not in html
+    assert "Hadir tercatat" in html and "S. R." in html and CHECKIN_NAME not in html
     assert "Siti" not in html and "Rahmawati" not in html
     assert "WITA" in html  # the time with its zone
-    rows = _attendance(app)
+    rows = attendance_rows(app)
     assert [(r.registration_id, r.session_id, r.status, r.method) for r in rows] == [
         (registration.id, session_id, Presence.HADIR, Method.SELF)
     ]
@@ -154,7 +101,7 @@ def test_check_in_by_code_grouped_or_lowercase(app, client, opened):
     event, _sid, registration = opened()
     typed = f"{registration.checkin_code[:4].lower()} {registration.checkin_code[4:].lower()}"
     assert "Hadir tercatat" in html_of(_post(client, event.code, who=typed))
-    assert len(_attendance(app)) == 1
+    assert len(attendance_rows(app)) == 1
 
 
 def test_ticket_link_prefills_the_person(app, client, opened):
@@ -162,7 +109,7 @@ def test_ticket_link_prefills_the_person(app, client, opened):
     event, _sid, registration = opened()
     path = f"/e/{event.code}/hadir?tiket={registration.ticket}"
     html = html_of(client.get(path))
-    assert NAME in html and 'name="who"' not in html
+    assert CHECKIN_NAME in html and 'name="who"' not in html
     response = client.submit(
         f"/e/{event.code}/hadir",
         {"tiket": registration.ticket},
@@ -170,7 +117,7 @@ def test_ticket_link_prefills_the_person(app, client, opened):
         follow_redirects=True,
     )
     assert "Hadir tercatat" in html_of(response)
-    assert _attendance(app)[0].registration_id == registration.id
+    assert attendance_rows(app)[0].registration_id == registration.id
 
 
 def test_unknown_person_is_422_with_the_message(app, client, opened):
@@ -181,17 +128,17 @@ def test_unknown_person_is_422_with_the_message(app, client, opened):
         assert response.status_code == 422
         assert "Nomor atau kode tidak terdaftar di kegiatan ini" in html_of(response)
     assert client.submit(f"/e/{event.code}/hadir", {"who": ""}).status_code == 422
-    assert _attendance(app) == []
+    assert attendance_rows(app) == []
 
 
 def test_someone_in_another_event_is_not_found(app, client, opened, make_event):
     """A registration of another event does not check in here."""
     event, _sid, _reg = opened()
     other = make_event()
-    stranger = _register(app, other.id, "Orang Lain", "0812-3456-7002")
+    stranger = add_registration(app, other.id, "Orang Lain", "0812-3456-7002")
     response = client.submit(f"/e/{event.code}/hadir", {"who": stranger.checkin_code})
     assert response.status_code == 422
-    assert _attendance(app) == []
+    assert attendance_rows(app) == []
 
 
 # --- the PIN --------------------------------------------------------------------------------------------
@@ -205,7 +152,7 @@ def test_wrong_pin_is_refused_and_nothing_marked(app, client, opened):
         response = client.submit(f"/e/{event.code}/hadir", {"who": PHONE, "pin": pin})
         assert response.status_code == 422
         assert "PIN salah" in html_of(response)
-    assert _attendance(app) == []
+    assert attendance_rows(app) == []
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AttendanceMark)) == 0
 
@@ -214,7 +161,7 @@ def test_right_pin_checks_in(app, client, opened):
     """The right PIN (spaces around it forgiven) checks the person in by self check-in."""
     event, _sid, _reg = opened(venue_pin="4821")
     assert "Hadir tercatat" in html_of(_post(client, event.code, who=PHONE, pin=" 4821 "))
-    assert _attendance(app)[0].method is Method.SELF
+    assert attendance_rows(app)[0].method is Method.SELF
 
 
 # --- verdicts ---------------------------------------------------------------------------------------------
@@ -227,13 +174,13 @@ def test_second_check_in_is_already_with_the_first_time(app, client, opened):
     html = html_of(_post(client, event.code, who=PHONE))
     assert "Sudah tercatat hadir" in html and "hasil-already" in html
     assert "Sudah tercatat sejak pukul" in html
-    assert len(_attendance(app)) == 1
+    assert len(attendance_rows(app)) == 1
 
 
 def test_same_form_sent_twice_is_applied_once(app, client, opened):
     """A double submit (the same client id) leaves one mark; the same page for someone else is new."""
     event, _sid, _reg = opened()
-    other = _register(app, event.id, "Budi Santoso", "0812-3456-7003")
+    other = add_registration(app, event.id, "Budi Santoso", "0812-3456-7003")
     token = client.token(f"/e/{event.code}/hadir")
     data = {"csrf_token": token, "client_id": "halaman-uji-123"}
     client.post(f"/e/{event.code}/hadir", data=data | {"who": PHONE})
@@ -242,7 +189,7 @@ def test_same_form_sent_twice_is_applied_once(app, client, opened):
         f"/e/{event.code}/hadir", data=data | {"who": other.checkin_code}, follow_redirects=True
     )
     assert "Hadir tercatat" in html_of(response) and "Budi Santoso" in html_of(response)
-    assert len(_attendance(app)) == 2
+    assert len(attendance_rows(app)) == 2
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AttendanceMark)) == 2
 
@@ -250,9 +197,9 @@ def test_same_form_sent_twice_is_applied_once(app, client, opened):
 def test_waiting_and_cancelled_get_red_verdicts(app, client, make_event):
     """Someone on the waiting list or cancelled is told so (red) and not marked."""
     event = make_event(capacity=1)
-    _open_now(app, event.id)
-    _register(app, event.id)
-    waiting = _register(app, event.id, "Budi Santoso", "0812-3456-7003")
+    open_now(app, event.id)
+    add_registration(app, event.id)
+    waiting = add_registration(app, event.id, "Budi Santoso", "0812-3456-7003")
     html = html_of(_post(client, event.code, who=waiting.checkin_code))
     assert "Masih di daftar tunggu" in html and "hasil-waiting" in html
     with app.app_context():
@@ -263,7 +210,7 @@ def test_waiting_and_cancelled_get_red_verdicts(app, client, make_event):
         db.session.commit()
     html = html_of(_post(client, event.code, who=PHONE))
     assert "Pendaftaran dibatalkan" in html and "hasil-cancelled" in html
-    assert [a.status for a in _attendance(app)] == []
+    assert [a.status for a in attendance_rows(app)] == []
 
 
 def test_plain_post_redirects_and_shows_the_verdict_once(app, client, opened):
@@ -319,9 +266,9 @@ def test_no_phone_numbers_or_other_data_on_the_page(app, client, opened):
         code = registration.checkin_code
         db.session.commit()
     by_number = html_of(_post(client, event.code, who=PHONE))
-    assert "S. R." in by_number and NAME not in by_number
+    assert "S. R." in by_number and CHECKIN_NAME not in by_number
     by_code = html_of(_post(client, event.code, who=code))
-    assert NAME in by_code
+    assert CHECKIN_NAME in by_code
     for html in (by_number, by_code):
         for hidden in ("3456", "7001", "+62", "Dinas Rahasia"):
             assert hidden not in html
@@ -350,14 +297,14 @@ def test_signature_is_saved_with_the_attendance(app, client, opened):
     """A drawn signature is stored with the attendance row."""
     event, _sid, _reg = opened(signatures=True)
     assert "Hadir tercatat" in html_of(_post(client, event.code, who=PHONE, tanda_tangan=SIGNATURE))
-    assert _attendance(app)[0].signature == SIGNATURE
+    assert attendance_rows(app)[0].signature == SIGNATURE
 
 
 def test_check_in_without_signature_is_accepted(app, client, opened):
     """Without JavaScript there is no pad: the check-in goes through with no signature."""
     event, _sid, _reg = opened(signatures=True)
     assert "Hadir tercatat" in html_of(_post(client, event.code, who=PHONE))
-    assert _attendance(app)[0].signature is None
+    assert attendance_rows(app)[0].signature is None
 
 
 @pytest.mark.parametrize(
@@ -376,14 +323,14 @@ def test_bad_signature_is_422_and_nothing_marked(app, client, opened, bad):
     assert response.status_code == 422
     assert "Tanda tangan tidak terbaca" in html_of(response)
     assert 'name="tanda_tangan" value=""' in html_of(response)  # not echoed back
-    assert _attendance(app) == []
+    assert attendance_rows(app) == []
 
 
 def test_signature_ignored_when_signatures_are_off(app, client, opened):
     """A signature sent to an event without signatures is not stored."""
     event, _sid, _reg = opened()
     _post(client, event.code, who=PHONE, tanda_tangan=SIGNATURE)
-    assert _attendance(app)[0].signature is None
+    assert attendance_rows(app)[0].signature is None
 
 
 # --- limits ---------------------------------------------------------------------------------------------
@@ -402,7 +349,7 @@ def test_posts_are_rate_limited_per_address(app, client, opened):
     assert response.status_code == 429
     assert "Terlalu banyak percobaan" in html_of(response)
     assert client.get(f"/e/{event.code}/hadir").status_code == 200  # reading is not limited
-    assert _attendance(app) == []
+    assert attendance_rows(app) == []
 
 
 def test_page_weights(app, client, opened):
@@ -435,8 +382,8 @@ def test_queries_do_not_grow_with_participants(app, client, opened):
 
     few = statements(registration)
     for n in range(40):
-        _register(app, event.id, f"Peserta {n}", f"0812-3456-8{n:03d}")
-    many = statements(_register(app, event.id, "Terakhir", "0812-3456-7999"))
+        add_registration(app, event.id, f"Peserta {n}", f"0812-3456-8{n:03d}")
+    many = statements(add_registration(app, event.id, "Terakhir", "0812-3456-7999"))
     print(f"check-in statements: {few} and {many}")
     assert few == many
 
@@ -448,7 +395,7 @@ def test_public_page_links_to_check_in_only_while_open(app, client, make_event):
     """The public page shows 'Presensi mandiri' only while a window is open."""
     event = make_event()
     assert f"/e/{event.code}/hadir" not in html_of(client.get(f"/e/{event.code}"))
-    _open_now(app, event.id)
+    open_now(app, event.id)
     assert f"/e/{event.code}/hadir" in html_of(client.get(f"/e/{event.code}"))
 
 
@@ -464,6 +411,6 @@ def test_ticket_shows_the_grouped_code_and_the_prefilled_link(app, client, opene
 def test_ticket_has_no_check_in_link_outside_the_window(app, client, make_event):
     """Outside the window the ticket shows the code but no check-in link."""
     event = make_event()
-    registration = _register(app, event.id)
+    registration = add_registration(app, event.id)
     html = html_of(client.get(f"/e/{event.code}/tiket/{registration.ticket}"))
     assert registration.checkin_code[:4] in html and "/hadir" not in html

@@ -21,8 +21,8 @@ from kim_app.auth.models import Role
 from kim_app.events.models import EventSession
 from kim_app.extensions import db
 from tests.conftest import PASSWORD, PPU, html_of
-from tests.test_attendance_roll_call import first_session, people, run_now
-from tests.test_events_concurrency import in_parallel, wide_pool  # noqa: F401  (fixture)
+from tests.helpers import in_parallel
+from tests.scenes import first_session, people, run_now
 
 PEOPLE = 200
 DEVICES = 50

@@ -7,121 +7,37 @@ from __future__ import annotations
 import io
 import os
 import re
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
-from pypdf import PdfReader
 
 from kim_app.attendance.models import Attendance, Method, Presence
-from kim_app.attendance.operations import mark_attendance
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, EventStatus, Registration, Source
-from kim_app.events.operations import PersonData, cancel_registration, register_person
 from kim_app.extensions import db
-from kim_app.groups.models import Gender
 from kim_app.timezones import utcnow
 from tests.budget import counted_queries
 from tests.conftest import PPU
-from tests.test_events_invitations import MANAGERS, ROLE_SCOPES
+from tests.helpers import MANAGERS, ROLE_SCOPES, SIGNATURE, SIGNER, pdf_pages, pdf_text, strokes
+from tests.scenes import attendance_scene, phone_number
 
 SCOPE_CHECKED = {"attendance.list_pdf", "attendance.blank_pdf", "attendance.export"}
 NOT_PAGES = {"attendance.list_pdf", "attendance.blank_pdf", "attendance.export"}
 
-SIGNATURE = "M10 60L40 20L70 80L100 25L130 75L160 30L190 70L220 35L250 65L290 40"
-SIGNER = {
-    "signer_name": "Drs. Budi Santoso, M.Si.",
-    "signer_position": "Kepala Dinas Komunikasi dan Informatika",
-    "signer_nip": "19700101 199503 1 001",
-}
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def phone(i: int) -> str:
-    return f"0812-1111-{i:04d}"
 
 
 def masked(i: int) -> str:
     return f"0812-****-{i:04d}"
 
 
-def build(app, make_event, make_kim, make_user, **overrides) -> dict:
-    """An event with two sessions and known marks in session 1: Ani hadir with a signature, Budi
-    hadir without (an older mark from another phone lost), Citra izin, Dedi sakit, Eko alpa,
-    Fajar never marked, Hana hadir then undone, Gita hadir then cancelled. Session 2: Ani by QR
-    scan, Citra by self check-in."""
-    event = make_event(days=1, sessions_per_day=2, organiser="Diskominfo PPU", **overrides)
-    kim = make_kim(name="KIM Sebakung Maju")
-    operator = make_user(Role.OPERATOR_KABKOTA, PPU, name="Rina Operator")
-    officer = make_user(Role.PETUGAS_ABSENSI, PPU, name="Tono Petugas", event_id=event.id)
-    with app.test_request_context():
-        ev = db.session.get(Event, event.id)
-        s1, s2 = ev.sessions
-        people = {}
-        for i, name in enumerate(["Ani", "Budi", "Citra", "Dedi", "Eko", "Fajar", "Gita", "Hana"]):
-            person = PersonData(
-                f"{name} Lestari",
-                phone(i + 1),
-                institution="Desa Sebakung" if i else "",
-                position="Ketua" if i == 0 else "Anggota",
-                gender=Gender.P if i % 2 == 0 else Gender.L,
-            )
-            reg, _new = register_person(
-                ev, person, Source.MANDIRI, kim_id=kim.id if i == 0 else None
-            )
-            people[name] = reg
-        op = db.session.get(type(operator), operator.id)
-        petugas = db.session.get(type(officer), officer.id)
-        now = utcnow()
-
-        def mark(name, session, status, by=op, method=Method.ROLL_CALL, at=now):
-            return mark_attendance(people[name], session, status, by, method=method, marked_at=at)
-
-        attendance, _ = mark("Ani", s1, Presence.HADIR)
-        attendance.signature = SIGNATURE
-        mark("Budi", s1, Presence.HADIR, by=petugas)
-        mark("Budi", s1, Presence.ALPA, at=now - timedelta(minutes=5))  # older: does not win
-        mark("Citra", s1, Presence.IZIN)
-        mark("Dedi", s1, Presence.SAKIT)
-        mark("Eko", s1, Presence.ALPA)
-        mark("Hana", s1, Presence.HADIR, at=now - timedelta(minutes=1))
-        mark("Hana", s1, Presence.BELUM)
-        mark("Gita", s1, Presence.HADIR)
-        cancel_registration(people["Gita"], op)
-        mark("Ani", s2, Presence.HADIR, by=petugas, method=Method.QR)
-        mark("Citra", s2, Presence.HADIR, by=None, method=Method.SELF)
-        db.session.commit()
-        return {"event": event, "sessions": (s1.id, s2.id), "operator": operator, "kim": kim}
-
-
 @pytest.fixture
 def scene(app, make_event, make_kim, make_user, login):
-    data = build(app, make_event, make_kim, make_user, **SIGNER)
+    data = attendance_scene(app, make_event, make_kim, make_user, **SIGNER)
     login(data["operator"])
     return data
-
-
-def pdf_pages(data: bytes) -> list:
-    reader = PdfReader(io.BytesIO(data))
-    box = reader.pages[0].mediabox
-    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (210, 297)
-    return reader.pages
-
-
-def pdf_text(data: bytes) -> str:
-    return " ".join(" ".join(page.extract_text().split()) for page in pdf_pages(data))
-
-
-def strokes(data: bytes) -> int:
-    """Stroked paths of at least 8 segments (``x y m``/``x y l`` … ``S``) in the page contents:
-    the signatures, drawn as vectors (table borders are single lines)."""
-    path = re.compile(r"(?:[-\d.]+ [-\d.]+ [ml]\s+){8,}S\b")
-    return sum(
-        len(path.findall(page.get_contents().get_data().decode("latin-1")))
-        for page in pdf_pages(data)
-    )
 
 
 def keep(name: str, data: bytes) -> None:
@@ -164,7 +80,7 @@ def test_filled_list_prints_hadir_with_signature_and_reasons(client, scene):
         assert absent not in text
     assert "alpa atau belum ditandai tidak dicantumkan" in text
     assert masked(1) in text and masked(2) in text
-    assert phone(1) not in text and "081211110001" not in text
+    assert phone_number(1) not in text and "081211110001" not in text
     assert "Penajam Paser Utara," in text
     for value in SIGNER.values():
         assert value in text
@@ -177,7 +93,7 @@ def test_without_signer_the_block_leaves_lines_and_no_signature_means_no_drawing
 ):
     """No official set: dotted lines to fill by hand; a list without captured signatures has
     no signature drawing at all."""
-    data = build(app, make_event, make_kim, make_user)
+    data = attendance_scene(app, make_event, make_kim, make_user)
     with app.app_context():
         db.session.execute(sa.update(Attendance).values(signature=None))
         db.session.commit()
@@ -290,7 +206,7 @@ def test_blank_list_has_every_registered_person_and_empty_rows(client, scene):
     assert positions == sorted(positions)
     assert "Gita Lestari" not in text
     for i in (1, 2, 3, 4, 5, 6, 8):
-        assert masked(i) in text and phone(i) not in text
+        assert masked(i) in text and phone_number(i) not in text
     assert "Sesi 1.2" in text and "Hadir" not in text and "Izin" not in text
     for n in range(8, 23):  # 7 people, then rows 8–22
         assert re.search(rf"\b{n}\b", text)

@@ -58,13 +58,6 @@ def registered(app, event_id: int, n: int, present: int) -> None:
         db.session.commit()
 
 
-@pytest.fixture
-def operator(client, make_user, login):
-    user = make_user(Role.OPERATOR_KABKOTA, PPU)
-    login(user)
-    return user
-
-
 def test_screen_shows_qr_link_pin_and_count(app, client, operator, make_event):
     """The page has the QR code of /e/<code>/hadir, the link written out, the PIN grouped in
     threes, "2 of 3 present" for the session taking check-ins, an htmx poll every 10 s and a

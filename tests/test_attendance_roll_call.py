@@ -5,9 +5,7 @@ fragment sizes and query counts."""
 from __future__ import annotations
 
 import re
-import secrets
 import time
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -23,10 +21,10 @@ from kim_app.events.models import (
     RegistrationStatus,
     Source,
 )
-from kim_app.events.operations import local_now
 from kim_app.extensions import db
 from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, counted_queries, gzip_size, page_weight
 from tests.conftest import JATIM, PPU, PPU_VILLAGE, html_of
+from tests.scenes import first_session, people, run_now
 
 SCOPE_CHECKED = {
     "attendance.overview",
@@ -43,53 +41,6 @@ ROW = re.compile(r'<li id="baris-(\d+)" data-status="(\w+)"><a [^>]+>([^<]+)</a>
 SIGNATURE = "M10 50L40 20L80 60L120 30L160 70"
 
 
-def people(app, event_id: int, n: int, start: int = 0, **fixed) -> list[int]:
-    """``n`` registered people inserted in bulk (names ``Peserta 000``…), ids in name order."""
-    rows = [
-        {
-            "event_id": event_id,
-            "name": f"Peserta {i:03d}",
-            "institution": "Dinas Kominfo" if i % 2 else "PKK Kecamatan Babulu",
-            "phone": f"+62813{i:08d}",
-            "source": Source.MANDIRI,
-            "status": RegistrationStatus.TERDAFTAR,
-            "ticket": secrets.token_urlsafe(18),
-            "checkin_code": f"{i:08d}".replace("0", "A").replace("1", "B"),
-        }
-        | fixed
-        for i in range(start, start + n)
-    ]
-    with app.app_context():
-        db.session.execute(sa.insert(Registration), rows)
-        db.session.commit()
-        return list(
-            db.session.scalars(
-                sa.select(Registration.id)
-                .where(
-                    Registration.event_id == event_id,
-                    Registration.phone.in_([row["phone"] for row in rows]),
-                )
-                .order_by(Registration.name, Registration.id)
-            )
-        )
-
-
-def first_session(app, event_id: int) -> int:
-    with app.app_context():
-        return db.session.get(Event, event_id).sessions[0].id
-
-
-def run_now(app, session_id: int, *, started: timedelta = timedelta(minutes=30)) -> None:
-    """Move a session so that it started ``started`` ago and runs two hours more (local time):
-    marks are taken only inside its attendance window."""
-    with app.app_context():
-        session = db.session.get(EventSession, session_id)
-        now = local_now(session.event)
-        session.starts_at = now - started
-        session.ends_at = session.starts_at + timedelta(hours=2) + started
-        db.session.commit()
-
-
 def attendance_rows(app, session_id: int) -> list[tuple[int, Presence]]:
     with app.app_context():
         return list(
@@ -104,13 +55,6 @@ def attendance_rows(app, session_id: int) -> list[tuple[int, Presence]]:
 def mark_count(app) -> int:
     with app.app_context():
         return db.session.scalar(sa.select(sa.func.count()).select_from(AttendanceMark))
-
-
-@pytest.fixture
-def operator(client, make_user, login):
-    user = make_user(Role.OPERATOR_KABKOTA, PPU)
-    login(user)
-    return user
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from kim_app.events.models import Event, Registration, Source
 from kim_app.events.operations import PersonData, cancel_registration, register_person
 from kim_app.extensions import db
 from kim_app.timezones import utcnow
-from tests.test_events_concurrency import in_parallel, wide_pool  # noqa: F401  (fixture)
+from tests.helpers import in_parallel
 
 
 def _people(event_id: int, n: int) -> list[int]:

@@ -16,13 +16,12 @@ import sqlalchemy as sa
 from kim_app.attendance.models import Attendance, AttendanceMark, Presence
 from kim_app.attendance.operations import to_local
 from kim_app.audit import AuditEntry
-from kim_app.auth.models import Role
 from kim_app.events.models import Event, EventSession, Registration
 from kim_app.events.operations import local_now
 from kim_app.extensions import db
 from kim_app.formatting import clock, day
-from tests.conftest import PPU, html_of
-from tests.test_attendance_roll_call import first_session, people
+from tests.conftest import html_of
+from tests.scenes import first_session, people
 
 ROW = re.compile(r'<li id="baris-(\d+)" data-status="(\w+)"><a [^>]+>([^<]+)</a>')
 SIGNATURE = "M10 50L40 20L80 60L120 30L160 70"
@@ -38,13 +37,6 @@ def place_session(app, session_id: int, starts_in: timedelta, hours: int = 2) ->
         session.starts_at, session.ends_at = start, start + timedelta(hours=hours)
         db.session.commit()
         return start
-
-
-@pytest.fixture
-def operator(client, make_user, login):
-    user = make_user(Role.OPERATOR_KABKOTA, PPU)
-    login(user)
-    return user
 
 
 @pytest.fixture

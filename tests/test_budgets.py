@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from kim_app.auth.models import Role
 from kim_app.extensions import db
 from kim_app.regions.models import Region
-from tests.budget import PAGE_BUDGET, page_weight
+from tests.budget import page_weight
 from tests.conftest import PPU, PPU_VILLAGE, html_of
+from tests.helpers import BUDGET
 
-BUDGET = PAGE_BUDGET
 PICKER_FULL = f"wilayah_provinsi=64&wilayah_kabupaten={PPU}&wilayah_kecamatan=64.09.03&wilayah_desa={PPU_VILLAGE}"
 
 

@@ -17,12 +17,11 @@ from pypdf import PdfReader
 
 from kim_app.attendance.models import Certificate, Presence
 from kim_app.attendance.operations import mark_attendance
-from kim_app.auth.models import Role
 from kim_app.events.models import Event, EventKind, Source
 from kim_app.events.operations import PersonData, local_now, register_person
 from kim_app.extensions import db
-from tests.conftest import PPU, html_of
-from tests.test_groups_workflow import multipart
+from tests.conftest import html_of
+from tests.helpers import image_bytes, multipart
 
 MAJALENGKA = "32.10"
 SCOPE_CHECKED = {"attendance.participant_certificate", "attendance.certificate_image"}
@@ -90,18 +89,6 @@ def flat_text(reader: PdfReader) -> str:
     return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
-def image_bytes(kind: str = "PNG", size=(120, 60), exif: bool = False) -> bytes:
-    out = io.BytesIO()
-    image = Image.new("RGB", size, (11, 92, 173))
-    if exif:
-        data = Image.Exif()
-        data[0x010F] = "KameraRahasia"  # Make
-        image.save(out, kind, exif=data)
-    else:
-        image.save(out, kind)
-    return out.getvalue()
-
-
 def settings_data(**extra) -> dict:
     return {
         "certificates_on": "y",
@@ -116,13 +103,6 @@ def settings_data(**extra) -> dict:
 def post_settings(client, event_id: int, fields: dict):
     url = f"/absensi/kegiatan/{event_id}/pengaturan"
     return client.post(url, **multipart({"csrf_token": client.token(url), **fields}))
-
-
-@pytest.fixture
-def operator(client, make_user, login):
-    user = make_user(Role.OPERATOR_KABKOTA, PPU)
-    login(user)
-    return user
 
 
 # --- item 3: only ended sessions count; issuing waits; every day ---------------------------------

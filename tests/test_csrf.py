@@ -21,7 +21,7 @@ from kim_app.auth.models import Role
 from kim_app.extensions import db
 from tests.access_cases import CASES, World
 from tests.conftest import html_of
-from tests.test_groups_workflow import multipart
+from tests.helpers import multipart
 
 INDONESIAN = ("Formulir kedaluwarsa", "Muat ulang halaman")
 ENGLISH = ("Form expired", "Reload the page")

@@ -13,9 +13,8 @@ from docx import Document
 from pypdf import PdfReader
 
 from tests.conftest import html_of
-from tests.test_attendance_documents import SIGNER
-from tests.test_attendance_documents import build as attendance_scene
-from tests.test_reports_laporan import build as laporan_scene
+from tests.helpers import SIGNER
+from tests.scenes import attendance_scene, laporan_scene
 
 
 def pdf_text(data: bytes) -> str:

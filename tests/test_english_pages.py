@@ -26,14 +26,8 @@ from kim_app.notices.models import Notice
 from kim_app.regions.models import Region
 from tests.access_cases import ACTORS, CASES, World
 from tests.conftest import PPU, PPU_VILLAGE, html_of
-from tests.test_attendance_certificates import (
-    attend,
-    cert_event,
-    issue,
-    operator,  # noqa: F401 (a fixture)
-    pdf_text,
-    register,
-)
+from tests.helpers import certificate_text
+from tests.scenes import attend, cert_event, issue, register_attendee
 
 # --- what must not be left in Indonesian ----------------------------------------------------------
 
@@ -264,11 +258,11 @@ def test_invited_participant_source_reads_invited(app, client, make_user, login,
     assert "Invited" in row and "Invitations" not in row
 
 
-def test_daftar_hadir_gender_header_matches_its_values(app, client, operator, make_event):  # noqa: F811
+def test_daftar_hadir_gender_header_matches_its_values(app, client, operator, make_event):
     """The daftar hadir's gender column is headed L/P, as its values are L and P, in English too
     (not M/F above L and P)."""
     event = cert_event(app, make_event)
-    rid = register(app, event.id, "Budi Santoso", 1)
+    rid = register_attendee(app, event.id, "Budi Santoso", 1)
     with app.app_context():
         db.session.get(Registration, rid).gender = Gender.L
         session_id = db.session.scalars(
@@ -278,21 +272,21 @@ def test_daftar_hadir_gender_header_matches_its_values(app, client, operator, ma
     _english(client)
     response = client.get(f"/absensi/sesi/{session_id}/daftar-hadir.pdf")
     assert response.status_code == 200
-    _pages, text = pdf_text(response.data)
+    _pages, text = certificate_text(response.data)
     assert "L/P" in text and "M/F" not in text
 
 
-def test_certificate_date_is_the_long_date_of_its_language(app, client, operator, make_event):  # noqa: F811
+def test_certificate_date_is_the_long_date_of_its_language(app, client, operator, make_event):
     """A certificate writes its date as its language's long date — "December 7, 2026" in English,
     "7 Desember 2026" in Indonesian — never "7 December 2026"."""
     event = cert_event(app, make_event)
-    rid = register(app, event.id, "Rina Wati", 2)
+    rid = register_attendee(app, event.id, "Rina Wati", 2)
     attend(app, rid, 4, Presence.HADIR)
     issue(app, event.id)
     _english(client)
     response = client.get(f"/absensi/kegiatan/{event.id}/sertifikat.pdf")
     assert response.status_code == 200
-    flat = " ".join(pdf_text(response.data)[1].split())
+    flat = " ".join(certificate_text(response.data)[1].split())
     with app.app_context():
         issued = db.session.scalar(sa.text("SELECT issued_at FROM certificates LIMIT 1"))
     utc_day = date.fromisoformat(str(issued)[:10])

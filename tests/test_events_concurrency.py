@@ -8,77 +8,16 @@ locks and the unique constraint). The result must be exact on both.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 
-import pytest
 import sqlalchemy as sa
 
-from kim_app.db import prepare_sqlite
 from kim_app.events.models import Event, Registration, RegistrationStatus, Source
 from kim_app.events.operations import PersonData, cancel_registration, register_person
 from kim_app.extensions import db
-
-THREADS = 50
-
-
-@pytest.fixture
-def wide_pool(app, monkeypatch) -> Iterator[None]:
-    """Give the app a connection pool as wide as the crowd, so every thread really holds its own
-    connection at once (the default pool would queue all but 15 of them)."""
-    with app.app_context():
-        default, engines = db.engine, db.engines
-    engine = sa.create_engine(
-        default.url.render_as_string(hide_password=False),
-        pool_size=THREADS + 5,
-        max_overflow=0,
-        pool_timeout=60,
-    )
-    if engine.dialect.name == "sqlite":
-        prepare_sqlite(engine)  # as the app sets up its own engine
-    monkeypatch.setitem(engines, None, engine)
-    peak, lock = {"now": 0, "max": 0}, threading.Lock()
-
-    def checkout(*_args):
-        with lock:
-            peak["now"] += 1
-            peak["max"] = max(peak["max"], peak["now"])
-
-    def checkin(*_args):
-        with lock:
-            peak["now"] -= 1
-
-    sa.event.listen(engine, "checkout", checkout)
-    sa.event.listen(engine, "checkin", checkin)
-    yield
-    print(f"{engine.dialect.name}: up to {peak['max']} connections in use at once")
-    monkeypatch.undo()
-    engine.dispose()
-
-
-def in_parallel(app, jobs: list[Callable[[], object]]) -> list[object]:
-    """Run every job at the same moment, each in its own thread and application context.
-
-    Returns the results in order; any exception in a thread fails the test with it.
-    """
-    start = threading.Barrier(len(jobs))
-
-    def run(job):
-        with app.app_context():
-            start.wait(timeout=60)
-            try:
-                result = job()
-                db.session.commit()
-                return result
-            except BaseException:
-                db.session.rollback()
-                raise
-
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        futures = [pool.submit(run, job) for job in jobs]
-        return [future.result(timeout=120) for future in futures]
+from tests.conftest import THREADS
+from tests.helpers import in_parallel
 
 
 def _register(event_id: int, name: str, phone: str) -> Callable[[], tuple[int, bool]]:

@@ -31,7 +31,7 @@ from kim_app.events.operations import (
 from kim_app.extensions import db
 from tests.budget import counted_queries, page_weight
 from tests.conftest import JATIM, PPU, PPU_VILLAGE, html_of
-from tests.test_budgets import BUDGET
+from tests.helpers import BUDGET, SESSIONS, event_form
 
 SCOPE_CHECKED = {
     "events.index",
@@ -47,45 +47,6 @@ NOT_PAGES = {"events.set_status"}
 MAJALENGKA = "32.10"
 JAYAPURA = "91.03"  # Kabupaten Jayapura, Papua (WIT)
 SURABAYA = "35.78"  # Kota Surabaya, Jawa Timur (WIB)
-SESSIONS = [
-    ("2030-05-15", "09:00", "12:00", "Menulis berita desa"),
-    ("2030-05-15", "13:00", "16:00", "Foto jurnalistik dengan ponsel"),
-    ("2030-05-16", "08:30", "12:00", "Melawan hoaks"),
-    ("2030-05-16", "13:00", "15:30", "Rencana tindak lanjut"),
-]
-
-
-def _form(sessions=SESSIONS, speakers: int = 1, **overrides) -> dict:
-    """The editor's fields for a two-day pelatihan in PPU with ``sessions`` and ``speakers`` each."""
-    data = {
-        "kind": "pelatihan",
-        "title": "Pelatihan Jurnalistik Warga",
-        "description": "Dua hari belajar menulis berita desa.",
-        "organiser": "Diskominfo Kabupaten Penajam Paser Utara",
-        "contact": "diskominfo@ppu.example",
-        "region": PPU,
-        "venue_name": "Aula Kantor Bupati",
-        "venue_address": "Jl. Provinsi Km 9, Nipah-Nipah, Penajam",
-        "online_link": "https://meet.example/kim-ppu",
-        "capacity": "100",
-        "registration_mode": "keduanya",
-        "registration_deadline": "2030-05-14T17:00",
-    }
-    for i, (day, start, end, topic) in enumerate(sessions):
-        data |= {
-            f"sessions-{i}-day": day,
-            f"sessions-{i}-start": start,
-            f"sessions-{i}-end": end,
-            f"sessions-{i}-topic": topic,
-        }
-        for s in range(3):
-            filled = s < speakers
-            data |= {
-                f"sessions-{i}-speakers-{s}-name": f"Narasumber {i + 1}.{s + 1}" if filled else "",
-                f"sessions-{i}-speakers-{s}-position": "Kepala Bidang" if filled else "",
-                f"sessions-{i}-speakers-{s}-institution": "Diskominfo PPU" if filled else "",
-            }
-    return data | overrides
 
 
 def _events(app) -> list[Event]:
@@ -113,20 +74,12 @@ def _weight(response) -> int:
     return page_weight(response)
 
 
-@pytest.fixture
-def operator(make_user, login):
-    """A signed-in regency operator of Penajam Paser Utara."""
-    user = make_user(Role.OPERATOR_KABKOTA, PPU)
-    login(user)
-    return user
-
-
 # --- creating -----------------------------------------------------------------------------------
 
 
 def test_operator_creates_two_day_training_with_four_sessions(app, client, operator):
     """A draft in the operator's regency, in WITA, four sessions in order with their speakers."""
-    data = _form(speakers=2)
+    data = event_form(speakers=2)
     data["sessions-3-speakers-1-name"] = "   "  # a blank speaker row is ignored
     response = client.submit("/kegiatan/baru", data)
     assert response.status_code == 303
@@ -202,7 +155,7 @@ def test_admin_without_javascript_refreshes_the_picker_without_saving(
 ):
     """The picker's own button (no JavaScript) re-renders the form with the next level and zone."""
     login(make_user(Role.ADMIN))
-    data = _form(region="", penyelenggara_provinsi="91", _pick="1")
+    data = event_form(region="", penyelenggara_provinsi="91", _pick="1")
     response = client.submit("/kegiatan/baru", data)
     html = html_of(response)
     assert response.status_code == 200
@@ -214,7 +167,7 @@ def test_admin_without_javascript_refreshes_the_picker_without_saving(
 def test_admin_creates_a_province_level_event_in_papua(app, client, make_user, login):
     """Province chosen, regency left empty: a province event, in WIT."""
     login(make_user(Role.ADMIN))
-    data = _form(region="", penyelenggara_provinsi="91", penyelenggara_kabupaten="")
+    data = event_form(region="", penyelenggara_provinsi="91", penyelenggara_kabupaten="")
     assert client.submit("/kegiatan/baru", data).status_code == 303
     [event] = _events(app)
     assert (event.region_code, event.timezone) == ("91", "Asia/Jayapura")
@@ -223,7 +176,7 @@ def test_admin_creates_a_province_level_event_in_papua(app, client, make_user, l
 def test_admin_without_a_region_gets_the_error_under_the_picker(app, client, make_user, login):
     """No province picked: 422 with the service's message where the picker is."""
     login(make_user(Role.ADMIN))
-    response = client.submit("/kegiatan/baru", _form(region=""))
+    response = client.submit("/kegiatan/baru", event_form(region=""))
     assert response.status_code == 422
     assert "Pilih kabupaten/kota atau provinsi penyelenggara." in html_of(response)
     assert _events(app) == []
@@ -237,7 +190,7 @@ def test_adding_a_session_row_re_renders_the_form_without_saving(
 ):
     """Adding a row: a plain post gets the page, htmx the form; the new row starts where the
     last one ended; nothing is saved."""
-    data = _form(sessions=SESSIONS[:1], _sesi="tambah")
+    data = event_form(sessions=SESSIONS[:1], _sesi="tambah")
     plain = client.submit("/kegiatan/baru", data, form_page="/kegiatan/baru")
     assert plain.status_code == 200 and "<html" in html_of(plain)
     htmx = client.submit("/kegiatan/baru", data, headers=partial_headers)
@@ -253,7 +206,7 @@ def test_adding_a_session_row_re_renders_the_form_without_saving(
 
 def test_removing_a_session_row_keeps_the_others(app, client, operator, partial_headers):
     """Removing row 1 drops it; the next row moves up with its values and speakers."""
-    data = _form(sessions=SESSIONS[:3], _sesi="hapus-0")
+    data = event_form(sessions=SESSIONS[:3], _sesi="hapus-0")
     for headers in ({}, partial_headers):
         response = client.submit("/kegiatan/baru", data, headers=headers)
         html = html_of(response)
@@ -270,13 +223,13 @@ def test_the_last_session_row_cannot_be_removed(client, operator):
     """With one row there is no remove button, and a forged remove keeps the row."""
     html = html_of(client.get("/kegiatan/baru"))
     assert 'value="hapus-0"' not in html
-    response = client.submit("/kegiatan/baru", _form(sessions=SESSIONS[:1], _sesi="hapus-0"))
+    response = client.submit("/kegiatan/baru", event_form(sessions=SESSIONS[:1], _sesi="hapus-0"))
     assert html_of(response).count("<legend>Sesi ") == 1
 
 
 def test_blank_session_rows_are_skipped(app, client, operator):
     """An untouched extra row does not block saving and is not stored."""
-    data = _form(sessions=[*SESSIONS[:2], ("", "", "", "")], speakers=0)
+    data = event_form(sessions=[*SESSIONS[:2], ("", "", "", "")], speakers=0)
     assert client.submit("/kegiatan/baru", data).status_code == 303
     [event] = _events(app)
     assert len(event.sessions) == 2 and all(not s.speakers for s in event.sessions)
@@ -328,7 +281,7 @@ def test_invalid_input_gets_422_with_a_message_on_the_field(
     app, client, operator, changes, message
 ):
     """Each mistake comes back as 422 with an Indonesian message, and nothing is saved."""
-    response = client.submit("/kegiatan/baru", _form(**changes))
+    response = client.submit("/kegiatan/baru", event_form(**changes))
     html = html_of(response)
     assert response.status_code == 422
     assert message in html
@@ -339,7 +292,7 @@ def test_invalid_input_gets_422_with_a_message_on_the_field(
 def test_every_mistake_shows_at_once(app, client, operator, partial_headers):
     """Link, capacity and session times wrong together: one 422 names all three, with a summary
     at the top, and htmx is told to scroll the form's top into view."""
-    data = _form(online_link="zoom.us/j/1", capacity="0", **{"sessions-0-end": "08:00"})
+    data = event_form(online_link="zoom.us/j/1", capacity="0", **{"sessions-0-end": "08:00"})
     response = client.submit("/kegiatan/baru", data, headers=partial_headers)
     html = html_of(response)
     assert response.status_code == 422
@@ -353,7 +306,7 @@ def test_every_mistake_shows_at_once(app, client, operator, partial_headers):
 
 def test_no_sessions_at_all_is_refused(app, client, operator, partial_headers):
     """Every row blank: 422 asking for at least one session (as a fragment for htmx)."""
-    data = _form(sessions=[("", "", "", "")], speakers=0)
+    data = event_form(sessions=[("", "", "", "")], speakers=0)
     response = client.submit("/kegiatan/baru", data, headers=partial_headers)
     assert response.status_code == 422
     html = html_of(response)
@@ -364,7 +317,7 @@ def test_no_sessions_at_all_is_refused(app, client, operator, partial_headers):
 def test_region_outside_the_operators_scope_is_refused(app, client, make_user, login):
     """Jawa Timur's operator cannot make an event owned by Penajam Paser Utara."""
     login(make_user(Role.OPERATOR_PROVINSI, JATIM))
-    response = client.submit("/kegiatan/baru", _form(region=PPU))
+    response = client.submit("/kegiatan/baru", event_form(region=PPU))
     assert response.status_code == 422
     assert "Pilihan tidak valid." in html_of(response)
     assert _events(app) == []
@@ -376,7 +329,7 @@ def test_a_region_error_from_the_service_lands_on_the_region(app, client, make_u
     login(admin)
     # the picker ignores anything that is not a province or regency
     response = client.submit(
-        "/kegiatan/baru", _form(penyelenggara_provinsi="64.09.03", penyelenggara_kabupaten="")
+        "/kegiatan/baru", event_form(penyelenggara_provinsi="64.09.03", penyelenggara_kabupaten="")
     )
     assert response.status_code == 422
     assert "Pilih kabupaten/kota atau provinsi penyelenggara." in html_of(response)
@@ -392,7 +345,7 @@ def test_edit_form_shows_the_agenda_and_saves_changes(app, client, operator, mak
     assert html.count("<legend>Sesi ") == 4
     assert f'value="{event.title}"' in html
     assert 'name="sessions-0-start" type="time" value="09:00"' in html
-    data = _form(sessions=SESSIONS[:2], title="Bimtek Literasi Digital", kind="bimtek")
+    data = event_form(sessions=SESSIONS[:2], title="Bimtek Literasi Digital", kind="bimtek")
     response = client.submit(f"/kegiatan/{event.id}/ubah", data)
     assert response.status_code == 303
     assert response.headers["Location"] == f"/kegiatan/{event.id}"
@@ -414,7 +367,7 @@ def test_saving_the_edit_form_keeps_the_session_ids(app, client, operator, make_
         before = [s.id for s in db.session.get(Event, event.id).sessions]
     html = html_of(client.get(f"/kegiatan/{event.id}/ubah"))
     assert f'name="sessions-0-id" type="hidden" value="{before[0]}"' in html
-    data = _form(sessions=SESSIONS[:2])
+    data = event_form(sessions=SESSIONS[:2])
     data["sessions-0-id"], data["sessions-1-id"] = str(before[0]), str(before[1])
     assert client.submit(f"/kegiatan/{event.id}/ubah", data).status_code == 303
     with app.app_context():
@@ -429,7 +382,7 @@ def test_capacity_below_the_registered_count_is_refused(app, client, operator, m
         for n in range(5):
             register_person(loaded, PersonData(f"Peserta {n}", f"0812{n:08d}"), Source.MANDIRI)
         db.session.commit()
-    response = client.submit(f"/kegiatan/{event.id}/ubah", _form(capacity="3"))
+    response = client.submit(f"/kegiatan/{event.id}/ubah", event_form(capacity="3"))
     assert response.status_code == 422
     assert "Sudah ada 5 peserta terdaftar" in html_of(response)
 
@@ -762,7 +715,7 @@ def test_event_page_queries_do_not_grow_with_sessions(app, client, operator, mak
 def test_a_province_operator_must_name_the_region(app, client, make_user, login):
     """A post without any region is refused rather than quietly given the province."""
     login(make_user(Role.OPERATOR_PROVINSI, JATIM))
-    data = _form()
+    data = event_form()
     del data["region"]
     response = client.submit("/kegiatan/baru", data)
     assert response.status_code == 422 and "Pilihan tidak valid." in html_of(response)
@@ -846,8 +799,8 @@ def test_writes_by_other_roles_change_nothing(app, client, make_user, login, mak
     login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
     token = client.token("/")
     for path, data in (
-        ("/kegiatan/baru", _form()),
-        (f"/kegiatan/{event.id}/ubah", _form(title="Diubah")),
+        ("/kegiatan/baru", event_form()),
+        (f"/kegiatan/{event.id}/ubah", event_form(title="Diubah")),
         (f"/kegiatan/{event.id}/salin", {"first_day": "2031-01-01"}),
         (f"/kegiatan/{event.id}/status", {"to": "dibatalkan", "reason": "x"}),
     ):

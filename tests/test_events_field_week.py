@@ -28,14 +28,6 @@ PASER_VILLAGE = "64.01.01.2009"
 BABULU = "64.09.03"
 
 
-@pytest.fixture
-def operator(client, make_user, login):
-    """A signed-in regency operator of Penajam Paser Utara."""
-    user = make_user(Role.OPERATOR_KABKOTA, PPU)
-    login(user)
-    return user
-
-
 def move_event(app, event_id: int, first_start: datetime) -> None:
     """Shift an event's agenda so that its first session starts at ``first_start`` (local)."""
     with app.app_context():

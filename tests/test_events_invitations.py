@@ -14,7 +14,6 @@ from kim_app.events.models import (
     Event,
     EventStatus,
     Invitation,
-    Registration,
     RegistrationStatus,
     Source,
 )
@@ -23,8 +22,9 @@ from kim_app.extensions import db
 from kim_app.groups.models import Bidang, Gender, Kim, KimField, KimStatus, Member, name_key
 from kim_app.regions.models import Region, RegionLevel
 from tests.budget import PAGE_BUDGET as BUDGET
-from tests.budget import counted_queries, page_weight
-from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE, html_of
+from tests.budget import counted_queries
+from tests.conftest import MAJALENGKA_VILLAGE, PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE, html_of
+from tests.helpers import MANAGERS, ROLE_SCOPES, registrations_of, weigh
 
 SCOPE_CHECKED = {"events.invitations", "events.delegates"}
 WEIGHED = {"events.invitations", "events.delegates"}
@@ -57,18 +57,6 @@ def invitations_of(app, event_id: int) -> dict[int, int]:
                 )
             ).all()
         )
-
-
-def registrations_of(app, event_id: int) -> list[Registration]:
-    with app.app_context():
-        rows = db.session.scalars(
-            sa.select(Registration)
-            .where(Registration.event_id == event_id)
-            .order_by(Registration.id)
-        ).all()
-        for row in rows:
-            db.session.expunge(row)
-        return list(rows)
 
 
 def ppu_villages(app, district: str | None = None) -> list[str]:
@@ -108,20 +96,6 @@ def bulk_kims(app, villages: list[str], n: int, status=KimStatus.TERVERIFIKASI) 
         )
         db.session.commit()
         return ids
-
-
-def weigh(response) -> int:
-    html = html_of(response)
-    assert "<html" in html
-    return page_weight(response)
-
-
-@pytest.fixture
-def operator(client, make_user, login):
-    """A signed-in regency operator of Penajam Paser Utara."""
-    user = make_user(Role.OPERATOR_KABKOTA, PPU)
-    login(user)
-    return user
 
 
 @pytest.fixture
@@ -591,17 +565,6 @@ def test_invitations_for_kim_lists_published_events(app, client, operator, make_
 
 
 # --- access ------------------------------------------------------------------------------------------
-
-
-ROLE_SCOPES = {
-    Role.ADMIN: None,
-    Role.OPERATOR_PROVINSI: JATIM,
-    Role.OPERATOR_KABKOTA: PPU,
-    Role.KEPALA_DESA: PPU_VILLAGE,
-    Role.PENGURUS_KIM: PPU_VILLAGE,
-    Role.PETUGAS_ABSENSI: PPU,
-}
-MANAGERS = {Role.ADMIN, Role.OPERATOR_PROVINSI, Role.OPERATOR_KABKOTA}
 
 
 def _setup(client, make_user, login, make_event, make_kim, role, app):

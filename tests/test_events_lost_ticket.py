@@ -16,8 +16,7 @@ from kim_app.extensions import db
 from kim_app.phones import MAX_HANDOFF_TEXT
 from tests.budget import FRAGMENT_BUDGET, gzip_size, page_weight
 from tests.conftest import CSRF_TOKEN, html_of
-from tests.test_budgets import BUDGET
-from tests.test_events_public import PERSON, _register, _registrations, _ticket_path
+from tests.helpers import BUDGET, PERSON, register_online, registrations_in_order, ticket_path
 
 # --- the name rule ---------------------------------------------------------------------------------
 
@@ -125,7 +124,7 @@ def test_draft_and_unknown_events_have_no_lost_ticket_page(client, make_event):
 def test_number_and_lenient_name_give_the_ticket_back(client, make_event, phone, name):
     """The ticket page opens again, with a note to save its link."""
     event = make_event()
-    ticket = _ticket_path(_register(client, event.code))
+    ticket = ticket_path(register_online(client, event.code))
     response = _lost(client, event.code, phone, name)
     assert response.status_code == 303
     assert urlsplit(response.headers["Location"]).path == ticket
@@ -139,7 +138,7 @@ def test_htmx_search_that_finds_the_ticket_redirects_the_whole_page(
 ):
     """htmx gets HX-Redirect to the ticket page (the ticket is a page of its own)."""
     event = make_event()
-    ticket = _ticket_path(_register(client, event.code))
+    ticket = ticket_path(register_online(client, event.code))
     response = _lost(client, event.code, headers=partial_headers)
     assert response.status_code == 200 and response.headers["HX-Redirect"].endswith(ticket)
 
@@ -147,7 +146,7 @@ def test_htmx_search_that_finds_the_ticket_redirects_the_whole_page(
 def test_unknown_number_and_wrong_name_get_the_same_answer(client, make_event):
     """Nothing in the answer tells a registered number from an unknown one."""
     event = make_event(contact="humas@ppu.example")
-    _register(client, event.code)
+    register_online(client, event.code)
     wrong_name = _lost(client, event.code, "0813-5555-0101", "Budi Santoso")
     unknown = _lost(client, event.code, "0813-5555-0199", "Budi Santoso")
     assert wrong_name.status_code == unknown.status_code == 200
@@ -164,11 +163,11 @@ def test_unknown_number_and_wrong_name_get_the_same_answer(client, make_event):
 def test_cancelled_registration_and_another_event_are_not_found(app, client, make_event):
     """Only a live registration of this event gives its ticket back."""
     event, other = make_event(), make_event()
-    path = _ticket_path(_register(client, event.code))
+    path = ticket_path(register_online(client, event.code))
     client.submit(path + "/batal", form_page=path)
-    assert _registrations(app, event.id)[0].status is RegistrationStatus.BATAL
+    assert registrations_in_order(app, event.id)[0].status is RegistrationStatus.BATAL
     assert "tidak ditemukan" in html_of(_lost(client, event.code))
-    _register(client, other.code)
+    register_online(client, other.code)
     assert "tidak ditemukan" in html_of(_lost(client, event.code))
     assert _lost(client, other.code).status_code == 303
 
@@ -176,8 +175,8 @@ def test_cancelled_registration_and_another_event_are_not_found(app, client, mak
 def test_a_waiting_list_registration_is_found(client, make_event):
     """A person on the waiting list has a ticket too, and gets it back."""
     event = make_event(capacity=1)
-    _register(client, event.code, phone="0813-5555-0100", name="Orang Pertama")
-    waiting = _ticket_path(_register(client, event.code))
+    register_online(client, event.code, phone="0813-5555-0100", name="Orang Pertama")
+    waiting = ticket_path(register_online(client, event.code))
     response = _lost(client, event.code, name="Siti")
     assert urlsplit(response.headers["Location"]).path == waiting
 
@@ -188,10 +187,10 @@ def test_an_erased_person_is_not_found(app, client, make_event, make_user):
     from kim_app.reports.privacy import erase_person
 
     event = make_event()
-    _register(client, event.code)
+    register_online(client, event.code)
     admin = make_user(Role.ADMIN)
     with app.test_request_context():
-        registration = db.session.get(Registration, _registrations(app, event.id)[0].id)
+        registration = db.session.get(Registration, registrations_in_order(app, event.id)[0].id)
         erase_person(registration, admin)
         db.session.commit()
         assert find_lost_ticket(registration.event, "+6281355550101", "Siti Rahmawati") is None
@@ -267,8 +266,8 @@ def test_registered_number_with_another_name_points_to_lost_ticket(client, make_
     """The refusal names "Tiket hilang?" and the page links to it once, where the lenient rule
     applies."""
     event = make_event()
-    _register(client, event.code)
-    response = _register(client, event.code, name="S. Rahmawati")
+    register_online(client, event.code)
+    response = register_online(client, event.code, name="S. Rahmawati")
     assert response.status_code == 422
     html = html_of(response)
     assert "Bila ini nomor Anda, buka lagi tiket Anda lewat “Tiket hilang?”." in html
@@ -286,7 +285,7 @@ def _english(client) -> None:
 def test_the_pages_read_in_english(client, make_event):
     """Form, answer and errors in English for a visitor who chose it."""
     event = make_event(contact="0812-1111-2222")
-    _register(client, event.code)
+    register_online(client, event.code)
     _english(client)
     assert "Lost ticket?" in html_of(client.get(f"/e/{event.code}"))
     form = html_of(client.get(LOST.format(code=event.code)))
@@ -296,7 +295,7 @@ def test_the_pages_read_in_english(client, make_event):
     assert "Contact the organisers on WhatsApp" in answer
     bad = html_of(_lost(client, event.code, phone="12", name=""))
     assert "Invalid WhatsApp number. Example: 0812-3456-7890." in bad and "Required." in bad
-    again = _register(client, event.code, name="Budi Santoso")
+    again = register_online(client, event.code, name="Budi Santoso")
     assert "open your ticket again through “Lost ticket?”" in html_of(again)
     found = _lost(client, event.code)
     assert "Your ticket was found." in html_of(client.get(found.headers["Location"]))
@@ -312,7 +311,7 @@ def test_the_pages_read_in_english(client, make_event):
 def test_searches_are_rate_limited_per_address(app, client, make_event, lang, words):
     """The (n+1)-th search from one address in the window gets the translated 429 page."""
     event = make_event()
-    _register(client, event.code)
+    register_online(client, event.code)
     if lang == "en":
         _english(client)
     default = app.config["KIM_RATELIMIT_LOST_TICKET"]

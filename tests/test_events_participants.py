@@ -11,8 +11,6 @@ import secrets
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
 from kim_app import importing
 from kim_app.audit import AuditEntry
@@ -26,9 +24,19 @@ from kim_app.groups.models import Gender
 from kim_app.tables import Table
 from tests.budget import counted_queries
 from tests.conftest import PPU, html_of
-from tests.test_budgets import BUDGET
-from tests.test_events_invitations import MANAGERS, ROLE_SCOPES, registrations_of, weigh
-from tests.test_groups_transfer import csv_bytes, xlsx_bytes
+from tests.helpers import (
+    BUDGET,
+    MANAGERS,
+    PARTICIPANT_HEADER,
+    ROLE_SCOPES,
+    confirm_import,
+    csv_bytes,
+    participants_import_token,
+    registrations_of,
+    upload_participants,
+    weigh,
+    xlsx_bytes,
+)
 
 SCOPE_CHECKED = {
     "events.participants",
@@ -99,13 +107,6 @@ def status_of(app, registration_id: int) -> RegistrationStatus:
 def seats_taken(app, event_id: int) -> int:
     with app.app_context():
         return db.session.get(Event, event_id).registered_count
-
-
-@pytest.fixture
-def operator(client, make_user, login):
-    user = make_user(Role.OPERATOR_KABKOTA, PPU)
-    login(user)
-    return user
 
 
 # --- the list -------------------------------------------------------------------------------------
@@ -369,7 +370,6 @@ def test_status_needs_a_clear_wish_and_a_sensible_one(
 
 # --- import ---------------------------------------------------------------------------------------
 
-HEADER = ["No", "Nama Peserta", "No. HP/WA", "Instansi", "Jabatan", "L/P", "Nama KIM"]
 # data row index → what is wrong with it
 BAD = {
     10: "phone",
@@ -423,26 +423,6 @@ REASONS = {
 }
 
 
-def upload(client, event_id: int, data: bytes, filename: str):
-    path = f"/kegiatan/{event_id}/peserta/impor"
-    boundary, body = encode_multipart(
-        {
-            "csrf_token": client.token(path),
-            "berkas": FileStorage(io.BytesIO(data), filename=filename),
-        }
-    )
-    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
-
-
-def token_of(response, event_id: int) -> str:
-    assert response.status_code == 303, html_of(response)[:2000]
-    match = re.fullmatch(
-        rf"/kegiatan/{event_id}/peserta/impor/([A-Za-z0-9_-]{{22}})", response.headers["Location"]
-    )
-    assert match, response.headers["Location"]
-    return match.group(1)
-
-
 def counts(html: str) -> tuple[int, int, int, int, int]:
     match = re.search(
         r"<strong>(\d+)</strong> baris valid akan diimpor:\s*(\d+) baru, (\d+) sudah ada dan "
@@ -471,15 +451,6 @@ def invalid_rows(client, url: str) -> dict[int, str]:
         page += 1
 
 
-def confirm(client, url: str):
-    page = html_of(client.get(url))
-    fields = {}
-    for name, body in re.findall(r'<select id="(kolom_\w+)" name="\1">(.*?)</select>', page, re.S):
-        chosen = re.search(r'<option value="(\d*)" selected', body)
-        fields[name] = chosen.group(1) if chosen else ""
-    return client.submit(url, fields | {"aksi": "impor"})
-
-
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 def test_300_row_workbook_imports_valid_rows_once(app, client, operator, make_event, make_kim, fmt):
     """300 rows with 8 bad ones (bad number, no name, a number twice in the file, an unknown KIM,
@@ -489,14 +460,20 @@ def test_300_row_workbook_imports_valid_rows_once(app, client, operator, make_ev
     event = make_event(capacity=250)
     kim = make_kim(name="KIM Sebakung Maju")
     rows = participant_rows()
-    data = xlsx_bytes(HEADER, rows) if fmt == "xlsx" else csv_bytes(HEADER, rows)
-    token = token_of(upload(client, event.id, data, f"peserta.{fmt}"), event.id)
+    data = (
+        xlsx_bytes(PARTICIPANT_HEADER, rows)
+        if fmt == "xlsx"
+        else csv_bytes(PARTICIPANT_HEADER, rows)
+    )
+    token = participants_import_token(
+        upload_participants(client, event.id, data, f"peserta.{fmt}"), event.id
+    )
     url = f"/kegiatan/{event.id}/peserta/impor/{token}"
     preview = html_of(client.get(url))
     assert counts(preview) == (292, 292, 0, 0, 8)
     assert "Kursi tersisa: 250." in preview
     assert invalid_rows(client, url) == REASONS
-    response = confirm(client, url)
+    response = confirm_import(client, url)
     assert response.status_code == 303
     page = html_of(client.get(response.headers["Location"]))
     assert (
@@ -517,10 +494,12 @@ def test_300_row_workbook_imports_valid_rows_once(app, client, operator, make_ev
     assert waiting[0] == "Peserta Impor 256" and len(waiting) == 42
     before = [(r.id, r.name, r.status, r.institution, r.kim_id) for r in stored]
 
-    again = token_of(upload(client, event.id, data, f"peserta.{fmt}"), event.id)
+    again = participants_import_token(
+        upload_participants(client, event.id, data, f"peserta.{fmt}"), event.id
+    )
     url = f"/kegiatan/{event.id}/peserta/impor/{again}"
     assert counts(html_of(client.get(url))) == (292, 0, 0, 292, 8)
-    assert confirm(client, url).status_code == 303
+    assert confirm_import(client, url).status_code == 303
     after = [
         (r.id, r.name, r.status, r.institution, r.kim_id) for r in registrations_of(app, event.id)
     ]
@@ -548,10 +527,12 @@ def test_import_updates_known_numbers_and_keeps_their_status(app, client, operat
     data = csv_bytes(
         ["Nama", "HP", "Instansi", "Jabatan"], [["Ani Lestari", "081211111111", "", "Ketua"]]
     )
-    token = token_of(upload(client, event.id, data, "a.csv"), event.id)
+    token = participants_import_token(
+        upload_participants(client, event.id, data, "a.csv"), event.id
+    )
     url = f"/kegiatan/{event.id}/peserta/impor/{token}"
     assert counts(html_of(client.get(url))) == (1, 0, 1, 0, 0)
-    assert confirm(client, url).status_code == 303
+    assert confirm_import(client, url).status_code == 303
     [registration] = registrations_of(app, event.id)
     assert registration.name == "Ani Lestari" and registration.position == "Ketua"
     assert registration.institution == "PKK" and registration.status is RegistrationStatus.BATAL
@@ -564,7 +545,9 @@ def test_import_mapping_missing_columns_and_mapping_changes(
     the result, without JavaScript the page); confirming before that is a 422."""
     event = make_event()
     data = csv_bytes(["Nama", "Keterangan", "Catatan"], [["Ani", "no", "0812-1111-1111"]])
-    token = token_of(upload(client, event.id, data, "a.csv"), event.id)
+    token = participants_import_token(
+        upload_participants(client, event.id, data, "a.csv"), event.id
+    )
     url = f"/kegiatan/{event.id}/peserta/impor/{token}"
     page = html_of(client.get(url))
     assert "Pilih kolom berkas untuk: No HP/WhatsApp." in page
@@ -573,7 +556,7 @@ def test_import_mapping_missing_columns_and_mapping_changes(
     fragment = client.submit(url, {"kolom_name": "0", "kolom_phone": "2"}, headers=partial_headers)
     assert html_of(fragment).startswith('<section id="hasil"')
     assert counts(html_of(fragment)) == (1, 1, 0, 0, 0)
-    assert confirm(client, url).status_code == 303
+    assert confirm_import(client, url).status_code == 303
     assert [r.phone for r in registrations_of(app, event.id)] == ["+6281211111111"]
 
 
@@ -603,7 +586,7 @@ def test_upload_page_both_ways_and_bad_files(app, client, operator, make_event, 
     event = make_event()
     url = f"/kegiatan/{event.id}/peserta/impor"
     assert "<html" in html_of(client.get(url))
-    response = upload(client, event.id, b"%PDF-1.4 bukan tabel", "x.pdf")
+    response = upload_participants(client, event.id, b"%PDF-1.4 bukan tabel", "x.pdf")
     assert response.status_code == 422 and "bukan workbook Excel" in html_of(response)
     empty = client.submit(url, {})
     assert empty.status_code == 422 and "Pilih berkas XLSX atau CSV." in html_of(empty)
@@ -677,10 +660,12 @@ def test_export_is_readable_filtered_audited_and_imports_back_unchanged(
         ]
         assert entries[1].changes["filters"] == {"q": "…", "status": "batal"}
     before = [(r.id, r.name, r.phone, r.status) for r in registrations_of(app, event.id)]
-    token = token_of(upload(client, event.id, response.data, "ekspor.xlsx"), event.id)
+    token = participants_import_token(
+        upload_participants(client, event.id, response.data, "ekspor.xlsx"), event.id
+    )
     url = f"/kegiatan/{event.id}/peserta/impor/{token}"
     assert counts(html_of(client.get(url))) == (12, 0, 0, 12, 0)
-    assert confirm(client, url).status_code == 303
+    assert confirm_import(client, url).status_code == 303
     assert [(r.id, r.name, r.phone, r.status) for r in registrations_of(app, event.id)] == before
 
 
@@ -724,7 +709,10 @@ def test_pages_fit_in_14_kb(app, client, operator, make_event):
     rows = [
         [f"Nama Peserta Yang Panjang {i}", "12345", "Instansi", "Staf", "Z", ""] for i in range(300)
     ]
-    token = token_of(upload(client, event.id, csv_bytes(HEADER[1:], rows), "salah.csv"), event.id)
+    token = participants_import_token(
+        upload_participants(client, event.id, csv_bytes(PARTICIPANT_HEADER[1:], rows), "salah.csv"),
+        event.id,
+    )
     sizes = {
         "peserta": weigh(client.get(f"/kegiatan/{event.id}/peserta")),
         "ubah": weigh(client.get(f"/kegiatan/{event.id}/peserta/{rid}/ubah")),

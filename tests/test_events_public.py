@@ -32,37 +32,7 @@ from kim_app.events.operations import PersonData, local_now, register_person
 from kim_app.extensions import db
 from tests.budget import counted_queries, page_weight
 from tests.conftest import CSRF_TOKEN, JATIM, MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
-from tests.test_budgets import BUDGET
-
-PERSON = {
-    "name": "Siti Rahmawati",
-    "phone": "0813-5555-0101",
-    "institution": "KIM Sebakung Jaya",
-    "position": "Sekretaris",
-    "gender": "P",
-    "consent": "y",
-}
-
-
-def _register(client, code: str, environ_base: dict | None = None, **overrides):
-    return client.submit(f"/e/{code}", PERSON | overrides, environ_base=environ_base or {})
-
-
-def _ticket_path(response) -> str:
-    location = response.headers.get("Location") or response.headers.get("HX-Redirect")
-    assert location and "/tiket/" in location, location
-    return urlsplit(location).path
-
-
-def _registrations(app, event_id: int) -> list[Registration]:
-    with app.app_context():
-        rows = db.session.scalars(
-            sa.select(Registration)
-            .where(Registration.event_id == event_id)
-            .order_by(Registration.created_at, Registration.id)
-        ).all()
-        db.session.expunge_all()
-        return rows
+from tests.helpers import BUDGET, PERSON, register_online, registrations_in_order, ticket_path
 
 
 def _event(app, event_id: int) -> Event:
@@ -174,7 +144,7 @@ def test_registration_closes_when_the_last_session_has_ended(app, client, make_e
     assert "Kegiatan ini sudah selesai." in page and 'name="phone"' not in page
     response = client.post(f"/e/{event.code}", data=PERSON | {"csrf_token": token})
     assert response.status_code == 409 and "Kegiatan ini sudah selesai." in html_of(response)
-    assert _registrations(app, event.id) == []
+    assert registrations_in_order(app, event.id) == []
 
 
 def test_posting_to_a_closed_event_registers_nobody(app, client, make_event):
@@ -184,7 +154,7 @@ def test_posting_to_a_closed_event_registers_nobody(app, client, make_event):
     response = client.post(f"/e/{event.code}", data=PERSON | {"csrf_token": token})
     assert response.status_code == 409
     assert "hanya yang diundang" in html_of(response)
-    assert _registrations(app, event.id) == []
+    assert registrations_in_order(app, event.id) == []
 
 
 # --- registering --------------------------------------------------------------------------------
@@ -193,10 +163,10 @@ def test_posting_to_a_closed_event_registers_nobody(app, client, make_event):
 def test_registering_leads_to_the_ticket(app, client, make_event):
     """303 to the private ticket; the number is stored as E.164, source mandiri, audited."""
     event = make_event(capacity=40)
-    response = _register(client, event.code)
+    response = register_online(client, event.code)
     assert response.status_code == 303
-    path = _ticket_path(response)
-    [row] = _registrations(app, event.id)
+    path = ticket_path(response)
+    [row] = registrations_in_order(app, event.id)
     assert path == f"/e/{event.code}/tiket/{row.ticket}"
     assert row.phone == "+6281355550101" and row.source is Source.MANDIRI
     assert row.status is RegistrationStatus.TERDAFTAR and row.gender.value == "P"
@@ -221,13 +191,13 @@ def test_registering_with_htmx_redirects_the_whole_page(app, client, make_event,
         f"/e/{event.code}", data=PERSON | {"csrf_token": token}, headers=partial_headers
     )
     assert response.status_code == 200
-    assert _ticket_path(response).startswith(f"/e/{event.code}/tiket/")
+    assert ticket_path(response).startswith(f"/e/{event.code}/tiket/")
 
 
 def test_bad_number_is_422_with_the_message_and_typed_values(app, client, make_event):
     """A landline is refused with the Indonesian message; what was typed stays in the form."""
     event = make_event()
-    response = _register(client, event.code, phone="021 555 1234")
+    response = register_online(client, event.code, phone="021 555 1234")
     assert response.status_code == 422
     html = html_of(response)
     assert "<html" in html
@@ -237,7 +207,7 @@ def test_bad_number_is_422_with_the_message_and_typed_values(app, client, make_e
         r'<input checked[^>]* value="P">', html
     )
     assert 'aria-invalid="true"' in html
-    assert _registrations(app, event.id) == []
+    assert registrations_in_order(app, event.id) == []
 
 
 def test_bad_number_with_htmx_gets_the_form_section(client, make_event, partial_headers):
@@ -258,14 +228,14 @@ def test_bad_number_with_htmx_gets_the_form_section(client, make_event, partial_
 def test_missing_fields_are_named(app, client, make_event):
     """Empty name, number, institution and no gender: each says what is missing."""
     event = make_event()
-    response = _register(client, event.code, name=" ", phone="", institution="", gender="")
+    response = register_online(client, event.code, name=" ", phone="", institution="", gender="")
     assert response.status_code == 422
     html = html_of(response)
     assert html.count("Wajib diisi.") == 3 and "Pilih jenis kelamin." in html
-    response = _register(client, event.code, gender="X", name="A" * 121)
+    response = register_online(client, event.code, gender="X", name="A" * 121)
     assert response.status_code == 422
     assert "Paling banyak 120 karakter." in html_of(response)
-    assert _registrations(app, event.id) == []
+    assert registrations_in_order(app, event.id) == []
 
 
 def test_missing_csrf_token_is_refused(app, client, make_event):
@@ -274,34 +244,34 @@ def test_missing_csrf_token_is_refused(app, client, make_event):
     response = client.post(f"/e/{event.code}", data=PERSON)
     assert response.status_code == 400
     assert "kedaluwarsa" in html_of(response)
-    assert _registrations(app, event.id) == []
+    assert registrations_in_order(app, event.id) == []
 
 
 @pytest.mark.parametrize("again", ["+62 813-5555-0101", "6281355550101", "0813 5555 0101"])
 def test_same_number_in_any_format_leads_to_the_existing_ticket(app, client, make_event, again):
     """A second registration with the same number (any spelling) and name shows the first ticket."""
     event = make_event()
-    first = _ticket_path(_register(client, event.code))
-    response = _register(client, event.code, phone=again, name="siti  rahmawati.")
+    first = ticket_path(register_online(client, event.code))
+    response = register_online(client, event.code, phone=again, name="siti  rahmawati.")
     assert response.status_code == 303
-    assert _ticket_path(response) == first
+    assert ticket_path(response) == first
     html = html_of(client.get(first))
     assert "Nomor ini sudah terdaftar" in html and "Siti Rahmawati" in html
-    assert len(_registrations(app, event.id)) == 1
+    assert len(registrations_in_order(app, event.id)) == 1
     assert _event(app, event.id).registered_count == 1
 
 
 def test_same_number_with_another_name_does_not_reveal_the_ticket(app, client, make_event):
     """Knowing someone's number is not enough to open (or cancel) their ticket."""
     event = make_event()
-    first = _ticket_path(_register(client, event.code))
-    response = _register(client, event.code, name="Orang Lain")
+    first = ticket_path(register_online(client, event.code))
+    response = register_online(client, event.code, name="Orang Lain")
     assert response.status_code == 422
     page = html_of(response)
     assert "sudah dipakai mendaftar di kegiatan ini" in page and "atas nama lain" not in page
     assert "setiap peserta mendaftar dengan nomornya sendiri" in page
     assert first not in page and "Siti Rahmawati" not in page
-    assert len(_registrations(app, event.id)) == 1
+    assert len(registrations_in_order(app, event.id)) == 1
 
 
 def test_a_number_after_a_cancellation_is_a_new_ticket_for_someone_else(app, client, make_event):
@@ -309,16 +279,16 @@ def test_a_number_after_a_cancellation_is_a_new_ticket_for_someone_else(app, cli
     of its own, not A's token; A's old link still shows A (cancelled), never B. A returning
     under the same name gets their own ticket back."""
     event = make_event()
-    ticket_a = _ticket_path(_register(client, event.code))
+    ticket_a = ticket_path(register_online(client, event.code))
     client.submit(ticket_a + "/batal", form_page=ticket_a)
-    response = _register(client, event.code, name="Bambang Sutrisno", gender="L")
+    response = register_online(client, event.code, name="Bambang Sutrisno", gender="L")
     assert response.status_code == 303
-    ticket_b = _ticket_path(response)
+    ticket_b = ticket_path(response)
     assert ticket_b != ticket_a
     old = html_of(client.get(ticket_a))
     assert "Siti Rahmawati" in old and "Bambang" not in old and "Dibatalkan" in old
     assert "Bambang Sutrisno" in html_of(client.get(ticket_b))
-    rows = _registrations(app, event.id)
+    rows = registrations_in_order(app, event.id)
     assert [(r.name, r.status, r.phone) for r in rows] == [
         ("Siti Rahmawati", RegistrationStatus.BATAL, None),
         ("Bambang Sutrisno", RegistrationStatus.TERDAFTAR, "+6281355550101"),
@@ -327,9 +297,9 @@ def test_a_number_after_a_cancellation_is_a_new_ticket_for_someone_else(app, cli
 
     # the same person coming back after cancelling keeps their own ticket
     client.submit(ticket_b + "/batal", form_page=ticket_b)
-    again = _register(client, event.code, name="bambang  sutrisno", gender="L")
-    assert _ticket_path(again) == ticket_b
-    assert len(_registrations(app, event.id)) == 2
+    again = register_online(client, event.code, name="bambang  sutrisno", gender="L")
+    assert ticket_path(again) == ticket_b
+    assert len(registrations_in_order(app, event.id)) == 2
 
 
 def test_names_guessed_for_a_number_are_counted_from_any_address(app, client, make_event):
@@ -337,7 +307,7 @@ def test_names_guessed_for_a_number_are_counted_from_any_address(app, client, ma
     with one number, on the form and in "Tiket hilang?" together and from several addresses,
     spend one allowance (5 a day); after that even the right name opens no ticket there."""
     event = make_event()
-    _register(client, event.code)
+    register_online(client, event.code)
     guesses = ["Ani", "Budi Santoso", "Citra", "Dewi Lestari", "Eko Prasetyo"]
     for n, name in enumerate(guesses):
         address = {"REMOTE_ADDR": f"203.0.113.{n + 1}"}
@@ -349,9 +319,9 @@ def test_names_guessed_for_a_number_are_counted_from_any_address(app, client, ma
             )
             assert response.status_code == 200 and "/tiket/" not in html_of(response)
         else:
-            response = _register(client, event.code, name=name, environ_base=address)
+            response = register_online(client, event.code, name=name, environ_base=address)
             assert response.status_code == 422
-    right = _register(client, event.code, environ_base={"REMOTE_ADDR": "203.0.113.99"})
+    right = register_online(client, event.code, environ_base={"REMOTE_ADDR": "203.0.113.99"})
     assert right.status_code == 422 and "/tiket/" not in html_of(right)
     assert "Terlalu banyak nama dicoba dengan nomor ini hari ini" in html_of(right)
     lost = client.submit(
@@ -376,7 +346,7 @@ def test_names_guessed_for_a_number_are_counted_from_any_address(app, client, ma
         "", html_of(lost).replace(PERSON["phone"], "N")
     )
     # another number at the same event is untouched
-    other = _register(client, event.code, phone="0813-5555-0199", name="Orang Baru")
+    other = register_online(client, event.code, phone="0813-5555-0199", name="Orang Baru")
     assert other.status_code == 303
 
 
@@ -384,7 +354,9 @@ def test_full_event_puts_people_on_the_waiting_list_in_order(app, client, make_e
     """Capacity 1: the second and third wait, their tickets say which place they hold."""
     event = make_event(capacity=1)
     paths = [
-        _ticket_path(_register(client, event.code, phone=f"0812000000{n:02d}", name=f"Orang {n}"))
+        ticket_path(
+            register_online(client, event.code, phone=f"0812000000{n:02d}", name=f"Orang {n}")
+        )
         for n in range(3)
     ]
     assert "Terdaftar" in html_of(client.get(paths[0]))
@@ -400,7 +372,9 @@ def test_cancelling_promotes_the_longest_waiting(app, client, make_event):
     """The seated person cancels: the first waiting becomes terdaftar, the second moves up."""
     event = make_event(capacity=1)
     paths = [
-        _ticket_path(_register(client, event.code, phone=f"0812000000{n:02d}", name=f"Orang {n}"))
+        ticket_path(
+            register_online(client, event.code, phone=f"0812000000{n:02d}", name=f"Orang {n}")
+        )
         for n in range(3)
     ]
     response = client.submit(paths[0] + "/batal", form_page=paths[0])
@@ -410,7 +384,7 @@ def test_cancelling_promotes_the_longest_waiting(app, client, make_event):
     assert "<svg" not in html and "Batalkan pendaftaran" not in html
     assert 'state-terdaftar">Terdaftar' in html_of(client.get(paths[1]))
     assert "Daftar tunggu, urutan ke-1" in html_of(client.get(paths[2]))
-    rows = _registrations(app, event.id)
+    rows = registrations_in_order(app, event.id)
     assert [r.status for r in rows] == [
         RegistrationStatus.BATAL,
         RegistrationStatus.TERDAFTAR,
@@ -422,7 +396,7 @@ def test_cancelling_promotes_the_longest_waiting(app, client, make_event):
 def test_cancelling_twice_changes_nothing_more(app, client, make_event):
     """A second cancel (an old tab) only says it is already cancelled."""
     event = make_event(capacity=1)
-    path = _ticket_path(_register(client, event.code))
+    path = ticket_path(register_online(client, event.code))
     client.submit(path + "/batal", form_page=path)
     token = client.token(f"/e/{event.code}")
     response = client.post(path + "/batal", data={"csrf_token": token})
@@ -434,7 +408,7 @@ def test_cancelling_twice_changes_nothing_more(app, client, make_event):
 def test_cancelling_a_finished_event_is_refused(app, client, make_event):
     """After the event the registration stays as it was; the ticket has no cancel button."""
     event = make_event()
-    path = _ticket_path(_register(client, event.code))
+    path = ticket_path(register_online(client, event.code))
     token = client.token(path)
     assert "Batalkan pendaftaran" in html_of(client.get(path))
     _set(app, event.id, status=EventStatus.SELESAI)
@@ -442,15 +416,15 @@ def test_cancelling_a_finished_event_is_refused(app, client, make_event):
     response = client.post(path + "/batal", data={"csrf_token": token})
     assert response.status_code == 303
     assert "tidak dapat diubah" in html_of(client.get(path))
-    assert _registrations(app, event.id)[0].status is RegistrationStatus.TERDAFTAR
+    assert registrations_in_order(app, event.id)[0].status is RegistrationStatus.TERDAFTAR
 
 
 def test_cancel_needs_the_csrf_token(app, client, make_event):
     """A cross-site post cannot cancel anyone's registration."""
     event = make_event()
-    path = _ticket_path(_register(client, event.code))
+    path = ticket_path(register_online(client, event.code))
     assert client.post(path + "/batal").status_code == 400
-    assert _registrations(app, event.id)[0].status is RegistrationStatus.TERDAFTAR
+    assert registrations_in_order(app, event.id)[0].status is RegistrationStatus.TERDAFTAR
 
 
 def test_registration_is_rate_limited_per_address(app, client, make_event):
@@ -466,7 +440,7 @@ def test_registration_is_rate_limited_per_address(app, client, make_event):
     assert response.status_code == 429
     assert "Terlalu banyak percobaan" in html_of(response)
     assert client.get(f"/e/{event.code}").status_code == 200  # reading is never limited
-    assert _registrations(app, event.id) == []
+    assert registrations_in_order(app, event.id) == []
 
 
 # --- the ticket ------------------------------------------------------------------------------------
@@ -475,7 +449,7 @@ def test_registration_is_rate_limited_per_address(app, client, make_event):
 def test_ticket_shows_the_person_the_qr_code_and_the_agenda(app, client, make_event):
     """Name, status, an inline SVG QR code, sessions with WITA, the calendar link; private."""
     event = make_event(online_link="https://zoom.example/j/123")
-    path = _ticket_path(_register(client, event.code))
+    path = ticket_path(register_online(client, event.code))
     response = client.get(path)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "private, no-store"
@@ -511,8 +485,8 @@ def test_ticket_qr_code_encodes_the_ticket_token(app, ctx, make_event):
 def test_waiting_ticket_hides_the_online_link(app, client, make_event):
     """Only seated people get the meeting link; the waiting list gets the QR and its place."""
     event = make_event(capacity=1, online_link="https://zoom.example/j/123")
-    _register(client, event.code)
-    path = _ticket_path(_register(client, event.code, phone="081299998888"))
+    register_online(client, event.code)
+    path = ticket_path(register_online(client, event.code, phone="081299998888"))
     html = html_of(client.get(path))
     assert "urutan ke-1" in html and "zoom.example" not in html and "<svg" in html
 
@@ -520,7 +494,7 @@ def test_waiting_ticket_hides_the_online_link(app, client, make_event):
 def test_wrong_ticket_or_wrong_event_is_404(app, client, make_event):
     """An unknown token, or a real token under another event's code, finds nothing."""
     event, other = make_event(), make_event()
-    path = _ticket_path(_register(client, event.code))
+    path = ticket_path(register_online(client, event.code))
     ticket = path.rsplit("/", 1)[1]
     assert client.get(f"/e/{event.code}/tiket/salah").status_code == 404
     assert client.get(f"/e/{other.code}/tiket/{ticket}").status_code == 404
@@ -534,7 +508,7 @@ def test_wrong_ticket_or_wrong_event_is_404(app, client, make_event):
 def test_ticket_of_a_cancelled_event_shows_the_reason(app, client, make_event):
     """The event was cancelled after registering: the ticket says so and why."""
     event = make_event()
-    path = _ticket_path(_register(client, event.code))
+    path = ticket_path(register_online(client, event.code))
     _set(app, event.id, status=EventStatus.DIBATALKAN, cancel_reason="Ditunda ke bulan depan.")
     html = html_of(client.get(path))
     assert "Kegiatan ini dibatalkan." in html and "Ditunda ke bulan depan." in html
@@ -543,7 +517,7 @@ def test_ticket_of_a_cancelled_event_shows_the_reason(app, client, make_event):
 def test_ticket_of_an_event_taken_back_to_draft_is_404(app, client, make_event):
     """Unpublished again: like the public page, its tickets are not reachable for now."""
     event = make_event()
-    path = _ticket_path(_register(client, event.code))
+    path = ticket_path(register_online(client, event.code))
     _set(app, event.id, status=EventStatus.DRAFT)
     assert client.get(path).status_code == 404
     assert client.get(path + ".ics").status_code == 404
@@ -566,7 +540,7 @@ def test_calendar_file_has_one_event_per_session_in_utc(app, client, make_event,
     event = make_event(
         region=region, title="Bimtek; Konten, Hoaks\\Fakta", venue_name="Aula, Lt. 2"
     )
-    path = _ticket_path(_register(client, event.code))
+    path = ticket_path(register_online(client, event.code))
     data = _calendar(client, path)
     assert data.startswith(b"BEGIN:VCALENDAR\r\n") and data.endswith(b"END:VCALENDAR\r\n")
     assert b"\n" not in data.replace(b"\r\n", b"")
@@ -598,8 +572,8 @@ def test_calendar_file_has_one_event_per_session_in_utc(app, client, make_event,
 def test_calendar_file_marks_waiting_and_cancelled(app, client, make_event):
     """A place on the waiting list is TENTATIVE; a cancelled registration CANCELLED."""
     event = make_event(capacity=1)
-    seated = _ticket_path(_register(client, event.code))
-    waiting = _ticket_path(_register(client, event.code, phone="081299998888"))
+    seated = ticket_path(register_online(client, event.code))
+    waiting = ticket_path(register_online(client, event.code, phone="081299998888"))
     statuses = {
         str(v["STATUS"])
         for v in icalendar.Calendar.from_ical(_calendar(client, waiting)).walk("VEVENT")
@@ -632,7 +606,7 @@ def test_public_page_never_shows_participants(app, client, make_event):
     """After registrations the public page shows counts only: no participant's name or number;
     the organiser's contact is shown, as the event form tells the organiser."""
     event = make_event(capacity=5, contact="humas@ppu.example · WA 0812-1111-2222")
-    _register(client, event.code)
+    register_online(client, event.code)
     html = html_of(client.get(f"/e/{event.code}"))
     assert "Siti Rahmawati" not in html
     for number in ("0813-5555-0101", "+6281355550101", "081355550101", "6281355550101"):
@@ -776,10 +750,12 @@ def test_public_page_and_ticket_fit_in_14_kb(client, make_event):
         online_link="https://zoom.example/j/1234567890?pwd=abcdefghijklmnop",
     )
     page = client.get(f"/e/{event.code}")
-    path = _ticket_path(_register(client, event.code, name="N" * 120, institution="I" * 200))
+    path = ticket_path(register_online(client, event.code, name="N" * 120, institution="I" * 200))
     ticket = client.get(path)
     sizes = {"public": _weigh(page), "ticket": _weigh(ticket)}
-    error = _register(client, event.code, phone="salah", name="N" * 120, institution="I" * 200)
+    error = register_online(
+        client, event.code, phone="salah", name="N" * 120, institution="I" * 200
+    )
     sizes["form-error"] = _weigh(error)
     print(f"page weights (gzip, with CSS): {sizes}")
     assert all(size <= BUDGET for size in sizes.values()), sizes

@@ -34,18 +34,16 @@ from kim_app.extensions import db
 from kim_app.groups.models import Gender, KimStatus, KimStatusChange, Member
 from kim_app.reports.operations import save_narrative
 from tests.fuzz_forms import Form, add_script_fields, complete_pickers, form_values
-from tests.test_fuzz import (  # noqa: F401  (world and password_hash: fixtures)
+from tests.fuzzing import (
     ACTORS,
     CSRF,
     VILLAGE_CHAIN,
     Fuzzer,
-    _examples,
-    _pairs,
-    _url,
+    collect_examples,
+    form_pairs,
     html_pages,
-    password_hash,
     post_forms,
-    world,
+    url_for_endpoint,
 )
 
 # what no written file may hold: C0 but tab, line feed and carriage return, DEL, C1, and the
@@ -307,7 +305,9 @@ def export_urls(app, ids: dict) -> list[str]:
             continue
         parts = {name: items.split(", ") for items, name in CHOICES.findall(rule.rule)}
         for chosen in itertools.product(*parts.values()):
-            urls.append(_url(app, rule.endpoint, ids, dict(zip(parts, chosen, strict=True))))
+            urls.append(
+                url_for_endpoint(app, rule.endpoint, ids, dict(zip(parts, chosen, strict=True)))
+            )
     return sorted(urls)
 
 
@@ -342,7 +342,7 @@ def plant_controls() -> int:
     return changed
 
 
-def test_control_characters_in_every_text_field_reach_no_export(app, world):  # noqa: F811
+def test_control_characters_in_every_text_field_reach_no_export(app, world):
     """Every POST form any actor finds, sent with control characters in each text field: no 5xx,
     and nothing stored keeps one. Then, with ESC planted into all the text those forms stored
     (as if kept from before), every export route answers without a 5xx and its text (XML
@@ -356,13 +356,17 @@ def test_control_characters_in_every_text_field_reach_no_export(app, world):  # 
 
         def body(values: dict, actor=actor, form=form, target=target) -> None:
             response = fz.send(
-                fz.client(actor), "POST", form.action, what=f"{actor} controls", data=_pairs(values)
+                fz.client(actor),
+                "POST",
+                form.action,
+                what=f"{actor} controls",
+                data=form_pairs(values),
             )
             sent[target] += 1
             if response is not None and 300 <= response.status_code < 400:
                 accepted[target] += 1
 
-        _examples(with_controls(form, 7000 + n), body, CONTROLLED_EXAMPLES)
+        collect_examples(with_controls(form, 7000 + n), body, CONTROLLED_EXAMPLES)
     with app.app_context():
         kept = stored_with_controls()
         planted = plant_controls()

@@ -18,16 +18,16 @@ from kim_app.auth.models import Role
 from kim_app.extensions import db
 from kim_app.groups.models import Kim, KimStatus, KimStatusChange
 from tests.conftest import PPU, html_of
-from tests.test_events_concurrency import in_parallel, wide_pool  # noqa: F401  (fixture)
-from tests.test_groups_transfer import (
+from tests.helpers import (
     KIM_HEADER,
-    _ppu_villages,
     csv_bytes,
+    in_parallel,
+    kim_import_token,
     kim_rows,
     mapping_fields,
-    token_of,
-    upload,
+    upload_kims,
 )
+from tests.scenes import ppu_villages
 
 pytestmark = pytest.mark.usefixtures("wide_pool")
 
@@ -80,7 +80,7 @@ def test_twenty_operators_verify_one_kim_at_once(app, make_user, make_kim, login
 def test_ten_kims_of_one_regency_verified_at_once_get_ten_numbers(app, make_user, make_kim, login):
     """Every verification finds the same highest number; the unique constraint turns all but
     one away and each takes the next: 0001 … 0010, no gap, no duplicate, no error."""
-    villages = [code for code, _name, _district in _ppu_villages(app)][:10]
+    villages = [code for code, _name, _district in ppu_villages(app)][:10]
     ids = [make_kim(village=code, status=KimStatus.DIAJUKAN).id for code in villages]
     clients = _operators(app, make_user, login, 10)
     answers = in_parallel(app, [_verify(c, kim_id) for c, kim_id in zip(clients, ids, strict=True)])
@@ -98,8 +98,8 @@ def test_one_import_confirmed_five_times_at_once_imports_once(app, make_user, lo
     not an error) and the 30 rows are in the registry once."""
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     owner = login(operator, on=app.test_client())
-    rows = kim_rows(_ppu_villages(app), n=30, bad={})
-    token = token_of(upload(owner, csv_bytes(KIM_HEADER, rows), "registri.csv"))
+    rows = kim_rows(ppu_villages(app), n=30, bad={})
+    token = kim_import_token(upload_kims(owner, csv_bytes(KIM_HEADER, rows), "registri.csv"))
     fields = mapping_fields(html_of(owner.get(f"/kim/impor/{token}"))) | {"aksi": "impor"}
     browsers = [owner] + [login(operator, on=app.test_client()) for _ in range(4)]
 

@@ -13,7 +13,7 @@ from kim_app.groups.models import Bidang, KimStatus, Member, Position
 from kim_app.phones import display_phone
 from tests.budget import counted_queries, page_weight
 from tests.conftest import MAJALENGKA_VILLAGE, PPU_OTHER_VILLAGE, PPU_VILLAGE, html_of
-from tests.test_budgets import BUDGET
+from tests.helpers import BUDGET
 
 JATIM_VILLAGE = "35.14.01.2001"
 

@@ -15,7 +15,7 @@ from kim_app.extensions import db
 from kim_app.groups.models import Gender, Member, Position
 from tests.budget import counted_queries, page_weight
 from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
-from tests.test_budgets import BUDGET
+from tests.helpers import BUDGET
 
 JATIM_VILLAGE = "35.14.01.2001"
 # role → (its scope, the village of a KIM inside that scope)

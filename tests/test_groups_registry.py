@@ -13,7 +13,7 @@ from kim_app.extensions import db
 from kim_app.groups.models import Bidang, Kim, KimStatus, Member
 from tests.budget import counted_queries, page_weight
 from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE, html_of
-from tests.test_budgets import BUDGET
+from tests.helpers import BUDGET
 
 SCOPE_CHECKED = {"groups.registry"}
 WEIGHED = {"groups.registry"}
@@ -34,14 +34,6 @@ ACTORS = {
 def _names(html: str) -> list[str]:
     """KIM names in the order the results list shows them."""
     return re.findall(r'<a href="/kim/\d+"><strong>([^<]+)</strong></a>', html)
-
-
-@pytest.fixture
-def operator(make_user, login):
-    """A signed-in regency operator of Penajam Paser Utara."""
-    user = make_user(Role.OPERATOR_KABKOTA, PPU)
-    login(user)
-    return user
 
 
 # --- access ------------------------------------------------------------------------------------

@@ -12,9 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
-from openpyxl import Workbook, load_workbook
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
+from openpyxl import load_workbook
 
 from kim_app import importing, tables
 from kim_app.audit import AuditEntry
@@ -24,147 +22,29 @@ from kim_app.groups import import_values
 from kim_app.groups.imports import KimImporter, MemberImporter
 from kim_app.groups.models import Gender, Kim, KimStatus, KimStatusChange, Member, Position
 from kim_app.importing.values import parse_date
-from kim_app.regions.models import Region, RegionLevel
+from kim_app.regions.models import Region
 from kim_app.tables import Table, TableRefused
 from tests.budget import counted_queries, page_weight
 from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
+from tests.helpers import (
+    BAD_ROWS,
+    KIM_HEADER,
+    csv_bytes,
+    kim_import_token,
+    kim_rows,
+    mapping_fields,
+    upload_kims,
+    xlsx_bytes,
+)
+from tests.scenes import ppu_villages
 
 BUDGET = 14 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # --- building files -------------------------------------------------------------------------------
 
-KIM_HEADER = [
-    "No",
-    "Nama KIM",
-    "Kode Desa",
-    "Kecamatan",
-    "No Registrasi",
-    "Ketua",
-    "No HP Ketua",
-    "Sekretaris",
-    "No HP Sekretaris",
-    "Bendahara",
-    "Alamat",
-    "Bidang",
-]
-# data row index → what is wrong with it, and the reason the preview must give
-BAD_ROWS = {
-    17: ("unknown", "Kode desa 64.09.99.2999 tidak dikenal."),
-    123: ("outside", f"Desa {MAJALENGKA_VILLAGE} di luar wilayah kerja Anda."),
-    250: ("noname", "Nama KIM kosong."),
-    377: ("noketua", "Nama ketua kosong."),
-    500: ("phone", "No HP ketua tidak valid: 12345."),
-    612: ("unknown", "Kode desa 64.09.99.2999 tidak dikenal."),
-    733: ("outside", f"Desa {MAJALENGKA_VILLAGE} di luar wilayah kerja Anda."),
-    845: ("noname", "Nama KIM kosong."),
-    901: ("noketua", "Nama ketua kosong."),
-    999: ("phone", "No HP ketua tidak valid: 12345."),
-}
-
-
-def _ppu_villages(app) -> list[tuple[str, str, str]]:
-    """(code, village name, district name) of every village in Penajam Paser Utara."""
-    district = sa.orm.aliased(Region)
-    with app.app_context():
-        return [
-            tuple(row)
-            for row in db.session.execute(
-                sa.select(Region.code, Region.name, district.name)
-                .join(district, district.code == Region.parent_code)
-                .where(Region.level == RegionLevel.DESA, Region.code.startswith(PPU + "."))
-                .order_by(Region.code)
-            )
-        ]
-
-
-def kim_rows(villages, n: int = 1000, bad=BAD_ROWS) -> list[list]:
-    """A registry as operators keep it: every 10th village by name, every 5th KIM numbered."""
-    rows = []
-    for i in range(n):
-        code, name, district_name = villages[i % len(villages)]
-        place, district_cell = (f"Desa {name}", district_name) if i % 10 == 3 else (code, "")
-        rows.append(
-            [
-                i + 1,
-                f"KIM Uji Impor {i}",
-                place,
-                district_cell,
-                f"REG/PPU/{i:04d}" if i % 5 == 0 else "",
-                f"Ketua {i}",
-                f"0812{10000000 + i}",
-                f"Sekretaris {i}",
-                f"0813{10000000 + i}",
-                f"Bendahara {i}" if i % 2 else "",
-                f"Jl. Contoh {i}",
-                "Informasi publik, Literasi digital & anti-hoaks",
-            ]
-        )
-        kind = bad.get(i, ("", ""))[0]
-        if kind == "unknown":
-            rows[-1][2:4] = ["64.09.99.2999", ""]
-        elif kind == "outside":
-            rows[-1][2:4] = [MAJALENGKA_VILLAGE, ""]
-        elif kind == "noname":
-            rows[-1][1] = ""
-        elif kind == "noketua":
-            rows[-1][5] = ""
-        elif kind == "phone":
-            rows[-1][6] = "12345"
-    return rows
-
-
-def xlsx_bytes(header: list, rows: list[list]) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-def csv_bytes(header: list, rows: list[list], delimiter: str = ";", bom: bool = True) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return (("\ufeff" if bom else "") + out.getvalue()).encode("utf-8")
-
 
 # --- driving the pages ---------------------------------------------------------------------------
-
-
-def upload(client, data: bytes, filename: str, kind: str = "kim"):
-    """Post the upload form as a browser would; the body is built in memory (werkzeug's test
-    client would spool a big body to a temporary file it never closes)."""
-    boundary, body = encode_multipart(
-        {
-            "csrf_token": client.token("/kim/impor"),
-            "jenis": kind,
-            "berkas": FileStorage(io.BytesIO(data), filename=filename),
-        }
-    )
-    return client.post(
-        "/kim/impor", data=body, content_type=f"multipart/form-data; boundary={boundary}"
-    )
-
-
-def token_of(response) -> str:
-    assert response.status_code == 303, html_of(response)[:2000]
-    match = re.fullmatch(r"/kim/impor/([A-Za-z0-9_-]{22})", response.headers["Location"])
-    assert match, response.headers["Location"]
-    return match.group(1)
-
-
-def mapping_fields(html: str) -> dict[str, str]:
-    """The selected option of every ``kolom_*`` select, as the browser would post them."""
-    fields = {}
-    for name, body in re.findall(r'<select id="(kolom_\w+)" name="\1">(.*?)</select>', html, re.S):
-        chosen = re.search(r'<option value="(\d*)" selected', body)
-        fields[name] = chosen.group(1) if chosen else ""
-    return fields
 
 
 def confirm(client, token: str, **changes):
@@ -223,9 +103,9 @@ def test_1000_kim_with_10_bad_rows_import_once(app, client, make_user, login, fm
     imports the 990 others (numbered ones verified), and importing the same file again adds nothing."""
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     login(operator)
-    rows = kim_rows(_ppu_villages(app))
+    rows = kim_rows(ppu_villages(app))
     data = xlsx_bytes(KIM_HEADER, rows) if fmt == "xlsx" else csv_bytes(KIM_HEADER, rows)
-    token = token_of(upload(client, data, f"registri.{fmt}"))
+    token = kim_import_token(upload_kims(client, data, f"registri.{fmt}"))
 
     started = time.perf_counter()
     with counted_selects(app) as selects:
@@ -274,7 +154,7 @@ def test_1000_kim_with_10_bad_rows_import_once(app, client, make_user, login, fm
         assert entry.changes["created"] == 990 and entry.changes["skipped"] == 10
         assert entry.actor_id == operator.id and entry.region_code == PPU
 
-    again = token_of(upload(client, data, f"registri.{fmt}"))
+    again = kim_import_token(upload_kims(client, data, f"registri.{fmt}"))
     page = html_of(client.get(f"/kim/impor/{again}"))
     assert counts(page) == (990, 0, 0, 990, 10)
     assert "sudah ada, tidak berubah" in page
@@ -303,7 +183,7 @@ def test_preview_of_the_worst_file_stays_inside_the_budget(app, client, make_use
     header = [f"{name} {noise(40 - len(name))}" for name in known]
     header += [noise(40) for _ in range(60 - len(header))]
     rows = [[noise(110) for _ in known] for _ in range(1000)]
-    token = token_of(upload(client, csv_bytes(header, rows), "terburuk.csv"))
+    token = kim_import_token(upload_kims(client, csv_bytes(header, rows), "terburuk.csv"))
     response = client.get(f"/kim/impor/{token}")
     assert counts(html_of(response))[-1] == 1000
     weight = page_weight(response)
@@ -317,7 +197,7 @@ def test_changed_rows_are_updated_not_duplicated(app, client, make_user, login, 
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
     header = ["Nama KIM", "Desa", "Ketua", "WhatsApp", "Alamat"]
     rows = [["kim sebakung  MAJU", PPU_VILLAGE, "Bu Ani", "0812-1111-2222", "Jl. Baru 1"]]
-    token = token_of(upload(client, csv_bytes(header, rows, ","), "ubah.csv"))
+    token = kim_import_token(upload_kims(client, csv_bytes(header, rows, ","), "ubah.csv"))
     assert counts(html_of(client.get(f"/kim/impor/{token}"))) == (1, 0, 1, 0, 0)
     assert confirm(client, token).status_code == 303
     with app.app_context():
@@ -343,7 +223,7 @@ def test_number_conflicts_and_duplicates_in_the_file(app, client, make_user, log
         ["KIM", PPU_VILLAGE, "", "E"],
         ["KIM Bernomor Ganti Nama", PPU_VILLAGE, mine.registration_number, "Ketua Lama"],
     ]
-    token = token_of(upload(client, csv_bytes(header, rows), "konflik.csv"))
+    token = kim_import_token(upload_kims(client, csv_bytes(header, rows), "konflik.csv"))
     page = html_of(client.get(f"/kim/impor/{token}"))
     assert invalid_rows(page) == {
         2: "Nomor registrasi REG-LAIN sudah dipakai KIM lain.",
@@ -382,7 +262,7 @@ def test_village_by_name_needs_the_district_when_ambiguous(app, client, make_use
         ["KIM Sukamaju", "SUKAMAJU", f"Kec. {district_name}", "B"],
         ["KIM Entah", "Desa Tidak Ada Namanya", "", "C"],
     ]
-    token = token_of(upload(client, csv_bytes(header, rows), "nama.csv"))
+    token = kim_import_token(upload_kims(client, csv_bytes(header, rows), "nama.csv"))
     errors = invalid_rows(html_of(client.get(f"/kim/impor/{token}")))
     assert errors[2].startswith("Nama desa “Desa Sukamaju” ada di 65 tempat.")
     assert (
@@ -399,7 +279,9 @@ def test_village_by_name_needs_the_district_when_ambiguous(app, client, make_use
 def test_missing_required_column_blocks_the_import(app, client, make_user, login):
     """Without a column for a required field the preview asks for it and offers no import."""
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
-    token = token_of(upload(client, csv_bytes(["Nama KIM", "Catatan"], [["KIM A", "x"]]), "a.csv"))
+    token = kim_import_token(
+        upload_kims(client, csv_bytes(["Nama KIM", "Catatan"], [["KIM A", "x"]]), "a.csv")
+    )
     page = html_of(client.get(f"/kim/impor/{token}"))
     assert "Pilih kolom berkas untuk: Desa/kelurahan (kode atau nama), Nama ketua." in page
     assert 'value="impor"' not in page
@@ -416,7 +298,7 @@ def test_changing_the_mapping_rerenders_the_result_both_ways(
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
     header = ["Nama", "Desa", "Ketua", "Ketua cadangan"]
     rows = [["KIM A", PPU_VILLAGE, "", "Pak B"]]
-    token = token_of(upload(client, csv_bytes(header, rows), "a.csv"))
+    token = kim_import_token(upload_kims(client, csv_bytes(header, rows), "a.csv"))
     page = html_of(client.get(f"/kim/impor/{token}"))
     assert mapping_fields(page)["kolom_ketua_name"] == "2"
     assert "Nama ketua kosong." in page
@@ -442,7 +324,9 @@ def test_errors_are_paged(app, client, make_user, login, partial_headers):
     """More than 25 invalid rows: 25 per page, a later page as a fragment for htmx."""
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
     rows = [[f"KIM {i}", "64.09.99.2999", "Ketua"] for i in range(60)]
-    token = token_of(upload(client, csv_bytes(["Nama KIM", "Desa", "Ketua"], rows), "a.csv"))
+    token = kim_import_token(
+        upload_kims(client, csv_bytes(["Nama KIM", "Desa", "Ketua"], rows), "a.csv")
+    )
     first = html_of(client.get(f"/kim/impor/{token}"))
     assert len(invalid_rows(first)) == 25 and "Halaman 1 dari 3" in first
     third = client.get(f"/kim/impor/{token}?halaman=3", headers=partial_headers)
@@ -453,7 +337,7 @@ def test_errors_are_paged(app, client, make_user, login, partial_headers):
 def test_cancel_deletes_the_upload(app, client, make_user, login):
     """ "Batalkan" removes the waiting file; its page then answers 404."""
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
-    token = token_of(upload(client, csv_bytes(["Nama KIM"], [["A"]]), "a.csv"))
+    token = kim_import_token(upload_kims(client, csv_bytes(["Nama KIM"], [["A"]]), "a.csv"))
     response = client.submit(f"/kim/impor/{token}", {"aksi": "batal"})
     assert response.status_code == 303
     assert client.get(f"/kim/impor/{token}").status_code == 404
@@ -465,7 +349,7 @@ def test_uploads_of_others_expired_or_malformed_tokens_are_404(app, client, make
     """Only the uploader sees an upload, only for 24 hours; odd tokens never touch the disk."""
     owner = make_user(Role.OPERATOR_KABKOTA, PPU)
     login(owner)
-    token = token_of(upload(client, csv_bytes(["Nama KIM"], [["A"]]), "a.csv"))
+    token = kim_import_token(upload_kims(client, csv_bytes(["Nama KIM"], [["A"]]), "a.csv"))
     other = make_user(Role.OPERATOR_KABKOTA, PPU)
     login(other)
     response = client.get(f"/kim/impor/{token}")
@@ -504,7 +388,9 @@ def test_members_import(app, client, make_user, login, make_kim):
         ["REG-A", "", "", "Siti Lagi", "", "", "081255550001", ""],
         ["", "", "", "Tanpa KIM", "", "", "", ""],
     ]
-    token = token_of(upload(client, xlsx_bytes(header, rows), "anggota.xlsx", "anggota"))
+    token = kim_import_token(
+        upload_kims(client, xlsx_bytes(header, rows), "anggota.xlsx", "anggota")
+    )
     page = html_of(client.get(f"/kim/impor/{token}"))
     assert invalid_rows(page) == {
         6: "Jabatan tidak dikenal: Juru masak. Jenis kelamin tidak dikenal: X (isi L atau P). "
@@ -535,7 +421,9 @@ def test_members_import(app, client, make_user, login, make_kim):
             "unchanged": 0,
             "skipped": 5,
         }
-    again = token_of(upload(client, xlsx_bytes(header, rows), "anggota.xlsx", "anggota"))
+    again = kim_import_token(
+        upload_kims(client, xlsx_bytes(header, rows), "anggota.xlsx", "anggota")
+    )
     assert counts(html_of(client.get(f"/kim/impor/{again}"))) == (4, 0, 0, 4, 5)
 
 
@@ -545,7 +433,7 @@ def test_members_import(app, client, make_user, login, make_kim):
 def test_oversize_upload_gets_the_413_page_stating_5_mb(client, make_user, login):
     """A body over 5 MB is refused before it is read, with the limit on the page."""
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
-    response = upload(client, b"a;b\n" * (5 * 1024 * 1024 // 4 + 8000), "besar.csv")
+    response = upload_kims(client, b"a;b\n" * (5 * 1024 * 1024 // 4 + 8000), "besar.csv")
     assert response.status_code == 413
     assert "melebihi batas 5 MB" in html_of(response)
 
@@ -553,7 +441,7 @@ def test_oversize_upload_gets_the_413_page_stating_5_mb(client, make_user, login
 def test_file_just_over_5_mb_inside_the_request_limit_is_refused(client, make_user, login):
     """The file itself may not pass 5 MB even when the whole request does not reach the limit."""
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
-    response = upload(client, b"a" * (5 * 1024 * 1024 + 10), "besar.csv")
+    response = upload_kims(client, b"a" * (5 * 1024 * 1024 + 10), "besar.csv")
     assert response.status_code == 422
     assert "Berkas paling besar 5 MB." in html_of(response)
 
@@ -582,7 +470,7 @@ def test_files_that_are_not_xlsx_or_csv_get_a_clear_422(client, make_user, login
             archive.writestr("word/document.xml", "<w:document/>")
         data = out.getvalue()
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
-    response = upload(client, data, name)
+    response = upload_kims(client, data, name)
     assert response.status_code == 422
     assert message in html_of(response)
 
@@ -839,7 +727,7 @@ def test_exported_registry_imports_back_unchanged(app, client, make_user, login,
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
     for path, kind in (("/kim/ekspor.xlsx", "kim"), ("/kim/anggota/ekspor.csv", "anggota")):
         data = client.get(path).data
-        token = token_of(upload(client, data, path.rsplit("/", 1)[1], kind))
+        token = kim_import_token(upload_kims(client, data, path.rsplit("/", 1)[1], kind))
         page = html_of(client.get(f"/kim/impor/{token}"))
         valid, new, updated, same, invalid = counts(page)
         assert (new, updated, invalid) == (0, 0, 0), invalid_rows(page)

@@ -18,7 +18,7 @@ from kim_app.extensions import db
 from kim_app.groups.models import Kim, KimStatus
 from tests.budget import PAGE_BUDGET, page_weight
 from tests.conftest import MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
-from tests.test_groups_workflow import _registration, _upload
+from tests.helpers import kim_registration_form, upload_sk
 
 MAJALENGKA = "32.10"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -56,7 +56,7 @@ def test_a_second_kim_in_a_village_is_refused_naming_the_first(
     form = html_of(client.get("/kim/baru"))
     assert "Desa ini sudah memiliki KIM:" in form
     assert f'href="/kim/{first.id}"' in form
-    response = client.submit("/kim/baru", _registration(name="KIM Sebakung Jaya Baru"))
+    response = client.submit("/kim/baru", kim_registration_form(name="KIM Sebakung Jaya Baru"))
     assert response.status_code == 422
     page = html_of(response)
     assert f'<a href="/kim/{first.id}">KIM Sebakung Jaya</a> (Terverifikasi)' in page
@@ -73,13 +73,15 @@ def test_drafts_and_kim_in_verification_hold_the_village_rejected_and_inactive_d
     login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
     for status in (KimStatus.DRAFT, KimStatus.DIAJUKAN, KimStatus.PERLU_PERBAIKAN):
         holder = make_kim(status=status)
-        response = client.submit("/kim/baru", _registration(name=f"KIM Lain {status.value}"))
+        response = client.submit(
+            "/kim/baru", kim_registration_form(name=f"KIM Lain {status.value}")
+        )
         assert response.status_code == 422, status
         with app.app_context():
             db.session.get(Kim, holder.id).status = KimStatus.DITOLAK
             db.session.commit()
     make_kim(status=KimStatus.NONAKTIF)
-    assert client.submit("/kim/baru", _registration()).status_code == 303
+    assert client.submit("/kim/baru", kim_registration_form()).status_code == 303
 
 
 def test_an_operator_allows_a_second_kim_deliberately_and_it_is_audited(
@@ -89,7 +91,7 @@ def test_an_operator_allows_a_second_kim_deliberately_and_it_is_audited(
     needs a reason; the reason is kept on the KIM, shown on its page and audited."""
     first = make_kim(name="KIM Sebakung Jaya")
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
-    data = _registration(name="KIM Pemuda Sebakung", desa_kim_pilih=PPU_VILLAGE)
+    data = kim_registration_form(name="KIM Pemuda Sebakung", desa_kim_pilih=PPU_VILLAGE)
     refused = client.submit("/kim/baru", data)
     assert refused.status_code == 422
     assert "Saya mengizinkan KIM kedua di desa ini" in html_of(refused)
@@ -127,7 +129,7 @@ def test_a_duplicate_already_registered_is_not_submitted_or_verified_until_allow
     )
     edit = html_of(client.get(f"/kim/{second.id}/ubah"))
     assert 'id="izin"' in edit
-    data = _registration(name="KIM Sebakung Raya", desa_kim_pilih=PPU_VILLAGE)
+    data = kim_registration_form(name="KIM Sebakung Raya", desa_kim_pilih=PPU_VILLAGE)
     data |= {"allow_second": "y", "second_reason": "Dua dusun berjauhan."}
     for key in [k for k in data if k.startswith("pengurus-")]:
         del data[key]
@@ -153,7 +155,7 @@ def test_reactivating_a_kim_whose_village_has_a_new_one_needs_the_same_allowance
     page = html_of(client.get(f"/kim/{old.id}"))
     assert "Desa ini sudah memiliki KIM: KIM Baru (Terverifikasi)" in page
     assert 'id="izin"' in html_of(client.get(f"/kim/{old.id}/ubah"))
-    data = _registration(name="KIM Lama", desa_kim_pilih=PPU_VILLAGE)
+    data = kim_registration_form(name="KIM Lama", desa_kim_pilih=PPU_VILLAGE)
     data = {k: v for k, v in data.items() if not k.startswith("pengurus-")}
     data |= {"allow_second": "y", "second_reason": "Dua dusun berjauhan, disepakati musdes."}
     assert client.submit(f"/kim/{old.id}/ubah", data).status_code == 303
@@ -206,7 +208,7 @@ def test_the_sk_upload_sits_above_the_submit_button_and_a_refusal_returns_to_the
     )
     assert response.headers["Location"] == f"/kim/{kim.id}#lengkapi"
     assert "Belum lengkap: dokumen SK." in html_of(client.get(f"/kim/{kim.id}"))
-    assert _upload(client, kim.id, PDF).status_code == 303
+    assert upload_sk(client, kim.id, PDF).status_code == 303
     page = html_of(client.get(f"/kim/{kim.id}"))
     assert "Siap diajukan" in page and page.index("Lihat dokumen SK") < page.index("Ajukan ke")
 
@@ -233,7 +235,7 @@ def _upload_as_draft(app, client, kim, data: bytes | None = None, name: str = "s
         stored = db.session.get(Kim, kim.id)
         status, stored.status = stored.status, KimStatus.DRAFT
         db.session.commit()
-    assert _upload(client, kim.id, data or _png(), name=name).status_code == 303
+    assert upload_sk(client, kim.id, data or _png(), name=name).status_code == 303
     with app.app_context():
         db.session.get(Kim, kim.id).status = status
         db.session.commit()
@@ -322,7 +324,7 @@ def test_majalengka_keeps_its_own_fields_and_its_kim_form_offers_them(
     for label in [*MAJALENGKA_FIELDS, "Keagamaan", "Lingkungan", "Informasi publik"]:
         assert f" {label}</label>" in form, label
     strategis = _key(app, "Komunitas strategis")
-    data = _registration(
+    data = kim_registration_form(
         name="KIM Sindangkasih", desa_kim_pilih=MAJALENGKA_VILLAGE, bidang=[strategis, "keagamaan"]
     )
     assert client.submit("/kim/baru", data).status_code == 303
@@ -340,7 +342,7 @@ def test_majalengka_keeps_its_own_fields_and_its_kim_form_offers_them(
     ppu_form = html_of(client.get(f"/kim/baru?desa_kim_pilih={PPU_VILLAGE}"))
     assert "Komunitas strategis" not in ppu_form and "Informasi publik" in ppu_form
     refused = client.submit(
-        "/kim/baru", _registration(desa_kim_pilih=PPU_VILLAGE, bidang=[strategis])
+        "/kim/baru", kim_registration_form(desa_kim_pilih=PPU_VILLAGE, bidang=[strategis])
     )
     assert refused.status_code == 422
 
@@ -375,7 +377,9 @@ def test_renaming_and_retiring_a_field_keeps_the_kim_that_have_it(
     )
     edit = html_of(client.get(f"/kim/{kim.id}/ubah"))
     assert re.search(rf'<input checked[^>]*value="{key}"> Sosial kemasyarakatan</label>', edit)
-    data = _registration(name="KIM Cigasong", desa_kim_pilih=MAJALENGKA_VILLAGE, bidang=[key])
+    data = kim_registration_form(
+        name="KIM Cigasong", desa_kim_pilih=MAJALENGKA_VILLAGE, bidang=[key]
+    )
     assert client.submit(f"/kim/{kim.id}/ubah", data).status_code == 303
     with app.app_context():
         assert [f.field for f in db.session.get(Kim, kim.id).fields] == [key]

@@ -8,14 +8,13 @@ import re
 import pytest
 import sqlalchemy as sa
 from PIL import Image
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.extensions import db
 from kim_app.groups.models import Kim, KimStatus, KimStatusChange, Member, Position
 from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE, html_of
+from tests.helpers import kim_registration_form, multipart, upload_sk
 
 SCOPE_CHECKED = {
     "groups.new",
@@ -42,34 +41,8 @@ def _jpeg_with_exif() -> bytes:
     return out.getvalue()
 
 
-def _registration(**overrides) -> dict:
-    data = {
-        "name": "KIM Sebakung Maju",
-        "address": "Jl. Poros Babulu",
-        "sk_number": "141/05/2026",
-        "sk_date": "2026-01-05",
-        "sk_signer": "kepala_desa",
-        "bidang": ["informasi_publik", "literasi_digital"],
-        "potensi": "Sawit dan padi",
-        "pengurus-0-name": "Siti Aminah",
-        "pengurus-0-position": "ketua",
-        "pengurus-0-gender": "P",
-        "pengurus-0-phone": "0812 3456 7890",
-        "pengurus-1-name": "Budi",
-        "pengurus-1-position": "sekretaris",
-        "pengurus-1-gender": "L",
-        "pengurus-1-phone": "+62 813-1111-2222",
-        "pengurus-2-name": "Wati",
-        "pengurus-2-position": "bendahara",
-        "pengurus-2-gender": "P",
-        "pengurus-2-phone": "",
-    }
-    data.update(overrides)
-    return data
-
-
 def _register(client, **overrides):
-    return client.submit("/kim/baru", _registration(**overrides))
+    return client.submit("/kim/baru", kim_registration_form(**overrides))
 
 
 def _kim(app, name="KIM Sebakung Maju") -> Kim:
@@ -144,10 +117,12 @@ def test_officer_rows_are_added_and_removed_without_saving(
     """ "+ Tambah" adds a row and "Hapus" removes one — as a fragment for htmx, a page without."""
     login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
     token = client.token("/kim/baru")
-    data = _registration(_baris="tambah", csrf_token=token)
+    data = kim_registration_form(_baris="tambah", csrf_token=token)
     fragment = html_of(client.post("/kim/baru", data=data, headers=partial_headers))
     assert "<html" not in fragment and 'name="pengurus-3-name"' in fragment
-    page = html_of(client.post("/kim/baru", data=_registration(_baris="hapus-1", csrf_token=token)))
+    page = html_of(
+        client.post("/kim/baru", data=kim_registration_form(_baris="hapus-1", csrf_token=token))
+    )
     assert "<html" in page
     assert (
         'value="Budi"' not in page
@@ -164,22 +139,6 @@ def _submit(client, kim_id, to, note=""):
     )
 
 
-def multipart(fields: dict) -> dict:
-    """A multipart body built in memory (the test client would spool big ones to an unclosed file)."""
-    boundary, body = encode_multipart(
-        {
-            key: FileStorage(io.BytesIO(value[0]), value[1]) if isinstance(value, tuple) else value
-            for key, value in fields.items()
-        }
-    )
-    return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
-
-
-def _upload(client, kim_id, data, name="sk.pdf"):
-    token = client.token(f"/kim/{kim_id}")
-    return client.post(f"/kim/{kim_id}/sk", **multipart({"csrf_token": token, "sk": (data, name)}))
-
-
 def test_full_workflow_return_fix_resubmit_verify(app, make_user, login):
     """Draft → diajukan → perlu perbaikan (note seen by the head) → diajukan → terverifikasi."""
     head_client, operator_client = app.test_client(), app.test_client()
@@ -191,8 +150,8 @@ def test_full_workflow_return_fix_resubmit_verify(app, make_user, login):
 
     response = _submit(head_client, kim.id, "diajukan")
     assert "Belum lengkap" in html_of(head_client.get(response.headers["Location"]))
-    assert _upload(head_client, kim.id, PDF).status_code == 303
-    head_client.submit(f"/kim/{kim.id}/ubah", _registration(sk_number="141/05/2026"))
+    assert upload_sk(head_client, kim.id, PDF).status_code == 303
+    head_client.submit(f"/kim/{kim.id}/ubah", kim_registration_form(sk_number="141/05/2026"))
     _submit(head_client, kim.id, "diajukan")
     assert _kim(app).status is KimStatus.DIAJUKAN
 
@@ -204,7 +163,7 @@ def test_full_workflow_return_fix_resubmit_verify(app, make_user, login):
     page = html_of(head_client.get(f"/kim/{kim.id}"))
     assert "Perlu perbaikan:" in page and "Tanggal SK keliru, mohon periksa." in page
 
-    head_client.submit(f"/kim/{kim.id}/ubah", _registration(sk_date="2026-01-06"))
+    head_client.submit(f"/kim/{kim.id}/ubah", kim_registration_form(sk_date="2026-01-06"))
     _submit(head_client, kim.id, "diajukan")
     _submit(operator_client, kim.id, "terverifikasi")
     verified = _kim(app)
@@ -287,7 +246,7 @@ def test_sk_image_is_reencoded_without_metadata_and_served_as_attachment(
     kim = make_kim(status=KimStatus.DRAFT)
     login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
     assert (
-        _upload(client, kim.id, _jpeg_with_exif(), name="../../etc/passwd.jpg").status_code == 303
+        upload_sk(client, kim.id, _jpeg_with_exif(), name="../../etc/passwd.jpg").status_code == 303
     )
     response = client.get(f"/kim/{kim.id}/sk")
     assert response.status_code == 200
@@ -314,7 +273,7 @@ def test_sk_upload_rejects_what_is_not_a_document(
     """Types are read from the content; a refused file leaves a clear message and no file."""
     kim = make_kim(status=KimStatus.DRAFT)
     login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
-    response = _upload(client, kim.id, data, name="sk.pdf")
+    response = upload_sk(client, kim.id, data, name="sk.pdf")
     assert response.status_code == 303
     assert message in html_of(client.get(f"/kim/{kim.id}"))
     assert _kim(app, kim.name).sk_file is None
@@ -326,7 +285,7 @@ def test_oversized_sk_is_a_413_stating_2_mb_and_the_draft_is_kept(
     """A 3 MB upload gets the Indonesian 413 page naming the 2 MB limit; the KIM is untouched."""
     kim = make_kim(status=KimStatus.DRAFT)
     login(make_user(Role.KEPALA_DESA, PPU_VILLAGE))
-    response = _upload(client, kim.id, PDF + b"0" * (3 * 1024 * 1024))
+    response = upload_sk(client, kim.id, PDF + b"0" * (3 * 1024 * 1024))
     assert response.status_code == 413
     assert "2 MB" in html_of(response)
     assert _kim(app, kim.name).name == kim.name
@@ -338,7 +297,7 @@ def test_sk_file_is_404_outside_scope(client, make_user, login, make_kim, app):
     owner = make_user(Role.OPERATOR_KABKOTA, "32.10")
     owner_client = app.test_client()
     login(owner, on=owner_client)
-    _upload(owner_client, kim.id, PDF)
+    upload_sk(owner_client, kim.id, PDF)
     assert owner_client.get(f"/kim/{kim.id}/sk").status_code == 200
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
     assert client.get(f"/kim/{kim.id}/sk").status_code == 404
@@ -395,7 +354,7 @@ def test_groups_scope_matrix(app, client, make_user, login, make_kim, role, what
     if what == "sk_file":
         helper = app.test_client()
         login(make_user(Role.ADMIN), on=helper)
-        _upload(helper, kim.id, PDF)
+        upload_sk(helper, kim.id, PDF)
     actor = make_user(role, scope, kim_id=kim.id if role is Role.PENGURUS_KIM and inside else None)
     login(actor)
     token = client.token("/")

@@ -41,8 +41,7 @@ from kim_app import ROOT
 from kim_app.auth.models import Role
 from tests.access_cases import ACTORS, CASES, Case, Probe, World
 from tests.conftest import Client, html_of
-from tests.test_access_matrix import FILE_TYPES
-from tests.test_groups_workflow import multipart
+from tests.helpers import FILE_TYPES, multipart
 
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 

@@ -20,7 +20,7 @@ from kim_app.notices.models import Notice, NoticeKind
 from kim_app.phones import MAX_HANDOFF_TEXT
 from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, counted_queries, gzip_size, page_weight
 from tests.conftest import MAJALENGKA_VILLAGE, PPU, PPU_VILLAGE, html_of
-from tests.test_events_editor import _form as event_form
+from tests.helpers import event_form
 
 WEIGHED = {"notices.index", "notices.show", "notices.outbox"}
 HANDOFF = re.compile(r'href="(https://wa\.me/[^"]*)"')
@@ -410,14 +410,22 @@ def test_erasing_a_person_deletes_their_prepared_messages(
 def test_imported_participants_get_their_ticket_handoffs(app, client, login, make_user, make_event):
     """A file of participants imported by the operator: each gets a ticket hand-off, the waiting
     one told so, all in the outbox with valid numbers."""
-    from tests.test_events_participants import HEADER, confirm, csv_bytes, token_of, upload
+    from tests.helpers import (
+        PARTICIPANT_HEADER,
+        confirm_import,
+        csv_bytes,
+        participants_import_token,
+        upload_participants,
+    )
 
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
     event = make_event(capacity=2)
     rows = [[i + 1, f"Peserta {i}", f"0821-2000-00{i:02d}", "PKK", "", "P", ""] for i in range(3)]
-    response = upload(client, event.id, csv_bytes(HEADER, rows), "peserta.csv")
-    url = f"/kegiatan/{event.id}/peserta/impor/{token_of(response, event.id)}"
-    assert confirm(client, url).status_code == 303
+    response = upload_participants(
+        client, event.id, csv_bytes(PARTICIPANT_HEADER, rows), "peserta.csv"
+    )
+    url = f"/kegiatan/{event.id}/peserta/impor/{participants_import_token(response, event.id)}"
+    assert confirm_import(client, url).status_code == 303
     texts = [_check_handoff(link) for link in _outbox_links(client)]
     assert len(texts) == 3 and all("/tiket/" in t for t in texts)
     assert sum("daftar tunggu" in t for t in texts) == 1

@@ -16,7 +16,6 @@ from kim_app.events.operations import PersonData, register_person
 from kim_app.extensions import db
 from tests.budget import PAGE_BUDGET, page_weight
 from tests.conftest import PPU, html_of
-from tests.test_attendance_checkin import opened  # noqa: F401 (a fixture)
 
 WEIGHED = {"main.privacy"}
 
@@ -208,7 +207,7 @@ def test_privacy_notice_ignores_unknown_and_draft_events(client, make_event):
         assert "namanya tertulis sebagai penyelenggara di halaman kegiatan" in page
 
 
-def test_self_check_in_says_how_attendance_is_recorded(app, client, opened):  # noqa: F811
+def test_self_check_in_says_how_attendance_is_recorded(app, client, opened):
     """The self check-in form says who records the attendance (and signature) and what the number
     is for, with the link to the notice, in both languages."""
     event, _sid, _registration = opened(signatures=True, organiser=ORGANISER)

@@ -20,7 +20,8 @@ from kim_app.events.models import Event
 from kim_app.extensions import db, limiter
 from kim_app.ratelimits import DatabaseStorage, configure, counts_database_url, rate_limits
 from tests.conftest import PPU, html_of
-from tests.test_attendance_checkin import PHONE, _attendance, _open_now, _register
+from tests.helpers import attendance_rows
+from tests.scenes import PHONE, add_registration, open_now
 
 PIN = "482193"
 
@@ -158,8 +159,8 @@ def pin_event(app, make_event, monkeypatch):
 
     def make(pin: str = PIN) -> Event:
         event = make_event()
-        _open_now(app, event.id, checkin_opens_minutes=60, venue_pin=pin)
-        _register(app, event.id)
+        open_now(app, event.id, checkin_opens_minutes=60, venue_pin=pin)
+        add_registration(app, event.id)
         return event
 
     return make
@@ -185,7 +186,7 @@ def test_wrong_pins_are_limited_per_event_from_any_address(app, client, pin_even
     assert refused.status_code == 429
     assert "Terlalu banyak PIN salah di kegiatan ini" in html_of(refused)
     assert 0 < int(refused.headers["Retry-After"]) <= 3600
-    assert _attendance(app) == []
+    assert attendance_rows(app) == []
     assert "Hadir tercatat" in html_of(_check_in(client, other, PIN, "10.0.0.1"))
 
 

@@ -7,30 +7,26 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from html import unescape
 
 import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from kim_app.attendance.models import Presence
-from kim_app.attendance.operations import mark_attendance
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.events.models import (
     Event,
     EventKind,
-    EventSession,
-    EventStatus,
-    RegistrationStatus,
-    Source,
 )
-from kim_app.events.operations import PersonData, local_now, register_person
+from kim_app.events.operations import local_now
 from kim_app.extensions import db
-from kim_app.groups.models import Gender, KimStatus
+from kim_app.groups.models import Gender
 from tests.budget import PAGE_BUDGET, counted_queries, page_weight
-from tests.conftest import JATIM, MAJALENGKA_VILLAGE, PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE, html_of
+from tests.conftest import JATIM, PPU, PPU_VILLAGE, html_of
+from tests.helpers import table_rows
+from tests.scenes import KALTIM, H, dashboard_event, dashboard_person
 
 SCOPE_CHECKED = {"reports.dashboard", "reports.export"}
 WEIGHED = {"reports.dashboard"}
@@ -38,104 +34,9 @@ NOT_PAGES = {"reports.export"}
 
 YEAR = "dari=2025-01-01&sampai=2025-12-31"
 BABULU = "64.09.03"
-KALTIM = "64"
 
 
 # --- the known dataset ---------------------------------------------------------------------------
-
-
-def _event(make_event, app, *, day: date, sessions: int, kind=EventKind.PELATIHAN, **kw) -> int:
-    """An event whose sessions are on ``day`` at 09:00, 13:00, … (local time)."""
-    event = make_event(days=1, sessions_per_day=sessions, kind=kind, **kw)
-    with app.app_context():
-        rows = db.session.scalars(
-            sa.select(EventSession)
-            .where(EventSession.event_id == event.id)
-            .order_by(EventSession.id)
-        ).all()
-        first = datetime.combine(day, datetime.min.time()) + timedelta(hours=9)
-        for i, s in enumerate(rows):
-            s.starts_at, s.ends_at = (
-                first + timedelta(hours=4 * i),
-                first + timedelta(hours=4 * i + 3),
-            )
-        db.session.get(Event, event.id).starts_on = first
-        db.session.commit()
-    return event.id
-
-
-def _person(app, event_id, phone, gender=None, kim=None, marks=(), cancelled=False):
-    """Register someone (phone ``+628120000<phone>``) and mark sessions in order (None: no mark)."""
-    with app.app_context():
-        event = db.session.get(Event, event_id)
-        reg, _new = register_person(
-            event,
-            PersonData(name=f"Orang {phone}", phone=f"+62812000{phone:04d}", gender=gender),
-            Source.MANDIRI,
-            kim_id=kim.id if kim else None,
-        )
-        sessions = db.session.scalars(
-            sa.select(EventSession)
-            .where(EventSession.event_id == event_id)
-            .order_by(EventSession.id)
-        ).all()
-        for session, mark in zip(sessions, marks, strict=False):
-            if mark is not None:
-                mark_attendance(reg, session, mark, None)
-        if cancelled:
-            reg.status = RegistrationStatus.BATAL
-        db.session.commit()
-
-
-H = Presence.HADIR
-
-
-@pytest.fixture
-def data(app, make_kim, make_event):
-    """PPU: verified Alfa, Bravo (Babulu), Charlie (Penajam), Golf (Sepaku); Delta submitted
-    (Babulu), Echo inactive (Sepaku), Foxtrot draft (Waru); Luar (Majalengka) outside.
-
-    2025 events counted for PPU: E1 pelatihan 10 Mar (2 sessions), E2 sosialisasi 20 Mar, E3
-    pelatihan 5 May; not counted: a draft, a cancelled one, one in Dec 2024, Majalengka's, and
-    the province's forum in June (owner 64, counted for Kalimantan Timur and for Babulu)."""
-    alfa = make_kim(village=PPU_VILLAGE, name="KIM Alfa")
-    bravo = make_kim(village="64.09.03.2001", name="KIM Bravo")
-    charlie = make_kim(village=PPU_OTHER_VILLAGE, name="KIM Charlie")
-    golf = make_kim(village="64.09.04.2002", name="KIM Golf")
-    make_kim(village="64.09.03.2002", name="KIM Delta", status=KimStatus.DIAJUKAN)
-    make_kim(village="64.09.04.2001", name="KIM Echo", status=KimStatus.NONAKTIF)
-    make_kim(village="64.09.02.2001", name="KIM Foxtrot", status=KimStatus.DRAFT)
-    luar = make_kim(village=MAJALENGKA_VILLAGE, name="KIM Luar")
-
-    e1 = _event(make_event, app, day=date(2025, 3, 10), sessions=2, status=EventStatus.SELESAI)
-    _person(app, e1, 1, Gender.L, alfa, (H, H))
-    _person(app, e1, 2, Gender.P, alfa, (H, None))
-    _person(app, e1, 3, Gender.P, bravo)
-    _person(app, e1, 4, None, charlie, (H, Presence.IZIN))
-    _person(app, e1, 5, Gender.L, None, (None, H))
-    _person(app, e1, 9, Gender.L, bravo, (H, H), cancelled=True)  # cancelled: never counted
-    e2 = _event(make_event, app, day=date(2025, 3, 20), sessions=1, kind=EventKind.SOSIALISASI)
-    _person(app, e2, 1, Gender.L, alfa, (H,))  # the same person again
-    _person(app, e2, 6, Gender.P, charlie)
-    e3 = _event(make_event, app, day=date(2025, 5, 5), sessions=1, status=EventStatus.SELESAI)
-    _person(app, e3, 7, Gender.L, bravo, (H,))
-
-    draft = _event(make_event, app, day=date(2025, 4, 1), sessions=1, status=EventStatus.DRAFT)
-    _person(app, draft, 11, Gender.L, alfa, (H,))
-    cancelled = _event(
-        make_event, app, day=date(2025, 4, 2), sessions=1, status=EventStatus.DIBATALKAN
-    )
-    _person(app, cancelled, 12, Gender.L, alfa, (H,))
-    last_year = _event(make_event, app, day=date(2024, 12, 15), sessions=1)
-    _person(app, last_year, 13, Gender.L, alfa, (H,))
-    outside = _event(make_event, app, day=date(2025, 3, 15), sessions=1, region="32.10")
-    _person(app, outside, 14, Gender.P, luar, (H,))
-    e8 = _event(
-        make_event, app, day=date(2025, 6, 10), sessions=1, region=KALTIM,
-        kind=EventKind.FORUM_KEMITRAAN,
-    )  # fmt: skip
-    _person(app, e8, 8, Gender.P, alfa, (H,))
-    return {"alfa": alfa, "bravo": bravo, "charlie": charlie, "golf": golf}
 
 
 # --- reading the page ----------------------------------------------------------------------------
@@ -147,19 +48,6 @@ def _desc(html: str, chart: str) -> str:
     return unescape(match.group(1))
 
 
-def _table(html: str, caption: str) -> list[list[str]]:
-    """The rows (header row first) of the table with ``caption``, as shown, tags stripped."""
-    match = re.search(rf"<caption>{re.escape(caption)}</caption>(.*?)</table>", html, re.S)
-    assert match, caption
-    return [
-        [
-            unescape(re.sub(r"<[^>]+>", "", c)).strip()
-            for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)
-        ]
-        for row in re.findall(r"<tr>(.*?)</tr>", match.group(1), re.S)
-    ]
-
-
 def _get(client, make_user, login, role, scope, query=""):
     login(make_user(role, scope))
     response = client.get(f"/laporan/?{query}")
@@ -169,19 +57,19 @@ def _get(client, make_user, login, role, scope, query=""):
 STATUS_PPU = {"Draf": "1", "Diajukan": "1", "Perlu perbaikan": "0", "Terverifikasi": "4", "Ditolak": "0", "Nonaktif": "1"}  # fmt: skip
 
 
-def test_regency_dashboard_shows_every_known_figure(client, make_user, login, data):
+def test_regency_dashboard_shows_every_known_figure(client, make_user, login, dashboard_data):
     """PPU operator, 2025: status, coverage, events per month, participants, attendance, gender
     and the active KIM lists match the dataset; Majalengka and the province's event never count."""
     response, page = _get(client, make_user, login, Role.OPERATOR_KABKOTA, PPU, YEAR)
     assert response.status_code == 200
     # KIM by status: a stock, the range does not apply
-    rows = _table(page, "Jumlah KIM per status")
+    rows = table_rows(page, "Jumlah KIM per status")
     assert {r[0]: r[1] for r in rows[1:-1]} == STATUS_PPU and rows[-1] == ["Total", "7"]
     assert _desc(page, "status") == (
         "Draf: 1; Diajukan: 1; Perlu perbaikan: 0; Terverifikasi: 4; Ditolak: 0; Nonaktif: 1."
     )
     # coverage per district (rows by code) and the total
-    rows = _table(page, "Cakupan KIM per wilayah")
+    rows = table_rows(page, "Cakupan KIM per wilayah")
     assert rows[1:] == [
         ["Penajam", "23", "1", "4,3"],
         ["Waru", "4", "0", "0,0"],
@@ -193,7 +81,7 @@ def test_regency_dashboard_shows_every_known_figure(client, make_user, login, da
     assert ">16,7% (2/12)</text>" in page  # the label on the bar
     assert f'href="/laporan/?wilayah={BABULU}&amp;dari=2025-01-01&amp;sampai=2025-12-31"' in page
     # events by kind per month: 12 months, only March and May have events
-    rows = _table(page, "Kegiatan per bulan dan jenis")
+    rows = table_rows(page, "Kegiatan per bulan dan jenis")
     assert rows[0] == ["Bulan", "Pelatihan", "Sosialisasi", "Total"]
     assert ["Mar 2025", "1", "1", "2"] in rows and ["Mei 2025", "1", "0", "1"] in rows
     assert ["Apr 2025", "0", "0", "0"] in rows and rows[-1] == ["Total", "2", "1", "3"]
@@ -202,11 +90,11 @@ def test_regency_dashboard_shows_every_known_figure(client, make_user, login, da
     assert "Mar 2025: 2 kegiatan (Pelatihan 1, Sosialisasi 1)" in desc
     assert "Mei 2025: 1 kegiatan (Pelatihan 1)" in desc and "Jun 2025: 0 kegiatan;" in desc
     # participants and attendance: 8 registrations, 7 people, 7 hadir of 13 = 53,8 %
-    rows = _table(page, "Peserta dan kehadiran")
+    rows = table_rows(page, "Peserta dan kehadiran")
     assert [r[1] for r in rows[1:]] == ["3", "8", "7", "4", "4", "13", "7", "53,8"]
     assert "<dd>53,8%</dd>" in page and "<dd>7</dd>" in page
     # gender: L 4, P 3, not given 1
-    rows = _table(page, "Pendaftaran menurut jenis kelamin")
+    rows = table_rows(page, "Pendaftaran menurut jenis kelamin")
     assert rows[1:] == [
         ["Laki-laki", "4", "50,0"],
         ["Perempuan", "3", "37,5"],
@@ -218,14 +106,14 @@ def test_regency_dashboard_shows_every_known_figure(client, make_user, login, da
         == "Laki-laki: 4 (50,0%); Perempuan: 3 (37,5%); Tidak diisi: 1 (12,5%)."
     )
     # active KIM: hadir marks in 2025 sessions of any counted event (the province forum too)
-    most = _table(page, "KIM paling aktif")
+    most = table_rows(page, "KIM paling aktif")
     assert most[1:] == [
         ["KIM AlfaSebakung Jaya", "5"],
         ["KIM BravoBabulu Darat", "1"],
         ["KIM CharlieGiri Mukti", "1"],
         ["KIM GolfBukit Raya", "0"],
     ]
-    least = _table(page, "KIM paling kurang aktif")
+    least = table_rows(page, "KIM paling kurang aktif")
     assert [r[0] for r in least[1:]] == [
         "KIM GolfBukit Raya",
         "KIM BravoBabulu Darat",
@@ -250,7 +138,7 @@ def _csv(client, name, query):
     return list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
 
 
-def test_exports_hold_the_same_numbers(client, make_user, login, data, app):
+def test_exports_hold_the_same_numbers(client, make_user, login, dashboard_data, app):
     """Each table as XLSX (read back with openpyxl) and CSV has the page's numbers; audited."""
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
     status = _xlsx(client, "status", YEAR)
@@ -298,60 +186,62 @@ def test_exports_hold_the_same_numbers(client, make_user, login, data, app):
         }
 
 
-def test_district_counts_events_by_its_kims_participants(client, make_user, login, data):
+def test_district_counts_events_by_its_kims_participants(client, make_user, login, dashboard_data):
     """Babulu owns no events: the events its KIM's people registered for count (the province
     forum too), and only their registrations; coverage lists its villages."""
     response, page = _get(
         client, make_user, login, Role.OPERATOR_KABKOTA, PPU, f"wilayah={BABULU}&{YEAR}"
     )
     assert response.status_code == 200
-    rows = _table(page, "Kegiatan per bulan dan jenis")
+    rows = table_rows(page, "Kegiatan per bulan dan jenis")
     assert rows[0] == ["Bulan", "Pelatihan", "Sosialisasi", "Forum kemitraan", "Total"]
     assert ["Jun 2025", "0", "0", "1", "1"] in rows and rows[-1] == ["Total", "2", "1", "1", "4"]
-    assert [r[1] for r in _table(page, "Peserta dan kehadiran")[1:]] == [
+    assert [r[1] for r in table_rows(page, "Peserta dan kehadiran")[1:]] == [
         "4", "6", "5", "5", "5", "9", "6", "66,7",
     ]  # fmt: skip
-    assert _table(page, "Pendaftaran menurut jenis kelamin")[-1] == ["Total", "6", "100,0"]
-    cover = _table(page, "Cakupan KIM per wilayah")
+    assert table_rows(page, "Pendaftaran menurut jenis kelamin")[-1] == ["Total", "6", "100,0"]
+    cover = table_rows(page, "Cakupan KIM per wilayah")
     assert len(cover) == 1 + 12 + 1 and cover[-1] == ["Total", "12", "2", "16,7"]
     assert ["Sebakung Jaya", "1", "1", "100,0"] in cover
-    status = {r[0]: r[1] for r in _table(page, "Jumlah KIM per status")[1:]}
+    status = {r[0]: r[1] for r in table_rows(page, "Jumlah KIM per status")[1:]}
     assert status["Terverifikasi"] == "2" and status["Diajukan"] == "1" and status["Total"] == "3"
     # the breadcrumb goes back up to the scope, never above it
     assert '<a href="/laporan/?wilayah=64.09&amp;dari=2025-01-01&amp;sampai=2025-12-31">' in page
     assert "wilayah=64&amp;" not in page and "Kalimantan Timur" not in page
 
 
-def test_province_operator_drills_down_to_regency_and_district(client, make_user, login, data):
+def test_province_operator_drills_down_to_regency_and_district(
+    client, make_user, login, dashboard_data
+):
     """Kalimantan Timur: regencies, with PPU's row leading to its districts, then to Babulu."""
     response, page = _get(client, make_user, login, Role.OPERATOR_PROVINSI, KALTIM, YEAR)
     assert response.status_code == 200
-    cover = {r[0]: r[1:] for r in _table(page, "Cakupan KIM per wilayah")[1:]}
+    cover = {r[0]: r[1:] for r in table_rows(page, "Cakupan KIM per wilayah")[1:]}
     assert cover["Kabupaten Penajam Paser Utara"] == ["54", "4", "7,4"]
     assert cover["Total"][1] == "4"
     # the province owns the forum, so it counts four events
-    assert _table(page, "Kegiatan per bulan dan jenis")[-1][-1] == "4"
+    assert table_rows(page, "Kegiatan per bulan dan jenis")[-1][-1] == "4"
     assert 'href="/laporan/?wilayah=64.09&amp;dari=2025-01-01&amp;sampai=2025-12-31"' in page
     page = html_of(client.get(f"/laporan/?wilayah=64.09&{YEAR}"))
-    assert _table(page, "Cakupan KIM per wilayah")[3] == ["Babulu", "12", "2", "16,7"]
+    assert table_rows(page, "Cakupan KIM per wilayah")[3] == ["Babulu", "12", "2", "16,7"]
     assert '<a href="/laporan/?wilayah=64&amp;dari=2025-01-01&amp;sampai=2025-12-31">' in page
     page = html_of(client.get(f"/laporan/?wilayah={BABULU}&{YEAR}"))
-    assert _table(page, "Cakupan KIM per wilayah")[-1] == ["Total", "12", "2", "16,7"]
+    assert table_rows(page, "Cakupan KIM per wilayah")[-1] == ["Total", "12", "2", "16,7"]
 
 
-def test_admin_sees_the_country(client, make_user, login, data):
+def test_admin_sees_the_country(client, make_user, login, dashboard_data):
     """The admin's default is the whole country: 38 provinces, Majalengka's KIM and event too."""
     _response, page = _get(client, make_user, login, Role.ADMIN, None, YEAR)
-    cover = _table(page, "Cakupan KIM per wilayah")
+    cover = table_rows(page, "Cakupan KIM per wilayah")
     assert len(cover) == 1 + 38 + 1 and cover[-1][1:3] == ["83.762", "5"]
-    assert _table(page, "Kegiatan per bulan dan jenis")[-1][-1] == "5"  # E1 E2 E3 E8 Majalengka
-    assert {r[0]: r[1] for r in _table(page, "Jumlah KIM per status")[1:]}["Total"] == "8"
+    assert table_rows(page, "Kegiatan per bulan dan jenis")[-1][-1] == "5"  # E1 E2 E3 E8 Majalengka
+    assert {r[0]: r[1] for r in table_rows(page, "Jumlah KIM per status")[1:]}["Total"] == "8"
 
 
 # --- the date range ------------------------------------------------------------------------------
 
 
-def test_default_range_is_this_year(client, make_user, login, data):
+def test_default_range_is_this_year(client, make_user, login, dashboard_data):
     """Without dates the page covers this calendar year (the 2025 events are then not counted)."""
     _response, page = _get(client, make_user, login, Role.OPERATOR_KABKOTA, PPU)
     year = date.today().year
@@ -364,7 +254,7 @@ def test_default_range_is_this_year(client, make_user, login, data):
     ["dari=2025-13-01", "dari=kemarin&sampai=2025-01-01", "dari=2025-06-01&sampai=2025-01-01",
      "dari=2020-01-01&sampai=2025-12-31", "dari=%00&sampai=9999999-1-1"],
 )  # fmt: skip
-def test_invalid_dates_say_so_and_use_the_defaults(client, make_user, login, data, query):
+def test_invalid_dates_say_so_and_use_the_defaults(client, make_user, login, dashboard_data, query):
     """A date that cannot be read, a reversed or overlong range: a message, this year, no 500."""
     response, page = _get(client, make_user, login, Role.OPERATOR_KABKOTA, PPU, query)
     assert response.status_code == 422
@@ -372,7 +262,9 @@ def test_invalid_dates_say_so_and_use_the_defaults(client, make_user, login, dat
     assert f"Periode 01/01/{date.today().year}" in page
 
 
-def test_partial_request_gets_the_body_only(client, make_user, login, data, partial_headers):
+def test_partial_request_gets_the_body_only(
+    client, make_user, login, dashboard_data, partial_headers
+):
     """htmx swaps #laporan: the fragment has the figures, not the page around them."""
     login(make_user(Role.OPERATOR_KABKOTA, PPU))
     response = client.get(f"/laporan/?{YEAR}", headers=partial_headers)
@@ -385,7 +277,7 @@ def test_partial_request_gets_the_body_only(client, make_user, login, data, part
 # --- charts --------------------------------------------------------------------------------------
 
 
-def test_charts_are_accessible_svg_without_style(client, make_user, login, data):
+def test_charts_are_accessible_svg_without_style(client, make_user, login, dashboard_data):
     """Every chart: role=img labelled by its title and description, a caption, then its table."""
     _response, page = _get(client, make_user, login, Role.OPERATOR_KABKOTA, PPU, YEAR)
     for chart in ("status", "cakupan", "kegiatan", "gender"):
@@ -442,11 +334,11 @@ def test_unknown_table_or_format_is_not_found(client, make_user, login):
     assert client.get("/laporan/ekspor/status.pdf").status_code == 404
 
 
-def test_other_regency_operator_never_sees_ppu(client, make_user, login, data):
+def test_other_regency_operator_never_sees_ppu(client, make_user, login, dashboard_data):
     """Majalengka's operator counts only Majalengka: one KIM, one event, one hadir."""
     _response, page = _get(client, make_user, login, Role.OPERATOR_KABKOTA, "32.10", YEAR)
-    assert {r[0]: r[1] for r in _table(page, "Jumlah KIM per status")[1:]}["Total"] == "1"
-    assert [r[1] for r in _table(page, "Peserta dan kehadiran")[1:]][:3] == ["1", "1", "1"]
+    assert {r[0]: r[1] for r in table_rows(page, "Jumlah KIM per status")[1:]}["Total"] == "1"
+    assert [r[1] for r in table_rows(page, "Peserta dan kehadiran")[1:]][:3] == ["1", "1", "1"]
     assert "KIM Alfa" not in page and "KIM Luar" in page
 
 
@@ -462,7 +354,7 @@ def test_other_regency_operator_never_sees_ppu(client, make_user, login, data):
         (Role.OPERATOR_KABKOTA, PPU, "dari=2023-01-01&sampai=2025-12-31"),  # 36 months
     ],
 )
-def test_page_weight(client, make_user, login, data, role, scope, query):
+def test_page_weight(client, make_user, login, dashboard_data, role, scope, query):
     """The page with its SVG charts stays within the 14 KB budget, compressed, CSS included."""
     response, _page = _get(client, make_user, login, role, scope, query)
     assert response.status_code == 200
@@ -472,11 +364,11 @@ def test_page_weight(client, make_user, login, data, role, scope, query):
 def _more_data(app, make_kim, make_event, n):
     kims = [make_kim(village="64.09.01.2020", name=f"KIM Tambahan {i}") for i in range(n)]
     for i in range(n):
-        e = _event(
+        e = dashboard_event(
             make_event, app, day=date(2025, 1 + i % 12, 3), sessions=2, kind=list(EventKind)[i % 8]
         )
         for j, kim in enumerate(kims):
-            _person(app, e, 1000 + 100 * i + j, Gender.P if j % 2 else None, kim, (H, H))
+            dashboard_person(app, e, 1000 + 100 * i + j, Gender.P if j % 2 else None, kim, (H, H))
 
 
 def test_query_count_does_not_grow_with_data(app, client, make_user, login, make_kim, make_event):
@@ -522,13 +414,13 @@ def test_attendance_rate_counts_only_sessions_that_have_ended(
         ev.starts_on = done.starts_at
         db.session.commit()
         days = (now.date() - timedelta(days=30), now.date() + timedelta(days=30))
-    _person(app, event.id, 1, Gender.P, None, (H,))
+    dashboard_person(app, event.id, 1, Gender.P, None, (H,))
     query = f"dari={days[0].isoformat()}&sampai={days[1].isoformat()}"
     response, page = _get(client, make_user, login, Role.OPERATOR_KABKOTA, PPU, query)
     assert response.status_code == 200
     # the label says what the figure counts
     assert "<dt>Kehadiran (sesi selesai)</dt><dd>100,0%</dd>" in page
-    rows = _table(page, "Peserta dan kehadiran")
+    rows = table_rows(page, "Peserta dan kehadiran")
     assert [r[0] for r in rows[4:9]] == [
         "Sesi dalam rentang",
         "Sesi yang sudah selesai",

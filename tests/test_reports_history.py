@@ -13,8 +13,6 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from kim_app.attendance.models import Presence
-from kim_app.attendance.operations import mark_attendance
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.events.models import (
@@ -22,13 +20,12 @@ from kim_app.events.models import (
     EventSession,
     EventStatus,
     Invitation,
-    RegistrationStatus,
-    Source,
 )
-from kim_app.events.operations import PersonData, register_person
 from kim_app.extensions import db
 from tests.budget import PAGE_BUDGET, counted_queries, page_weight
 from tests.conftest import PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE, html_of
+from tests.scenes import HISTORY_PHONE as PHONE
+from tests.scenes import delegate, invite_kim
 
 SCOPE_CHECKED = {
     "reports.kim_history",
@@ -40,119 +37,11 @@ SCOPE_CHECKED = {
 WEIGHED = {"reports.kim_history", "reports.people", "reports.person"}
 NOT_PAGES = {"reports.kim_history_export", "reports.person_export"}
 
-PHONE = "+6281234567890"
 TITLE = re.compile(r"<li><strong>([^<]+)</strong>")
 RATE = re.compile(r"<dt>Kehadiran</dt><dd>([^<]+)</dd>")
 
 
 # --- data ------------------------------------------------------------------------------------------
-
-
-def place(app, event_id: int, start: datetime) -> None:
-    """Move an event's sessions so that the first starts at ``start`` (one a day)."""
-    with app.app_context():
-        event = db.session.get(Event, event_id)
-        for i, session in enumerate(event.sessions):
-            session.starts_at = start + timedelta(days=i)
-            session.ends_at = start + timedelta(days=i, hours=3)
-        event.starts_on = start
-        db.session.commit()
-
-
-def invite(app, event_id: int, kim_id: int, quota: int) -> None:
-    with app.app_context():
-        db.session.add(Invitation(event_id=event_id, kim_id=kim_id, quota=quota))
-        db.session.commit()
-
-
-def delegate(
-    app,
-    event_id: int,
-    kim_id: int | None,
-    name: str,
-    phone: str,
-    *,
-    hadir: tuple[int, ...] = (),
-    status: RegistrationStatus = RegistrationStatus.TERDAFTAR,
-    marks: dict[int, Presence] | None = None,
-) -> int:
-    """Register someone for the event (for ``kim_id``), mark ``hadir`` in those sessions (by
-    position) and other marks, then set the status."""
-    with app.app_context():
-        event = db.session.get(Event, event_id)
-        registration, _new = register_person(
-            event,
-            PersonData(name, phone, institution="Kecamatan Babulu"),
-            Source.UNDANGAN if kim_id else Source.MANDIRI,
-            kim_id=kim_id,
-            phone_required=False,
-        )
-        sessions = event.sessions
-        for i in hadir:
-            mark_attendance(registration, sessions[i], Presence.HADIR, None)
-        for i, presence in (marks or {}).items():
-            mark_attendance(registration, sessions[i], presence, None)
-        registration.status = status
-        db.session.commit()
-        return registration.id
-
-
-@pytest.fixture
-def dataset(app, make_kim, make_event):
-    """KIM A (Sebakung Jaya) in four published events and one draft, KIM B (Giri Mukti) in one:
-
-    - E3, newest: quota 3, A sends 2 registered (hadir 2 + 1 of 2 sessions) and 1 waiting → 75 %
-    - E5: no invitation, A sends 1 registered, no marks → 0 %
-    - E2: quota 2, 1 registered (hadir 1 of 2) and 1 cancelled with a hadir mark → 50 %
-    - E1, oldest: quota 2, nobody sent → no rate
-    - a draft invitation (not shown); B's delegate in E3 with 2 hadir marks (not A's)
-    """
-    kim_a = make_kim(village=PPU_VILLAGE, name="KIM Sebakung Maju")
-    kim_b = make_kim(village=PPU_OTHER_VILLAGE, name="KIM Giri Mukti")
-    events = {}
-    for key, month in (("E1", 1), ("E2", 2), ("E5", 3), ("E3", 4)):
-        event = make_event(days=2, sessions_per_day=1, title=f"Kegiatan {key}")
-        place(app, event.id, datetime(2026, month, 10, 9))
-        events[key] = event.id
-    draft = make_event(status=EventStatus.DRAFT, title="Kegiatan Draf")
-    invite(app, events["E3"], kim_a.id, 3)
-    invite(app, events["E2"], kim_a.id, 2)
-    invite(app, events["E1"], kim_a.id, 2)
-    invite(app, draft.id, kim_a.id, 2)
-    invite(app, events["E3"], kim_b.id, 2)
-    people = {
-        "d1": delegate(app, events["E3"], kim_a.id, "Siti Aminah", PHONE, hadir=(0, 1)),
-        "d2": delegate(
-            app,
-            events["E3"],
-            kim_a.id,
-            "Budi Santoso",
-            "+6281300000002",
-            hadir=(0,),
-            marks={1: Presence.IZIN},
-        ),
-        "d3": delegate(
-            app,
-            events["E3"],
-            kim_a.id,
-            "Rina",
-            "+6281300000003",
-            status=RegistrationStatus.DAFTAR_TUNGGU,
-        ),
-        "b1": delegate(app, events["E3"], kim_b.id, "Joko", "+6281300000009", hadir=(0, 1)),
-        "d6": delegate(app, events["E5"], kim_a.id, "Dewi", "+6281300000006"),
-        "d4": delegate(app, events["E2"], kim_a.id, "Siti Aminah", PHONE, hadir=(0,)),
-        "d5": delegate(
-            app,
-            events["E2"],
-            kim_a.id,
-            "Agus",
-            "+6281300000005",
-            hadir=(0,),
-            status=RegistrationStatus.BATAL,
-        ),
-    }
-    return {"a": kim_a, "b": kim_b, "events": events, "draft": draft.id, "people": people}
 
 
 def signed_in(make_user, login, role: Role, scope: str | None = PPU, **extra):
@@ -164,11 +53,11 @@ def signed_in(make_user, login, role: Role, scope: str | None = PPU, **extra):
 # --- the KIM history ---------------------------------------------------------------------------------
 
 
-def test_kim_history_rows_and_rates_exact(app, client, make_user, login, dataset):
+def test_kim_history_rows_and_rates_exact(app, client, make_user, login, history_dataset):
     """Newest first, drafts left out, every figure as built: 75 %, 0 %, 50 %, no rate; overall
     4 hadir marks of 8 expected = 50 %."""
     signed_in(make_user, login, Role.OPERATOR_KABKOTA)
-    html = html_of(client.get(f"/kim/{dataset['a'].id}/riwayat"))
+    html = html_of(client.get(f"/kim/{history_dataset['a'].id}/riwayat"))
     assert TITLE.findall(html) == ["Kegiatan E3", "Kegiatan E5", "Kegiatan E2", "Kegiatan E1"]
     assert RATE.findall(html) == ["75%", "0%", "50%", "—"]
     assert "Kegiatan Draf" not in html
@@ -187,18 +76,18 @@ def test_kim_history_rows_and_rates_exact(app, client, make_user, login, dataset
     assert "kehadiran 50%" in html and "(4/8)" in html
 
 
-def test_kim_history_query_figures(app, ctx, dataset):
+def test_kim_history_query_figures(app, ctx, history_dataset):
     """The query itself: 2 delegates × 2 sessions with 3 hadir marks → 0.75; B's marks and the
     cancelled delegate's mark do not count."""
     from kim_app.reports.history import kim_history_page
 
-    page, totals = kim_history_page(dataset["a"].id, 1)
+    page, totals = kim_history_page(history_dataset["a"].id, 1)
     first = page.items[0]
     assert (first.registered, first.sessions, first.marks, first.expected) == (2, 2, 3, 4)
     assert first.rate == pytest.approx(0.75)
     assert (totals.events, totals.marks, totals.expected) == (4, 4, 8)
     assert totals.rate == pytest.approx(0.5)
-    other, _totals = kim_history_page(dataset["b"].id, 1)
+    other, _totals = kim_history_page(history_dataset["b"].id, 1)
     assert [(r.title, r.registered, r.marks, r.rate) for r in other.items] == [
         ("Kegiatan E3", 1, 2, 1.0)
     ]
@@ -250,10 +139,10 @@ def test_kim_history_pages_of_20_and_constant_queries(app, client, make_user, lo
     assert counts[0] == counts[1]
 
 
-def test_kim_page_loads_history_lazily_and_fragment(app, client, make_user, login, dataset):
+def test_kim_page_loads_history_lazily_and_fragment(app, client, make_user, login, history_dataset):
     """The KIM page carries a link that htmx loads when revealed; the fragment answers a partial
     request without the page around it and the full page to a plain one."""
-    kim_id = dataset["a"].id
+    kim_id = history_dataset["a"].id
     signed_in(make_user, login, Role.OPERATOR_KABKOTA)
     page = html_of(client.get(f"/kim/{kim_id}"))
     assert (
@@ -283,10 +172,10 @@ def test_kim_page_loads_history_lazily_and_fragment(app, client, make_user, logi
         ("anonymous", 302),
     ],
 )
-def test_kim_history_access(app, client, make_user, login, dataset, who, expected):
+def test_kim_history_access(app, client, make_user, login, history_dataset, who, expected):
     """Whoever may see the KIM page sees its history and export: operators in scope, its village
     head, its own pengurus; another village's head or KIM 404; petugas absensi 403."""
-    kim = dataset["a"]
+    kim = history_dataset["a"]
     users = {
         "admin": (Role.ADMIN, None, {}),
         "operator_provinsi": (Role.OPERATOR_PROVINSI, "64", {}),
@@ -295,8 +184,12 @@ def test_kim_history_access(app, client, make_user, login, dataset, who, expecte
         "kepala_desa": (Role.KEPALA_DESA, PPU_VILLAGE, {}),
         "kepala_desa_other": (Role.KEPALA_DESA, PPU_OTHER_VILLAGE, {}),
         "pengurus": (Role.PENGURUS_KIM, PPU_VILLAGE, {"kim_id": kim.id}),
-        "pengurus_other": (Role.PENGURUS_KIM, PPU_OTHER_VILLAGE, {"kim_id": dataset["b"].id}),
-        "petugas": (Role.PETUGAS_ABSENSI, PPU, {"event_id": dataset["events"]["E3"]}),
+        "pengurus_other": (
+            Role.PENGURUS_KIM,
+            PPU_OTHER_VILLAGE,
+            {"kim_id": history_dataset["b"].id},
+        ),
+        "petugas": (Role.PETUGAS_ABSENSI, PPU, {"event_id": history_dataset["events"]["E3"]}),
     }
     if who in users:
         role, scope, extra = users[who]
@@ -308,9 +201,9 @@ def test_kim_history_access(app, client, make_user, login, dataset, who, expecte
         assert RATE.findall(html_of(client.get(f"/kim/{kim.id}/riwayat")))[0] == "75%"
 
 
-def test_pengurus_sees_own_kim_history_on_kim_page(app, client, make_user, login, dataset):
+def test_pengurus_sees_own_kim_history_on_kim_page(app, client, make_user, login, history_dataset):
     """A pengurus account: its KIM page links the history and the fragment shows its figures."""
-    kim = dataset["a"]
+    kim = history_dataset["a"]
     signed_in(make_user, login, Role.PENGURUS_KIM, PPU_VILLAGE, kim_id=kim.id)
     assert f'hx-get="/kim/{kim.id}/riwayat"' in html_of(client.get(f"/kim/{kim.id}"))
     fragment = html_of(
@@ -331,10 +224,10 @@ def read_csv(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
 
 
-def test_kim_history_exports_equal_the_page(app, client, make_user, login, dataset):
+def test_kim_history_exports_equal_the_page(app, client, make_user, login, history_dataset):
     """XLSX and CSV hold the page's rows in its order with the same figures; each export is
     audited."""
-    kim = dataset["a"]
+    kim = history_dataset["a"]
     signed_in(make_user, login, Role.KEPALA_DESA, PPU_VILLAGE)
     response = client.get(f"/kim/{kim.id}/riwayat.xlsx")
     assert response.headers["Cache-Control"] == "private, no-store"
@@ -362,11 +255,13 @@ def test_kim_history_exports_equal_the_page(app, client, make_user, login, datas
 # --- people ----------------------------------------------------------------------------------------------
 
 
-def test_person_search_by_name_and_phone_in_any_spelling(app, client, make_user, login, dataset):
+def test_person_search_by_name_and_phone_in_any_spelling(
+    app, client, make_user, login, history_dataset
+):
     """A name part finds the person once (same phone = one person, 2 events); the number in any
     spelling, or part of it, finds the same person; another regency's operator finds nobody."""
     signed_in(make_user, login, Role.OPERATOR_KABKOTA)
-    latest = max(dataset["people"]["d1"], dataset["people"]["d4"])
+    latest = max(history_dataset["people"]["d1"], history_dataset["people"]["d4"])
     for q in (
         "siti",
         "AMINAH",
@@ -409,12 +304,14 @@ def test_person_search_groups_by_phone_and_pages_of_25(app, client, make_user, l
     assert counts[0] == counts[1]
 
 
-def test_person_page_lists_only_events_in_scope(app, client, make_user, login, dataset, make_event):
+def test_person_page_lists_only_events_in_scope(
+    app, client, make_user, login, history_dataset, make_event
+):
     """The same phone at a Majalengka event is on the admin's person page, not on the PPU
     operator's; each registration shows status, source, KIM, sessions and every mark."""
     majalengka = make_event(region="32.10", title="Kegiatan Majalengka")
     delegate(app, majalengka.id, None, "Siti A.", PHONE, hadir=(0,))
-    person = dataset["people"]["d1"]
+    person = history_dataset["people"]["d1"]
     signed_in(make_user, login, Role.OPERATOR_KABKOTA)
     html = html_of(client.get(f"/laporan/orang/{person}"))
     assert TITLE.findall(html) == [] and "Kegiatan Majalengka" not in html
@@ -428,9 +325,9 @@ def test_person_page_lists_only_events_in_scope(app, client, make_user, login, d
     assert "Kegiatan Majalengka" in html and "terdaftar sebagai Siti A." in html
 
 
-def test_person_export_equals_page_and_is_audited(app, client, make_user, login, dataset):
+def test_person_export_equals_page_and_is_audited(app, client, make_user, login, history_dataset):
     """XLSX and CSV of the person page: the same rows, the phone, the per-session marks."""
-    person = dataset["people"]["d1"]
+    person = history_dataset["people"]["d1"]
     signed_in(make_user, login, Role.OPERATOR_KABKOTA)
     rows = read_xlsx(client.get(f"/laporan/orang/{person}.xlsx").data)
     assert [r[2] for r in rows[1:]] == ["Kegiatan E3", "Kegiatan E2"]
@@ -465,17 +362,17 @@ def test_person_export_equals_page_and_is_audited(app, client, make_user, login,
         (None, None, 302, 302),
     ],
 )
-def test_people_access(app, client, make_user, login, dataset, role, scope, search, person):
+def test_people_access(app, client, make_user, login, history_dataset, role, scope, search, person):
     """Operators only; a registration outside the operator's scope is 404, and another region's
     operator finds nobody of PPU."""
     extra = {}
     if role is Role.PENGURUS_KIM:
-        extra["kim_id"] = dataset["a"].id
+        extra["kim_id"] = history_dataset["a"].id
     if role is Role.PETUGAS_ABSENSI:
-        extra["event_id"] = dataset["events"]["E3"]
+        extra["event_id"] = history_dataset["events"]["E3"]
     if role is not None:
         signed_in(make_user, login, role, scope, **extra)
-    registration = dataset["people"]["d1"]
+    registration = history_dataset["people"]["d1"]
     response = client.get("/laporan/orang", query_string={"q": "siti"})
     assert response.status_code == search
     if search == 200:
@@ -518,7 +415,7 @@ def test_pages_fit_in_14_kb(app, client, make_user, login, make_kim, make_event)
     first = None
     for i in range(30):
         event = make_event(days=2, sessions_per_day=2, title=f"{long} Angkatan {i}"[:200])
-        invite(app, event.id, kim.id, 5)
+        invite_kim(app, event.id, kim.id, 5)
         rid = delegate(
             app,
             event.id,

@@ -19,16 +19,15 @@ from kim_app.attendance.models import Presence
 from kim_app.attendance.operations import mark_attendance
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
-from kim_app.events.models import Event, Invitation, Source
-from kim_app.events.operations import PersonData, cancel_registration, register_person
+from kim_app.events.models import Event, Source
+from kim_app.events.operations import PersonData, register_person
 from kim_app.extensions import db
-from kim_app.groups.models import Gender
 from kim_app.reports.models import EventReport, ReportPhoto
 from kim_app.reports.operations import event_facts
 from tests.budget import PAGE_BUDGET, counted_queries, page_weight
 from tests.conftest import PPU, html_of
-from tests.test_events_invitations import MANAGERS, ROLE_SCOPES
-from tests.test_groups_workflow import multipart
+from tests.helpers import MANAGERS, ROLE_SCOPES, SIGNER, jpeg_with_gps, multipart
+from tests.scenes import laporan_scene
 
 SCOPE_CHECKED = {
     "reports.laporan",
@@ -42,12 +41,6 @@ WEIGHED = {"reports.laporan"}
 NOT_PAGES = {"reports.photo", "reports.laporan_pdf", "reports.laporan_docx"}
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-SIGNATURE = "M10 60L40 20L70 80L100 25L130 75L160 30L190 70L220 35L250 65L290 40"
-SIGNER = {
-    "signer_name": "Drs. Budi Santoso, M.Si.",
-    "signer_position": "Kepala Dinas Komunikasi dan Informatika",
-    "signer_nip": "19700101 199503 1 001",
-}
 NARRATIVE = {
     "background": "Banyak KIM belum menulis berita desa secara rutin.",
     "legal_basis": "1. UU Nomor 14 Tahun 2008\n2. Permenkominfo Nomor 8 Tahun 2010",
@@ -57,76 +50,11 @@ NARRATIVE = {
     "evaluation": "Sinyal di aula lemah.",
     "conclusion": "Pelatihan lanjutan tahun depan.",
 }
-PEOPLE = [  # name, gender, KIM (index) or institution, hadir in session 1, in session 2
-    ("Ani Lestari", Gender.P, 0, True, True),
-    ("Budi Santoso", Gender.L, 0, True, False),
-    ("Citra Dewi", Gender.P, 1, True, True),
-    ("Dedi Kurnia", Gender.L, "Dinas Sosial", True, False),
-    ("Eka Putri", Gender.P, "Dinas Sosial", False, False),
-]
-
-
-def jpeg_with_gps(size=(2400, 1200)) -> bytes:
-    """A JPEG larger than 1600 px with EXIF GPS coordinates and a camera model."""
-    image = Image.new("RGB", size, (30, 120, 200))
-    exif = Image.Exif()
-    exif[0x0110] = "Kamera Uji"  # Model
-    exif[0x8825] = {1: "S", 2: (1.0, 15.0, 30.0), 3: "E", 4: (116.0, 40.0, 10.0)}  # GPS IFD
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif, quality=90)
-    return out.getvalue()
-
-
-def build(app, make_event, make_kim, make_user, *, extra: int = 0) -> dict:
-    """Invited: 3 KIM (quota 2+2+3). Registered 5 (+``extra``), then Fajar waiting and Gita
-    cancelled from the waiting list. Session 1: Ani, Budi, Citra, Dedi hadir (Ani signed);
-    session 2: Ani and Citra hadir, Dedi izin."""
-    event = make_event(
-        days=1, sessions_per_day=2, capacity=5 + extra, organiser="Diskominfo PPU", **SIGNER
-    )
-    kims = [make_kim(name=n) for n in ("KIM Alfa", "KIM Beta", "KIM Gamma")]
-    operator = make_user(Role.OPERATOR_KABKOTA, PPU, name="Rina Operator")
-    with app.test_request_context():
-        ev = db.session.get(Event, event.id)
-        for kim, quota in zip(kims, (2, 2, 3), strict=True):
-            db.session.add(Invitation(event_id=ev.id, kim_id=kim.id, quota=quota))
-        s1, s2 = ev.sessions
-        regs = []
-        for i, (name, gender, group, _h1, _h2) in enumerate(PEOPLE):
-            person = PersonData(
-                name,
-                f"0812-2222-{i:04d}",
-                institution=group if isinstance(group, str) else "",
-                position="Anggota",
-                gender=gender,
-            )
-            kim_id = kims[group].id if isinstance(group, int) else None
-            regs.append(register_person(ev, person, Source.MANDIRI, kim_id=kim_id)[0])
-        for i in range(extra):
-            person = PersonData(f"Tambahan {i:03d}", f"0813-3333-{i:04d}", "Kecamatan", "Staf")
-            register_person(ev, person, Source.MANDIRI)
-        register_person(
-            ev, PersonData("Fajar Waiting", "0812-4444-0001", "", "", Gender.L), Source.MANDIRI
-        )
-        gita, _ = register_person(
-            ev, PersonData("Gita Batal", "0812-4444-0002", "", "", Gender.P), Source.MANDIRI
-        )
-        cancel_registration(gita, None)
-        for reg, (_n, _g, _k, h1, h2) in zip(regs, PEOPLE, strict=True):
-            if h1:
-                attendance, _ = mark_attendance(reg, s1, Presence.HADIR, None)
-                if reg.name == "Ani Lestari":
-                    attendance.signature = SIGNATURE
-            if h2:
-                mark_attendance(reg, s2, Presence.HADIR, None)
-        mark_attendance(regs[3], s2, Presence.IZIN, None)
-        db.session.commit()
-        return {"event": event, "operator": operator, "kims": kims}
 
 
 @pytest.fixture
 def scene(app, make_event, make_kim, make_user, login):
-    data = build(app, make_event, make_kim, make_user)
+    data = laporan_scene(app, make_event, make_kim, make_user)
     login(data["operator"])
     return data
 
@@ -212,7 +140,7 @@ def test_page_weight_and_queries_do_not_grow(app, client, make_event, make_kim, 
     """The page is within the budget; 5 or 50 people cost the same number of queries."""
     counts = []
     for extra in (0, 45):
-        data = build(app, make_event, make_kim, make_user, extra=extra)
+        data = laporan_scene(app, make_event, make_kim, make_user, extra=extra)
         login(data["operator"])
         path = url(data["event"])
         client.get(path)

@@ -29,8 +29,8 @@ from kim_app import ROOT
 from kim_app.auth.models import Role
 from kim_app.ratelimits import DatabaseStorage, counts_database_url, rate_limits
 from tests.conftest import PPU
-from tests.test_attendance_checkin import PHONE, _open_now, _register
-from tests.test_two_servers import Browser, _stop, _wait_until_up, free_port
+from tests.scenes import PHONE, add_registration, open_now
+from tests.servers import Browser, free_port, stop, wait_until_up
 
 ALLOWED = 3  # n: every limit is set to this many per hour
 CLIENTS = 4
@@ -71,10 +71,10 @@ def server(app, database_url) -> Iterator[int]:
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_until_up(port, [("gunicorn", process, log)])
+        wait_until_up(port, [("gunicorn", process, log)])
         yield port
     finally:
-        _stop(process)
+        stop(process)
         output = log.read_text()
         assert "Traceback" not in output, output[-4000:]
 
@@ -202,8 +202,8 @@ def test_wrong_venue_pins_per_event_across_addresses(app, server, make_event):
 
     def open_event(_i: int):
         event = make_event()
-        _open_now(app, event.id, checkin_opens_minutes=60, venue_pin=PIN)
-        _register(app, event.id)
+        open_now(app, event.id, checkin_opens_minutes=60, venue_pin=PIN)
+        add_registration(app, event.id)
         return event
 
     events = per_round(open_event)

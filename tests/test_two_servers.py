@@ -9,16 +9,12 @@ the session's ``app`` fixture migrated; the data comes from the usual factories,
 
 from __future__ import annotations
 
-import http.client
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -33,7 +29,8 @@ from kim_app.attendance.models import Attendance, AttendanceMark, Presence
 from kim_app.auth.models import Role
 from kim_app.extensions import db
 from tests.conftest import PASSWORD, PPU
-from tests.test_attendance_roll_call import first_session, people, run_now
+from tests.scenes import first_session, people, run_now
+from tests.servers import Answer, Browser, free_port, stop, wait_until_up
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("KIM_TEST_DATABASE_URL"),
@@ -42,9 +39,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 NGINX = "/usr/sbin/nginx"  # `make nginx` installs it from Debian
-REDIS_URL = "redis://127.0.0.1:6379/7"  # a database of its own, emptied around every test
+# a Redis database of its own, emptied around every test: 7, and under pytest-xdist 7 + the
+# worker's number, so that one worker's flush never empties another's counts
+REDIS_DB = 7 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+assert REDIS_DB < 16, "Redis has databases 0-15: run at most 9 xdist workers"
+REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 SECRET_KEY = "two-servers-secret"
-STARTUP_SECONDS = 30
 # two workers each, as `make run`; no control socket (both would claim the same default path)
 GUNICORN = (sys.executable, "-m", "gunicorn", "--workers", "2", "--no-control-socket")
 
@@ -81,77 +81,7 @@ http {
 """
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 # --- a browser over http.client: one cookie jar, any of the three ports --------------------------
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: http.client.HTTPMessage
-    text: str
-
-    @property
-    def upstream(self) -> str | None:
-        """The instance nginx passed the request to (``127.0.0.1:port``); None when sent direct."""
-        return self.headers.get("X-Upstream")
-
-
-class Browser:
-    """Keeps the cookies the servers set and sends them back, whichever port it talks to."""
-
-    def __init__(self):
-        self.cookies: dict[str, str] = {}
-
-    def request(self, port: int, method: str, path: str, data=None, headers=None) -> Answer:
-        headers = dict(headers or {})
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if data is not None:
-            body = urllib.parse.urlencode(data)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            text = response.read().decode()
-        finally:
-            conn.close()
-        for cookie in response.headers.get_all("Set-Cookie") or []:
-            name, _sep, value = cookie.split(";", 1)[0].partition("=")
-            if "expires=thu, 01 jan 1970" in cookie.lower():
-                self.cookies.pop(name.strip(), None)
-            else:
-                self.cookies[name.strip()] = value.strip()
-        return Answer(response.status, response.headers, text)
-
-    def get(self, port: int, path: str, **kw) -> Answer:
-        return self.request(port, "GET", path, **kw)
-
-    def post(self, port: int, path: str, data: dict, **kw) -> Answer:
-        return self.request(port, "POST", path, data=data, **kw)
-
-    def token(self, port: int, path: str = "/login") -> tuple[str, Answer]:
-        """The CSRF token of the form on ``path`` as served through ``port``, and that answer."""
-        page = self.get(port, path)
-        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
-        assert page.status == 200 and match, f"no CSRF token on {path} ({page.status})"
-        return match.group(1), page
-
-    def sign_in(
-        self, port: int, email: str, password: str = PASSWORD, token: str | None = None
-    ) -> Answer:
-        """Post the sign-in form, with ``token`` or one fetched first from the same port."""
-        token = token or self.token(port)[0]
-        return self.post(
-            port, "/login", {"csrf_token": token, "email": email, "password": password, "next": ""}
-        )
 
 
 # --- the servers ----------------------------------------------------------------------------------
@@ -171,32 +101,6 @@ class Site:
     @property
     def upstreams(self) -> set[str]:
         return {self.name(self.a), self.name(self.b)}
-
-
-def _wait_until_up(port: int, processes: list[tuple[str, subprocess.Popen, Path]]) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        for name, process, log in processes:
-            if process.poll() is not None:
-                pytest.fail(f"{name} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if Browser().get(port, "/healthz").status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    logs = "\n".join(f"{name}:\n{log.read_text()[-2000:]}" for name, _p, log in processes)
-    pytest.fail(f"nothing answered on port {port} within {STARTUP_SECONDS} s\n{logs}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 @pytest.fixture(scope="module")
@@ -233,12 +137,12 @@ def site(app, database_url) -> Iterator[Site]:
         conf.write_text(NGINX_CONF % {"dir": work, "a": ports.a, "b": ports.b, "port": ports.nginx})
         start("nginx", [NGINX, "-p", str(work), "-e", str(work / "error.log"), "-c", str(conf)])
         for port in (ports.a, ports.b, ports.nginx):
-            _wait_until_up(port, processes)
+            wait_until_up(port, processes)
         ports.logs = [log for name, _process, log in processes if name.startswith("gunicorn")]
         yield ports
     finally:
         for _name, process, _log in reversed(processes):
-            _stop(process)
+            stop(process)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -23,7 +23,7 @@ from kim_app.extensions import db
 from tests.access_cases import CASES, SCOPES, Probe, World
 from tests.browser.conftest import HTMX_FILE, JSQR_FILE, PHONE, _serve, sign_in
 from tests.conftest import PASSWORD, PPU
-from tests.test_access_matrix import FILE_TYPES
+from tests.helpers import FILE_TYPES
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 DOWNLOADS = set(FILE_TYPES) | {"json"}  # files a browser saves rather than shows
@@ -389,7 +389,7 @@ def shown_counts(**numbers: int) -> dict[str, str]:
 def test_roll_call_by_keyboard_alone(browser, app, live_server, make_user, make_event):
     """Mark hadir, izin and an undo with Tab, Shift+Tab, Enter and Space only; focus stays in
     the person's row after each tap and is always visibly ringed."""
-    from tests.test_attendance_roll_call import people, run_now
+    from tests.scenes import people, run_now
 
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     event = make_event()

@@ -13,8 +13,8 @@ from pypdf import PdfReader
 from kim_app.auth.models import Role
 from tests.browser.conftest import SCREENSHOTS, new_phone, screenshot, sign_in
 from tests.conftest import PPU
-from tests.test_attendance_certificates import cert_event, certs, people
-from tests.test_certificate_rules import image_bytes
+from tests.helpers import image_bytes
+from tests.scenes import attending_people, cert_event, certs
 
 
 def test_settings_certificates_and_verification(phone, app, live_server, make_user, make_event):
@@ -23,7 +23,7 @@ def test_settings_certificates_and_verification(phone, app, live_server, make_us
     event = cert_event(
         app, make_event, certificate_min_percent=None, title="Pelatihan Jurnalistik Warga"
     )
-    people(app, event.id, [4, 2, 1])
+    attending_people(app, event.id, [4, 2, 1])
     sign_in(phone, live_server, operator.email)
 
     phone.goto(f"{live_server}/absensi/kegiatan/{event.id}/pengaturan")

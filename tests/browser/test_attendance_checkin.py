@@ -13,7 +13,8 @@ from kim_app.attendance.models import Attendance, Method
 from kim_app.attendance.operations import clean_signature
 from kim_app.extensions import db
 from tests.browser.conftest import screenshot
-from tests.test_attendance_checkin import _open_now, _register
+from tests.browser.helpers import sign_pad
+from tests.scenes import add_registration, open_now
 
 
 def _rows(app) -> list[Attendance]:
@@ -23,33 +24,11 @@ def _rows(app) -> list[Attendance]:
         return rows
 
 
-def _sign(page: Page) -> None:
-    """Draw two strokes on the pad with the mouse (pointer events, as a finger would).
-
-    The pad is revealed by its script, which may still be loading: wait until it shows, and
-    bring it on screen, since mouse events land at viewport coordinates."""
-    canvas = page.locator("canvas.pad-canvas")
-    expect(canvas).to_be_visible()
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    assert box
-    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
-    page.mouse.move(x + 0.1 * w, y + 0.7 * h)
-    page.mouse.down()
-    for i in range(1, 30):
-        page.mouse.move(x + (0.1 + 0.025 * i) * w, y + (0.7 - 0.4 * ((i % 10) / 10)) * h)
-    page.mouse.up()
-    page.mouse.move(x + 0.6 * w, y + 0.3 * h)
-    page.mouse.down()
-    page.mouse.move(x + 0.9 * w, y + 0.8 * h, steps=12)
-    page.mouse.up()
-
-
 def test_participant_checks_in_with_pin_and_signature(phone: Page, app, live_server, make_event):
     """At 360 px: public page → 'Presensi mandiri' → number, PIN, signature → green verdict."""
     event = make_event(title="Pelatihan Jurnalistik Warga")
-    _open_now(app, event.id, venue_pin="4821", signatures=True)
-    _register(app, event.id)
+    open_now(app, event.id, venue_pin="4821", signatures=True)
+    add_registration(app, event.id)
 
     phone.goto(f"{live_server}/e/{event.code}")
     phone.wait_for_function("() => window.htmx !== undefined")
@@ -72,13 +51,13 @@ def test_participant_checks_in_with_pin_and_signature(phone: Page, app, live_ser
     assert _rows(app) == []
 
     # "Ulangi" empties the pad
-    _sign(phone)
+    sign_pad(phone)
     assert phone.locator("input[name=tanda_tangan]").input_value().startswith("M")
     phone.get_by_role("button", name="Ulangi").click()
     assert phone.locator("input[name=tanda_tangan]").input_value() == ""
 
     # a wrong PIN comes back in place (422), the signature kept and drawn again
-    _sign(phone)
+    sign_pad(phone)
     drawn = phone.locator("input[name=tanda_tangan]").input_value()
     phone.get_by_label("PIN di layar ruangan").fill("1111")
     phone.get_by_role("button", name="Konfirmasi hadir").click()
@@ -105,8 +84,8 @@ def test_check_in_with_javascript_off(phone_no_js: Page, app, live_server, make_
     """Without JavaScript the pad is not shown (a note says to sign the paper list) and the
     plain form checks the person in."""
     event = make_event()
-    _open_now(app, event.id, venue_pin="4821", signatures=True)
-    registration = _register(app, event.id)
+    open_now(app, event.id, venue_pin="4821", signatures=True)
+    registration = add_registration(app, event.id)
     page = phone_no_js
     page.goto(f"{live_server}/e/{event.code}/tiket/{registration.ticket}")
     code = registration.checkin_code

@@ -9,7 +9,6 @@ to those present on both days only, and verify at /v/<code>."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -21,27 +20,10 @@ from kim_app.events.models import Event, Registration, Source
 from kim_app.events.operations import local_now
 from kim_app.extensions import db
 from tests.browser.conftest import new_phone, screenshot, sign_in
-from tests.browser.test_attendance_checkin import _sign
-from tests.browser.test_attendance_scan import _sign_in
+from tests.browser.helpers import CACHED, sign_in_by_form, sign_pad, wait_until
 from tests.conftest import PPU
-from tests.test_attendance_documents import pdf_text, strokes
-from tests.test_attendance_roll_call import people
-
-CACHED = """async () => {
-  const keys = await caches.keys();
-  for (const key of keys) {
-    const cache = await caches.open(key);
-    if (await cache.match(location.href, {ignoreVary: true})) return true;
-  }
-  return false;
-}"""
-
-
-def _wait_until(check, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
+from tests.helpers import pdf_text, strokes
+from tests.scenes import people
 
 
 def _marks(app, session_id: int) -> dict[int, list[tuple[str, Presence]]]:
@@ -133,7 +115,7 @@ def test_attendance_journey_on_a_two_day_event(browser, app, live_server, make_u
         expect(page.locator("#daftar > li")).to_have_count(32)
         expect(page.locator("#hitungan")).to_contain_text("32 Belum")
         # the service worker keeps a copy of the page for a reload without signal
-        _wait_until(lambda: page.evaluate(CACHED))
+        wait_until(lambda: page.evaluate(CACHED))
 
         def row(rid: int):
             return page.locator(f"#baris-{rid}")
@@ -197,7 +179,7 @@ def test_attendance_journey_on_a_two_day_event(browser, app, live_server, make_u
         scanner_context = new_phone(browser, app)
         scanner = scanner_context.new_page()
         try:
-            _sign_in(scanner, live_server, petugas.email)  # lands on the scan page, not home
+            sign_in_by_form(scanner, live_server, petugas.email)  # lands on the scan page, not home
             expect(scanner).to_have_url(re.compile(rf"/absensi/sesi/{session_id}/pindai$"))
             code = codes[scanned]
             for typed, verdict in (
@@ -232,7 +214,7 @@ def test_attendance_journey_on_a_two_day_event(browser, app, live_server, make_u
             # registered as +62813 0000 0031; typed the way people write it
             visitor.get_by_label("Nomor WhatsApp atau kode tiket").fill("0813-0000-0031")
             visitor.get_by_label("PIN di layar ruangan").fill("4821")
-            _sign(visitor)
+            sign_pad(visitor)
             visitor.get_by_role("button", name="Konfirmasi hadir").click()
             # found by number alone: confirmed by initials (issue 21 item 8)
             expect(visitor.locator(".hasil-checked_in")).to_contain_text("P. 0.")

@@ -11,9 +11,9 @@ from playwright.sync_api import expect
 
 from kim_app.auth.models import Role
 from tests.browser.conftest import HTMX_FILE, new_phone, screenshot, sign_in
-from tests.browser.test_public_registration import _register
+from tests.browser.helpers import register_on_page
 from tests.conftest import PPU
-from tests.test_attendance_checkin import _open_now
+from tests.scenes import open_now
 
 
 def test_projector_counts_a_self_check_in(phone, browser, app, live_server, make_user, make_event):
@@ -21,7 +21,7 @@ def test_projector_counts_a_self_check_in(phone, browser, app, live_server, make
     checks in with the PIN; within one poll the screen shows 1."""
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     event = make_event(title="Pelatihan Literasi Digital", venue_name="Aula Kantor Bupati PPU")
-    _open_now(app, event.id, venue_pin="482913")
+    open_now(app, event.id, venue_pin="482913")
 
     hall = browser.new_context(viewport={"width": 1280, "height": 720}, locale="id-ID")
     hall.route(
@@ -49,7 +49,7 @@ def test_projector_counts_a_self_check_in(phone, browser, app, live_server, make
     screen.wait_for_function("() => window.htmx !== undefined")
     screenshot(screen, "projector-1280")
 
-    _register(phone, live_server, event.code, "Siti Rahmawati", "0813 5555 0101")
+    register_on_page(phone, live_server, event.code, "Siti Rahmawati", "0813 5555 0101")
     phone.goto(f"{live_server}/e/{event.code}/hadir")
     phone.get_by_label("Nomor WhatsApp atau kode tiket").fill("0813 5555 0101")
     phone.get_by_label("PIN di layar ruangan").fill("482913")
@@ -73,7 +73,7 @@ def test_projector_without_javascript_refreshes_itself(
     """With JavaScript off the page carries a meta refresh and shows the same screen."""
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     event = make_event(title="Sosialisasi Keterbukaan Informasi")
-    _open_now(app, event.id, venue_pin="731604")
+    open_now(app, event.id, venue_pin="731604")
     context = new_phone(browser, app, javascript=False)
     page = context.new_page()
     sign_in(page, live_server, operator.email)

@@ -17,6 +17,7 @@ from kim_app.events.models import Event, Registration, Source
 from kim_app.events.operations import PersonData, local_now, register_person
 from kim_app.extensions import db
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, new_phone, screenshot
+from tests.browser.helpers import qr_video, sign_in_by_form
 from tests.conftest import PASSWORD, PPU
 
 
@@ -36,13 +37,6 @@ def _event_running_now(app, make_event, names) -> tuple[int, int, list[str]]:
         ]
         db.session.commit()
         return event.id, first.id, [r.checkin_code for r in codes]
-
-
-def _sign_in(page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
 
 
 def _type_code(page, code: str) -> None:
@@ -73,7 +67,7 @@ def test_petugas_scans_by_typed_code(browser, app, live_server, make_user, make_
     )
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
-        _sign_in(page, live_server, petugas.email)
+        sign_in_by_form(page, live_server, petugas.email)
         expect(page).to_have_url(re.compile(rf"/absensi/sesi/{session_id}/pindai$"))
         expect(page.get_by_role("heading", level=1)).to_have_text("Pindai tiket")
         expect(page.get_by_role("button", name="Mulai kamera")).to_be_visible()
@@ -121,7 +115,7 @@ def test_scan_without_javascript(browser, app, live_server, make_user, make_even
     context = new_phone(browser, app, javascript=False)
     page = context.new_page()
     try:
-        _sign_in(page, live_server, petugas.email)
+        sign_in_by_form(page, live_server, petugas.email)
         expect(page).to_have_url(re.compile(rf"/absensi/sesi/{session_id}/pindai$"))
         expect(page.get_by_role("button", name="Mulai kamera")).to_be_hidden()
         _type_code(page, ani)
@@ -135,26 +129,6 @@ def test_scan_without_javascript(browser, app, live_server, make_user, make_even
         context.close()
 
 
-def _qr_video(path, text: str) -> None:
-    """A short Y4M clip of the QR code of ``text`` (white margin, 480×480) for Chromium's fake camera."""
-    import io
-
-    import segno
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    segno.make(text, error="m").save(buffer, kind="png", scale=8, border=4)
-    qr = Image.open(buffer).convert("L")
-    frame = Image.new("L", (480, 480), 255)
-    qr.thumbnail((440, 440))
-    frame.paste(qr, ((480 - qr.width) // 2, (480 - qr.height) // 2))
-    luma, chroma = frame.tobytes(), bytes([128]) * (240 * 240)
-    with open(path, "wb") as out:
-        out.write(b"YUV4MPEG2 W480 H480 F10:1 Ip A1:1 C420jpeg\n")
-        for _ in range(10):
-            out.write(b"FRAME\n" + luma + chroma + chroma)
-
-
 def test_camera_reads_a_ticket_qr_code(browser, app, live_server, make_user, make_event, tmp_path):
     """A fake camera showing a ticket's QR code: the page decodes it (jsQR from the CDN copy, as
     Chromium on Linux has no BarcodeDetector) and checks the person in once, though the code stays
@@ -166,7 +140,7 @@ def test_camera_reads_a_ticket_qr_code(browser, app, live_server, make_user, mak
         link = f"{live_server}/e/{event.code}/tiket/{ticket}"
     petugas = make_user(Role.PETUGAS_ABSENSI, PPU, event_id=event_id)
     video = tmp_path / "qr.y4m"
-    _qr_video(video, link)
+    qr_video(video, link)
     camera_browser = browser.browser_type.launch(
         executable_path=CHROMIUM,
         args=[
@@ -182,7 +156,7 @@ def test_camera_reads_a_ticket_qr_code(browser, app, live_server, make_user, mak
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        _sign_in(page, live_server, petugas.email)
+        sign_in_by_form(page, live_server, petugas.email)
         expect(page).to_have_url(re.compile(rf"/absensi/sesi/{session_id}/pindai$"))
         page.get_by_role("button", name="Mulai kamera").click()
         expect(page.locator("#layar")).to_be_visible()
@@ -209,7 +183,7 @@ def test_operator_creates_a_petugas(browser, app, live_server, make_user, make_e
     context = new_phone(browser, app)
     page = context.new_page()
     try:
-        _sign_in(page, live_server, operator.email)
+        sign_in_by_form(page, live_server, operator.email)
         page.goto(live_server + f"/absensi/kegiatan/{event.id}/petugas")
         page.get_by_label("Nama lengkap").fill("Rina Petugas")
         page.get_by_label("Nomor WhatsApp").fill("0813-5555-0101")

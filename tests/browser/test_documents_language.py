@@ -10,8 +10,8 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from tests.browser.conftest import screenshot, sign_in
-from tests.test_attendance_documents import SIGNER
-from tests.test_attendance_documents import build as attendance_scene
+from tests.helpers import SIGNER
+from tests.scenes import attendance_scene
 
 
 def _pdf_text(data: bytes) -> str:

@@ -7,31 +7,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from kim_app.auth.models import Role
 from tests.browser.conftest import new_phone, screenshot, sign_in
+from tests.browser.helpers import AGENDA, fill_session
 from tests.conftest import PPU
-
-AGENDA = [
-    ("2030-05-15", "09:00", "12:00", "Menulis berita desa", "Siti Rahmah"),
-    ("2030-05-15", "13:00", "16:00", "Foto jurnalistik dengan ponsel", "Budi Hartono"),
-    ("2030-05-16", "08:30", "12:00", "Melawan hoaks", "Rina Wulandari"),
-    ("2030-05-16", "13:00", "15:30", "Rencana tindak lanjut", "Agus Salim"),
-]
-
-
-def _fill_session(
-    page: Page, number: int, day: str, start: str, end: str, topic: str, speaker: str
-):
-    row = page.get_by_role("group", name=f"Sesi {number}")
-    row.get_by_label("Tanggal", exact=True).fill(day)
-    row.get_by_label("Jam mulai", exact=True).fill(start)
-    row.get_by_label("Jam selesai", exact=True).fill(end)
-    row.get_by_label("Topik atau acara").fill(topic)
-    first = row.get_by_role("group", name="Narasumber 1")
-    first.get_by_label("Nama narasumber").fill(speaker)
-    first.get_by_label("Instansi").fill("Diskominfo PPU")
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "tanpa-js"])
@@ -54,7 +35,7 @@ def test_operator_creates_and_publishes_a_two_day_training(
         page.get_by_label("Nama tempat").fill("Aula Kantor Bupati")
         page.get_by_label("Alamat tempat").fill("Jl. Provinsi Km 9, Penajam")
         page.get_by_label("Kapasitas peserta").fill("100")
-        _fill_session(page, 1, *AGENDA[0])
+        fill_session(page, 1, *AGENDA[0])
         for number, session in enumerate(AGENDA[1:], start=2):
             page.get_by_role("button", name="+ Tambah sesi").click()
             row = page.get_by_role("group", name=f"Sesi {number}")
@@ -62,7 +43,7 @@ def test_operator_creates_and_publishes_a_two_day_training(
             # the new row starts on the day of the last one, when it ended
             expect(row.get_by_label("Tanggal", exact=True)).to_have_value(AGENDA[number - 2][0])
             expect(row.get_by_label("Jam mulai", exact=True)).to_have_value(AGENDA[number - 2][2])
-            _fill_session(page, number, *session)
+            fill_session(page, number, *session)
         # what was typed before the rows were added is still there
         expect(page.get_by_label("Judul kegiatan")).to_have_value(
             f"Pelatihan Jurnalistik Warga {suffix}"

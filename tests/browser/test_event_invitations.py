@@ -6,21 +6,9 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from kim_app.auth.models import Role
-from kim_app.groups.models import KimStatus
 from tests.browser.conftest import screenshot, sign_in
-from tests.conftest import PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE
-
-SEPAKU_VILLAGE = "64.09.04.2001"
-
-
-def _kims(make_kim):
-    """Two verified KIM in Babulu, one in Penajam; a draft in Penajam and one KIM in Sepaku."""
-    babulu = make_kim(name="KIM Sebakung Maju", members=4)
-    make_kim(name="KIM Sebakung Kreatif")
-    make_kim(village=PPU_OTHER_VILLAGE, name="KIM Giri Mukti")
-    make_kim(village=PPU_OTHER_VILLAGE, status=KimStatus.DRAFT, name="KIM Draf")
-    make_kim(village=SEPAKU_VILLAGE, name="KIM Sepaku")
-    return babulu
+from tests.browser.helpers import invitation_kims
+from tests.conftest import PPU, PPU_VILLAGE
 
 
 def test_operator_invites_two_districts_and_pengurus_names_two_delegates(
@@ -28,7 +16,7 @@ def test_operator_invites_two_districts_and_pengurus_names_two_delegates(
 ):
     """The count follows the ticked districts; "Undang" invites the three matching KIM with
     quota 2; the pengurus ticks two members, a third is refused, the delegates are listed."""
-    kim = _kims(make_kim)
+    kim = invitation_kims(make_kim)
     event = make_event(title="Pelatihan Jurnalistik Warga")
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     pengurus = make_user(Role.PENGURUS_KIM, PPU_VILLAGE, kim_id=kim.id)
@@ -77,7 +65,7 @@ def test_inviting_works_with_javascript_off(
     phone_no_js: Page, live_server, make_user, make_kim, make_event
 ):
     """Without JavaScript "Hitung" re-renders the page with the count, "Undang" invites."""
-    _kims(make_kim)
+    invitation_kims(make_kim)
     event = make_event()
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     page = phone_no_js

@@ -14,15 +14,13 @@ from kim_app.auth.models import Role
 from kim_app.events.models import Event, Registration, RegistrationStatus
 from kim_app.extensions import db
 from tests.browser.conftest import new_phone, screenshot, sign_in
-from tests.browser.test_event_editor import AGENDA, _fill_session
-from tests.browser.test_event_invitations import _kims
-from tests.browser.test_public_registration import _register
+from tests.browser.helpers import AGENDA, fill_session, invitation_kims, register_on_page
 from tests.conftest import PPU, PPU_VILLAGE
 
 
 def test_operator_to_waiting_list_journey(browser, app, live_server, make_user, make_kim):
     """Every step through the interface; the database agrees with what the pages said."""
-    kim = _kims(make_kim)
+    kim = invitation_kims(make_kim)
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     pengurus = make_user(Role.PENGURUS_KIM, PPU_VILLAGE, kim_id=kim.id)
     contexts = []
@@ -40,11 +38,11 @@ def test_operator_to_waiting_list_journey(browser, app, live_server, make_user, 
         desk.get_by_label("Judul kegiatan").fill("Pelatihan Jurnalistik Warga")
         desk.get_by_label("Nama tempat").fill("Aula Kantor Bupati")
         desk.get_by_label("Kapasitas peserta").fill("4")
-        _fill_session(desk, 1, *AGENDA[0])
+        fill_session(desk, 1, *AGENDA[0])
         for number, session in enumerate(AGENDA[1:], start=2):
             desk.get_by_role("button", name="+ Tambah sesi").click()
             expect(desk.get_by_role("group", name=f"Sesi {number}")).to_be_visible()
-            _fill_session(desk, number, *session)
+            fill_session(desk, number, *session)
         desk.get_by_role("button", name="Simpan draf").click()
         desk.get_by_role("button", name="Terbitkan").click()
         expect(desk.locator(".tag").first).to_have_text("Terbit")
@@ -70,17 +68,19 @@ def test_operator_to_waiting_list_journey(browser, app, live_server, make_user, 
         expect(officer.locator("#pesan")).to_contain_text("Delegasi disimpan: 2 ditunjuk.")
 
         outsider = phone_page()
-        first_ticket = _register(outsider, live_server, code, "Rina Jurnalis", "0813 5555 0101")
+        first_ticket = register_on_page(
+            outsider, live_server, code, "Rina Jurnalis", "0813 5555 0101"
+        )
         expect(outsider.locator("#status-tiket")).to_have_text("Terdaftar")
-        again = _register(outsider, live_server, code, "rina jurnalis", "+62 813-5555-0101")
+        again = register_on_page(outsider, live_server, code, "rina jurnalis", "+62 813-5555-0101")
         assert again == first_ticket  # recognised, not registered twice
         expect(outsider.locator("#pesan")).to_contain_text("Nomor ini sudah terdaftar")
 
         last_seat = phone_page()
-        _register(last_seat, live_server, code, "Dewi PKK", "0852 2222 3333")
+        register_on_page(last_seat, live_server, code, "Dewi PKK", "0852 2222 3333")
         expect(last_seat.locator("#status-tiket")).to_have_text("Terdaftar")
         waiting = phone_page()
-        _register(waiting, live_server, code, "Agus Wartawan", "0857 4444 5555")
+        register_on_page(waiting, live_server, code, "Agus Wartawan", "0857 4444 5555")
         expect(waiting.locator("#status-tiket")).to_have_text("Daftar tunggu, urutan ke-1")
         screenshot(waiting, "perjalanan-daftar-tunggu")
 

@@ -51,12 +51,9 @@ from tests.browser.conftest import (
     screenshot,
     sign_in,
 )
-from tests.browser.test_attendance_checkin import _sign
-from tests.browser.test_attendance_journey import CACHED, _wait_until
-from tests.browser.test_attendance_scan import _qr_video
-from tests.browser.test_public_registration import _register
+from tests.browser.helpers import CACHED, qr_video, register_on_page, sign_pad, wait_until
 from tests.conftest import PASSWORD, PPU
-from tests.test_attendance_documents import pdf_text, strokes
+from tests.helpers import pdf_text, strokes
 
 TOUR = ROOT / "docs" / "tour"
 SLOW_3G = {  # the profile, as bench/phone.py sends it
@@ -191,7 +188,7 @@ def _throttle_service_workers(browser, page: Page, network: dict) -> object:
                 },
             )
         # the answers arrive as events, dispatched while Playwright is called: ask something
-        _wait_until(lambda: session.send("Browser.getVersion") and 2 in answered)
+        wait_until(lambda: session.send("Browser.getVersion") and 2 in answered)
         answered.clear()
     return session
 
@@ -356,7 +353,7 @@ def test_field_journey(browser, app, live_server, make_user, tmp_path, steps, va
                 outsider.goto(public)
                 expect(outsider.locator("#kursi")).to_have_text("38 dari 40 tersisa")
                 _tour(outsider, "3-pendaftaran-publik")
-            ticket_url = _register(outsider, live_server, code, OUTSIDER, "0813 5555 0101")
+            ticket_url = register_on_page(outsider, live_server, code, OUTSIDER, "0813 5555 0101")
             expect(outsider.locator("#status-tiket")).to_have_text("Terdaftar")
             expect(outsider.locator("svg.qr")).to_be_visible()
 
@@ -377,7 +374,7 @@ def test_field_journey(browser, app, live_server, make_user, tmp_path, steps, va
         if javascript:
             with steps("day 1: a tap while offline, synced when back"):
                 # the service worker keeps a copy of the page for a reload without signal
-                _wait_until(lambda: desk.evaluate(CACHED))
+                wait_until(lambda: desk.evaluate(CACHED))
                 if variant == "slow_3g":
                     worker_link = _throttle_service_workers(browser, desk, SLOW_3G)
                 offline["now"] = True
@@ -411,7 +408,7 @@ def test_field_journey(browser, app, live_server, make_user, tmp_path, steps, va
             if javascript:
                 # a (fake) camera showing the outsider's ticket QR code
                 video = tmp_path / "tiket.y4m"
-                _qr_video(video, ticket_url)
+                qr_video(video, ticket_url)
                 camera_browser = browser.browser_type.launch(
                     executable_path=CHROMIUM,
                     args=[
@@ -457,7 +454,7 @@ def test_field_journey(browser, app, live_server, make_user, tmp_path, steps, va
             outsider.get_by_role("link", name="Presensi mandiri").click()
             expect(outsider.get_by_role("heading", level=1)).to_have_text("Presensi mandiri")
             if javascript:
-                _sign(outsider)
+                sign_pad(outsider)
             else:
                 expect(outsider.locator("canvas.pad-canvas")).to_be_hidden()
                 expect(

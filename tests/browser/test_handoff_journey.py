@@ -35,7 +35,7 @@ from tests.browser.conftest import (
     screenshot,
     sign_in,
 )
-from tests.browser.test_public_registration import _register
+from tests.browser.helpers import register_on_page
 from tests.conftest import PPU, PPU_VILLAGE
 
 KIM_NAME = "KIM Sebakung Cerdas"
@@ -206,7 +206,7 @@ def test_handoff_journey(browser, app, live_server, make_user, tmp_path, variant
         # -- the event is full: an outsider waits, a delegate withdraws, the outsider is told ---
         outsider = phone()
         code = re.search(r"/e/([^/]+)/tiket/", tickets[KETUA]).group(1)
-        _register(outsider, live_server, code, OUTSIDER, OUTSIDER_NUMBER)
+        register_on_page(outsider, live_server, code, OUTSIDER, OUTSIDER_NUMBER)
         expect(outsider.locator("#status-tiket")).to_contain_text("Daftar tunggu")
         officer.goto(live_server + "/")
         officer.locator("#tindakan").get_by_role("link", name=TITLE).click()

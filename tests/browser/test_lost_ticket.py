@@ -7,7 +7,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import screenshot
-from tests.browser.test_public_registration import _register
+from tests.browser.helpers import register_on_page
 
 
 def _search(page: Page, phone: str, name: str) -> None:
@@ -20,7 +20,7 @@ def _search(page: Page, phone: str, name: str) -> None:
 def test_lost_ticket_opens_in_place_and_gives_the_ticket_back(phone: Page, live_server, make_event):
     """htmx loads the form into the event page; a wrong name shows the organiser's WhatsApp."""
     event = make_event(contact="WA panitia 0812-1111-2222", title="Bimtek Literasi Digital")
-    ticket = _register(phone, live_server, event.code, "Siti Rahmawati", "0813 5555 0101")
+    ticket = register_on_page(phone, live_server, event.code, "Siti Rahmawati", "0813 5555 0101")
     phone.context.clear_cookies()  # the link is lost: a fresh visit
     phone.goto(f"{live_server}/e/{event.code}")
     phone.wait_for_function("() => window.htmx !== undefined")
@@ -48,7 +48,7 @@ def test_lost_ticket_without_javascript(phone_no_js: Page, live_server, make_eve
     """The link opens its own page; a bad number is explained; the first name finds the ticket."""
     page = phone_no_js
     event = make_event()
-    ticket = _register(page, live_server, event.code, "Ahmad Yani", "0852 1111 2222")
+    ticket = register_on_page(page, live_server, event.code, "Ahmad Yani", "0852 1111 2222")
     page.goto(f"{live_server}/e/{event.code}")
     page.get_by_role("link", name="Tiket hilang?").click()
     assert page.url.endswith(f"/e/{event.code}/tiket-hilang")

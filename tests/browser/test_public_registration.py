@@ -7,25 +7,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import new_phone, screenshot
-
-
-def _fill(page: Page, name: str, phone: str, institution: str = "KIM Sebakung Jaya") -> None:
-    form = page.locator("#daftar form")
-    form.get_by_label("Nama lengkap").fill(name)
-    form.get_by_label("Nomor WhatsApp").fill(phone)
-    form.get_by_label("KIM atau instansi").fill(institution)
-    form.get_by_label("Jabatan").fill("Anggota")
-    form.get_by_label("Perempuan").check()
-    form.get_by_label("Saya setuju data saya diproses").check()
-
-
-def _register(page: Page, base: str, code: str, name: str, phone: str) -> str:
-    """Open the public page, register, wait for the ticket; returns the ticket's URL."""
-    page.goto(f"{base}/e/{code}")
-    _fill(page, name, phone)
-    page.get_by_role("button", name="Daftar", exact=True).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Tiket")
-    return page.url
+from tests.browser.helpers import fill_registration, register_on_page
 
 
 def test_outsider_registers_is_recognised_waits_and_is_promoted(
@@ -42,7 +24,7 @@ def test_outsider_registers_is_recognised_waits_and_is_promoted(
 
     # a wrong number is explained in place (htmx swaps the 422 section), values kept
     phone.evaluate("window.penanda = 'tetap'")  # gone if the page were loaded again
-    _fill(phone, "Siti Rahmawati", "021 555 1234")
+    fill_registration(phone, "Siti Rahmawati", "021 555 1234")
     phone.get_by_role("button", name="Daftar", exact=True).click()
     expect(phone.locator("#daftar .error")).to_have_text(
         "Nomor WhatsApp tidak valid. Contoh: 0812-3456-7890."
@@ -63,7 +45,7 @@ def test_outsider_registers_is_recognised_waits_and_is_promoted(
     screenshot(phone, "tiket-terdaftar")
 
     # the same number again, written the international way: the same ticket, no duplicate
-    again = _register(phone, live_server, event.code, "siti rahmawati", "+62 813-5555-0101")
+    again = register_on_page(phone, live_server, event.code, "siti rahmawati", "+62 813-5555-0101")
     assert again == first_ticket
     expect(phone.locator("#pesan")).to_contain_text("Nomor ini sudah terdaftar")
     expect(phone.locator(".ticket")).to_contain_text("Siti Rahmawati")
@@ -73,7 +55,7 @@ def test_outsider_registers_is_recognised_waits_and_is_promoted(
     for name, number in (("Budi Santoso", "0813 5555 0202"), ("Rina Wati", "0813 5555 0303")):
         context = new_phone(browser, app)
         page = context.new_page()
-        _register(page, live_server, event.code, name, number)
+        register_on_page(page, live_server, event.code, name, number)
         others.append((context, page))
     expect(others[0][1].locator("#status-tiket")).to_have_text("Terdaftar")
     waiting = others[1][1]
@@ -100,7 +82,7 @@ def test_registration_without_javascript(phone_no_js: Page, live_server, make_ev
     page = phone_no_js
     event = make_event(capacity=10)
     page.goto(f"{live_server}/e/{event.code}")
-    _fill(page, "Ahmad Yani", "0852 1111 2222")
+    fill_registration(page, "Ahmad Yani", "0852 1111 2222")
     page.get_by_label("Nama lengkap").fill("")  # the browser asks for the name first
     page.get_by_role("button", name="Daftar", exact=True).click()
     assert page.url.endswith(f"/e/{event.code}")

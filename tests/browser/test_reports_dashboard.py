@@ -10,7 +10,6 @@ from playwright.sync_api import Page, expect
 from kim_app.auth.models import Role
 from tests.browser.conftest import new_phone, screenshot, sign_in
 from tests.conftest import PPU
-from tests.test_reports_dashboard import data  # noqa: F401  (the known dataset fixture)
 
 YEAR = "dari=2025-01-01&sampai=2025-12-31"
 
@@ -19,7 +18,7 @@ def _fits_the_screen(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
-def test_dashboard_on_a_phone(phone: Page, live_server, make_user, data):  # noqa: F811
+def test_dashboard_on_a_phone(phone: Page, live_server, make_user, dashboard_data):
     """Figures and charts fit 360 px; a narrower range is swapped in place, then a drill-down."""
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     sign_in(phone, live_server, operator.email)
@@ -46,7 +45,7 @@ def test_dashboard_on_a_phone(phone: Page, live_server, make_user, data):  # noq
     screenshot(phone, "laporan-kecamatan")
 
 
-def test_dashboard_without_javascript(browser, app, live_server, make_user, data):  # noqa: F811
+def test_dashboard_without_javascript(browser, app, live_server, make_user, dashboard_data):
     """The date form is a plain GET form: submitting it loads the page for the new range."""
     context = new_phone(browser, app, javascript=False)
     page = context.new_page()

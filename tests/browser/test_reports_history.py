@@ -9,12 +9,11 @@ from playwright.sync_api import Page, expect
 from kim_app.auth.models import Role
 from tests.browser.conftest import screenshot, sign_in
 from tests.conftest import PPU, PPU_VILLAGE
-from tests.test_reports_history import dataset  # noqa: F401 - the fixture
 
 
-def test_pengurus_sees_history_on_kim_page(phone: Page, live_server, make_user, dataset):  # noqa: F811
+def test_pengurus_sees_history_on_kim_page(phone: Page, live_server, make_user, history_dataset):
     """Scrolling to the section loads the history in place, without another page load."""
-    kim = dataset["a"]
+    kim = history_dataset["a"]
     user = make_user(Role.PENGURUS_KIM, PPU_VILLAGE, kim_id=kim.id)
     sign_in(phone, live_server, user.email)
     phone.goto(f"{live_server}/kim/{kim.id}")
@@ -28,9 +27,11 @@ def test_pengurus_sees_history_on_kim_page(phone: Page, live_server, make_user, 
     screenshot(phone, "riwayat-kim-di-halaman-kim")
 
 
-def test_history_link_without_javascript(phone_no_js: Page, live_server, make_user, dataset):  # noqa: F811
+def test_history_link_without_javascript(
+    phone_no_js: Page, live_server, make_user, history_dataset
+):
     """Without JavaScript the link opens the history page."""
-    kim = dataset["a"]
+    kim = history_dataset["a"]
     user = make_user(Role.KEPALA_DESA, PPU_VILLAGE)
     sign_in(phone_no_js, live_server, user.email)
     phone_no_js.goto(f"{live_server}/kim/{kim.id}")
@@ -40,7 +41,7 @@ def test_history_link_without_javascript(phone_no_js: Page, live_server, make_us
     screenshot(phone_no_js, "riwayat-kim-halaman")
 
 
-def test_operator_finds_person_by_phone(phone: Page, live_server, make_user, dataset):  # noqa: F811
+def test_operator_finds_person_by_phone(phone: Page, live_server, make_user, history_dataset):
     """Typing ``+62 812 3456 7890`` shows Siti Aminah once; her page lists both events."""
     user = make_user(Role.OPERATOR_KABKOTA, PPU)
     sign_in(phone, live_server, user.email)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot, sign_in
-from tests.test_reports_laporan import build, jpeg_with_gps
+from tests.helpers import jpeg_with_gps
+from tests.scenes import laporan_scene
 
 
 def test_write_report_and_add_photo(
     phone, app, live_server, make_event, make_kim, make_user, tmp_path
 ):
     """Save the narrative (over htmx), upload a photo, see it with its caption."""
-    data = build(app, make_event, make_kim, make_user)
+    data = laporan_scene(app, make_event, make_kim, make_user)
     sign_in(phone, live_server, data["operator"].email)
     phone.goto(f"{live_server}/kegiatan/{data['event'].id}/laporan")
     phone.get_by_label("Latar belakang").fill("Banyak KIM belum menulis berita desa.")

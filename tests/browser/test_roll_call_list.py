@@ -17,7 +17,7 @@ from kim_app.events.operations import local_now
 from kim_app.extensions import db
 from tests.browser.conftest import SCREENSHOTS, screenshot, sign_in
 from tests.conftest import PPU
-from tests.test_attendance_roll_call import people
+from tests.scenes import people
 
 ROW_BUDGET = 64  # px at 360 px wide, for a name, its status and origin, and the buttons
 LONG_NAME = "Raden Ayu Siti Nurhaliza Kusumawardhani"

@@ -1,0 +1,117 @@
+"""Real gunicorn and nginx processes for the two-server and throttle tests: free ports, waiting
+for a server to answer, stopping it, and a cookie-keeping browser that speaks HTTP to them."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import socket
+import subprocess
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import (
+    PASSWORD,
+)
+
+STARTUP_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    text: str
+
+    @property
+    def upstream(self) -> str | None:
+        """The instance nginx passed the request to (``127.0.0.1:port``); None when sent direct."""
+        return self.headers.get("X-Upstream")
+
+
+class Browser:
+    """Keeps the cookies the servers set and sends them back, whichever port it talks to."""
+
+    def __init__(self):
+        self.cookies: dict[str, str] = {}
+
+    def request(self, port: int, method: str, path: str, data=None, headers=None) -> Answer:
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if data is not None:
+            body = urllib.parse.urlencode(data)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            text = response.read().decode()
+        finally:
+            conn.close()
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, _sep, value = cookie.split(";", 1)[0].partition("=")
+            if "expires=thu, 01 jan 1970" in cookie.lower():
+                self.cookies.pop(name.strip(), None)
+            else:
+                self.cookies[name.strip()] = value.strip()
+        return Answer(response.status, response.headers, text)
+
+    def get(self, port: int, path: str, **kw) -> Answer:
+        return self.request(port, "GET", path, **kw)
+
+    def post(self, port: int, path: str, data: dict, **kw) -> Answer:
+        return self.request(port, "POST", path, data=data, **kw)
+
+    def token(self, port: int, path: str = "/login") -> tuple[str, Answer]:
+        """The CSRF token of the form on ``path`` as served through ``port``, and that answer."""
+        page = self.get(port, path)
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+        assert page.status == 200 and match, f"no CSRF token on {path} ({page.status})"
+        return match.group(1), page
+
+    def sign_in(
+        self, port: int, email: str, password: str = PASSWORD, token: str | None = None
+    ) -> Answer:
+        """Post the sign-in form, with ``token`` or one fetched first from the same port."""
+        token = token or self.token(port)[0]
+        return self.post(
+            port, "/login", {"csrf_token": token, "email": email, "password": password, "next": ""}
+        )
+
+
+def wait_until_up(port: int, processes: list[tuple[str, subprocess.Popen, Path]]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        for name, process, log in processes:
+            if process.poll() is not None:
+                pytest.fail(f"{name} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if Browser().get(port, "/healthz").status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    logs = "\n".join(f"{name}:\n{log.read_text()[-2000:]}" for name, _p, log in processes)
+    pytest.fail(f"nothing answered on port {port} within {STARTUP_SECONDS} s\n{logs}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
