@@ -147,13 +147,15 @@ class Wizard:
                     _("Tidak ada baris valid yang dapat diimpor. Periksa kolomnya."),
                 )
             try:
-                # a savepoint: a refused import leaves nothing, and the plan is read afresh
-                with db.session.begin_nested():
-                    result = importer.apply(plan, current_user, upload.filename)
+                result = importer.apply(plan, current_user, upload.filename)
+                # committed here, not at the end of the request: the claimed upload is deleted
+                # below only once its rows are saved, so a failed commit gives the file back
+                db.session.commit()
             except Exception as error:
                 message = importer.refusal(error)
                 if message is None:
                     raise
+                db.session.rollback()
                 release(upload)
                 plan = importer.plan(upload.table, upload.mapping, current_user)
                 return self._page(importer, upload, plan, 422, message)
