@@ -24,7 +24,7 @@ from PIL import Image
 from werkzeug.security import generate_password_hash
 
 from kim_app import importing
-from kim_app.attendance.certificates import clean_image, set_image
+from kim_app.attendance.certificates.operations import clean_image, set_image
 from kim_app.attendance.models import Certificate, Presence
 from kim_app.attendance.operations import mark_attendance
 from kim_app.auth.models import LinkPurpose, Role, User

@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.security import generate_password_hash
 
 from kim_app import create_app, importing, tables
-from kim_app.attendance.certificates import clean_image, set_image
+from kim_app.attendance.certificates.operations import clean_image, set_image
 from kim_app.attendance.models import Certificate, Presence
 from kim_app.attendance.operations import mark_attendance
 from kim_app.auth.models import LinkPurpose, Role, User

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from kim_app.attendance.certificates import (
+from kim_app.attendance.certificates.operations import (
     issue_certificates,
 )
 from kim_app.attendance.models import Certificate, Method, Presence

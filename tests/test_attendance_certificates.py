@@ -10,12 +10,11 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from kim_app.attendance.certificates import (
-    CertificateError,
+from kim_app.attendance.certificates.operations import CertificateError, issue_certificates
+from kim_app.attendance.certificates.queries import (
     attended_counts,
     eligible_registrations,
     format_certificate_number,
-    issue_certificates,
     number_format_problem,
 )
 from kim_app.attendance.models import Attendance, Presence

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from kim_app import audit
-from kim_app.attendance.certificates import issue_certificates
+from kim_app.attendance.certificates.operations import issue_certificates
 from kim_app.attendance.documents import daftar_hadir_html, session_people
 from kim_app.attendance.models import Attendance, AttendanceMark, Certificate, Presence
 from kim_app.attendance.operations import mark_attendance, save_signature, session_counts

@@ -224,7 +224,7 @@ MEASURED = {
     "kim_app.events.public.public_register",
     "kim_app.events.public.lost_ticket",
     "kim_app.attendance.checkin.self_check_in",
-    "kim_app.attendance.certificates.verify",
+    "kim_app.attendance.certificates.routes.verify",
 }
 
 

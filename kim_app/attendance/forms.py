@@ -1,6 +1,6 @@
 """The forms of attendance: the walk-in at the door, the scan and its officers, self check-in and
-the signature. The certificate settings form stays in certificates.py, beside the image and
-number checks its validators share with the certificate operations."""
+the signature. The certificate settings form is in certificates/forms.py, beside the
+certificates topic whose image and number checks its validators share."""
 
 from __future__ import annotations
 

@@ -1,11 +1,13 @@
-"""Reads for the attendance pages whose shape matters for speed."""
+"""Reads for the attendance pages: what one tap needs (its shape matters for speed), the roll
+call's rows and the people it finds."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, load_only, noload
 
-from kim_app.attendance.models import Attendance
-from kim_app.attendance.operations import counter_columns
+from kim_app.attendance.models import Attendance, AttendanceMark, Presence
+from kim_app.attendance.operations import counter_columns, registered_in, registered_in_ids
 from kim_app.events.models import Event, EventSession, Registration
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
@@ -62,3 +64,92 @@ def tap_target(session_id: int, registration_id: int) -> sa.Row | None:
     return db.session.execute(
         TAP_TARGET, {"session_id": session_id, "registration_id": registration_id}
     ).one_or_none()
+
+
+# --- the roll call ----------------------------------------------------------------------------------
+
+# rows shown at once; the search reaches everybody else, the counters always count everybody
+PAGE_SIZE = 40
+
+# a registration with the name of its KIM (nothing else of the KIM), in one query
+REGISTRATION_WITH_KIM_NAME = (
+    joinedload(Registration.kim).options(load_only(Kim.name), noload(Kim.fields)),
+)
+
+
+def registration_in(session: EventSession, registration_id: int | None) -> Registration | None:
+    """The registration in the session's event, with its KIM (the row shows its name)."""
+    registration = (
+        db.session.get(Registration, registration_id, options=REGISTRATION_WITH_KIM_NAME)
+        if registration_id
+        else None
+    )
+    if registration is None or registration.event_id != session.event_id:
+        return None
+    return registration
+
+
+NOT_MARKED = sa.or_(Attendance.status.is_(None), Attendance.status == Presence.BELUM)
+
+
+def roll_condition(q: str, unmarked: bool):
+    """Who the roll call lists: those whose name or institution holds ``q`` (when given), only
+    the not yet marked when ``unmarked``."""
+    condition = sa.true()
+    if q:
+        pattern = "%" + q.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        condition = sa.or_(
+            Registration.name.ilike(pattern), Registration.institution.ilike(pattern)
+        )
+    return sa.and_(condition, NOT_MARKED) if unmarked else condition
+
+
+def roll_rows(session: EventSession, q: str, unmarked: bool, page: int) -> tuple[list, int]:
+    """One page of the registered people (sorted by name) matching ``q`` and ``unmarked``, with their status
+    in ``session`` and their KIM's name; and how many match in all."""
+    condition = roll_condition(q, unmarked)
+    total = db.session.scalar(registered_in(session, sa.func.count()).where(condition))
+    rows = db.session.execute(
+        registered_in(
+            session, Registration, Attendance.status, Attendance.signature.is_not(None), Kim.name
+        )
+        .outerjoin(Kim, Kim.id == Registration.kim_id)
+        .where(condition)
+        .order_by(sa.func.lower(Registration.name), Registration.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return [
+        {
+            "r": registration,
+            "status": Presence(status) if status else Presence.BELUM,
+            "signed": bool(signed),
+            "origin": registration.institution or kim_name or "",
+        }
+        for registration, status, signed, kim_name in rows
+    ], total
+
+
+def next_unmarked(session_id: int, event_id: int, q: str, name: str, after: int) -> int | None:
+    """In the "not marked yet" list (searched for ``q``), the id of the person after the one just
+    marked (who has left it)."""
+    return db.session.scalar(
+        registered_in_ids(session_id, event_id, Registration.id)
+        .where(
+            roll_condition(q, unmarked=True),
+            sa.tuple_(sa.func.lower(Registration.name), Registration.id)
+            > sa.tuple_(sa.func.lower(sa.literal(name)), sa.literal(after)),
+        )
+        .order_by(sa.func.lower(Registration.name), Registration.id)
+        .limit(1)
+    )
+
+
+def walk_in_of(session: EventSession, client_id: str) -> Registration | None:
+    """The person a walk-in tap with this client id added in this session, if it arrived."""
+    registration_id = db.session.scalar(
+        sa.select(AttendanceMark.registration_id).where(
+            AttendanceMark.session_id == session.id, AttendanceMark.client_id == client_id
+        )
+    )
+    return None if registration_id is None else db.session.get(Registration, registration_id)

@@ -21,13 +21,13 @@ from flask import session as browser_session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, load_only, noload
+from sqlalchemy.orm import joinedload, noload
 from werkzeug.wrappers import Response
 
 from kim_app import queryargs
 from kim_app.attendance import bp
 from kim_app.attendance.forms import SignatureForm, WalkInForm
-from kim_app.attendance.models import Attendance, AttendanceMark, Method, Presence
+from kim_app.attendance.models import Method, Presence
 from kim_app.attendance.operations import (
     CLOCK_SKEW_SECONDS,
     OPEN_FOR_ATTENDANCE,
@@ -52,8 +52,6 @@ from kim_app.attendance.operations import (
     moved,
     not_open_message,
     phase_of,
-    registered_in,
-    registered_in_ids,
     running,
     save_signature,
     session_counts,
@@ -62,7 +60,14 @@ from kim_app.attendance.operations import (
     to_local,
     window_of,
 )
-from kim_app.attendance.queries import tap_target
+from kim_app.attendance.queries import (
+    PAGE_SIZE,
+    next_unmarked,
+    registration_in,
+    roll_rows,
+    tap_target,
+    walk_in_of,
+)
 from kim_app.auth.models import OPERATOR_ROLES, User
 from kim_app.errors import attach_error, error_response
 from kim_app.events.models import (
@@ -82,13 +87,10 @@ from kim_app.events.operations import (
 )
 from kim_app.extensions import db
 from kim_app.formatting import clock, day, session_when, when
-from kim_app.groups.models import Kim
 from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.security import MAX_RECORD_ID, roles_required
 from kim_app.timezones import utcnow
 
-# rows shown at once; the search reaches everybody else, the counters always count everybody
-PAGE_SIZE = 40
 MARKABLE = [p.value for p in Presence]
 ABSENT = (Presence.IZIN, Presence.SAKIT, Presence.ALPA)
 
@@ -110,24 +112,6 @@ def managed_event(event_id: int) -> Event:
     if event is None or not may_manage_event(current_user, event):
         abort(404)
     return event
-
-
-# a registration with the name of its KIM (nothing else of the KIM), in one query
-REGISTRATION_WITH_KIM_NAME = (
-    joinedload(Registration.kim).options(load_only(Kim.name), noload(Kim.fields)),
-)
-
-
-def registration_in(session: EventSession, registration_id: int | None) -> Registration | None:
-    """The registration in the session's event, with its KIM (the row shows its name)."""
-    registration = (
-        db.session.get(Registration, registration_id, options=REGISTRATION_WITH_KIM_NAME)
-        if registration_id
-        else None
-    )
-    if registration is None or registration.event_id != session.event_id:
-        return None
-    return registration
 
 
 def _closed_message(status: EventStatus) -> str:
@@ -189,45 +173,6 @@ class RollView:
             "halaman": self.page if self.page > 1 else None,
             "status": UNMARKED if self.unmarked else None,
         }
-
-
-NOT_MARKED = sa.or_(Attendance.status.is_(None), Attendance.status == Presence.BELUM)
-
-
-def _view_condition(view: RollView):
-    condition = sa.true()
-    if view.q:
-        pattern = "%" + view.q.replace("\\", "").replace("%", "").replace("_", "") + "%"
-        condition = sa.or_(
-            Registration.name.ilike(pattern), Registration.institution.ilike(pattern)
-        )
-    return sa.and_(condition, NOT_MARKED) if view.unmarked else condition
-
-
-def roll_rows(session: EventSession, view: RollView) -> tuple[list, int]:
-    """One page of the registered people (sorted by name) matching the view, with their status
-    in ``session`` and their KIM's name; and how many match in all."""
-    condition = _view_condition(view)
-    total = db.session.scalar(registered_in(session, sa.func.count()).where(condition))
-    rows = db.session.execute(
-        registered_in(
-            session, Registration, Attendance.status, Attendance.signature.is_not(None), Kim.name
-        )
-        .outerjoin(Kim, Kim.id == Registration.kim_id)
-        .where(condition)
-        .order_by(sa.func.lower(Registration.name), Registration.id)
-        .limit(PAGE_SIZE)
-        .offset((view.page - 1) * PAGE_SIZE)
-    ).all()
-    return [
-        {
-            "r": registration,
-            "status": Presence(status) if status else Presence.BELUM,
-            "signed": bool(signed),
-            "origin": registration.institution or kim_name or "",
-        }
-        for registration, status, signed, kim_name in rows
-    ], total
 
 
 def _row_links(session_id: int, is_open: bool, view: RollView | None = None) -> dict:
@@ -294,7 +239,7 @@ def _saved_notice(session: EventSession) -> str | None:
 
 def _roll_page(session: EventSession, walk_in: WalkInForm | None = None, status: int = 200):
     view = RollView.read()
-    rows, total = roll_rows(session, view)
+    rows, total = roll_rows(session, view.q, view.unmarked, view.page)
     context = _row_context(session, view)
     event = session.event
     opens, closes = attendance_window(event, session)
@@ -363,20 +308,6 @@ def _back_to_row(session_id: int, view: RollView, anchor: int | None) -> str:
     return f"{url}#baris-{anchor}" if anchor else url
 
 
-def _next_unmarked(session_id: int, event_id: int, view: RollView, name: str, after: int):
-    """In the "not marked yet" list, the person after the one just marked (who has left it)."""
-    return db.session.scalar(
-        registered_in_ids(session_id, event_id, Registration.id)
-        .where(
-            _view_condition(view),
-            sa.tuple_(sa.func.lower(Registration.name), Registration.id)
-            > sa.tuple_(sa.func.lower(sa.literal(name)), sa.literal(after)),
-        )
-        .order_by(sa.func.lower(Registration.name), Registration.id)
-        .limit(1)
-    )
-
-
 def _mark_notice(name: str, asked: Presence, standing: Standing, method: Method) -> str:
     """Whose mark was saved, and what it came to, for the page a plain post returns to."""
     if standing.status is not asked:
@@ -441,7 +372,7 @@ def mark(session_id: int):
     if not is_partial():
         anchor = target.id
         if view.unmarked and standing.status is not Presence.BELUM:
-            anchor = _next_unmarked(session_id, target.event_id, view, target.name, target.id)
+            anchor = next_unmarked(session_id, target.event_id, view.q, target.name, target.id)
         browser_session[LAST_MARK] = {
             "session": session_id,
             "text": _mark_notice(target.name, tap.status, standing, method),
@@ -494,7 +425,7 @@ def _add_walk_in(
     """``(the registration, whether it is a new person)``. The form's client id names the tap:
     sent again (the offline queue, a double tap, two at once) it finds the person it added."""
     client_id = (form.client_id.data or "").strip()
-    earlier = _walk_in_of(session, client_id)
+    earlier = walk_in_of(session, client_id)
     if earlier is not None:
         return earlier, False
     person = form.to_person()
@@ -514,21 +445,11 @@ def _add_walk_in(
             )
     except AttendanceError:
         # the same tap arrived twice at once and the other request won: keep its person only
-        first = _walk_in_of(session, client_id)
+        first = walk_in_of(session, client_id)
         if first is None:
             raise
         return first, False
     return registration, added
-
-
-def _walk_in_of(session: EventSession, client_id: str) -> Registration | None:
-    """The person a walk-in tap with this client id added in this session, if it arrived."""
-    registration_id = db.session.scalar(
-        sa.select(AttendanceMark.registration_id).where(
-            AttendanceMark.session_id == session.id, AttendanceMark.client_id == client_id
-        )
-    )
-    return None if registration_id is None else db.session.get(Registration, registration_id)
 
 
 def _walk_in_done(session: EventSession, registration: Registration, added: bool) -> Response:

@@ -260,7 +260,8 @@ def ticket(code: str, ticket: str):
     online = (
         event.online_link if event.online_link.lower().startswith(("http://", "https://")) else ""
     )
-    from kim_app.attendance.certificates import valid_certificate  # attendance builds on events
+    # attendance builds on events
+    from kim_app.attendance.certificates.queries import valid_certificate
 
     return _private(
         render(
