@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from kim_app.attendance.models import Presence
 from kim_app.attendance.operations import mark_attendance
 from kim_app.auth.models import Role
+from kim_app.events.invitations.operations import name_delegates
 from kim_app.events.models import Event, Invitation, Registration, RegistrationStatus, Source
 from kim_app.events.operations import PersonData, register_person
-from kim_app.events.people import name_delegates
 from kim_app.extensions import db
 from kim_app.groups.models import Member
 from tests.budget import PAGE_BUDGET, counted_queries, page_weight

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
-from kim_app.events import people
+from kim_app.events.invitations import queries as people
 from kim_app.events.models import (
     Event,
     EventStatus,

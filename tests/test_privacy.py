@@ -27,7 +27,7 @@ from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.events.models import Event, Invitation, Registration, Source
 from kim_app.events.operations import PersonData, local_now, register_person
-from kim_app.events.people import update_participant
+from kim_app.events.participants.operations import update_participant
 from kim_app.extensions import db
 from kim_app.groups.models import Member, Position
 from kim_app.reports import queries

@@ -20,10 +20,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from kim_app.documents import qr_svg, render_pdf
-
-# a module import: people reaches notices, whose messages need this module (a cycle by name)
-from kim_app.events import people
 from kim_app.events.models import Event, EventStatus, Registration, RegistrationStatus
+from kim_app.events.queries import ParticipantFilter, participant_conditions, participant_order
 from kim_app.extensions import db
 from kim_app.formatting import clock, day, session_when, when
 from kim_app.groups.models import Kim
@@ -228,9 +226,7 @@ def poster_pdf(event: Event) -> bytes:
 # --- the participant list as a table --------------------------------------------------------
 
 
-def participant_export(
-    event: Event, filters: people.ParticipantFilter
-) -> tuple[list[str], list[list]]:
+def participant_export(event: Event, filters: ParticipantFilter) -> tuple[list[str], list[list]]:
     """The participants matching ``filters`` as rows (header first), in one query; the columns
     are those the import recognises, so an exported list can be edited and imported back."""
     headers = [
@@ -243,8 +239,8 @@ def participant_export(
         db.session.execute(
             sa.select(Registration, Kim.name)
             .outerjoin(Kim, Kim.id == Registration.kim_id)
-            .where(*people.participant_conditions(event, filters))
-            .order_by(*people.participant_order(filters))
+            .where(*participant_conditions(event, filters))
+            .order_by(*participant_order(filters))
         ),
         start=1,
     ):

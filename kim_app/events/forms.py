@@ -41,10 +41,7 @@ from kim_app.events.operations import (
     EventError,
     PersonData,
 )
-from kim_app.events.people import (
-    offered_origin,
-    origin_choices,
-)
+from kim_app.events.queries import origin_choices
 from kim_app.groups.models import Gender
 from kim_app.phones import PhoneError, display_phone, normalise_phone
 
@@ -229,6 +226,13 @@ def _mobile_number(_form, field) -> None:
         normalise_phone(field.data)
     except PhoneError:
         raise ValidationError(_l("Nomor WhatsApp tidak valid. Contoh: 0812-3456-7890.")) from None
+
+
+def offered_origin(_form, field) -> None:
+    """A form's "asal daerah": empty, or one of the choices the form offered (a form that offers
+    none, such as the walk-in form, takes none)."""
+    if field.data and field.data not in {choice.value for choice in field.choices or ()}:
+        raise ValidationError(_("Pilih kabupaten/kota dari daftar."))
 
 
 def _gender_choice(_form, field) -> None:

@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from kim_app import audit
 from kim_app.events.models import Event, Registration, RegistrationStatus, Source
 from kim_app.events.operations import EventError
-from kim_app.events.people import ensure_editable, origin_choices, take_seats
+from kim_app.events.participants.operations import ensure_editable, take_seats
+from kim_app.events.queries import origin_choices
 from kim_app.extensions import db
 from kim_app.groups.import_values import parse_gender
 from kim_app.groups.models import Kim, name_key

@@ -26,15 +26,17 @@ from kim_app.events.forms import PersonForm
 from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, Registration, RegistrationStatus, Source
 from kim_app.events.operations import EventError, cancel_registration, get_event_or_404
-from kim_app.events.people import (
-    ParticipantFilter,
+from kim_app.events.participants.operations import (
     ensure_editable,
+    restore_registration,
+    update_participant,
+)
+from kim_app.events.queries import (
+    ParticipantFilter,
     participant_counts,
     participants_page,
     people_editable,
     registration_of,
-    restore_registration,
-    update_participant,
 )
 from kim_app.extensions import db
 from kim_app.formatting import when

@@ -19,32 +19,34 @@ from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.errors import attach_error
 from kim_app.events import bp
 from kim_app.events.forms import PersonForm
-from kim_app.events.models import Event, Invitation
-from kim_app.events.operations import EventError, get_event_or_404, may_manage_event
-from kim_app.events.participants import common, managed_event
-from kim_app.events.people import (
-    INVITABLE,
-    PREVIEW_MAX,
+from kim_app.events.invitations.operations import (
     QUOTA_DEFAULT,
     QUOTA_MAX,
     DelegateChange,
-    InviteFilter,
     add_person,
     check_quota,
+    invite_kims,
+    name_delegates,
+    remove_invitation,
+    set_quota,
+)
+from kim_app.events.invitations.queries import (
+    INVITABLE,
+    PREVIEW_MAX,
+    InviteFilter,
     count_matching,
     delegate_choices,
     district_choices,
     invitation_of,
-    invite_kims,
     invited_page,
     invited_row,
     kim_delegates,
     matching_preview,
-    name_delegates,
     regency_choices,
-    remove_invitation,
-    set_quota,
 )
+from kim_app.events.models import Event, Invitation
+from kim_app.events.operations import EventError, get_event_or_404, may_manage_event
+from kim_app.events.participants.routes import common, managed_event
 from kim_app.extensions import db
 from kim_app.groups.models import Bidang
 from kim_app.groups.operations import may_see_kim
