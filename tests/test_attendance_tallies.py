@@ -15,7 +15,7 @@ from kim_app.auth.models import Role
 from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus, Source
 from kim_app.events.operations import PersonData, cancel_registration, register_person
 from kim_app.extensions import db
-from kim_app.reports.privacy import erase_person
+from kim_app.reports.privacy.operations import erase_person
 from tests.conftest import PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE
 
 H, IZIN, B = Presence.HADIR, Presence.IZIN, Presence.BELUM

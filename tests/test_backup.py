@@ -24,7 +24,8 @@ from kim_app.attendance.models import Presence
 from kim_app.attendance.operations import mark_attendance
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role, User
-from kim_app.backup import BackupError, backup, check_client_version, restore
+from kim_app.backup import BackupError, backup, restore
+from kim_app.backup.postgresql import check_client_version
 from kim_app.events.models import Event, Source
 from kim_app.events.operations import PersonData, register_person
 from kim_app.extensions import db

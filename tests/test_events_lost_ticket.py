@@ -184,7 +184,7 @@ def test_a_waiting_list_registration_is_found(client, make_event):
 def test_an_erased_person_is_not_found(app, client, make_event, make_user):
     """After erasure (UU 27/2022) number and name lead nowhere."""
     from kim_app.events.models import Registration
-    from kim_app.reports.privacy import erase_person
+    from kim_app.reports.privacy.operations import erase_person
 
     event = make_event()
     register_online(client, event.code)

@@ -389,7 +389,7 @@ def test_erasing_a_person_deletes_their_prepared_messages(
     app, client, login, make_user, make_event
 ):
     """UU 27/2022: erasing a participant also deletes the hand-offs prepared for their number."""
-    from kim_app.reports.privacy import erase_person
+    from kim_app.reports.privacy.operations import erase_person
 
     operator = make_user(Role.OPERATOR_KABKOTA, PPU)
     login(operator)

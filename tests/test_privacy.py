@@ -31,7 +31,7 @@ from kim_app.events.participants.operations import update_participant
 from kim_app.extensions import db
 from kim_app.groups.models import Member, Position
 from kim_app.reports import queries
-from kim_app.reports.privacy import mask_numbers, summarise
+from kim_app.reports.privacy.queries import mask_numbers, summarise
 from tests.budget import PAGE_BUDGET, counted_queries, page_weight
 from tests.conftest import MAJALENGKA_VILLAGE, PASSWORD, PPU, PPU_VILLAGE, html_of
 

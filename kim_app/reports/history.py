@@ -334,7 +334,7 @@ def registration_visible_or_404(registration_id: int, user) -> Registration:
     return registration
 
 
-def _same_person(registration: Registration) -> sa.ColumnElement[bool]:
+def same_person(registration: Registration) -> sa.ColumnElement[bool]:
     if registration.phone:
         return Registration.phone == registration.phone
     return Registration.id == registration.id
@@ -343,7 +343,7 @@ def _same_person(registration: Registration) -> sa.ColumnElement[bool]:
 def person_rows(registration: Registration, user) -> list[sa.Row]:
     """The person's registrations (same phone) in events ``user`` manages, newest first, each
     with its event, KIM, sessions attended (hadir) and sessions in all: one query."""
-    same = _same_person(registration)
+    same = same_person(registration)
     theirs = sa.select(Registration.id).where(same)
     hadir = (
         sa.select(
@@ -412,7 +412,7 @@ def person_marks(registration: Registration, user) -> dict[int, list[sa.Row]]:
                 Attendance.session_id == EventSession.id,
             ),
         )
-        .where(_same_person(registration), _visible(user))
+        .where(same_person(registration), _visible(user))
         .order_by(Registration.id, EventSession.starts_at, EventSession.id)
     ):
         marks[row.registration_id].append(row)

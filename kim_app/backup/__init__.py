@@ -26,13 +26,11 @@ import os
 import re
 import secrets
 import shutil
-import sqlite3
-import subprocess
 import tarfile
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +39,8 @@ from typing import IO, Any
 import sqlalchemy as sa
 from flask import current_app
 
+from kim_app.backup import postgresql, sqlite
+from kim_app.backup.common import BackupError, live_counts
 from kim_app.extensions import db
 
 FORMAT = "kim-backup"
@@ -52,11 +52,6 @@ MANIFEST_MAX_BYTES = 64 * 1024 * 1024
 CHUNK = 1024 * 1024
 SHA256 = re.compile(r"[0-9a-f]{64}")
 # a COPY header in pg_restore's plain output: ``COPY public.users (id, ...) FROM stdin;``
-COPY_HEADER = re.compile(rb'^COPY (?:(?:"[^"]+"|\w+)\.)?("[^"]+"|\w+) ')
-
-
-class BackupError(Exception):
-    """A backup or restore that cannot go ahead, or did not check out; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -87,10 +82,10 @@ def backup(path: Path) -> Summary:
         dump = Path(tmp) / DUMP_NAMES[kind]
         created_at = datetime.now(UTC).isoformat(timespec="seconds")
         if kind == "sqlite":
-            revision, tables = _sqlite_snapshot(_sqlite_file(uri), dump)
+            revision, tables = sqlite.snapshot(sqlite.file_of(uri), dump)
         else:
-            with _reaching_database():
-                revision, tables = _postgres_snapshot(uri, dump)
+            with postgresql.reaching_database():
+                revision, tables = postgresql.snapshot(uri, dump)
         manifest: dict[str, Any] = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
@@ -207,160 +202,6 @@ def database_kind(uri: str) -> str:
     return kind
 
 
-def _sqlite_file(uri: str) -> Path:
-    name = sa.engine.make_url(uri).database
-    if not name or name == ":memory:" or name.startswith("file:"):
-        raise BackupError("The SQLite database is not a plain file; there is nothing to back up.")
-    return Path(name)
-
-
-def _sqlite_snapshot(source: Path, copy: Path) -> tuple[str | None, dict[str, int]]:
-    """Copy ``source`` with SQLite's online backup API (one read transaction, so writers carry
-    on and the copy is one consistent moment), as a self-contained file without a WAL."""
-    if not source.is_file():
-        raise BackupError(f"The SQLite database {source} does not exist.")
-    try:
-        with (
-            closing(sqlite3.connect(source, timeout=30)) as src,
-            closing(sqlite3.connect(copy)) as dst,
-        ):
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode=DELETE")
-            return _sqlite_facts(dst)
-    except sqlite3.Error as error:
-        raise BackupError(f"SQLite could not copy the database: {error}") from None
-
-
-def _sqlite_facts(conn: sqlite3.Connection) -> tuple[str | None, dict[str, int]]:
-    """The migration revision and the rows of every table of one SQLite database."""
-    names = [
-        row[0]
-        for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            " ORDER BY name"
-        )
-    ]
-    counts = {
-        name: conn.execute(
-            f'SELECT count(*) FROM "{name.replace(chr(34), chr(34) * 2)}"'
-        ).fetchone()[0]
-        for name in names
-    }
-    revision = None
-    if "alembic_version" in counts:
-        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-        revision = row[0] if row else None
-    return revision, counts
-
-
-def _live_counts(conn: sa.Connection, tables) -> dict[str, int]:
-    return {
-        name: conn.scalar(sa.select(sa.func.count()).select_from(sa.table(name))) for name in tables
-    }
-
-
-def _postgres_snapshot(uri: str, dump: Path) -> tuple[str | None, dict[str, int]]:
-    """``pg_dump`` inside a snapshot exported from a read-only transaction, so the row counts
-    written to the manifest are those of the very moment the dump holds."""
-    pg_dump = _pg_tool("pg_dump")
-    client = _client_version(pg_dump)
-    options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
-    with db.engine.connect().execution_options(**options) as conn:
-        check_client_version(int(conn.scalar(sa.text("SHOW server_version_num"))), client)
-        snapshot = conn.scalar(sa.text("SELECT pg_export_snapshot()"))
-        tables = sorted(sa.inspect(conn).get_table_names())
-        counts = _live_counts(conn, tables)
-        revision = None
-        if "alembic_version" in counts:
-            revision = conn.scalar(sa.text("SELECT version_num FROM alembic_version"))
-        _run(
-            [
-                pg_dump,
-                "--format=custom",
-                f"--snapshot={snapshot}",
-                f"--file={dump}",
-                f"--dbname={_conninfo(uri)}",
-            ],
-            uri,
-            "pg_dump failed",
-        )
-    return revision, counts
-
-
-@contextmanager
-def _reaching_database() -> Iterator[None]:
-    """A database that cannot be reached is a clear message, not a traceback."""
-    try:
-        yield
-    except sa.exc.OperationalError as error:
-        raise BackupError(f"Cannot use the database: {error.orig}") from None
-
-
-def _pg_tool(name: str) -> str:
-    found = shutil.which(name)
-    if not found:
-        raise BackupError(f"{name} was not found; install Debian's postgresql-client.")
-    return found
-
-
-def _client_version(tool: str) -> str:
-    return subprocess.run(
-        [tool, "--version"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-
-
-def check_client_version(server_version_num: int, client_version: str) -> None:
-    """Refuse, clearly, when the server is newer than ``pg_dump`` (which cannot dump it)."""
-    match = re.search(r"\(PostgreSQL\)\s+(\d+)", client_version)
-    if not match:
-        raise BackupError(f"Cannot tell the version of the PostgreSQL client: {client_version!r}")
-    server, client = server_version_num // 10000, int(match.group(1))
-    if server > client:
-        raise BackupError(
-            f"The PostgreSQL server is version {server} but pg_dump is version {client}, "
-            "which cannot dump a newer server. Install the postgresql-client package of "
-            f"version {server} (or newer) and run the backup again."
-        )
-
-
-def _conninfo(uri: str) -> str:
-    """A libpq connection string for the URI, without the password (that goes in PGPASSWORD,
-    out of sight of ``ps``)."""
-    url = sa.engine.make_url(uri)
-    params: dict[str, Any] = {
-        "host": url.host,
-        "port": url.port,
-        "user": url.username,
-        "dbname": url.database,
-    }
-    for key, value in url.query.items():
-        params[key] = value[-1] if isinstance(value, tuple) else value
-    return " ".join(
-        f"{key}={_quote(str(value))}" for key, value in params.items() if value not in (None, "")
-    )
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _tool_env(uri: str) -> dict[str, str]:
-    env = dict(os.environ)
-    password = sa.engine.make_url(uri).password
-    if password:
-        env["PGPASSWORD"] = str(password)
-    return env
-
-
-def _run(command: list[str], uri: str, failure: str) -> None:
-    result = subprocess.run(
-        command, env=_tool_env(uri), capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        detail = " ".join(result.stderr.strip().splitlines()[-3:])
-        raise BackupError(f"{failure}: {detail or 'exit status ' + str(result.returncode)}")
-
-
 # --- restore --------------------------------------------------------------------------------------
 
 
@@ -383,7 +224,9 @@ def restore(path: Path, confirm: Callable[[Summary], bool] | None = None) -> Sum
         _check_fits(manifest, kind)
         _check_checksums(manifest, unpacked.files)
         dump = unpacked.files[DUMP_NAMES[kind]]
-        found = _sqlite_dump_counts(dump, manifest) if kind == "sqlite" else _pg_dump_counts(dump)
+        found = (
+            sqlite.dump_counts(dump, manifest) if kind == "sqlite" else postgresql.dump_counts(dump)
+        )
         _compare_counts(manifest["tables"], found, "The database copy in the archive")
         summary = _summary(manifest, path)
         if confirm is not None and not confirm(summary):
@@ -391,9 +234,9 @@ def restore(path: Path, confirm: Callable[[Summary], bool] | None = None) -> Sum
         db.session.remove()
         db.engine.dispose()
         if kind == "sqlite":
-            _sqlite_restore(dump, _sqlite_file(uri))
+            sqlite.restore(dump, sqlite.file_of(uri))
         else:
-            _pg_restore(uri, dump)
+            postgresql.restore(uri, dump)
         db.engine.dispose()
         try:
             _place_uploads(manifest, unpacked.files, _upload_root())
@@ -401,7 +244,7 @@ def restore(path: Path, confirm: Callable[[Summary], bool] | None = None) -> Sum
             raise BackupError(
                 f"The database was restored, but the upload folder could not be: {error}"
             ) from None
-    with _reaching_database():
+    with postgresql.reaching_database():
         _verify_live(manifest)
     return summary
 
@@ -548,50 +391,6 @@ def _facts_of(file: Path) -> dict[str, Any]:
     return {"sha256": digest.hexdigest(), "size": file.stat().st_size}
 
 
-def _sqlite_dump_counts(copy: Path, manifest: dict[str, Any]) -> dict[str, int]:
-    try:
-        with closing(sqlite3.connect(f"{copy.as_uri()}?mode=ro", uri=True)) as conn:
-            if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise BackupError("The database copy in the archive is damaged.")
-            revision, counts = _sqlite_facts(conn)
-    except sqlite3.Error:
-        raise BackupError(
-            "The database copy in the archive is not a readable SQLite file."
-        ) from None
-    if revision != manifest["revision"]:
-        raise BackupError("The database copy's migration revision differs from the manifest.")
-    return counts
-
-
-def _pg_dump_counts(dump: Path) -> dict[str, int]:
-    """Rows per table in a custom-format dump, counted from pg_restore's COPY output (one line
-    per row; the COPY text format escapes newlines inside values)."""
-    pg_restore = _pg_tool("pg_restore")
-    counts: dict[str, int] = {}
-    current = None
-    with tempfile.TemporaryFile() as errors:
-        with subprocess.Popen(
-            [pg_restore, "--data-only", "--file=-", str(dump)],
-            stdout=subprocess.PIPE,
-            stderr=errors,
-        ) as proc:
-            for line in proc.stdout:
-                if current is None:
-                    header = COPY_HEADER.match(line)
-                    if header:
-                        current = header.group(1).strip(b'"').decode()
-                        counts[current] = 0
-                elif line == b"\\.\n":
-                    current = None
-                else:
-                    counts[current] += 1
-        if proc.returncode != 0:
-            errors.seek(0)
-            detail = " ".join(errors.read().decode(errors="replace").strip().splitlines()[-3:])
-            raise BackupError(f"The database dump in the archive is unreadable: {detail}")
-    return counts
-
-
 def _compare_counts(expected: dict[str, int], found: dict[str, int], where: str) -> None:
     for name in sorted(set(expected) | set(found)):
         if expected.get(name, 0) != found.get(name, 0):
@@ -599,41 +398,6 @@ def _compare_counts(expected: dict[str, int], found: dict[str, int], where: str)
                 f"{where} does not match the manifest: table {name} has "
                 f"{found.get(name, 0)} rows, the manifest says {expected.get(name, 0)}."
             )
-
-
-def _sqlite_restore(copy: Path, target: Path) -> None:
-    """Copy the archive's database over the live one with the backup API: one write
-    transaction, so other connections see either the old content or the new."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with (
-            closing(sqlite3.connect(copy)) as src,
-            closing(sqlite3.connect(target, timeout=30)) as dst,
-        ):
-            src.backup(dst)
-    except sqlite3.Error as error:
-        raise BackupError(
-            f"SQLite could not replace the database, nothing changed: {error}"
-        ) from None
-
-
-def _pg_restore(uri: str, dump: Path) -> None:
-    """``pg_restore`` in one transaction: if anything fails, the database is as it was."""
-    _run(
-        [
-            _pg_tool("pg_restore"),
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--no-privileges",
-            "--single-transaction",
-            "--exit-on-error",
-            f"--dbname={_conninfo(uri)}",
-            str(dump),
-        ],
-        uri,
-        "pg_restore failed, the database is unchanged",
-    )
 
 
 def _place_uploads(manifest: dict[str, Any], files: dict[str, Path], root: Path) -> None:
@@ -658,7 +422,7 @@ def _place_uploads(manifest: dict[str, Any], files: dict[str, Path], root: Path)
 def _verify_live(manifest: dict[str, Any]) -> None:
     """After the restore: the live tables and upload files must equal the manifest."""
     with db.engine.connect() as conn:
-        found = _live_counts(conn, manifest["tables"])
+        found = live_counts(conn, manifest["tables"])
     _compare_counts(manifest["tables"], found, "The restored database")
     root = _upload_root()
     on_disk = upload_files(root)
