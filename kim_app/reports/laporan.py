@@ -19,6 +19,7 @@ from kim_app.extensions import db
 from kim_app.htmx import redirect_after_post, render
 from kim_app.i18n import document_locale
 from kim_app.reports import bp
+from kim_app.reports.documents import laporan_docx, laporan_pdf, material_lines, rate_text, venue
 from kim_app.reports.forms import NarrativeForm, PhotoForm
 from kim_app.reports.models import NARRATIVE_FIELDS, ReportPhoto
 from kim_app.reports.operations import (
@@ -30,13 +31,8 @@ from kim_app.reports.operations import (
     event_facts,
     event_photos,
     get_report,
-    laporan_docx,
-    laporan_pdf,
-    material_lines,
     photo_path,
-    rate_text,
     save_narrative,
-    venue,
 )
 from kim_app.security import roles_required
 from kim_app.uploads import upload_limit
