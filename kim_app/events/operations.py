@@ -4,6 +4,10 @@ registering people with capacity, a waiting list and promotion — safe under co
 Seats are counted in ``events.registered_count`` and taken with one conditional UPDATE
 (``... WHERE registered_count < capacity``), which the database applies atomically; the unique
 (event, phone) constraint stops the same person registering twice even when two requests race.
+
+A little over 600 lines: who may manage, the event's life and its registrations share the seat
+counter and the scope checks; the participant and invitation writes already live in
+``events/participants`` and ``events/invitations``.
 """
 
 from __future__ import annotations

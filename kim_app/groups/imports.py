@@ -2,7 +2,10 @@
 row per member of a KIM). Each checks every row with a handful of queries whatever the number of
 rows and says what it will do (new, update, unchanged) or why it is refused; applying writes
 the valid rows, flushes and audits the import once. The pipeline around them (upload, mapping,
-preview, confirm) is ``kim_app.importing``."""
+preview, confirm) is ``kim_app.importing``.
+
+At 600 lines: the two importers share the village finder and the pengurus rules, so they stay
+together; their cell readers are in ``import_values.py``."""
 
 from __future__ import annotations
 
