@@ -17,13 +17,13 @@ from kim_app.events.models import (
     Event,
     EventSession,
     EventStatus,
-    Registration,
     RegistrationStatus,
     Source,
 )
 from kim_app.extensions import db
 from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, counted_queries, gzip_size, page_weight
 from tests.conftest import JATIM, PPU, PPU_VILLAGE, html_of
+from tests.helpers import registrations_of
 from tests.scenes import first_session, people, run_now
 
 SCOPE_CHECKED = {
@@ -317,18 +317,6 @@ def _walk_in(client, roll, headers=None, **data):
     )
 
 
-def registrations(app, event_id: int) -> list[Registration]:
-    with app.app_context():
-        rows = db.session.scalars(
-            sa.select(Registration)
-            .where(Registration.event_id == event_id)
-            .order_by(Registration.id)
-        ).all()
-        for row in rows:
-            db.session.expunge(row)
-        return list(rows)
-
-
 def test_walk_in_with_phone_joins_and_is_hadir(app, client, roll, partial_headers):
     """A walk-in with a WhatsApp number: a new registration (source walk-in), hadir; htmx gets a
     fresh form, the row for the top of the list, the counters and a message."""
@@ -348,18 +336,18 @@ def test_walk_in_with_phone_joins_and_is_hadir(app, client, roll, partial_header
     assert ROW.findall(html)[0][1:] == ("hadir", "Budi Datang")
     assert counters(html)["hadir"] == 1 and "Budi Datang tercatat hadir." in html
     assert gzip_size(response.data) <= FRAGMENT_BUDGET
-    budi = registrations(app, roll["event"].id)[-1]
+    budi = registrations_of(app, roll["event"].id)[-1]
     assert (budi.name, budi.source, budi.phone) == ("Budi Datang", Source.WALK_IN, "+6285211112222")
     assert attendance_rows(app, roll["session"]) == [(budi.id, Presence.HADIR)]
 
 
 def test_walk_in_without_phone_and_double_submitted(app, client, roll):
     """Without a number it still works (no JS: 303 back); the same form sent twice is one person."""
-    before = len(registrations(app, roll["event"].id))
+    before = len(registrations_of(app, roll["event"].id))
     for _ in range(2):
         response = _walk_in(client, roll, name="Tanpa Nomor", client_id="dl-dobel-00001")
         assert response.status_code == 303 and response.headers["Location"] == roll["url"]
-    added = registrations(app, roll["event"].id)[before:]
+    added = registrations_of(app, roll["event"].id)[before:]
     assert [r.name for r in added] == ["Tanpa Nomor"] and added[0].phone is None
     assert attendance_rows(app, roll["session"]) == [(added[0].id, Presence.HADIR)]
     assert "Tanpa Nomor tercatat hadir." in html_of(client.get(roll["url"]))
@@ -383,13 +371,13 @@ def test_walk_in_errors_keep_what_was_typed(app, client, roll, partial_headers):
     html = html_of(response)
     assert response.status_code == 422 and "<html" in html
     assert "Nomor WhatsApp tidak valid. Contoh: 0812-3456-7890." in html and 'value="Sari"' in html
-    assert len(registrations(app, roll["event"].id)) == 5 and mark_count(app) == 0
+    assert len(registrations_of(app, roll["event"].id)) == 5 and mark_count(app) == 0
 
 
 def test_walk_in_with_a_known_number_is_the_same_person(app, client, roll):
     """A walk-in whose number is already registered is marked hadir, not registered twice."""
     _walk_in(client, roll, name="Peserta Nol", phone="+6281300000000", client_id="dl-known-0001")
-    assert len(registrations(app, roll["event"].id)) == 5
+    assert len(registrations_of(app, roll["event"].id)) == 5
     assert attendance_rows(app, roll["session"]) == [(roll["ids"][0], Presence.HADIR)]
 
 
