@@ -95,8 +95,16 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The suite on TEST_WORKERS processes, then the browser journeys in one process of their own: a
+# journey that waits on scrolling and rendering must not share the cores with the heavy modules
+# (a scroll check timed out once under that load). PYTEST_ARGS runs just what it names.
 test: $(VENV)/.dev-installed node_modules/.package-lock.json translations chromium pdf-libs nginx java lint
+ifeq ($(strip $(PYTEST_ARGS)),)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --ignore=tests/browser
+	$(BIN)/pytest tests/browser
+else
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+endif
 
 # The benchmark (issue 7; never part of `make test`): build or reuse the national (PostgreSQL
 # kim_bench) and regency (SQLite) datasets, drive gunicorn with wrk, then the slow-3G phone run.
