@@ -927,7 +927,7 @@ CASES: dict[str, Case] = {
     ),
     "events.poster": Case(staff(), (get(event("/poster.pdf"), label="pdf"),)),
     # read-only: the operator's own people (by origin) at an event; the outside event has none
-    "events.area_people": Case(
+    "attendance.area_people": Case(
         staff(),
         (
             get(event("/warga"), marker=lambda _w, p: p.registration.name),

@@ -149,7 +149,7 @@ def test_every_endpoint_is_declared_scope_checked_or_public(app):
 # what a regency operator may open of its own people at the province's event: read-only pages
 READ_ONLY_ELSEWHERE = {
     "events.detail": 200,  # the province's event itself (visible to its regencies)
-    "events.area_people": 200,
+    "attendance.area_people": 200,
     "reports.person": 200,
     "reports.person_export": 200,
 }

@@ -22,7 +22,7 @@ from tests.budget import PAGE_BUDGET, counted_queries, page_weight
 from tests.conftest import PPU, PPU_VILLAGE, html_of
 from tests.helpers import confirm_import, participants_import_token, table_rows, upload_participants
 
-WEIGHED = {"events.area_people"}
+WEIGHED = {"attendance.area_people"}
 
 KALTIM = "64"
 PASER = "64.01"

@@ -6,11 +6,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, load_only, noload
 
-from kim_app.attendance.models import Attendance, AttendanceMark, Presence
+from kim_app.attendance.models import Attendance, AttendanceMark, Certificate, Presence
 from kim_app.attendance.operations import counter_columns, registered_in, registered_in_ids
 from kim_app.events.models import Event, EventSession, Registration
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
+from kim_app.pagination import Page, clamped
+from kim_app.regions.models import Region
+from kim_app.security import origin_filter
 
 # what one tap needs, in one query: the session's event (its owner and status); the person,
 # when registered for that event, with the name of their KIM and where they stand now; and the
@@ -153,3 +156,61 @@ def walk_in_of(session: EventSession, client_id: str) -> Registration | None:
         )
     )
     return None if registration_id is None else db.session.get(Registration, registration_id)
+
+
+# --- an area's people at an event organised elsewhere ---------------------------------------------
+
+AREA_PER_PAGE = 50
+
+
+def _people_of_area(event: Event, user) -> list[sa.ColumnElement[bool]]:
+    return [Registration.event_id == event.id, origin_filter(Registration.origin_code, user)]
+
+
+def area_people_page(event: Event, user, page: int) -> Page:
+    """The event's registrations whose person comes from ``user``'s area, 50 a page by name,
+    each with KIM, origin, sessions attended (hadir) and a valid certificate: two queries."""
+    conditions = _people_of_area(event, user)
+    total = db.session.scalar(sa.select(sa.func.count()).where(*conditions)) or 0
+    page = clamped(page, total, AREA_PER_PAGE)
+    hadir = (
+        sa.select(Attendance.registration_id, sa.func.count().label("n"))
+        .join(Registration, Registration.id == Attendance.registration_id)
+        .where(*conditions, Attendance.status == Presence.HADIR)
+        .group_by(Attendance.registration_id)
+        .subquery("hadir")
+    )
+    rows = db.session.execute(
+        sa.select(
+            Registration.id,
+            Registration.name,
+            Registration.institution,
+            Registration.position,
+            Registration.status,
+            Registration.source,
+            Kim.name.label("kim_name"),
+            Region.name.label("origin_name"),
+            sa.func.coalesce(hadir.c.n, 0).label("attended"),
+            Certificate.number.label("certificate"),
+        )
+        .outerjoin(Kim, Kim.id == Registration.kim_id)
+        .outerjoin(Region, Region.code == Registration.origin_code)
+        .outerjoin(hadir, hadir.c.registration_id == Registration.id)
+        .outerjoin(
+            Certificate,
+            sa.and_(
+                Certificate.registration_id == Registration.id, Certificate.revoked_at.is_(None)
+            ),
+        )
+        .where(*conditions)
+        .order_by(sa.func.lower(Registration.name), Registration.id)
+        .limit(AREA_PER_PAGE)
+        .offset((page - 1) * AREA_PER_PAGE)
+    ).all()
+    return Page(items=rows, total=total, page=page, per_page=AREA_PER_PAGE)
+
+
+def session_count(event: Event) -> int:
+    return (
+        db.session.scalar(sa.select(sa.func.count()).where(EventSession.event_id == event.id)) or 0
+    )

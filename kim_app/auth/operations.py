@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from kim_app import audit, jobs
+from kim_app import audit, jobs, signals
 from kim_app.auth.models import AccountLink, LinkPurpose, Role, User
 from kim_app.errors import OperationError
 from kim_app.extensions import db
@@ -555,9 +555,7 @@ def request_reset(identifier: str) -> AccountLink | None:
         return None
     # the operators of the area see the request in their audit log, and can send a new link
     audit.record("user.reset_request", "user", user.id, region_code=user.scope_code, actor=None)
-    from kim_app.notices.operations import reset_requested  # notices build on accounts
-
-    reset_requested(user)
+    signals.reset_requested.send(user)
     if not email_configured() or not user.email:
         return None
     link = issue_link(user, LinkPurpose.RESET, None)

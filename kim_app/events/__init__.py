@@ -6,4 +6,4 @@ from flask import Blueprint
 bp = Blueprint("events", __name__)
 
 # each module attaches its views to bp
-from kim_app.events import followed, invitations, participants, public, routes  # noqa: E402,F401
+from kim_app.events import invitations, participants, public, routes  # noqa: E402,F401

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from kim_app import audit
+from kim_app import audit, signals
 from kim_app.events.models import Event, Registration, RegistrationStatus, Source
 from kim_app.events.operations import EventError
 from kim_app.events.participants.operations import ensure_editable, take_seats
@@ -31,7 +31,6 @@ from kim_app.importing.mapping import (
     is_gender,
 )
 from kim_app.importing.values import checked_length, shown, words
-from kim_app.notices import operations as notices
 from kim_app.phones import PhoneError, normalise_phone
 from kim_app.security import codes_below
 
@@ -287,7 +286,7 @@ def apply_participants(event: Event, plan: Plan, user, filename: str) -> Partici
             for key, value in row.changes.items():
                 setattr(row.registration, key, value)
     db.session.flush()
-    notices.tickets_prepared(event, created, user)
+    signals.tickets_prepared.send(event, registrations=created, by=user)
     result = ParticipantImport(
         created=len(new_rows),
         waiting=len(new_rows) - seats,

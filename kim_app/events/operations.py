@@ -21,7 +21,7 @@ from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from kim_app import audit
+from kim_app import audit, signals
 from kim_app.auth.models import OPERATOR_ROLES, Role, User
 from kim_app.errors import OperationError
 from kim_app.events.models import (
@@ -256,9 +256,7 @@ def update_event(event: Event, data: EventData, sessions: list[SessionData], by:
     _set_sessions(event, sessions)
     if event.status is not EventStatus.DRAFT and _time_and_place(event) != before:
         db.session.flush()
-        from kim_app.notices import operations as notices
-
-        notices.event_changed(event, by)
+        signals.event_changed.send(event, by=by)
     audit.record(
         "event.update", "event", event.id, region_code=event.region_code, changes=changed, actor=by
     )
@@ -346,12 +344,10 @@ def change_event_status(event: Event, to: EventStatus, by: User, reason: str = "
     event.status = to
     if to in (EventStatus.DIBATALKAN, EventStatus.TERBIT):
         db.session.flush()
-        from kim_app.notices import operations as notices
-
         if to is EventStatus.DIBATALKAN:
-            notices.event_cancelled(event, by)
+            signals.event_cancelled.send(event, by=by)
         else:
-            notices.event_published(event, by)
+            signals.event_published.send(event, by=by)
 
 
 def local_now(event: Event) -> datetime:
@@ -589,9 +585,7 @@ def cancel_registration(registration: Registration, by: User | None) -> Registra
             _release_seat(registration.event_id)
     db.session.flush()
     if promoted is not None:
-        from kim_app.notices import operations as notices
-
-        notices.promoted(promoted, by)
+        signals.promoted.send(promoted, by=by)
     audit.record(
         "registration.cancel",
         "registration",

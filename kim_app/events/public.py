@@ -80,13 +80,7 @@ def _closed_reason(event: Event) -> str:
 
 
 def _helpers(event: Event) -> dict:
-    from kim_app.attendance.checkin import open_session  # the attendance blueprint builds on events
-
-    return {
-        "event": event,
-        "days": event_days(event),
-        "checkin_open": open_session(event) is not None,
-    }
+    return {"event": event, "days": event_days(event)}
 
 
 def _event_page(event: Event, form: RegistrationForm, status: int = 200) -> Response:
@@ -260,15 +254,11 @@ def ticket(code: str, ticket: str):
     online = (
         event.online_link if event.online_link.lower().startswith(("http://", "https://")) else ""
     )
-    # attendance builds on events
-    from kim_app.attendance.certificates.queries import valid_certificate
-
     return _private(
         render(
             "events/ticket.html",
             registration=registration,
             waiting=waiting,
-            certificate=valid_certificate(registration.id),
             qr=qr_svg(registration.ticket, _("Kode QR tiket"))
             if registration.status is not RegistrationStatus.BATAL
             else "",

@@ -1,6 +1,8 @@
 """Reads of an event's people: the operators' participant list (filter, search conditions,
 order, one page, counts per status and source), one registration of the event, where a person
-without a KIM comes from, and whether the people of an event may still change.
+without a KIM comes from, and whether the people of an event may still change; and the events
+organised elsewhere that an area's people take part in (their page, with attendance and
+certificates, is ``kim_app.attendance.area_people``).
 
 Set-based: a page of the participant list is a count, its rows and one grouped count, whatever
 the number of rows. Its export is ``documents.py``, its import ``imports.py``; the writes are
@@ -20,7 +22,7 @@ from kim_app.extensions import db
 from kim_app.groups.models import Gender, Kim
 from kim_app.pagination import Page, clamped
 from kim_app.regions.models import Region, RegionLevel
-from kim_app.security import MAX_RECORD_ID
+from kim_app.security import MAX_RECORD_ID, origin_filter, scope_filter
 
 PARTICIPANTS_PER_PAGE = 50
 QUERY_MAX = 60
@@ -195,3 +197,37 @@ def participant_counts(event: Event) -> Counts:
         if status != RegistrationStatus.BATAL:
             by_source[Source(source)] += n
     return Counts(by_status, by_source)
+
+
+# --- events organised elsewhere that the area's people take part in --------------------------------
+
+FOLLOWED_MAX = 20
+
+
+def followed_events(user, period) -> list[sa.Row]:
+    """Events organised outside ``user``'s area (not drafts) in which people of the area are
+    registered or waiting, with how many: ``(Event, people)``, at most 20, in date order. One
+    query (none for the admin, who organises everywhere); ``period`` is the list's condition on
+    the event's date."""
+    if getattr(user, "is_admin", False):
+        return []
+    people = (
+        sa.select(Registration.event_id, sa.func.count().label("n"))
+        .where(
+            origin_filter(Registration.origin_code, user),
+            Registration.status != RegistrationStatus.BATAL,
+        )
+        .group_by(Registration.event_id)
+        .subquery("people")
+    )
+    return db.session.execute(
+        sa.select(Event, people.c.n)
+        .join(people, people.c.event_id == Event.id)
+        .where(
+            sa.not_(scope_filter(Event.region_code, user)),
+            Event.status != EventStatus.DRAFT,
+            period,
+        )
+        .order_by(Event.starts_on, Event.id)
+        .limit(FOLLOWED_MAX)
+    ).all()

@@ -22,7 +22,6 @@ from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.errors import attach_error
 from kim_app.events import bp
 from kim_app.events.documents import public_url, share_links
-from kim_app.events.followed import followed_events
 from kim_app.events.forms import REQUIRED, CloneForm, EventForm, EventStatusForm
 from kim_app.events.models import (
     Event,
@@ -48,6 +47,7 @@ from kim_app.events.operations import (
     registration_counts,
     update_event,
 )
+from kim_app.events.queries import followed_events
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
 from kim_app.groups.operations import kim_filter

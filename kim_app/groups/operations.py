@@ -24,7 +24,7 @@ from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from kim_app import audit
+from kim_app import audit, signals
 from kim_app.auth.models import OPERATOR_ROLES, Role, User
 from kim_app.errors import OperationError
 from kim_app.extensions import db
@@ -570,9 +570,7 @@ def change_status(kim: Kim, to: KimStatus, by: User, note: str = "") -> KimStatu
     )
     kim.status = to
     db.session.flush()
-    from kim_app.notices import operations as notices
-
-    notices.kim_status_changed(kim, note, by)
+    signals.kim_status_changed.send(kim, note=note, by=by)
     return change
 
 

@@ -9,6 +9,7 @@ the valid rows (``apply``, flush and audit, never commit) and words the message 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -101,7 +102,7 @@ def rows_of(table: Table, mapping: dict[str, int]) -> list[Row]:
     ]
 
 
-class Importer:
+class Importer(ABC):
     """One kind of import. Subclasses set ``kind`` (stored with the upload), ``label`` (shown in
     headings and messages) and ``targets``, and implement ``guess``, ``check``, ``apply`` and
     ``finished``; an instance may carry what the import writes into (an event)."""
@@ -110,9 +111,9 @@ class Importer:
     label: ClassVar[Any]
     targets: ClassVar[tuple[Target, ...]]
 
+    @abstractmethod
     def guess(self, words: set[str]) -> str | None:
         """The target a column whose header has these (lower-case ASCII) words fills, or None."""
-        raise NotImplementedError
 
     def missing(self, mapping: dict[str, int]) -> list[str]:
         """Labels of what must still be mapped before rows can be checked."""
@@ -126,19 +127,19 @@ class Importer:
             return Plan([], missing)
         return Plan(self.check(rows_of(table, mapping), user))
 
+    @abstractmethod
     def check(self, rows: list[Row], user) -> list[RowPlan]:
         """Every row's plan: its errors, or its action and what it will write."""
-        raise NotImplementedError
 
+    @abstractmethod
     def apply(self, plan: Plan, user, filename: str) -> Any:
         """Write the valid rows of ``plan``, flush, audit once; returns what ``finished`` words."""
-        raise NotImplementedError
 
     def refusal(self, error: Exception) -> str | None:
         """The message for an error ``apply`` (or the commit after it) may meet when the data
         changed since the preview; None lets the error through."""
         return None
 
+    @abstractmethod
     def finished(self, result: Any) -> str:
         """The message shown after a successful import."""
-        raise NotImplementedError

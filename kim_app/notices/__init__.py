@@ -5,4 +5,5 @@ from flask import Blueprint
 
 bp = Blueprint("notices", __name__)
 
-from kim_app.notices import routes  # noqa: E402,F401
+# operations connects the receivers of kim_app.signals; routes attach the views to bp
+from kim_app.notices import operations, routes  # noqa: E402,F401

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import has_request_context, url_for
 from sqlalchemy.exc import IntegrityError
 
-from kim_app import jobs
+from kim_app import jobs, signals
 from kim_app.auth.models import Role, User
 from kim_app.events.models import Event, EventStatus, Invitation, Registration, RegistrationStatus
 from kim_app.extensions import db
@@ -412,3 +412,15 @@ def reset_requested(user: User) -> int:
         region_code=code,
         link=link,
     )
+
+
+# --- what the other packages tell (kim_app.signals) ----------------------------------------------
+
+signals.kim_status_changed.connect(kim_status_changed)
+signals.kims_invited.connect(kims_invited)
+signals.event_published.connect(event_published)
+signals.event_changed.connect(event_changed)
+signals.event_cancelled.connect(event_cancelled)
+signals.tickets_prepared.connect(tickets_prepared)
+signals.promoted.connect(promoted)
+signals.reset_requested.connect(reset_requested)

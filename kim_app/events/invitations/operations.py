@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from kim_app import audit
+from kim_app import audit, signals
 from kim_app.auth.models import User
 from kim_app.events.invitations.queries import (
     InviteFilter,
@@ -32,7 +32,6 @@ from kim_app.events.operations import (
 from kim_app.events.participants.operations import ensure_editable, restore_registration
 from kim_app.extensions import db
 from kim_app.groups.models import POSITION_LABELS, Kim, Member, Position
-from kim_app.notices import operations as notices
 from kim_app.timezones import utcnow
 
 QUOTA_DEFAULT = 2
@@ -78,7 +77,7 @@ def invite_kims(event: Event, filters: InviteFilter, quota: int, by: User) -> in
     created = len(kim_ids)
     if not created:
         return 0
-    notices.kims_invited(event, dict.fromkeys(kim_ids, quota), by)
+    signals.kims_invited.send(event, quotas=dict.fromkeys(kim_ids, quota), by=by)
     audit.record(
         "event.invite",
         "event",
@@ -147,7 +146,7 @@ def add_person(event: Event, person: PersonData, by: User) -> tuple[Registration
     ensure_editable(event)
     registration, new = register_person(event, person, Source.OPERATOR, by=by)
     if new:
-        notices.ticket_prepared(registration, by)
+        signals.tickets_prepared.send(registration.event, registrations=[registration], by=by)
     return registration, new
 
 
@@ -201,7 +200,7 @@ def name_delegates(
                 change.promoted.append(promoted)
     for member_id in sorted(member_ids - by_member.keys()):
         change.added.append(_register_member(event, kim, members[member_id], by))
-    notices.tickets_prepared(event, change.added, by)
+    signals.tickets_prepared.send(event, registrations=change.added, by=by)
     if change.added:
         named = named_count(event.id, kim.id)
         if named > invitation.quota:
