@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from math import ceil
 
 from flask import flash, request
 from flask_babel import gettext as _
@@ -31,6 +30,7 @@ from kim_app.importing.staging import (
     release,
     save_mapping,
 )
+from kim_app.pagination import Page, clamped
 from kim_app.tables import column_letter
 
 RESULTS = "importing/_results.html"  # the fragment htmx swaps when the mapping changes
@@ -43,16 +43,16 @@ def preview_context(
 ) -> dict:
     """Template values of a preview: one page of invalid rows, a few valid ones, the mapping."""
     invalid = plan.invalid
-    pages = max(1, ceil(len(invalid) / ERRORS_PER_PAGE))
-    page = min(max(page, 1), pages)
+    page = clamped(page, len(invalid), ERRORS_PER_PAGE)
+    start = (page - 1) * ERRORS_PER_PAGE
     return {
         "importer": importer,
         "upload": upload,
         "plan": plan,
         "targets": importer.targets,
-        "errors": invalid[(page - 1) * ERRORS_PER_PAGE : page * ERRORS_PER_PAGE],
-        "page": page,
-        "pages": pages,
+        "errors": Page(
+            invalid[start : start + ERRORS_PER_PAGE], len(invalid), page, ERRORS_PER_PAGE
+        ),
         "sample": plan.valid[:SAMPLE_ROWS],
         "message": message,
         "letter": column_letter,
