@@ -497,6 +497,7 @@ def check_once(
                 "institution": "KIM Bench",
                 "position": "Anggota",
                 "gender": "P",
+                "consent": "y",
             }
         else:
             data = None

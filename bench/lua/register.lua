@@ -18,6 +18,6 @@ function request()
   -- 0857 + run nonce (3) + thread (1) + counter (5): a valid Indonesian mobile number
   local phone = string.format("0857%03d%d%05d", tonumber(nonce) % 1000, tid % 10, counter % 100000)
   local body = "csrf_token=" .. csrf .. "&name=Peserta+Bench+" .. phone .. "&phone=" .. phone ..
-    "&institution=KIM+Bench&position=Anggota&gender=" .. ((counter % 2 == 0) and "L" or "P")
+    "&institution=KIM+Bench&position=Anggota&consent=y&gender=" .. ((counter % 2 == 0) and "L" or "P")
   return wrk.format(nil, nil, nil, body)
 end
