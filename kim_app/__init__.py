@@ -168,6 +168,7 @@ def _register_blueprints(app: Flask) -> None:
     from kim_app.attendance import bp as attendance_bp
     from kim_app.auth import bp as auth_bp
     from kim_app.events import bp as events_bp
+    from kim_app.files import bp as files_bp
     from kim_app.groups import bp as groups_bp
     from kim_app.main import bp as main_bp
     from kim_app.notices import bp as notices_bp
@@ -183,3 +184,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(attendance_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(notices_bp)
+    app.register_blueprint(files_bp)

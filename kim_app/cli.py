@@ -171,7 +171,9 @@ def worker_command(workers: int) -> None:
 
     from flask import current_app
 
+    from kim_app.files.operations import reap
     from kim_app.jobs import consumer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    reap()  # the files a worker that died left half made: queued again before taking new work
     consumer(current_app._get_current_object(), workers=workers).run()

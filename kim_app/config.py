@@ -43,6 +43,11 @@ class Defaults:
     # wrong names given with one number at one event, from any address (events/public.py)
     KIM_RATELIMIT_NAME_GUESSES = "5 per day"
     KIM_PROXY_COUNT = 0
+    # prepared files (kim_app/files): a run whose heartbeat stopped this long ago is taken for
+    # dead and queued again; documents up to each one's own size are made at once, unless this
+    # lowers it (0: every document through the worker)
+    KIM_FILES_STALE_SECONDS = 120
+    KIM_FILES_AT_ONCE_MAX = 100_000
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
     KIM_SECURE_COOKIES = False
     KIM_COMPRESS = True
@@ -101,6 +106,8 @@ ENV_SETTINGS = {
     "KIM_COMPRESS": lambda v: v.strip().lower() in {"1", "true", "yes", "on"},
     "BABEL_DEFAULT_LOCALE": str,
     "KIM_UPLOAD_FOLDER": str,
+    "KIM_FILES_STALE_SECONDS": int,
+    "KIM_FILES_AT_ONCE_MAX": int,
     "RATELIMIT_LOGIN_ADDRESS": str,
     "RATELIMIT_LOGIN_ACCOUNT": str,
     "KIM_RATELIMIT_REGISTER": str,

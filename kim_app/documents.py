@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from typing import BinaryIO
 
 import segno
 from flask import make_response
@@ -15,18 +17,28 @@ from kim_app.text import printable
 PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 
-def render_pdf(*documents: str) -> bytes:
+def render_pdf(
+    *documents: str,
+    progress: Callable[[int, int], None] | None = None,
+    target: BinaryIO | None = None,
+) -> bytes | None:
     """One PDF from self-contained HTML documents with WeasyPrint; each keeps its own page rules
     and page numbers. Only ``data:`` URIs are read (embedded photos): nothing is fetched, so a
     template can never make the server request a URL. Control characters are dropped from the
-    markup (``printable``): stored text may hold some, and a PDF could only show them as boxes."""
+    markup (``printable``): stored text may hold some, and a PDF could only show them as boxes.
+    ``progress(done, total)`` is told after each document is laid out (the slow part); with
+    ``target`` the PDF is written there and nothing is returned."""
     # heavy; loaded only when a PDF is asked for
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     fetcher = URLFetcher(allowed_protocols=("data",))
-    rendered = [HTML(string=printable(html), url_fetcher=fetcher).render() for html in documents]
-    return rendered[0].copy([page for doc in rendered for page in doc.pages]).write_pdf()
+    rendered = []
+    for html in documents:
+        rendered.append(HTML(string=printable(html), url_fetcher=fetcher).render())
+        if progress is not None:
+            progress(len(rendered), len(documents))
+    return rendered[0].copy([page for doc in rendered for page in doc.pages]).write_pdf(target)
 
 
 def pdf_response(body: bytes, filename: str) -> Response:

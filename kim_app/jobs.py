@@ -21,13 +21,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
 from kim_app.extensions import db
 
 log = logging.getLogger(__name__)
 _JOBS: dict[str, Callable] = {}
+_PERIODIC: dict[str, Callable] = {}
 PENDING = "kim_jobs_after_commit"
 
 
@@ -36,6 +37,16 @@ def job(name: str) -> Callable:
 
     def decorator(func: Callable) -> Callable:
         _JOBS[name] = func
+        return func
+
+    return decorator
+
+
+def periodic(name: str) -> Callable:
+    """Mark ``func`` as a job the worker runs once a minute (huey's scheduler)."""
+
+    def decorator(func: Callable) -> Callable:
+        _PERIODIC[name] = func
         return func
 
     return decorator
@@ -62,6 +73,8 @@ def init_app(app: Flask) -> None:
         name: queue.task(name=name, retries=3, retry_delay=60)(_in_context(app, func))
         for name, func in _JOBS.items()
     }
+    for name, func in _PERIODIC.items():
+        queue.periodic_task(crontab(), name=name)(_in_context(app, func))
     app.extensions["kim_jobs"] = queue
     app.extensions["kim_job_tasks"] = tasks
 

@@ -33,11 +33,14 @@ from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, Invitation, Registration, Source
 from kim_app.events.operations import PersonData, local_now, register_person
 from kim_app.extensions import db
+from kim_app.files.models import FileStatus, PreparedFile
+from kim_app.files.operations import params_key, path_of
 from kim_app.groups.imports import KimImporter
 from kim_app.groups.models import BidangOption, Member, Position
 from kim_app.notices.models import Notice, NoticeKind
 from kim_app.reports.operations import add_photo, save_narrative
 from kim_app.tables import Table
+from kim_app.timezones import utcnow
 from tests.conftest import MAJALENGKA_VILLAGE, PASSWORD, PPU, PPU_VILLAGE
 
 MAJALENGKA = "32.10"
@@ -269,6 +272,31 @@ class Place:
             db.session.commit()
             return SimpleNamespace(id=notice.id, name=name)
 
+    def file_of(self, user: User) -> str:
+        """A ready prepared file of ``user``'s (its token), with its bytes on disk."""
+        with self.app.app_context():
+            now = utcnow()
+            file = PreparedFile(
+                token=secrets.token_urlsafe(18),
+                kind="sertifikat_pdf",
+                params=params_key({"event_id": 0, "lang": "id"}),
+                user_id=user.id,
+                region_code=self.regency,
+                title="Semua sertifikat (PDF)",
+                filename="sertifikat.pdf",
+                status=FileStatus.SELESAI,
+                total=1,
+                done=1,
+                size=len(PDF),
+                created_at=now,
+                finished_at=now,
+                expires_at=now + timedelta(days=1),
+            )
+            db.session.add(file)
+            db.session.commit()
+            path_of(file).write_bytes(PDF)
+            return file.token
+
     def notice_to(self, user: User) -> int:
         """A notice in ``user``'s own list."""
         with self.app.app_context():
@@ -486,6 +514,17 @@ def logo(_w: World, p: Place) -> str:
     """The place's certificate logo (kept first)."""
     assert p.logo, "the logo was not kept"
     return f"/absensi/kegiatan/{p.event.id}/sertifikat/logo"
+
+
+def own_file(path: str = "") -> Url:
+    """Inside: a ready file the actor asked for (or, for a visitor, the operator). Outside: a
+    file of another account."""
+
+    def url(w: World, p: Place) -> str:
+        owner = (w.viewer or w.actor or p.operator) if p.inside else p.operator
+        return f"/berkas/{p.file_of(owner)}{path}"
+
+    return url
 
 
 def own_notice(w: World, p: Place) -> str:
@@ -1025,6 +1064,12 @@ CASES: dict[str, Case] = {
     "attendance.certificates_pdf": Case(
         staff(),
         (get(certified("/absensi/kegiatan/{event}/sertifikat.pdf"), label="pdf"),),
+        post=post(certified("/absensi/kegiatan/{event}/sertifikat.pdf")),
+    ),
+    "attendance.certificates_zip": Case(
+        staff(),
+        (get(certified("/absensi/kegiatan/{event}/sertifikat.zip"), label="zip"),),
+        post=post(certified("/absensi/kegiatan/{event}/sertifikat.zip")),
     ),
     "attendance.participant_certificate": Case(
         staff(),
@@ -1046,8 +1091,21 @@ CASES: dict[str, Case] = {
     ),
     "attendance.verify_form": Case(public(), (get(same("/v/")),), public=True),
     "attendance.verify": Case(public(), (get(lambda _w, p: f"/v/{p.certificate}"),), public=True),
-    "attendance.list_pdf": Case(staff(), (get(session("/daftar-hadir.pdf"), label="pdf"),)),
-    "attendance.blank_pdf": Case(staff(), (get(session("/daftar-hadir-kosong.pdf"), label="pdf"),)),
+    "attendance.list_pdf": Case(
+        staff(),
+        (get(session("/daftar-hadir.pdf"), label="pdf"),),
+        post=post(session("/daftar-hadir.pdf")),
+    ),
+    "attendance.blank_pdf": Case(
+        staff(),
+        (get(session("/daftar-hadir-kosong.pdf"), label="pdf"),),
+        post=post(session("/daftar-hadir-kosong.pdf")),
+    ),
+    "attendance.all_lists_pdf": Case(
+        staff(),
+        (get(attendance_event("/daftar-hadir.pdf"), label="pdf"),),
+        post=post(attendance_event("/daftar-hadir.pdf")),
+    ),
     "attendance.export": Case(staff(), (get(attendance_event("/kehadiran.xlsx"), label="xlsx"),)),
     # --- reports --------------------------------------------------------------------------------------
     "reports.dashboard": Case(
@@ -1145,6 +1203,32 @@ CASES: dict[str, Case] = {
         (post(lambda _w, p: f"/kegiatan/{p.event.id}/laporan/foto/{p.photo}/hapus"),),
     ),
     "notices.index": Case(staff(200, VIEWERS, scoped=False), (get(same("/pesan")),)),
+    # --- prepared files: one's own only; another account's answers 404, also for the admin ------------
+    "files.index": Case(staff(200, VIEWERS, scoped=False), (get(same("/berkas")),)),
+    "files.status": Case(
+        lambda role, inside: (
+            SIGN_IN
+            if role is None
+            else 403
+            if role is Role.PETUGAS_ABSENSI
+            else 200
+            if inside
+            else 404
+        ),
+        (get(own_file()), htmx(own_file())),
+    ),
+    "files.download": Case(
+        lambda role, inside: (
+            SIGN_IN
+            if role is None
+            else 403
+            if role is Role.PETUGAS_ABSENSI
+            else 200
+            if inside
+            else 404
+        ),
+        (get(own_file("/unduh"), label="pdf"),),
+    ),
     "notices.show": Case(
         # one's own notices only: another account's answers 404, also for the admin
         lambda role, inside: (

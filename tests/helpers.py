@@ -48,6 +48,7 @@ FILE_TYPES = {
     "xlsx": XLSX,
     "csv": "text/csv",
     "docx": DOCX,
+    "zip": "application/zip",
     "ics": "text/calendar",
     "photo": "image/jpeg",
     "small": "image/jpeg",
@@ -452,3 +453,36 @@ def in_parallel(app, jobs: list[Callable[[], object]]) -> list[object]:
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         futures = [pool.submit(run, job) for job in jobs]
         return [future.result(timeout=120) for future in futures]
+
+
+# --- prepared files (kim_app.files) ----------------------------------------------------------------
+
+
+def run_jobs(app) -> int:
+    """Run every job waiting on the app's queue, here, as the worker would (huey's own
+    dequeue and execute); returns how many ran."""
+    from kim_app.jobs import queue_of
+
+    queue, ran = queue_of(app), 0
+    while (task := queue.dequeue()) is not None:
+        queue.execute(task)
+        ran += 1
+    return ran
+
+
+def prepared(app, client, url: str):
+    """Ask for the document at ``url`` through its "Siapkan berkas" button, run the worker's
+    job, and download the file: the download response. The document must be one the app sends
+    to the worker (bigger than it makes at once)."""
+    offer = client.get(url)
+    assert offer.status_code == 200 and "Siapkan berkas" in html_of(offer), offer.status_code
+    asked = client.submit(url, {})
+    assert asked.status_code == 303, asked.status_code
+    status = asked.headers["Location"]
+    assert run_jobs(app) >= 1
+    page = client.get(status)
+    assert page.status_code == 200 and "siap diunduh" in html_of(page).lower(), html_of(page)
+    download = client.get(status + "/unduh")
+    download.get_data()  # read whole, then let go of the file the app streamed
+    download.close()
+    return download

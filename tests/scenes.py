@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from kim_app.attendance.certificates.operations import (
     issue_certificates,
 )
-from kim_app.attendance.models import Certificate, Method, Presence
+from kim_app.attendance.models import Attendance, Certificate, Method, Presence
 from kim_app.attendance.operations import mark_attendance
 from kim_app.auth.models import Role
 from kim_app.events.models import (
@@ -311,6 +311,51 @@ def certs(app, event_id: int) -> list[Certificate]:
         for row in rows:
             db.session.expunge(row)
         return rows
+
+
+def bulk(app, event_id: int, n: int) -> None:
+    """``n`` registered people inserted at once, each present in every session."""
+    with app.app_context():
+        sessions = db.session.scalars(
+            sa.select(EventSession.id).where(EventSession.event_id == event_id)
+        ).all()
+        start = db.session.scalar(sa.select(sa.func.count(Registration.id))) or 0
+        rows = [
+            {
+                "event_id": event_id,
+                "name": f"Massal {start + i:03d} Nama Peserta Yang Cukup Panjang",
+                "institution": "KIM Sebakung Jaya Kecamatan Babulu",
+                "gender": Gender.P,
+                "phone": f"+62815{event_id:03d}{start + i:05d}",
+                "source": Source.IMPOR,
+                "status": RegistrationStatus.TERDAFTAR,
+                "ticket": secrets.token_urlsafe(18),
+                "checkin_code": secrets.token_hex(4).upper(),
+            }
+            for i in range(n)
+        ]
+        db.session.execute(sa.insert(Registration), rows)
+        ids = db.session.scalars(
+            sa.select(Registration.id).where(
+                Registration.event_id == event_id, Registration.name.like("Massal%")
+            )
+        ).all()
+        now = utcnow()
+        db.session.execute(
+            sa.insert(Attendance),
+            [
+                {
+                    "registration_id": rid,
+                    "session_id": sid,
+                    "status": Presence.HADIR,
+                    "method": "roll_call",
+                    "marked_at": now,
+                }
+                for rid in ids
+                for sid in sessions
+            ],
+        )
+        db.session.commit()
 
 
 def ppu_villages(app) -> list[tuple[str, str, str]]:

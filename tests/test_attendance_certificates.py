@@ -17,14 +17,13 @@ from kim_app.attendance.certificates.queries import (
     format_certificate_number,
     number_format_problem,
 )
-from kim_app.attendance.models import Attendance, Presence
+from kim_app.attendance.models import Presence
 from kim_app.attendance.operations import mark_attendance
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
-from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus, Source
+from kim_app.events.models import Event, Registration
 from kim_app.events.operations import cancel_registration
 from kim_app.extensions import db
-from kim_app.groups.models import Gender
 from kim_app.timezones import utcnow
 from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, counted_queries, gzip_size, page_weight
 from tests.conftest import JATIM, PPU, PPU_VILLAGE, html_of
@@ -33,6 +32,7 @@ from tests.scenes import (
     CERTIFICATE_SIGNER,
     attend,
     attending_people,
+    bulk,
     cert_event,
     certs,
     issue,
@@ -490,51 +490,6 @@ def test_weights(app, client, operator, make_event):
     )
     print(f"certificate rows fragment, 13 rows (gzip): {gzip_size(rows.data)}")
     assert "<html" not in html_of(rows) and gzip_size(rows.data) <= FRAGMENT_BUDGET
-
-
-def bulk(app, event_id: int, n: int) -> None:
-    """``n`` registered people inserted at once, each present in every session."""
-    with app.app_context():
-        sessions = db.session.scalars(
-            sa.select(EventSession.id).where(EventSession.event_id == event_id)
-        ).all()
-        start = db.session.scalar(sa.select(sa.func.count(Registration.id))) or 0
-        rows = [
-            {
-                "event_id": event_id,
-                "name": f"Massal {start + i:03d} Nama Peserta Yang Cukup Panjang",
-                "institution": "KIM Sebakung Jaya Kecamatan Babulu",
-                "gender": Gender.P,
-                "phone": f"+62815{event_id:03d}{start + i:05d}",
-                "source": Source.IMPOR,
-                "status": RegistrationStatus.TERDAFTAR,
-                "ticket": secrets.token_urlsafe(18),
-                "checkin_code": secrets.token_hex(4).upper(),
-            }
-            for i in range(n)
-        ]
-        db.session.execute(sa.insert(Registration), rows)
-        ids = db.session.scalars(
-            sa.select(Registration.id).where(
-                Registration.event_id == event_id, Registration.name.like("Massal%")
-            )
-        ).all()
-        now = utcnow()
-        db.session.execute(
-            sa.insert(Attendance),
-            [
-                {
-                    "registration_id": rid,
-                    "session_id": sid,
-                    "status": Presence.HADIR,
-                    "method": "roll_call",
-                    "marked_at": now,
-                }
-                for rid in ids
-                for sid in sessions
-            ],
-        )
-        db.session.commit()
 
 
 def test_certificates_page_queries_constant(app, client, operator, make_event):

@@ -20,7 +20,16 @@ from kim_app.extensions import db
 from kim_app.timezones import utcnow
 from tests.budget import counted_queries
 from tests.conftest import PPU
-from tests.helpers import MANAGERS, ROLE_SCOPES, SIGNATURE, SIGNER, pdf_pages, pdf_text, strokes
+from tests.helpers import (
+    MANAGERS,
+    ROLE_SCOPES,
+    SIGNATURE,
+    SIGNER,
+    pdf_pages,
+    pdf_text,
+    prepared,
+    strokes,
+)
 from tests.scenes import attendance_scene, phone_number
 
 SCOPE_CHECKED = {"attendance.list_pdf", "attendance.blank_pdf", "attendance.export"}
@@ -105,10 +114,11 @@ def test_without_signer_the_block_leaves_lines_and_no_signature_means_no_drawing
 
 
 def test_many_people_span_pages_with_the_header_repeated(app, client, scene):
-    """120 hadir: several pages numbered "Halaman X dari Y", the table header on every page."""
+    """120 hadir: several pages numbered "Halaman X dari Y", the table header on every page
+    (over 100 people, the list is made by the worker)."""
     s1, _s2 = scene["sessions"]
     add_people(app, scene["event"].id, 120, mark_session=s1)
-    response = client.get(f"/absensi/sesi/{s1}/daftar-hadir.pdf")
+    response = prepared(app, client, f"/absensi/sesi/{s1}/daftar-hadir.pdf")
     keep("daftar-hadir-120.pdf", response.data)
     pages = pdf_pages(response.data)
     assert len(pages) >= 4
@@ -162,10 +172,11 @@ def add_people(app, event_id: int, n: int, *, mark_session: int | None = None) -
 
 
 def test_rows_come_in_one_query_whatever_their_number(app, client, scene):
-    """5 or 120 more people: the same statements, one of them reading the registrations."""
+    """5 or 90 more people (both made at once): the same statements, one of them reading the
+    registrations (beside the count that decides whether the list is made at once)."""
     s1, _s2 = scene["sessions"]
     counts = []
-    for n in (5, 115):
+    for n in (5, 85):
         add_people(app, scene["event"].id, n, mark_session=s1)
         for path in (
             f"/absensi/sesi/{s1}/daftar-hadir.pdf",
@@ -173,7 +184,9 @@ def test_rows_come_in_one_query_whatever_their_number(app, client, scene):
         ):
             with counted_queries(app) as statements:
                 assert client.get(path).status_code == 200
-            reading = [s for s in statements if "FROM registrations" in s]
+            reading = [
+                s for s in statements if "FROM registrations" in s and "count(*)" not in s.lower()
+            ]
             assert len(reading) == 1, reading
             counts.append(len(statements))
         with app.app_context():
@@ -182,7 +195,7 @@ def test_rows_come_in_one_query_whatever_their_number(app, client, scene):
                 sa.delete(Registration).where(Registration.name.like("Peserta Massal%"))
             )
             db.session.commit()
-    print(f"daftar hadir / blank queries for 5 and 120: {counts}")
+    print(f"daftar hadir / blank queries for 5 and 90: {counts}")
     assert counts[0] == counts[2] and counts[1] == counts[3]
 
 

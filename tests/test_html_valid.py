@@ -153,7 +153,7 @@ def fragment_documents(what: str, html: str) -> list[Document]:
 # links and htmx requests on a page: followed once per shape of URL (path and query names)
 LINK = re.compile(r'<a\b[^>]*?\shref="(/[^"/][^"]*)"')
 HX_GET = re.compile(r'\shx-get="(/[^"/][^"]*)"')
-NOT_A_PAGE = re.compile(r"^/static/|\.(pdf|xlsx|csv|docx|ics|json|js|jpg|png)$")
+NOT_A_PAGE = re.compile(r"^/static/|\.(pdf|xlsx|csv|docx|ics|json|js|jpg|png|zip)$")
 
 
 def shape(url: str) -> tuple[str, frozenset[str]]:

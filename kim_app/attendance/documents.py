@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -28,13 +29,14 @@ from kim_app.attendance import bp
 from kim_app.attendance.models import Attendance, AttendanceMark, Method, Presence
 from kim_app.attendance.operations import registered_in, to_local
 from kim_app.auth.models import OPERATOR_ROLES, User
-from kim_app.documents import PRIVATE, pdf_response, render_pdf
+from kim_app.documents import PRIVATE, render_pdf
 from kim_app.events.models import Event, EventSession, Registration, RegistrationStatus
 from kim_app.events.operations import get_event_or_404
 from kim_app.extensions import db
+from kim_app.files.operations import FileGone, Progress, builder
+from kim_app.files.routes import deliver
 from kim_app.formatting import session_when, when
 from kim_app.groups.models import Kim
-from kim_app.i18n import document_locale
 from kim_app.phones import mask_phone
 from kim_app.security import roles_required
 from kim_app.tables import XLSX_TYPE, to_xlsx_sheets
@@ -137,10 +139,18 @@ def _signed_on(session: EventSession) -> str:
 
 
 def daftar_hadir_html(
-    event: Event, session: EventSession, number: int, *, blank: bool, people: list[Person]
+    event: Event,
+    session: EventSession,
+    number: int,
+    *,
+    blank: bool,
+    people: list[Person],
+    printed_at: datetime | None = None,
 ) -> str:
     """The daftar hadir of one session as a standalone A4 HTML document for WeasyPrint (its own
-    PDF, and the appendix of the laporan kegiatan). ``people``: from ``session_people``."""
+    PDF, and the appendix of the laporan kegiatan). ``people``: from ``session_people``;
+    ``printed_at`` (UTC, default now): the moment it was asked for, printed in its footer."""
+    printed = to_local(event, printed_at or utcnow())
     context = {
         "event": event,
         "session": session,
@@ -150,7 +160,7 @@ def daftar_hadir_html(
         "page_counter": _page_counter(),
         "place": signing_place(event),
         "signed_on": _signed_on(session),
-        "printed": _css_string(_("Dicetak %(when)s", when=when(to_local(event, utcnow()), event))),
+        "printed": _css_string(_("Dicetak %(when)s", when=when(printed, event))),
     }
     if blank:
         context["people"] = people
@@ -166,30 +176,108 @@ def daftar_hadir_html(
     return render_template("attendance/daftar_hadir.html", **context)
 
 
-def _pdf(
-    event: Event, session: EventSession, number: int, *, blank: bool, people: list[Person]
-) -> bytes:
-    return render_pdf(daftar_hadir_html(event, session, number, blank=blank, people=people))
+# made inside the request up to this many people in one list (about a second); more go to the worker
+AT_ONCE = 100
 
 
-@bp.get("/absensi/sesi/<int:session_id>/daftar-hadir.pdf")
+def registered_count(event: Event) -> int:
+    """How many people are registered (terdaftar) for the event: the rows of each session's list."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                Registration.event_id == event.id,
+                Registration.status == RegistrationStatus.TERDAFTAR,
+            )
+        )
+        or 0
+    )
+
+
+def _one_session(session_id: int, blank: bool) -> Response:
+    session, event, number = _session_and_event(session_id)
+    name = "daftar-hadir-kosong" if blank else "daftar-hadir"
+    title = _("Daftar hadir kosong") if blank else _("Daftar hadir")
+    return deliver(
+        "daftar_hadir_sesi",
+        {"session_id": session.id, "blank": blank},
+        size=registered_count(event),
+        at_once=AT_ONCE,
+        title=f"{title} · {_('Sesi %(n)d', n=number)} · {event.title}",
+        filename=f"{name}-{event.code}-sesi-{number}.pdf",
+        region_code=event.region_code,
+    )
+
+
+@bp.route("/absensi/sesi/<int:session_id>/daftar-hadir.pdf", methods=["GET", "POST"])
 @roles_required(*OPERATOR_ROLES)
 def list_pdf(session_id: int):
     """The daftar hadir of one session: who was hadir, with signatures, and who had a reason."""
-    session, event, number = _session_and_event(session_id)
-    with document_locale():
-        body = _pdf(event, session, number, blank=False, people=session_people(session))
-    return pdf_response(body, f"daftar-hadir-{event.code}-sesi-{number}.pdf")
+    return _one_session(session_id, blank=False)
 
 
-@bp.get("/absensi/sesi/<int:session_id>/daftar-hadir-kosong.pdf")
+@bp.route("/absensi/sesi/<int:session_id>/daftar-hadir-kosong.pdf", methods=["GET", "POST"])
 @roles_required(*OPERATOR_ROLES)
 def blank_pdf(session_id: int):
     """The paper fallback: every registered person with an empty box to sign, and empty rows."""
-    session, event, number = _session_and_event(session_id)
-    with document_locale():
-        body = _pdf(event, session, number, blank=True, people=session_people(session))
-    return pdf_response(body, f"daftar-hadir-kosong-{event.code}-sesi-{number}.pdf")
+    return _one_session(session_id, blank=True)
+
+
+@bp.route("/absensi/kegiatan/<int:event_id>/daftar-hadir.pdf", methods=["GET", "POST"])
+@roles_required(*OPERATOR_ROLES)
+def all_lists_pdf(event_id: int):
+    """The daftar hadir of every session, in session order, in one PDF (each list keeps its own
+    page numbers): what an agency files for the whole event."""
+    event = get_event_or_404(event_id, current_user, manage=True)
+    if not event.sessions:
+        abort(404)
+    return deliver(
+        "daftar_hadir_semua",
+        {"event_id": event.id},
+        size=registered_count(event) * len(event.sessions),
+        at_once=AT_ONCE,
+        title=f"{_('Daftar hadir semua sesi')} · {event.title}",
+        filename=f"daftar-hadir-{event.code}-semua-sesi.pdf",
+        region_code=event.region_code,
+    )
+
+
+@builder("daftar_hadir_sesi", "application/pdf")
+def session_list_file(params: dict, out: BinaryIO, progress: Progress) -> None:
+    """One session's daftar hadir (``params["blank"]``: the empty one for paper)."""
+    session = db.session.get(EventSession, params["session_id"])
+    if session is None:
+        raise FileGone
+    event = session.event
+    number = next(i for i, s in enumerate(event.sessions, 1) if s.id == session.id)
+    html = daftar_hadir_html(
+        event,
+        session,
+        number,
+        blank=params["blank"],
+        people=session_people(session),
+        printed_at=params["asked_at"],
+    )
+    render_pdf(html, progress=progress, target=out)
+
+
+@builder("daftar_hadir_semua", "application/pdf")
+def all_lists_file(params: dict, out: BinaryIO, progress: Progress) -> None:
+    """Every session's daftar hadir of ``params["event_id"]``, laid out one session at a time."""
+    event = db.session.get(Event, params["event_id"])
+    if event is None or not event.sessions:
+        raise FileGone
+    documents = [
+        daftar_hadir_html(
+            event,
+            session,
+            number,
+            blank=False,
+            people=session_people(session),
+            printed_at=params["asked_at"],
+        )
+        for number, session in enumerate(event.sessions, 1)
+    ]
+    render_pdf(*documents, progress=progress, target=out)
 
 
 # --- the export ------------------------------------------------------------------------------------

@@ -240,6 +240,18 @@ def valid_certificate(registration_id: int) -> Certificate | None:
     )
 
 
+def printable_count(event: Event) -> int:
+    """How many certificates of the event are valid (what the PDF and the ZIP would hold)."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                Certificate.event_id == event.id, Certificate.revoked_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
 def printable_certificates(event: Event) -> list[Certificate]:
     """Every valid certificate of the event with its registration, by number, to print."""
     return list(

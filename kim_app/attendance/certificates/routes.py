@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 
 from kim_app import queryargs
 from kim_app.attendance import bp
-from kim_app.attendance.certificates.documents import certificate_pdf
+from kim_app.attendance.certificates.documents import AT_ONCE, certificate_pdf
 from kim_app.attendance.certificates.forms import PIN_DIGITS, SettingsForm, settings_form_for
 from kim_app.attendance.certificates.operations import (
     IMAGE_MAX_BYTES,
@@ -45,7 +45,7 @@ from kim_app.attendance.certificates.queries import (
     not_yet_text,
     number_format_problem,
     participant_certificate_of,
-    printable_certificates,
+    printable_count,
     rule_text,
     summary,
     ticket_certificate_of,
@@ -59,6 +59,7 @@ from kim_app.events.documents import event_days
 from kim_app.events.models import Event
 from kim_app.events.operations import get_event_or_404, local_now
 from kim_app.extensions import db, limiter
+from kim_app.files.routes import deliver
 from kim_app.formatting import day
 from kim_app.htmx import redirect_after_post, render
 from kim_app.i18n import document_locale
@@ -176,18 +177,37 @@ def certificates(event_id: int):
     )
 
 
-@bp.get("/absensi/kegiatan/<int:event_id>/sertifikat.pdf")
-@roles_required(*OPERATOR_ROLES)
-def certificates_pdf(event_id: int):
-    """Every valid certificate of the event, one page each, in one PDF to print."""
+def _all_certificates(event_id: int, kind: str, extension: str, title: str) -> Response:
     event = get_event_or_404(event_id, current_user, manage=True)
-    valid = printable_certificates(event)
+    valid = printable_count(event)
     if not valid:
         flash(_("Belum ada sertifikat yang berlaku untuk dicetak."), "error")
         return redirect(url_for("attendance.certificates", event_id=event.id), 303)
-    with document_locale():
-        body = certificate_pdf(valid)
-    return pdf_response(body, f"sertifikat-{event.code}.pdf")
+    return deliver(
+        kind,
+        {"event_id": event.id},
+        size=valid,
+        at_once=AT_ONCE,
+        title=f"{title} · {event.title}",
+        filename=f"sertifikat-{event.code}.{extension}",
+        region_code=event.region_code,
+    )
+
+
+@bp.route("/absensi/kegiatan/<int:event_id>/sertifikat.pdf", methods=["GET", "POST"])
+@roles_required(*OPERATOR_ROLES)
+def certificates_pdf(event_id: int):
+    """Every valid certificate of the event, one page each, in one PDF to print; made by the
+    worker when there are more than ``AT_ONCE``."""
+    return _all_certificates(event_id, "sertifikat_pdf", "pdf", _("Semua sertifikat (PDF)"))
+
+
+@bp.route("/absensi/kegiatan/<int:event_id>/sertifikat.zip", methods=["GET", "POST"])
+@roles_required(*OPERATOR_ROLES)
+def certificates_zip(event_id: int):
+    """Every valid certificate of the event as its own PDF, named by person, in one ZIP (to
+    send each person theirs)."""
+    return _all_certificates(event_id, "sertifikat_zip", "zip", _("Sertifikat per orang (ZIP)"))
 
 
 def _certificate_file(certificate: Certificate | None) -> Response:

@@ -1,0 +1,333 @@
+"""Prepared files: asked for in a request, made by the job worker, kept for a day.
+
+A package that has a document too big for a request registers its builder once::
+
+    @files.builder("sertifikat_pdf")
+    def certificates(params: dict, out: BinaryIO, progress: Progress) -> None: ...
+
+and its view calls ``kim_app.files.routes.deliver``, which makes small ones at once (with the
+same builder, so both give the same bytes) and otherwise ``prepare``s a file: one row, one job
+queued after the request commits. The worker's run (``run``) claims the row, writes the file
+beside the uploads, reports progress as it goes (a heartbeat), and marks it ``selesai`` or
+``gagal``. A worker that dies mid-run leaves a heartbeat that stops moving; ``reap`` (each
+minute on the worker, and when a worker starts) queues such a run again, or marks the file
+failed after ``MAX_ATTEMPTS``. The same sweep deletes files a day old.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from kim_app import jobs
+from kim_app.errors import OperationError
+from kim_app.extensions import db
+from kim_app.files.models import ACTIVE, FileStatus, PreparedFile
+from kim_app.timezones import utcnow
+
+log = logging.getLogger(__name__)
+
+RUN_JOB = "files.run"
+REAP_JOB = "files.reap"
+KEPT = timedelta(days=1)
+MAX_ATTEMPTS = 3
+MAX_ACTIVE = 5  # files on their way per account at once: bounds what one person can queue
+HEARTBEAT_SECONDS = 0.5  # at most one progress write per half second
+
+# why a file failed, as its owner reads it (the row keeps the key)
+ERRORS = {
+    "build": _l("Berkas gagal disiapkan. Coba sekali lagi; bila tetap gagal, hubungi admin."),
+    "stopped": _l(
+        "Pekerja latar berhenti beberapa kali saat menyiapkan berkas ini. Coba lagi nanti; "
+        "bila tetap gagal, hubungi admin."
+    ),
+    "gone": _l("Data untuk berkas ini sudah tidak ada (dihapus atau dibatalkan)."),
+}
+
+
+class FileGone(Exception):
+    """Raised by a builder when what the file was asked for no longer exists."""
+
+
+class Progress:
+    """What a builder calls as it goes: ``progress(done, total)``. Writes the figures and the
+    heartbeat on a connection of its own (the builder's reads stay in their transaction), at
+    most every ``HEARTBEAT_SECONDS``; nothing when the file has no row (a file made at once)."""
+
+    def __init__(self, file_id: int | None = None, attempt: int = 0):
+        self.file_id, self.attempt = file_id, attempt
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.file_id is None:
+            return
+        now = time.monotonic()
+        if now - self._last < HEARTBEAT_SECONDS and done < total:
+            return
+        self._last = now
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.update(PreparedFile)
+                .where(PreparedFile.id == self.file_id, PreparedFile.attempts == self.attempt)
+                .values(done=done, total=total, heartbeat_at=utcnow())
+            )
+
+
+# ``params`` as given to ``prepare``, plus ``asked_at`` (UTC): when the file was asked for
+Build = Callable[[dict, BinaryIO, Progress], None]
+
+
+@dataclass(frozen=True)
+class Builder:
+    kind: str
+    build: Build
+    content_type: str
+
+
+BUILDERS: dict[str, Builder] = {}
+
+
+def builder(kind: str, content_type: str) -> Callable[[Build], Build]:
+    """Register ``build`` as the maker of files of ``kind`` (at most 40 characters)."""
+
+    def register(build: Build) -> Build:
+        BUILDERS[kind] = Builder(kind, build, content_type)
+        return build
+
+    return register
+
+
+def params_key(params: dict) -> str:
+    """``params`` as stored: canonical JSON, so the same request is the same key."""
+    return json.dumps(params, sort_keys=True, separators=(",", ":"))
+
+
+def folder() -> Path:
+    path = Path(current_app.config["KIM_UPLOAD_FOLDER"]) / "berkas"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def path_of(file: PreparedFile) -> Path:
+    return folder() / file.token
+
+
+def build_now(kind: str, params: dict, out: BinaryIO) -> None:
+    """Make a small file inside the request, with the builder (and language) the worker uses."""
+    with force_locale(params.get("lang", "id")):
+        BUILDERS[kind].build({**params, "asked_at": utcnow()}, out, Progress())
+
+
+def _active_of(user, kind: str, key: str) -> PreparedFile | None:
+    return db.session.scalar(
+        sa.select(PreparedFile).where(
+            PreparedFile.user_id == user.id,
+            PreparedFile.kind == kind,
+            PreparedFile.params == key,
+            PreparedFile.status.in_(ACTIVE),
+        )
+    )
+
+
+def prepare(
+    kind: str,
+    params: dict,
+    *,
+    user,
+    region_code: str,
+    title: str,
+    filename: str,
+    total: int,
+    source: str = "",
+) -> PreparedFile:
+    """The file of ``kind`` from ``params`` for ``user``: the one already on its way if there is
+    one (a double tap, a second tab), else a new one, queued once the request commits. Refused
+    when the account already has ``MAX_ACTIVE`` files on their way."""
+    if kind not in BUILDERS:
+        raise ValueError(f"no builder for {kind}")
+    key = params_key(params)
+    found = _active_of(user, kind, key)
+    if found is not None:
+        return found
+    waiting = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(PreparedFile)
+        .where(PreparedFile.user_id == user.id, PreparedFile.status.in_(ACTIVE))
+    )
+    if waiting >= MAX_ACTIVE:
+        raise OperationError(
+            _(
+                "Masih ada %(n)d berkas Anda yang sedang disiapkan. Tunggu salah satunya selesai, "
+                "lalu coba lagi.",
+                n=waiting,
+            )
+        )
+    now = utcnow()
+    file = PreparedFile(
+        token=secrets.token_urlsafe(18),
+        kind=kind,
+        params=key,
+        user_id=user.id,
+        region_code=region_code,
+        title=title[:300],
+        filename=filename[:200],
+        source=source[:300],
+        status=FileStatus.ANTRE,
+        total=total,
+        created_at=now,
+        expires_at=now + KEPT,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(file)
+    except sa.exc.IntegrityError:  # the same request from a second tab, at the same moment
+        found = _active_of(user, kind, key)
+        if found is None:
+            raise
+        return found
+    jobs.after_commit(RUN_JOB, file.id)
+    return file
+
+
+# --- the worker's side --------------------------------------------------------------------------
+
+
+def _claim(file_id: int) -> int | None:
+    """Take the file for this run: its attempt number, or None when it is not waiting (done,
+    failed, deleted, or taken by another run)."""
+    now = utcnow()
+    taken = db.session.execute(
+        sa.update(PreparedFile)
+        .where(PreparedFile.id == file_id, PreparedFile.status == FileStatus.ANTRE)
+        .values(
+            status=FileStatus.BERJALAN,
+            attempts=PreparedFile.attempts + 1,
+            started_at=now,
+            heartbeat_at=now,
+            done=0,
+        )
+    ).rowcount
+    if not taken:
+        db.session.rollback()
+        return None
+    attempt = db.session.scalar(sa.select(PreparedFile.attempts).where(PreparedFile.id == file_id))
+    db.session.commit()
+    return attempt
+
+
+def _close(file_id: int, attempt: int, **values) -> bool:
+    """Write the end of this run, unless a later run has taken the file meanwhile."""
+    ended = db.session.execute(
+        sa.update(PreparedFile)
+        .where(
+            PreparedFile.id == file_id,
+            PreparedFile.attempts == attempt,
+            PreparedFile.status == FileStatus.BERJALAN,
+        )
+        .values(finished_at=utcnow(), **values)
+    ).rowcount
+    db.session.commit()
+    return bool(ended)
+
+
+@jobs.job(RUN_JOB)
+def run(file_id: int) -> None:
+    """Make the file (the worker's job). A builder's failure marks it ``gagal`` at once: the
+    same data would fail again. Only a run that died is tried again (``reap``)."""
+    attempt = _claim(file_id)
+    if attempt is None:
+        return
+    file = db.session.get(PreparedFile, file_id)
+    # the moment it was asked for, which documents print (as one made at once does)
+    params = {**json.loads(file.params), "asked_at": file.created_at}
+    target = path_of(file)
+    partial = target.with_name(f"{target.name}.{attempt}.part")
+    try:
+        # the address the file was asked at: links in documents (a certificate's QR code) are
+        # built against it, as they would be in that request
+        request = current_app.test_request_context(base_url=params.get("base") or None)
+        with request, partial.open("wb") as out, force_locale(params.get("lang", "id")):
+            BUILDERS[file.kind].build(params, out, Progress(file_id, attempt))
+        size = partial.stat().st_size
+        os.replace(partial, target)
+    except FileGone:
+        db.session.rollback()
+        partial.unlink(missing_ok=True)
+        _close(file_id, attempt, status=FileStatus.GAGAL, error="gone")
+        return
+    except Exception:
+        log.exception("prepared file %s (%s) failed", file_id, file.kind)
+        db.session.rollback()
+        partial.unlink(missing_ok=True)
+        _close(file_id, attempt, status=FileStatus.GAGAL, error="build")
+        return
+    total = file.total
+    db.session.rollback()
+    _close(
+        file_id,
+        attempt,
+        status=FileStatus.SELESAI,
+        size=size,
+        done=total,
+        expires_at=utcnow() + KEPT,
+    )
+
+
+def reap(stale_seconds: int | None = None) -> tuple[int, int, int]:
+    """Runs whose heartbeat stopped ``stale_seconds`` ago (a worker that died): queued again,
+    or failed after ``MAX_ATTEMPTS``; and files past their day, deleted with their bytes.
+    Returns (queued again, failed, deleted)."""
+    stale_seconds = stale_seconds or current_app.config["KIM_FILES_STALE_SECONDS"]
+    now = utcnow()
+    stale = db.session.scalars(
+        sa.select(PreparedFile).where(
+            PreparedFile.status == FileStatus.BERJALAN,
+            PreparedFile.heartbeat_at < now - timedelta(seconds=stale_seconds),
+        )
+    ).all()
+    again, failed = [], 0
+    for file in stale:
+        if file.attempts >= MAX_ATTEMPTS:
+            file.status, file.error, file.finished_at = FileStatus.GAGAL, "stopped", now
+            failed += 1
+        else:
+            file.status = FileStatus.ANTRE
+            again.append(file.id)
+    expired = db.session.scalars(sa.select(PreparedFile).where(PreparedFile.expires_at < now)).all()
+    for file in expired:
+        path_of(file).unlink(missing_ok=True)
+        db.session.delete(file)
+    db.session.commit()
+    for file_id in again:
+        jobs.enqueue(RUN_JOB, file_id)
+    if again or failed or expired:
+        log.info(
+            "prepared files: %d queued again, %d failed, %d deleted",
+            len(again),
+            failed,
+            len(expired),
+        )
+    return len(again), failed, len(expired)
+
+
+@jobs.periodic(REAP_JOB)
+def reap_job() -> None:
+    reap()
+
+
+def error_text(file: PreparedFile) -> str:
+    return str(ERRORS.get(file.error, ERRORS["build"]))
