@@ -73,11 +73,12 @@ pdf-libs:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_LIBS) >/dev/null; \
 	fi
 
-# The two-app-server test (tests/test_two_servers.py) puts Debian's nginx in front of gunicorn.
+# The two-app-server test (tests/test_two_servers.py) puts Debian's nginx in front of gunicorn,
+# over HTTPS with a certificate it makes with the openssl command.
 nginx:
-	@if [ ! -x /usr/sbin/nginx ]; then \
-	  echo "Installing Debian's nginx"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	@if [ ! -x /usr/sbin/nginx ] || ! command -v openssl >/dev/null 2>&1; then \
+	  echo "Installing Debian's nginx and openssl"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl >/dev/null; \
 	fi
 
 # The HTML check (tests/test_html_valid.py) runs the Nu Html Checker of node_modules on Java.

@@ -1,11 +1,14 @@
 """Real gunicorn and nginx processes for the two-server and throttle tests: free ports, waiting
-for a server to answer, stopping it, and a cookie-keeping browser that speaks HTTP to them."""
+for a server to answer, stopping it, a cookie-keeping browser that speaks HTTP (and HTTPS to
+nginx) to them, and a real SMTP server's inbox."""
 
 from __future__ import annotations
 
 import http.client
 import re
+import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.parse
@@ -31,7 +34,11 @@ def free_port() -> int:
 class Answer:
     status: int
     headers: http.client.HTTPMessage
-    text: str
+    data: bytes
+
+    @property
+    def text(self) -> str:
+        return self.data.decode()
 
     @property
     def upstream(self) -> str | None:
@@ -39,11 +46,40 @@ class Answer:
         return self.headers.get("X-Upstream")
 
 
-class Browser:
-    """Keeps the cookies the servers set and sends them back, whichever port it talks to."""
+@dataclass(frozen=True)
+class Tls:
+    """HTTPS to the site called ``name`` on a loopback port: the name goes in the handshake (SNI)
+    and the Host header, and the certificate is checked against ``context``'s authorities."""
 
-    def __init__(self):
+    name: str
+    context: ssl.SSLContext
+
+
+class LoopbackHTTPS(http.client.HTTPSConnection):
+    def __init__(self, tls: Tls, port: int, timeout: float):
+        super().__init__(tls.name, port, timeout=timeout, context=tls.context)
+        self.tls = tls
+
+    def connect(self) -> None:
+        raw = socket.create_connection(("127.0.0.1", self.port), self.timeout)
+        try:
+            self.sock = self.tls.context.wrap_socket(raw, server_hostname=self.tls.name)
+        except BaseException:
+            raw.close()
+            raise
+
+
+class Browser:
+    """Keeps the cookies the servers set and sends them back, whichever port it talks to; the
+    ports in ``tls`` speak HTTPS (cookies marked Secure are sent over plain HTTP too, so that a
+    test can take a session from nginx straight to an app server). Over HTTPS a form is posted
+    with the page it came from as ``Referer``, as browsers do for the same site (the CSRF check
+    requires it there)."""
+
+    def __init__(self, tls: dict[int, Tls] | None = None):
         self.cookies: dict[str, str] = {}
+        self.tls = tls or {}
+        self.pages: dict[int, str] = {}  # the last page fetched over HTTPS, per port
 
     def request(self, port: int, method: str, path: str, data=None, headers=None) -> Answer:
         headers = dict(headers or {})
@@ -53,11 +89,18 @@ class Browser:
         if data is not None:
             body = urllib.parse.urlencode(data)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        if port in self.tls:
+            conn = LoopbackHTTPS(self.tls[port], port, timeout=30)
+            if method == "GET":
+                self.pages[port] = f"https://{self.tls[port].name}{path}"
+            elif port in self.pages:
+                headers.setdefault("Referer", self.pages[port])
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
             conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
-            text = response.read().decode()
+            data = response.read()
         finally:
             conn.close()
         for cookie in response.headers.get_all("Set-Cookie") or []:
@@ -66,7 +109,7 @@ class Browser:
                 self.cookies.pop(name.strip(), None)
             else:
                 self.cookies[name.strip()] = value.strip()
-        return Answer(response.status, response.headers, text)
+        return Answer(response.status, response.headers, data)
 
     def get(self, port: int, path: str, **kw) -> Answer:
         return self.request(port, "GET", path, **kw)
@@ -91,14 +134,19 @@ class Browser:
         )
 
 
-def wait_until_up(port: int, processes: list[tuple[str, subprocess.Popen, Path]]) -> None:
+def wait_until_up(
+    port: int,
+    processes: list[tuple[str, subprocess.Popen, Path]],
+    browser: Browser | None = None,
+) -> None:
+    """Until ``/healthz`` answers 200 on ``port`` (asked by ``browser``: HTTPS if it says so)."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         for name, process, log in processes:
             if process.poll() is not None:
                 pytest.fail(f"{name} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            if Browser().get(port, "/healthz").status == 200:
+            if (browser or Browser()).get(port, "/healthz").status == 200:
                 return
         except OSError:
             pass
@@ -107,11 +155,23 @@ def wait_until_up(port: int, processes: list[tuple[str, subprocess.Popen, Path]]
     pytest.fail(f"nothing answered on port {port} within {STARTUP_SECONDS} s\n{logs}")
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen, signum: int = signal.SIGTERM) -> None:
+    """Stop ``process`` with ``signum`` (a unit's KillSignal), killing it after 15 seconds."""
     if process.poll() is None:
-        process.terminate()
+        process.send_signal(signum)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+class Inbox:
+    """A real SMTP server's handler (aiosmtpd): what it received, one envelope per message."""
+
+    def __init__(self) -> None:
+        self.envelopes = []
+
+    async def handle_DATA(self, _server, _session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"

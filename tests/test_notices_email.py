@@ -23,17 +23,7 @@ from kim_app.groups.models import KimStatus
 from kim_app.jobs import queue_of
 from kim_app.notices.models import Notice
 from tests.conftest import PPU, PPU_VILLAGE, Client
-
-
-class Inbox:
-    """What the SMTP server received: one envelope per message."""
-
-    def __init__(self) -> None:
-        self.envelopes = []
-
-    async def handle_DATA(self, _server, _session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
+from tests.servers import Inbox
 
 
 def _free_port() -> int:
