@@ -165,8 +165,9 @@ def describe(summary: Summary) -> str:
 @kim_cli.command("worker")
 @click.option("--workers", default=2, show_default=True, help="Threads running jobs.")
 def worker_command(workers: int) -> None:
-    """Run the job queue's consumer (emails and other work kept out of requests) until stopped
-    with Ctrl-C or SIGTERM, which let running jobs finish first."""
+    """Run the job queue's consumer (emails, prepared files and other work kept out of
+    requests) until stopped. Ctrl-C (SIGINT) lets running jobs finish first; SIGTERM cuts them
+    short (a prepared file cut short is made again by the next worker)."""
     import logging
 
     from flask import current_app
