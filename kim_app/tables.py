@@ -26,7 +26,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from xml.parsers import expat
 from zoneinfo import ZoneInfo
@@ -406,20 +406,30 @@ def column_letter(index: int) -> str:
 # --- writing ------------------------------------------------------------------------------------
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def table_bytes(
+    fmt: str, sheet: str, headers: list[str], rows: list, moment: datetime | None = None
+) -> bytes:
+    """Rows as XLSX (one sheet, dated ``moment``) or as CSV with a BOM."""
+    if fmt == "xlsx":
+        return to_xlsx(sheet, headers, rows, moment)
+    return to_csv(headers, rows)
+
+
+def dated_name(name: str, fmt: str) -> str:
+    """``<name>-<YYYY-MM-DD>.<fmt>``, today in the app's time zone."""
+    today = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    return f"{name}-{today.isoformat()}.{fmt}"
 
 
 def table_download(name: str, sheet: str, fmt: str, headers: list[str], rows: list) -> Response:
     """Rows as a dated attachment ``<name>-<YYYY-MM-DD>.<fmt>``: XLSX, or CSV with a BOM. Exports
     hold personal data, so no copy is kept anywhere (private, no-store). The caller audits."""
-    today = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
-    if fmt == "xlsx":
-        body, mimetype = to_xlsx(sheet, headers, rows), XLSX_TYPE
-    else:
-        body, mimetype = to_csv(headers, rows), "text/csv"  # charset added
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{name}-{today.isoformat()}.{fmt}"'
-    )
+    mimetype = XLSX_TYPE if fmt == "xlsx" else "text/csv"  # charset added
+    response = Response(table_bytes(fmt, sheet, headers, rows), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{dated_name(name, fmt)}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -446,15 +456,23 @@ def _csv_value(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def to_xlsx(sheet: str, headers: list[str], rows: list[list[Any]]) -> bytes:
+def to_xlsx(
+    sheet: str, headers: list[str], rows: list[list[Any]], moment: datetime | None = None
+) -> bytes:
     """One worksheet (see ``to_xlsx_sheets``)."""
-    return to_xlsx_sheets([(sheet, headers, rows)])
+    return to_xlsx_sheets([(sheet, headers, rows)], moment)
 
 
-def to_xlsx_sheets(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:
+def to_xlsx_sheets(
+    sheets: list[tuple[str, list[str], list[list[Any]]]], moment: datetime | None = None
+) -> bytes:
     """Worksheets ``(title, headers, rows)``, each with a bold header frozen on top and columns
-    as wide as their first 200 values; text is always stored as text, never a formula."""
+    as wide as their first 200 values; text is always stored as text, never a formula. Dated
+    ``moment`` (UTC, default now) to the minute, inside and on every part of the package: the
+    same rows written twice in a minute are the same bytes."""
+    moment = (moment or datetime.now(UTC).replace(tzinfo=None)).replace(second=0, microsecond=0)
     workbook = Workbook(write_only=True)
+    workbook.properties.created = workbook.properties.modified = moment
     bold = Font(bold=True)
     for title, headers, rows in sheets:
         worksheet = workbook.create_sheet(title)
@@ -467,6 +485,25 @@ def to_xlsx_sheets(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> byte
             worksheet.append([_xlsx_cell(worksheet, value) for value in row])
     out = io.BytesIO()
     workbook.save(out)
+    return dated(out.getvalue(), moment)
+
+
+def dated(package: bytes, moment: datetime) -> bytes:
+    """An Office package (XLSX, DOCX: a ZIP) again with every part dated ``moment``, and its
+    "modified" property too: the libraries that write them put the second they save there."""
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(package)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            part = zipfile.ZipInfo(info.filename, date_time=moment.timetuple()[:6])
+            part.compress_type = zipfile.ZIP_DEFLATED
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
+            target.writestr(part, data)
     return out.getvalue()
 
 

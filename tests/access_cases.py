@@ -851,6 +851,7 @@ CASES: dict[str, Case] = {
             get(same("/kim/ekspor.xlsx"), label="xlsx"),
             get(same("/kim/ekspor.csv"), label="csv", marker=kim_name),
         ),
+        post=post(same("/kim/ekspor.xlsx")),
     ),
     "groups.export_members": Case(
         staff(),
@@ -862,6 +863,7 @@ CASES: dict[str, Case] = {
                 marker=lambda _w, p: p.kim.member,
             ),
         ),
+        post=post(lambda _w, p: f"/kim/anggota/ekspor.xlsx?kim={p.kim.id}"),
     ),
     # --- events -------------------------------------------------------------------------------------
     "events.index": Case(
@@ -963,6 +965,7 @@ CASES: dict[str, Case] = {
             get(event("/peserta/ekspor.xlsx"), label="xlsx"),
             get(event("/peserta/ekspor.csv"), label="csv"),
         ),
+        post=post(event("/peserta/ekspor.xlsx")),
     ),
     "events.poster": Case(staff(), (get(event("/poster.pdf"), label="pdf"),)),
     # read-only: the operator's own people (by origin) at an event; the outside event has none
@@ -1134,8 +1137,12 @@ CASES: dict[str, Case] = {
         (get(event("/laporan")),),
         post=post(event("/laporan"), data=lambda *_: {"background": "Latar belakang baru."}),
     ),
-    "reports.laporan_pdf": Case(staff(), (get(event("/laporan.pdf"), label="pdf"),)),
-    "reports.laporan_docx": Case(staff(), (get(event("/laporan.docx"), label="docx"),)),
+    "reports.laporan_pdf": Case(
+        staff(), (get(event("/laporan.pdf"), label="pdf"),), post=post(event("/laporan.pdf"))
+    ),
+    "reports.laporan_docx": Case(
+        staff(), (get(event("/laporan.docx"), label="docx"),), post=post(event("/laporan.docx"))
+    ),
     "reports.people": Case(
         staff(scoped=False),
         (

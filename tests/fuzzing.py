@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
+import secrets
 import traceback
 from collections import Counter
 from datetime import datetime, timedelta
@@ -30,13 +31,15 @@ from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, EventStatus, Invitation, Registration, Source
 from kim_app.events.operations import PersonData, register_person
 from kim_app.extensions import db
+from kim_app.files.models import FileStatus, PreparedFile
+from kim_app.files.operations import params_key, path_of
 from kim_app.groups.imports import KimImporter
 from kim_app.groups.models import Gender, Kim, KimStatus
 from kim_app.groups.operations import add_bidang, store_sk
 from kim_app.notices.models import Notice, NoticeKind
 from kim_app.regions.models import Region
 from kim_app.reports.operations import add_photo
-from kim_app.timezones import zone_name_for
+from kim_app.timezones import utcnow, zone_name_for
 from tests.conftest import PASSWORD, PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE
 from tests.fuzz_forms import (
     REFLECTED,
@@ -160,7 +163,24 @@ def build_world(app, make_kim, make_event, password_hash: str) -> dict:
             text="Yth. Kepala Desa, KIM Anda diundang.",
         )
         db.session.add(notice)
+        now = utcnow()
+        made = PreparedFile(
+            token=secrets.token_urlsafe(18),
+            kind="sertifikat_pdf",
+            params=params_key({"event_id": event.id, "lang": "id"}),
+            user_id=operator.id,
+            region_code=PPU,
+            title="Semua sertifikat (PDF)",
+            filename="sertifikat.pdf",
+            status=FileStatus.SELESAI,
+            total=1,
+            done=1,
+            created_at=now,
+            expires_at=now + timedelta(days=1),
+        )
+        db.session.add(made)
         db.session.flush()
+        path_of(made).write_bytes(b"%PDF-1.4\n%%EOF\n")
         db.session.commit()
         return {
             "users": {
@@ -184,6 +204,7 @@ def build_world(app, make_kim, make_event, password_hash: str) -> dict:
             "peserta_token": peserta_token,
             "account_token": account_token,
             "notice_id": notice.id,
+            "file_token": made.token,
         }
 
 
@@ -503,6 +524,8 @@ def _path_value(endpoint: str, name: str, world: dict) -> str:
         if endpoint == "attendance.verify":
             return world["certificate"]
         return "64.09.03" if endpoint == "groups.coverage_missing" else PPU
+    if name == "token" and endpoint.startswith("files."):
+        return world["file_token"]
     if name == "token" and endpoint == "auth.accept":
         return world["account_token"]
     if name == "token":

@@ -29,10 +29,13 @@ import time
 from collections import Counter
 
 import pytest
+import sqlalchemy as sa
 from markupsafe import escape
 
 from kim_app import ROOT
 from kim_app.auth.models import Role
+from kim_app.extensions import db
+from kim_app.files.models import FileStatus, PreparedFile
 from tests.conftest import PPU, html_of
 from tests.fuzz_forms import (
     REFLECTED,
@@ -71,11 +74,26 @@ from tests.fuzzing import (
     post_forms,
     url_for_endpoint,
 )
+from tests.helpers import run_jobs
 
 # --- the world every endpoint is tried in ---------------------------------------------------------
 
 
 # --- the fuzzer ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def documents_through_the_worker(app, monkeypatch):
+    """Every document shows its "Siapkan berkas" form (so that form is fuzzed too), and the
+    files asked for are then made as the worker makes them: none may fail."""
+    monkeypatch.setitem(app.config, "KIM_FILES_AT_ONCE_MAX", 0)
+    yield
+    run_jobs(app)
+    with app.app_context():
+        failed = db.session.scalars(
+            sa.select(PreparedFile.kind).where(PreparedFile.status == FileStatus.GAGAL)
+        ).all()
+    assert failed == [], f"prepared files that failed: {failed}"
 
 
 @pytest.mark.parametrize("endpoint", GET_ENDPOINTS)

@@ -241,7 +241,7 @@ def all_lists_pdf(event_id: int):
     )
 
 
-@builder("daftar_hadir_sesi", "application/pdf")
+@builder("daftar_hadir_sesi")
 def session_list_file(params: dict, out: BinaryIO, progress: Progress) -> None:
     """One session's daftar hadir (``params["blank"]``: the empty one for paper)."""
     session = db.session.get(EventSession, params["session_id"])
@@ -260,7 +260,7 @@ def session_list_file(params: dict, out: BinaryIO, progress: Progress) -> None:
     render_pdf(html, progress=progress, target=out)
 
 
-@builder("daftar_hadir_semua", "application/pdf")
+@builder("daftar_hadir_semua")
 def all_lists_file(params: dict, out: BinaryIO, progress: Progress) -> None:
     """Every session's daftar hadir of ``params["event_id"]``, laid out one session at a time."""
     event = db.session.get(Event, params["event_id"])

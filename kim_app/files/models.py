@@ -66,7 +66,8 @@ class PreparedFile(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(40))
     params: Mapped[str] = mapped_column(sa.String(400))  # canonical JSON
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    region_code: Mapped[str] = mapped_column(RegionCode, sa.ForeignKey("regions.code"))
+    # the area it is about (its time zone shows its times); none for the whole country
+    region_code: Mapped[str | None] = mapped_column(RegionCode, sa.ForeignKey("regions.code"))
     title: Mapped[str] = mapped_column(sa.String(300))
     filename: Mapped[str] = mapped_column(sa.String(200))
     # the document's address: "coba lagi" asks for it there again

@@ -22,7 +22,6 @@ import os
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -66,17 +65,20 @@ class FileGone(Exception):
 class Progress:
     """What a builder calls as it goes: ``progress(done, total)``. Writes the figures and the
     heartbeat on a connection of its own (the builder's reads stay in their transaction), at
-    most every ``HEARTBEAT_SECONDS``; nothing when the file has no row (a file made at once)."""
+    most every ``HEARTBEAT_SECONDS``; nothing when the file has no row (a file made at once).
+    A builder that writes to the database reports its progress before it does."""
 
     def __init__(self, file_id: int | None = None, attempt: int = 0):
         self.file_id, self.attempt = file_id, attempt
         self._last = 0.0
 
     def __call__(self, done: int, total: int) -> None:
-        if self.file_id is None:
+        # the end is written with the file (``run``); on SQLite a write here, after the builder
+        # has written in its own transaction (an export's audit entry), would wait for that one
+        if self.file_id is None or done >= total:
             return
         now = time.monotonic()
-        if now - self._last < HEARTBEAT_SECONDS and done < total:
+        if now - self._last < HEARTBEAT_SECONDS and done > 0:
             return
         self._last = now
         with db.engine.begin() as connection:
@@ -87,25 +89,19 @@ class Progress:
             )
 
 
-# ``params`` as given to ``prepare``, plus ``asked_at`` (UTC): when the file was asked for
+# ``params`` as given to ``prepare``, plus ``asked_at`` (UTC): when the file was asked for, and
+# ``user_id``: who asked (a builder that reads by scope reads in that account's)
 Build = Callable[[dict, BinaryIO, Progress], None]
 
 
-@dataclass(frozen=True)
-class Builder:
-    kind: str
-    build: Build
-    content_type: str
+BUILDERS: dict[str, Build] = {}
 
 
-BUILDERS: dict[str, Builder] = {}
-
-
-def builder(kind: str, content_type: str) -> Callable[[Build], Build]:
+def builder(kind: str) -> Callable[[Build], Build]:
     """Register ``build`` as the maker of files of ``kind`` (at most 40 characters)."""
 
     def register(build: Build) -> Build:
-        BUILDERS[kind] = Builder(kind, build, content_type)
+        BUILDERS[kind] = build
         return build
 
     return register
@@ -126,10 +122,10 @@ def path_of(file: PreparedFile) -> Path:
     return folder() / file.token
 
 
-def build_now(kind: str, params: dict, out: BinaryIO) -> None:
+def build_now(kind: str, params: dict, user, out: BinaryIO) -> None:
     """Make a small file inside the request, with the builder (and language) the worker uses."""
     with force_locale(params.get("lang", "id")):
-        BUILDERS[kind].build({**params, "asked_at": utcnow()}, out, Progress())
+        BUILDERS[kind]({**params, "asked_at": utcnow(), "user_id": user.id}, out, Progress())
 
 
 def _active_of(user, kind: str, key: str) -> PreparedFile | None:
@@ -148,7 +144,7 @@ def prepare(
     params: dict,
     *,
     user,
-    region_code: str,
+    region_code: str | None,
     title: str,
     filename: str,
     total: int,
@@ -253,7 +249,7 @@ def run(file_id: int) -> None:
         return
     file = db.session.get(PreparedFile, file_id)
     # the moment it was asked for, which documents print (as one made at once does)
-    params = {**json.loads(file.params), "asked_at": file.created_at}
+    params = {**json.loads(file.params), "asked_at": file.created_at, "user_id": file.user_id}
     target = path_of(file)
     partial = target.with_name(f"{target.name}.{attempt}.part")
     try:
@@ -261,9 +257,10 @@ def run(file_id: int) -> None:
         # built against it, as they would be in that request
         request = current_app.test_request_context(base_url=params.get("base") or None)
         with request, partial.open("wb") as out, force_locale(params.get("lang", "id")):
-            BUILDERS[file.kind].build(params, out, Progress(file_id, attempt))
+            BUILDERS[file.kind](params, out, Progress(file_id, attempt))
         size = partial.stat().st_size
         os.replace(partial, target)
+        db.session.commit()  # what the builder recorded (an export's audit entry)
     except FileGone:
         db.session.rollback()
         partial.unlink(missing_ok=True)
@@ -276,7 +273,6 @@ def run(file_id: int) -> None:
         _close(file_id, attempt, status=FileStatus.GAGAL, error="build")
         return
     total = file.total
-    db.session.rollback()
     _close(
         file_id,
         attempt,

@@ -18,10 +18,11 @@ from kim_app.documents import PRIVATE
 from kim_app.errors import OperationError
 from kim_app.files import bp
 from kim_app.files.models import FileStatus
-from kim_app.files.operations import BUILDERS, build_now, error_text, path_of, prepare
+from kim_app.files.operations import build_now, error_text, path_of, prepare
 from kim_app.files.queries import own_file_or_404, own_files
 from kim_app.htmx import redirect_after_post, render
 from kim_app.i18n import document_language
+from kim_app.tables import DOCX_TYPE, XLSX_TYPE
 
 
 def _chunks(path: Path) -> Iterator[bytes]:
@@ -32,14 +33,25 @@ def _chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-def _file_response(body: bytes | Path, filename: str, content_type: str) -> Response:
+# what a made file is, by its name
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "zip": "application/zip",
+    "docx": DOCX_TYPE,
+    "xlsx": XLSX_TYPE,
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def _file_response(body: bytes | Path, filename: str) -> Response:
     """A made file, private; PDFs open in the browser's viewer, the rest download."""
+    content_type = CONTENT_TYPES[filename.rsplit(".", 1)[-1]]
     if isinstance(body, bytes):
         response = Response(body, content_type=content_type)
     else:
         response = Response(_chunks(body), content_type=content_type, direct_passthrough=True)
         response.content_length = body.stat().st_size
-    disposition = "inline" if content_type == "application/pdf" else "attachment"
+    disposition = "inline" if filename.endswith(".pdf") else "attachment"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     response.headers.update(PRIVATE)
     return response
@@ -53,7 +65,7 @@ def deliver(
     at_once: int,
     title: str,
     filename: str,
-    region_code: str,
+    region_code: str | None,
 ) -> Response:
     """What a document's view answers, after its own checks. A GET of a document of ``size``
     (people, pages) up to ``at_once`` is made now; a bigger one gets a page that offers to
@@ -81,8 +93,8 @@ def deliver(
         return redirect_after_post(url_for("files.status", token=file.token))
     if size <= min(at_once, current_app.config["KIM_FILES_AT_ONCE_MAX"]):
         out = io.BytesIO()
-        build_now(kind, params, out)
-        return _file_response(out.getvalue(), filename, BUILDERS[kind].content_type)
+        build_now(kind, params, current_user, out)
+        return _file_response(out.getvalue(), filename)
     return render(
         "files/prepare.html",
         title=title,
@@ -128,4 +140,4 @@ def download(token: str):
         if file.status is FileStatus.SELESAI:
             flash(_("Berkas ini sudah tidak tersimpan. Minta sekali lagi."), "error")
         return redirect(url_for("files.status", token=file.token))
-    return _file_response(path, file.filename, BUILDERS[file.kind].content_type)
+    return _file_response(path, file.filename)

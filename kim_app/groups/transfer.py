@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from kim_app import audit, importing, queryargs, tables
+from kim_app import importing, queryargs, tables
 from kim_app.auth.models import OPERATOR_ROLES
+from kim_app.files.routes import deliver
 from kim_app.groups import bp
-from kim_app.groups.documents import kim_export, member_export
+from kim_app.groups.documents import EXPORT_AT_ONCE, export_size, filter_values
 from kim_app.groups.forms import ImportForm
 from kim_app.groups.imports import REGISTRY_IMPORTERS
 from kim_app.groups.models import Kim
@@ -58,42 +59,30 @@ def import_preview(token: str):
 # --- export ---------------------------------------------------------------------------------------
 
 
-def _summary(filters: RegistryFilter, kim: Kim | None = None) -> dict:
-    """The filters of an export, for the audit log."""
-    summary = {
-        "q": filters.q,
-        "status": filters.status.value if filters.status else "",
-        "bidang": filters.bidang or "",
-        "wilayah": filters.area or "",
-        "kim": kim.id if kim else "",
-    }
-    return {key: value for key, value in summary.items() if value}
-
-
-def _download(what: str, fmt: str, headers: list[str], rows: list, summary: dict) -> Response:
-    """Audit the export, then send it as a dated attachment (XLSX, or CSV with a BOM)."""
-    audit.record(
-        f"{what}.export",
-        "export",
-        fmt,
+def _export(what: str, fmt: str, filters: RegistryFilter, kim: Kim | None = None) -> Response:
+    """The export of ``what`` (``kim`` or ``anggota``): made at once up to ``EXPORT_AT_ONCE``
+    rows, else by the worker; audited where it is made, with its filters."""
+    label = _("Ekspor KIM") if what == "kim" else _("Ekspor anggota KIM")
+    return deliver(
+        f"ekspor_{what}",
+        {"fmt": fmt, "filters": filter_values(filters), "kim": kim.id if kim else None},
+        size=export_size(what, filters, current_user, kim),
+        at_once=EXPORT_AT_ONCE,
+        title=f"{label} ({fmt.upper()})" + (f" · {kim.name}" if kim else ""),
+        filename=tables.dated_name("kim" if what == "kim" else "anggota-kim", fmt),
         region_code=scope_of(current_user) or None,
-        changes={"rows": len(rows), "filters": summary},
-        actor=current_user,
     )
-    name, sheet = ("kim", _("KIM")) if what == "kim" else ("anggota-kim", _("Anggota"))
-    return tables.table_download(name, sheet, fmt, headers, rows)
 
 
-@bp.get("/kim/ekspor.<any(xlsx, csv):fmt>")
+@bp.route("/kim/ekspor.<any(xlsx, csv):fmt>", methods=["GET", "POST"])
 @roles_required(*OPERATOR_ROLES)
 def export(fmt: str):
     """The KIM in scope, filtered like the registry list, with their pengurus inti."""
     filters, _picker, _area = filters_from_request()
-    headers, rows = kim_export(filters, current_user)
-    return _download("kim", fmt, headers, rows, _summary(filters))
+    return _export("kim", fmt, filters)
 
 
-@bp.get("/kim/anggota/ekspor.<any(xlsx, csv):fmt>")
+@bp.route("/kim/anggota/ekspor.<any(xlsx, csv):fmt>", methods=["GET", "POST"])
 @roles_required(*OPERATOR_ROLES)
 def export_members(fmt: str):
     """Members of the KIM in scope (the registry filters apply), or of one KIM with ``kim=<id>``."""
@@ -101,5 +90,4 @@ def export_members(fmt: str):
     if queryargs.given("kim"):
         kim = get_kim_or_404(queryargs.record_id("kim") or 0, current_user)
     filters, _picker, _area = filters_from_request()
-    headers, rows = member_export(filters, current_user, kim)
-    return _download("member", fmt, headers, rows, _summary(filters, kim))
+    return _export("anggota", fmt, filters, kim)

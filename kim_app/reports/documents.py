@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
+from datetime import datetime
+from typing import BinaryIO
 
 from babel.dates import format_date
 from flask import render_template
@@ -24,6 +27,8 @@ from kim_app.events.models import (
     Event,
     EventSession,
 )
+from kim_app.extensions import db
+from kim_app.files.operations import FileGone, Progress, builder
 from kim_app.formatting import session_when
 from kim_app.i18n import one_decimal
 from kim_app.reports.models import ReportPhoto
@@ -36,7 +41,9 @@ from kim_app.reports.operations import (
     outline,
     photo_path,
 )
+from kim_app.tables import dated
 from kim_app.text import printable
+from kim_app.timezones import utcnow
 
 
 def _photo_bytes(photo: ReportPhoto) -> bytes | None:
@@ -137,9 +144,16 @@ def _daftar_hadir(event: Event) -> list[tuple[int, EventSession, list[Person]]]:
     return [(i, s, session_people(s)) for i, s in enumerate(event.sessions, 1)]
 
 
-def laporan_pdf(event: Event) -> bytes:
+def laporan_pdf(
+    event: Event,
+    *,
+    printed_at: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    target: BinaryIO | None = None,
+) -> bytes | None:
     """The A4 report: cover lines, the outline with facts and narrative, the photos, the signing
-    official, then the daftar hadir of every session (the attendance module's own document)."""
+    official, then the daftar hadir of every session (the attendance module's own document,
+    printed ``printed_at``). ``progress`` and ``target`` as ``render_pdf``'s."""
     report = get_report(event)
     photos = []
     for photo in event_photos(event):
@@ -161,20 +175,23 @@ def laporan_pdf(event: Event) -> bytes:
         signer=signer_lines(event),
     )
     attachments = [
-        daftar_hadir_html(event, s, n, blank=False, people=people)
+        daftar_hadir_html(event, s, n, blank=False, people=people, printed_at=printed_at)
         for n, s, people in _daftar_hadir(event)
     ]
-    return render_pdf(html, *attachments)
+    return render_pdf(html, *attachments, progress=progress, target=target)
 
 
-def laporan_docx(event: Event) -> bytes:
+def laporan_docx(event: Event, *, printed_at: datetime | None = None) -> bytes:
     """The same report as a Word document, kept plain (built-in headings, Table Grid) so an
-    official can finish it in a word processor."""
+    official can finish it in a word processor. Dated ``printed_at`` (default now), to the
+    minute, inside and on every part of its package: the same report asked twice in a minute
+    is the same bytes."""
     report = get_report(event)
     photos = [(p, data) for p in event_photos(event) if (data := _photo_bytes(p))]
     facts = event_facts(event)
     sections = outline(report, facts, photos=bool(photos))
-    return _build_docx(event, sections, facts, photos, _daftar_hadir(event))
+    moment = (printed_at or utcnow()).replace(second=0, microsecond=0)
+    return _build_docx(event, sections, facts, photos, _daftar_hadir(event), moment)
 
 
 # Every text a Word document is given passes through ``printable``: lxml refuses control
@@ -245,7 +262,7 @@ def _facts_docx(doc, key: str, event: Event, facts: Facts, photos) -> None:
         )
 
 
-def _build_docx(event, sections, facts, photos, daftar_hadir) -> bytes:
+def _build_docx(event, sections, facts, photos, daftar_hadir, moment: datetime) -> bytes:
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
@@ -258,6 +275,7 @@ def _build_docx(event, sections, facts, photos, daftar_hadir) -> bytes:
     page.left_margin = page.right_margin = Cm(2.5)
     page.top_margin = page.bottom_margin = Cm(2)
     doc.styles["Normal"].font.size = Pt(11)
+    doc.core_properties.created = doc.core_properties.modified = moment
 
     for text, size in [(_("LAPORAN KEGIATAN"), 16), (event.title, 14)]:
         cover = doc.add_paragraph()
@@ -305,4 +323,28 @@ def _build_docx(event, sections, facts, photos, daftar_hadir) -> bytes:
             doc.add_paragraph(_("Belum ada peserta yang ditandai hadir di sesi ini."))
     out = io.BytesIO()
     doc.save(out)
-    return out.getvalue()
+    return dated(out.getvalue(), moment)
+
+
+# --- as prepared files (kim_app.files): the worker makes the big ones --------------------------------
+
+# made inside the request up to this many rows of daftar hadir (people × sessions); more go to the
+# worker
+AT_ONCE = 100
+
+
+def _event_of(params: dict) -> Event:
+    event = db.session.get(Event, params["event_id"])
+    if event is None:
+        raise FileGone
+    return event
+
+
+@builder("laporan_pdf")
+def laporan_pdf_file(params: dict, out: BinaryIO, progress: Progress) -> None:
+    laporan_pdf(_event_of(params), printed_at=params["asked_at"], progress=progress, target=out)
+
+
+@builder("laporan_docx")
+def laporan_docx_file(params: dict, out: BinaryIO, progress: Progress) -> None:
+    out.write(laporan_docx(_event_of(params), printed_at=params["asked_at"]))

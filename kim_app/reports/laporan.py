@@ -11,15 +11,16 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from kim_app import queryargs
+from kim_app.attendance.documents import registered_count
 from kim_app.auth.models import OPERATOR_ROLES
-from kim_app.documents import PRIVATE, pdf_response
+from kim_app.documents import PRIVATE
 from kim_app.events.models import Event
 from kim_app.events.operations import get_event_or_404
 from kim_app.extensions import db
+from kim_app.files.routes import deliver
 from kim_app.htmx import redirect_after_post, render
-from kim_app.i18n import document_locale
 from kim_app.reports import bp
-from kim_app.reports.documents import laporan_docx, laporan_pdf, material_lines, rate_text, venue
+from kim_app.reports.documents import AT_ONCE, material_lines, rate_text, venue
 from kim_app.reports.forms import NarrativeForm, PhotoForm
 from kim_app.reports.models import NARRATIVE_FIELDS, ReportPhoto
 from kim_app.reports.operations import (
@@ -37,7 +38,6 @@ from kim_app.reports.operations import (
 from kim_app.security import roles_required
 from kim_app.uploads import upload_limit
 
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # the form fields around a file
 UPLOAD_OVERHEAD = 16 * 1024
 
@@ -148,23 +148,29 @@ def photo(event_id: int, photo_id: int):
     return response
 
 
-@bp.get("/kegiatan/<int:event_id>/laporan.pdf", endpoint="laporan_pdf")
+def _laporan(event_id: int, kind: str, extension: str) -> Response:
+    event = _event(event_id)
+    sessions = len(event.sessions)
+    return deliver(
+        kind,
+        {"event_id": event.id},
+        size=registered_count(event) * sessions,
+        at_once=AT_ONCE,
+        title=f"{_('Laporan kegiatan')} ({extension.upper()}) · {event.title}",
+        filename=f"laporan-{event.code}.{extension}",
+        region_code=event.region_code,
+    )
+
+
+@bp.route("/kegiatan/<int:event_id>/laporan.pdf", methods=["GET", "POST"], endpoint="laporan_pdf")
 @roles_required(*OPERATOR_ROLES)
 def laporan_pdf_view(event_id: int):
-    event = _event(event_id)
-    with document_locale():
-        body = laporan_pdf(event)
-    return pdf_response(body, f"laporan-{event.code}.pdf")
+    """The laporan kegiatan with the daftar hadir of every session; made by the worker when the
+    lists hold more than ``AT_ONCE`` rows."""
+    return _laporan(event_id, "laporan_pdf", "pdf")
 
 
-@bp.get("/kegiatan/<int:event_id>/laporan.docx", endpoint="laporan_docx")
+@bp.route("/kegiatan/<int:event_id>/laporan.docx", methods=["GET", "POST"], endpoint="laporan_docx")
 @roles_required(*OPERATOR_ROLES)
 def laporan_docx_view(event_id: int):
-    event = _event(event_id)
-    with document_locale():
-        body = laporan_docx(event)
-    response = make_response(body)
-    response.headers["Content-Type"] = DOCX_TYPE
-    response.headers["Content-Disposition"] = f'attachment; filename="laporan-{event.code}.docx"'
-    response.headers.update(PRIVATE)
-    return response
+    return _laporan(event_id, "laporan_docx", "docx")

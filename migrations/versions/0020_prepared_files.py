@@ -28,7 +28,7 @@ def upgrade():
         sa.Column('kind', sa.String(length=40), nullable=False),
         sa.Column('params', sa.String(length=400), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=False),
-        sa.Column('region_code', REGION_CODE, nullable=False),
+        sa.Column('region_code', REGION_CODE, nullable=True),
         sa.Column('title', sa.String(length=300), nullable=False),
         sa.Column('filename', sa.String(length=200), nullable=False),
         sa.Column('source', sa.String(length=300), nullable=False),

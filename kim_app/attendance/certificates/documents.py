@@ -138,13 +138,13 @@ def _valid_of(params: dict) -> list[Certificate]:
     return certificates
 
 
-@builder("sertifikat_pdf", "application/pdf")
+@builder("sertifikat_pdf")
 def certificates_pdf_file(params: dict, out: BinaryIO, progress: Progress) -> None:
     """Every valid certificate of ``params["event_id"]`` in one PDF."""
     certificate_pdf(_valid_of(params), progress=progress, target=out)
 
 
-@builder("sertifikat_zip", "application/zip")
+@builder("sertifikat_zip")
 def certificates_zip_file(params: dict, out: BinaryIO, progress: Progress) -> None:
     """Every valid certificate of ``params["event_id"]``, one PDF each, in a ZIP."""
     certificates_zip(_valid_of(params), out, progress)

@@ -17,11 +17,11 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
-from kim_app import audit, importing, queryargs, tables
+from kim_app import importing, queryargs, tables
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.errors import error_response
 from kim_app.events import bp
-from kim_app.events.documents import participant_export
+from kim_app.events.documents import EXPORT_AT_ONCE, participant_count
 from kim_app.events.forms import PersonForm
 from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, Registration, RegistrationStatus, Source
@@ -39,6 +39,7 @@ from kim_app.events.queries import (
     registration_of,
 )
 from kim_app.extensions import db
+from kim_app.files.routes import deliver
 from kim_app.formatting import when
 from kim_app.groups.models import Gender
 from kim_app.htmx import is_partial, redirect_after_post, render
@@ -281,22 +282,19 @@ def participants_import_preview(event_id: int, token: str):
 # --- export ----------------------------------------------------------------------------------------
 
 
-@bp.get("/kegiatan/<int:event_id>/peserta/ekspor.<any(xlsx, csv):fmt>")
+@bp.route("/kegiatan/<int:event_id>/peserta/ekspor.<any(xlsx, csv):fmt>", methods=["GET", "POST"])
 @roles_required(*OPERATOR_ROLES)
 def participants_export(event_id: int, fmt: str):
-    """The participant list as XLSX or CSV, narrowed like the list on screen; audited."""
+    """The participant list as XLSX or CSV, narrowed like the list on screen; audited. Made by
+    the worker over ``EXPORT_AT_ONCE`` rows."""
     event = managed_event(event_id)
     filters = ParticipantFilter.from_args(queryargs.values())
-    headers, rows = participant_export(event, filters)
-    summary = filters.args()
-    if "q" in summary:  # search words may be phone digits: the log keeps only that there was one
-        summary["q"] = "…"
-    audit.record(
-        "registration.export",
-        "event",
-        event.id,
+    return deliver(
+        "ekspor_peserta",
+        {"event_id": event.id, "fmt": fmt, "filters": filters.args()},
+        size=participant_count(event, filters),
+        at_once=EXPORT_AT_ONCE,
+        title=f"{_('Ekspor peserta')} ({fmt.upper()}) · {event.title}",
+        filename=tables.dated_name(f"peserta-{event.code}", fmt),
         region_code=event.region_code,
-        changes={"format": fmt, "rows": len(rows), "filters": summary},
-        actor=current_user,
     )
-    return tables.table_download(f"peserta-{event.code}", _("Peserta"), fmt, headers, rows)
