@@ -108,11 +108,13 @@ else
 endif
 
 # The benchmark (issue 7; never part of `make test`): build or reuse the national (PostgreSQL
-# kim_bench) and regency (SQLite) datasets, drive gunicorn with wrk, then the slow-3G phone run.
+# kim_bench) and regency (SQLite) datasets, drive gunicorn with wrk, then a national event on the
+# job worker (bench/bigevent.py), then the slow-3G phone run.
 # Results are printed and written into docs/benchmarks.md.
 bench: $(VENV)/.dev-installed node_modules/.package-lock.json translations chromium pdf-libs
 	$(BIN)/python -m bench.data
 	$(BIN)/python -m bench.load --dataset both
+	$(BIN)/python -m bench.bigevent
 	$(BIN)/python -m bench.phone
 
 # Lighthouse mobile audits (issue 9; never part of `make test`): sign-in, registry, event, roll

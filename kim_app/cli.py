@@ -162,6 +162,10 @@ def describe(summary: Summary) -> str:
     )
 
 
+# how much lower than the app servers the worker runs (nice(1): 0 is normal, 19 the lowest)
+WORKER_NICENESS = 10
+
+
 @kim_cli.command("worker")
 @click.option("--workers", default=2, show_default=True, help="Threads running jobs.")
 def worker_command(workers: int) -> None:
@@ -176,5 +180,8 @@ def worker_command(workers: int) -> None:
     from kim_app.jobs import consumer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # a big PDF takes a core for a minute: the app servers' requests go first whenever they
+    # want it (issue 24: a page polled while a file is made stays within 50 ms)
+    os.nice(WORKER_NICENESS)
     reap()  # the files a worker that died left half made: queued again before taking new work
     consumer(current_app._get_current_object(), workers=workers).run()
