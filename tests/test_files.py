@@ -25,6 +25,7 @@ from kim_app.extensions import db
 from kim_app.files import operations
 from kim_app.files.models import FileStatus, PreparedFile
 from kim_app.files.operations import MAX_ACTIVE, reap
+from kim_app.notices.models import Notice
 from kim_app.timezones import utcnow
 from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, page_weight
 from tests.conftest import Client, html_of
@@ -195,6 +196,11 @@ def test_progress_page_refreshes_without_javascript_and_polls_with_htmx(
     assert "hx-trigger" not in html_of(client.get(status, headers=partial_headers))
     listed = html_of(client.get("/berkas"))
     assert "Semua sertifikat (PDF)" in listed and "siap diunduh" in listed
+    # told in the account's messages too, with the way back to the file
+    with app.app_context():
+        notice = db.session.scalar(sa.select(Notice).where(Notice.user_id == operator.id))
+        assert notice.subject == f"Berkas siap diunduh: {files_of(app)[0].title}"
+        assert notice.link.endswith(status) and notice.phone is None
     assert certificate_text(download(client, status))[0] == 3
 
 
@@ -252,6 +258,7 @@ def test_a_failed_build_says_so_and_offers_to_try_again(
     run_jobs(app)
     page = html_of(client.get(status))
     assert "Berkas gagal disiapkan" in page and "layout exploded" not in page
+    assert "Berkas gagal disiapkan: Semua sertifikat (PDF)" in html_of(client.get("/pesan"))
     assert f'action="{url}"' in page and "Coba lagi" in page
     back = client.get(status + "/unduh")
     assert back.status_code == 302 and back.headers["Location"].endswith(status)

@@ -32,7 +32,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from kim_app import jobs
+from kim_app import jobs, signals
 from kim_app.errors import OperationError
 from kim_app.extensions import db
 from kim_app.files.models import ACTIVE, FileStatus, PreparedFile
@@ -261,26 +261,33 @@ def run(file_id: int) -> None:
         size = partial.stat().st_size
         os.replace(partial, target)
         db.session.commit()  # what the builder recorded (an export's audit entry)
-    except FileGone:
+    except Exception as error:
+        if not isinstance(error, FileGone):
+            log.exception("prepared file %s (%s) failed", file_id, file.kind)
         db.session.rollback()
         partial.unlink(missing_ok=True)
-        _close(file_id, attempt, status=FileStatus.GAGAL, error="gone")
-        return
-    except Exception:
-        log.exception("prepared file %s (%s) failed", file_id, file.kind)
-        db.session.rollback()
-        partial.unlink(missing_ok=True)
-        _close(file_id, attempt, status=FileStatus.GAGAL, error="build")
-        return
-    total = file.total
-    _close(
-        file_id,
-        attempt,
-        status=FileStatus.SELESAI,
-        size=size,
-        done=total,
-        expires_at=utcnow() + KEPT,
-    )
+        why = "gone" if isinstance(error, FileGone) else "build"
+        ended = _close(file_id, attempt, status=FileStatus.GAGAL, error=why)
+    else:
+        total = file.total
+        ended = _close(
+            file_id,
+            attempt,
+            status=FileStatus.SELESAI,
+            size=size,
+            done=total,
+            expires_at=utcnow() + KEPT,
+        )
+    if ended:
+        _tell(file_id, params)
+
+
+def _tell(file_id: int, params: dict) -> None:
+    """``signals.file_finished`` for the file, in a request for the address it was asked at
+    (what the notice links to), committed."""
+    with current_app.test_request_context(base_url=params.get("base") or None):
+        signals.file_finished.send(db.session.get(PreparedFile, file_id))
+        db.session.commit()
 
 
 def reap(stale_seconds: int | None = None) -> tuple[int, int, int]:

@@ -193,3 +193,22 @@ def reset_requested(operator: str, account: str, role: str, where: str, link: st
         "kata sandinya lewat halaman Masuk.",
         f"Buat tautan baru dan kirim lewat WhatsApp: {link}",
     )
+
+
+def file_finished(name: str, title: str, ready: bool, link: str) -> Message:
+    """To the account that asked for a file the worker made: ready to download, or failed."""
+    if ready:
+        return _compose(
+            NoticeKind.BERKAS,
+            f"Berkas siap diunduh: {_short(title, 150)}",
+            name,
+            f"Berkas {_short(title, 200)} sudah jadi dan tersimpan sehari.",
+            f"Unduh di sini: {link}",
+        )
+    return _compose(
+        NoticeKind.BERKAS,
+        f"Berkas gagal disiapkan: {_short(title, 150)}",
+        name,
+        f"Berkas {_short(title, 200)} gagal disiapkan.",
+        f"Lihat alasannya dan coba lagi di sini: {link}",
+    )

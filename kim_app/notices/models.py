@@ -25,6 +25,7 @@ class NoticeKind(LabelledEnum):
     KEGIATAN_BATAL = "kegiatan_batal"
     PENGINGAT = "pengingat"
     ATUR_ULANG = "atur_ulang"  # someone asked for a new password: their operators are told
+    BERKAS = "berkas"  # a file made by the worker is ready (or failed): its owner is told
 
 
 set_labels(
@@ -40,6 +41,7 @@ set_labels(
         NoticeKind.KEGIATAN_BATAL: _l("Kegiatan dibatalkan"),
         NoticeKind.PENGINGAT: _l("Pengingat H-1"),
         NoticeKind.ATUR_ULANG: _l("Minta atur ulang kata sandi"),
+        NoticeKind.BERKAS: _l("Berkas disiapkan"),
     },
 )
 

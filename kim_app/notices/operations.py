@@ -414,6 +414,23 @@ def reset_requested(user: User) -> int:
     )
 
 
+def file_finished(file) -> int:
+    """Tell the account that asked for a file the worker made (``kim_app.files``) that it is
+    ready, or that it failed, in its list (and by email when SMTP is set): it may have left the
+    progress page long ago. Not for a file of the whole country (no area to file it under)."""
+    owner = db.session.get(User, file.user_id)
+    link = _link("files.status", token=file.token)
+    if owner is None or link is None or file.region_code is None:
+        return 0
+    ready = file.status.value == "selesai"
+    return notify(
+        [Recipient(owner.name, user_id=owner.id, email=owner.email or None)],
+        lambda r: messages.file_finished(r.name, file.title, ready, link),
+        region_code=file.region_code,
+        link=link,
+    )
+
+
 # --- what the other packages tell (kim_app.signals) ----------------------------------------------
 
 signals.kim_status_changed.connect(kim_status_changed)
@@ -424,3 +441,4 @@ signals.event_cancelled.connect(event_cancelled)
 signals.tickets_prepared.connect(tickets_prepared)
 signals.promoted.connect(promoted)
 signals.reset_requested.connect(reset_requested)
+signals.file_finished.connect(file_finished)
