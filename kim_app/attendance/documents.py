@@ -202,7 +202,7 @@ def _one_session(session_id: int, blank: bool) -> Response:
         {"session_id": session.id, "blank": blank},
         size=registered_count(event),
         at_once=AT_ONCE,
-        title=f"{title} · {_('Sesi %(n)d', n=number)} · {event.title}",
+        title=" · ".join([title, _("Sesi %(n)d", n=number), event.title]),
         filename=f"{name}-{event.code}-sesi-{number}.pdf",
         region_code=event.region_code,
     )
@@ -235,7 +235,7 @@ def all_lists_pdf(event_id: int):
         {"event_id": event.id},
         size=registered_count(event) * len(event.sessions),
         at_once=AT_ONCE,
-        title=f"{_('Daftar hadir semua sesi')} · {event.title}",
+        title=" · ".join([_("Daftar hadir semua sesi"), event.title]),
         filename=f"daftar-hadir-{event.code}-semua-sesi.pdf",
         region_code=event.region_code,
     )

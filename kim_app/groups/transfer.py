@@ -62,13 +62,17 @@ def import_preview(token: str):
 def _export(what: str, fmt: str, filters: RegistryFilter, kim: Kim | None = None) -> Response:
     """The export of ``what`` (``kim`` or ``anggota``): made at once up to ``EXPORT_AT_ONCE``
     rows, else by the worker; audited where it is made, with its filters."""
-    label = _("Ekspor KIM") if what == "kim" else _("Ekspor anggota KIM")
+    label = (
+        _("Ekspor KIM (%(format)s)", format=fmt.upper())
+        if what == "kim"
+        else _("Ekspor anggota KIM (%(format)s)", format=fmt.upper())
+    )
     return deliver(
         f"ekspor_{what}",
         {"fmt": fmt, "filters": filter_values(filters), "kim": kim.id if kim else None},
         size=export_size(what, filters, current_user, kim),
         at_once=EXPORT_AT_ONCE,
-        title=f"{label} ({fmt.upper()})" + (f" · {kim.name}" if kim else ""),
+        title=" · ".join([label, kim.name] if kim else [label]),
         filename=tables.dated_name("kim" if what == "kim" else "anggota-kim", fmt),
         region_code=scope_of(current_user) or None,
     )

@@ -156,7 +156,9 @@ def _laporan(event_id: int, kind: str, extension: str) -> Response:
         {"event_id": event.id},
         size=registered_count(event) * sessions,
         at_once=AT_ONCE,
-        title=f"{_('Laporan kegiatan')} ({extension.upper()}) · {event.title}",
+        title=" · ".join(
+            [_("Laporan kegiatan (%(format)s)", format=extension.upper()), event.title]
+        ),
         filename=f"laporan-{event.code}.{extension}",
         region_code=event.region_code,
     )

@@ -294,7 +294,7 @@ def participants_export(event_id: int, fmt: str):
         {"event_id": event.id, "fmt": fmt, "filters": filters.args()},
         size=participant_count(event, filters),
         at_once=EXPORT_AT_ONCE,
-        title=f"{_('Ekspor peserta')} ({fmt.upper()}) · {event.title}",
+        title=" · ".join([_("Ekspor peserta (%(format)s)", format=fmt.upper()), event.title]),
         filename=tables.dated_name(f"peserta-{event.code}", fmt),
         region_code=event.region_code,
     )
