@@ -41,6 +41,7 @@ from kim_app.reports import figures, queries, tallies
 from kim_app.reports.privacy.operations import erase_person
 from kim_app.reports.queries import DateRange
 from tests.conftest import MAJALENGKA_VILLAGE, PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE
+from tests.helpers import in_parallel
 from tests.scenes import KALTIM, H, dashboard_event, dashboard_person
 
 YEAR = 2025
@@ -314,3 +315,103 @@ def test_sessions_ended_today_count_by_their_events_clock(
     # yesterday's, PPU's ended one and Papua's: 3 of 5 sessions, each with its one person
     assert (figures_now.sessions, figures_now.ended) == (5, 3)
     assert (figures_now.expected, figures_now.present) == (3, 3)
+
+
+# --- at the same moment ---------------------------------------------------------------------------
+# Each job in its own thread, application context and connection, as separate requests would be
+# (tests.helpers.in_parallel). SQLite runs one writer at a time; PostgreSQL runs them together,
+# and the triggers lock before they look at other rows, so the counts stay exact there too.
+
+
+def test_one_number_registering_everywhere_at_once_is_one_person(
+    app, make_user, make_kim, make_event, wide_pool
+):
+    """Ten events of PPU and the province's forum, one number registering for all at once, then
+    cancelling all at once: one person, then none; the figures as counted."""
+    events = [
+        dashboard_event(make_event, app, day=date(YEAR, 2, 1 + n), sessions=2) for n in range(10)
+    ]
+    events.append(dashboard_event(make_event, app, day=date(YEAR, 3, 1), sessions=1, region=KALTIM))
+    admin = make_user(Role.ADMIN, None)
+
+    def register(event_id: int):
+        def job() -> int:
+            return _register(event_id, 1).id
+
+        return job
+
+    registrations = in_parallel(app, [register(e) for e in events])
+    with app.app_context():
+        kept = _exact(admin)
+        assert _people(kept) == (10, 0, 0, 0, 1) and _people(kept, KALTIM)[4] == 1
+
+    def cancel(registration_id: int):
+        def job() -> None:
+            cancel_registration(db.session.get(Registration, registration_id), None)
+
+        return job
+
+    in_parallel(app, [cancel(r) for r in registrations])
+    with app.app_context():
+        kept = _exact(admin)
+        assert _people(kept) == (0, 0, 0, 0, 0)
+
+
+def test_taps_of_many_phones_at_once(app, make_user, make_kim, make_event, wide_pool):
+    """Twenty-four taps at once on two sessions (people of two KIM and of none, the year's
+    marks spread over rows so that they never wait for one), then undone at once: every mark
+    counted once, then none."""
+    kims = [make_kim(village=PPU_VILLAGE, name=f"KIM {n}").id for n in (1, 2)]
+    admin = make_user(Role.ADMIN, None)
+    event_id = dashboard_event(make_event, app, day=date(YEAR, 4, 1), sessions=2)
+    with app.app_context():
+        people = [_register(event_id, n, kims[n % 3] if n % 3 < 2 else None).id for n in range(12)]
+        db.session.commit()
+        sessions = [s.id for s in _sessions(event_id)]
+
+    def tap(registration_id: int, session_id: int, status: Presence):
+        def job() -> None:
+            registration = db.session.get(Registration, registration_id)
+            mark_attendance(registration, db.session.get(EventSession, session_id), status, None)
+
+        return job
+
+    in_parallel(app, [tap(r, s, H) for r in people for s in sessions])
+    with app.app_context():
+        kept = _exact(admin)
+    assert sum(hadir for (_a, _y, day), (*_n, hadir) in kept["year_session_tallies"].items()) == 72
+    assert sum(hadir for (hadir,) in kept["year_kim_tallies"].values()) == 16
+    in_parallel(app, [tap(r, s, Presence.BELUM) for r in people for s in sessions])
+    with app.app_context():
+        kept = _exact(admin)
+    assert {hadir for (*_n, hadir) in kept["year_session_tallies"].values()} == {0}
+    assert kept["year_kim_tallies"] == {}
+
+
+def test_two_kim_of_one_village_verified_at_once(app, make_user, make_kim, wide_pool):
+    """Two KIM of one village verified at the same moment: the village counts once."""
+    kims = [
+        make_kim(village=PPU_VILLAGE, name=f"KIM {n}", status=KimStatus.DIAJUKAN) for n in (1, 2)
+    ]
+    admin = make_user(Role.ADMIN, None)
+
+    def verify(kim_id: int):
+        def job() -> None:
+            db.session.get(Kim, kim_id).status = KimStatus.TERVERIFIKASI
+
+        return job
+
+    in_parallel(app, [verify(k.id) for k in kims])
+    with app.app_context():
+        kept = _exact(admin)
+        active = kept["village_tallies"][(PPU,)][1]
+
+    def retire(kim_id: int):
+        def job() -> None:
+            db.session.get(Kim, kim_id).status = KimStatus.NONAKTIF
+
+        return job
+
+    in_parallel(app, [retire(k.id) for k in kims])
+    with app.app_context():
+        assert _exact(admin)["village_tallies"][(PPU,)][1] == active - 1

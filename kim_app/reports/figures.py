@@ -6,7 +6,7 @@ year, the registrations and people, their origins, the events per month and kind
 per day they end with the attendances expected and the hadir marks, and every KIM's hadir
 marks, exact whichever code writes. The figures mean exactly what ``reports/queries.py``
 defines; any other range, and a district, are counted from the rows there. The whole country's
-dashboard went from 3.4 s to a few milliseconds of SQL (docs/architecture.md, "Reports").
+dashboard went from 3.4 s to 30 ms, 12 ms of it SQL (docs/architecture.md, "Speed").
 
 What stays live: the sessions that ended today (a tally cannot know the clock), looked up one
 by one; the area's people at events elsewhere (a few hundred rows from the origin index).

@@ -463,6 +463,49 @@ TABLES = (
 )  # fmt: skip
 
 
+def locks(d: Dialect, table: str, rows: list[str]) -> list[str]:
+    """What a PostgreSQL trigger locks before it looks at other rows, so that two transactions
+    at the same moment cannot both miss each other's row (SQLite runs one writer at a time):
+    the rows of year_tallies (or village_tallies) it will change, made if missing, and the event
+    of a registration or a session (its registrations times its sessions are expected). Rows
+    are taken in one order, so two triggers never wait for each other in a circle."""
+    if table == 'kims':
+        villages = ", ".join(f"({r}.village_code)" for r in rows)
+        return [
+            "INSERT INTO village_tallies (regency_code, villages, active) "
+            f"SELECT DISTINCT substr(v.code, 1, 5), 0, 0 FROM (VALUES {villages}) v(code) "
+            "ORDER BY 1 ON CONFLICT (regency_code) DO UPDATE SET active = village_tallies.active"
+        ]
+    if table == 'events':
+        areas = " UNION ".join(
+            f"SELECT substr({r}.region_code, 1, lv.n) AS area_code, "
+            f"{d.year(f'{r}.starts_on')} AS year FROM {LEVELS} "
+            f"WHERE length({r}.region_code) >= lv.n AND {_counted(r)}"
+            for r in rows
+        )
+    else:
+        events = ", ".join(f"{r}.event_id" for r in rows)
+        event_rows = [f"PERFORM 1 FROM events WHERE id IN ({events}) ORDER BY id FOR NO KEY UPDATE"]
+        if table == 'event_sessions':
+            return event_rows
+        areas = (
+            f"SELECT substr(e.region_code, 1, lv.n) AS area_code, {d.year('e.starts_on')} AS year "
+            f"FROM events e JOIN {LEVELS} ON length(e.region_code) >= lv.n "
+            f"WHERE e.id IN ({events}) AND {_counted('e')}"
+        )
+    people = ", ".join(PEOPLE)
+    zeros = ", ".join("0" for _ in PEOPLE)
+    taken = [
+        f"INSERT INTO year_tallies (area_code, year, {people}) "
+        f"SELECT DISTINCT a.area_code, a.year, {zeros} FROM ({areas}) a ORDER BY 1, 2 "
+        "ON CONFLICT (area_code, year) DO UPDATE SET people = year_tallies.people"
+    ]
+    return taken if table == 'events' else event_rows + taken
+
+
+LOCKING = {'registrations', 'events', 'event_sessions', 'kims'}
+
+
 # Tables whose triggers look at other rows of the same table: another registration of the
 # number, another counted event where the number registered, another verified KIM of the village.
 # PostgreSQL runs a row's AFTER trigger once the statement has changed all its rows (a DELETE of
@@ -480,6 +523,9 @@ def upgrade():
         if dialect.postgresql:
             if table in LOOK_AT_THEIR_OWN_TABLE:
                 when = when.replace('AFTER', 'BEFORE')
+            if table in LOCKING:
+                rows = {'INSERT': ['NEW'], 'DELETE': ['OLD']}.get(when.split()[1], ['OLD', 'NEW'])
+                statements = locks(dialect, table, rows) + statements
             body = "; ".join(statements)
             result = "NULL"
             if when.startswith("BEFORE"):
