@@ -170,6 +170,18 @@ def _rows(conn: sa.Connection, statement: str, width: int) -> dict[tuple, tuple]
     return found
 
 
+def kept_statements() -> dict[str, str]:
+    """What each table holds: ``SELECT key..., value...`` with its stripes summed and rows
+    counted down to zeros left out (as ``counted_statements`` never writes them)."""
+    statements = {}
+    for t in TABLES:
+        keys = ", ".join(t.key)
+        nonzero = " OR ".join(f"sum({v}) <> 0" for v in t.values)
+        sums = ", ".join(f"sum({v})" for v in t.values)
+        statements[t.name] = f"SELECT {keys}, {sums} FROM {t.name} GROUP BY {keys} HAVING {nonzero}"
+    return statements
+
+
 def counted(conn: sa.Connection) -> dict[str, dict[tuple, tuple]]:
     """What every table should hold: {table: {key: values}}, rows of zeros left out."""
     statements = counted_statements(conn.dialect.name)
@@ -178,14 +190,8 @@ def counted(conn: sa.Connection) -> dict[str, dict[tuple, tuple]]:
 
 def kept(conn: sa.Connection) -> dict[str, dict[tuple, tuple]]:
     """What every table holds (its stripes summed), rows counted down to zeros left out."""
-    found = {}
-    for t in TABLES:
-        keys = ", ".join(t.key)
-        sums = ", ".join(f"sum({v})" for v in t.values)
-        found[t.name] = _rows(
-            conn, f"SELECT {keys}, {sums} FROM {t.name} GROUP BY {keys}", len(t.key)
-        )
-    return found
+    statements = kept_statements()
+    return {t.name: _rows(conn, statements[t.name], len(t.key)) for t in TABLES}
 
 
 def recount(conn: sa.Connection) -> int:
