@@ -4,8 +4,9 @@ dashboard counted from the rows, for the country, provinces and regencies, throu
 of write: registrations made, cancelled (a waiting one seated), moved to another KIM, given
 another origin, erased; events published, cancelled, moved to another owner, year or kind,
 deleted; sessions moved, added and removed; marks made, changed and undone; KIM verified,
-moved and deleted; villages added; and plain SQL that changes many rows in one statement — on
-both databases, since the triggers that keep them are the database's own."""
+moved and deleted; villages added; plain SQL that changes many rows in one statement; and
+registrations, cancellations, taps and verifications at the same moment — on both databases,
+since the triggers that keep them are the database's own."""
 
 from __future__ import annotations
 

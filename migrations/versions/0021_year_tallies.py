@@ -27,7 +27,8 @@ exact whichever code writes. Each trigger adds what its row adds now and takes a
 added before, measured against the rest of the database as it stands, so the rows may arrive in
 any order (the benchmark's SQLite load) and a statement may change many (on PostgreSQL the
 triggers that look at other rows of their own table run before each row changes, see
-LOOK_AT_THEIR_OWN_TABLE). A deleted event or session takes its part away before
+LOOK_AT_THEIR_OWN_TABLE, and first lock what they will change, see ``locks``, so two
+transactions at the same moment cannot both miss each other's row). A deleted event or session takes its part away before
 it goes (BEFORE DELETE); its children, deleted after it, then find no parent and change nothing.
 Both databases get the same statements, PostgreSQL inside trigger functions. The tables are
 filled from the rows as they are.
@@ -519,6 +520,8 @@ def upgrade():
     dialect = Dialect(op.get_bind().dialect.name)
     for statement in fills(dialect):
         op.execute(statement)
+    if dialect.postgresql:  # planned with their statistics from the first request on
+        op.execute(f"ANALYZE {', '.join(TABLES)}")
     for name, when, table, condition, statements in triggers(dialect):
         if dialect.postgresql:
             if table in LOOK_AT_THEIR_OWN_TABLE:
