@@ -30,6 +30,7 @@ from pathlib import Path
 import psycopg
 
 from kim_app.attendance import tallies
+from kim_app.reports import tallies as year_tallies
 
 ROOT = Path(__file__).resolve().parent.parent
 VERSION = "1"
@@ -872,6 +873,17 @@ def build_national(rebuild: bool = False) -> dict[str, str]:
             return written
 
         timer.run("attendance tallies", recount)
+
+        def recount_year_tallies() -> int:  # the dashboard's (issue 24), from the rows loaded
+            written = 0
+            for statement in year_tallies.recount_statements("postgresql"):
+                result = conn.execute(statement)
+                if statement.startswith("INSERT"):
+                    written += result.rowcount
+            conn.commit()
+            return written
+
+        timer.run("year tallies", recount_year_tallies)
     with psycopg.connect(url, autocommit=True) as conn:
         timer.run("vacuum analyze", lambda: conn.execute("VACUUM ANALYZE") and None)
         meta = _meta_rows(plan, timer.total, counts)
@@ -971,6 +983,22 @@ def build_regency(rebuild: bool = False) -> dict[str, str]:
             return len(kept)
 
         timer.run("attendance tallies (checked)", check_tallies)
+
+        def check_year_tallies() -> int:  # the same for the dashboard's tallies (issue 24)
+            counted = year_tallies.counted_statements("sqlite")
+            kept = year_tallies.kept_statements()
+            rows = 0
+            for table in year_tallies.TABLES:
+                order = ", ".join(map(str, range(1, len(table.key) + len(table.values) + 1)))
+                held = conn.execute(f"SELECT * FROM ({kept[table.name]}) ORDER BY {order}")
+                held = held.fetchall()
+                fresh = conn.execute(f"SELECT * FROM ({counted[table.name]}) ORDER BY {order}")
+                if held != fresh.fetchall():
+                    raise RuntimeError(f"{table.name} differ from a recount of the rows")
+                rows += len(held)
+            return rows
+
+        timer.run("year tallies (checked)", check_year_tallies)
 
         def check_and_analyze() -> int:
             broken = conn.execute("PRAGMA foreign_key_check").fetchall()

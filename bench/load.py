@@ -7,7 +7,8 @@ For each dataset (made by ``bench.data``; its ids come from the table ``bench_me
 1. gunicorn serves ``wsgi:app`` as in production (sync workers, 2 × cores + 1 of them) on a free
    loopback port, with the dataset's ``DATABASE_URL``, a fixed ``SECRET_KEY``, memory rate-limit
    storage and the public limits raised (a bench from one address would hit them at once);
-2. ``http.client`` signs in as the PPU operator and reads the CSRF tokens from the pages' forms, then
+2. ``http.client`` signs in as the PPU operator (and, for the dashboards above a regency's, as the
+   admin and two province operators) and reads the CSRF tokens from the pages' forms, then
    checks every endpoint once (status and content: a benchmark of 403s measures nothing);
 3. wrk (Debian's, installed when missing) drives each endpoint: a short warm-up, then the measured
    run; its Lua scripts (bench/lua/) count every answer that is not the expected status, and the
@@ -56,6 +57,12 @@ RESULTS = OUT / "load-results.json"
 
 DATASETS = {"national": data.NATIONAL_URL, "regency": data.REGENCY_URI}
 OPERATOR = "ppu@bench.example"
+# the dashboards above a regency's (issue 24): the admin's whole country, Kalimantan Timur's
+# operator (PPU's province) with its drill-down to PPU and Babulu, and the largest province
+ADMIN = "admin@bench.example"
+PROVINCE = "op-64@bench.example"
+LARGEST_PROVINCE = "jatim@bench.example"
+DRILLED_DISTRICT = "64.09.03"  # Babulu, a district of PPU
 PASSWORD = data.PASSWORD
 REGISTRY_QUERY = "gunung"  # the commonest word in PPU's village names
 DIRECTORY_QUERY = "jaya"  # the commonest word in Indonesia's village names (1,210 villages)
@@ -402,16 +409,16 @@ def csrf_token(html: str, where: str) -> str:
     return match.group(1) or match.group(2)
 
 
-def sign_in(base: str) -> Browser:
+def sign_in(base: str, email: str = OPERATOR) -> Browser:
     browser = Browser(base)
     token = csrf_token(browser.get("/login").text, "/login")
     answer = browser.request(
         "POST",
         "/login",
-        data={"csrf_token": token, "email": OPERATOR, "password": PASSWORD, "next": ""},
+        data={"csrf_token": token, "email": email, "password": PASSWORD, "next": ""},
     )
     if answer.status not in (302, 303) or "/login" in (answer.headers.get("Location") or ""):
-        raise BenchError(f"signing in as {OPERATOR} answered {answer.status}: wrong dataset?")
+        raise BenchError(f"signing in as {email} answered {answer.status}: wrong dataset?")
     return browser
 
 
@@ -431,6 +438,33 @@ def endpoints(base: str, meta: dict[str, str], ids: list[int], nonce: str, threa
         raise BenchError(f"the public page /e/{code} answered {public_page.status}")
     register_token = csrf_token(public_page.text, f"/e/{code}")
 
+    admin = sign_in(base, ADMIN).cookie_header()
+    province = sign_in(base, PROVINCE).cookie_header()
+    largest = sign_in(base, LARGEST_PROVINCE).cookie_header()
+    regency, district = data.REGENCY_CODE, DRILLED_DISTRICT
+    dashboards = [
+        Endpoint("dashboard, country (admin)", "GET", "/laporan/", "get", ["200"], 200, admin),
+        Endpoint("dashboard, province 64", "GET", "/laporan/", "get", ["200"], 200, province),
+        Endpoint("dashboard, province 35", "GET", "/laporan/", "get", ["200"], 200, largest),
+        Endpoint(
+            f"dashboard, 64 → {regency}",
+            "GET",
+            f"/laporan/?wilayah={regency}",
+            "get",
+            ["200"],
+            200,
+            province,
+        ),
+        Endpoint(
+            f"dashboard, 64 → {district}",
+            "GET",
+            f"/laporan/?wilayah={district}",
+            "get",
+            ["200"],
+            200,
+            province,
+        ),
+    ]
     ids_arg = ",".join(map(str, ids))
     wanted = [
         Endpoint("sign-in page", "GET", "/login", "get", ["200"], 200),
@@ -439,6 +473,7 @@ def endpoints(base: str, meta: dict[str, str], ids: list[int], nonce: str, threa
         ),
         Endpoint("coverage", "GET", "/kim/cakupan", "get", ["200"], 200, signed_in),
         Endpoint("dashboard", "GET", "/laporan/", "get", ["200"], 200, signed_in),
+        *dashboards,
         Endpoint(
             f"participant list ({len(ids)})",
             "GET",

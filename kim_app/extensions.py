@@ -29,8 +29,11 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 # Indexes a migration makes on PostgreSQL only and the models do not describe (trigram search
-# indexes, see migration 0008); schema comparisons leave them out.
-DATABASE_ONLY_INDEXES = frozenset({"ix_kims_name_key_trgm", "ix_regions_name_trgm"})
+# indexes, see migration 0008; KIM in name order for the dashboard, 0021); schema comparisons
+# leave them out.
+DATABASE_ONLY_INDEXES = frozenset(
+    {"ix_kims_name_key_trgm", "ix_regions_name_trgm", "ix_kims_lower_name"}
+)
 # Tables a migration makes on PostgreSQL only: the rate limiter's counts (kim_app.ratelimits;
 # with SQLite they live in a file of their own)
 DATABASE_ONLY_TABLES = frozenset({"rate_limits"})

@@ -232,7 +232,7 @@ class EventSession(db.Model):
         sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
     )
     starts_at: Mapped[datetime]
-    ends_at: Mapped[datetime]
+    ends_at: Mapped[datetime] = mapped_column(index=True)  # the dashboard: today's ended sessions
     topic: Mapped[str] = mapped_column(sa.String(300), default="")
 
     event: Mapped[Event] = relationship(back_populates="sessions")

@@ -306,3 +306,27 @@ class Member(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     kim: Mapped[Kim] = relationship(back_populates="members")
+
+
+class KimTally(db.Model):
+    """KIM per regency (the first five characters of their village code) and status, kept by
+    database triggers on ``kims`` (migration 0021): the status table of the country's and a
+    province's dashboard sums a few hundred rows instead of every KIM."""
+
+    __tablename__ = "kim_tallies"
+
+    regency_code: Mapped[str] = mapped_column(sa.String(5), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    kims: Mapped[int]
+
+
+class VillageTally(db.Model):
+    """Villages per regency and those with at least one verified KIM, kept by database
+    triggers on ``regions`` and ``kims`` (migration 0021): the coverage of the country and of a
+    province."""
+
+    __tablename__ = "village_tallies"
+
+    regency_code: Mapped[str] = mapped_column(sa.String(5), primary_key=True)
+    villages: Mapped[int]
+    active: Mapped[int]

@@ -25,6 +25,7 @@ from kim_app.groups.models import (
     KimField,
     KimStatus,
     Member,
+    VillageTally,
 )
 from kim_app.groups.operations import areas_above, kim_filter
 from kim_app.labels import LabelledEnum, set_labels
@@ -245,31 +246,60 @@ def coverage(area: Region | None, user) -> Coverage:
     """One row per child region of ``area`` (provinces for the whole country), in one query.
 
     ``area`` must be the whole country, a province or a regency inside ``user``'s reach (the
-    view checks that; a district's table would be one row per village). Villages and active
-    villages are counted per code prefix with GROUP BY. The statement is built once per level
-    and viewer, the area's code bound."""
+    view checks that; a district's table would be one row per village). The country's and a
+    province's rows sum their regencies' tallies (``VillageTally``, kept by triggers on regions
+    and KIM: a few hundred rows instead of 83,762 villages); a regency's districts are counted
+    per code prefix with GROUP BY. The statement is built once per level and viewer, the area's
+    code bound."""
     code = area.code if area else None
     statement = _coverage_statement(len(code) if code else 0, Viewer.of(user))
     params = {} if code is None else code_range("area", code)
-    rows = [CoverageRow(region, n, a) for region, n, a in db.session.execute(statement, params)]
+    rows = [
+        CoverageRow(region, int(n), int(a))
+        for region, n, a in db.session.execute(statement, params)
+    ]
     return Coverage(area=area, rows=rows)
 
 
 @lru_cache(maxsize=256)
 def _coverage_statement(code_length: int, viewer: Viewer) -> sa.Select:
-    width = {0: 2, 2: 5, 5: 8}[code_length]
-    prefix_len = sa.literal_column(str(width))  # a literal, so GROUP BY repeats the same expression
+    child = aliased(Region, name="child")
+    children = (  # the provinces are the regions without a parent (its index, not all 91,599)
+        child.parent_code == sa.bindparam("area") if code_length else child.parent_code.is_(None),
+        scope_filter(child.code, viewer),
+    )
+    if code_length < 5:  # the country or a province: its regencies' tallies
+        width = sa.literal_column("5" if code_length else "2")  # a province's or a regency's code
+        prefix = sa.func.substr(VillageTally.regency_code, sa.literal_column("1"), width)
+        tallied = (
+            sa.select(
+                prefix.label("code"),
+                sa.func.sum(VillageTally.villages).label("villages"),
+                sa.func.sum(VillageTally.active).label("active"),
+            )
+            .where(codes_below(VillageTally.regency_code) if code_length else sa.true())
+            .group_by(prefix)
+            .subquery("tallied")
+        )
+        return (
+            sa.select(
+                child,
+                sa.func.coalesce(tallied.c.villages, 0),
+                sa.func.coalesce(tallied.c.active, 0),
+            )
+            .outerjoin(tallied, tallied.c.code == child.code)
+            .where(*children)
+            .order_by(child.code)
+        )
+    # a regency: its districts, counted per code prefix
+    prefix_len = sa.literal_column("8")  # a literal, so GROUP BY repeats the same expression
     one = sa.literal_column("1")
-
-    def below(column) -> sa.ColumnElement[bool]:
-        return codes_below(column) if code_length else sa.true()
-
     village_prefix = sa.func.substr(Region.code, one, prefix_len)
     villages = (
         sa.select(village_prefix.label("code"), sa.func.count().label("n"))
         .where(
             Region.level == RegionLevel.DESA,
-            below(Region.code),
+            codes_below(Region.code),
             scope_filter(Region.code, viewer),
         )
         .group_by(village_prefix)
@@ -280,23 +310,17 @@ def _coverage_statement(code_length: int, viewer: Viewer) -> sa.Select:
         sa.select(kim_prefix.label("code"), sa.func.count(Kim.village_code.distinct()).label("n"))
         .where(
             Kim.status == KimStatus.TERVERIFIKASI,
-            below(Kim.village_code),
+            codes_below(Kim.village_code),
             kim_filter(viewer),
         )
         .group_by(kim_prefix)
         .subquery("active")
     )
-    child = aliased(Region, name="child")
     return (
         sa.select(child, sa.func.coalesce(villages.c.n, 0), sa.func.coalesce(active.c.n, 0))
         .outerjoin(villages, villages.c.code == child.code)
         .outerjoin(active, active.c.code == child.code)
-        .where(
-            child.parent_code == sa.bindparam("area")
-            if code_length
-            else child.level == RegionLevel.PROVINSI,
-            scope_filter(child.code, viewer),
-        )
+        .where(*children)
         .order_by(child.code)
     )
 

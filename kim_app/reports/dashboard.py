@@ -2,7 +2,8 @@
 attendance rate, gender split, most and least active KIM, for the user's scope with drill-down
 and a date range; every table also as XLSX and CSV.
 
-The figures are defined in ``kim_app/reports/queries.py``. The area is ``?wilayah=<code>`` (default:
+The figures are defined in ``kim_app/reports/queries.py`` and read through
+``kim_app/reports/figures.py`` (from the year tallies for a calendar year). The area is ``?wilayah=<code>`` (default:
 the user's scope, the whole country for the admin) and must lie in the scope (else 404); the
 range is ``?dari=YYYY-MM-DD&sampai=YYYY-MM-DD`` (default: this calendar year). Every state is a
 plain GET URL: bookmarkable, and the page works without JavaScript.
@@ -30,8 +31,9 @@ from kim_app.i18n import count, one_decimal
 from kim_app.regions.models import Region, RegionLevel
 from kim_app.regions.operations import lineage
 from kim_app.reports import bp, charts
+from kim_app.reports.figures import dashboard
 from kim_app.reports.forms import RangeForm
-from kim_app.reports.queries import Dashboard, DateRange, dashboard
+from kim_app.reports.queries import Dashboard, DateRange
 from kim_app.security import roles_required, scope_of, user_may_reach
 
 MAX_MONTHS = 36

@@ -39,7 +39,11 @@ Definitions (the page and every export use these functions, so they always agree
 
 The hadir marks are read from ``attendance_tallies`` (hadir marks of registered people per session
 and KIM, kept exact by database triggers): a regency sums a few rows per session instead of
-walking its thousands of marks.
+walking its thousands of marks. The KIM by status of the country, a province or a regency sum
+their regencies' ``kim_tallies``; coverage reads ``village_tallies`` (groups/queries.py). For a
+whole calendar year of the country, a province or a regency, ``reports/figures.py`` reads every
+dated figure from the year tallies instead (migration 0021); the statements here count any other
+range, and a district, from the rows — and are what the tests compare the tallies with.
 
 Every statement is built once per *shape* — the kind of area (the country, a province or regency,
 a district) and, where the scope rule applies, the viewer's role and scope — with the area's code
@@ -72,7 +76,7 @@ from kim_app.events.models import (
     RegistrationStatus,
 )
 from kim_app.extensions import db
-from kim_app.groups.models import Gender, Kim, KimStatus
+from kim_app.groups.models import Gender, Kim, KimStatus, KimTally
 from kim_app.groups.operations import kim_filter
 from kim_app.groups.queries import Coverage, CoverageRow, coverage
 from kim_app.regions.models import Region, RegionLevel
@@ -206,7 +210,13 @@ def _counted_registrations(shape: Shape, *columns) -> sa.Select:
 
 
 @lru_cache(maxsize=256)
-def _status_statement(shape: Shape, viewer: Viewer) -> sa.Select:
+def _status_statement(shape: Shape, viewer: Viewer | None) -> sa.Select:
+    if shape is not Shape.DISTRICT:  # the regencies' tallies (kept by triggers on kims)
+        return (
+            sa.select(KimTally.status, sa.func.sum(KimTally.kims))
+            .where(in_area(KimTally.regency_code, shape))
+            .group_by(KimTally.status)
+        )
     return (
         sa.select(Kim.status, sa.func.count())
         .where(in_area(Kim.village_code, shape), kim_filter(viewer))
@@ -215,9 +225,14 @@ def _status_statement(shape: Shape, viewer: Viewer) -> sa.Select:
 
 
 def kim_by_status(area: Region | None, user) -> dict[KimStatus, int]:
-    """Every status with its number of KIM in the area (zero included), in workflow order."""
-    statement = _status_statement(shape_of(area), Viewer.of(user))
-    found = dict(db.session.execute(statement, bound(area)).all())
+    """Every status with its number of KIM in the area (zero included), in workflow order.
+
+    The country, a province or a regency sum their regencies' tallies (KIM per regency and
+    status, ``KimTally``); the area lies inside the user's scope (the view checks), so the scope
+    rule leaves every one of its KIM. A district counts its KIM."""
+    shape = shape_of(area)
+    statement = _status_statement(shape, Viewer.of(user) if shape is Shape.DISTRICT else None)
+    found = {KimStatus(s): int(n) for s, n in db.session.execute(statement, bound(area))}
     return {status: found.get(status, 0) for status in KimStatus}
 
 
@@ -516,6 +531,13 @@ def by_origin(area: Region | None, dates: DateRange, children: list[Region]) -> 
     length = CHILD_CODE_LENGTH[area.level if area is not None else None]
     params = bound(area, dates) | {"child_length": length}
     found = dict(db.session.execute(_origin_statement(shape_of(area)), params).all())
+    return origins_of(found, children)
+
+
+def origins_of(found: dict[str, int], children: list[Region]) -> ByOrigin:
+    """Registrations per key (a child area's code, ``OUTSIDE``, ``UNKNOWN``) as a ``ByOrigin``
+    over ``children``, in their order."""
+    found = dict(found)
     outside, unknown = found.pop(OUTSIDE, 0), found.pop(UNKNOWN, 0)
     rows = [(r, found.pop(r.code)) for r in children if found.get(r.code)]
     # an origin no finer than the area itself (a province picked at a province's event)
@@ -613,18 +635,31 @@ class Dashboard:
     least: list[RankedKim]
 
 
-def _serial_plans(area: Region | None) -> None:
-    """No parallel workers for the rest of this transaction (PostgreSQL) when the area is a part
-    of the country: its figures read a few thousand rows by index, and starting workers takes
-    longer than that (docs/benchmarks.md). The whole country's figures keep them."""
-    if area is not None and on_postgresql():
-        db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
+SERIAL = sa.text(
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+    "set_config('max_parallel_workers_per_gather', '0', true)"
+)
+CUSTOM = sa.text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
 
 
-def dashboard(area: Region | None, user, dates: DateRange) -> Dashboard:
-    """Every figure of the page: nine queries whatever the data size (eight for the country,
-    which has nothing elsewhere; one more for an area on PostgreSQL)."""
-    _serial_plans(area)
+def plan_for(area: Region | None) -> None:
+    """How PostgreSQL plans the rest of this transaction's statements, in one round trip.
+
+    Always for the values at hand: the same statement serves a province and a regency (and,
+    for the same viewer, areas of every size), and the plan PostgreSQL keeps for a statement
+    prepared five times was made for none of them (a province's ranking took 470 ms instead of
+    70). No parallel workers for a part of the country: its figures read a few thousand rows by
+    index, and starting workers takes longer than that (docs/benchmarks.md); the whole
+    country's figures counted from the rows keep them."""
+    if on_postgresql():
+        db.session.execute(CUSTOM if area is None else SERIAL)
+
+
+def counted_dashboard(area: Region | None, user, dates: DateRange) -> Dashboard:
+    """Every figure of the page counted from the rows: seven statements whatever the data size
+    (six for the country and a district, which have nothing elsewhere), one more on PostgreSQL.
+    ``reports.figures.dashboard`` reads a calendar year from the tallies instead."""
+    plan_for(area)
     most, least = ranked(area, user, dates)
     cover = area_coverage(area, user)
     return Dashboard(
