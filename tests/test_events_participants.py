@@ -16,7 +16,7 @@ from kim_app import importing
 from kim_app.audit import AuditEntry
 from kim_app.auth.models import Role
 from kim_app.events.imports import ParticipantImporter
-from kim_app.events.models import Event, Registration, RegistrationStatus, Source
+from kim_app.events.models import Event, EventStatus, Registration, RegistrationStatus, Source
 from kim_app.events.operations import PersonData, register_person
 from kim_app.extensions import db
 from kim_app.groups.imports import KimImporter
@@ -33,6 +33,7 @@ from tests.helpers import (
     csv_bytes,
     participants_import_token,
     registrations_of,
+    run_jobs,
     upload_participants,
     weigh,
     xlsx_bytes,
@@ -514,6 +515,81 @@ def test_300_row_workbook_imports_valid_rows_once(app, client, operator, make_ev
             (292, 0),
             (0, 292),
         ]
+
+
+def _queued_import(app, client, event, monkeypatch) -> tuple[str, str]:
+    """Three rows confirmed with every import going to the worker: (preview URL, file page)."""
+    monkeypatch.setitem(app.config, "KIM_FILES_AT_ONCE_MAX", 0)
+    rows = [[f"Orang {i}", f"0812-3333-000{i}", "PKK"] for i in range(3)]
+    data = csv_bytes(["Nama", "HP", "Instansi"], rows)
+    token = participants_import_token(
+        upload_participants(client, event.id, data, "tiga.csv"), event.id
+    )
+    url = f"/kegiatan/{event.id}/peserta/impor/{token}"
+    assert "diimpor di latar belakang" in html_of(client.get(url))
+    page = html_of(client.get(url))
+    fields = dict(
+        re.findall(
+            r'<select id="(kolom_\w+)" name="\1">.*?<option value="(\d+)" selected', page, re.S
+        )
+    )
+    asked = client.submit(url, fields | {"aksi": "impor"})
+    assert asked.status_code == 303 and asked.headers["Location"].startswith("/berkas/")
+    # confirmed twice (a double tap): the upload is taken once
+    again = client.submit(url, fields | {"aksi": "impor"}, form_page=asked.headers["Location"])
+    assert again.status_code == 303 and again.headers["Location"] == asked.headers["Location"]
+    assert client.get(url).headers["Location"] == asked.headers["Location"]
+    return url, asked.headers["Location"]
+
+
+def test_an_import_on_the_worker_writes_its_rows_and_a_workbook_of_outcomes(
+    app, client, operator, make_event, monkeypatch
+):
+    event = make_event()
+    _url, status = _queued_import(app, client, event, monkeypatch)
+    assert registrations_of(app, event.id) == []
+    assert run_jobs(app) == 1
+    page = html_of(client.get(status))
+    assert "Impor peserta selesai: 3 baru, 0 diperbarui, 0 tidak berubah" in page
+    assert "Impor peserta kegiatan: tiga.csv" in html_of(client.get("/pesan"))
+    book = load_workbook(io.BytesIO(client.get(status + "/unduh").get_data()), read_only=True)
+    lines = list(book.active.iter_rows(values_only=True))
+    assert [(line, what) for line, _label, _place, what, _why in lines[1:]] == [
+        (2, "baru"),
+        (3, "baru"),
+        (4, "baru"),
+    ]
+    assert len(registrations_of(app, event.id)) == 3
+
+
+def test_an_import_whose_event_closed_before_the_worker_writes_nothing_and_returns_to_preview(
+    app, client, operator, make_event, monkeypatch
+):
+    """The event was finished between the confirmation and the worker's turn: nothing is
+    written, the file says the data changed, and "Buka lagi" leads back to the preview."""
+    event = make_event()
+    url, status = _queued_import(app, client, event, monkeypatch)
+    with app.app_context():
+        db.session.get(Event, event.id).status = EventStatus.SELESAI
+        db.session.commit()
+    assert run_jobs(app) == 1
+    page = html_of(client.get(status))
+    assert "Data berubah sejak pratinjau" in page
+    assert f'href="{url}"' in page and "Buka lagi" in page
+    assert registrations_of(app, event.id) == []
+    assert client.get(url).status_code == 200  # the upload is back at its preview
+
+
+def test_an_import_whose_event_was_deleted_fails_as_gone(
+    app, client, operator, make_event, monkeypatch
+):
+    event = make_event()
+    _url, status = _queued_import(app, client, event, monkeypatch)
+    with app.app_context():
+        db.session.delete(db.session.get(Event, event.id))
+        db.session.commit()
+    assert run_jobs(app) == 1
+    assert "Data untuk berkas ini sudah tidak ada" in html_of(client.get(status))
 
 
 def test_import_updates_known_numbers_and_keeps_their_status(app, client, operator, make_event):

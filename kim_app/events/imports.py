@@ -316,6 +316,17 @@ class ParticipantImporter(Importer):
     def __init__(self, event: Event | None = None):
         self.event = event
 
+    def params(self) -> dict:
+        return {"event_id": self.event.id}
+
+    @classmethod
+    def from_params(cls, params: dict) -> ParticipantImporter | None:
+        event = db.session.get(Event, params.get("event_id"))
+        return cls(event) if event is not None else None
+
+    def region_of(self, user) -> str | None:
+        return self.event.region_code
+
     def guess(self, words: set[str]) -> str | None:
         return _participant_target(words)
 

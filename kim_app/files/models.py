@@ -78,6 +78,8 @@ class PreparedFile(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     size: Mapped[int] = mapped_column(default=0)
     error: Mapped[str] = mapped_column(sa.String(300), default="")
+    # what the run said when done (an import's counts), in the language it was asked in
+    summary: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]

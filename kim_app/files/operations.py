@@ -55,11 +55,24 @@ ERRORS = {
         "bila tetap gagal, hubungi admin."
     ),
     "gone": _l("Data untuk berkas ini sudah tidak ada (dihapus atau dibatalkan)."),
+    "changed": _l(
+        "Data berubah sejak pratinjau, jadi tidak ada yang diimpor. Buka pratinjaunya lagi, "
+        "periksa, lalu impor lagi."
+    ),
 }
 
 
 class FileGone(Exception):
     """Raised by a builder when what the file was asked for no longer exists."""
+
+
+class FileRefused(Exception):
+    """Raised by a builder that cannot make the file from the data as it now is; ``key`` is
+    the reason (a key of ``ERRORS``)."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
 
 
 class Progress:
@@ -90,18 +103,24 @@ class Progress:
 
 
 # ``params`` as given to ``prepare``, plus ``asked_at`` (UTC): when the file was asked for, and
-# ``user_id``: who asked (a builder that reads by scope reads in that account's)
-Build = Callable[[dict, BinaryIO, Progress], None]
+# ``user_id``: who asked (a builder that reads by scope reads in that account's). What it
+# returns, if anything, is the file's summary (shown with it).
+Build = Callable[[dict, BinaryIO, Progress], str | None]
 
 
 BUILDERS: dict[str, Build] = {}
+# kinds whose failed file is tried again from its page (a link), not by asking for it again
+RETRY_BY_LINK: set[str] = set()
 
 
-def builder(kind: str) -> Callable[[Build], Build]:
-    """Register ``build`` as the maker of files of ``kind`` (at most 40 characters)."""
+def builder(kind: str, *, retry_by_link: bool = False) -> Callable[[Build], Build]:
+    """Register ``build`` as the maker of files of ``kind`` (at most 40 characters).
+    ``retry_by_link``: "Coba lagi" opens the file's ``source`` instead of posting to it."""
 
     def register(build: Build) -> Build:
         BUILDERS[kind] = build
+        if retry_by_link:
+            RETRY_BY_LINK.add(kind)
         return build
 
     return register
@@ -257,16 +276,19 @@ def run(file_id: int) -> None:
         # built against it, as they would be in that request
         request = current_app.test_request_context(base_url=params.get("base") or None)
         with request, partial.open("wb") as out, force_locale(params.get("lang", "id")):
-            BUILDERS[file.kind](params, out, Progress(file_id, attempt))
+            summary = BUILDERS[file.kind](params, out, Progress(file_id, attempt)) or ""
         size = partial.stat().st_size
         os.replace(partial, target)
         db.session.commit()  # what the builder recorded (an export's audit entry)
     except Exception as error:
-        if not isinstance(error, FileGone):
+        if not isinstance(error, FileGone | FileRefused):
             log.exception("prepared file %s (%s) failed", file_id, file.kind)
         db.session.rollback()
         partial.unlink(missing_ok=True)
-        why = "gone" if isinstance(error, FileGone) else "build"
+        if isinstance(error, FileRefused):
+            why = error.key
+        else:
+            why = "gone" if isinstance(error, FileGone) else "build"
         ended = _close(file_id, attempt, status=FileStatus.GAGAL, error=why)
     else:
         total = file.total
@@ -275,6 +297,7 @@ def run(file_id: int) -> None:
             attempt,
             status=FileStatus.SELESAI,
             size=size,
+            summary=str(summary)[:500],
             done=total,
             expires_at=utcnow() + KEPT,
         )
@@ -334,3 +357,7 @@ def reap_job() -> None:
 
 def error_text(file: PreparedFile) -> str:
     return str(ERRORS.get(file.error, ERRORS["build"]))
+
+
+def retried_by_link(file: PreparedFile) -> bool:
+    return file.kind in RETRY_BY_LINK

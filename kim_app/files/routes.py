@@ -18,7 +18,13 @@ from kim_app.documents import PRIVATE
 from kim_app.errors import OperationError
 from kim_app.files import bp
 from kim_app.files.models import FileStatus
-from kim_app.files.operations import build_now, error_text, path_of, prepare
+from kim_app.files.operations import (
+    build_now,
+    error_text,
+    path_of,
+    prepare,
+    retried_by_link,
+)
 from kim_app.files.queries import own_file_or_404, own_files
 from kim_app.htmx import redirect_after_post, render
 from kim_app.i18n import document_language
@@ -126,6 +132,7 @@ def status(token: str):
         "files/_status.html",
         file=file,
         error=error_text(file) if file.status is FileStatus.GAGAL else "",
+        retry_by_link=retried_by_link(file),
         form=FlaskForm(),
     )
 

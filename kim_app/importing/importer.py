@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from kim_app.importing.values import clean
 from kim_app.labels import LabelledEnum, set_labels
+from kim_app.security import scope_of
 from kim_app.tables import Table
 
 
@@ -102,14 +103,38 @@ def rows_of(table: Table, mapping: dict[str, int]) -> list[Row]:
     ]
 
 
+# every importer class by its ``kind``: how the worker finds the importer of a queued upload
+IMPORTERS: dict[str, type[Importer]] = {}
+
+
 class Importer(ABC):
     """One kind of import. Subclasses set ``kind`` (stored with the upload), ``label`` (shown in
     headings and messages) and ``targets``, and implement ``guess``, ``check``, ``apply`` and
-    ``finished``; an instance may carry what the import writes into (an event)."""
+    ``finished``; an instance may carry what the import writes into (an event), which
+    ``params`` names and ``from_params`` finds again on the worker."""
 
     kind: ClassVar[str]
     label: ClassVar[Any]
     targets: ClassVar[tuple[Target, ...]]
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "kind" in cls.__dict__:
+            IMPORTERS[cls.kind] = cls
+
+    def params(self) -> dict:
+        """The ids this importer carries, as the worker's job keeps them (JSON)."""
+        return {}
+
+    @classmethod
+    def from_params(cls, params: dict) -> Importer | None:
+        """The importer ``params`` name, or None when what it writes into is gone."""
+        return cls()
+
+    def region_of(self, user) -> str | None:
+        """The area an import by ``user`` is filed under (its result file's time zone and
+        notice): the account's scope; none for the whole country."""
+        return scope_of(user) or None
 
     @abstractmethod
     def guess(self, words: set[str]) -> str | None:

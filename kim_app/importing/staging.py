@@ -81,16 +81,18 @@ def _write(path: Path, payload: dict) -> None:
     temporary.replace(path)
 
 
-def load_upload(token: str, user) -> Upload | None:
-    """The upload behind ``token`` if it exists, has not expired and belongs to ``user``."""
+def load_upload(token: str, user, *, claimed: bool = False) -> Upload | None:
+    """The upload behind ``token`` if it exists, has not expired and belongs to ``user``;
+    ``claimed``: the one a confirmation has taken (the worker's import reads it so)."""
     if not TOKEN.fullmatch(token or ""):
         return None
     path = _folder() / f"{token}.json"
+    source = path.with_suffix(".work") if claimed else path
     try:
-        if path.stat().st_mtime < time.time() - IMPORT_TTL.total_seconds():
-            path.unlink(missing_ok=True)
+        if source.stat().st_mtime < time.time() - IMPORT_TTL.total_seconds():
+            source.unlink(missing_ok=True)
             return None
-        payload = json.loads(path.read_text(encoding="utf-8"))
+        payload = json.loads(source.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if payload.get("user") != user.id:

@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from flask import flash, request
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from kim_app import queryargs
-from kim_app.errors import error_response
+from kim_app.errors import OperationError, error_response
 from kim_app.extensions import db
 from kim_app.htmx import redirect_after_post, render
+from kim_app.importing import queued
 from kim_app.importing.importer import Action, Importer, Plan
 from kim_app.importing.mapping import mapping_from_form
 from kim_app.importing.staging import (
@@ -55,6 +56,7 @@ def preview_context(
         ),
         "sample": plan.valid[:SAMPLE_ROWS],
         "message": message,
+        "on_worker": queued.on_worker(plan),
         "letter": column_letter,
         "Action": Action,
     }
@@ -97,6 +99,9 @@ class Wizard:
         """
         upload = load_upload(token, current_user)
         importer = self._importer_of(upload)
+        if upload is None and (file := queued.file_of(token, current_user)) is not None:
+            # confirmed already, the worker has it: a second tap, or the way back, leads there
+            return redirect_after_post(url_for("files.status", token=file.token))
         if upload is None or importer is None:
             return upload_gone()
         action = request.form.get("aksi", "") if request.method == "POST" else ""
@@ -146,6 +151,8 @@ class Wizard:
                     422,
                     _("Tidak ada baris valid yang dapat diimpor. Periksa kolomnya."),
                 )
+            if queued.on_worker(plan):
+                return self._queue(importer, upload, plan)
             try:
                 result = importer.apply(plan, current_user, upload.filename)
                 # committed here, not at the end of the request: the claimed upload is deleted
@@ -165,3 +172,14 @@ class Wizard:
         discard(upload)
         flash(importer.finished(result), "success")
         return redirect_after_post(self.done)
+
+    def _queue(self, importer: Importer, upload: Upload, plan: Plan) -> Response:
+        """Hand the claimed upload to the worker and go to its progress."""
+        try:
+            file = queued.queue(
+                importer, upload, plan, user=current_user, here=self.here(upload.token)
+            )
+        except OperationError as error:  # too many files of this account on their way
+            release(upload)
+            return self._page(importer, upload, plan, 422, str(error))
+        return redirect_after_post(url_for("files.status", token=file.token))
