@@ -36,6 +36,7 @@ from kim_app.groups.models import (
 )
 from kim_app.regions.operations import import_regions
 from kim_app.timezones import zone_name_for
+from tests import slowest  # times every request of the run from its import on
 
 # Flask-Limiter's limiter is one object, and each app made binds it to that app's store: the apps
 # tests make for one check (an unreachable database, a fresh SQLite file) count in memory, so the
@@ -475,3 +476,15 @@ def world(app, make_kim, make_event, password_hash) -> dict:
     from tests.fuzzing import build_world
 
     return build_world(app, make_kim, make_event, password_hash)
+
+
+# --- the slowest request of the run, against gunicorn's timeout (tests.slowest) -----------------
+
+
+def pytest_testnodedown(node, error) -> None:
+    slowest.record(getattr(node, "workeroutput", {}).get("slowest_request"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session) -> None:
+    slowest.finish(session)
