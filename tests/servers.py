@@ -5,11 +5,13 @@ nginx) to them, and a real SMTP server's inbox."""
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import signal
 import socket
 import ssl
 import subprocess
+import sys
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -17,11 +19,43 @@ from pathlib import Path
 
 import pytest
 
+from kim_app import ROOT
 from tests.conftest import (
     PASSWORD,
 )
 
 STARTUP_SECONDS = 30
+
+
+def start_worker(app, settings: dict, log_path: Path) -> subprocess.Popen:
+    """``flask --app wsgi kim worker`` as ``make run`` starts it, on the suite's database and
+    upload folder, with ``settings`` added to its environment; its output appended to
+    ``log_path``."""
+    env = {
+        **os.environ,
+        **settings,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"].replace("+psycopg", ""),
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "KIM_UPLOAD_FOLDER": app.config["KIM_UPLOAD_FOLDER"],
+    }
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "kim", "worker", "--workers", "1"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def wait_for(condition, seconds: float) -> bool:
+    """Whether ``condition()`` came true within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def free_port() -> int:

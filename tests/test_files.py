@@ -6,18 +6,14 @@ mid-run is replaced and its file made again, or marked failed, never left "runni
 from __future__ import annotations
 
 import io
-import os
 import signal
-import subprocess
-import sys
-import time
 import zipfile
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from kim_app import ROOT, create_app
+from kim_app import create_app
 from kim_app.attendance.certificates import routes as certificate_views
 from kim_app.attendance.models import Certificate
 from kim_app.events.models import EventSession
@@ -31,6 +27,7 @@ from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, page_weight
 from tests.conftest import Client, html_of
 from tests.helpers import certificate_text, pdf_pages, pdf_text, run_jobs
 from tests.scenes import attending_people, bulk, cert_event, issue
+from tests.servers import start_worker, wait_for
 
 SCOPE_CHECKED = {"files.status", "files.download", "attendance.certificates_zip"}
 WEIGHED = {"files.index", "files.status"}
@@ -329,36 +326,6 @@ def test_reap_queues_a_dead_run_again_fails_it_after_three_and_deletes_old_files
     assert client.get(status).status_code == 404
 
 
-def _start_worker(app, queue_url: str, log_path) -> subprocess.Popen:
-    """``flask --app wsgi kim worker`` as ``make run`` starts it, on the suite's database, with
-    runs taken for dead after two seconds without heartbeat."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"].replace("+psycopg", ""),
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "KIM_UPLOAD_FOLDER": app.config["KIM_UPLOAD_FOLDER"],
-        "KIM_QUEUE_URL": queue_url,
-        "KIM_FILES_STALE_SECONDS": "2",
-    }
-    with open(log_path, "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "kim", "worker", "--workers", "1"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def _wait_for(condition, seconds: float = 120.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_a_worker_killed_mid_file_is_replaced_and_the_file_made_again(
     app, operator, login, make_event, tmp_path, monkeypatch
 ):
@@ -393,17 +360,21 @@ def test_a_worker_killed_mid_file_is_replaced_and_the_file_made_again(
             db.session.remove()
             return file
 
-    first = _start_worker(app, queue_url, log)
+    first = start_worker(app, {"KIM_QUEUE_URL": queue_url, "KIM_FILES_STALE_SECONDS": "2"}, log)
     try:
-        assert _wait_for(lambda: 0 < state().done < 200), log.read_text()[-3000:]
+        assert wait_for(lambda: 0 < state().done < 200, 120), log.read_text()[-3000:]
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         killed = state()
         assert killed.status is FileStatus.BERJALAN and killed.attempts == 1
-        assert _wait_for(lambda: utcnow() - state().heartbeat_at > timedelta(seconds=2.5))
-        second = _start_worker(app, queue_url, log)
+        assert wait_for(lambda: utcnow() - state().heartbeat_at > timedelta(seconds=2.5), 120)
+        second = start_worker(
+            app, {"KIM_QUEUE_URL": queue_url, "KIM_FILES_STALE_SECONDS": "2"}, log
+        )
         try:
-            assert _wait_for(lambda: state().status is FileStatus.SELESAI), log.read_text()[-3000:]
+            assert wait_for(lambda: state().status is FileStatus.SELESAI, 120), log.read_text()[
+                -3000:
+            ]
         finally:
             second.send_signal(signal.SIGINT)
             second.wait(30)

@@ -4,26 +4,22 @@
 from __future__ import annotations
 
 import email
-import os
 import signal
 import socket
-import subprocess
-import sys
-import time
 from email.policy import default as default_policy
 
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from kim_app import ROOT, create_app
+from kim_app import create_app
 from kim_app.auth.models import Role
 from kim_app.extensions import db
 from kim_app.groups.models import KimStatus
 from kim_app.jobs import queue_of
 from kim_app.notices.models import Notice
 from tests.conftest import PPU, PPU_VILLAGE, Client
-from tests.servers import Inbox
+from tests.servers import Inbox, start_worker, wait_for
 
 
 def _free_port() -> int:
@@ -71,34 +67,6 @@ def mailing(app, smtp, tmp_path):
         db.engine.dispose()
 
 
-def _start_worker(app, settings: dict, log_path) -> subprocess.Popen:
-    """``flask --app wsgi kim worker`` as ``make run`` starts it, on the suite's database."""
-    env = {
-        **os.environ,
-        **settings,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"].replace("+psycopg", ""),
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "KIM_UPLOAD_FOLDER": app.config["KIM_UPLOAD_FOLDER"],
-    }
-    with open(log_path, "wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "kim", "worker", "--workers", "1"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def _wait_for(condition, seconds: float = 60.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_verification_email_is_sent_by_the_worker_after_the_request(
     app, mailing, smtp, make_user, make_kim, login, tmp_path
 ):
@@ -126,9 +94,9 @@ def test_verification_email_is_sent_by_the_worker_after_the_request(
         notices = db.session.scalars(sa.select(Notice).where(Notice.email.is_not(None))).all()
         assert len(notices) == 2 and all(n.emailed_at is None for n in notices)
 
-    worker = _start_worker(mail_app, settings, tmp_path / "worker.log")
+    worker = start_worker(mail_app, settings, tmp_path / "worker.log")
     try:
-        arrived = _wait_for(lambda: len(inbox.envelopes) >= 2)
+        arrived = wait_for(lambda: len(inbox.envelopes) >= 2, 60)
     finally:
         worker.send_signal(signal.SIGINT)  # huey's graceful stop
         worker.wait(timeout=30)
@@ -199,9 +167,9 @@ def test_forgotten_password_link_goes_by_email_and_opens_once(
     assert b"/akun/" not in b"".join(
         str(task.args).encode() for task in queue.pending()
     )  # only the link's id and the site's address wait in the queue
-    worker = _start_worker(mail_app, settings, tmp_path / "worker.log")
+    worker = start_worker(mail_app, settings, tmp_path / "worker.log")
     try:
-        arrived = _wait_for(lambda: len(inbox.envelopes) >= 1)
+        arrived = wait_for(lambda: len(inbox.envelopes) >= 1, 60)
     finally:
         worker.send_signal(signal.SIGINT)
         worker.wait(timeout=30)
