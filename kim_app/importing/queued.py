@@ -23,7 +23,7 @@ from kim_app.auth.models import User
 from kim_app.extensions import db
 from kim_app.files.models import PreparedFile
 from kim_app.files.operations import FileGone, FileRefused, Progress, builder, prepare
-from kim_app.i18n import document_language
+from kim_app.i18n import select_locale
 from kim_app.importing.importer import IMPORTERS, Importer, Plan
 from kim_app.importing.staging import TOKEN, Upload, discard, load_upload, release
 
@@ -47,7 +47,7 @@ def queue(importer: Importer, upload: Upload, plan: Plan, *, user, here: str) ->
             "token": upload.token,
             "kind": importer.kind,
             **importer.params(),
-            "lang": document_language(),
+            "lang": select_locale(),  # the person's own language: not an official document
             "base": request.host_url,
         },
         user=user,
