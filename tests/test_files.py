@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from kim_app import create_app
 from kim_app.attendance.certificates import routes as certificate_views
 from kim_app.attendance.models import Certificate
+from kim_app.auth.models import Role
 from kim_app.events.models import EventSession
 from kim_app.extensions import db
 from kim_app.files import operations
@@ -199,6 +200,23 @@ def test_progress_page_refreshes_without_javascript_and_polls_with_htmx(
         assert notice.subject == f"Berkas siap diunduh: {files_of(app)[0].title}"
         assert notice.link.endswith(status) and notice.phone is None
     assert certificate_text(download(client, status))[0] == 3
+
+
+def test_an_admins_file_of_the_whole_country_is_told_too(
+    app, client, make_user, login, make_kim, through_worker
+):
+    """A file of the whole country is filed under no area; its owner is told all the same."""
+    make_kim(name="KIM Satu Negeri")
+    admin = make_user(Role.ADMIN, None)
+    login(admin)
+    status = ask(client, "/kim/ekspor.xlsx")
+    assert files_of(app)[0].region_code is None
+    assert run_jobs(app) == 1
+    messages = html_of(client.get("/pesan"))
+    assert f"Berkas siap diunduh: {files_of(app)[0].title}" in messages
+    with app.app_context():
+        notice = db.session.scalar(sa.select(Notice).where(Notice.user_id == admin.id))
+        assert notice.region_code is None and notice.link.endswith(status)
 
 
 def test_a_double_tap_joins_the_file_on_its_way(app, client, operator, certified, through_worker):

@@ -14,6 +14,7 @@ import ast
 import itertools
 import os
 import re
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -30,7 +31,7 @@ from kim_app.auth.models import Role
 from kim_app.ratelimits import DatabaseStorage, counts_database_url, rate_limits
 from tests.conftest import PPU
 from tests.scenes import PHONE, add_registration, open_now
-from tests.servers import Browser, free_port, stop, wait_until_up
+from tests.servers import Browser, free_port, stop, wait_for, wait_until_up
 
 ALLOWED = 3  # n: every limit is set to this many per hour
 CLIENTS = 4
@@ -47,9 +48,13 @@ LIMITS = {
 addresses = (f"10.21.{n // 250}.{n % 250 + 1}" for n in itertools.count())
 
 
+ACCESS_LOG = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms | %(r)s'  # make run's, and the request line
+
+
 @pytest.fixture(scope="module")
-def server(app, database_url) -> Iterator[int]:
-    """``gunicorn --workers 2`` (as ``make run``) on the test database; its port."""
+def run(app, database_url) -> Iterator[tuple[int, Path]]:
+    """``gunicorn --workers 2`` (as ``make run``, with its access log) on the test database;
+    its port and its output."""
     work = Path(tempfile.mkdtemp(prefix="kim-throttles-"))
     env = {k: v for k, v in os.environ.items() if k != "RATELIMIT_STORAGE_URI"} | LIMITS
     env |= {
@@ -62,6 +67,7 @@ def server(app, database_url) -> Iterator[int]:
     port = free_port()
     log = work / "gunicorn.log"
     command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--no-control-socket"]
+    command += ["--access-logfile", "-", "--access-logformat", ACCESS_LOG]
     with log.open("wb") as out:
         process = subprocess.Popen(
             [*command, "--bind", f"127.0.0.1:{port}", "wsgi:app"],
@@ -72,11 +78,16 @@ def server(app, database_url) -> Iterator[int]:
         )
     try:
         wait_until_up(port, [("gunicorn", process, log)])
-        yield port
+        yield port, log
     finally:
         stop(process)
         output = log.read_text()
         assert "Traceback" not in output, output[-4000:]
+
+
+@pytest.fixture(scope="module")
+def server(run) -> int:
+    return run[0]
 
 
 @pytest.fixture(scope="module")
@@ -266,3 +277,25 @@ def test_answers_neither_name_the_server_nor_drop_secure_behind_https(server):
         assert "gunicorn" not in (answer.headers.get("Server") or "").lower()
     assert all("Secure" not in c for c in plain.headers.get_all("Set-Cookie"))
     assert all("; Secure" in c for c in https.headers.get_all("Set-Cookie"))
+
+
+def test_the_access_log_keeps_no_key(run):
+    """Issue 24: an account's set-up link, a ticket, a prepared file and a staged import are
+    keys; gunicorn's access log (``gunicorn.conf.py``) writes each as ``***``, and no query."""
+    port, log = run
+    keys = [secrets.token_urlsafe(18) for _ in range(5)]
+    paths = [
+        f"/akun/{keys[0]}",
+        f"/e/AbCdEf/tiket/{keys[1]}.ics",
+        f"/e/AbCdEf/tiket/{keys[2]}/sertifikat.pdf",
+        f"/berkas/{keys[3]}/unduh?k={keys[4]}",
+        f"/kim/impor/{keys[4]}",
+    ]
+    browser = Browser()
+    for path in paths:
+        browser.get(port, path, headers={"X-Forwarded-For": next(addresses)})
+    assert wait_for(lambda: "/kim/impor/***" in log.read_text(), 10), log.read_text()[-2000:]
+    written = log.read_text()
+    assert not [key for key in keys if key in written]
+    for shown in ("/akun/***", "/tiket/***.ics", "/tiket/***/sertifikat.pdf", "/berkas/***/unduh"):
+        assert f'{shown}" ' in written and f"{shown} HTTP/1.1" in written

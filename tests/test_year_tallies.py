@@ -396,23 +396,16 @@ def test_two_kim_of_one_village_verified_at_once(app, make_user, make_kim, wide_
     ]
     admin = make_user(Role.ADMIN, None)
 
-    def verify(kim_id: int):
+    def set_status(kim_id: int, status: KimStatus):
         def job() -> None:
-            db.session.get(Kim, kim_id).status = KimStatus.TERVERIFIKASI
+            db.session.get(Kim, kim_id).status = status
 
         return job
 
-    in_parallel(app, [verify(k.id) for k in kims])
+    in_parallel(app, [set_status(k.id, KimStatus.TERVERIFIKASI) for k in kims])
     with app.app_context():
         kept = _exact(admin)
         active = kept["village_tallies"][(PPU,)][1]
-
-    def retire(kim_id: int):
-        def job() -> None:
-            db.session.get(Kim, kim_id).status = KimStatus.NONAKTIF
-
-        return job
-
-    in_parallel(app, [retire(k.id) for k in kims])
+    in_parallel(app, [set_status(k.id, KimStatus.NONAKTIF) for k in kims])
     with app.app_context():
         assert _exact(admin)["village_tallies"][(PPU,)][1] == active - 1

@@ -68,11 +68,17 @@ class FileGone(Exception):
 
 class FileRefused(Exception):
     """Raised by a builder that cannot make the file from the data as it now is; ``key`` is
-    the reason (a key of ``ERRORS``)."""
+    the reason (a key of ``ERRORS``), ``detail`` what exactly stood in the way, in the asker's
+    language (kept as the file's summary and shown before the reason)."""
 
-    def __init__(self, key: str):
+    def __init__(self, key: str, detail: str = ""):
         super().__init__(key)
-        self.key = key
+        self.key, self.detail = key, detail
+
+
+class FileSuperseded(Exception):
+    """Raised by a builder whose run was taken over by a later one (``Progress.own``): it has
+    written nothing and leaves the file to that run."""
 
 
 class Progress:
@@ -100,6 +106,27 @@ class Progress:
                 .where(PreparedFile.id == self.file_id, PreparedFile.attempts == self.attempt)
                 .values(done=done, total=total, heartbeat_at=utcnow())
             )
+
+    def own(self) -> None:
+        """In the builder's own transaction, just before it commits what it wrote: beat the
+        heartbeat if this run still has the file, else raise ``FileSuperseded`` (a run thought
+        dead and queued again, ``reap``, is still alive). The file's row stays locked until that
+        commit, and ``reap`` takes only a run whose heartbeat is stale: rows written by a
+        builder are committed by one run only."""
+        if self.file_id is None:
+            return
+        owned = db.session.execute(
+            sa.update(PreparedFile)
+            .where(
+                PreparedFile.id == self.file_id,
+                PreparedFile.attempts == self.attempt,
+                PreparedFile.status == FileStatus.BERJALAN,
+            )
+            .values(heartbeat_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not owned:
+            raise FileSuperseded
 
 
 # ``params`` as given to ``prepare``, plus ``asked_at`` (UTC): when the file was asked for, and
@@ -280,16 +307,24 @@ def run(file_id: int) -> None:
         size = partial.stat().st_size
         os.replace(partial, target)
         db.session.commit()  # what the builder recorded (an export's audit entry)
+    except FileSuperseded:
+        db.session.rollback()
+        partial.unlink(missing_ok=True)
+        log.info("prepared file %s: run %d superseded by a later one", file_id, attempt)
+        return
     except Exception as error:
         if not isinstance(error, FileGone | FileRefused):
             log.exception("prepared file %s (%s) failed", file_id, file.kind)
         db.session.rollback()
         partial.unlink(missing_ok=True)
+        detail = ""
         if isinstance(error, FileRefused):
-            why = error.key
+            why, detail = error.key, error.detail
         else:
             why = "gone" if isinstance(error, FileGone) else "build"
-        ended = _close(file_id, attempt, status=FileStatus.GAGAL, error=why)
+        ended = _close(
+            file_id, attempt, status=FileStatus.GAGAL, error=why, summary=str(detail)[:500]
+        )
     else:
         total = file.total
         ended = _close(
@@ -319,20 +354,31 @@ def reap(stale_seconds: int | None = None) -> tuple[int, int, int]:
     Returns (queued again, failed, deleted)."""
     stale_seconds = stale_seconds or current_app.config["KIM_FILES_STALE_SECONDS"]
     now = utcnow()
-    stale = db.session.scalars(
-        sa.select(PreparedFile).where(
-            PreparedFile.status == FileStatus.BERJALAN,
-            PreparedFile.heartbeat_at < now - timedelta(seconds=stale_seconds),
-        )
-    ).all()
+    stale_run = sa.and_(
+        PreparedFile.status == FileStatus.BERJALAN,
+        PreparedFile.heartbeat_at < now - timedelta(seconds=stale_seconds),
+    )
+    stale = db.session.execute(sa.select(PreparedFile.id, PreparedFile.attempts).where(stale_run))
     again, failed = [], 0
-    for file in stale:
-        if file.attempts >= MAX_ATTEMPTS:
-            file.status, file.error, file.finished_at = FileStatus.GAGAL, "stopped", now
+    for file_id, attempts in stale.all():
+        # taken only if still stale when written: a run that beat meanwhile (``Progress.own``,
+        # which holds the row until its commit) keeps its file
+        last = attempts >= MAX_ATTEMPTS
+        values = (
+            {"status": FileStatus.GAGAL, "error": "stopped", "finished_at": now}
+            if last
+            else {"status": FileStatus.ANTRE}
+        )
+        taken = db.session.execute(
+            sa.update(PreparedFile)
+            .where(PreparedFile.id == file_id, PreparedFile.attempts == attempts, stale_run)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if taken and last:
             failed += 1
-        else:
-            file.status = FileStatus.ANTRE
-            again.append(file.id)
+        elif taken:
+            again.append(file_id)
     expired = db.session.scalars(sa.select(PreparedFile).where(PreparedFile.expires_at < now)).all()
     for file in expired:
         path_of(file).unlink(missing_ok=True)
@@ -356,7 +402,9 @@ def reap_job() -> None:
 
 
 def error_text(file: PreparedFile) -> str:
-    return str(ERRORS.get(file.error, ERRORS["build"]))
+    """Why the file failed: what stood in the way, if the builder said, then the reason."""
+    reason = str(ERRORS.get(file.error, ERRORS["build"]))
+    return f"{file.summary} {reason}" if file.summary else reason
 
 
 def retried_by_link(file: PreparedFile) -> bool:

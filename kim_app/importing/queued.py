@@ -7,7 +7,8 @@ and ``params``, checks every row once more against the data as it now is, writes
 in one transaction, and makes the file: a workbook with each row's outcome, its summary the
 message a small import shows. When the rows no longer fit (changed meanwhile), nothing is
 written and the upload goes back to its preview. A worker that dies mid-import wrote nothing
-(one transaction); the run is tried again on the upload it still holds.
+(one transaction); the run is tried again on the upload it still holds. A run thought dead
+but still alive commits nothing once a later run has the file (``Progress.own``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from kim_app import tables
 from kim_app.auth.models import User
 from kim_app.extensions import db
 from kim_app.files.models import PreparedFile
-from kim_app.files.operations import FileGone, FileRefused, Progress, builder, prepare
+from kim_app.files.operations import (
+    FileGone,
+    FileRefused,
+    FileSuperseded,
+    Progress,
+    builder,
+    prepare,
+)
 from kim_app.i18n import select_locale
 from kim_app.importing.importer import IMPORTERS, Importer, Plan
 from kim_app.importing.staging import TOKEN, Upload, discard, load_upload, release
@@ -94,11 +102,18 @@ def import_rows(params: dict, out: BinaryIO, progress: Progress) -> str:
             raise FileRefused("changed")
         try:
             result = importer.apply(plan, user, upload.filename)
+            progress.own()  # the rows are written by one run only, even after a reap
             db.session.commit()
+        except FileSuperseded:
+            raise
         except Exception as error:
-            if importer.refusal(error) is None:
+            refusal = importer.refusal(error)
+            if refusal is None:
                 raise
-            raise FileRefused("changed") from error
+            raise FileRefused("changed", refusal) from error
+    except FileSuperseded:
+        db.session.rollback()  # the upload stays claimed, for the run that has the file now
+        raise
     except Exception:
         db.session.rollback()
         release(upload)  # back to its preview, to be looked at and confirmed again

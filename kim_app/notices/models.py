@@ -70,7 +70,8 @@ class Notice(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120), default="")
     phone: Mapped[str | None] = mapped_column(sa.String(16))
     email: Mapped[str | None] = mapped_column(sa.String(254))
-    region_code: Mapped[str] = mapped_column(RegionCode, sa.ForeignKey("regions.code"))
+    # none for an account's notice about the whole country (in no area's outbox)
+    region_code: Mapped[str | None] = mapped_column(RegionCode, sa.ForeignKey("regions.code"))
     kim_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("kims.id", ondelete="SET NULL"), index=True
     )

@@ -47,9 +47,9 @@ class Recipient:
 @dataclass(frozen=True)
 class Where:
     """Where a notice belongs: the area whose outbox holds its hand-off (and the KIM, for a
-    KIM's own people), the event it is about, the link it carries."""
+    KIM's own people; none for the whole country), the event it is about, the link it carries."""
 
-    region_code: str
+    region_code: str | None
     kim_id: int | None = None
     event_id: int | None = None
     link: str = ""
@@ -59,7 +59,7 @@ def notify(
     recipients: Iterable[Recipient],
     compose: Callable[[Recipient], Message],
     *,
-    region_code: str,
+    region_code: str | None,
     kim_id: int | None = None,
     event_id: int | None = None,
     link: str = "",
@@ -417,10 +417,10 @@ def reset_requested(user: User) -> int:
 def file_finished(file) -> int:
     """Tell the account that asked for a file the worker made (``kim_app.files``) that it is
     ready, or that it failed, in its list (and by email when SMTP is set): it may have left the
-    progress page long ago. Not for a file of the whole country (no area to file it under)."""
+    progress page long ago. A file of the whole country (an admin's) is filed under no area."""
     owner = db.session.get(User, file.user_id)
     link = _link("files.status", token=file.token)
-    if owner is None or link is None or file.region_code is None:
+    if owner is None or link is None:
         return 0
     ready = file.status.value == "selesai"
     return notify(
