@@ -34,6 +34,7 @@ import itertools
 import json
 import os
 import re
+import runpy
 import secrets
 import shutil
 import socket
@@ -51,6 +52,8 @@ import sqlalchemy as sa
 from bench import data, floor, report
 
 ROOT = Path(__file__).resolve().parent.parent
+# the access log writes a path's key as *** (gunicorn.conf.py): a logged path is compared so
+LOGGED_PATH = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["redact"]
 LUA = ROOT / "bench" / "lua"
 OUT = ROOT / "instance" / "bench"
 RESULTS = OUT / "load-results.json"
@@ -274,7 +277,7 @@ class Gunicorn:
 
     def server_times(self, since: int, path: str) -> list[int]:
         """Server times (ms) logged for ``path`` after byte ``since`` of the access log."""
-        path_only = path.split("?", 1)[0]
+        path_only = LOGGED_PATH(path.split("?", 1)[0])
         with self.log.open("rb") as handle:
             handle.seek(since)
             lines = handle.read().decode("utf-8", "replace").splitlines()
