@@ -7,8 +7,16 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from flask_babel import force_locale
 
-from kim_app.evaluation.skm import ELEMENTS, grade_of, skm_index
+from kim_app.evaluation.skm import (
+    ELEMENTS,
+    GRADE_LABELS,
+    RATING_LABELS,
+    WORDED,
+    grade_of,
+    skm_index,
+)
 
 # ten respondents' ratings of each element, in the regulation's order
 WORKED = {
@@ -89,3 +97,18 @@ def test_no_index_until_every_element_is_rated_and_no_rating_outside_the_scale()
         skm_index([dict.fromkeys(ELEMENTS, 5)])
     with pytest.raises(ValueError):
         skm_index([{"keramahan": 3}])
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_elements_ratings_and_grades_are_worded_in_both_languages(app, lang):
+    """The nine elements in the regulation's order, each with its name and a question worded
+    for a training; the ratings 1–4 and the grades A–D read the same words."""
+    with app.test_request_context(), force_locale(lang):
+        labels = [str(e.label) for e in WORDED]
+        questions = [str(e.question) for e in WORDED]
+        ratings = [str(RATING_LABELS[r]) for r in (1, 2, 3, 4)]
+        grades = [str(GRADE_LABELS[g]) for g in "DCBA"]
+    assert [e.key for e in WORDED] == list(ELEMENTS) and len(set(questions)) == 9
+    assert all(q.endswith("?") for q in questions) and grades == ratings
+    first = {"id": ("Persyaratan", "Sangat baik"), "en": ("Requirements", "Very good")}
+    assert (labels[0], ratings[3]) == first[lang]

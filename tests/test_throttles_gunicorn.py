@@ -48,7 +48,8 @@ LIMITS = {
 addresses = (f"10.21.{n // 250}.{n % 250 + 1}" for n in itertools.count())
 
 
-ACCESS_LOG = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms | %(r)s'  # make run's, and the request line
+# make run's, then the request line, the referrer and where a redirect leads
+ACCESS_LOG = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms | %(r)s | %(f)s | %({location}o)s'
 
 
 @pytest.fixture(scope="module")
@@ -293,7 +294,8 @@ def test_the_access_log_keeps_no_key(run):
     ]
     browser = Browser()
     for path in paths:
-        browser.get(port, path, headers={"X-Forwarded-For": next(addresses)})
+        came_from = f"http://127.0.0.1:{port}/akun/{keys[0]}"
+        browser.get(port, path, headers={"X-Forwarded-For": next(addresses), "Referer": came_from})
     assert wait_for(lambda: "/kim/impor/***" in log.read_text(), 10), log.read_text()[-2000:]
     written = log.read_text()
     assert not [key for key in keys if key in written]

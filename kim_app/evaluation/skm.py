@@ -12,7 +12,8 @@ The regulation's four grades read the converted value:
     88,31–100    A  Sangat baik
 
 Everything is computed with exact fractions; only the converted value is rounded (half up, to two
-decimals, as the grades are written), and the grade read from it.
+decimals, as the grades are written), and the grade read from it. ``WORDED`` names the elements
+and asks about each as a training's survey does; the operator may reword the questions.
 """
 
 from __future__ import annotations
@@ -22,21 +23,81 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class Element:
+    key: str
+    label: str  # the regulation's name of the element
+    question: str  # the default question, worded for a training (the operator may edit it)
+
+
 # the nine elements of the regulation, in its order
-ELEMENTS = (
-    "persyaratan",
-    "prosedur",
-    "waktu",
-    "biaya",
-    "produk",
-    "kompetensi",
-    "perilaku",
-    "pengaduan",
-    "sarana",
+WORDED = (
+    Element(
+        "persyaratan",
+        _l("Persyaratan"),
+        _l("Bagaimana kesesuaian persyaratan peserta dengan pelatihan ini?"),
+    ),
+    Element(
+        "prosedur",
+        _l("Prosedur"),
+        _l("Bagaimana kemudahan pendaftaran dan presensi pelatihan ini?"),
+    ),
+    Element(
+        "waktu",
+        _l("Waktu pelaksanaan"),
+        _l("Bagaimana ketepatan waktu pelaksanaan pelatihan ini?"),
+    ),
+    Element(
+        "biaya",
+        _l("Biaya"),
+        _l("Bagaimana kewajaran biaya mengikuti pelatihan ini (gratis pun dinilai)?"),
+    ),
+    Element(
+        "produk",
+        _l("Produk layanan"),
+        _l("Bagaimana kesesuaian materi pelatihan dengan yang diumumkan?"),
+    ),
+    Element(
+        "kompetensi",
+        _l("Kompetensi pelaksana"),
+        _l("Bagaimana kemampuan narasumber dan panitia?"),
+    ),
+    Element(
+        "perilaku",
+        _l("Perilaku pelaksana"),
+        _l("Bagaimana kesopanan dan keramahan narasumber dan panitia?"),
+    ),
+    Element(
+        "pengaduan",
+        _l("Penanganan pengaduan"),
+        _l("Bagaimana penanganan pertanyaan, saran, dan keluhan peserta?"),
+    ),
+    Element(
+        "sarana",
+        _l("Sarana dan prasarana"),
+        _l("Bagaimana kualitas tempat, peralatan, dan perlengkapan pelatihan?"),
+    ),
 )
+ELEMENTS = tuple(element.key for element in WORDED)
 RATINGS = range(1, 5)
-# the lowest converted value of each grade, best first
+# what each rating means, as the survey offers it
+RATING_LABELS = {
+    1: _l("Tidak baik"),
+    2: _l("Kurang baik"),
+    3: _l("Baik"),
+    4: _l("Sangat baik"),
+}
+# the lowest converted value of each grade, best first, and what each grade means
 GRADES = ((Decimal("88.31"), "A"), (Decimal("76.61"), "B"), (Decimal("65.00"), "C"))
+GRADE_LABELS = {
+    "A": RATING_LABELS[4],
+    "B": RATING_LABELS[3],
+    "C": RATING_LABELS[2],
+    "D": RATING_LABELS[1],
+}
 
 
 @dataclass(frozen=True)
