@@ -76,6 +76,16 @@ class FileRefused(Exception):
         self.key, self.detail = key, detail
 
 
+def still_running(file_id: int, attempt: int) -> sa.ColumnElement[bool]:
+    """SQL condition: the file is running, and run ``attempt`` is the one that has it (no later
+    run took it over): what closing a run and ``Progress.own`` both write on."""
+    return sa.and_(
+        PreparedFile.id == file_id,
+        PreparedFile.attempts == attempt,
+        PreparedFile.status == FileStatus.BERJALAN,
+    )
+
+
 class FileSuperseded(Exception):
     """Raised by a builder whose run was taken over by a later one (``Progress.own``): it has
     written nothing and leaves the file to that run."""
@@ -117,11 +127,7 @@ class Progress:
             return
         owned = db.session.execute(
             sa.update(PreparedFile)
-            .where(
-                PreparedFile.id == self.file_id,
-                PreparedFile.attempts == self.attempt,
-                PreparedFile.status == FileStatus.BERJALAN,
-            )
+            .where(still_running(self.file_id, self.attempt))
             .values(heartbeat_at=utcnow())
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -275,11 +281,7 @@ def _close(file_id: int, attempt: int, **values) -> bool:
     """Write the end of this run, unless a later run has taken the file meanwhile."""
     ended = db.session.execute(
         sa.update(PreparedFile)
-        .where(
-            PreparedFile.id == file_id,
-            PreparedFile.attempts == attempt,
-            PreparedFile.status == FileStatus.BERJALAN,
-        )
+        .where(still_running(file_id, attempt))
         .values(finished_at=utcnow(), **values)
     ).rowcount
     db.session.commit()
