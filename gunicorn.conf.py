@@ -18,10 +18,10 @@ from gunicorn.glogging import Logger
 gunicorn.http.wsgi.SERVER = "KIM"
 
 # the segment after one of these is a key (kim_app: auth /akun/<token>, events /tiket/<ticket>,
-# files /berkas/<token>, importing /impor/<token>), also URL-encoded (a sign-in link's "next");
-# a ticket's ".ics" stays
+# files /berkas/<token>, importing /impor/<token>, evaluation /tes/<pass>), also URL-encoded (a
+# sign-in link's "next"); a ticket's ".ics" stays
 SECRET = re.compile(
-    r"((?:/|%2F)(?:akun|tiket|berkas|impor)(?:/|%2F))(?:.+?)(\.ics)?(?=/|%2F|\?|%3F|&|$)", re.I
+    r"((?:/|%2F)(?:akun|tiket|berkas|impor|tes)(?:/|%2F))(?:.+?)(\.ics)?(?=/|%2F|\?|%3F|&|$)", re.I
 )
 
 

@@ -7,6 +7,9 @@ names; receivers run in the request's transaction, like any other write of the o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
 from blinker import Namespace
 
 _happened = Namespace()
@@ -17,6 +20,8 @@ kim_status_changed = _happened.signal("kim-status-changed")
 kims_invited = _happened.signal("kims-invited")
 # sender: the Event (just published), by
 event_published = _happened.signal("event-published")
+# sender: the new draft Event; source (the Event it was cloned from), by
+event_cloned = _happened.signal("event-cloned")
 # sender: the Event whose time or place changed, by
 event_changed = _happened.signal("event-changed")
 # sender: the Event (just cancelled), by
@@ -29,3 +34,16 @@ promoted = _happened.signal("promoted")
 reset_requested = _happened.signal("reset-requested")
 # sender: the PreparedFile the worker has finished (ready or failed)
 file_finished = _happened.signal("file-finished")
+
+
+class Requirement(NamedTuple):
+    """A condition a certificate holder must meet beyond attendance: an SQL condition on the
+    registration (true where nothing is asked), and what states it ("" when nothing is)."""
+
+    condition: Any
+    text: Callable[[], str]
+
+
+# sender: the Event whose certificates are decided; each receiver returns a Requirement
+# (evaluation: "sent the post-test", when the operator asks for it)
+certificate_requirements = _happened.signal("certificate-requirements")

@@ -29,6 +29,8 @@ from kim_app.attendance.models import Certificate, Presence
 from kim_app.attendance.operations import mark_attendance
 from kim_app.auth.models import LinkPurpose, Role, User
 from kim_app.auth.operations import issue_link, link_token
+from kim_app.evaluation.operations import QuestionData, add_question
+from kim_app.evaluation.participant import pass_of
 from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, Invitation, Registration, Source
 from kim_app.events.operations import PersonData, local_now, register_person
@@ -244,6 +246,18 @@ class Place:
             )
             db.session.commit()
             return code
+
+    @cached_property
+    def question(self) -> int:
+        """A question of the event's test (added through the operation an operator's form
+        calls)."""
+        with self.app.test_request_context():
+            event = db.session.get(Event, self.event.id)
+            question = add_question(
+                event, QuestionData("Apa itu KIM?", ["Kelompok", "Kabupaten"], 0), None
+            )
+            db.session.commit()
+            return question.id
 
     @cached_property
     def logo(self) -> str:
@@ -483,6 +497,26 @@ def public_event(path: str = "") -> Url:
 
 def ticket(path: str = "") -> Url:
     return lambda _w, p: f"/e/{p.event.code}/tiket/{p.registration.ticket}{path}"
+
+
+def evaluation_pass(path: str = "") -> Url:
+    """A page of the registered member's own tests and survey (the question set made first)."""
+
+    def url(w: World, p: Place) -> str:
+        assert p.question
+        with w.app.test_request_context():
+            key = pass_of(db.session.get(Registration, p.registration.id))
+        return f"/e/{p.event.code}/tes/{key}{path}"
+
+    return url
+
+
+def question(path: str = "") -> Url:
+    return lambda _w, p: f"/kegiatan/{p.event.id}/evaluasi/soal/{p.question}{path}"
+
+
+QUESTION_FIELDS = {"text": "Siapa membina KIM?", "pilihan_1": "Diskominfo", "pilihan_2": "Bank"}
+QUESTION_FIELDS |= {"answer": "0"}
 
 
 def kim_upload(w: World, p: Place) -> str:
@@ -1131,6 +1165,51 @@ CASES: dict[str, Case] = {
     "reports.kim_history_export": Case(
         staff(200, VIEWERS),
         (get(kim("/riwayat.xlsx"), label="xlsx"), get(kim("/riwayat.csv"), label="csv")),
+    ),
+    # --- evaluation: the operator's pages, and the participant's behind a pass -------------------
+    "evaluation.overview": Case(staff(), (get(event("/evaluasi")),)),
+    "evaluation.question_new": Case(
+        staff(),
+        (get(event("/evaluasi/soal/baru")),),
+        post=post(event("/evaluasi/soal/baru"), data=lambda *_: QUESTION_FIELDS),
+    ),
+    "evaluation.question_edit": Case(
+        staff(),
+        (get(question()),),
+        post=post(question(), data=lambda *_: QUESTION_FIELDS),
+    ),
+    "evaluation.question_delete": Case(staff(303), (post(question("/hapus")),)),
+    "evaluation.settings": Case(
+        staff(),
+        (get(event("/evaluasi/pengaturan")),),
+        post=post(
+            event("/evaluasi/pengaturan"),
+            data=lambda *_: {"survey_on": "y", "survey_anonymous": "y"},
+        ),
+    ),
+    "evaluation.results": Case(
+        staff(), (get(event("/evaluasi/hasil")), htmx(event("/evaluasi/hasil")))
+    ),
+    "evaluation.results_xlsx": Case(staff(), (get(event("/evaluasi/hasil.xlsx"), label="xlsx"),)),
+    "evaluation.entry": Case(
+        public(),
+        (get(public_event("/tes")),),
+        post=post(public_event("/tes"), data=lambda _w, p: {"who": p.registration.ticket}),
+        public=True,
+    ),
+    # the person's own pages, behind the pass their ticket links to
+    "evaluation.hub": Case(public(), (get(evaluation_pass()),), public=True),
+    "evaluation.test": Case(
+        public(),
+        (get(evaluation_pass("/pre")), get(evaluation_pass("/post"), label="later")),
+        post=post(evaluation_pass("/pre"), data=lambda *_: {"aksi": "simpan"}),
+        public=True,
+    ),
+    "evaluation.survey": Case(
+        public(),
+        (get(evaluation_pass("/survei")),),
+        post=post(evaluation_pass("/survei"), data=lambda *_: {"aksi": "simpan"}),
+        public=True,
     ),
     "reports.laporan": Case(
         staff(),

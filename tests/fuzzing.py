@@ -27,6 +27,8 @@ from kim_app.attendance.models import Certificate, Presence
 from kim_app.attendance.operations import mark_attendance
 from kim_app.auth.models import LinkPurpose, Role, User
 from kim_app.auth.operations import create_user, issue_link, link_token
+from kim_app.evaluation.operations import QuestionData, SettingsData, add_question, save_settings
+from kim_app.evaluation.participant import pass_of
 from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, EventStatus, Invitation, Registration, Source
 from kim_app.events.operations import PersonData, register_person
@@ -130,6 +132,24 @@ def build_world(app, make_kim, make_event, password_hash: str) -> dict:
         store_sk(db.session.get(Kim, kim.id), image_bytes("JPEG"), operator)
         add_bidang(db.session.get(Region, PPU), "Komunitas strategis", "", operator)
         photo = add_photo(ev, image_bytes("JPEG"), "Suasana pelatihan", operator)
+        question = add_question(
+            ev, QuestionData("Siapa membina KIM?", ["Diskominfo", "Bank"], 0), operator
+        )
+        # the post-test and with it the survey open now, so their forms are fuzzed too
+        save_settings(
+            ev,
+            SettingsData(
+                None,
+                None,
+                now - timedelta(hours=1),
+                now + timedelta(hours=2),
+                True,
+                True,
+                False,
+                {},
+            ),
+            operator,
+        )
         kim_token = importing.save_upload(
             KimImporter(),
             _csv("nama kim,desa,nomor sk\nKIM Baru,Sebakung Jaya,1/SK/2026\n"),
@@ -198,6 +218,8 @@ def build_world(app, make_kim, make_event, password_hash: str) -> dict:
             "queued_kim_id": queued.id,
             "member_id": member.id,
             "photo_id": photo.id,
+            "question_id": question.id,
+            "key": pass_of(people[0]),
             "user_id": head.id,
             "certificate": certificate,
             "kim_token": kim_token,
@@ -446,6 +468,7 @@ FIXED_PARTS = {
     "fmt": "csv",
     "name": "status",
     "part": "logo",
+    "phase": "pre",
 }  # <any(…)> parts: one of their choices
 
 
@@ -519,7 +542,8 @@ def _account(role: Role, scope: str, password_hash: str, **links) -> User:
 def _path_value(endpoint: str, name: str, world: dict) -> str:
     """The value of one path variable of ``endpoint`` in the world."""
     if name == "code":
-        if endpoint.startswith(("events.", "attendance.")) and endpoint != "attendance.verify":
+        prefixes = ("events.", "attendance.", "evaluation.")
+        if endpoint.startswith(prefixes) and endpoint != "attendance.verify":
             return world["event_code"]
         if endpoint == "attendance.verify":
             return world["certificate"]

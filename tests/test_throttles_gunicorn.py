@@ -166,6 +166,13 @@ def test_self_check_in_per_address(server, make_event):
     measure(lambda i: client(i).send("POST", f"/e/{event.code}/hadir", {"who": "x"}), 422)
 
 
+def test_test_entry_per_address(server, make_event):
+    """Names typed at the hall's way in to the tests and survey from one address."""
+    event = make_event()
+    client = per_round(lambda _i: Client(server))
+    measure(lambda i: client(i).send("POST", f"/e/{event.code}/tes", {"who": "x"}), 422)
+
+
 def test_certificate_verification_per_address(server):
     """Certificate look-ups at ``/v/<code>`` from one address (unknown codes, 404)."""
     client = per_round(lambda _i: Client(server))
@@ -237,6 +244,7 @@ MEASURED = {
     "kim_app.events.public.lost_ticket",
     "kim_app.attendance.checkin.self_check_in",
     "kim_app.attendance.certificates.routes.verify",
+    "kim_app.evaluation.participant.entry",
 }
 
 
@@ -281,11 +289,12 @@ def test_answers_neither_name_the_server_nor_drop_secure_behind_https(server):
 
 
 def test_the_access_log_keeps_no_key(run):
-    """Issue 24: an account's set-up link, a ticket, a prepared file and a staged import are
-    keys; gunicorn's access log (``gunicorn.conf.py``) writes each as ``***``, and no query."""
+    """Issue 24: an account's set-up link, a ticket, a prepared file, a staged import and a
+    participant's pass to their tests are keys; gunicorn's access log (``gunicorn.conf.py``) writes each as ``***``, and no query."""
     port, log = run
-    keys = [secrets.token_urlsafe(18) for _ in range(5)]
+    keys = [secrets.token_urlsafe(18) for _ in range(6)]
     paths = [
+        f"/e/AbCdEf/tes/{keys[5]}/pre",
         f"/akun/{keys[0]}",
         f"/e/AbCdEf/tiket/{keys[1]}.ics",
         f"/e/AbCdEf/tiket/{keys[2]}/sertifikat.pdf",
@@ -299,5 +308,11 @@ def test_the_access_log_keeps_no_key(run):
     assert wait_for(lambda: "/kim/impor/***" in log.read_text(), 10), log.read_text()[-2000:]
     written = log.read_text()
     assert not [key for key in keys if key in written]
-    for shown in ("/akun/***", "/tiket/***.ics", "/tiket/***/sertifikat.pdf", "/berkas/***/unduh"):
+    for shown in (
+        "/akun/***",
+        "/tiket/***.ics",
+        "/tiket/***/sertifikat.pdf",
+        "/berkas/***/unduh",
+        "/tes/***/pre",
+    ):
         assert f'{shown}" ' in written and f"{shown} HTTP/1.1" in written

@@ -63,7 +63,7 @@ def _ticket_registration(event: Event, token: str | None) -> Registration | None
     )
 
 
-def _find_person(event: Event, text: str) -> tuple[Registration | None, bool]:
+def find_person(event: Event, text: str) -> tuple[Registration | None, bool]:
     """A ticket link, ticket token or check-in code first; then a phone number in any spelling.
     The flag says the person was found by number alone, which is no secret."""
     registration = find_ticket(event, text)
@@ -76,7 +76,7 @@ def _find_person(event: Event, text: str) -> tuple[Registration | None, bool]:
     return find_registration(event, phone), True
 
 
-def _not_found(event: Event, text: str) -> str:
+def not_found(event: Event, text: str) -> str:
     """Why nobody was found: nothing typed, a ticket of another event, or an unknown code."""
     if not text.strip():
         return _("Wajib diisi.")
@@ -203,7 +203,7 @@ def _pin_count(event: Event) -> tuple[str, str, str]:
     )
 
 
-def _pin_right(event: Event, typed: str) -> bool | None:
+def pin_right(event: Event, typed: str) -> bool | None:
     """Whether ``typed`` is the venue PIN; None when the event's wrong PINs are used up (then
     not even the right one is let through, or it would tell a guesser they found it)."""
     limit, *count = _pin_count(event)
@@ -222,7 +222,7 @@ def pins_locked_minutes(event: Event) -> int:
     return -(-seconds_left(*_pin_count(event)) // 60)
 
 
-def _pins_locked(event: Event) -> Response:
+def pins_locked(event: Event) -> Response:
     limit, *count = _pin_count(event)
     minutes = -(-seconds_left(limit, *count) // 60)
     message = _(
@@ -252,17 +252,17 @@ def self_check_in(code: str):
     if current is None or not form.validate_on_submit():
         return _page(event, form, status=422, person=person)
     if event.venue_pin:
-        right = _pin_right(event, form.pin.data or "")
+        right = pin_right(event, form.pin.data or "")
         if right is None:
-            return _pins_locked(event)
+            return pins_locked(event)
         if not right:
             form.pin.errors.append(_("PIN salah. Lihat PIN di layar ruangan."))
             return _page(event, form, status=422, person=person)
     by_number = False
     if person is None:
-        person, by_number = _find_person(event, form.who.data or "")
+        person, by_number = find_person(event, form.who.data or "")
         if person is None:
-            form.who.errors.append(_not_found(event, form.who.data or ""))
+            form.who.errors.append(not_found(event, form.who.data or ""))
             return _page(event, form, status=422)
     try:
         signature = clean_signature(form.tanda_tangan.data) if event.signatures else None

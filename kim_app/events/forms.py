@@ -61,7 +61,7 @@ EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 DAY_LIMITS = {"min": EARLIEST.isoformat(), "max": LATEST.isoformat()}
 
 
-def _plausible_day(_form, field) -> None:
+def plausible_day(_form, field) -> None:
     """Keep dates within this century and the next, so moving an agenda never overflows."""
     value = field.data.date() if isinstance(field.data, datetime) else field.data
     if value is not None and not EARLIEST <= value <= LATEST:
@@ -108,7 +108,7 @@ class SessionRow(Form):
     id = HiddenField()
     day = DateField(
         _l("Tanggal"),
-        validators=[Optional(), _plausible_day],
+        validators=[Optional(), plausible_day],
         invalid_value_message=BAD_DATE,
         render_kw=DAY_LIMITS,
     )
@@ -189,7 +189,7 @@ class EventForm(FlaskForm):
     )
     registration_deadline = DateTimeLocalField(
         _l("Batas pendaftaran"),
-        validators=[Optional(), _plausible_day],
+        validators=[Optional(), plausible_day],
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         invalid_value_message=_l("Tanggal dan jam tidak valid."),
         description=_l("Waktu setempat penyelenggara. Kosongkan bila tanpa batas waktu."),
@@ -210,7 +210,7 @@ class EventStatusForm(FlaskForm):
 class CloneForm(FlaskForm):
     first_day = DateField(
         _l("Hari pertama kegiatan baru"),
-        validators=[DataRequired(REQUIRED), _plausible_day],
+        validators=[DataRequired(REQUIRED), plausible_day],
         invalid_value_message=BAD_DATE,
         render_kw=DAY_LIMITS,
     )

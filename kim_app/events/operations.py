@@ -312,6 +312,7 @@ def clone_event(event: Event, first_day: datetime, by: User) -> Event:
         changes={"from": event.id},
         actor=by,
     )
+    signals.event_cloned.send(copy, source=event, by=by)
     return copy
 
 

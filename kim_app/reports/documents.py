@@ -23,6 +23,9 @@ from kim_app.attendance.documents import (
 )
 from kim_app.attendance.models import Presence
 from kim_app.documents import render_pdf
+from kim_app.evaluation import report_lines, two_decimals
+from kim_app.evaluation.queries import Findings, findings
+from kim_app.evaluation.skm import WORDED
 from kim_app.events.models import (
     Event,
     EventSession,
@@ -120,6 +123,44 @@ def material_lines(facts: Facts) -> list[str]:
     return lines
 
 
+def element_rows(found: Findings) -> list[tuple[str, str]]:
+    """Each element of the survey with its average rating (two decimals), once indexed."""
+    index = found.survey.index
+    if index is None:
+        return []
+    return [(str(e.label), two_decimals(float(index.averages[e.key]))) for e in WORDED]
+
+
+def score_rows(found: Findings) -> list[list[str]]:
+    """Each person who sent a test: name, institution, pre, post, gain."""
+    from kim_app.evaluation import score
+
+    return [
+        [p.name, p.institution, score(p.pre), score(p.post), score(p.gain)] for p in found.people
+    ]
+
+
+def _evaluation_docx(doc, found: Findings | None, text: str) -> None:
+    if found is not None:
+        for line in report_lines(found):
+            doc.add_paragraph(line)
+        if found.people:
+            doc.add_heading(_("Nilai pre-test dan post-test"), level=2)
+            _table(
+                doc,
+                [_("No."), _("Nama"), _("Instansi"), _("Pre"), _("Post"), _("Kenaikan")],
+                [[i, *row] for i, row in enumerate(score_rows(found), 1)],
+            )
+        if found.survey.index is not None:
+            doc.add_heading(_("Nilai rata-rata per unsur"), level=2)
+            _table(doc, [_("Unsur"), _("Nilai rata-rata (1–4)")], element_rows(found))
+        if found.survey.comments:
+            doc.add_heading(_("Saran dan komentar"), level=2)
+            for comment in found.survey.comments:
+                doc.add_paragraph(printable(comment), style="List Bullet")
+    _paragraphs(doc, text)
+
+
 def signed_on(event: Event) -> str:
     """``16 Mei 2026``: the last day of the event, for the signing official's line."""
     if not event.sessions:
@@ -161,11 +202,15 @@ def laporan_pdf(
         if data:
             photos.append((photo, "data:image/jpeg;base64," + base64.b64encode(data).decode()))
     facts = event_facts(event)
+    found = findings(event)
     html = render_template(
         "reports/laporan_pdf.html",
         event=event,
         cover=cover_lines(event),
-        sections=outline(report, facts, photos=bool(photos)),
+        sections=outline(report, facts, photos=bool(photos), evaluated=found is not None),
+        evaluation=found,
+        evaluation_lines=report_lines(found) if found else [],
+        element_rows=element_rows(found) if found else [],
         facts=facts,
         summary=participants_summary(facts),
         material=material_lines(facts),
@@ -189,9 +234,10 @@ def laporan_docx(event: Event, *, printed_at: datetime | None = None) -> bytes:
     report = get_report(event)
     photos = [(p, data) for p in event_photos(event) if (data := _photo_bytes(p))]
     facts = event_facts(event)
-    sections = outline(report, facts, photos=bool(photos))
+    found = findings(event)
+    sections = outline(report, facts, photos=bool(photos), evaluated=found is not None)
     moment = (printed_at or utcnow()).replace(second=0, microsecond=0)
-    return _build_docx(event, sections, facts, photos, _daftar_hadir(event), moment)
+    return _build_docx(event, sections, facts, photos, found, _daftar_hadir(event), moment)
 
 
 # Every text a Word document is given passes through ``printable``: lxml refuses control
@@ -262,7 +308,7 @@ def _facts_docx(doc, key: str, event: Event, facts: Facts, photos) -> None:
         )
 
 
-def _build_docx(event, sections, facts, photos, daftar_hadir, moment: datetime) -> bytes:
+def _build_docx(event, sections, facts, photos, found, daftar_hadir, moment: datetime) -> bytes:
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
@@ -289,6 +335,8 @@ def _build_docx(event, sections, facts, photos, daftar_hadir, moment: datetime) 
         doc.add_heading(f"{section.number}. {section.title}", level=1)
         if section.key in FACT_SECTIONS:
             _facts_docx(doc, section.key, event, facts, photos)
+        elif section.key == "evaluation":
+            _evaluation_docx(doc, found, section.text)
         else:
             if section.key == "material":
                 for i, line in enumerate(material_lines(facts), 1):

@@ -14,6 +14,8 @@ from kim_app import queryargs
 from kim_app.attendance.documents import registered_count
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.documents import PRIVATE
+from kim_app.evaluation import report_lines
+from kim_app.evaluation.queries import findings
 from kim_app.events.models import Event
 from kim_app.events.operations import get_event_or_404
 from kim_app.extensions import db
@@ -58,6 +60,7 @@ def _page(
         form = NarrativeForm(obj=report)
     photos = event_photos(event)
     facts = event_facts(event)
+    found = findings(event)
     return render(
         "reports/laporan.html",
         "reports/_laporan_form.html" if photo_form is None else "reports/_laporan_photos.html",
@@ -71,6 +74,7 @@ def _page(
         may_add=len(photos) < MAX_PHOTOS,
         max_photos=MAX_PHOTOS,
         facts=facts,
+        evaluation_lines=report_lines(found) if found else [],
         material=material_lines(facts),
         rate=rate_text,
         venue=venue(event),

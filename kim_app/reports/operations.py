@@ -315,17 +315,21 @@ def _narrative(report: EventReport | None, key: str) -> str:
     return (getattr(report, key) or "").strip()
 
 
-def outline(report: EventReport | None, facts: Facts, *, photos: bool = False) -> list[Section]:
+def outline(
+    report: EventReport | None, facts: Facts, *, photos: bool = False, evaluated: bool = False
+) -> list[Section]:
     """The report's sections in the order of ``OUTLINE``, each only when it has something to
     say: when and where and the participants always; the material when the agenda has topics or
     the operator wrote about it; the speakers when any were recorded; the documentation when
-    there are photos; every other section when written."""
+    there are photos; the evaluation when tests or surveys were sent or it is written; every
+    other section when written."""
     shown = {
         "time_place": True,
         "participants": True,
         "material": bool(facts.topics or _narrative(report, "material")),
         "speakers": facts.has_speakers,
         "documentation": photos,
+        "evaluation": evaluated or bool(_narrative(report, "evaluation")),
     }
     keys = [key for key in OUTLINE if shown.get(key, bool(_narrative(report, key)))]
     return [

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager
 
+from kim_app import signals
 from kim_app.attendance.models import Attendance, Certificate, Presence
 from kim_app.events.models import (
     CertificateRule,
@@ -162,6 +163,15 @@ def _meets(attended, rule: Rule):
     return attended >= rule.needed if rule.needed else sa.false()
 
 
+def requirements(event: Event) -> list[signals.Requirement]:
+    """What other packages ask of a holder beyond attendance (``signals.certificate_requirements``)."""
+    return [
+        found
+        for _receiver, found in signals.certificate_requirements.send(event)
+        if found is not None
+    ]
+
+
 def eligible_registrations(event: Event, now: datetime | None = None) -> list[Registration]:
     """Registered (terdaftar) people who meet the rule over the sessions ended by ``now``, by
     name; empty when certificates are off, no session has ended, or the event has no sessions."""
@@ -178,6 +188,7 @@ def eligible_registrations(event: Event, now: datetime | None = None) -> list[Re
                 Registration.status == RegistrationStatus.TERDAFTAR,
                 Registration.erased_at.is_(None),  # an erased person is a count, not a holder
                 _meets(counts.c.n, rule),
+                *(required.condition for required in requirements(event)),
             )
             .order_by(Registration.name, Registration.id)
         )
@@ -185,18 +196,20 @@ def eligible_registrations(event: Event, now: datetime | None = None) -> list[Re
 
 
 def rule_text(event: Event, rule: Rule) -> str:
-    """The rule in one sentence, for the certificates page."""
+    """The rule in one sentence, for the certificates page (with any further requirement)."""
     if rule.by_day:
         days = len({s.starts_at.date() for s in event.sessions})
-        return _(
+        text = _(
             "Syarat: hadir setiap hari, minimal satu sesi tiap hari (%(days)d hari).", days=days
         )
-    return _(
-        "Syarat: hadir minimal %(percent)d%% sesi, yaitu %(needed)d dari %(total)d sesi.",
-        percent=event.certificate_min_percent,
-        needed=-(-event.certificate_min_percent * rule.total // 100),
-        total=rule.total,
-    )
+    else:
+        text = _(
+            "Syarat: hadir minimal %(percent)d%% sesi, yaitu %(needed)d dari %(total)d sesi.",
+            percent=event.certificate_min_percent,
+            needed=-(-event.certificate_min_percent * rule.total // 100),
+            total=rule.total,
+        )
+    return " ".join([text, *filter(None, (required.text() for required in requirements(event)))])
 
 
 def not_yet_text(event: Event) -> str:
@@ -305,7 +318,10 @@ def summary(event: Event, rule: Rule | None) -> dict:
     """Participants, eligible (so far), valid and revoked certificates — one aggregate query."""
     if rule is not None:
         counts = _attended(event, rule).subquery()
-        eligible = _meets(sa.func.coalesce(counts.c.n, 0), rule)
+        eligible = sa.and_(
+            _meets(sa.func.coalesce(counts.c.n, 0), rule),
+            *(required.condition for required in requirements(event)),
+        )
     else:
         counts, eligible = None, sa.false()
     terdaftar = Registration.status == RegistrationStatus.TERDAFTAR

@@ -1,0 +1,485 @@
+"""Writes of a training's evaluation: the question set, the settings, each person's answers as
+they are given, sending a test or the survey. They flush; the request commits.
+
+A person's answers are saved one request at a time (each change, with JavaScript; each "Simpan"
+without), so a connection lost half-way loses at most the answer being sent. Sending is a
+conditional UPDATE, so a double tap or two phones at once score an attempt once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from kim_app import audit, signals
+from kim_app.errors import OperationError
+from kim_app.evaluation.models import (
+    Answer,
+    Attempt,
+    EvaluationSettings,
+    Phase,
+    Question,
+    SurveyResponse,
+    SurveyTaker,
+)
+from kim_app.evaluation.skm import ELEMENTS, RATINGS
+from kim_app.events.models import Event, Registration, RegistrationStatus
+from kim_app.extensions import db
+from kim_app.timezones import utcnow
+
+MAX_QUESTIONS = 50
+MIN_CHOICES, MAX_CHOICES = 2, 6
+COMMENT_MAX = 2000
+# how long the survey stays open after the post-test closes
+SURVEY_DAYS = 7
+
+
+class EvaluationError(OperationError):
+    """A test, survey or question change that cannot be done; the message is for the user."""
+
+
+# --- settings and windows -----------------------------------------------------------------------
+
+
+def settings_of(event: Event) -> EvaluationSettings:
+    """The event's settings row, or the defaults (not added to the session) until one is saved."""
+    found = db.session.get(EvaluationSettings, event.id)
+    if found is not None:
+        return found
+    return EvaluationSettings(
+        event_id=event.id,
+        survey_on=True,
+        survey_anonymous=True,
+        survey_questions={},
+        certificate_needs_post=False,
+    )
+
+
+@dataclass(frozen=True)
+class Window:
+    opens: datetime  # local time of the event's zone
+    closes: datetime
+
+    def holds(self, now: datetime) -> bool:
+        return self.opens <= now < self.closes
+
+
+def default_window(event: Event, phase: Phase) -> Window | None:
+    """The pre-test: an hour before the first session until it ends; the post-test: from the
+    last session's start until a day after it ends. None for an event without sessions."""
+    if not event.sessions:
+        return None
+    if phase is Phase.PRE:
+        first = event.sessions[0]
+        return Window(first.starts_at - timedelta(hours=1), first.ends_at)
+    last = event.sessions[-1]
+    return Window(last.starts_at, last.ends_at + timedelta(days=1))
+
+
+def test_window(event: Event, settings: EvaluationSettings, phase: Phase) -> Window | None:
+    """The operator's window where set, else the agenda's."""
+    default = default_window(event, phase)
+    opens = getattr(settings, f"{phase.value}_opens_at") or (default and default.opens)
+    closes = getattr(settings, f"{phase.value}_closes_at") or (default and default.closes)
+    if opens is None or closes is None:
+        return None
+    return Window(opens, closes)
+
+
+def survey_window(event: Event, settings: EvaluationSettings) -> Window | None:
+    """Open with the post-test, and for a week after it closes (people answer from home)."""
+    post = test_window(event, settings, Phase.POST)
+    if post is None:
+        return None
+    return Window(post.opens, post.closes + timedelta(days=SURVEY_DAYS))
+
+
+@dataclass
+class SettingsData:
+    pre_opens_at: datetime | None
+    pre_closes_at: datetime | None
+    post_opens_at: datetime | None
+    post_closes_at: datetime | None
+    survey_on: bool
+    survey_anonymous: bool
+    certificate_needs_post: bool
+    survey_questions: dict[str, str]
+
+
+def save_settings(event: Event, data: SettingsData, by) -> EvaluationSettings:
+    """Keep the operator's settings; a survey's anonymity is fixed once anyone has answered it,
+    since a promise made to the first respondents holds for the rest."""
+    for phase in Phase:
+        opens = getattr(data, f"{phase.value}_opens_at")
+        closes = getattr(data, f"{phase.value}_closes_at")
+        if opens and closes and closes <= opens:
+            raise EvaluationError(
+                _("Waktu tutup harus sesudah waktu buka."), f"{phase.value}_closes_at"
+            )
+    settings = settings_of(event)
+    if settings.survey_anonymous != data.survey_anonymous and survey_started(event):
+        raise EvaluationError(
+            _("Survei sudah diisi peserta; sifat anonimnya tidak dapat diubah lagi."),
+            "survey_anonymous",
+        )
+    before = _settings_values(settings)
+    for name, value in vars(data).items():
+        setattr(settings, name, value)
+    db.session.add(settings)
+    db.session.flush()
+    after = _settings_values(settings)
+    changed = sorted(name for name in after if after[name] != before[name])
+    if changed:
+        audit.record(
+            "evaluation.settings",
+            "event",
+            event.id,
+            region_code=event.region_code,
+            changes={"fields": changed},
+            actor=by,
+        )
+    return settings
+
+
+def _settings_values(settings: EvaluationSettings) -> dict:
+    return {
+        name: getattr(settings, name)
+        for name in (
+            "pre_opens_at",
+            "pre_closes_at",
+            "post_opens_at",
+            "post_closes_at",
+            "survey_on",
+            "survey_anonymous",
+            "certificate_needs_post",
+        )
+    } | {"survey_questions": dict(settings.survey_questions or {})}
+
+
+# --- the question set ---------------------------------------------------------------------------
+
+
+@dataclass
+class QuestionData:
+    text: str
+    choices: list[str]
+    answer: int  # index into choices
+    explanation: str = ""
+
+
+def questions_of(event: Event) -> list[Question]:
+    return list(
+        db.session.scalars(
+            sa.select(Question)
+            .where(Question.event_id == event.id)
+            .order_by(Question.position, Question.id)
+        )
+    )
+
+
+def questions_locked(event: Event) -> bool:
+    """Once anyone has begun a test, the set stays as they saw it: scores compare like with
+    like."""
+    return (
+        db.session.scalar(sa.select(Attempt.id).where(Attempt.event_id == event.id).limit(1))
+        is not None
+    )
+
+
+def _check(event: Event, data: QuestionData) -> None:
+    if questions_locked(event):
+        raise EvaluationError(
+            _("Peserta sudah mulai mengerjakan tes; soal tidak dapat diubah lagi.")
+        )
+    choices = [c for c in data.choices if c]
+    if not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
+        raise EvaluationError(
+            _("Isi %(low)d sampai %(high)d pilihan jawaban.", low=MIN_CHOICES, high=MAX_CHOICES),
+            "choices",
+        )
+    if len(set(choices)) != len(choices):
+        raise EvaluationError(_("Dua pilihan jawaban sama."), "choices")
+    if not 0 <= data.answer < len(data.choices) or not data.choices[data.answer]:
+        raise EvaluationError(_("Pilih jawaban yang benar di antara pilihan yang diisi."), "answer")
+
+
+def _compact(data: QuestionData) -> tuple[list[str], int]:
+    """The filled choices in order, and the right answer's place among them."""
+    right = data.choices[data.answer]
+    choices = [c for c in data.choices if c]
+    return choices, choices.index(right)
+
+
+def add_question(event: Event, data: QuestionData, by) -> Question:
+    _check(event, data)
+    count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Question).where(Question.event_id == event.id)
+    )
+    if count >= MAX_QUESTIONS:
+        raise EvaluationError(_("Paling banyak %(n)d soal.", n=MAX_QUESTIONS))
+    choices, answer = _compact(data)
+    last = db.session.scalar(
+        sa.select(sa.func.max(Question.position)).where(Question.event_id == event.id)
+    )
+    question = Question(
+        event_id=event.id,
+        position=(last or 0) + 1,
+        text=data.text,
+        choices=choices,
+        answer=answer,
+        explanation=data.explanation,
+    )
+    db.session.add(question)
+    db.session.flush()
+    _audit("evaluation.question_add", event, question, by)
+    return question
+
+
+def update_question(event: Event, question: Question, data: QuestionData, by) -> None:
+    _check(event, data)
+    question.choices, question.answer = _compact(data)
+    question.text = data.text
+    question.explanation = data.explanation
+    db.session.flush()
+    _audit("evaluation.question_edit", event, question, by)
+
+
+def delete_question(event: Event, question: Question, by) -> None:
+    if questions_locked(event):
+        raise EvaluationError(
+            _("Peserta sudah mulai mengerjakan tes; soal tidak dapat diubah lagi.")
+        )
+    _audit("evaluation.question_delete", event, question, by)
+    db.session.delete(question)
+    db.session.flush()
+
+
+def _audit(action: str, event: Event, question: Question, by) -> None:
+    audit.record(
+        action,
+        "event",
+        event.id,
+        region_code=event.region_code,
+        changes={"question": question.id},
+        actor=by,
+    )
+
+
+def copy_evaluation(source: Event, copy: Event) -> None:
+    """A cloned event takes the question set and the survey's wording (not the windows: its
+    agenda is new)."""
+    for question in questions_of(source):
+        db.session.add(
+            Question(
+                event_id=copy.id,
+                position=question.position,
+                text=question.text,
+                choices=list(question.choices),
+                answer=question.answer,
+                explanation=question.explanation,
+            )
+        )
+    settings = db.session.get(EvaluationSettings, source.id)
+    if settings is not None:
+        db.session.add(
+            EvaluationSettings(
+                event_id=copy.id,
+                survey_on=settings.survey_on,
+                survey_anonymous=settings.survey_anonymous,
+                survey_questions=dict(settings.survey_questions or {}),
+                certificate_needs_post=settings.certificate_needs_post,
+            )
+        )
+    db.session.flush()
+
+
+@signals.event_cloned.connect
+def _on_clone(copy: Event, source: Event, **_kw) -> None:
+    copy_evaluation(source, copy)
+
+
+@signals.certificate_requirements.connect
+def _post_test_required(event: Event, **_kw) -> signals.Requirement:
+    """When the operator asks for it, a certificate waits for the person's post-test. The
+    condition reads the setting itself, so issuing stays one query."""
+    asked = sa.select(EvaluationSettings.event_id).where(
+        EvaluationSettings.event_id == event.id, EvaluationSettings.certificate_needs_post
+    )
+    sent = sa.select(Attempt.registration_id).where(
+        Attempt.event_id == event.id,
+        Attempt.phase == Phase.POST,
+        Attempt.submitted_at.is_not(None),
+    )
+    return signals.Requirement(
+        sa.or_(~asked.exists(), Registration.id.in_(sent)),
+        lambda: (
+            _("Peserta juga harus sudah mengirim post-test.")
+            if settings_of(event).certificate_needs_post
+            else ""
+        ),
+    )
+
+
+# --- a person's test ----------------------------------------------------------------------------
+
+
+def attempt_of(registration: Registration, phase: Phase) -> Attempt | None:
+    return db.session.scalar(
+        sa.select(Attempt).where(Attempt.registration_id == registration.id, Attempt.phase == phase)
+    )
+
+
+def answers_of(attempt: Attempt | None) -> dict[int, int]:
+    """Question id → the chosen choice's index."""
+    if attempt is None:
+        return {}
+    return dict(
+        db.session.execute(
+            sa.select(Answer.question_id, Answer.choice).where(Answer.attempt_id == attempt.id)
+        ).all()
+    )
+
+
+def may_take(registration: Registration) -> None:
+    if registration.status is not RegistrationStatus.TERDAFTAR or registration.erased_at:
+        raise EvaluationError(_("Hanya peserta terdaftar yang dapat mengisi tes dan survei."))
+
+
+def _open_attempt(registration: Registration, phase: Phase) -> Attempt:
+    """The person's attempt, begun now if it was not; two first answers at once make one."""
+    attempt = attempt_of(registration, phase)
+    if attempt is not None:
+        return attempt
+    try:
+        with db.session.begin_nested():
+            attempt = Attempt(
+                event_id=registration.event_id, registration_id=registration.id, phase=phase
+            )
+            db.session.add(attempt)
+    except sa.exc.IntegrityError:
+        attempt = attempt_of(registration, phase)
+    return attempt
+
+
+def save_answers(
+    registration: Registration, phase: Phase, chosen: Mapping[int, int], questions: list[Question]
+) -> Attempt:
+    """Keep the choices made so far (question id → choice index; others are ignored). An
+    attempt already sent is not changed."""
+    may_take(registration)
+    attempt = _open_attempt(registration, phase)
+    if attempt.submitted_at is not None:
+        raise EvaluationError(_("Jawaban %(test)s Anda sudah dikirim.", test=phase.label))
+    valid = {
+        q.id: choice
+        for q in questions
+        if (choice := chosen.get(q.id)) is not None and 0 <= choice < len(q.choices)
+    }
+    if not valid:
+        return attempt
+    now = utcnow()
+    table = Answer.__table__
+    # one statement per dialect that writes a new choice or changes an old one
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(
+        [
+            {"attempt_id": attempt.id, "question_id": qid, "choice": choice, "answered_at": now}
+            for qid, choice in valid.items()
+        ]
+    )
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["attempt_id", "question_id"],
+            set_={"choice": statement.excluded.choice, "answered_at": now},
+        )
+    )
+    return attempt
+
+
+def submit_attempt(attempt: Attempt, questions: list[Question]) -> bool:
+    """Score and close the attempt; False when it was already sent (a second tap)."""
+    chosen = answers_of(attempt)
+    correct = sum(1 for q in questions if chosen.get(q.id) == q.answer)
+    done = db.session.execute(
+        sa.update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
+        .values(submitted_at=utcnow(), correct=correct, total=len(questions))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(attempt)
+    return bool(done)
+
+
+# --- a person's survey --------------------------------------------------------------------------
+
+
+def has_answered_survey(registration: Registration) -> bool:
+    return db.session.get(SurveyTaker, registration.id) is not None
+
+
+def survey_response_of(registration: Registration) -> SurveyResponse | None:
+    return db.session.scalar(
+        sa.select(SurveyResponse).where(
+            SurveyResponse.event_id == registration.event_id,
+            SurveyResponse.registration_id == registration.id,
+        )
+    )
+
+
+def survey_started(event: Event) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(SurveyResponse.id).where(SurveyResponse.event_id == event.id).limit(1)
+        )
+        is not None
+    )
+
+
+def save_survey(
+    registration: Registration, ratings: Mapping[str, int | None], comment: str | None
+) -> SurveyResponse:
+    """Keep the ratings given so far (and the comment, when sent along)."""
+    may_take(registration)
+    if has_answered_survey(registration):
+        raise EvaluationError(_("Survei Anda sudah dikirim. Terima kasih."))
+    response = survey_response_of(registration)
+    if response is None:
+        try:
+            with db.session.begin_nested():
+                response = SurveyResponse(
+                    event_id=registration.event_id, registration_id=registration.id
+                )
+                db.session.add(response)
+        except sa.exc.IntegrityError:
+            response = survey_response_of(registration)
+    for element in ELEMENTS:
+        rating = ratings.get(element)
+        if rating in RATINGS:
+            setattr(response, element, rating)
+    if comment is not None:
+        response.comment = comment[:COMMENT_MAX]
+    db.session.flush()
+    return response
+
+
+def submit_survey(registration: Registration, response: SurveyResponse, anonymous: bool) -> bool:
+    """Send the survey once; an anonymous one leaves only the note that the person answered.
+    False when it was already sent."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                SurveyTaker(registration_id=registration.id, event_id=registration.event_id)
+            )
+    except sa.exc.IntegrityError:
+        return False
+    response.submitted_at = utcnow().replace(minute=0, second=0, microsecond=0)
+    if anonymous:
+        response.registration_id = None
+    db.session.flush()
+    return True

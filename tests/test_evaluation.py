@@ -1,0 +1,463 @@
+"""Issue 25: a training's pre- and post-test and satisfaction survey, through the pages. The
+operator writes the questions and settings; the participant answers from the link on their ticket
+(or the hall's code), each answer kept as given; the results page and the XLSX give what a hand
+computation of the same answers gives."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+from fractions import Fraction
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+from docx import Document
+
+from kim_app.auth.models import Role
+from kim_app.evaluation.models import Attempt, Question, SurveyResponse, SurveyTaker
+from kim_app.evaluation.skm import ELEMENTS, skm_index
+from kim_app.events.models import Event, Registration
+from kim_app.events.operations import local_now
+from kim_app.extensions import db
+from tests.conftest import PPU, html_of
+from tests.helpers import pdf_text
+from tests.scenes import add_registration, open_now
+
+SCOPE_CHECKED: set[str] = set()  # the access table covers every endpoint (tests/access_cases.py)
+WEIGHED = {
+    "evaluation.overview",
+    "evaluation.question_new",
+    "evaluation.question_edit",
+    "evaluation.settings",
+    "evaluation.results",
+    "evaluation.entry",
+    "evaluation.hub",
+    "evaluation.test",
+    "evaluation.survey",
+}
+NOT_PAGES = {"evaluation.results_xlsx"}
+
+QUESTIONS = [
+    ("Siapa yang membina KIM di kabupaten?", ["Diskominfo", "Bank", "Pengadilan"], 0),
+    ("Apa kepanjangan KIM?", ["Kantor Informasi Media", "Komunitas Informasi Masyarakat"], 1),
+    ("Hoaks sebaiknya …", ["Disebarkan", "Diklarifikasi", "Didiamkan", "Dihapus"], 1),
+    ("SK KIM ditandatangani oleh …", ["Kepala desa", "Presiden"], 0),
+]
+
+
+@pytest.fixture
+def operator(make_user, login):
+    user = make_user(Role.OPERATOR_KABKOTA, PPU)
+    login(user)
+    return user
+
+
+def _question_fields(text: str, choices: list[str], answer: int) -> dict:
+    fields = {"text": text, "answer": str(answer)}
+    fields |= {f"pilihan_{i}": choice for i, choice in enumerate(choices, 1)}
+    return fields
+
+
+def add_questions(client, event_id: int, questions=QUESTIONS) -> None:
+    for text, choices, answer in questions:
+        response = client.submit(
+            f"/kegiatan/{event_id}/evaluasi/soal/baru", _question_fields(text, choices, answer)
+        )
+        assert response.status_code == 303, html_of(response)
+
+
+def set_windows(client, event_id: int, app, **windows) -> None:
+    """Save the settings form with the given windows (``pre_opens_at=datetime`` …)."""
+    fields = {"survey_on": "y", "survey_anonymous": "y"}
+    fields |= {name: moment.strftime("%Y-%m-%dT%H:%M") for name, moment in windows.items()}
+    response = client.submit(f"/kegiatan/{event_id}/evaluasi/pengaturan", fields)
+    assert response.status_code == 303, html_of(response)
+
+
+def pass_link(client, event: Event, ticket: str) -> str:
+    """The link to the person's tests and survey, as their ticket page shows it."""
+    page = html_of(client.get(f"/e/{event.code}/tiket/{ticket}"))
+    match = re.search(rf'href="(/e/{event.code}/tes/[^"/]+)"', page)
+    assert match, "the ticket does not link to the tests"
+    return match.group(1)
+
+
+def question_ids(app, event_id: int) -> list[int]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                sa.select(Question.id)
+                .where(Question.event_id == event_id)
+                .order_by(Question.position)
+            )
+        )
+
+
+def now_at(app, event: Event):
+    with app.app_context():
+        return local_now(db.session.get(Event, event.id))
+
+
+@pytest.fixture
+def training(app, client, operator, make_event):
+    """A one-day training whose only session starts in ten minutes, with the four questions;
+    the pre-test is open now (an hour before the session until it ends), the post-test from the
+    session's start (the tests move it when they need it open)."""
+    event = make_event(days=1, sessions_per_day=1)
+    open_now(app, event.id)
+    add_questions(client, event.id)
+    return event
+
+
+def test_a_question_needs_two_distinct_choices_and_a_right_one_among_them(
+    client, operator, make_event
+):
+    """Too few choices, two the same, or the right answer on an empty choice: 422 with the
+    reason on the form; nothing is saved."""
+    event = make_event()
+    url = f"/kegiatan/{event.id}/evaluasi/soal/baru"
+    cases = {
+        "Isi 2 sampai 6 pilihan jawaban.": _question_fields("Soal?", ["Satu"], 0),
+        "Dua pilihan jawaban sama.": _question_fields("Soal?", ["Sama", "Sama"], 0),
+        "Pilih jawaban yang benar di antara pilihan yang diisi.": _question_fields(
+            "Soal?", ["A", "B"], 3
+        ),
+        "Wajib diisi.": _question_fields("", ["A", "B"], 0),
+    }
+    for message, fields in cases.items():
+        response = client.submit(url, fields)
+        assert response.status_code == 422
+        assert message in html_of(response)
+    assert "Belum ada soal" in html_of(client.get(f"/kegiatan/{event.id}/evaluasi"))
+
+
+def test_the_operator_adds_edits_and_deletes_questions(app, client, operator, make_event):
+    """Choices left empty between filled ones close up, and the right answer follows its
+    choice; edits and deletion show on the overview."""
+    event = make_event()
+    url = f"/kegiatan/{event.id}/evaluasi/soal/baru"
+    fields = _question_fields("Warna langit?", ["Biru", "", "Hijau"], 2)
+    assert client.submit(url, fields).status_code == 303
+    (qid,) = question_ids(app, event.id)
+    with app.app_context():
+        question = db.session.get(Question, qid)
+        assert (question.choices, question.answer) == (["Biru", "Hijau"], 1)
+    edit = f"/kegiatan/{event.id}/evaluasi/soal/{qid}"
+    assert 'value="Hijau"' in html_of(client.get(edit))
+    edited = _question_fields("Warna daun?", ["Merah", "Hijau"], 1)
+    assert client.submit(edit, edited).status_code == 303
+    overview = html_of(client.get(f"/kegiatan/{event.id}/evaluasi"))
+    assert "Warna daun?" in overview and "B. Hijau" in overview
+    assert client.submit(f"{edit}/hapus", form_page=edit).status_code == 303
+    assert question_ids(app, event.id) == []
+
+
+def test_a_participant_answers_as_they_go_and_sends_once(app, client, training, partial_headers):
+    """Each answer is kept when given (htmx: the saved count comes back; plain: a redirect);
+    coming back shows it; sending with blanks asks first; sent once, scored on the right
+    answers; a second send changes nothing; the question set is then locked."""
+    person = add_registration(app, training.id)
+    hub = pass_link(client, training, person.ticket)
+    pre = f"{hub}/pre"
+    q = question_ids(app, training.id)
+    token = client.token(pre)
+
+    saved = client.post(pre, data={"csrf_token": token, f"q{q[0]}": "0"}, headers=partial_headers)
+    assert saved.status_code == 200
+    assert "Tersimpan: 1 dari 4 dijawab." in html_of(saved) and "<html" not in html_of(saved)
+    plain = client.post(pre, data={"csrf_token": token, f"q{q[0]}": "0", f"q{q[1]}": "0"})
+    assert plain.status_code == 303
+    page = html_of(client.get(pre))
+    assert page.count(" checked") == 2 and "Tersimpan: 2 dari 4 dijawab." in page
+
+    asked = client.post(pre, data={"csrf_token": token, "aksi": "kirim"})
+    assert asked.status_code == 422
+    assert "Soal nomor 3, 4 belum dijawab" in html_of(asked)
+    sent = client.post(pre, data={"csrf_token": token, f"q{q[2]}": "1", "aksi": "kirim_juga"})
+    assert sent.status_code == 303
+    result = html_of(client.get(pre))
+    # right: q1 (0) and q3 (1); q2 answered 0 (wrong), q4 left blank
+    assert "Nilai Anda: 50,0" in result and "2 dari 4 jawaban benar." in result
+    assert "Pembahasan soal ditampilkan sesudah post-test" in result
+
+    again = client.post(pre, data={"csrf_token": token, f"q{q[1]}": "1", "aksi": "kirim"})
+    assert again.status_code == 303
+    assert "sudah dikirim" in html_of(client.get(pre))
+    with app.app_context():
+        attempt = db.session.scalar(sa.select(Attempt))
+        assert (attempt.correct, attempt.total) == (2, 4)
+    locked = client.submit(
+        f"/kegiatan/{training.id}/evaluasi/soal/baru", _question_fields("Baru?", ["A", "B"], 0)
+    )
+    assert locked.status_code == 422 and "tidak dapat diubah lagi" in html_of(locked)
+
+
+def test_hostile_answers_are_ignored_and_nothing_breaks(app, client, training):
+    """A superscript digit, a negative, a control character, another question's id or a huge
+    one is left out; the page answers 303, never 500, and keeps only the valid answer."""
+    person = add_registration(app, training.id)
+    pre = pass_link(client, training, person.ticket) + "/pre"
+    q = question_ids(app, training.id)
+    token = client.token(pre)
+    data = {
+        "csrf_token": token,
+        f"q{q[0]}": "²",  # a digit to str.isdigit, not to int()
+        f"q{q[1]}": "-1",
+        f"q{q[2]}": "\x00",
+        f"q{q[3]}": "1",
+        "q999999": "0",
+        "q" + "9" * 40: "1" * 5000,
+    }
+    assert client.post(pre, data=data).status_code == 303
+    assert "Tersimpan: 1 dari 4 dijawab." in html_of(client.get(pre))
+
+
+def test_the_pass_opens_its_own_event_only(app, client, training, make_event, operator):
+    """A pass used under another event's code, or altered by one character, is 404; the hub
+    names only its own person."""
+    person = add_registration(app, training.id)
+    hub = pass_link(client, training, person.ticket)
+    key = hub.rsplit("/", 1)[1]
+    other = make_event()
+    assert client.get(f"/e/{other.code}/tes/{key}").status_code == 404
+    forged = key[:-1] + ("A" if key[-1] != "A" else "B")
+    assert client.get(f"/e/{training.code}/tes/{forged}").status_code == 404
+    assert client.get(f"/e/{training.code}/tes/not-a-pass/pre").status_code == 404
+    page = html_of(client.get(hub))
+    assert person.name in page
+
+
+def test_in_the_hall_the_code_or_the_number_with_the_pin_opens_ones_tests(app, client, training):
+    """The ticket's check-in code leads to the person's tests; a number needs the venue PIN."""
+    with app.app_context():
+        db.session.get(Event, training.id).venue_pin = "4321"
+        db.session.commit()
+    person = add_registration(app, training.id)
+    entry = f"/e/{training.code}/tes"
+    by_code = client.submit(entry, {"who": person.checkin_code.lower()})
+    assert by_code.status_code == 303
+    assert by_code.location == pass_link(client, training, person.ticket)
+    wrong = client.submit(entry, {"who": person.phone, "pin": "1111"})
+    assert wrong.status_code == 422 and "PIN salah" in html_of(wrong)
+    right = client.submit(entry, {"who": person.phone, "pin": "4321"})
+    assert right.status_code == 303 and right.location == by_code.location
+    unknown = client.submit(entry, {"who": "ZZZZZZZZ"})
+    assert unknown.status_code == 422 and "tidak terdaftar" in html_of(unknown)
+
+
+def test_a_test_takes_answers_only_in_its_window(app, client, training, partial_headers):
+    """Before the post-test opens its page says when; an answer sent anyway is refused with the
+    reason (in the message area for htmx) and not kept."""
+    person = add_registration(app, training.id)
+    post = pass_link(client, training, person.ticket) + "/post"
+    now = now_at(app, training)
+    set_windows(
+        client,
+        training.id,
+        app,
+        post_opens_at=now + timedelta(hours=3),
+        post_closes_at=now + timedelta(hours=5),
+    )
+    assert "Post-test dibuka" in html_of(client.get(post))
+    q = question_ids(app, training.id)
+    token = client.token(post)
+    refused = client.post(
+        post, data={"csrf_token": token, f"q{q[0]}": "0"}, headers=partial_headers
+    )
+    assert refused.status_code == 422
+    assert refused.headers["HX-Retarget"] == "#pesan"
+    assert "Post-test tidak sedang dibuka." in html_of(refused)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Attempt)) == 0
+
+
+def test_closing_before_opening_is_refused(app, client, training):
+    """A window that closes before it opens is refused on its field."""
+    now = now_at(app, training)
+    fields = {
+        "pre_opens_at": (now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "pre_closes_at": (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    response = client.submit(f"/kegiatan/{training.id}/evaluasi/pengaturan", fields)
+    assert response.status_code == 422
+    assert "Waktu tutup harus sesudah waktu buka." in html_of(response)
+
+
+# each person's choices (index per question) in the pre- and post-test; None: left blank
+HAND = {
+    "Ani": ([0, 1, 1, 0], [0, 1, 1, 0]),  # pre 4/4, post 4/4
+    "Budi": ([1, 0, 0, 1], [0, 1, 1, 1]),  # pre 0/4, post 3/4
+    "Citra": ([0, 0, None, 0], [0, 1, 1, 0]),  # pre 2/4, post 4/4
+    "Dedi": ([2, 1, 3, 1], None),  # pre 1/4, no post
+}
+
+
+def _answer(client, url: str, qids: list[int], choices: list[int | None]) -> None:
+    data = {f"q{qid}": str(c) for qid, c in zip(qids, choices, strict=True) if c is not None}
+    response = client.submit(url, data | {"aksi": "kirim_juga"})
+    assert response.status_code == 303
+
+
+def test_results_and_export_match_a_hand_computation(app, client, training, operator):
+    """Averages, gain and the most-missed questions equal the same sums done by hand; the XLSX
+    carries each person's scores."""
+    qids = question_ids(app, training.id)
+    right = [answer for _t, _c, answer in QUESTIONS]
+    now = now_at(app, training)
+    set_windows(
+        client,
+        training.id,
+        app,
+        post_opens_at=now - timedelta(minutes=5),
+        post_closes_at=now + timedelta(hours=5),
+    )
+    for i, (name, (pre, post)) in enumerate(HAND.items()):
+        person = add_registration(app, training.id, name=name, phone=f"0812-2222-{i:04d}")
+        hub = pass_link(client, training, person.ticket)
+        _answer(client, f"{hub}/pre", qids, pre)
+        if post is not None:
+            _answer(client, f"{hub}/post", qids, post)
+
+    def score(choices):
+        return Fraction(100 * sum(c == r for c, r in zip(choices, right, strict=True)), 4)
+
+    pres = {n: score(p) for n, (p, _q) in HAND.items()}
+    posts = {n: score(q) for n, (_p, q) in HAND.items() if q is not None}
+    pre_avg = sum(pres.values()) / len(pres)  # (100 + 0 + 50 + 25) / 4 = 43.75
+    post_avg = sum(posts.values()) / len(posts)  # (100 + 75 + 100) / 3 = 91.67
+    gain = sum(posts[n] - pres[n] for n in posts) / len(posts)  # (0 + 75 + 50) / 3 = 41.67
+    assert (pre_avg, post_avg, gain) == (Fraction(175, 4), Fraction(275, 3), Fraction(125, 3))
+
+    page = html_of(client.get(f"/kegiatan/{training.id}/evaluasi/hasil"))
+    assert "43,8 (4 orang)" in page  # 43.75 rounded half to even at one decimal: 43.8
+    assert "91,7 (3 orang)" in page and "41,7 (3 orang mengerjakan keduanya)" in page
+    # the most missed in the post-test: question 4 (Budi chose 1) before the others (none)
+    first_missed = page.split("Soal yang paling banyak salah", 1)[1]
+    assert first_missed.index(QUESTIONS[3][0]) < first_missed.index(QUESTIONS[0][0])
+
+    xlsx = client.get(f"/kegiatan/{training.id}/evaluasi/hasil.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data)).active
+    rows = {row[0]: row[2:5] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["Budi"] == (0, 75, 75)
+    assert rows["Dedi"][0] == 25 and rows["Dedi"][1:] == (None, None)
+    assert len(rows) == len(HAND)
+
+    # the laporan's Evaluasi section states the same averages, in the PDF and the DOCX
+    stated = (
+        "Pre-test: 4 orang, rata-rata 43,8; post-test: 3 orang, rata-rata 91,7; kenaikan "
+        "rata-rata 41,7 poin (3 orang mengerjakan keduanya)."
+    )
+    pdf = pdf_text(client.get(f"/kegiatan/{training.id}/laporan.pdf").data)
+    assert "Evaluasi" in pdf and stated in pdf.split("DAFTAR HADIR", 1)[0]
+    doc = Document(io.BytesIO(client.get(f"/kegiatan/{training.id}/laporan.docx").data))
+    paragraphs = [p.text for p in doc.paragraphs]
+    assert any(p.endswith(". Evaluasi") for p in paragraphs)
+    assert any(p.startswith(stated) for p in paragraphs)
+    budi = next(row for row in doc.tables[-2].rows if row.cells[1].text == "Budi")
+    assert [c.text for c in budi.cells[3:]] == ["0,0", "75,0", "75,0"]
+
+
+SURVEY = [
+    ({e: 4 for e in ELEMENTS}, "Materinya bermanfaat."),
+    ({e: 3 for e in ELEMENTS} | {"waktu": 2}, ""),
+    ({e: 3 for e in ELEMENTS} | {"sarana": 1, "biaya": 4}, "AC ruangan mati."),
+]
+
+
+def test_the_survey_is_kept_as_given_sent_once_anonymous_and_indexed(
+    app, client, training, operator, partial_headers
+):
+    """Ratings are kept as given; sending asks for every element; once sent an anonymous
+    response keeps no link to its person; the index on the results page is the regulation's
+    formula over the same answers, with the comments and no names."""
+    now = now_at(app, training)
+    with app.app_context():  # the survey opens when the last session starts: start it now
+        event = db.session.get(Event, training.id)
+        event.sessions[-1].starts_at = now - timedelta(minutes=1)
+        db.session.commit()
+    people = []
+    for i, (ratings, comment) in enumerate(SURVEY):
+        person = add_registration(app, training.id, name=f"Peserta {i}", phone=f"0812-3333-{i:04d}")
+        people.append(person)
+        url = pass_link(client, training, person.ticket) + "/survei"
+        token = client.token(url)
+        first = {"csrf_token": token, "unsur_persyaratan": str(ratings["persyaratan"])}
+        saved = client.post(url, data=first, headers=partial_headers)
+        assert "Tersimpan: 1 dari 9 dijawab." in html_of(saved)
+        missing = client.post(url, data={"csrf_token": token, "aksi": "kirim"})
+        assert missing.status_code == 422 and "Belum dinilai: Prosedur" in html_of(missing)
+        fields = {f"unsur_{e}": str(r) for e, r in ratings.items()}
+        sent = client.post(
+            url, data={"csrf_token": token, "komentar": comment, "aksi": "kirim"} | fields
+        )
+        assert sent.status_code == 303
+        assert "Survei Anda sudah terkirim." in html_of(client.get(url))
+        refused = client.post(url, data={"csrf_token": token, "unsur_waktu": "1"})
+        assert refused.status_code == 303
+    with app.app_context():
+        responses = db.session.scalars(sa.select(SurveyResponse)).all()
+        assert [r.registration_id for r in responses] == [None, None, None]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SurveyTaker)) == 3
+        assert sorted(r.waktu for r in responses) == [2, 3, 4]  # the refused change not kept
+
+    expected = skm_index([ratings for ratings, _c in SURVEY])
+    page = html_of(client.get(f"/kegiatan/{training.id}/evaluasi/hasil"))
+    converted = str(expected.converted).replace(".", ",")
+    assert f"IKM {converted} · mutu {expected.grade}" in page
+    assert "Materinya bermanfaat." in page and "AC ruangan mati." in page
+    assert not [p.name for p in people if p.name in page]
+    doc = Document(io.BytesIO(client.get(f"/kegiatan/{training.id}/laporan.docx").data))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert f"3 responden, nilai IKM {converted}, mutu pelayanan {expected.grade}" in text
+    assert "AC ruangan mati." in text
+
+
+def test_a_clone_takes_the_question_set(app, client, training, operator):
+    """Cloning an event copies its questions, in order, with their right answers."""
+    response = client.submit(f"/kegiatan/{training.id}/salin", {"first_day": "2031-03-02"})
+    assert response.status_code == 303
+    copy_id = int(re.search(r"/kegiatan/(\d+)", response.location)[1])
+    with app.app_context():
+        copied = db.session.scalars(
+            sa.select(Question).where(Question.event_id == copy_id).order_by(Question.position)
+        ).all()
+        assert [(q.text, q.choices, q.answer) for q in copied] == [
+            (text, choices, answer) for text, choices, answer in QUESTIONS
+        ]
+
+
+def test_a_certificate_can_wait_for_the_post_test(app, client, operator, make_event):
+    """With "certificates only for those who sent the post-test", of two people who attended
+    everything only the one who sent it gets a certificate; the certificates page says so."""
+    from tests.scenes import attend, cert_event, certs, issue, register_attendee
+
+    event = cert_event(app, make_event)
+    add_questions(client, event.id, QUESTIONS[:1])
+    now = now_at(app, event)
+    fields = {
+        "post_opens_at": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "post_closes_at": (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "certificate_needs_post": "y",
+        "survey_on": "y",
+    }
+    assert client.submit(f"/kegiatan/{event.id}/evaluasi/pengaturan", fields).status_code == 303
+    took, skipped = (
+        register_attendee(app, event.id, name, i) for i, name in ((1, "Ani"), (2, "Budi"))
+    )
+    for registration_id in (took, skipped):
+        attend(app, registration_id, 4)
+    with app.app_context():
+        ticket = db.session.get(Registration, took).ticket
+    post = pass_link(client, event, ticket) + "/post"
+    assert (
+        client.submit(
+            post, {f"q{question_ids(app, event.id)[0]}": "0", "aksi": "kirim"}
+        ).status_code
+        == 303
+    )
+    issue(app, event.id)
+    assert [c.registration_id for c in certs(app, event.id)] == [took]
+    page = html_of(client.get(f"/absensi/kegiatan/{event.id}/sertifikat"))
+    assert "Peserta juga harus sudah mengirim post-test." in page
