@@ -21,6 +21,7 @@ from kim_app.evaluation.skm import ELEMENTS, skm_index
 from kim_app.events.models import Event, Registration
 from kim_app.events.operations import local_now
 from kim_app.extensions import db
+from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, counted_queries, gzip_size, page_weight
 from tests.conftest import PPU, html_of
 from tests.helpers import pdf_text
 from tests.scenes import add_registration, open_now
@@ -461,3 +462,53 @@ def test_a_certificate_can_wait_for_the_post_test(app, client, operator, make_ev
     assert [c.registration_id for c in certs(app, event.id)] == [took]
     page = html_of(client.get(f"/absensi/kegiatan/{event.id}/sertifikat"))
     assert "Peserta juga harus sudah mengirim post-test." in page
+
+
+def test_pages_fit_the_budget_and_count_no_more_queries_for_more_people(
+    app, client, operator, make_event, partial_headers
+):
+    """With twenty questions of four choices, every participant page and the operator's pages
+    fit 14 KB compressed with their CSS, the saved-answer fragment 2 KB; the results page asks
+    the same number of queries for 2 people as for 12."""
+    event = make_event(days=1, sessions_per_day=1)
+    open_now(app, event.id)
+    twenty = [
+        (
+            f"Soal nomor {n}: manakah langkah yang benar ketika menerima kabar yang belum jelas?",
+            [f"Pilihan jawaban {c} untuk soal {n}, cukup panjang" for c in "ABCD"],
+            n % 4,
+        )
+        for n in range(20)
+    ]
+    add_questions(client, event.id, twenty)
+    people = [
+        add_registration(app, event.id, f"Peserta {i}", f"0812-5555-{i:04d}") for i in range(12)
+    ]
+    hub = pass_link(client, event, people[0].ticket)
+    pages = [f"/e/{event.code}/tes", hub, f"{hub}/pre", f"{hub}/survei"]
+    pages += [
+        f"/kegiatan/{event.id}/evaluasi{p}" for p in ("", "/hasil", "/pengaturan", "/soal/baru")
+    ]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert page_weight(response) <= PAGE_BUDGET, (path, page_weight(response))
+    q = question_ids(app, event.id)
+    saved = client.post(
+        f"{hub}/pre",
+        data={"csrf_token": client.token(f"{hub}/pre"), f"q{q[0]}": "1"},
+        headers=partial_headers,
+    )
+    assert gzip_size(saved.data) <= FRAGMENT_BUDGET
+
+    def results_queries() -> int:
+        with counted_queries(app) as statements:
+            assert client.get(f"/kegiatan/{event.id}/evaluasi/hasil").status_code == 200
+        return len(statements)
+
+    for person in people[:2]:
+        _answer(client, pass_link(client, event, person.ticket) + "/pre", q, [0] * 20)
+    few = results_queries()
+    for person in people[2:]:
+        _answer(client, pass_link(client, event, person.ticket) + "/pre", q, [1] * 20)
+    assert results_queries() == few

@@ -107,8 +107,9 @@ def _drop_mid_test(page: Page, chosen: list[int]) -> None:
         _choose(page, n, chosen[n])
         expect(page.locator("#tersimpan")).to_contain_text(f"Tersimpan: {n + 1} dari 3")
     page.context.set_offline(True)
-    _choose(page, 2, chosen[2])  # sent into the void
-    page.wait_for_timeout(300)
+    _choose(page, 2, chosen[2])  # sent into the void, and the page says so
+    expect(page.locator("#tersimpan")).to_contain_text("belum tersimpan: sinyal terputus")
+    screenshot(page, "evaluasi-sinyal-putus")
     page.context.set_offline(False)
     page.reload()
     for n in (0, 1):
