@@ -29,6 +29,7 @@ from kim_app.attendance.models import Certificate, Presence
 from kim_app.attendance.operations import mark_attendance
 from kim_app.auth.models import LinkPurpose, Role, User
 from kim_app.auth.operations import issue_link, link_token
+from kim_app.evaluation.imports import QuestionImporter
 from kim_app.evaluation.operations import QuestionData, add_question
 from kim_app.evaluation.participant import pass_of
 from kim_app.events.imports import ParticipantImporter
@@ -522,6 +523,14 @@ QUESTION_FIELDS |= {"answer": "0"}
 def kim_upload(w: World, p: Place) -> str:
     """Inside: the actor's own upload. Outside: another operator's."""
     return f"/kim/impor/{w.upload(KimImporter(), None if p.inside else p.operator)}"
+
+
+QUESTION_FILE = b"Soal;Pilihan A;Pilihan B;Jawaban benar\nApa itu KIM?;Komunitas;Kantor;A\n"
+
+
+def question_upload(w: World, p: Place) -> str:
+    """The actor's own question upload, under the place's event."""
+    return f"/kegiatan/{p.event.id}/evaluasi/soal/impor/{w.upload(QuestionImporter())}"
 
 
 def participant_upload(w: World, p: Place) -> str:
@@ -1189,6 +1198,22 @@ CASES: dict[str, Case] = {
     ),
     "evaluation.results": Case(
         staff(), (get(event("/evaluasi/hasil")), htmx(event("/evaluasi/hasil")))
+    ),
+    "evaluation.questions_import": Case(
+        staff(),
+        (get(event("/evaluasi/soal/impor")),),
+        post=post(
+            event("/evaluasi/soal/impor"),
+            files=lambda *_: {"berkas": (QUESTION_FILE, "soal.csv")},
+        ),
+    ),
+    "evaluation.questions_import_preview": Case(
+        staff(),
+        (get(question_upload),),
+        post=post(question_upload, lambda *_: {"aksi": "batal"}),
+    ),
+    "evaluation.questions_example": Case(
+        staff(), (get(event("/evaluasi/soal/contoh.xlsx"), label="xlsx"),)
     ),
     "evaluation.results_xlsx": Case(staff(), (get(event("/evaluasi/hasil.xlsx"), label="xlsx"),)),
     "evaluation.entry": Case(

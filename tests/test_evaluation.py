@@ -14,6 +14,8 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 from docx import Document
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from kim_app.auth.models import Role
 from kim_app.evaluation.models import Attempt, Question, SurveyResponse, SurveyTaker
@@ -23,7 +25,7 @@ from kim_app.events.operations import local_now
 from kim_app.extensions import db
 from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, counted_queries, gzip_size, page_weight
 from tests.conftest import PPU, html_of
-from tests.helpers import pdf_text
+from tests.helpers import confirm_import, pdf_text, xlsx_bytes
 from tests.scenes import add_registration, open_now
 
 SCOPE_CHECKED: set[str] = set()  # the access table covers every endpoint (tests/access_cases.py)
@@ -37,8 +39,10 @@ WEIGHED = {
     "evaluation.hub",
     "evaluation.test",
     "evaluation.survey",
+    "evaluation.questions_import",
+    "evaluation.questions_import_preview",
 }
-NOT_PAGES = {"evaluation.results_xlsx"}
+NOT_PAGES = {"evaluation.results_xlsx", "evaluation.questions_example"}
 
 QUESTIONS = [
     ("Siapa yang membina KIM di kabupaten?", ["Diskominfo", "Bank", "Pengadilan"], 0),
@@ -512,3 +516,77 @@ def test_pages_fit_the_budget_and_count_no_more_queries_for_more_people(
     for person in people[2:]:
         _answer(client, pass_link(client, event, person.ticket) + "/pre", q, [1] * 20)
     assert results_queries() == few
+
+
+def _upload_questions(client, event_id: int, data: bytes, filename: str) -> str:
+    """Upload through the form; returns the preview's address."""
+    path = f"/kegiatan/{event_id}/evaluasi/soal/impor"
+    boundary, body = encode_multipart(
+        {
+            "csrf_token": client.token(path),
+            "berkas": FileStorage(io.BytesIO(data), filename=filename),
+        }
+    )
+    response = client.post(
+        path, data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert response.status_code == 303, html_of(response)[:2000]
+    return response.headers["Location"]
+
+
+def test_questions_come_from_the_example_workbook_and_bad_rows_say_why(
+    app, client, operator, make_event
+):
+    """The example XLSX, filled in, imports its good rows; each bad row is named with its
+    reason; the answer may be a letter, a number or the choice's text; the same file again adds
+    nothing."""
+    event = make_event()
+    example = client.get(f"/kegiatan/{event.id}/evaluasi/soal/contoh.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(example.data)).active
+    header = [cell.value for cell in sheet[1]]
+    assert header[0] == "Soal" and header[7] == "Jawaban benar"
+    rows = [[cell.value or "" for cell in row] for row in sheet.iter_rows(min_row=2)]
+    blank = [""] * 6
+    rows += [
+        [
+            "Kepanjangan KIM?",
+            "Kantor Informasi",
+            "Komunitas Informasi Masyarakat",
+            *blank[:4],
+            "2",
+            "",
+        ],
+        ["Hoaks sebaiknya?", "Disebarkan", "Diklarifikasi", *blank[:4], "diklarifikasi", ""],
+        ["", "A", "B", *blank[:4], "A", ""],  # no question
+        ["Satu pilihan?", "Hanya ini", *blank[:5], "A", ""],  # one choice
+        ["Jawaban di luar?", "Ya", "Tidak", *blank[:4], "D", ""],  # D is empty
+        ["Jawaban aneh?", "Ya", "Tidak", *blank[:4], "Z", ""],  # not a letter
+        ["Kepanjangan KIM?", "X", "Y", *blank[:4], "A", ""],  # twice in the file
+    ]
+    preview = _upload_questions(client, event.id, xlsx_bytes(header, rows), "soal.xlsx")
+    page = html_of(client.get(preview))
+    for reason in (
+        "Soal kosong.",
+        "Isi 2 sampai 6 pilihan jawaban.",
+        "Pilih jawaban yang benar di antara pilihan yang diisi.",
+        "Jawaban benar tidak dikenal: Z (tulis huruf A–F).",
+        "Soal sama dengan baris 3.",
+    ):
+        assert reason in page, reason
+    response = confirm_import(client, preview)
+    assert response.status_code == 303
+    assert "Impor soal selesai: 3 baru, 0 sudah ada, 5 baris tidak valid dilewati." in html_of(
+        client.get(response.headers["Location"])
+    )
+    with app.app_context():
+        stored = db.session.scalars(
+            sa.select(Question).where(Question.event_id == event.id).order_by(Question.position)
+        ).all()
+        assert [(q.text, q.answer) for q in stored][1:] == [
+            ("Kepanjangan KIM?", 1),
+            ("Hoaks sebaiknya?", 1),
+        ]
+        assert stored[0].choices[stored[0].answer] == "Diskominfo"
+    again = _upload_questions(client, event.id, xlsx_bytes(header, rows), "soal.xlsx")
+    assert confirm_import(client, again).status_code == 303
+    assert len(question_ids(app, event.id)) == 3

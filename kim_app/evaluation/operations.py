@@ -189,11 +189,9 @@ def questions_locked(event: Event) -> bool:
     )
 
 
-def _check(event: Event, data: QuestionData) -> None:
-    if questions_locked(event):
-        raise EvaluationError(
-            _("Peserta sudah mulai mengerjakan tes; soal tidak dapat diubah lagi.")
-        )
+def check_question(data: QuestionData) -> None:
+    """Two to six distinct choices and the right answer among the filled ones (the form and the
+    import ask the same)."""
     choices = [c for c in data.choices if c]
     if not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
         raise EvaluationError(
@@ -206,7 +204,19 @@ def _check(event: Event, data: QuestionData) -> None:
         raise EvaluationError(_("Pilih jawaban yang benar di antara pilihan yang diisi."), "answer")
 
 
-def _compact(data: QuestionData) -> tuple[list[str], int]:
+def ensure_unlocked(event: Event) -> None:
+    if questions_locked(event):
+        raise EvaluationError(
+            _("Peserta sudah mulai mengerjakan tes; soal tidak dapat diubah lagi.")
+        )
+
+
+def _check(event: Event, data: QuestionData) -> None:
+    ensure_unlocked(event)
+    check_question(data)
+
+
+def compact(data: QuestionData) -> tuple[list[str], int]:
     """The filled choices in order, and the right answer's place among them."""
     right = data.choices[data.answer]
     choices = [c for c in data.choices if c]
@@ -220,7 +230,7 @@ def add_question(event: Event, data: QuestionData, by) -> Question:
     )
     if count >= MAX_QUESTIONS:
         raise EvaluationError(_("Paling banyak %(n)d soal.", n=MAX_QUESTIONS))
-    choices, answer = _compact(data)
+    choices, answer = compact(data)
     last = db.session.scalar(
         sa.select(sa.func.max(Question.position)).where(Question.event_id == event.id)
     )
@@ -240,7 +250,7 @@ def add_question(event: Event, data: QuestionData, by) -> Question:
 
 def update_question(event: Event, question: Question, data: QuestionData, by) -> None:
     _check(event, data)
-    question.choices, question.answer = _compact(data)
+    question.choices, question.answer = compact(data)
     question.text = data.text
     question.explanation = data.explanation
     db.session.flush()
@@ -248,10 +258,7 @@ def update_question(event: Event, question: Question, data: QuestionData, by) ->
 
 
 def delete_question(event: Event, question: Question, by) -> None:
-    if questions_locked(event):
-        raise EvaluationError(
-            _("Peserta sudah mulai mengerjakan tes; soal tidak dapat diubah lagi.")
-        )
+    ensure_unlocked(event)
     _audit("evaluation.question_delete", event, question, by)
     db.session.delete(question)
     db.session.flush()

@@ -9,12 +9,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from kim_app import audit, queryargs, tables
+from kim_app import audit, importing, queryargs, tables
 from kim_app.auth.models import OPERATOR_ROLES
 from kim_app.documents import PRIVATE, qr_svg
 from kim_app.errors import attach_error
 from kim_app.evaluation import bp
 from kim_app.evaluation.forms import LETTERS, QuestionForm, SettingsForm
+from kim_app.evaluation.imports import HEADERS, QuestionImporter
 from kim_app.evaluation.models import Phase, Question
 from kim_app.evaluation.operations import (
     EvaluationError,
@@ -38,6 +39,7 @@ from kim_app.events.operations import get_event_or_404
 from kim_app.extensions import db
 from kim_app.htmx import redirect_after_post, render
 from kim_app.security import roles_required
+from kim_app.uploads import upload_limit
 
 
 def _event(event_id: int) -> Event:
@@ -263,4 +265,80 @@ def results_xlsx(event_id: int):
         changes={"rows": len(rows)},
         actor=current_user,
     )
+    return response
+
+
+# --- the questions from a file -------------------------------------------------------------------
+
+
+@bp.route("/kegiatan/<int:event_id>/evaluasi/soal/impor", methods=["GET", "POST"])
+@upload_limit(importing.UPLOAD_LIMIT)
+@roles_required(*OPERATOR_ROLES)
+def questions_import(event_id: int):
+    """Upload the questions as XLSX or CSV (up to 5 MB), then go to the preview."""
+    event = _event(event_id)
+    form = importing.UploadForm()
+    if form.validate_on_submit():
+        token = form.store(QuestionImporter(event))
+        if token:
+            return redirect_after_post(
+                url_for("evaluation.questions_import_preview", event_id=event.id, token=token)
+            )
+    status = 422 if request.method == "POST" else 200
+    return render(
+        "evaluation/import_upload.html",
+        form=form,
+        status=status,
+        event=event,
+        locked=questions_locked(event),
+    )
+
+
+@bp.route("/kegiatan/<int:event_id>/evaluasi/soal/impor/<token>", methods=["GET", "POST"])
+@roles_required(*OPERATOR_ROLES)
+def questions_import_preview(event_id: int, token: str):
+    """Map the columns, see each invalid row with its reason, import the valid ones or cancel."""
+    event = _event(event_id)
+    wizard = importing.Wizard(
+        importers=[QuestionImporter(event)],
+        template="evaluation/import_preview.html",
+        here=lambda token: url_for(
+            "evaluation.questions_import_preview", event_id=event.id, token=token
+        ),
+        back=url_for("evaluation.questions_import", event_id=event.id),
+        done=url_for("evaluation.overview", event_id=event.id) + "#soal",
+        context=lambda: {"event": event},
+    )
+    return wizard.preview(token)
+
+
+@bp.get("/kegiatan/<int:event_id>/evaluasi/soal/contoh.xlsx")
+@roles_required(*OPERATOR_ROLES)
+def questions_example(event_id: int):
+    """An XLSX in the layout the import reads: the headers, and the event's questions as rows
+    (or one example) — fill it in and upload it."""
+    event = _event(event_id)
+    rows = [
+        [
+            q.text,
+            *(q.choices + [""] * (len(LETTERS) - len(q.choices))),
+            LETTERS[q.answer],
+            q.explanation,
+        ]
+        for q in questions_of(event)
+    ] or [
+        [
+            _("Siapa yang membina KIM di kabupaten/kota?"),
+            "Diskominfo",
+            _("Bank daerah"),
+            _("Pengadilan negeri"),
+            "",
+            "",
+            "",
+            "A",
+            _("KIM dibina oleh dinas komunikasi dan informatika."),
+        ]
+    ]
+    response = tables.table_download(f"soal-{event.code}", _("Soal"), "xlsx", HEADERS, rows)
+    response.headers.update(PRIVATE)
     return response
