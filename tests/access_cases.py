@@ -30,7 +30,12 @@ from kim_app.attendance.operations import mark_attendance
 from kim_app.auth.models import LinkPurpose, Role, User
 from kim_app.auth.operations import issue_link, link_token
 from kim_app.evaluation.imports import QuestionImporter
-from kim_app.evaluation.operations import QuestionData, add_question
+from kim_app.evaluation.operations import (
+    MaterialData,
+    QuestionData,
+    add_material,
+    add_question,
+)
 from kim_app.evaluation.participant import pass_of
 from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, Invitation, Registration, Source
@@ -247,6 +252,16 @@ class Place:
             )
             db.session.commit()
             return code
+
+    @cached_property
+    def material(self) -> int:
+        """A PDF for the event's participants, shared on the public page at once."""
+        with self.app.test_request_context():
+            event = db.session.get(Event, self.event.id)
+            details = MaterialData("Salindia", None, public=True, from_start=False)
+            material = add_material(event, PDF, details, None)
+            db.session.commit()
+            return material.id
 
     @cached_property
     def question(self) -> int:
@@ -510,6 +525,10 @@ def evaluation_pass(path: str = "") -> Url:
         return f"/e/{p.event.code}/tes/{key}{path}"
 
     return url
+
+
+def material(path: str = "") -> Url:
+    return lambda _w, p: f"/kegiatan/{p.event.id}/materi/{p.material}{path}"
 
 
 def question(path: str = "") -> Url:
@@ -1214,6 +1233,27 @@ CASES: dict[str, Case] = {
     ),
     "evaluation.questions_example": Case(
         staff(), (get(event("/evaluasi/soal/contoh.xlsx"), label="xlsx"),)
+    ),
+    "evaluation.materials": Case(
+        staff(),
+        (get(event("/materi")),),
+        post=post(
+            event("/materi"),
+            data=lambda *_: {"title": "Modul", "session_id": "", "from_start": "y"},
+            files=lambda *_: {"berkas": (PDF, "modul.pdf")},
+        ),
+    ),
+    "evaluation.material_delete": Case(staff(303), (post(material("/hapus")),)),
+    "evaluation.material_download": Case(staff(), (get(material(), label="pdf"),)),
+    "evaluation.material_ticket": Case(
+        public(),
+        (get(lambda w, p: ticket(f"/materi/{p.material}")(w, p), label="pdf"),),
+        public=True,
+    ),
+    "evaluation.material_public": Case(
+        public(),
+        (get(lambda w, p: public_event(f"/materi/{p.material}")(w, p), label="pdf"),),
+        public=True,
     ),
     "evaluation.results_xlsx": Case(staff(), (get(event("/evaluasi/hasil.xlsx"), label="xlsx"),)),
     "evaluation.entry": Case(

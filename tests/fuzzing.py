@@ -27,7 +27,15 @@ from kim_app.attendance.models import Certificate, Presence
 from kim_app.attendance.operations import mark_attendance
 from kim_app.auth.models import LinkPurpose, Role, User
 from kim_app.auth.operations import create_user, issue_link, link_token
-from kim_app.evaluation.operations import QuestionData, SettingsData, add_question, save_settings
+from kim_app.evaluation.imports import QuestionImporter
+from kim_app.evaluation.operations import (
+    MaterialData,
+    QuestionData,
+    SettingsData,
+    add_material,
+    add_question,
+    save_settings,
+)
 from kim_app.evaluation.participant import pass_of
 from kim_app.events.imports import ParticipantImporter
 from kim_app.events.models import Event, EventStatus, Invitation, Registration, Source
@@ -162,6 +170,18 @@ def build_world(app, make_kim, make_event, password_hash: str) -> dict:
             "peserta.csv",
             operator,
         )
+        soal_token = importing.save_upload(
+            QuestionImporter(),
+            _csv("soal,pilihan a,pilihan b,jawaban benar\nApa itu KIM?,Komunitas,Kantor,A\n"),
+            "soal.csv",
+            operator,
+        )
+        material = add_material(
+            ev,
+            b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n",
+            MaterialData("Modul", None, public=True, from_start=False),
+            operator,
+        )
         certificate = db.session.scalar(sa.select(Certificate.code).limit(1))
         invited = create_user(
             name="Kades Diundang",
@@ -224,6 +244,8 @@ def build_world(app, make_kim, make_event, password_hash: str) -> dict:
             "certificate": certificate,
             "kim_token": kim_token,
             "peserta_token": peserta_token,
+            "soal_token": soal_token,
+            "material_id": material.id,
             "account_token": account_token,
             "notice_id": notice.id,
             "file_token": made.token,
@@ -552,6 +574,8 @@ def _path_value(endpoint: str, name: str, world: dict) -> str:
         return world["file_token"]
     if name == "token" and endpoint == "auth.accept":
         return world["account_token"]
+    if name == "token" and endpoint.startswith("evaluation."):
+        return world["soal_token"]
     if name == "token":
         return world["kim_token"] if endpoint.startswith("groups.") else world["peserta_token"]
     if name in FIXED_PARTS:

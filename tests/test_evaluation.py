@@ -18,9 +18,10 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from kim_app.auth.models import Role
-from kim_app.evaluation.models import Attempt, Question, SurveyResponse, SurveyTaker
+from kim_app.evaluation.models import Attempt, Material, Question, SurveyResponse, SurveyTaker
+from kim_app.evaluation.operations import material_path
 from kim_app.evaluation.skm import ELEMENTS, skm_index
-from kim_app.events.models import Event, Registration
+from kim_app.events.models import Event, EventSession, Registration
 from kim_app.events.operations import local_now
 from kim_app.extensions import db
 from tests.budget import FRAGMENT_BUDGET, PAGE_BUDGET, counted_queries, gzip_size, page_weight
@@ -41,8 +42,15 @@ WEIGHED = {
     "evaluation.survey",
     "evaluation.questions_import",
     "evaluation.questions_import_preview",
+    "evaluation.materials",
 }
-NOT_PAGES = {"evaluation.results_xlsx", "evaluation.questions_example"}
+NOT_PAGES = {
+    "evaluation.results_xlsx",
+    "evaluation.questions_example",
+    "evaluation.material_download",
+    "evaluation.material_ticket",
+    "evaluation.material_public",
+}
 
 QUESTIONS = [
     ("Siapa yang membina KIM di kabupaten?", ["Diskominfo", "Bank", "Pengadilan"], 0),
@@ -363,6 +371,10 @@ def test_results_and_export_match_a_hand_computation(app, client, training, oper
     budi = next(row for row in doc.tables[-2].rows if row.cells[1].text == "Budi")
     assert [c.text for c in budi.cells[3:]] == ["0,0", "75,0", "75,0"]
 
+    # the dashboard's figures per kind of event over the period: the same gain
+    dash = html_of(client.get("/laporan/"))
+    assert '<th scope="row">Pelatihan</th><td>3</td><td>41,7</td><td>0</td><td>—</td>' in dash
+
 
 SURVEY = [
     ({e: 4 for e in ELEMENTS}, "Materinya bermanfaat."),
@@ -416,6 +428,8 @@ def test_the_survey_is_kept_as_given_sent_once_anonymous_and_indexed(
     doc = Document(io.BytesIO(client.get(f"/kegiatan/{training.id}/laporan.docx").data))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert f"3 responden, nilai IKM {converted}, mutu pelayanan {expected.grade}" in text
+    dash = html_of(client.get("/laporan/"))
+    assert f"<td>3</td><td>{converted}</td><td>{expected.grade}</td>" in dash
     assert "AC ruangan mati." in text
 
 
@@ -590,3 +604,93 @@ def test_questions_come_from_the_example_workbook_and_bad_rows_say_why(
     again = _upload_questions(client, event.id, xlsx_bytes(header, rows), "soal.xlsx")
     assert confirm_import(client, again).status_code == 303
     assert len(question_ids(app, event.id)) == 3
+
+
+def _upload_material(client, event_id: int, data: bytes, filename: str, **fields):
+    path = f"/kegiatan/{event_id}/materi"
+    values = {"title": "Salindia sesi 1", "session_id": "", "from_start": "y"} | fields
+    values = {k: v for k, v in values.items() if v is not None}
+    boundary, body = encode_multipart(
+        values
+        | {
+            "csrf_token": client.token(path),
+            "berkas": FileStorage(io.BytesIO(data), filename=filename),
+        }
+    )
+    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def _photo_with_location() -> bytes:
+    from PIL import Image
+
+    image = Image.new("RGB", (800, 600), (30, 120, 200))
+    exif = image.getexif()
+    exif[0x8825] = {1: "S", 2: (1.0, 15.0, 0.0), 3: "E", 4: (116.0, 35.0, 0.0)}  # GPS
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_materials_are_checked_and_reach_participants_when_their_session_starts(
+    app, client, operator, make_event
+):
+    """A PDF is kept, a photo loses its location, a file that is not what it says and a PDF with
+    a script are refused with the reason; a file for a session shows on the ticket (with its
+    size) once the session starts, on the public page only when shared there, and nowhere for a
+    cancelled registration."""
+    event = make_event(days=1, sessions_per_day=2)
+    with app.app_context():
+        first_id = db.session.get(Event, event.id).sessions[0].id
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + b" " * 3000
+    assert (
+        _upload_material(client, event.id, pdf, "s1.pdf", session_id=str(first_id)).status_code
+        == 303
+    )
+    photo = _upload_material(
+        client,
+        event.id,
+        _photo_with_location(),
+        "foto.jpg",
+        title="Foto papan",
+        public="y",
+        from_start=None,
+    )
+    assert photo.status_code == 303
+    fake = _upload_material(client, event.id, b"MZ\x90\x00 not a pdf", "virus.pdf")
+    assert fake.status_code == 422
+    assert "Materi harus berupa PDF, JPEG atau PNG." in html_of(fake)
+    active = b"%PDF-1.4\n1 0 obj<</OpenAction<</S/JavaScript/JS(app.alert(1))>>>>endobj\n%%EOF"
+    script = _upload_material(client, event.id, active, "aktif.pdf")
+    assert script.status_code == 422 and "berisi skrip" in html_of(script)
+    with app.app_context():
+        kept = db.session.scalars(sa.select(Material).order_by(Material.id)).all()
+        assert [m.mime for m in kept] == ["application/pdf", "image/jpeg"]
+        from PIL import Image
+
+        with Image.open(material_path(kept[1])) as stored:
+            assert 0x8825 not in stored.getexif()
+        ids = [m.id for m in kept]
+
+    person = add_registration(app, event.id)
+    ticket = html_of(client.get(f"/e/{event.code}/tiket/{person.ticket}"))
+    assert "Foto papan" in ticket and "Salindia sesi 1" not in ticket  # its session is tomorrow
+    assert client.get(f"/e/{event.code}/tiket/{person.ticket}/materi/{ids[0]}").status_code == 404
+    open_now(app, event.id)  # the first session starts in ten minutes: not yet
+    with app.app_context():
+        session = db.session.get(EventSession, first_id)
+        session.starts_at -= timedelta(minutes=15)  # and now it has begun
+        db.session.commit()
+    ticket = html_of(client.get(f"/e/{event.code}/tiket/{person.ticket}"))
+    assert re.search(r"Salindia sesi 1</a> <span class=\"meta\">\(PDF, 3 KB\)", ticket)
+    download = client.get(f"/e/{event.code}/tiket/{person.ticket}/materi/{ids[0]}")
+    assert download.status_code == 200 and download.data == pdf
+    public = html_of(client.get(f"/e/{event.code}"))
+    assert "Foto papan" in public and "Salindia sesi 1" not in public
+    assert client.get(f"/e/{event.code}/materi/{ids[0]}").status_code == 404
+    assert client.get(f"/e/{event.code}/materi/{ids[1]}").mimetype == "image/jpeg"
+    cancel = client.submit(
+        f"/e/{event.code}/tiket/{person.ticket}/batal",
+        form_page=f"/e/{event.code}/tiket/{person.ticket}",
+    )
+    assert cancel.status_code == 303
+    assert client.get(f"/e/{event.code}/tiket/{person.ticket}/materi/{ids[0]}").status_code == 404

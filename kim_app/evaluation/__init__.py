@@ -4,13 +4,14 @@ the questions and read the results; participants answer on their own phones with
 from their ticket or from a code shown in the hall."""
 
 from flask import Blueprint, url_for
+from flask_babel import gettext as _
 
-from kim_app.i18n import one_decimal
+from kim_app.i18n import count, one_decimal
 
 bp = Blueprint("evaluation", __name__)
 
 # each module attaches its views to bp
-from kim_app.evaluation import participant, routes  # noqa: E402,F401
+from kim_app.evaluation import materials, participant, routes  # noqa: E402,F401
 
 
 @bp.app_template_global()
@@ -82,3 +83,22 @@ def report_lines(found) -> list[str]:
             _("Survei kepuasan: %(n)d responden; belum setiap unsur dinilai.", n=survey.sent)
         )
     return lines
+
+
+@bp.app_template_global()
+def shared_materials_of(event, *, public_only: bool) -> list:
+    """The files a ticket (or, with ``public_only``, the public page) offers now."""
+    from kim_app.evaluation.operations import shared_materials
+    from kim_app.events.operations import local_now
+
+    if event.status.value in ("draft", "dibatalkan"):
+        return []
+    return shared_materials(event, local_now(event), public_only=public_only)
+
+
+@bp.app_template_filter()
+def file_size(size: int) -> str:
+    """``240 KB``, ``1,4 MB``: what a download costs, in the reader's language."""
+    if size < 1024 * 1024:
+        return _("%(n)s KB", n=count(-(-size // 1024)))
+    return _("%(n)s MB", n=one_decimal(size / 1024 / 1024))

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -95,3 +102,27 @@ class EntryForm(FlaskForm):
         validators=[_length(20)],
         description=_l("Angka yang ditampilkan panitia di ruangan kegiatan."),
     )
+
+
+class MaterialForm(FlaskForm):
+    """A file for participants (the file comes as ``berkas``, read by the view)."""
+
+    title = StringField(
+        _l("Judul materi"),
+        validators=[DataRequired(REQUIRED), _length(200)],
+        description=_l("Contoh: Salindia sesi 1 — Menulis berita desa."),
+    )
+    session_id = SelectField(_l("Untuk sesi"), choices=[], validate_choice=True)
+    from_start = BooleanField(_l("Tampilkan kepada peserta setelah sesinya dimulai"), default=True)
+    public = BooleanField(_l("Tampilkan juga di halaman publik kegiatan (tanpa tiket)"))
+
+    # the file's error (the field is not a WTForms field)
+    berkas_error: str | None = None
+
+    def for_event(self, event) -> MaterialForm:
+        self.session_id.choices = [SelectChoice("", _l("Seluruh kegiatan"))] + [
+            SelectChoice(str(s.id), f"{n}. {s.topic or ''}".strip(". "))
+            for n, s in enumerate(event.sessions, 1)
+        ]
+        self.session_id.invalid_choice_message = BAD_CHOICE
+        return self

@@ -145,3 +145,28 @@ class SurveyTaker(db.Model):
     event_id: Mapped[int] = mapped_column(
         sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
     )
+
+
+class Material(db.Model):
+    """A file handed to participants (slides as PDF, a module, a picture): checked or
+    re-encoded on upload as the SK is, kept under a random name. Shown on the ticket page, and
+    on the public page when ``public``; with ``from_start``, only once its session (or the
+    event's first) has started."""
+
+    __tablename__ = "materials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    # a session taken off the agenda leaves its files to the whole event
+    session_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("event_sessions.id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(sa.String(200))
+    file: Mapped[str] = mapped_column(sa.String(40))
+    mime: Mapped[str] = mapped_column(sa.String(40))
+    size: Mapped[int]
+    public: Mapped[bool] = mapped_column(default=False)
+    from_start: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

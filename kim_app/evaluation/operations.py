@@ -7,9 +7,11 @@ conditional UPDATE, so a double tap or two phones at once score an attempt once.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -20,6 +22,7 @@ from kim_app.evaluation.models import (
     Answer,
     Attempt,
     EvaluationSettings,
+    Material,
     Phase,
     Question,
     SurveyResponse,
@@ -29,6 +32,15 @@ from kim_app.evaluation.skm import ELEMENTS, RATINGS
 from kim_app.events.models import Event, Registration, RegistrationStatus
 from kim_app.extensions import db
 from kim_app.timezones import utcnow
+from kim_app.uploads import (
+    ImageError,
+    ImageTooLarge,
+    PdfRefused,
+    check_pdf,
+    reencode_image,
+    sniff_type,
+    upload_folder,
+)
 
 MAX_QUESTIONS = 50
 MIN_CHOICES, MAX_CHOICES = 2, 6
@@ -490,3 +502,129 @@ def submit_survey(registration: Registration, response: SurveyResponse, anonymou
         response.registration_id = None
     db.session.flush()
     return True
+
+
+# --- materials ----------------------------------------------------------------------------------
+
+MATERIAL_MAX_BYTES = 5 * 1024 * 1024
+MAX_MATERIALS = 30
+MATERIAL_FOLDER = "materi"
+MATERIAL_SUFFIXES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+
+@dataclass
+class MaterialData:
+    title: str
+    session_id: int | None
+    public: bool
+    from_start: bool
+
+
+def _clean_material(data: bytes) -> tuple[bytes, str]:
+    """The file as it will be kept: a PDF checked as the SK is, an image re-encoded without its
+    metadata (location, device); anything else refused."""
+    if not data:
+        raise EvaluationError(_("Pilih berkas materi terlebih dahulu."), "berkas")
+    if len(data) > MATERIAL_MAX_BYTES:
+        raise EvaluationError(_("Berkas materi paling besar 5 MB."), "berkas")
+    mime = sniff_type(data[:16])
+    if mime is None:
+        raise EvaluationError(
+            _("Materi harus berupa PDF, JPEG atau PNG. Simpan salindia sebagai PDF dulu."),
+            "berkas",
+        )
+    if mime == "application/pdf":
+        try:
+            check_pdf(data)
+        except PdfRefused as error:
+            raise EvaluationError(str(error), "berkas") from None
+        return data, mime
+    try:
+        return reencode_image(data, mime)[0], mime
+    except ImageTooLarge as error:
+        raise EvaluationError(str(error), "berkas") from None
+    except ImageError:
+        raise EvaluationError(
+            _("Gambar tidak dapat dibaca. Unggah ulang sebagai PDF, JPEG atau PNG."), "berkas"
+        ) from None
+
+
+def add_material(event: Event, data: bytes, details: MaterialData, by) -> Material:
+    """Check, clean and keep a file for the event's participants; audited."""
+    if details.session_id is not None and details.session_id not in {s.id for s in event.sessions}:
+        raise EvaluationError(_("Pilihan tidak valid."), "session_id")
+    count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Material).where(Material.event_id == event.id)
+    )
+    if count >= MAX_MATERIALS:
+        raise EvaluationError(_("Paling banyak %(n)d materi.", n=MAX_MATERIALS))
+    cleaned, mime = _clean_material(data)
+    name = secrets.token_hex(16) + MATERIAL_SUFFIXES[mime]
+    (upload_folder(MATERIAL_FOLDER) / name).write_bytes(cleaned)
+    material = Material(
+        event_id=event.id,
+        session_id=details.session_id,
+        title=details.title,
+        file=name,
+        mime=mime,
+        size=len(cleaned),
+        public=details.public,
+        from_start=details.from_start,
+    )
+    db.session.add(material)
+    db.session.flush()
+    audit.record(
+        "evaluation.material_add",
+        "event",
+        event.id,
+        region_code=event.region_code,
+        changes={"material": material.id, "type": mime, "size": len(cleaned)},
+        actor=by,
+    )
+    return material
+
+
+def delete_material(event: Event, material: Material, by) -> None:
+    audit.record(
+        "evaluation.material_delete",
+        "event",
+        event.id,
+        region_code=event.region_code,
+        changes={"material": material.id},
+        actor=by,
+    )
+    path = material_path(material)
+    db.session.delete(material)
+    db.session.flush()
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+def material_path(material: Material) -> Path | None:
+    path = upload_folder(MATERIAL_FOLDER) / Path(material.file).name
+    return path if path.is_file() else None
+
+
+def materials_of(event: Event) -> list[Material]:
+    return list(
+        db.session.scalars(
+            sa.select(Material).where(Material.event_id == event.id).order_by(Material.id)
+        )
+    )
+
+
+def released(event: Event, material: Material, now: datetime) -> bool:
+    """Whether participants may have it now: at once, or once its session (or the event's
+    first) has started."""
+    if not material.from_start:
+        return True
+    session = next((s for s in event.sessions if s.id == material.session_id), None)
+    session = session or (event.sessions[0] if event.sessions else None)
+    return session is None or session.starts_at <= now
+
+
+def shared_materials(event: Event, now: datetime, *, public_only: bool) -> list[Material]:
+    """What participants (or, with ``public_only``, anyone) may download now."""
+    return [
+        m for m in materials_of(event) if (m.public or not public_only) and released(event, m, now)
+    ]

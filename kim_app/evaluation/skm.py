@@ -134,7 +134,15 @@ def skm_index(answers: Iterable[Mapping[str, int | None]]) -> Index | None:
             counts[element] += 1
             rated = True
         respondents += rated
-    if not all(counts.values()):
+    return index_of_tallies(sums, counts, respondents)
+
+
+def index_of_tallies(
+    sums: Mapping[str, int], counts: Mapping[str, int], respondents: int
+) -> Index | None:
+    """The index from each element's sum of ratings and number of ratings (what a database
+    adds up); None until every element has been rated by someone."""
+    if not all(counts.get(element) for element in ELEMENTS):
         return None
     averages = {element: Fraction(sums[element], counts[element]) for element in ELEMENTS}
     index = sum(average * Fraction(1, len(ELEMENTS)) for average in averages.values())

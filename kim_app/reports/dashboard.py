@@ -12,6 +12,7 @@ plain GET URL: bookmarkable, and the page works without JavaScript.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from werkzeug.wrappers import Response
 
 from kim_app import audit, queryargs, tables
 from kim_app.auth.models import OPERATOR_ROLES
+from kim_app.evaluation import two_decimals
 from kim_app.groups.models import Gender, KimStatus
 from kim_app.groups.queries import AREA_LEVELS, region_at
 from kim_app.htmx import render
@@ -37,7 +39,17 @@ from kim_app.reports.queries import Dashboard, DateRange
 from kim_app.security import roles_required, scope_of, user_may_reach
 
 MAX_MONTHS = 36
-TABLES = ("status", "cakupan", "kegiatan", "peserta", "asal", "luar", "gender", "kim_aktif")
+TABLES = (
+    "status",
+    "cakupan",
+    "kegiatan",
+    "evaluasi",
+    "peserta",
+    "asal",
+    "luar",
+    "gender",
+    "kim_aktif",
+)
 
 
 def _this_year() -> DateRange:
@@ -105,10 +117,14 @@ def _cell(value) -> str:
     """A table cell as the page writes it: shares with one decimal, counts grouped, text as is
     (a plain function: the page draws about a hundred cells, a template macro cost ten times as
     much per call)."""
+    if isinstance(value, Decimal):  # an index, written to two decimals
+        return two_decimals(value)
     if isinstance(value, float):
         return one_decimal(value)
     if isinstance(value, int):
         return count(value)
+    if value is None:
+        return "—"
     return value
 
 
@@ -143,6 +159,24 @@ def table(name: str, d: Dashboard) -> tuple[list[str], list[list]]:
         ]
         rows.append([_("Total")] + [e.kind_total(k) for k in e.kinds] + [e.grand_total])
         return headers, rows
+    if name == "evaluasi":
+        rows = [
+            [
+                f.kind.label,
+                f.tested,
+                None if f.gain is None else round(f.gain, 1),
+                f.respondents,
+                None if f.index is None else f.index.converted,
+                "" if f.index is None else f.index.grade,
+            ]
+            for f in d.evaluations
+        ]
+        headers = [
+            _("Jenis kegiatan"),
+            _("Mengerjakan pre- dan post-test"),
+            _("Kenaikan rata-rata"),
+        ]
+        return [*headers, _("Responden survei"), _("IKM"), _("Mutu")], rows
     if name == "peserta":
         p = d.participation
         rows = [
@@ -307,7 +341,8 @@ def dashboard_page():
 
 
 @bp.get(
-    "/laporan/ekspor/<any(status, cakupan, kegiatan, peserta, asal, luar, gender, kim_aktif):name>"
+    "/laporan/ekspor/<any(status, cakupan, kegiatan, evaluasi, peserta, asal, luar, gender,"
+    " kim_aktif):name>"
     ".<any(xlsx, csv):fmt>"
 )
 @roles_required(*OPERATOR_ROLES)

@@ -95,6 +95,7 @@ def tallied_dashboard(area: Region | None, user, dates: DateRange, year: int) ->
         elsewhere=queries.elsewhere(area, dates),
         most=most,
         least=least,
+        evaluations=queries.evaluation_by_kind(area, dates),
     )
 
 

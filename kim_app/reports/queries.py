@@ -67,6 +67,7 @@ from sqlalchemy.orm import aliased
 
 from kim_app.attendance.models import Attendance, AttendanceTally, Presence
 from kim_app.db import on_postgresql
+from kim_app.evaluation.queries import KindFigures, by_kind
 from kim_app.events.models import (
     Event,
     EventKind,
@@ -633,6 +634,7 @@ class Dashboard:
     elsewhere: Elsewhere | None
     most: list[RankedKim]
     least: list[RankedKim]
+    evaluations: list[KindFigures]
 
 
 SERIAL = sa.text(
@@ -640,6 +642,11 @@ SERIAL = sa.text(
     "set_config('max_parallel_workers_per_gather', '0', true)"
 )
 CUSTOM = sa.text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
+
+
+def evaluation_by_kind(area: Region | None, dates: DateRange) -> list[KindFigures]:
+    """The counted events' average gain and satisfaction index, by kind (two statements)."""
+    return by_kind(counted_events(shape_of(area)), bound(area, dates))
 
 
 def plan_for(area: Region | None) -> None:
@@ -673,4 +680,5 @@ def counted_dashboard(area: Region | None, user, dates: DateRange) -> Dashboard:
         elsewhere=elsewhere(area, dates),
         most=most,
         least=least,
+        evaluations=evaluation_by_kind(area, dates),
     )
