@@ -143,12 +143,13 @@ def build_world(app, make_kim, make_event, password_hash: str) -> dict:
         question = add_question(
             ev, QuestionData("Siapa membina KIM?", ["Diskominfo", "Bank"], 0), operator
         )
-        # the post-test and with it the survey open now, so their forms are fuzzed too
+        # the pre-test has closed, the post-test and with it the survey are open now, so their
+        # forms are fuzzed too
         save_settings(
             ev,
             SettingsData(
-                None,
-                None,
+                now - timedelta(hours=3),
+                now - timedelta(hours=1),
                 now - timedelta(hours=1),
                 now + timedelta(hours=2),
                 True,
@@ -490,7 +491,7 @@ FIXED_PARTS = {
     "fmt": "csv",
     "name": "status",
     "part": "logo",
-    "phase": "pre",
+    "phase": "post",
 }  # <any(…)> parts: one of their choices
 
 

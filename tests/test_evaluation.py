@@ -113,6 +113,21 @@ def now_at(app, event: Event):
         return local_now(db.session.get(Event, event.id))
 
 
+def close_the_pre_test(client, app, event: Event) -> None:
+    """The operator closes the pre-test a minute ago and opens the post-test (and with it the
+    survey) from then on, through the settings form."""
+    now = now_at(app, event)
+    set_windows(
+        client,
+        event.id,
+        app,
+        pre_opens_at=now - timedelta(hours=3),
+        pre_closes_at=now - timedelta(minutes=1),
+        post_opens_at=now - timedelta(minutes=1),
+        post_closes_at=now + timedelta(hours=5),
+    )
+
+
 @pytest.fixture
 def training(app, client, operator, make_event):
     """A one-day training whose only session starts in ten minutes, with the four questions;
@@ -286,6 +301,22 @@ def test_a_test_takes_answers_only_in_its_window(app, client, training, partial_
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Attempt)) == 0
 
 
+def test_the_post_test_never_opens_while_the_pre_test_is_open(app, client, training):
+    """The post-test shows the right answers: a post-test window that starts before the
+    pre-test closes is refused, and by default they follow one another."""
+    now = now_at(app, training)
+    fields = {
+        "post_opens_at": (now - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"),
+        "post_closes_at": (now + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M"),
+    }
+    response = client.submit(f"/kegiatan/{training.id}/evaluasi/pengaturan", fields)
+    assert response.status_code == 422
+    assert "Post-test baru boleh dibuka sesudah pre-test ditutup" in html_of(response)
+    overview = html_of(client.get(f"/kegiatan/{training.id}/evaluasi"))
+    pre, post = re.findall(r"<dt>(?:Pre|Post)-test</dt><dd>(.*?) – (.*?)</dd>", overview)
+    assert pre[1] == post[0]  # a one-session training: the post-test opens as the pre-test closes
+
+
 def test_closing_before_opening_is_refused(app, client, training):
     """A window that closes before it opens is refused on its field."""
     now = now_at(app, training)
@@ -318,20 +349,15 @@ def test_results_and_export_match_a_hand_computation(app, client, training, oper
     carries each person's scores."""
     qids = question_ids(app, training.id)
     right = [answer for _t, _c, answer in QUESTIONS]
-    now = now_at(app, training)
-    set_windows(
-        client,
-        training.id,
-        app,
-        post_opens_at=now - timedelta(minutes=5),
-        post_closes_at=now + timedelta(hours=5),
-    )
-    for i, (name, (pre, post)) in enumerate(HAND.items()):
+    hubs = {}
+    for i, (name, (pre, _post)) in enumerate(HAND.items()):
         person = add_registration(app, training.id, name=name, phone=f"0812-2222-{i:04d}")
-        hub = pass_link(client, training, person.ticket)
-        _answer(client, f"{hub}/pre", qids, pre)
+        hubs[name] = pass_link(client, training, person.ticket)
+        _answer(client, f"{hubs[name]}/pre", qids, pre)
+    close_the_pre_test(client, app, training)
+    for name, (_pre, post) in HAND.items():
         if post is not None:
-            _answer(client, f"{hub}/post", qids, post)
+            _answer(client, f"{hubs[name]}/post", qids, post)
 
     def score(choices):
         return Fraction(100 * sum(c == r for c, r in zip(choices, right, strict=True)), 4)
@@ -389,11 +415,7 @@ def test_the_survey_is_kept_as_given_sent_once_anonymous_and_indexed(
     """Ratings are kept as given; sending asks for every element; once sent an anonymous
     response keeps no link to its person; the index on the results page is the regulation's
     formula over the same answers, with the comments and no names."""
-    now = now_at(app, training)
-    with app.app_context():  # the survey opens when the last session starts: start it now
-        event = db.session.get(Event, training.id)
-        event.sessions[-1].starts_at = now - timedelta(minutes=1)
-        db.session.commit()
+    close_the_pre_test(client, app, training)  # the survey opens with the post-test
     people = []
     for i, (ratings, comment) in enumerate(SURVEY):
         person = add_registration(app, training.id, name=f"Peserta {i}", phone=f"0812-3333-{i:04d}")
@@ -404,7 +426,10 @@ def test_the_survey_is_kept_as_given_sent_once_anonymous_and_indexed(
         saved = client.post(url, data=first, headers=partial_headers)
         assert "Tersimpan: 1 dari 9 dijawab." in html_of(saved)
         missing = client.post(url, data={"csrf_token": token, "aksi": "kirim"})
-        assert missing.status_code == 422 and "Belum dinilai: Prosedur" in html_of(missing)
+        assert (
+            missing.status_code == 422
+            and "Pertanyaan nomor 2, 3, 4, 5, 6, 7, 8, 9 belum dinilai." in html_of(missing)
+        )
         fields = {f"unsur_{e}": str(r) for e, r in ratings.items()}
         sent = client.post(
             url, data={"csrf_token": token, "komentar": comment, "aksi": "kirim"} | fields
@@ -694,3 +719,35 @@ def test_materials_are_checked_and_reach_participants_when_their_session_starts(
     )
     assert cancel.status_code == 303
     assert client.get(f"/e/{event.code}/tiket/{person.ticket}/materi/{ids[0]}").status_code == 404
+
+
+def test_answers_saved_but_not_sent_are_sent_when_the_test_closes(app, client, training):
+    """Like a paper test collected at the bell: an attempt left unsent is scored on its saved
+    answers by the worker's minute job once its test has closed, and not before."""
+    from kim_app.evaluation.operations import send_closed_attempts
+
+    person = add_registration(app, training.id)
+    hub = pass_link(client, training, person.ticket)
+    q = question_ids(app, training.id)
+    saved = client.submit(f"{hub}/pre", {f"q{q[0]}": "0", f"q{q[1]}": "0"})  # one right
+    assert saved.status_code == 303
+    with app.test_request_context():
+        assert send_closed_attempts() == 0  # still open
+    close_the_pre_test(client, app, training)
+    with app.test_request_context():
+        assert send_closed_attempts() == 1
+        assert send_closed_attempts() == 0
+    with app.app_context():
+        attempt = db.session.scalar(sa.select(Attempt))
+        assert (attempt.correct, attempt.total) == (1, 4) and attempt.submitted_at is not None
+    assert "Nilai 25,0" in html_of(client.get(hub))
+
+
+def test_a_number_alone_opens_no_tests_without_the_venue_pin(app, client, training):
+    """Without a venue PIN a phone number is no key: only the ticket's code is taken."""
+    person = add_registration(app, training.id)
+    refused = client.submit(f"/e/{training.code}/tes", {"who": person.phone})
+    assert refused.status_code == 422
+    assert "Ketik kode presensi dari tiket Anda" in html_of(refused)
+    assert "Kode presensi" in html_of(client.get(f"/e/{training.code}/tes"))
+    assert client.submit(f"/e/{training.code}/tes", {"who": person.checkin_code}).status_code == 303

@@ -589,3 +589,21 @@ def test_summary_masks_numbers_but_not_dates_or_counts():
     assert mask_numbers("0813-7771-2468") == "0813****2468"
     assert summarise({"dari": "2026-01-05", "rows": 12}) == "dari: 2026-01-05; rows: 12"
     assert len(summarise({"note": "z" * 500})) <= 140
+
+
+def test_every_audited_action_has_a_label_in_the_log():
+    """Each action the code writes to the audit log reads as words in the log's list and its
+    filter, not as a code (``evaluation.settings``)."""
+    import re
+
+    from kim_app import ROOT
+    from kim_app.reports.privacy.queries import ACTION_LABELS
+
+    written = set()
+    for path in (ROOT / "kim_app").rglob("*.py"):
+        text = path.read_text()
+        written |= set(
+            re.findall(r'(?:audit\.record|audit\.entry|_audit)\(\s*"([a-z_]+\.[a-z_]+)"', text)
+        )
+    assert written, "no audited action found: the pattern no longer matches the code"
+    assert sorted(written - ACTION_LABELS.keys()) == []

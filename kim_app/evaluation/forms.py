@@ -93,9 +93,11 @@ class EntryForm(FlaskForm):
     """A participant names themself in the hall: the code on their ticket, or their number."""
 
     who = StringField(
-        _l("Kode tiket atau nomor WhatsApp"),
+        _l("Kode presensi atau nomor WhatsApp"),
         validators=[_length(300)],
-        description=_l("Kode 8 huruf di bawah kode QR tiket Anda, atau nomor saat mendaftar."),
+        description=_l(
+            "Kode 8 karakter di bawah kode QR tiket Anda, atau nomor saat mendaftar (dengan PIN)."
+        ),
     )
     pin = StringField(
         _l("PIN di layar ruangan"),

@@ -27,10 +27,9 @@ set_labels(Phase, {Phase.PRE: _l("Pre-test"), Phase.POST: _l("Post-test")})
 class EvaluationSettings(db.Model):
     """One row per event, once the operator saves a setting; until then the defaults hold.
 
-    A window left empty follows the agenda: the pre-test from an hour before the first session
-    until it ends, the post-test from the last session's start until a day after it ends; the
-    survey opens with the post-test and closes a week after it. Times are local to the event's
-    zone, like its sessions."""
+    A window left empty follows the agenda (``operations.default_window``); the post-test never
+    opens before the pre-test closes, and the survey opens with the post-test and closes a week
+    after it. Times are local to the event's zone, like its sessions."""
 
     __tablename__ = "evaluation_settings"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from kim_app import audit, signals
+from kim_app import audit, jobs, signals
 from kim_app.errors import OperationError
 from kim_app.evaluation.models import (
     Answer,
@@ -30,7 +30,9 @@ from kim_app.evaluation.models import (
 )
 from kim_app.evaluation.skm import ELEMENTS, RATINGS
 from kim_app.events.models import Event, Registration, RegistrationStatus
+from kim_app.events.operations import local_now
 from kim_app.extensions import db
+from kim_app.formatting import when
 from kim_app.timezones import utcnow
 from kim_app.uploads import (
     ImageError,
@@ -80,15 +82,22 @@ class Window:
 
 
 def default_window(event: Event, phase: Phase) -> Window | None:
-    """The pre-test: an hour before the first session until it ends; the post-test: from the
-    last session's start until a day after it ends. None for an event without sessions."""
+    """The agenda's windows, which never overlap: the pre-test from an hour before the first
+    session until an hour into it (or its end), the post-test from an hour before the last
+    session ends (never before the pre-test closes) until a day after it. None for an event
+    without sessions."""
     if not event.sessions:
         return None
+    first, last = event.sessions[0], event.sessions[-1]
+    pre = Window(
+        first.starts_at - timedelta(hours=1),
+        min(first.starts_at + timedelta(hours=1), first.ends_at),
+    )
     if phase is Phase.PRE:
-        first = event.sessions[0]
-        return Window(first.starts_at - timedelta(hours=1), first.ends_at)
-    last = event.sessions[-1]
-    return Window(last.starts_at, last.ends_at + timedelta(days=1))
+        return pre
+    return Window(
+        max(last.ends_at - timedelta(hours=1), pre.closes), last.ends_at + timedelta(days=1)
+    )
 
 
 def test_window(event: Event, settings: EvaluationSettings, phase: Phase) -> Window | None:
@@ -132,6 +141,23 @@ def save_settings(event: Event, data: SettingsData, by) -> EvaluationSettings:
                 _("Waktu tutup harus sesudah waktu buka."), f"{phase.value}_closes_at"
             )
     settings = settings_of(event)
+    wanted = EvaluationSettings(
+        **{
+            f"{p.value}_{e}_at": getattr(data, f"{p.value}_{e}_at")
+            for p in Phase
+            for e in ("opens", "closes")
+        }
+    )
+    pre, post = (test_window(event, wanted, phase) for phase in Phase)
+    if pre and post and post.opens < pre.closes:
+        # the post-test shows the right answers: open while the pre-test is, they would leak
+        raise EvaluationError(
+            _(
+                "Post-test baru boleh dibuka sesudah pre-test ditutup (%(when)s).",
+                when=when(pre.closes, event),
+            ),
+            "post_opens_at",
+        )
     if settings.survey_anonymous != data.survey_anonymous and survey_started(event):
         raise EvaluationError(
             _("Survei sudah diisi peserta; sifat anonimnya tidak dapat diubah lagi."),
@@ -628,3 +654,50 @@ def shared_materials(event: Event, now: datetime, *, public_only: bool) -> list[
     return [
         m for m in materials_of(event) if (m.public or not public_only) and released(event, m, now)
     ]
+
+
+# --- tests left open at closing time ------------------------------------------------------------
+
+CLOSE_JOB = "evaluasi-tutup"
+
+
+def send_closed_attempts() -> int:
+    """Attempts still unsent when their test closed are sent as saved, scored on the answers
+    kept — as a paper test is collected at the bell. The worker runs this once a minute; one
+    UPDATE per event and test whatever the number of people. Returns how many were sent."""
+    pending = db.session.execute(
+        sa.select(Attempt.event_id, Attempt.phase).where(Attempt.submitted_at.is_(None)).distinct()
+    ).all()
+    sent = 0
+    for event_id, phase in pending:
+        event = db.session.get(Event, event_id)
+        window = test_window(event, settings_of(event), phase)
+        if window is None or local_now(event) < window.closes:
+            continue
+        right = (
+            sa.select(sa.func.count())
+            .select_from(Answer)
+            .join(Question, Question.id == Answer.question_id)
+            .where(Answer.attempt_id == Attempt.id, Answer.choice == Question.answer)
+            .scalar_subquery()
+        )
+        total = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Question).where(Question.event_id == event_id)
+        )
+        sent += db.session.execute(
+            sa.update(Attempt)
+            .where(
+                Attempt.event_id == event_id,
+                Attempt.phase == phase,
+                Attempt.submitted_at.is_(None),
+            )
+            .values(submitted_at=utcnow(), correct=right, total=total)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    db.session.commit()
+    return sent
+
+
+@jobs.periodic(CLOSE_JOB)
+def send_closed_attempts_job() -> None:
+    send_closed_attempts()

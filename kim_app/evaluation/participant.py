@@ -70,10 +70,20 @@ def _holder(event: Event, key: str) -> Registration:
     try:
         event_id, registration_id = _signer().loads(key)
     except (BadSignature, TypeError, ValueError):
-        abort(404)
+        event_id = registration_id = None
     registration = db.session.get(Registration, registration_id) if event_id == event.id else None
     if registration is None or registration.event_id != event.id:
-        abort(404)
+        abort(
+            error_response(
+                404,
+                _("Tautan tes tidak dikenal"),
+                _(
+                    "Buka tes dan survei dari halaman tiket Anda (tombol Buka tes dan survei), "
+                    "atau ketik kode presensi di %(url)s.",
+                    url=url_for("evaluation.entry", code=event.code, _external=True),
+                ),
+            )
+        )
     return registration
 
 
@@ -108,7 +118,17 @@ def _checkin_limit() -> str:
     return current_app.config["KIM_RATELIMIT_CHECKIN"]
 
 
+def _code_only() -> str:
+    return _(
+        "Ketik kode presensi dari tiket Anda (8 karakter di bawah kode QR), atau buka tes dari "
+        "halaman tiket. Tiket hilang? Temukan lagi lewat halaman kegiatan."
+    )
+
+
 def _entry_page(event: Event, form: EntryForm, status: int = 200) -> Response:
+    if not event.venue_pin:  # a number alone opens nothing: only the ticket's code is asked
+        form.who.label.text = _("Kode presensi")
+        form.who.description = _("8 karakter di bawah kode QR tiket Anda, contoh K7M4 QXP2.")
     return _private(render("evaluation/entry.html", status=status, event=event, form=form))
 
 
@@ -129,6 +149,7 @@ def _hub_page(event: Event, person: Registration, key: str) -> Response:
                     "window": window,
                     "begun": attempt is not None,
                     "score": percent(attempt.correct, attempt.total) if sent else None,
+                    "test": True,
                 }
             )
     if settings.survey_on:
@@ -141,6 +162,7 @@ def _hub_page(event: Event, person: Registration, key: str) -> Response:
                 "window": window,
                 "begun": survey_response_of(person) is not None,
                 "score": None,
+                "test": False,
             }
         )
     return _private(render("evaluation/hub.html", event=event, person=person, parts=parts))
@@ -161,7 +183,11 @@ def entry(code: str):
     if person is None:
         form.who.errors.append(not_found(event, form.who.data or ""))
         return _entry_page(event, form, 422)
-    if by_number and event.venue_pin:
+    if by_number and not event.venue_pin:
+        # a number is no secret: without the hall's PIN it would open anyone's tests
+        form.who.errors.append(_code_only())
+        return _entry_page(event, form, 422)
+    if by_number:
         right = pin_right(event, form.pin.data or "")
         if right is None:
             return pins_locked(event)
@@ -349,7 +375,7 @@ def survey(code: str, key: str):
             return _survey_page(event, person, key)
         flash(_("Jawaban tersimpan."), "success")
         return _private(redirect_after_post(here))
-    missing = [e.label for e in WORDED if getattr(response, e.key) is None]
+    missing = [str(n) for n, e in enumerate(WORDED, 1) if getattr(response, e.key) is None]
     if missing:
         return _survey_page(event, person, key, status=422, missing=missing)
     if submit_survey(person, response, settings.survey_anonymous):

@@ -247,9 +247,9 @@ def results_xlsx(event_id: int):
         [
             p.name,
             p.institution,
-            None if p.pre is None else float(p.pre),
-            None if p.post is None else float(p.post),
-            None if p.gain is None else float(p.gain),
+            None if p.pre is None else round(float(p.pre), 1),
+            None if p.post is None else round(float(p.post), 1),
+            None if p.gain is None else round(float(p.gain), 1),
         ]
         for p in people
     ]

@@ -194,19 +194,38 @@ def test_twenty_people_take_the_tests_and_survey(browser, app, live_server, make
         link = slow.context.new_cdp_session(slow)
         link.send("Network.enable")
         link.send("Network.emulateNetworkConditions", SLOW_3G)
-        for i in range(PEOPLE):
-            page = slow if i == SLOW else off if i in NO_JS else on
-            javascript = i not in NO_JS
+
+        def page_of(i: int) -> Page:
+            return slow if i == SLOW else off if i in NO_JS else on
+
+        hubs = {}
+        for i in range(PEOPLE):  # at the start of the training: registration and the pre-test
+            page = page_of(i)
             register_on_page(page, live_server, code, f"Peserta {i:02d}", f"0813 4000 {i:04d}")
             page.get_by_role("link", name="Buka tes dan survei").click()
             expect(page.get_by_role("heading", level=1)).to_have_text("Tes dan survei")
+            hubs[i] = page.url
             if i == DROPS:
                 offline["now"] = True
                 _drop_mid_test(page, choices_for(right_in_pre(i)))
                 offline["now"] = False
             else:
-                _take_test(page, "Pre-test", choices_for(right_in_pre(i)), javascript)
-            _take_test(page, "Post-test", choices_for(right_in_post(i)), javascript)
+                _take_test(page, "Pre-test", choices_for(right_in_pre(i)), i not in NO_JS)
+            expect(page.locator("li", has_text="Post-test")).to_contain_text("Dibuka")
+
+        with app.app_context():  # the clock moves to the last hour of the training
+            event = db.session.get(Event, event_id)
+            session = event.sessions[0]
+            session.starts_at -= timedelta(hours=5)
+            session.ends_at -= timedelta(hours=5)
+            event.starts_on = session.starts_at
+            db.session.commit()
+
+        for i in range(PEOPLE):  # at its end: the post-test and the survey
+            page = page_of(i)
+            page.goto(hubs[i])
+            expect(page.locator("li", has_text="Pre-test")).to_contain_text("Terkirim")
+            _take_test(page, "Post-test", choices_for(right_in_post(i)), i not in NO_JS)
             _fill_survey(page, i)
             expect(page.locator("li", has_text="Survei kepuasan")).to_contain_text("Terkirim")
             if i in (0, SLOW):
