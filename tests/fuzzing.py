@@ -156,6 +156,7 @@ def build_world(app, make_kim, make_event, password_hash: str) -> dict:
                 True,
                 False,
                 {},
+                rate_speakers=True,
             ),
             operator,
         )

@@ -751,3 +751,42 @@ def test_a_number_alone_opens_no_tests_without_the_venue_pin(app, client, traini
     assert "Ketik kode presensi dari tiket Anda" in html_of(refused)
     assert "Kode presensi" in html_of(client.get(f"/e/{training.code}/tes"))
     assert client.submit(f"/e/{training.code}/tes", {"who": person.checkin_code}).status_code == 303
+
+
+def test_speakers_are_rated_when_the_operator_asks(app, client, training):
+    """With "rate each speaker" on, the survey asks for each speaker of the agenda; the results
+    and the laporan give each speaker's average; a rating of a speaker of another event is left
+    out."""
+    now = now_at(app, training)
+    fields = {
+        "pre_opens_at": (now - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+        "pre_closes_at": (now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"),
+        "post_opens_at": (now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M"),
+        "post_closes_at": (now + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M"),
+        "survey_on": "y",
+        "survey_anonymous": "y",
+        "rate_speakers": "y",
+    }
+    assert client.submit(f"/kegiatan/{training.id}/evaluasi/pengaturan", fields).status_code == 303
+    with app.app_context():
+        speaker = db.session.get(Event, training.id).sessions[0].speakers[0]
+        speaker_id, speaker_name = speaker.id, speaker.name
+    for i, rating in enumerate((4, 3)):
+        person = add_registration(app, training.id, f"Penilai {i}", f"0812-6666-{i:04d}")
+        url = pass_link(client, training, person.ticket) + "/survei"
+        page = html_of(client.get(url))
+        assert f"Penilaian narasumber: {speaker_name}" in page
+        answers = {f"unsur_{e}": "3" for e in ELEMENTS}
+        answers |= {
+            f"narasumber_{speaker_id}": str(rating),
+            "narasumber_999999": "4",
+            "aksi": "kirim",
+        }
+        assert client.submit(url, answers).status_code == 303
+    results = html_of(client.get(f"/kegiatan/{training.id}/evaluasi/hasil"))
+    assert re.search(
+        rf"{speaker_name}<br><small>Sesi 1.*?</small></th><td>3,50</td><td>2</td>", results
+    )
+    doc = Document(io.BytesIO(client.get(f"/kegiatan/{training.id}/laporan.docx").data))
+    rows = [[c.text for c in row.cells] for table in doc.tables for row in table.rows]
+    assert [speaker_name, "Sesi 1.1", "3,50", "2"] in rows

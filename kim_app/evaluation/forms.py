@@ -78,6 +78,7 @@ class SettingsForm(FlaskForm):
     )
     survey_on = BooleanField(_l("Minta peserta mengisi survei kepuasan"))
     survey_anonymous = BooleanField(_l("Survei anonim (jawaban tidak dikaitkan dengan nama)"))
+    rate_speakers = BooleanField(_l("Minta peserta menilai setiap narasumber"))
 
 
 # one optional field per element of the survey: the operator's own wording of its question

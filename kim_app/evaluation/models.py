@@ -47,6 +47,8 @@ class EvaluationSettings(db.Model):
     survey_questions: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     # certificates only for those who sent the post-test
     certificate_needs_post: Mapped[bool] = mapped_column(default=False)
+    # the survey also asks for a rating of each speaker (narasumber)
+    rate_speakers: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -131,6 +133,21 @@ class SurveyResponse(db.Model):
     sarana: Mapped[int | None] = mapped_column(sa.SmallInteger)
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     submitted_at: Mapped[datetime | None]
+
+
+class SpeakerRating(db.Model):
+    """A respondent's rating (1–4) of one speaker, part of their survey response (and as
+    anonymous as it)."""
+
+    __tablename__ = "speaker_ratings"
+
+    response_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("survey_responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    speaker_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("event_speakers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    rating: Mapped[int] = mapped_column(sa.SmallInteger)
 
 
 class SurveyTaker(db.Model):

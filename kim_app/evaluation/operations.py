@@ -25,6 +25,7 @@ from kim_app.evaluation.models import (
     Material,
     Phase,
     Question,
+    SpeakerRating,
     SurveyResponse,
     SurveyTaker,
 )
@@ -69,6 +70,7 @@ def settings_of(event: Event) -> EvaluationSettings:
         survey_anonymous=True,
         survey_questions={},
         certificate_needs_post=False,
+        rate_speakers=False,
     )
 
 
@@ -128,6 +130,7 @@ class SettingsData:
     survey_anonymous: bool
     certificate_needs_post: bool
     survey_questions: dict[str, str]
+    rate_speakers: bool = False
 
 
 def save_settings(event: Event, data: SettingsData, by) -> EvaluationSettings:
@@ -193,6 +196,7 @@ def _settings_values(settings: EvaluationSettings) -> dict:
             "survey_on",
             "survey_anonymous",
             "certificate_needs_post",
+            "rate_speakers",
         )
     } | {"survey_questions": dict(settings.survey_questions or {})}
 
@@ -336,6 +340,7 @@ def copy_evaluation(source: Event, copy: Event) -> None:
                 survey_anonymous=settings.survey_anonymous,
                 survey_questions=dict(settings.survey_questions or {}),
                 certificate_needs_post=settings.certificate_needs_post,
+                rate_speakers=settings.rate_speakers,
             )
         )
     db.session.flush()
@@ -487,9 +492,13 @@ def survey_started(event: Event) -> bool:
 
 
 def save_survey(
-    registration: Registration, ratings: Mapping[str, int | None], comment: str | None
+    registration: Registration,
+    ratings: Mapping[str, int | None],
+    comment: str | None,
+    speakers: Mapping[int, int] | None = None,
 ) -> SurveyResponse:
-    """Keep the ratings given so far (and the comment, when sent along)."""
+    """Keep the ratings given so far (and the comment, when sent along); ``speakers`` rates the
+    event's speakers by id (others are ignored)."""
     may_take(registration)
     if has_answered_survey(registration):
         raise EvaluationError(_("Survei Anda sudah dikirim. Terima kasih."))
@@ -510,7 +519,42 @@ def save_survey(
     if comment is not None:
         response.comment = comment[:COMMENT_MAX]
     db.session.flush()
+    if speakers:
+        _rate_speakers(registration, response, speakers)
     return response
+
+
+def speaker_ratings_of(response: SurveyResponse) -> dict[int, int]:
+    """Speaker id → the rating this response gave."""
+    return dict(
+        db.session.execute(
+            sa.select(SpeakerRating.speaker_id, SpeakerRating.rating).where(
+                SpeakerRating.response_id == response.id
+            )
+        ).all()
+    )
+
+
+def _rate_speakers(
+    registration: Registration, response: SurveyResponse, speakers: Mapping[int, int]
+) -> None:
+    known = {sp.id for session in registration.event.sessions for sp in session.speakers}
+    kept = {
+        r.speaker_id: r
+        for r in db.session.scalars(
+            sa.select(SpeakerRating).where(SpeakerRating.response_id == response.id)
+        )
+    }
+    for speaker_id, rating in speakers.items():
+        if speaker_id not in known or rating not in RATINGS:
+            continue
+        if speaker_id in kept:
+            kept[speaker_id].rating = rating
+        else:
+            db.session.add(
+                SpeakerRating(response_id=response.id, speaker_id=speaker_id, rating=rating)
+            )
+    db.session.flush()
 
 
 def submit_survey(registration: Registration, response: SurveyResponse, anonymous: bool) -> bool:

@@ -40,6 +40,7 @@ from kim_app.evaluation.operations import (
     save_answers,
     save_survey,
     settings_of,
+    speaker_ratings_of,
     submit_attempt,
     submit_survey,
     survey_response_of,
@@ -314,6 +315,17 @@ def _ratings() -> dict[str, int]:
     return ratings
 
 
+def _speaker_ratings() -> dict[int, int]:
+    """``narasumber_<id>`` → a rating 1–4 (anything else left out)."""
+    ratings = {}
+    for name, raw in request.form.items():
+        key = name.removeprefix("narasumber_")
+        named = key != name and key.isascii() and key.isdigit() and len(key) < 10
+        if named and len(raw) == 1 and raw in "1234":
+            ratings[int(key)] = int(raw)
+    return ratings
+
+
 def _survey_page(
     event: Event,
     person: Registration,
@@ -328,6 +340,12 @@ def _survey_page(
     window = survey_window(event, settings) if settings.survey_on else None
     wording = settings.survey_questions or {}
     given = {e: getattr(response, e) for e in ELEMENTS} if response else {}
+    speakers = (
+        [(n, session, sp) for n, session in enumerate(event.sessions, 1) for sp in session.speakers]
+        if settings.rate_speakers
+        else []
+    )
+    rated = speaker_ratings_of(response) if response and speakers else {}
     return _private(
         render(
             "evaluation/survey.html",
@@ -338,6 +356,8 @@ def _survey_page(
             key=key,
             elements=[(e, wording.get(e.key) or e.question) for e in WORDED],
             given=given,
+            speakers=speakers,
+            rated=rated,
             saved=sum(1 for rating in given.values() if rating),
             total=len(ELEMENTS),
             comment=response.comment if response else "",
@@ -367,7 +387,7 @@ def survey(code: str, key: str):
         return _refusal(_("Survei tidak sedang dibuka."), here)
     comment = request.form.get("komentar")
     try:
-        response = save_survey(person, _ratings(), comment)
+        response = save_survey(person, _ratings(), comment, _speaker_ratings())
     except EvaluationError as error:
         return _refusal(str(error), here)
     if request.form.get("aksi") != "kirim":

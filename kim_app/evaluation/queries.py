@@ -11,7 +11,14 @@ from fractions import Fraction
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from kim_app.evaluation.models import Answer, Attempt, Phase, Question, SurveyResponse
+from kim_app.evaluation.models import (
+    Answer,
+    Attempt,
+    Phase,
+    Question,
+    SpeakerRating,
+    SurveyResponse,
+)
 from kim_app.evaluation.skm import ELEMENTS, Index, index_of_tallies, skm_index
 from kim_app.events.models import Event, Registration
 from kim_app.extensions import db
@@ -190,6 +197,37 @@ def survey_result(event: Event) -> SurveyResult:
 
 
 @dataclass(frozen=True)
+class SpeakerScore:
+    name: str
+    topic: str
+    session: int  # its number in the agenda
+    ratings: int
+    average: Fraction
+
+
+def speaker_scores(event: Event) -> list[SpeakerScore]:
+    """Each rated speaker's average (1–4) over the surveys sent, in the agenda's order."""
+    rows = db.session.execute(
+        sa.select(SpeakerRating.speaker_id, sa.func.count(), sa.func.sum(SpeakerRating.rating))
+        .join(SurveyResponse, SurveyResponse.id == SpeakerRating.response_id)
+        .where(SurveyResponse.event_id == event.id, SurveyResponse.submitted_at.is_not(None))
+        .group_by(SpeakerRating.speaker_id)
+    ).all()
+    tallies = {speaker_id: (n, total) for speaker_id, n, total in rows}
+    return [
+        SpeakerScore(sp.name, s.topic, number, *_average(tallies[sp.id]))
+        for number, s in enumerate(event.sessions, 1)
+        for sp in s.speakers
+        if sp.id in tallies
+    ]
+
+
+def _average(tally: tuple[int, int]) -> tuple[int, Fraction]:
+    n, total = tally
+    return n, Fraction(int(total), n)
+
+
+@dataclass(frozen=True)
 class Findings:
     """What the laporan's Evaluasi section states: the tests' averages with each person's
     scores, the satisfaction index with each element's average, and the comments."""
@@ -197,6 +235,7 @@ class Findings:
     summary: Summary
     people: list[PersonScore]
     survey: SurveyResult
+    speakers: list[SpeakerScore]
 
 
 def findings(event: Event) -> Findings | None:
@@ -204,7 +243,8 @@ def findings(event: Event) -> Findings | None:
     tests, survey = summary(event), survey_result(event)
     if not (tests.pre_count or tests.post_count or survey.sent):
         return None
-    return Findings(tests, all_scores(event) if tests.pre_count or tests.post_count else [], survey)
+    people = all_scores(event) if tests.pre_count or tests.post_count else []
+    return Findings(tests, people, survey, speaker_scores(event) if survey.sent else [])
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,14 @@ from kim_app.evaluation.operations import (
     test_window,
     update_question,
 )
-from kim_app.evaluation.queries import all_scores, missed, scores, summary, survey_result
+from kim_app.evaluation.queries import (
+    all_scores,
+    missed,
+    scores,
+    speaker_scores,
+    summary,
+    survey_result,
+)
 from kim_app.evaluation.skm import GRADE_LABELS, WORDED
 from kim_app.events.models import Event
 from kim_app.events.operations import get_event_or_404
@@ -194,6 +201,7 @@ def settings(event_id: int):
         survey_on=form.survey_on.data,
         survey_anonymous=form.survey_anonymous.data,
         certificate_needs_post=form.certificate_needs_post.data,
+        rate_speakers=form.rate_speakers.data,
         survey_questions={
             element.key: text
             for element in WORDED
@@ -224,6 +232,7 @@ def results(event_id: int):
         summary=summary(event),
         missed=missed(event, questions)[:10],
         survey=survey_result(event),
+        speakers=speaker_scores(event),
         elements=WORDED,
         letters=LETTERS,
         grade_labels=GRADE_LABELS,

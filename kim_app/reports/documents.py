@@ -154,6 +154,16 @@ def _evaluation_docx(doc, found: Findings | None, text: str) -> None:
         if found.survey.index is not None:
             doc.add_heading(_("Nilai rata-rata per unsur"), level=2)
             _table(doc, [_("Unsur"), _("Nilai rata-rata (1–4)")], element_rows(found))
+        if found.speakers:
+            doc.add_heading(_("Penilaian narasumber"), level=2)
+            _table(
+                doc,
+                [_("Narasumber"), _("Materi"), _("Nilai rata-rata (1–4)"), _("Penilai")],
+                [
+                    [s.name, s.topic, two_decimals(float(s.average)), s.ratings]
+                    for s in found.speakers
+                ],
+            )
         if found.survey.comments:
             doc.add_heading(_("Saran dan komentar"), level=2)
             for comment in found.survey.comments:
