@@ -1255,6 +1255,7 @@ CASES: dict[str, Case] = {
         (get(lambda w, p: public_event(f"/materi/{p.material}")(w, p), label="pdf"),),
         public=True,
     ),
+    "evaluation.screen": Case(staff(), (get(event("/evaluasi/layar")),)),
     "evaluation.results_xlsx": Case(staff(), (get(event("/evaluasi/hasil.xlsx"), label="xlsx"),)),
     "evaluation.entry": Case(
         public(),

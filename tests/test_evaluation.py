@@ -43,6 +43,7 @@ WEIGHED = {
     "evaluation.questions_import",
     "evaluation.questions_import_preview",
     "evaluation.materials",
+    "evaluation.screen",
 }
 NOT_PAGES = {
     "evaluation.results_xlsx",
@@ -790,3 +791,15 @@ def test_speakers_are_rated_when_the_operator_asks(app, client, training):
     doc = Document(io.BytesIO(client.get(f"/kegiatan/{training.id}/laporan.docx").data))
     rows = [[c.text for c in row.cells] for table in doc.tables for row in table.rows]
     assert [speaker_name, "Sesi 1.1", "3,50", "2"] in rows
+
+
+def test_the_hall_screen_shows_the_way_in_and_what_is_open(app, client, training):
+    """The screen for the hall: a QR code to the hall's way in, and the test open now with its
+    closing time (the pre-test, an hour before the session until an hour into it)."""
+    page = html_of(client.get(f"/kegiatan/{training.id}/evaluasi/layar"))
+    assert "<svg" in page and f"/e/{training.code}/tes</strong>" in page
+    with app.app_context():
+        starts = db.session.get(Event, training.id).sessions[0].starts_at
+    closes = (starts + timedelta(hours=1)).strftime("%H.%M")
+    assert f"<strong>Pre-test</strong>sampai {closes}" in page
+    assert "Post-test</strong>" not in page

@@ -259,33 +259,29 @@ class KindFigures:
     index: Index | None
 
 
-def by_kind(events: sa.Select, params: dict) -> list[KindFigures]:
-    """``events`` (a SELECT of event ids, executed with ``params``) by kind: two statements,
-    each starting from the evaluation's own rows, so a period without tests costs nothing."""
+def kind_statements(counted: list) -> tuple[sa.Select, sa.Select]:
+    """The two statements of ``by_kind`` for the events meeting ``counted`` (conditions on
+    ``Event``): each starts from the evaluation's own rows and joins their events, so a period
+    without tests costs next to nothing. Built once per kind of area by the caller."""
     pre, post = aliased(Attempt), aliased(Attempt)
     gain = 100.0 * post.correct / post.total - 100.0 * pre.correct / pre.total
-    gains = {
-        kind: (n, mean)
-        for kind, n, mean in db.session.execute(
-            sa.select(Event.kind, sa.func.count(), sa.func.avg(gain))
-            .select_from(post)
-            .join(pre, sa.and_(pre.registration_id == post.registration_id, pre.phase == Phase.PRE))
-            .join(Event, Event.id == post.event_id)
-            .where(
-                post.phase == Phase.POST,
-                post.submitted_at.is_not(None),
-                pre.submitted_at.is_not(None),
-                post.total > 0,
-                pre.total > 0,
-                post.event_id.in_(events),
-            )
-            .group_by(Event.kind),
-            params,
+    gains = (
+        sa.select(Event.kind, sa.func.count(), sa.func.avg(gain))
+        .select_from(post)
+        .join(pre, sa.and_(pre.registration_id == post.registration_id, pre.phase == Phase.PRE))
+        .join(Event, Event.id == post.event_id)
+        .where(
+            post.phase == Phase.POST,
+            post.submitted_at.is_not(None),
+            pre.submitted_at.is_not(None),
+            post.total > 0,
+            pre.total > 0,
+            *counted,
         )
-    }
+        .group_by(Event.kind)
+    )
     columns = [getattr(SurveyResponse, element) for element in ELEMENTS]
-    surveys = {}
-    for row in db.session.execute(
+    surveys = (
         sa.select(
             Event.kind,
             sa.func.count(),
@@ -294,10 +290,19 @@ def by_kind(events: sa.Select, params: dict) -> list[KindFigures]:
         )
         .select_from(SurveyResponse)
         .join(Event, Event.id == SurveyResponse.event_id)
-        .where(SurveyResponse.submitted_at.is_not(None), SurveyResponse.event_id.in_(events))
-        .group_by(Event.kind),
-        params,
-    ):
+        .where(SurveyResponse.submitted_at.is_not(None), *counted)
+        .group_by(Event.kind)
+    )
+    return gains, surveys
+
+
+def by_kind(statements: tuple[sa.Select, sa.Select], params: dict) -> list[KindFigures]:
+    """The average gain and the satisfaction index by kind of event (``kind_statements``,
+    executed with ``params``)."""
+    gain_statement, survey_statement = statements
+    gains = {kind: (n, mean) for kind, n, mean in db.session.execute(gain_statement, params)}
+    surveys = {}
+    for row in db.session.execute(survey_statement, params):
         kind, respondents = row[0], row[1]
         sums = dict(zip(ELEMENTS, row[2 : 2 + len(ELEMENTS)], strict=True))
         counts = dict(zip(ELEMENTS, row[2 + len(ELEMENTS) :], strict=True))

@@ -42,7 +42,7 @@ from kim_app.evaluation.queries import (
 )
 from kim_app.evaluation.skm import GRADE_LABELS, WORDED
 from kim_app.events.models import Event
-from kim_app.events.operations import get_event_or_404
+from kim_app.events.operations import get_event_or_404, local_now
 from kim_app.extensions import db
 from kim_app.htmx import redirect_after_post, render
 from kim_app.security import roles_required
@@ -349,5 +349,39 @@ def questions_example(event_id: int):
         ]
     ]
     response = tables.table_download(f"soal-{event.code}", _("Soal"), "xlsx", HEADERS, rows)
+    response.headers.update(PRIVATE)
+    return response
+
+
+SCREEN_REFRESH_SECONDS = 60  # what is open changes with the clock; the screen follows it
+
+
+@bp.get("/kegiatan/<int:event_id>/evaluasi/layar")
+@roles_required(*OPERATOR_ROLES)
+def screen(event_id: int):
+    """The hall's screen for the tests and the survey: a large QR code to ``/e/<code>/tes``, the
+    steps, the venue PIN and what is open now; it reloads itself once a minute."""
+    event = _event(event_id)
+    link = url_for("evaluation.entry", code=event.code, _external=True)
+    settings = settings_of(event)
+    now = local_now(event)
+    windows = _windows(event)
+    names = {"pre": _("Pre-test"), "post": _("Post-test"), "survey": _("Survei kepuasan")}
+    open_now = [
+        (names[key], window)
+        for key, window in windows.items()
+        if window is not None
+        and window.holds(now)
+        and (key != "survey" or settings.survey_on)
+        and (key == "survey" or questions_of(event))
+    ]
+    response = render(
+        "evaluation/screen.html",
+        event=event,
+        qr=qr_svg(link, _("Kode QR tes dan survei")),
+        short_url=link.split("://", 1)[-1],
+        open_now=open_now,
+        refresh=SCREEN_REFRESH_SECONDS,
+    )
     response.headers.update(PRIVATE)
     return response

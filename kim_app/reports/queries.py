@@ -59,7 +59,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -67,7 +67,7 @@ from sqlalchemy.orm import aliased
 
 from kim_app.attendance.models import Attendance, AttendanceTally, Presence
 from kim_app.db import on_postgresql
-from kim_app.evaluation.queries import KindFigures, by_kind
+from kim_app.evaluation.queries import KindFigures, by_kind, kind_statements
 from kim_app.events.models import (
     Event,
     EventKind,
@@ -173,6 +173,12 @@ def _area_kim_ids() -> sa.Select:
 
 def counted_events(shape: Shape) -> sa.Select:
     """Ids of the counted events (see the module docstring)."""
+    return sa.select(Event.id).where(*counted_conditions(shape))
+
+
+def counted_conditions(shape: Shape) -> list[sa.ColumnElement[bool]]:
+    """What makes an event counted, as conditions on ``Event`` (for a statement that joins the
+    events to rows of its own, and is best started from those)."""
     conditions = [
         Event.status.in_(COUNTED_STATUSES),
         Event.starts_on >= LOW,
@@ -189,7 +195,7 @@ def counted_events(shape: Shape) -> sa.Select:
         )
     else:
         conditions.append(in_area(Event.region_code, shape))
-    return sa.select(Event.id).where(*conditions)
+    return conditions
 
 
 def _counted_registrations(shape: Shape, *columns) -> sa.Select:
@@ -646,7 +652,12 @@ CUSTOM = sa.text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true
 
 def evaluation_by_kind(area: Region | None, dates: DateRange) -> list[KindFigures]:
     """The counted events' average gain and satisfaction index, by kind (two statements)."""
-    return by_kind(counted_events(shape_of(area)), bound(area, dates))
+    return by_kind(_evaluation_statements(shape_of(area)), bound(area, dates))
+
+
+@cache
+def _evaluation_statements(shape: Shape) -> tuple[sa.Select, sa.Select]:
+    return kind_statements(counted_conditions(shape))
 
 
 def plan_for(area: Region | None) -> None:
