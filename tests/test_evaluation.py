@@ -268,12 +268,16 @@ def test_in_the_hall_the_code_or_the_number_with_the_pin_opens_ones_tests(app, c
     by_code = client.submit(entry, {"who": person.checkin_code.lower()})
     assert by_code.status_code == 303
     assert by_code.location == pass_link(client, training, person.ticket)
+    empty = client.submit(entry, {"who": person.phone, "pin": ""})
+    assert empty.status_code == 422 and "Isi PIN yang ditampilkan di layar ruangan." in html_of(
+        empty
+    )
     wrong = client.submit(entry, {"who": person.phone, "pin": "1111"})
     assert wrong.status_code == 422 and "PIN salah" in html_of(wrong)
     right = client.submit(entry, {"who": person.phone, "pin": "4321"})
     assert right.status_code == 303 and right.location == by_code.location
     unknown = client.submit(entry, {"who": "ZZZZZZZZ"})
-    assert unknown.status_code == 422 and "tidak terdaftar" in html_of(unknown)
+    assert unknown.status_code == 422 and "tidak terdaftar" in html_of(unknown)  # codes or numbers
 
 
 def test_a_test_takes_answers_only_in_its_window(app, client, training, partial_headers):
@@ -615,8 +619,9 @@ def test_questions_come_from_the_example_workbook_and_bad_rows_say_why(
         assert reason in page, reason
     response = confirm_import(client, preview)
     assert response.status_code == 303
-    assert "Impor soal selesai: 3 baru, 0 sudah ada, 5 baris tidak valid dilewati." in html_of(
-        client.get(response.headers["Location"])
+    assert (
+        "Impor soal selesai: 3 baru, 0 diperbarui, 0 tidak berubah, 5 baris tidak valid dilewati."
+        in html_of(client.get(response.headers["Location"]))
     )
     with app.app_context():
         stored = db.session.scalars(
@@ -630,6 +635,17 @@ def test_questions_come_from_the_example_workbook_and_bad_rows_say_why(
     again = _upload_questions(client, event.id, xlsx_bytes(header, rows), "soal.xlsx")
     assert confirm_import(client, again).status_code == 303
     assert len(question_ids(app, event.id)) == 3
+    # a corrected answer key in the file corrects the stored one
+    rows[1][7] = "1"  # "Kepanjangan KIM?": now the first choice
+    fixed = _upload_questions(client, event.id, xlsx_bytes(header, rows), "soal.xlsx")
+    assert "jawaban benar: A" in html_of(client.get(fixed))
+    done = confirm_import(client, fixed)
+    assert "1 diperbarui, 2 tidak berubah" in html_of(client.get(done.headers["Location"]))
+    with app.app_context():
+        corrected = db.session.scalar(
+            sa.select(Question).where(Question.text == "Kepanjangan KIM?")
+        )
+        assert corrected.answer == 0
 
 
 def _upload_material(client, event_id: int, data: bytes, filename: str, **fields):
@@ -751,6 +767,8 @@ def test_a_number_alone_opens_no_tests_without_the_venue_pin(app, client, traini
     assert refused.status_code == 422
     assert "Ketik kode presensi dari tiket Anda" in html_of(refused)
     assert "Kode presensi" in html_of(client.get(f"/e/{training.code}/tes"))
+    typo = client.submit(f"/e/{training.code}/tes", {"who": "ZZZZ ZZZZ"})
+    assert typo.status_code == 422 and "Kode presensi tidak dikenal." in html_of(typo)
     assert client.submit(f"/e/{training.code}/tes", {"who": person.checkin_code}).status_code == 303
 
 
@@ -776,7 +794,7 @@ def test_speakers_are_rated_when_the_operator_asks(app, client, training):
         person = add_registration(app, training.id, f"Penilai {i}", f"0812-6666-{i:04d}")
         url = pass_link(client, training, person.ticket) + "/survei"
         page = html_of(client.get(url))
-        assert f"Penilaian narasumber: {speaker_name}" in page
+        assert f"Penilaian narasumber (boleh dilewati): {speaker_name}" in page
         answers = {f"unsur_{e}": "3" for e in ELEMENTS}
         answers |= {
             f"narasumber_{speaker_id}": str(rating),

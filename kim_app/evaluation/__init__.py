@@ -100,5 +100,5 @@ def shared_materials_of(event, *, public_only: bool) -> list:
 def file_size(size: int) -> str:
     """``240 KB``, ``1,4 MB``: what a download costs, in the reader's language."""
     if size < 1024 * 1024:
-        return _("%(n)s KB", n=count(-(-size // 1024)))
+        return _("%(n)s KB", n=count(max(1, round(size / 1024))))
     return _("%(n)s MB", n=one_decimal(size / 1024 / 1024))

@@ -1,11 +1,12 @@
 """A test's questions from a simple XLSX or CSV layout, one question a row: the question, its
 choices A–F (two or more), the right answer (a letter, a number 1–6 or the choice's own text)
-and an explanation. A question the event already has, word for word, is left as it is, so the
-same file may be imported twice. The pipeline around it is ``kim_app.importing``."""
+and an explanation. A question the event already has, word for word, takes the file's choices,
+answer and explanation (an answer key corrected in the file is corrected here), so the same file
+may be imported twice. The pipeline around it is ``kim_app.importing``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -71,12 +72,16 @@ def _answer_index(raw: str, choices: list[str]) -> int | None:
 @dataclass
 class QuestionRowPlan(RowPlan):
     data: QuestionData | None = None
+    found: Question | None = None  # the event's question of the same text
 
 
 def plan_questions(event: Event, rows: list[Row]) -> list[QuestionRowPlan]:
     """Every row checked as the question form checks it; one query for what the event has."""
     locked = questions_locked(event)
-    have = set(db.session.scalars(sa.select(Question.text).where(Question.event_id == event.id)))
+    have = {
+        q.text: q
+        for q in db.session.scalars(sa.select(Question).where(Question.event_id == event.id))
+    }
     room = MAX_QUESTIONS - len(have)
     seen: dict[str, int] = {}
     plans = []
@@ -115,9 +120,16 @@ def plan_questions(event: Event, rows: list[Row]) -> list[QuestionRowPlan]:
         if errors:
             plans.append(plan)
             continue
-        plan.place = " · ".join(c for c in choices if c)
+        filled, right = compact(plan.data)
+        plan.place = " · ".join([*filled, _("jawaban benar: %(letter)s", letter=LETTERS[right])])
         if text in have:
-            plan.action = Action.SAME
+            plan.found = have[text]
+            same = (filled, right, explanation) == (
+                plan.found.choices,
+                plan.found.answer,
+                plan.found.explanation,
+            )
+            plan.action = Action.SAME if same else Action.UPDATE
         elif room <= 0:
             errors.append(_("Paling banyak %(n)d soal.", n=MAX_QUESTIONS))
         else:
@@ -130,6 +142,7 @@ def plan_questions(event: Event, rows: list[Row]) -> list[QuestionRowPlan]:
 @dataclass
 class QuestionImport:
     created: int
+    updated: int
     unchanged: int
     skipped: int
 
@@ -141,6 +154,10 @@ def apply_questions(event: Event, plan: Plan, user, filename: str) -> QuestionIm
         sa.select(sa.func.max(Question.position)).where(Question.event_id == event.id)
     )
     new = [row for row in plan.valid if row.action is Action.NEW]
+    changed = [row for row in plan.valid if row.action is Action.UPDATE]
+    for row in changed:  # a corrected answer key, choice or explanation
+        row.found.choices, row.found.answer = compact(row.data)
+        row.found.explanation = row.data.explanation
     for position, row in enumerate(new, start=(last or 0) + 1):
         choices, answer = compact(row.data)
         db.session.add(
@@ -154,13 +171,13 @@ def apply_questions(event: Event, plan: Plan, user, filename: str) -> QuestionIm
             )
         )
     db.session.flush()
-    result = QuestionImport(len(new), plan.count(Action.SAME), len(plan.invalid))
+    result = QuestionImport(len(new), len(changed), plan.count(Action.SAME), len(plan.invalid))
     audit.record(
         "evaluation.question_import",
         "event",
         event.id,
         region_code=event.region_code,
-        changes={"file": filename[:100], "new": result.created, "skipped": result.skipped},
+        changes={"file": filename[:100], **asdict(result)},
         actor=user,
     )
     return result
@@ -201,9 +218,10 @@ class QuestionImporter(Importer):
 
     def finished(self, result: QuestionImport) -> str:
         return _(
-            "Impor soal selesai: %(new)d baru, %(same)d sudah ada, %(skipped)d baris tidak valid "
-            "dilewati.",
+            "Impor soal selesai: %(new)d baru, %(updated)d diperbarui, %(same)d tidak berubah, "
+            "%(skipped)d baris tidak valid dilewati.",
             new=result.created,
+            updated=result.updated,
             same=result.unchanged,
             skipped=result.skipped,
         )

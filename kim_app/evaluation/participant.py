@@ -25,6 +25,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
 from kim_app.attendance.checkin import find_person, not_found, pin_right, pins_locked
+from kim_app.attendance.operations import ticket_elsewhere
 from kim_app.documents import PRIVATE
 from kim_app.errors import error_response
 from kim_app.evaluation import bp
@@ -182,11 +183,18 @@ def entry(code: str):
         return _entry_page(event, form, 422)
     person, by_number = find_person(event, form.who.data or "")
     if person is None:
-        form.who.errors.append(not_found(event, form.who.data or ""))
+        typed = form.who.data or ""
+        unknown = not event.venue_pin and typed.strip() and not ticket_elsewhere(event, typed)
+        form.who.errors.append(
+            _("Kode presensi tidak dikenal.") if unknown else not_found(event, typed)
+        )
         return _entry_page(event, form, 422)
     if by_number and not event.venue_pin:
         # a number is no secret: without the hall's PIN it would open anyone's tests
         form.who.errors.append(_code_only())
+        return _entry_page(event, form, 422)
+    if by_number and not (form.pin.data or "").strip():
+        form.pin.errors.append(_("Isi PIN yang ditampilkan di layar ruangan."))
         return _entry_page(event, form, 422)
     if by_number:
         right = pin_right(event, form.pin.data or "")
@@ -251,6 +259,8 @@ def _test_page(
             window=window,
             attempt=attempt,
             score=percent(attempt.correct, attempt.total) if sent else None,
+            score_value=percent(attempt.correct, attempt.total) if sent else None,
+            earlier=_pre_score(person) if sent and phase is Phase.POST else None,
             unanswered=unanswered or [],
             saved=len(chosen),
             total=len(questions),
@@ -258,6 +268,14 @@ def _test_page(
             form=FlaskForm(),
         )
     )
+
+
+def _pre_score(person: Registration):
+    """The person's pre-test score, when sent (shown beside the post-test's)."""
+    attempt = attempt_of(person, Phase.PRE)
+    if attempt is None or attempt.submitted_at is None:
+        return None
+    return percent(attempt.correct, attempt.total)
 
 
 def _refusal(message: str, back: str) -> Response:

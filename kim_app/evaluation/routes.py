@@ -214,6 +214,14 @@ def settings(event_id: int):
         attach_error(form, error)
         return _settings_page(event, form, 422)
     flash(_("Pengaturan evaluasi disimpan."), "success")
+    if data.rate_speakers and not any(s.speakers for s in event.sessions):
+        flash(
+            _(
+                "Agenda kegiatan ini belum mencantumkan narasumber, jadi survei belum menanyakan "
+                "penilaian narasumber. Tambahkan narasumber di Ubah kegiatan."
+            ),
+            "info",
+        )
     return redirect_after_post(url_for("evaluation.overview", event_id=event.id))
 
 
