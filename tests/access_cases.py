@@ -1255,7 +1255,9 @@ CASES: dict[str, Case] = {
         (get(lambda w, p: public_event(f"/materi/{p.material}")(w, p), label="pdf"),),
         public=True,
     ),
-    "evaluation.screen": Case(staff(), (get(event("/evaluasi/layar")),)),
+    "evaluation.screen": Case(
+        staff(), (get(event("/evaluasi/layar")), htmx(event("/evaluasi/layar")))
+    ),
     "evaluation.results_xlsx": Case(staff(), (get(event("/evaluasi/hasil.xlsx"), label="xlsx"),)),
     "evaluation.entry": Case(
         public(),

@@ -811,7 +811,7 @@ def test_speakers_are_rated_when_the_operator_asks(app, client, training):
     assert [speaker_name, "Sesi 1.1", "3,50", "2"] in rows
 
 
-def test_the_hall_screen_shows_the_way_in_and_what_is_open(app, client, training):
+def test_the_hall_screen_shows_the_way_in_and_what_is_open(app, client, training, partial_headers):
     """The screen for the hall: a QR code to the hall's way in, and the test open now with its
     closing time (the pre-test, an hour before the session until an hour into it)."""
     page = html_of(client.get(f"/kegiatan/{training.id}/evaluasi/layar"))
@@ -821,3 +821,8 @@ def test_the_hall_screen_shows_the_way_in_and_what_is_open(app, client, training
     closes = (starts + timedelta(hours=1)).strftime("%H.%M")
     assert f"<strong>Pre-test</strong>sampai {closes}" in page
     assert "Post-test</strong>" not in page
+    fragment = html_of(
+        client.get(f"/kegiatan/{training.id}/evaluasi/layar", headers=partial_headers)
+    )
+    assert "<html" not in fragment and "<svg" not in fragment
+    assert f"<strong>Pre-test</strong>sampai {closes}" in fragment

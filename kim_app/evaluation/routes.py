@@ -44,7 +44,7 @@ from kim_app.evaluation.skm import GRADE_LABELS, WORDED
 from kim_app.events.models import Event
 from kim_app.events.operations import get_event_or_404, local_now
 from kim_app.extensions import db
-from kim_app.htmx import redirect_after_post, render
+from kim_app.htmx import is_partial, redirect_after_post, render
 from kim_app.security import roles_required
 from kim_app.uploads import upload_limit
 
@@ -368,7 +368,8 @@ SCREEN_REFRESH_SECONDS = 60  # what is open changes with the clock; the screen f
 @roles_required(*OPERATOR_ROLES)
 def screen(event_id: int):
     """The hall's screen for the tests and the survey: a large QR code to ``/e/<code>/tes``, the
-    steps, the venue PIN and what is open now; it reloads itself once a minute."""
+    steps, the venue PIN and what is open now, which an htmx partial request gets alone (the
+    screen asks for it once a minute)."""
     event = _event(event_id)
     link = url_for("evaluation.entry", code=event.code, _external=True)
     settings = settings_of(event)
@@ -385,8 +386,9 @@ def screen(event_id: int):
     ]
     response = render(
         "evaluation/screen.html",
+        "evaluation/_screen_open.html",
         event=event,
-        qr=qr_svg(link, _("Kode QR tes dan survei")),
+        qr="" if is_partial() else qr_svg(link, _("Kode QR tes dan survei")),
         short_url=link.split("://", 1)[-1],
         open_now=open_now,
         refresh=SCREEN_REFRESH_SECONDS,
