@@ -3,9 +3,14 @@ satisfaction survey (SKM, PermenPAN-RB 14/2017) and their results. Operators of 
 the questions and read the results; participants answer on their own phones without an account,
 from their ticket or from a code shown in the hall."""
 
+from babel.numbers import format_decimal
 from flask import Blueprint, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from kim_app.evaluation.operations import shared_materials
+from kim_app.evaluation.skm import GRADE_LABELS
+from kim_app.events.operations import local_now
 from kim_app.i18n import count, one_decimal
 
 bp = Blueprint("evaluation", __name__)
@@ -32,9 +37,6 @@ def evaluation_url(registration) -> str:
 @bp.app_template_filter()
 def two_decimals(value) -> str:
     """An index or an average rating with two decimals in the reader's language (``84,72``)."""
-    from babel.numbers import format_decimal
-    from flask_babel import get_locale
-
     return format_decimal(value, "#,##0.00", locale=str(get_locale() or "id"))
 
 
@@ -46,10 +48,6 @@ def score(value) -> str:
 
 def report_lines(found) -> list[str]:
     """The Evaluasi section's sentences (the laporan's PDF, DOCX and page say the same)."""
-    from flask_babel import gettext as _
-
-    from kim_app.evaluation.skm import GRADE_LABELS
-
     lines = []
     tests = found.summary
     if tests.pre_count or tests.post_count:
@@ -88,9 +86,6 @@ def report_lines(found) -> list[str]:
 @bp.app_template_global()
 def shared_materials_of(event, *, public_only: bool) -> list:
     """The files a ticket (or, with ``public_only``, the public page) offers now."""
-    from kim_app.evaluation.operations import shared_materials
-    from kim_app.events.operations import local_now
-
     if event.status.value in ("draft", "dibatalkan"):
         return []
     return shared_materials(event, local_now(event), public_only=public_only)

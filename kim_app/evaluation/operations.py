@@ -222,6 +222,14 @@ def questions_of(event: Event) -> list[Question]:
     )
 
 
+def has_questions(event: Event) -> bool:
+    """Whether the event has a test at all (one indexed lookup, not the question set)."""
+    return (
+        db.session.scalar(sa.select(Question.id).where(Question.event_id == event.id).limit(1))
+        is not None
+    )
+
+
 def questions_locked(event: Event) -> bool:
     """Once anyone has begun a test, the set stays as they saw it: scores compare like with
     like."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -37,6 +36,7 @@ from kim_app.evaluation.operations import (
     answers_of,
     attempt_of,
     has_answered_survey,
+    has_questions,
     questions_of,
     save_answers,
     save_survey,
@@ -93,10 +93,7 @@ def offered(event: Event) -> bool:
     """A test (the event has questions) or the survey (on unless the operator turned it off)."""
     if event.status in (EventStatus.DRAFT, EventStatus.DIBATALKAN):
         return False
-    has_questions = db.session.scalar(
-        sa.select(Question.id).where(Question.event_id == event.id).limit(1)
-    )
-    return has_questions is not None or settings_of(event).survey_on
+    return has_questions(event) or settings_of(event).survey_on
 
 
 def _private(response: Response) -> Response:
@@ -138,7 +135,7 @@ def _hub_page(event: Event, person: Registration, key: str) -> Response:
     settings = settings_of(event)
     now = local_now(event)
     parts = []
-    if questions_of(event):
+    if has_questions(event):
         for phase in Phase:
             attempt = attempt_of(person, phase)
             sent = attempt is not None and attempt.submitted_at is not None

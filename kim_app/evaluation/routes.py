@@ -24,6 +24,7 @@ from kim_app.evaluation.operations import (
     add_question,
     default_window,
     delete_question,
+    has_questions,
     questions_locked,
     questions_of,
     save_settings,
@@ -376,13 +377,12 @@ def screen(event_id: int):
     now = local_now(event)
     windows = _windows(event)
     names = {"pre": _("Pre-test"), "post": _("Post-test"), "survey": _("Survei kepuasan")}
+    offered = {"pre": has_questions(event), "survey": settings.survey_on}
+    offered["post"] = offered["pre"]
     open_now = [
         (names[key], window)
         for key, window in windows.items()
-        if window is not None
-        and window.holds(now)
-        and (key != "survey" or settings.survey_on)
-        and (key == "survey" or questions_of(event))
+        if window is not None and window.holds(now) and offered[key]
     ]
     response = render(
         "evaluation/screen.html",
