@@ -165,6 +165,7 @@ def _template_helpers(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from kim_app.activity import bp as activity_bp
     from kim_app.attendance import bp as attendance_bp
     from kim_app.auth import bp as auth_bp
     from kim_app.evaluation import bp as evaluation_bp
@@ -185,5 +186,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(attendance_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(evaluation_bp)
+    app.register_blueprint(activity_bp)
     app.register_blueprint(notices_bp)
     app.register_blueprint(files_bp)

@@ -32,6 +32,8 @@ tickets_prepared = _happened.signal("tickets-prepared")
 promoted = _happened.signal("promoted")
 # sender: the User whose owner asked for a new password
 reset_requested = _happened.signal("reset-requested")
+# sender: the ActivityReport an operator returned for a fix or hid (its note says why), by
+activity_reviewed = _happened.signal("activity-reviewed")
 # sender: the PreparedFile the worker has finished (ready or failed)
 file_finished = _happened.signal("file-finished")
 

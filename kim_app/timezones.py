@@ -3,7 +3,7 @@ chosen by province: WIB, WITA, WIT."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 WIB, WITA, WIT = "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"
@@ -36,6 +36,11 @@ def zone_for(code: str) -> ZoneInfo:
 def zone_label(zone_name: str) -> str:
     """``WIB``, ``WITA`` or ``WIT``."""
     return LABELS.get(zone_name, zone_name)
+
+
+def local_today(code: str) -> date:
+    """Today's date where region ``code`` is."""
+    return datetime.now(zone_for(code)).date()
 
 
 def local_time(moment_utc, code: str):

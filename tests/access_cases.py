@@ -24,6 +24,8 @@ from PIL import Image
 from werkzeug.security import generate_password_hash
 
 from kim_app import importing
+from kim_app.activity.models import ActivityKind, ReportStatus
+from kim_app.activity.operations import ReportData, review_report, send_report
 from kim_app.attendance.certificates.operations import clean_image, set_image
 from kim_app.attendance.models import Certificate, Presence
 from kim_app.attendance.operations import mark_attendance
@@ -44,7 +46,7 @@ from kim_app.extensions import db
 from kim_app.files.models import FileStatus, PreparedFile
 from kim_app.files.operations import params_key, path_of
 from kim_app.groups.imports import KimImporter
-from kim_app.groups.models import BidangOption, Member, Position
+from kim_app.groups.models import BidangOption, Kim, Member, Position
 from kim_app.notices.models import Notice, NoticeKind
 from kim_app.reports.operations import add_photo, save_narrative
 from kim_app.tables import Table
@@ -342,6 +344,29 @@ class Place:
             db.session.commit()
             return notice.id
 
+    def _activity(self, text: str, accepted: bool) -> SimpleNamespace:
+        """An activity report of the KIM with a photo, through the operations the pages call;
+        accepted by the operator, or still waiting for review."""
+        head, operator = self.head, self.operator
+        with self.app.test_request_context():
+            kim = db.session.get(Kim, self.kim.id)
+            data = ReportData(ActivityKind.HOAKS, utcnow().date(), text, (), "", 40)
+            report, _new = send_report(kim, data, [photo_bytes()], secrets.token_hex(8), head)
+            if accepted:
+                review_report(report, ReportStatus.DITERIMA, "", operator)
+            db.session.commit()
+            return SimpleNamespace(id=report.id, photo=report.photos[0].id)
+
+    @cached_property
+    def activity(self) -> SimpleNamespace:
+        """An accepted report of a kind the KIM shows in public, with a photo."""
+        return self._activity(f"Kegiatan {self.tag} {secrets.token_hex(3)}", accepted=True)
+
+    @cached_property
+    def activity_waiting(self) -> SimpleNamespace:
+        """A report that waits for review (its people may still change or take it back)."""
+        return self._activity(f"Menunggu {self.tag} {secrets.token_hex(3)}", accepted=False)
+
     @cached_property
     def photo(self) -> int:
         """A documentation photo of the event's laporan (whose narrative is written too)."""
@@ -603,6 +628,17 @@ def person_fields(_w: World, _p: Place) -> dict:
         "institution": "PKK Kecamatan",
         "gender": "P",
         "consent": "y",  # the public form asks for it; the operator's ignores it
+    }
+
+
+def activity_fields(_w: World, _p: Place) -> dict:
+    return {
+        "client_id": secrets.token_hex(10),
+        "kind": "informasi",
+        "done_on": utcnow().date().isoformat(),
+        "text": "Sosialisasi jadwal posyandu.",
+        "channels": ["whatsapp"],
+        "reach": "30",
     }
 
 
@@ -1355,6 +1391,73 @@ CASES: dict[str, Case] = {
     "reports.photo_delete": Case(
         staff(303),
         (post(lambda _w, p: f"/kegiatan/{p.event.id}/laporan/foto/{p.photo}/hapus"),),
+    ),
+    # --- KIM activity reports: the KIM's people report, the area's operators review -------------
+    "activity.kim_reports_view": Case(staff(200, VIEWERS), (get(kim("/aktivitas")),)),
+    "activity.new": Case(
+        staff(200, VIEWERS),
+        (get(kim("/aktivitas/baru")),),
+        post=post(kim("/aktivitas/baru"), data=activity_fields),
+    ),
+    "activity.report": Case(
+        staff(200, VIEWERS), (get(lambda _w, p: f"/kim/{p.kim.id}/aktivitas/{p.activity.id}"),)
+    ),
+    "activity.edit": Case(
+        staff(200, VIEWERS),
+        (get(lambda _w, p: f"/kim/{p.kim.id}/aktivitas/{p.activity_waiting.id}/ubah"),),
+        post=post(
+            lambda _w, p: f"/kim/{p.kim.id}/aktivitas/{p.activity_waiting.id}/ubah",
+            data=activity_fields,
+        ),
+    ),
+    "activity.delete": Case(
+        staff(303, VIEWERS),
+        (post(lambda _w, p: f"/kim/{p.kim.id}/aktivitas/{p.activity_waiting.id}/hapus"),),
+    ),
+    "activity.review": Case(
+        staff(303),
+        (
+            post(
+                lambda _w, p: f"/kim/{p.kim.id}/aktivitas/{p.activity_waiting.id}/tinjau",
+                data=lambda *_: {"status": "diterima"},
+            ),
+        ),
+    ),
+    "activity.public_kinds_view": Case(
+        staff(303, VIEWERS),
+        (post(kim("/aktivitas/publik"), data=lambda *_: {"kinds": ["hoaks"]}),),
+    ),
+    "activity.photo": Case(
+        staff(200, VIEWERS),
+        (
+            get(
+                lambda _w, p: f"/kim/{p.kim.id}/aktivitas/{p.activity.id}/foto/{p.activity.photo}",
+                label="photo",
+            ),
+        ),
+    ),
+    "activity.public_photo": Case(
+        public(),
+        (
+            get(
+                lambda _w, p: (
+                    f"/direktori/{p.kim.id}/aktivitas/{p.activity.id}/foto/{p.activity.photo}"
+                    "?ukuran=kecil"
+                ),
+                label="small",
+            ),
+        ),
+        public=True,
+    ),
+    "activity.queue": Case(
+        staff(scoped=False),
+        (
+            get(same("/aktivitas?status=semua"), marker=lambda _w, p: (p.activity, p.kim.name)[1]),
+            htmx(
+                same("/aktivitas?status=diterima&jenis=hoaks"),
+                marker=lambda _w, p: (p.activity, p.kim.name)[1],
+            ),
+        ),
     ),
     "notices.index": Case(staff(200, VIEWERS, scoped=False), (get(same("/pesan")),)),
     # --- prepared files: one's own only; another account's answers 404, also for the admin ------------

@@ -22,6 +22,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.security import generate_password_hash
 
 from kim_app import create_app, importing, tables
+from kim_app.activity.models import ActivityKind, ReportStatus
+from kim_app.activity.operations import ReportData, review_report, send_report
 from kim_app.attendance.certificates.operations import clean_image, set_image
 from kim_app.attendance.models import Certificate, Presence
 from kim_app.attendance.operations import mark_attendance
@@ -185,6 +187,23 @@ def build_world(app, make_kim, make_event, password_hash: str) -> dict:
             operator,
         )
         certificate = db.session.scalar(sa.select(Certificate.code).limit(1))
+        # an activity report of the KIM, waiting for review (its people may change it)
+        report, _new = send_report(
+            db.session.get(Kim, kim.id),
+            ReportData(ActivityKind.INFORMASI, utcnow().date(), "Sosialisasi posyandu", (), "", 25),
+            [image_bytes("JPEG")],
+            "fuzz-laporan-1",
+            head,
+        )
+        # and an accepted one, which the KIM's public profile shows with its photo
+        shown, _new = send_report(
+            db.session.get(Kim, kim.id),
+            ReportData(ActivityKind.HOAKS, utcnow().date(), "Klarifikasi hoaks", (), "", 60),
+            [image_bytes("JPEG")],
+            "fuzz-laporan-2",
+            head,
+        )
+        review_report(shown, ReportStatus.DITERIMA, "", operator)
         invited = create_user(
             name="Kades Diundang",
             role=Role.KEPALA_DESA,
@@ -251,6 +270,9 @@ def build_world(app, make_kim, make_event, password_hash: str) -> dict:
             "account_token": account_token,
             "notice_id": notice.id,
             "file_token": made.token,
+            "report_id": report.id,
+            "activity_photo_id": report.photos[0].id,
+            "public_report": (shown.id, shown.photos[0].id),
         }
 
 
@@ -442,6 +464,7 @@ STORED_EXAMPLES = 3  # plausible submissions per form whose values are then look
 # every name the routes read from the query string (grep queryargs / from_args / from_values)
 ARG_NAMES = [
     "aksi",
+    "jenis",
     "pelaku",
     "sebelum",
     "q",
@@ -580,6 +603,10 @@ def _path_value(endpoint: str, name: str, world: dict) -> str:
         return world["soal_token"]
     if name == "token":
         return world["kim_token"] if endpoint.startswith("groups.") else world["peserta_token"]
+    if endpoint == "activity.public_photo" and name in ("report_id", "photo_id"):
+        return str(world["public_report"][0 if name == "report_id" else 1])
+    if name == "photo_id" and endpoint.startswith("activity."):
+        return str(world["activity_photo_id"])
     if name in FIXED_PARTS:
         return FIXED_PARTS[name]
     return str(world[name])

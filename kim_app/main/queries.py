@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
+from kim_app.activity.models import ActivityReport
+from kim_app.activity.queries import returned_reports, waiting_count
 from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.auth.queries import pending_link_count
 from kim_app.events.models import Event, EventSession, EventStatus, Invitation, Registration
@@ -63,6 +65,8 @@ class Actions:
     pending_links: int = 0
     register_kim: bool = False  # a village head whose village has no KIM yet
     outbox: int = 0  # prepared WhatsApp messages the person may send, not sent yet
+    reports_waiting: int = 0  # KIM activity reports in the operator's wilayah not yet reviewed
+    reports_returned: list[ActivityReport] = field(default_factory=list)  # to fix (village)
 
     @property
     def empty(self) -> bool:
@@ -77,6 +81,8 @@ class Actions:
             or self.pending_links
             or self.register_kim
             or self.outbox
+            or self.reports_waiting
+            or self.reports_returned
         )
 
 
@@ -167,6 +173,7 @@ def _village_actions(user) -> Actions:
         .limit(SHOWN)
     ).all()
     actions.this_week = [Upcoming(event, at, n) for event, at, n in rows]
+    actions.reports_returned = returned_reports(user, SHOWN)
     return actions
 
 
@@ -231,4 +238,5 @@ def _operator_actions(user) -> Actions:
         .limit(SHOWN)
     ).all()
     actions.closing = [e for e in candidates if e.registration_deadline >= _local_now(e)]
+    actions.reports_waiting = waiting_count(user)
     return actions

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from babel.dates import format_date
 from flask_babel import force_locale
 
 from kim_app.events import documents
@@ -211,4 +212,28 @@ def file_finished(name: str, title: str, ready: bool, link: str) -> Message:
         name,
         f"Berkas {_short(title, 200)} gagal disiapkan.",
         f"Lihat alasannya dan coba lagi di sini: {link}",
+    )
+
+
+def activity_reviewed(report, name: str, link: str) -> Message:
+    """A KIM's activity report returned for a fix (with what to fix) or hidden (with why)."""
+    kim_name = _short(report.kim.name, 120)
+    what = f"{report.kind.label} tanggal {format_date(report.done_on, 'long', locale='id')}"
+    note = _short(report.review_note, 400)
+    if report.status.value == "perlu_perbaikan":
+        return _compose(
+            NoticeKind.AKTIVITAS_PERBAIKAN,
+            f"Laporan kegiatan {kim_name} perlu perbaikan",
+            name,
+            f"Laporan kegiatan {kim_name} ({what}) dikembalikan Diskominfo untuk diperbaiki.",
+            f"Catatan: {note}",
+            f"Perbaiki lalu kirim lagi: {link}",
+        )
+    return _compose(
+        NoticeKind.AKTIVITAS_DISEMBUNYIKAN,
+        f"Laporan kegiatan {kim_name} disembunyikan",
+        name,
+        f"Laporan kegiatan {kim_name} ({what}) disembunyikan Diskominfo dan tidak dihitung.",
+        f"Alasan: {note}",
+        f"Lihat: {link}",
     )

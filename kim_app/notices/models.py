@@ -26,6 +26,8 @@ class NoticeKind(LabelledEnum):
     PENGINGAT = "pengingat"
     ATUR_ULANG = "atur_ulang"  # someone asked for a new password: their operators are told
     BERKAS = "berkas"  # a file made by the worker is ready (or failed): its owner is told
+    AKTIVITAS_PERBAIKAN = "aktivitas_perbaikan"  # an activity report returned for a fix
+    AKTIVITAS_DISEMBUNYIKAN = "aktivitas_disembunyikan"  # an activity report hidden
 
 
 set_labels(
@@ -42,6 +44,8 @@ set_labels(
         NoticeKind.PENGINGAT: _l("Pengingat H-1"),
         NoticeKind.ATUR_ULANG: _l("Minta atur ulang kata sandi"),
         NoticeKind.BERKAS: _l("Berkas disiapkan"),
+        NoticeKind.AKTIVITAS_PERBAIKAN: _l("Laporan kegiatan perlu perbaikan"),
+        NoticeKind.AKTIVITAS_DISEMBUNYIKAN: _l("Laporan kegiatan disembunyikan"),
     },
 )
 

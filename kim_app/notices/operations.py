@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import has_request_context, url_for
+from flask_babel import force_locale
 from sqlalchemy.exc import IntegrityError
 
 from kim_app import jobs, signals
@@ -433,6 +434,27 @@ def file_finished(file) -> int:
 
 # --- what the other packages tell (kim_app.signals) ----------------------------------------------
 
+
+def activity_reviewed(report, by: User) -> int:
+    """An activity report returned for a fix or hidden: the KIM's accounts (the village head and
+    its pengurus, the reporter among them) and its ketua by WhatsApp."""
+    kim = report.kim
+    endpoint = "activity.edit" if report.editable else "activity.report"
+    link = _link(endpoint, kim_id=kim.id, report_id=report.id)
+    if link is None:
+        return 0
+    people = _people_of_kim(_accounts_of_kims([kim])[kim.id], _ketua_of_kims([kim.id])[kim.id])
+    with force_locale("id"):  # the kind's label, in the message's language
+        return notify(
+            people,
+            lambda r: messages.activity_reviewed(report, r.name, link),
+            region_code=kim.village_code,
+            kim_id=kim.id,
+            link=link,
+            by=by,
+        )
+
+
 signals.kim_status_changed.connect(kim_status_changed)
 signals.kims_invited.connect(kims_invited)
 signals.event_published.connect(event_published)
@@ -442,3 +464,4 @@ signals.tickets_prepared.connect(tickets_prepared)
 signals.promoted.connect(promoted)
 signals.reset_requested.connect(reset_requested)
 signals.file_finished.connect(file_finished)
+signals.activity_reviewed.connect(activity_reviewed)

@@ -211,6 +211,11 @@ def person_data(registration: Registration, user) -> dict[str, Any]:
 # --- the audit log -----------------------------------------------------------------------------
 
 ACTION_LABELS = {
+    "activity.public_kinds": _l("Profil publik kegiatan KIM"),
+    "activity.report": _l("Laporan kegiatan KIM dikirim"),
+    "activity.report_delete": _l("Laporan kegiatan KIM dihapus"),
+    "activity.report_update": _l("Laporan kegiatan KIM diubah"),
+    "activity.review": _l("Laporan kegiatan KIM ditinjau"),
     "attendance.export": _l("Ekspor kehadiran"),
     "attendance.mark": _l("Tanda hadir"),
     "attendance.officer_assign": _l("Petugas absensi ditugaskan"),

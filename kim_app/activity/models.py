@@ -1,0 +1,182 @@
+"""What a KIM does between events (issue 26): the activities its pengurus or village head report
+from the village, with their photos, the operator's review of each, and which kinds of activity
+the KIM shows on its public profile."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kim_app.auth.models import User
+from kim_app.extensions import db
+from kim_app.groups.models import Kim
+from kim_app.labels import LabelledEnum, enum_type, set_labels
+from kim_app.regions.models import RegionCode
+from kim_app.timezones import utcnow
+
+
+class ActivityKind(LabelledEnum):
+    INFORMASI = "informasi"
+    HOAKS = "hoaks"
+    POTENSI = "potensi"
+    ASPIRASI = "aspirasi"
+    DARURAT = "darurat"
+    PERTEMUAN = "pertemuan"
+    KONTEN = "konten"
+    LAINNYA = "lainnya"
+
+
+set_labels(
+    ActivityKind,
+    {
+        ActivityKind.INFORMASI: _l("Penyebaran informasi"),
+        ActivityKind.HOAKS: _l("Klarifikasi hoaks"),
+        ActivityKind.POTENSI: _l("Promosi potensi desa"),
+        ActivityKind.ASPIRASI: _l("Aspirasi warga"),
+        ActivityKind.DARURAT: _l("Tanggap darurat/bencana"),
+        ActivityKind.PERTEMUAN: _l("Pertemuan/diskusi"),
+        ActivityKind.KONTEN: _l("Konten digital"),
+        ActivityKind.LAINNYA: _l("Lainnya"),
+    },
+)
+
+# what a KIM shows on its public profile until it chooses: what it spreads and makes, not the
+# aspirations of residents or its own meetings
+PUBLIC_BY_DEFAULT = (
+    ActivityKind.INFORMASI,
+    ActivityKind.HOAKS,
+    ActivityKind.POTENSI,
+    ActivityKind.DARURAT,
+    ActivityKind.KONTEN,
+)
+
+
+class Channel(LabelledEnum):
+    WHATSAPP = "whatsapp"
+    MEDSOS = "medsos"
+    SITUS = "situs"
+    PERTEMUAN = "pertemuan"
+    RADIO = "radio"
+    PAPAN = "papan"
+
+
+set_labels(
+    Channel,
+    {
+        Channel.WHATSAPP: _l("Grup WhatsApp"),
+        Channel.MEDSOS: _l("Media sosial"),
+        Channel.SITUS: _l("Situs web desa"),
+        Channel.PERTEMUAN: _l("Pertemuan warga"),
+        Channel.RADIO: _l("Radio"),
+        Channel.PAPAN: _l("Papan informasi"),
+    },
+)
+
+
+class ReportStatus(LabelledEnum):
+    DIKIRIM = "dikirim"  # waiting for the operator's review
+    DITERIMA = "diterima"
+    PERLU_PERBAIKAN = "perlu_perbaikan"
+    DISEMBUNYIKAN = "disembunyikan"
+
+
+set_labels(
+    ReportStatus,
+    {
+        ReportStatus.DIKIRIM: _l("Menunggu tinjauan"),
+        ReportStatus.DITERIMA: _l("Diterima"),
+        ReportStatus.PERLU_PERBAIKAN: _l("Perlu perbaikan"),
+        ReportStatus.DISEMBUNYIKAN: _l("Disembunyikan"),
+    },
+)
+
+
+class ActivityReport(db.Model):
+    """One activity of a KIM as its people reported it. ``client_id`` is made with the form
+    (on the phone, for a report sent later from the outbox): the same report sent twice is
+    stored once. ``village_code`` repeats the KIM's, so an area's reports are read by range."""
+
+    __tablename__ = "activity_reports"
+    __table_args__ = (
+        sa.UniqueConstraint("kim_id", "client_id"),
+        sa.Index("ix_activity_reports_kim_day", "kim_id", "done_on"),
+        sa.Index("ix_activity_reports_status_area", "status", "village_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kim_id: Mapped[int] = mapped_column(sa.ForeignKey("kims.id", ondelete="CASCADE"))
+    village_code: Mapped[str] = mapped_column(RegionCode)
+    client_id: Mapped[str] = mapped_column(sa.String(40))
+    kind: Mapped[ActivityKind] = mapped_column(enum_type(ActivityKind, 12))
+    done_on: Mapped[date]
+    text: Mapped[str] = mapped_column(sa.String(1000))
+    channels: Mapped[str] = mapped_column(sa.String(80), default="")  # Channel values, by comma
+    link: Mapped[str] = mapped_column(sa.String(300), default="")
+    reach: Mapped[int] = mapped_column(default=0)
+    status: Mapped[ReportStatus] = mapped_column(
+        enum_type(ReportStatus, 16), default=ReportStatus.DIKIRIM
+    )
+    review_note: Mapped[str] = mapped_column(sa.String(500), default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    reviewed_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    kim: Mapped[Kim] = relationship(lazy="joined", innerjoin=True)
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    photos: Mapped[list[ActivityPhoto]] = relationship(
+        back_populates="report",
+        order_by="ActivityPhoto.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    @property
+    def channel_list(self) -> list[Channel]:
+        known = {c.value for c in Channel}
+        return [Channel(v) for v in self.channels.split(",") if v in known]
+
+    @property
+    def editable(self) -> bool:
+        """Its people may still change it: not yet reviewed, or returned for fixes."""
+        return self.status in (ReportStatus.DIKIRIM, ReportStatus.PERLU_PERBAIKAN)
+
+
+class ActivityPhoto(db.Model):
+    """A photo of a report, re-encoded and downscaled; its place only when the reporter kept it."""
+
+    __tablename__ = "activity_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("activity_reports.id", ondelete="CASCADE"), index=True
+    )
+    file: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int]
+    width: Mapped[int]
+    height: Mapped[int]
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+
+    report: Mapped[ActivityReport] = relationship(back_populates="photos")
+
+
+class ActivitySettings(db.Model):
+    """What a KIM shows of its accepted reports on its public profile (kinds, by comma)."""
+
+    __tablename__ = "activity_settings"
+
+    kim_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("kims.id", ondelete="CASCADE"), primary_key=True
+    )
+    public_kinds: Mapped[str] = mapped_column(sa.String(120))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
