@@ -24,6 +24,7 @@ from PIL import Image
 from werkzeug.security import generate_password_hash
 
 from kim_app import importing
+from kim_app.activity.dissemination.operations import ItemData, send_item
 from kim_app.activity.models import ActivityKind, ReportStatus
 from kim_app.activity.operations import ReportData, review_report, send_report
 from kim_app.attendance.certificates.operations import clean_image, set_image
@@ -368,6 +369,19 @@ class Place:
         return self._activity(f"Menunggu {self.tag} {secrets.token_hex(3)}", accepted=False)
 
     @cached_property
+    def info(self) -> int:
+        """Information with a PDF sent to the KIM of the place's KIM's regency (by an admin: in
+        one test the place's operator belongs to another area than its KIM)."""
+        sender = self._accounts.add(Role.ADMIN, None)
+        area = self.village.rsplit(".", 2)[0]
+        self.kim  # noqa: B018 (the item goes to the verified KIM there is)
+        with self.app.test_request_context():
+            data = ItemData(area, "", f"Info {self.tag}", "Isi.", "", "", urgent=True)
+            item = send_item(data, PDF, db.session.get(User, sender.id))
+            db.session.commit()
+            return item.id
+
+    @cached_property
     def photo(self) -> int:
         """A documentation photo of the event's laporan (whose narrative is written too)."""
         operator = self.operator
@@ -628,6 +642,17 @@ def person_fields(_w: World, _p: Place) -> dict:
         "institution": "PKK Kecamatan",
         "gender": "P",
         "consent": "y",  # the public form asks for it; the operator's ignores it
+    }
+
+
+def info_fields(w: World, _p: Place) -> dict:
+    """An item to the KIM of the actor's own wilayah (the inside place's KIM is made first)."""
+    w.inside.kim  # noqa: B018
+    return {
+        "title": "Jadwal posyandu",
+        "text": "Posyandu balita setiap Selasa.",
+        "area": w.actor.scope_code or "" if w.actor else "",
+        "field": "",
     }
 
 
@@ -1458,6 +1483,33 @@ CASES: dict[str, Case] = {
                 marker=lambda _w, p: (p.activity, p.kim.name)[1],
             ),
         ),
+    ),
+    # --- information to spread: operators send, the KIM of the area relay -----------------------
+    "activity.info_index": Case(
+        staff(scoped=False),
+        (get(same("/informasi"), marker=lambda _w, p: (p.info, f"Info {p.tag}")[1]),),
+    ),
+    "activity.info_new": Case(
+        staff(scoped=False),
+        (get(same("/informasi/baru")),),
+        post=post(same("/informasi/baru"), data=info_fields),
+    ),
+    "activity.info_item": Case(staff(), (get(lambda _w, p: f"/informasi/{p.info}"),)),
+    "activity.info_file": Case(
+        staff(), (get(lambda _w, p: f"/informasi/{p.info}/berkas", label="pdf"),)
+    ),
+    "activity.kim_info": Case(staff(200, VIEWERS), (get(kim("/informasi")),)),
+    "activity.kim_item": Case(
+        staff(200, VIEWERS),
+        (get(lambda _w, p: f"/kim/{p.kim.id}/informasi/{p.info}"),),
+        post=post(
+            lambda _w, p: f"/kim/{p.kim.id}/informasi/{p.info}",
+            data=lambda *_: {"channels": ["whatsapp"], "reach": "25"},
+        ),
+    ),
+    "activity.kim_item_file": Case(
+        staff(200, VIEWERS),
+        (get(lambda _w, p: f"/kim/{p.kim.id}/informasi/{p.info}/berkas", label="pdf"),),
     ),
     "notices.index": Case(staff(200, VIEWERS, scoped=False), (get(same("/pesan")),)),
     # --- prepared files: one's own only; another account's answers 404, also for the admin ------------

@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.security import generate_password_hash
 
 from kim_app import create_app, importing, tables
+from kim_app.activity.dissemination.operations import ItemData, send_item
 from kim_app.activity.models import ActivityKind, ReportStatus
 from kim_app.activity.operations import ReportData, review_report, send_report
 from kim_app.attendance.certificates.operations import clean_image, set_image
@@ -204,6 +205,12 @@ def build_world(app, make_kim, make_event, password_hash: str) -> dict:
             head,
         )
         review_report(shown, ReportStatus.DITERIMA, "", operator)
+        # information the operator asks the regency's KIM to spread, with an image
+        info = send_item(
+            ItemData(PPU, "", "Klarifikasi hoaks", "Isi klarifikasi.", "", "", urgent=True),
+            image_bytes("JPEG"),
+            operator,
+        )
         invited = create_user(
             name="Kades Diundang",
             role=Role.KEPALA_DESA,
@@ -273,6 +280,7 @@ def build_world(app, make_kim, make_event, password_hash: str) -> dict:
             "report_id": report.id,
             "activity_photo_id": report.photos[0].id,
             "public_report": (shown.id, shown.photos[0].id),
+            "item_id": info.id,
         }
 
 

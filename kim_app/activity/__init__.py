@@ -7,6 +7,7 @@ from flask import Blueprint
 bp = Blueprint("activity", __name__)
 
 from kim_app.activity import routes  # noqa: E402,F401
+from kim_app.activity.dissemination import routes as _dissemination  # noqa: E402,F401
 
 
 @bp.app_template_global()

@@ -25,11 +25,11 @@ from kim_app.events.forms import BAD_CHOICE, BAD_DATE, BAD_NUMBER, REQUIRED, TOO
 from kim_app.groups.forms import CheckboxesField
 
 
-def _length(limit: int) -> Length:
+def limited(limit: int) -> Length:
     return Length(max=limit, message=TOO_LONG)
 
 
-def _web_link(_form, field) -> None:
+def web_link(_form, field) -> None:
     value = (field.data or "").strip()
     field.data = value
     if not value:
@@ -58,7 +58,7 @@ class ReportForm(FlaskForm):
     )
     text = TextAreaField(
         _l("Apa yang dilakukan"),
-        validators=[DataRequired(REQUIRED), _length(1000)],
+        validators=[DataRequired(REQUIRED), limited(1000)],
         description=_l("Singkat saja: apa, untuk siapa, hasilnya."),
         render_kw={"rows": 3, "maxlength": 1000},
     )
@@ -69,7 +69,7 @@ class ReportForm(FlaskForm):
     )
     link = StringField(
         _l("Tautan unggahan (bila ada)"),
-        validators=[_length(300), _web_link],
+        validators=[limited(300), web_link],
         description=_l("Tautan ke unggahan media sosial atau situs desa."),
         render_kw={"inputmode": "url"},
     )
@@ -88,7 +88,7 @@ class ReportForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
-    note = TextAreaField(_l("Catatan untuk KIM"), validators=[_length(500)])
+    note = TextAreaField(_l("Catatan untuk KIM"), validators=[limited(500)])
 
 
 class PublicKindsForm(FlaskForm):

@@ -180,3 +180,61 @@ class ActivitySettings(db.Model):
     )
     public_kinds: Mapped[str] = mapped_column(sa.String(120))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class InfoItem(db.Model):
+    """Information an operator asks the KIM of an area (and, optionally, of one field) to spread:
+    its text, a link or file, the WhatsApp-ready message, and whether it is urgent (a hoax
+    clarification sits at the top of every KIM's home until the KIM has relayed it).
+    ``area_code`` is the area it goes to (empty: the whole country); ``kims`` how many KIM it
+    reached when sent, so the share that relayed it reads against a fixed number."""
+
+    __tablename__ = "info_items"
+    __table_args__ = (sa.Index("ix_info_items_area_sent", "area_code", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_code: Mapped[str] = mapped_column(RegionCode, default="")
+    field: Mapped[str] = mapped_column(sa.String(24), default="")  # a bidang key, or every field
+    title: Mapped[str] = mapped_column(sa.String(200))
+    text: Mapped[str] = mapped_column(sa.String(3000))
+    link: Mapped[str] = mapped_column(sa.String(300), default="")
+    share_text: Mapped[str] = mapped_column(sa.String(1000))
+    file: Mapped[str | None] = mapped_column(sa.String(64))
+    file_mime: Mapped[str | None] = mapped_column(sa.String(40))
+    file_size: Mapped[int] = mapped_column(default=0)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    kims: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    created_by: Mapped[User | None] = relationship()
+
+
+class Relay(db.Model):
+    """A KIM's word that it spread an item: where, to about how many people. One per KIM and
+    item (confirming again changes it). ``village_code`` repeats the KIM's, for an area's sums."""
+
+    __tablename__ = "info_relays"
+    __table_args__ = (
+        sa.UniqueConstraint("item_id", "kim_id"),
+        sa.Index("ix_info_relays_kim_at", "kim_id", "relayed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("info_items.id", ondelete="CASCADE"))
+    kim_id: Mapped[int] = mapped_column(sa.ForeignKey("kims.id", ondelete="CASCADE"))
+    village_code: Mapped[str] = mapped_column(RegionCode)
+    channels: Mapped[str] = mapped_column(sa.String(80), default="")
+    link: Mapped[str] = mapped_column(sa.String(300), default="")
+    reach: Mapped[int] = mapped_column(default=0)
+    relayed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    kim: Mapped[Kim] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def channel_list(self) -> list[Channel]:
+        known = {c.value for c in Channel}
+        return [Channel(v) for v in self.channels.split(",") if v in known]

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
-from kim_app.activity.models import ActivityReport
+from kim_app.activity.dissemination.queries import waiting_for
+from kim_app.activity.models import ActivityReport, InfoItem
 from kim_app.activity.queries import returned_reports, waiting_count
 from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.auth.queries import pending_link_count
@@ -67,6 +68,7 @@ class Actions:
     outbox: int = 0  # prepared WhatsApp messages the person may send, not sent yet
     reports_waiting: int = 0  # KIM activity reports in the operator's wilayah not yet reviewed
     reports_returned: list[ActivityReport] = field(default_factory=list)  # to fix (village)
+    to_spread: list[tuple[Kim, InfoItem]] = field(default_factory=list)  # not yet relayed
 
     @property
     def empty(self) -> bool:
@@ -83,6 +85,7 @@ class Actions:
             or self.outbox
             or self.reports_waiting
             or self.reports_returned
+            or self.to_spread
         )
 
 
@@ -174,6 +177,13 @@ def _village_actions(user) -> Actions:
     ).all()
     actions.this_week = [Upcoming(event, at, n) for event, at, n in rows]
     actions.reports_returned = returned_reports(user, SHOWN)
+    mine = db.session.scalars(
+        sa.select(Kim)
+        .where(kim_filter(user), Kim.status == KimStatus.TERVERIFIKASI)
+        .order_by(Kim.id)
+        .limit(SHOWN)
+    ).all()
+    actions.to_spread = waiting_for(mine)
     return actions
 
 

@@ -237,3 +237,16 @@ def activity_reviewed(report, name: str, link: str) -> Message:
         f"Alasan: {note}",
         f"Lihat: {link}",
     )
+
+
+def info_sent(item, kim, name: str, link: str) -> Message:
+    """Information Diskominfo asks a KIM to spread; an urgent one says so first."""
+    title = _short(item.title, 150)
+    return _compose(
+        NoticeKind.INFORMASI,
+        f"{'MENDESAK: ' if item.urgent else ''}Informasi untuk disebarkan: {title}",
+        name,
+        *(["MENDESAK — klarifikasi yang perlu segera disebarkan."] if item.urgent else []),
+        f"Diskominfo meminta {_short(kim.name, 120)} menyebarkan: {title}.",
+        f"Buka, bagikan lewat WhatsApp dan catat penyebarannya: {link}",
+    )

@@ -28,6 +28,7 @@ class NoticeKind(LabelledEnum):
     BERKAS = "berkas"  # a file made by the worker is ready (or failed): its owner is told
     AKTIVITAS_PERBAIKAN = "aktivitas_perbaikan"  # an activity report returned for a fix
     AKTIVITAS_DISEMBUNYIKAN = "aktivitas_disembunyikan"  # an activity report hidden
+    INFORMASI = "informasi"  # information Diskominfo asks a KIM to spread
 
 
 set_labels(
@@ -46,6 +47,7 @@ set_labels(
         NoticeKind.BERKAS: _l("Berkas disiapkan"),
         NoticeKind.AKTIVITAS_PERBAIKAN: _l("Laporan kegiatan perlu perbaikan"),
         NoticeKind.AKTIVITAS_DISEMBUNYIKAN: _l("Laporan kegiatan disembunyikan"),
+        NoticeKind.INFORMASI: _l("Informasi untuk disebarkan"),
     },
 )
 

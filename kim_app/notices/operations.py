@@ -455,6 +455,35 @@ def activity_reviewed(report, by: User) -> int:
         )
 
 
+NOTIFY_MAX = 1000  # KIM told one by one of an item; beyond, the operator shares it in a group
+
+
+def info_sent(item, by: User) -> int:
+    """Information to spread: each targeted KIM's accounts (in their list, and by email) and,
+    when it is urgent, its ketua by WhatsApp. An item for more than ``NOTIFY_MAX`` KIM prepares
+    nothing one by one: it waits on every KIM's home page, and the operator shares it in a
+    group."""
+    from kim_app.activity.dissemination.operations import targeted
+
+    if item.kims > NOTIFY_MAX or not has_request_context():
+        return 0
+    kims = db.session.execute(
+        sa.select(Kim.id, Kim.name, Kim.village_code)
+        .where(targeted(item.area_code, item.field))
+        .order_by(Kim.id)
+        .limit(NOTIFY_MAX)
+    ).all()
+    accounts = _accounts_of_kims(kims)
+    ketua = _ketua_of_kims([k.id for k in kims]) if item.urgent else {}
+    items = []
+    for kim in kims:
+        link = _link("activity.kim_item", kim_id=kim.id, item_id=item.id)
+        where = Where(kim.village_code, kim.id, None, link)
+        for person in _people_of_kim(accounts[kim.id], ketua.get(kim.id, []), f"info:{item.id}"):
+            items.append((person, messages.info_sent(item, kim, person.name, link), where))
+    return prepare(items, by)
+
+
 signals.kim_status_changed.connect(kim_status_changed)
 signals.kims_invited.connect(kims_invited)
 signals.event_published.connect(event_published)
@@ -465,3 +494,4 @@ signals.promoted.connect(promoted)
 signals.reset_requested.connect(reset_requested)
 signals.file_finished.connect(file_finished)
 signals.activity_reviewed.connect(activity_reviewed)
+signals.info_sent.connect(info_sent)
