@@ -90,13 +90,12 @@ def test_activity_journey(browser, app, live_server, make_user, tmp_path, varian
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         return page
 
+    wait = 90_000 if variant == "slow" else 10_000  # an upload over slow 3G takes a while
     photo = tmp_path / "foto-kegiatan.jpg"
     photo.write_bytes(phone_photo())
     with app.app_context():
-        village_name = db.session.scalar(sa.select(Region.name).where(Region.code == PPU_VILLAGE))
-        district = db.session.scalar(
-            sa.select(Region.name).where(Region.code == PPU_VILLAGE.rsplit(".", 1)[0])
-        )
+        village_name = db.session.get(Region, PPU_VILLAGE).display_name
+        district = db.session.get(Region, PPU_VILLAGE.rsplit(".", 1)[0]).display_name
     try:
         # -- the operator invites the village head, who registers the KIM ----------------------
         desk = phone()
@@ -160,7 +159,9 @@ def test_activity_journey(browser, app, live_server, make_user, tmp_path, varian
         assert HOAX in text and "https://diskominfo.example/cek-fakta" in text
         officer.get_by_label("Perkiraan jumlah orang yang dijangkau").fill("150")
         officer.get_by_role("button", name="Catat penyebaran").click()
-        expect(officer.locator("#pesan")).to_contain_text("Penyebaran informasi ini tercatat.")
+        expect(officer.locator("#pesan")).to_contain_text(
+            "Penyebaran informasi ini tercatat.", timeout=wait
+        )
         officer.goto(live_server + "/")
         expect(officer.locator("#tindakan")).not_to_contain_text(HOAX)
 
@@ -168,7 +169,7 @@ def test_activity_journey(browser, app, live_server, make_user, tmp_path, varian
         officer.get_by_role("link", name="Laporkan kegiatan").first.click()
         _report(officer, "Klarifikasi hoaks", FIRST, photo)
         officer.get_by_role("button", name="Kirim laporan").click()
-        expect(officer.locator("#pesan")).to_contain_text("Laporan terkirim.")
+        expect(officer.locator("#pesan")).to_contain_text("Laporan terkirim.", timeout=wait)
         officer.get_by_role("link", name="‹ Kegiatan KIM").click()
         officer.get_by_role("link", name="Laporkan kegiatan").click()
         _report(officer, "Promosi potensi desa", SECOND, photo)
@@ -185,7 +186,7 @@ def test_activity_journey(browser, app, live_server, make_user, tmp_path, varian
             expect(officer.locator("#kotak-keluar")).to_be_hidden()
         else:
             officer.get_by_role("button", name="Kirim laporan").click()
-            expect(officer.locator("#pesan")).to_contain_text("Laporan terkirim.")
+            expect(officer.locator("#pesan")).to_contain_text("Laporan terkirim.", timeout=wait)
         reports = _reports(app)
         assert [r.text for r in reports] == [FIRST, SECOND]  # each once
         with app.app_context():
