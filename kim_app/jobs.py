@@ -28,7 +28,7 @@ from kim_app.extensions import db
 
 log = logging.getLogger(__name__)
 _JOBS: dict[str, Callable] = {}
-_PERIODIC: dict[str, Callable] = {}
+_PERIODIC: dict[str, tuple[Callable, dict[str, str]]] = {}
 PENDING = "kim_jobs_after_commit"
 
 
@@ -42,11 +42,12 @@ def job(name: str) -> Callable:
     return decorator
 
 
-def periodic(name: str) -> Callable:
-    """Mark ``func`` as a job the worker runs once a minute (huey's scheduler)."""
+def periodic(name: str, **when: str) -> Callable:
+    """Mark ``func`` as a job the worker runs by huey's scheduler: once a minute, or as ``when``
+    says (``crontab`` fields: ``minute="*/30"``)."""
 
     def decorator(func: Callable) -> Callable:
-        _PERIODIC[name] = func
+        _PERIODIC[name] = (func, when)
         return func
 
     return decorator
@@ -73,8 +74,8 @@ def init_app(app: Flask) -> None:
         name: queue.task(name=name, retries=3, retry_delay=60)(_in_context(app, func))
         for name, func in _JOBS.items()
     }
-    for name, func in _PERIODIC.items():
-        queue.periodic_task(crontab(), name=name)(_in_context(app, func))
+    for name, (func, when) in _PERIODIC.items():
+        queue.periodic_task(crontab(**when), name=name)(_in_context(app, func))
     app.extensions["kim_jobs"] = queue
     app.extensions["kim_job_tasks"] = tasks
 

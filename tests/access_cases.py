@@ -1511,6 +1511,48 @@ CASES: dict[str, Case] = {
         staff(200, VIEWERS),
         (get(lambda _w, p: f"/kim/{p.kim.id}/informasi/{p.info}/berkas", label="pdf"),),
     ),
+    # --- monev: an area's operators, the area in ?wilayah= (404 outside the scope) ---------------
+    "activity.monev": Case(
+        staff(),
+        (get(lambda _w, p: f"/monev?wilayah={p.regency}&tahun={utcnow().year}&bulan=6"),),
+    ),
+    "activity.monev_weights": Case(
+        staff(),
+        (get(lambda _w, p: f"/monev/bobot?wilayah={p.regency}"),),
+        post=post(
+            lambda _w, p: f"/monev/bobot?wilayah={p.regency}",
+            data=lambda *_: {
+                "reports": "50",
+                "relays": "20",
+                "hadir": "20",
+                "certificates": "5",
+                "data": "5",
+            },
+        ),
+    ),
+    "activity.monev_refresh": Case(
+        staff(303), (post(lambda _w, p: f"/monev/hitung?wilayah={p.regency}"),)
+    ),
+    "activity.monev_xlsx": Case(
+        staff(),
+        (get(lambda _w, p: f"/monev.xlsx?wilayah={p.regency}", label="xlsx"),),
+        post=post(lambda _w, p: f"/monev.xlsx?wilayah={p.regency}"),
+    ),
+    "activity.monev_csv": Case(
+        staff(),
+        (get(lambda _w, p: f"/monev.csv?wilayah={p.regency}", label="csv"),),
+        post=post(lambda _w, p: f"/monev.csv?wilayah={p.regency}"),
+    ),
+    "activity.monev_pdf": Case(
+        staff(),
+        (get(lambda _w, p: f"/monev.pdf?wilayah={p.regency}", label="pdf"),),
+        post=post(lambda _w, p: f"/monev.pdf?wilayah={p.regency}"),
+    ),
+    "activity.monev_docx": Case(
+        staff(),
+        (get(lambda _w, p: f"/monev.docx?wilayah={p.regency}", label="docx"),),
+        post=post(lambda _w, p: f"/monev.docx?wilayah={p.regency}"),
+    ),
     "notices.index": Case(staff(200, VIEWERS, scoped=False), (get(same("/pesan")),)),
     # --- prepared files: one's own only; another account's answers 404, also for the admin ------------
     "files.index": Case(staff(200, VIEWERS, scoped=False), (get(same("/berkas")),)),

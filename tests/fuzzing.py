@@ -472,6 +472,8 @@ STORED_EXAMPLES = 3  # plausible submissions per form whose values are then look
 # every name the routes read from the query string (grep queryargs / from_args / from_values)
 ARG_NAMES = [
     "aksi",
+    "tahun",
+    "bulan",
     "jenis",
     "pelaku",
     "sebelum",

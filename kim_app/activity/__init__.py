@@ -8,6 +8,8 @@ bp = Blueprint("activity", __name__)
 
 from kim_app.activity import routes  # noqa: E402,F401
 from kim_app.activity.dissemination import routes as _dissemination  # noqa: E402,F401
+from kim_app.activity.monev import documents as _monev_documents  # noqa: E402,F401
+from kim_app.activity.monev import routes as _monev  # noqa: E402,F401
 
 
 @bp.app_template_global()

@@ -238,3 +238,46 @@ class Relay(db.Model):
     def channel_list(self) -> list[Channel]:
         known = {c.value for c in Channel}
         return [Channel(v) for v in self.channels.split(",") if v in known]
+
+
+class MonevTally(db.Model):
+    """One KIM's figures of a calendar year for monitoring (monev), kept by
+    ``monev.operations.refresh``: at once for what the activity package records (a report
+    reviewed, a relay), by the worker for the rest (attendance, certificates, members, data).
+    The page, its ranking and its exports all read these rows."""
+
+    __tablename__ = "monev_tallies"
+    __table_args__ = (sa.Index("ix_monev_tallies_year_area", "year", "village_code"),)
+
+    kim_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("kims.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    village_code: Mapped[str] = mapped_column(RegionCode)
+    reports: Mapped[int] = mapped_column(default=0)  # accepted reports done in the year
+    relays: Mapped[int] = mapped_column(default=0)  # information relayed in the year
+    reach: Mapped[int] = mapped_column(default=0)  # people reached by both
+    hadir: Mapped[int] = mapped_column(default=0)  # attendance marks of its people
+    certificates: Mapped[int] = mapped_column(default=0)  # issued in the year, not revoked
+    members: Mapped[int] = mapped_column(default=0)  # active members
+    completeness: Mapped[int] = mapped_column(default=0)  # % of the registry's checks met
+    last_active: Mapped[date | None]  # last report, relay or attended session
+    refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MonevWeights(db.Model):
+    """The weights an area's operators give the parts of the activity score; an area without
+    its own uses its nearest ancestor's, then the defaults (``monev.operations.DEFAULT``)."""
+
+    __tablename__ = "monev_weights"
+
+    area_code: Mapped[str] = mapped_column(RegionCode, primary_key=True)
+    reports: Mapped[int]
+    relays: Mapped[int]
+    hadir: Mapped[int]
+    certificates: Mapped[int]
+    data: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )

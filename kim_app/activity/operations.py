@@ -26,6 +26,7 @@ from kim_app.activity.models import (
     Channel,
     ReportStatus,
 )
+from kim_app.activity.monev.operations import refresh_kim
 from kim_app.auth.models import User
 from kim_app.errors import OperationError
 from kim_app.extensions import db
@@ -313,6 +314,8 @@ def review_report(report: ActivityReport, status: ReportStatus, note: str, by: U
         changes={"report": report.id, "from": before.value, "to": status.value},
         actor=by,
     )
+    if ReportStatus.DITERIMA in (before, status):
+        refresh_kim(report.kim_id, report.done_on)
     if status is not ReportStatus.DITERIMA:
         signals.activity_reviewed.send(report, by=by)
 

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from kim_app import audit, signals
 from kim_app.activity.models import Channel, InfoItem, Relay
+from kim_app.activity.monev.operations import refresh_kim
 from kim_app.activity.operations import REACH_MAX, ActivityError
 from kim_app.auth.models import User
 from kim_app.extensions import db
@@ -159,6 +160,7 @@ def relay_item(
     relay = db.session.scalar(
         sa.select(Relay).where(Relay.item_id == item.id, Relay.kim_id == kim.id)
     )
+    before = relay.relayed_at.date() if relay is not None else None
     if relay is None:
         relay = Relay(item_id=item.id, kim_id=kim.id, village_code=kim.village_code)
         db.session.add(relay)
@@ -168,6 +170,7 @@ def relay_item(
     relay.by_id = by.id
     relay.relayed_at = utcnow()
     db.session.flush()
+    refresh_kim(kim.id, relay.relayed_at.date(), *([before] if before else []))
     audit.record(
         "info.relay",
         "kim",
