@@ -33,7 +33,7 @@ from kim_app.attendance import tallies
 from kim_app.reports import tallies as year_tallies
 
 ROOT = Path(__file__).resolve().parent.parent
-VERSION = "1"
+VERSION = "2"  # 2: KIM activity reports, information items and relays, monev tallies
 PASSWORD = "bench-pass-2026"
 REGENCY_CODE = "64.09"  # Kabupaten Penajam Paser Utara
 PG_SERVER = os.environ.get("KIM_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
@@ -571,6 +571,74 @@ def mark_rows(plan: Plan) -> Iterator[Row]:
         yield (mark_id, client, rid, sid, status, method, at, at, recorder, True)
 
 
+# KIM activity (issue 26): two reports a month per KIM over the activity year, one item a month
+# per regency and two relays in three; every tenth KIM reports nothing (the idle ones monev flags)
+ACTIVITY_KINDS = ("informasi", "hoaks", "potensi", "aspirasi", "darurat", "pertemuan", "konten")
+
+
+def activity_year(plan: Plan) -> int:
+    return plan.today.year
+
+
+def _regencies(plan: Plan) -> list[str]:
+    return sorted({code[:5] for code, _name in plan.villages})
+
+
+def activity_report_rows(plan: Plan) -> Iterator[Row]:
+    year, report_id = activity_year(plan), 0
+    for index, (code, village) in enumerate(plan.villages):
+        kim_id = index + 1
+        if kim_id % 10 == 0:
+            continue
+        for month in range(1, 13):
+            for day in (5, 20):
+                done = date(year, month, day)
+                if done > plan.today:
+                    continue
+                report_id += 1
+                status = ("diterima", "diterima", "diterima", "diterima", "dikirim")[report_id % 5]
+                at = iso(datetime(year, month, day, 10))
+                yield (
+                    report_id, kim_id, code, f"bench-{report_id}",
+                    ACTIVITY_KINDS[(kim_id + month + day) % len(ACTIVITY_KINDS)], iso(done),
+                    f"Kegiatan KIM {village} bulan {month}.", "whatsapp,pertemuan", "",
+                    20 + (kim_id * 7 + month) % 180, status, "",
+                    None, at if status == "diterima" else None, plan.kades_id[code], at, at,
+                )  # fmt: skip
+
+
+def info_item_rows(plan: Plan) -> Iterator[Row]:
+    year = activity_year(plan)
+    for r, regency in enumerate(_regencies(plan)):
+        for month in range(1, 13):
+            if date(year, month, 2) > plan.today:
+                continue
+            title = f"Informasi {month}/{year} untuk KIM {plan.region_names.get(regency, regency)}"
+            yield (
+                r * 12 + month, regency, "", title, "Isi informasi untuk disebarkan.", "",
+                title, None, None, 0, month % 4 == 0, 0, iso(datetime(year, month, 2, 8)),
+                plan.operator_id.get(regency),
+            )  # fmt: skip
+
+
+def info_relay_rows(plan: Plan) -> Iterator[Row]:
+    year, relay_id = activity_year(plan), 0
+    number = {regency: r for r, regency in enumerate(_regencies(plan))}
+    for index, (code, _village) in enumerate(plan.villages):
+        kim_id = index + 1
+        if kim_id % 10 == 0:
+            continue
+        for month in range(1, 13):
+            at = datetime(year, month, 3, 9)
+            if (kim_id + month) % 3 == 0 or at.date() > plan.today:
+                continue
+            relay_id += 1
+            yield (
+                relay_id, number[code[:5]] * 12 + month, kim_id, code, "whatsapp", "",
+                30 + kim_id % 70, iso(at), plan.kades_id[code],
+            )  # fmt: skip
+
+
 TABLES: list[Table] = [
     ("kims", ("id", "registration_number", "name", "name_key", "village_code", "address",
               "founded_on", "sk_number", "sk_date", "sk_signer", "potensi", "whatsapp", "email",
@@ -600,6 +668,15 @@ TABLES: list[Table] = [
                     "recorded_by_id", "updated_at"), attendance_rows),
     ("attendance_marks", ("id", "client_id", "registration_id", "session_id", "status", "method",
                           "marked_at", "received_at", "recorded_by_id", "applied"), mark_rows),
+    ("activity_reports", ("id", "kim_id", "village_code", "client_id", "kind", "done_on", "text",
+                          "channels", "link", "reach", "status", "review_note", "reviewed_by_id",
+                          "reviewed_at", "created_by_id", "created_at", "updated_at"),
+     activity_report_rows),
+    ("info_items", ("id", "area_code", "field", "title", "text", "link", "share_text", "file",
+                    "file_mime", "file_size", "urgent", "kims", "sent_at", "created_by_id"),
+     info_item_rows),
+    ("info_relays", ("id", "item_id", "kim_id", "village_code", "channels", "link", "reach",
+                     "relayed_at", "by_id"), info_relay_rows),
 ]  # fmt: skip
 USER_COLUMNS = (
     "id", "email", "name", "password_hash", "role", "scope_code", "active", "session_version",
@@ -607,7 +684,15 @@ USER_COLUMNS = (
 )  # fmt: skip
 # tables loaded frozen, their secondary indexes and unique constraints rebuilt after the load, on
 # PostgreSQL (nothing they cascade to when truncated holds rows yet: see the order of TABLES)
-REINDEXED = {"members", "registrations", "attendance", "attendance_marks", "event_invitations"}
+REINDEXED = {
+    "members",
+    "registrations",
+    "attendance",
+    "attendance_marks",
+    "event_invitations",
+    "activity_reports",
+    "info_relays",
+}
 
 
 # --- the steps both builds share ------------------------------------------------------------------
@@ -708,6 +793,20 @@ def _prepare_schema(app, timer: Timer, regency_only: bool) -> tuple[dict, list, 
         (code, name) for code, name in names.items() if len(code) == 13 and code.startswith(prefix)
     )
     return names, villages, first_user, password_hash
+
+
+def monev_refresh(uri: str, plan: Plan) -> int:
+    """The monev figures of every KIM for the activity year, by the worker's own recount."""
+    from kim_app.activity.monev.operations import refresh_area
+    from kim_app.extensions import db
+
+    app = _app(uri)
+    with app.app_context():
+        kept = refresh_area("", activity_year(plan))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return kept
 
 
 def _meta_rows(plan: Plan, seconds: float, counts: dict[str, int]) -> dict[str, str]:
@@ -884,6 +983,10 @@ def build_national(rebuild: bool = False) -> dict[str, str]:
             return written
 
         timer.run("year tallies", recount_year_tallies)
+    timer.run(
+        "monev tallies (the app's refresh)",
+        lambda: monev_refresh("postgresql+psycopg://" + url.split("://", 1)[1], plan),
+    )
     with psycopg.connect(url, autocommit=True) as conn:
         timer.run("vacuum analyze", lambda: conn.execute("VACUUM ANALYZE") and None)
         meta = _meta_rows(plan, timer.total, counts)
@@ -999,6 +1102,7 @@ def build_regency(rebuild: bool = False) -> dict[str, str]:
             return rows
 
         timer.run("year tallies (checked)", check_year_tallies)
+        timer.run("monev tallies (the app's refresh)", lambda: monev_refresh(REGENCY_URI, plan))
 
         def check_and_analyze() -> int:
             broken = conn.execute("PRAGMA foreign_key_check").fetchall()

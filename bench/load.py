@@ -468,6 +468,14 @@ def endpoints(base: str, meta: dict[str, str], ids: list[int], nonce: str, threa
             province,
         ),
     ]
+    # monev (issue 26): the regency's operator, the province's with its regencies side by side,
+    # the largest province, and the admin's whole country
+    monev = [
+        Endpoint("monev, regency", "GET", "/monev", "get", ["200"], 200, signed_in),
+        Endpoint("monev, province 64", "GET", "/monev", "get", ["200"], 200, province),
+        Endpoint("monev, province 35", "GET", "/monev", "get", ["200"], 200, largest),
+        Endpoint("monev, country (admin)", "GET", "/monev", "get", ["200"], 200, admin),
+    ]
     ids_arg = ",".join(map(str, ids))
     wanted = [
         Endpoint("sign-in page", "GET", "/login", "get", ["200"], 200),
@@ -477,6 +485,7 @@ def endpoints(base: str, meta: dict[str, str], ids: list[int], nonce: str, threa
         Endpoint("coverage", "GET", "/kim/cakupan", "get", ["200"], 200, signed_in),
         Endpoint("dashboard", "GET", "/laporan/", "get", ["200"], 200, signed_in),
         *dashboards,
+        *monev,
         Endpoint(
             f"participant list ({len(ids)})",
             "GET",

@@ -34,6 +34,7 @@ from kim_app.groups.models import (
     SkSigner,
     name_key,
 )
+from kim_app.jobs import queue_of
 from kim_app.regions.operations import import_regions
 from kim_app.timezones import zone_name_for
 from tests import slowest  # times every request of the run from its import on
@@ -152,11 +153,13 @@ def app(database_url, tmp_path_factory) -> Iterator[Flask]:
 
 @pytest.fixture(autouse=True)
 def _clean(request):
-    """Each test starts with no users or audit entries and fresh rate limits."""
+    """Each test starts with no users or audit entries, fresh rate limits and no job waiting on
+    the queue (a job a test asked for and left is not the next test's to run)."""
     yield
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
+    queue_of(app).flush()
     with app.app_context():
         _db.session.rollback()
         for statement in cleanup_statements():

@@ -57,7 +57,13 @@ def test_security_headers_on_every_page(client):
 
 
 # documents drawn by WeasyPrint, never served as pages: their <style> never meets the CSP
-PRINTED = {"certificate.html", "daftar_hadir.html", "poster.html", "laporan_pdf.html"}
+PRINTED = {
+    "certificate.html",
+    "daftar_hadir.html",
+    "poster.html",
+    "laporan_pdf.html",
+    "monev_pdf.html",
+}
 NEEDS_UNSAFE_CSP = re.compile(
     r"<script(?![^>]*\bsrc=)|<style|\bstyle=|\son[a-z]+=|hx-on|=[\"'](?:js|javascript):", re.I
 )

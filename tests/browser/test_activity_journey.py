@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import BrowserContext, Page, expect
@@ -231,6 +232,24 @@ def test_activity_journey(browser, app, live_server, make_user, tmp_path, varian
         desk.get_by_role("link", name=HOAX).click()
         expect(desk.locator("#penyebaran")).to_contain_text("±150 orang dijangkau")
         expect(desk.locator("#penyebaran")).to_contain_text(KIM_NAME)
+
+        # -- the monev page and its export state the same counts -------------------------------
+        desk.goto(live_server + "/")
+        desk.get_by_role("link", name="Monev keaktifan KIM").click()
+        summary = desk.locator("#ringkasan")
+        expect(summary).to_contain_text("KIM terverifikasi1")
+        expect(summary).to_contain_text("Laporan kegiatan diterima1")
+        expect(summary).to_contain_text("Informasi disebarkan1")
+        screenshot(desk, f"aktivitas-{variant}-6-monev")
+        with desk.expect_download() as download:
+            desk.get_by_role("button", name="XLSX").click()
+        sheet = openpyxl.load_workbook(download.value.path()).active
+        header, *rows = list(sheet.iter_rows(values_only=True))
+        [row] = [dict(zip(header, r, strict=True)) for r in rows]
+        assert row["KIM"] == KIM_NAME and row["Laporan kegiatan diterima"] == 1
+        assert row["Informasi disebarkan"] == 1 and row["Orang dijangkau"] == 45 + 150
+        assert f"{KIM_NAME}</a> · " in desk.content()
+        assert str(row["Skor"]).replace(".", ",") in desk.locator("#teraktif").inner_text()
         assert kim_id
     finally:
         for context in contexts:
