@@ -12,6 +12,7 @@ JavaScript on over slow 3G.
 
 from __future__ import annotations
 
+import io
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -237,13 +238,19 @@ def test_activity_journey(browser, app, live_server, make_user, tmp_path, varian
         desk.goto(live_server + "/")
         desk.get_by_role("link", name="Monev keaktifan KIM").click()
         summary = desk.locator("#ringkasan")
-        expect(summary).to_contain_text("KIM terverifikasi1")
-        expect(summary).to_contain_text("Laporan kegiatan diterima1")
-        expect(summary).to_contain_text("Informasi disebarkan1")
+        for label, value in (
+            ("KIM terverifikasi", "1"),
+            ("Laporan kegiatan diterima", "1"),
+            ("Informasi disebarkan", "1"),
+            ("Orang dijangkau", "195"),
+        ):
+            row = summary.get_by_role("row", name=re.compile(f"^{label}"))
+            expect(row.get_by_role("cell")).to_have_text(value)
         screenshot(desk, f"aktivitas-{variant}-6-monev")
         with desk.expect_download() as download:
             desk.get_by_role("button", name="XLSX").click()
-        sheet = openpyxl.load_workbook(download.value.path()).active
+        assert download.value.suggested_filename.endswith(".xlsx")
+        sheet = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes())).active
         header, *rows = list(sheet.iter_rows(values_only=True))
         [row] = [dict(zip(header, r, strict=True)) for r in rows]
         assert row["KIM"] == KIM_NAME and row["Laporan kegiatan diterima"] == 1
