@@ -33,7 +33,7 @@ from kim_app.attendance import tallies
 from kim_app.reports import tallies as year_tallies
 
 ROOT = Path(__file__).resolve().parent.parent
-VERSION = "2"  # 2: KIM activity reports, information items and relays, monev tallies
+VERSION = "2"  # 2: KIM activity reports, information items and relays, the monev figures
 PASSWORD = "bench-pass-2026"
 REGENCY_CODE = "64.09"  # Kabupaten Penajam Paser Utara
 PG_SERVER = os.environ.get("KIM_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")

@@ -14,7 +14,14 @@ import sqlalchemy as sa
 from docx import Document
 
 from kim_app.activity.dissemination.operations import ItemData, relay_item, send_item
-from kim_app.activity.models import ActivityKind, Channel, MonevTally, ReportStatus
+from kim_app.activity.models import (
+    ActivityKind,
+    ActivityReport,
+    Channel,
+    MonevArea,
+    MonevTally,
+    ReportStatus,
+)
 from kim_app.activity.monev.operations import PARTS, refresh_area, weights_for
 from kim_app.activity.operations import ReportData, review_report, send_report
 from kim_app.auth.models import Role, User
@@ -239,3 +246,52 @@ def test_the_page_fits_the_budget_and_its_queries_do_not_grow(
         response = client.get(url)
         assert response.status_code == 200, url
         assert page_weight(response) <= PAGE_BUDGET, (url, page_weight(response))
+
+
+def test_the_areas_sums_kept_by_each_change_equal_a_full_recount(
+    app, client, make_kim, make_user, login
+):
+    """After reviews, relays, a report hidden again and a regency's own weights — each moving
+    the areas' sums by its difference — every area's row equals what the worker's full recount
+    of the country writes."""
+    kims = [
+        make_kim(name="KIM Satu"),
+        make_kim(village=PPU_OTHER_VILLAGE, name="KIM Dua"),
+        make_kim(village=OTHER_KALTIM_VILLAGE, name="KIM Tiga"),
+        make_kim(village=MAJALENGKA_VILLAGE, name="KIM Empat"),
+    ]
+    operator = make_user(Role.ADMIN, None)
+    head = make_user(Role.KEPALA_DESA, PPU_VILLAGE)
+    for n, kim in enumerate(kims):
+        activity(app, kim.id, 3 * n + 1, n, head, operator)
+    with app.test_request_context():
+        report = db.session.scalars(
+            sa.select(ActivityReport).where(ActivityReport.kim_id == kims[0].id)
+        ).first()
+        review_report(report, ReportStatus.DISEMBUNYIKAN, "Bukan kegiatan KIM.", operator)
+        db.session.commit()
+    login(operator)
+    zero = {p.key: "10" for p in PARTS}
+    assert (
+        client.submit(f"/monev/bobot?wilayah={PPU}", {**zero, "reports": "90"}).status_code == 303
+    )
+
+    def areas() -> dict:
+        with app.app_context():
+            return {
+                (a.area_code, a.year): {
+                    c.key: round(getattr(a, c.key), 6)
+                    if c.key == "score_sum"
+                    else getattr(a, c.key)
+                    for c in MonevArea.__table__.columns
+                    if c.key != "refreshed_at"
+                }
+                for a in db.session.scalars(sa.select(MonevArea))
+            }
+
+    kept = areas()
+    assert kept[("", local_today(PPU).year)]["kims"] == 4
+    with app.test_request_context():
+        refresh_area("", local_today(PPU).year)
+        db.session.commit()
+    assert areas() == kept

@@ -247,7 +247,11 @@ class MonevTally(db.Model):
     The page, its ranking and its exports all read these rows."""
 
     __tablename__ = "monev_tallies"
-    __table_args__ = (sa.Index("ix_monev_tallies_year_area", "year", "village_code"),)
+    __table_args__ = (
+        sa.Index("ix_monev_tallies_year_area", "year", "village_code"),
+        sa.Index("ix_monev_tallies_year_score", "year", "score"),
+        sa.Index("ix_monev_tallies_year_last", "year", "last_active"),
+    )
 
     kim_id: Mapped[int] = mapped_column(
         sa.ForeignKey("kims.id", ondelete="CASCADE"), primary_key=True
@@ -262,6 +266,41 @@ class MonevTally(db.Model):
     members: Mapped[int] = mapped_column(default=0)  # active members
     completeness: Mapped[int] = mapped_column(default=0)  # % of the registry's checks met
     last_active: Mapped[date | None]  # last report, relay or attended session
+    # the activity score 0–100 with the weights that hold for the KIM's own area, and its level
+    score: Mapped[float] = mapped_column(default=0.0)
+    level: Mapped[str] = mapped_column(sa.String(16), default="tidak_aktif")
+    refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MonevArea(db.Model):
+    """The sums of ``MonevTally`` rows for an area and a year (the country ``""``, each
+    province, regency and district): a monev page reads one row for its totals and one per area
+    below, whatever the number of KIM. Kept with the KIM rows: added to by each change,
+    rebuilt by the worker's full recount. ``idle_<n>``: KIM without activity for ``n`` months as
+    of the last count."""
+
+    __tablename__ = "monev_areas"
+    __table_args__ = (sa.Index("ix_monev_areas_year_depth_area", "year", "depth", "area_code"),)
+
+    area_code: Mapped[str] = mapped_column(RegionCode, primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    depth: Mapped[int]  # 0 the country, 1 a province, 2 a regency, 3 a district
+    kims: Mapped[int] = mapped_column(default=0)
+    score_sum: Mapped[float] = mapped_column(default=0.0)
+    sangat_aktif: Mapped[int] = mapped_column(default=0)
+    aktif: Mapped[int] = mapped_column(default=0)
+    kurang_aktif: Mapped[int] = mapped_column(default=0)
+    tidak_aktif: Mapped[int] = mapped_column(default=0)
+    idle_1: Mapped[int] = mapped_column(default=0)
+    idle_2: Mapped[int] = mapped_column(default=0)
+    idle_3: Mapped[int] = mapped_column(default=0)
+    idle_6: Mapped[int] = mapped_column(default=0)
+    idle_12: Mapped[int] = mapped_column(default=0)
+    reports: Mapped[int] = mapped_column(default=0)
+    relays: Mapped[int] = mapped_column(default=0)
+    reach: Mapped[int] = mapped_column(default=0)
+    hadir: Mapped[int] = mapped_column(default=0)
+    certificates: Mapped[int] = mapped_column(default=0)
     refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

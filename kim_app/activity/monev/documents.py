@@ -11,9 +11,8 @@ from typing import BinaryIO
 from flask import render_template
 from flask_babel import gettext as _
 
-from kim_app.activity.monev.operations import PARTS, weights_for
+from kim_app.activity.monev.operations import LEVELS, PARTS, weights_for
 from kim_app.activity.monev.queries import (
-    LEVELS,
     KimRow,
     Monev,
     children,

@@ -8,6 +8,7 @@ certificates and members change in other packages), and for an area when its ope
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -16,7 +17,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from kim_app import audit, jobs
-from kim_app.activity.models import ActivityReport, MonevTally, MonevWeights, Relay, ReportStatus
+from kim_app.activity.models import (
+    ActivityReport,
+    MonevArea,
+    MonevTally,
+    MonevWeights,
+    Relay,
+    ReportStatus,
+)
 from kim_app.attendance.models import Attendance, Certificate, Presence
 from kim_app.auth.models import User
 from kim_app.errors import OperationError
@@ -50,6 +58,13 @@ PARTS = (
 )
 DEFAULT = {p.key: p.weight for p in PARTS}
 WEIGHT_MAX = 100
+# the activity levels, by score: (lowest score, key)
+LEVELS = ((70, "sangat_aktif"), (40, "aktif"), (10, "kurang_aktif"), (0, "tidak_aktif"))
+IDLE_MONTHS = (1, 2, 3, 6, 12)  # the choices of "without activity for"
+SUMMED = ("reports", "relays", "reach", "hadir", "certificates")
+# an area refreshed in the request when it has at most this many KIM (weights saved, "Hitung
+# ulang"); a bigger one goes to the worker
+AT_ONCE = 3000
 
 
 class MonevError(OperationError):
@@ -61,6 +76,122 @@ class MonevError(OperationError):
 
 def _bounds(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year + 1, 1, 1)
+
+
+def months_before(today: date, months: int) -> date:
+    """The day ``months`` months before ``today`` (the 28th at most, so every month has it)."""
+    month = today.month - months
+    year = today.year + (month - 1) // 12
+    return date(year, (month - 1) % 12 + 1, min(today.day, 28))
+
+
+def score_of(figures: dict, weights: dict[str, int]) -> float:
+    """Σ weight × min(figure ÷ target, 1) ÷ Σ weights × 100, as the page prints it."""
+    total = sum(weights.values()) or 1
+    shares = {
+        p.key: min((figures["completeness"] if p.key == "data" else figures[p.key]) / p.target, 1)
+        for p in PARTS
+    }
+    return round(sum(weights.get(k, 0) * v for k, v in shares.items()) / total * 100, 4)
+
+
+def level_of(score: float) -> str:
+    for lowest, key in LEVELS:
+        if score >= lowest:
+            return key
+    return LEVELS[-1][1]
+
+
+class Weighing:
+    """The weights that hold for each KIM: those of its nearest area that set some, else the
+    country's, else the defaults (all weights rows are few; read once per recount)."""
+
+    def __init__(self) -> None:
+        self.by_area = {
+            w.area_code: {p.key: getattr(w, p.key) for p in PARTS}
+            for w in db.session.scalars(sa.select(MonevWeights))
+        }
+
+    def of(self, village_code: str) -> dict[str, int]:
+        for code in reversed(["", *ancestors_of(village_code)]):
+            if code in self.by_area:
+                return self.by_area[code]
+        return DEFAULT
+
+
+def _areas_of(village_code: str) -> list[tuple[str, int]]:
+    """The country, province, regency and district a village lies in, with their depth."""
+    codes = ancestors_of(village_code)[:3]
+    return [("", 0), *((code, depth) for depth, code in enumerate(codes, 1))]
+
+
+def _contribution(row: dict, today: date) -> dict[str, float]:
+    """What one KIM row adds to each of its areas' sums."""
+    part = {"kims": 1, "score_sum": row["score"], row["level"]: 1}
+    part.update({key: row[key] for key in SUMMED})
+    for months in IDLE_MONTHS:
+        idle = row["last_active"] is None or row["last_active"] < months_before(today, months)
+        part[f"idle_{months}"] = int(idle)
+    return part
+
+
+def _area_sums(rows: list[dict], today: date) -> dict[tuple[str, int], dict[str, float]]:
+    sums: dict[tuple[str, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for row in rows:
+        part = _contribution(row, today)
+        for area in _areas_of(row["village_code"]):
+            target = sums[area]
+            for key, value in part.items():
+                target[key] += value
+    return sums
+
+
+AREA_COLUMNS = (
+    "kims", "score_sum", *(key for _l, key in LEVELS), *(f"idle_{n}" for n in IDLE_MONTHS),
+    *SUMMED,
+)  # fmt: skip
+
+
+def _add_to_areas(year: int, old: list[dict], new: list[dict], today: date) -> None:
+    """Move each area's sums from the KIM rows ``old`` to ``new``: one UPDATE per area touched
+    (an INSERT for an area's first KIM)."""
+    before, after = _area_sums(old, today), _area_sums(new, today)
+    now = utcnow()
+    for area in set(before) | set(after):
+        delta = {
+            key: after.get(area, {}).get(key, 0) - before.get(area, {}).get(key, 0)
+            for key in AREA_COLUMNS
+        }
+        if not any(delta.values()):
+            continue
+        code, depth = area
+        changed = db.session.execute(
+            sa.update(MonevArea)
+            .where(MonevArea.area_code == code, MonevArea.year == year)
+            .values(
+                {getattr(MonevArea, k): getattr(MonevArea, k) + v for k, v in delta.items()}
+                | {MonevArea.refreshed_at: now}
+            )
+        ).rowcount
+        if not changed:
+            db.session.execute(
+                sa.insert(MonevArea).values(
+                    area_code=code, year=year, depth=depth, refreshed_at=now, **delta
+                )
+            )
+
+
+def _rebuild_areas(year: int, rows: list[dict], today: date) -> None:
+    """Every area's sums of the year afresh, from the whole country's KIM rows."""
+    db.session.execute(sa.delete(MonevArea).where(MonevArea.year == year))
+    now = utcnow()
+    values = [
+        {"area_code": code, "year": year, "depth": depth, "refreshed_at": now}
+        | {key: sums.get(key, 0) for key in AREA_COLUMNS}
+        for (code, depth), sums in _area_sums(rows, today).items()
+    ]
+    for first in range(0, len(values), CHUNK):
+        db.session.execute(sa.insert(MonevArea), values[first : first + CHUNK])
 
 
 def _completeness(kim: sa.Row, officers: int, fields: int) -> int:
@@ -77,9 +208,11 @@ def _completeness(kim: sa.Row, officers: int, fields: int) -> int:
     return round(100 * sum(checks) / len(checks))
 
 
-def refresh(year: int, condition: sa.ColumnElement[bool]) -> int:
-    """Recount the ``year`` rows of the verified KIM that ``condition`` (on ``Kim``) selects;
-    returns how many rows are kept. Rows of KIM no longer verified are removed."""
+def refresh(year: int, condition: sa.ColumnElement[bool], *, everything: bool = False) -> int:
+    """Recount the ``year`` rows of the verified KIM that ``condition`` (on ``Kim``) selects,
+    with their scores, and their areas' sums; returns how many rows are kept. Rows of KIM no
+    longer verified are removed. ``everything``: the condition selects the whole country, so
+    the areas' sums are rebuilt rather than moved."""
     start, end = _bounds(year)
     chosen = sa.select(Kim.id).where(condition).scalar_subquery()
     kims = db.session.execute(
@@ -179,7 +312,7 @@ def refresh(year: int, condition: sa.ColumnElement[bool]) -> int:
         .where(KimField.kim_id.in_(chosen))
         .group_by(KimField.kim_id)
     )
-    now = utcnow()
+    now, today, weighing = utcnow(), utcnow().date(), Weighing()
     rows = []
     for kim in kims:
         r_n, r_reach, r_last = reports.get(kim.id, (0, 0, None))
@@ -206,11 +339,27 @@ def refresh(year: int, condition: sa.ColumnElement[bool]) -> int:
                 "refreshed_at": now,
             }
         )
+        rows[-1]["score"] = score_of(rows[-1], weighing.of(kim.village_code))
+        rows[-1]["level"] = level_of(rows[-1]["score"])
+    old = []
+    if not everything:
+        old = [
+            dict(row)
+            for row in db.session.execute(
+                sa.select(MonevTally.__table__).where(
+                    MonevTally.year == year, MonevTally.kim_id.in_(chosen)
+                )
+            ).mappings()
+        ]
     db.session.execute(
         sa.delete(MonevTally).where(MonevTally.year == year, MonevTally.kim_id.in_(chosen))
     )
     for first in range(0, len(rows), CHUNK):
         db.session.execute(sa.insert(MonevTally), rows[first : first + CHUNK])
+    if everything:
+        _rebuild_areas(year, rows, today)
+    else:
+        _add_to_areas(year, old, rows, today)
     return len(rows)
 
 
@@ -225,7 +374,7 @@ def refresh_area(area_code: str, year: int) -> int:
     from kim_app.security import codes_within
 
     condition = codes_within(Kim.village_code, area_code) if area_code else sa.true()
-    return refresh(year, condition)
+    return refresh(year, condition, everything=not area_code)
 
 
 @jobs.periodic(REFRESH_JOB, minute="*/30")
@@ -263,9 +412,26 @@ def weights_for(area_code: str) -> tuple[dict[str, int], str | None]:
     return dict(DEFAULT), None
 
 
-def set_weights(area_code: str, weights: dict[str, int] | None, by: User) -> None:
+def rescore(area_code: str) -> bool:
+    """Recount the scores of an area's KIM (its weights changed), every year kept: now when the
+    area is small, else by the worker. True when done now."""
+    from kim_app.security import codes_within
+
+    where = codes_within(MonevTally.village_code, area_code) if area_code else sa.true()
+    size = db.session.scalar(sa.select(sa.func.count()).select_from(MonevTally).where(where))
+    kept_years = db.session.scalars(sa.select(MonevTally.year).where(where).distinct()).all()
+    if size > AT_ONCE:
+        for year in kept_years:
+            jobs.after_commit(AREA_JOB, area_code, year)
+        return False
+    for year in kept_years:
+        refresh_area(area_code, year)
+    return True
+
+
+def set_weights(area_code: str, weights: dict[str, int] | None, by: User) -> bool:
     """Keep an area's weights (each 0–100, not all 0); ``None`` goes back to the inherited
-    ones."""
+    ones. The area's scores follow (``rescore``); True when they already have."""
     row = db.session.get(MonevWeights, area_code)
     if weights is None:
         if row is not None:
@@ -290,3 +456,4 @@ def set_weights(area_code: str, weights: dict[str, int] | None, by: User) -> Non
         changes={"weights": weights},
         actor=by,
     )
+    return rescore(area_code)

@@ -17,13 +17,19 @@ from kim_app.activity.monev.documents import formula_text, level_names
 from kim_app.activity.monev.forms import WeightsForm
 from kim_app.activity.monev.operations import (
     AREA_JOB,
+    IDLE_MONTHS,
+    LEVELS,
     PARTS,
     MonevError,
+    months_before,
+    refresh_area,
     set_weights,
     weights_for,
 )
+from kim_app.activity.monev.operations import (
+    AT_ONCE as REFRESH_AT_ONCE,
+)
 from kim_app.activity.monev.queries import (
-    LEVELS,
     Monev,
     children,
     inactive,
@@ -43,7 +49,7 @@ from kim_app.reports.dashboard import area_from_request
 from kim_app.security import roles_required, scope_of
 from kim_app.timezones import zone_for
 
-MONTH_CHOICES = (1, 2, 3, 6, 12)
+MONTH_CHOICES = IDLE_MONTHS
 FIRST_YEAR = 2020
 AT_ONCE = 2000  # KIM rows an export makes inside the request; more go to the worker
 
@@ -52,14 +58,6 @@ def _today() -> date:
     from datetime import datetime
 
     return datetime.now(zone_for(scope_of(current_user))).date()
-
-
-def _cutoff(today: date, months: int) -> date:
-    month = today.month - months
-    year = today.year + (month - 1) // 12
-    month = (month - 1) % 12 + 1
-    day = min(today.day, 28)
-    return date(year, month, day)
 
 
 def years() -> list[int]:
@@ -73,7 +71,7 @@ def asked() -> Monev:
     year = int(queryargs.one_of("tahun", [str(y) for y in years()]) or _today().year)
     months = int(queryargs.one_of("bulan", [str(m) for m in MONTH_CHOICES]) or 3)
     weights, _source = weights_for(area.code if area else "")
-    return Monev(area, year, weights, months, _cutoff(_today(), months))
+    return Monev(area, year, weights, months, months_before(_today(), months))
 
 
 def _args(m: Monev) -> dict:
@@ -140,7 +138,7 @@ def monev_weights():
     )
     try:
         with db.session.begin_nested():
-            set_weights(code, chosen, current_user)
+            done = set_weights(code, chosen, current_user)
     except MonevError as error:
         attach_error(form, error)
         return render(
@@ -151,7 +149,12 @@ def monev_weights():
             source=source,
             parts=PARTS,
         )
-    flash(_("Bobot skor keaktifan disimpan."), "success")
+    flash(
+        _("Bobot skor keaktifan disimpan.")
+        if done
+        else _("Bobot disimpan; skor wilayah ini sedang dihitung ulang oleh server."),
+        "success",
+    )
     return redirect_after_post(url_for("activity.monev", wilayah=code or None))
 
 
@@ -164,8 +167,12 @@ def monev_refresh():
 
     if not FlaskForm().validate_on_submit():
         abort(400)
-    jobs.after_commit(AREA_JOB, m.code, m.year)
-    flash(_("Angka sedang dihitung ulang; muat ulang halaman ini sebentar lagi."), "success")
+    if kim_count(m) <= REFRESH_AT_ONCE:
+        refresh_area(m.code, m.year)
+        flash(_("Angka dihitung ulang."), "success")
+    else:
+        jobs.after_commit(AREA_JOB, m.code, m.year)
+        flash(_("Angka sedang dihitung ulang; muat ulang halaman ini sebentar lagi."), "success")
     return redirect_after_post(url_for("activity.monev", **_args(m)))
 
 
