@@ -249,8 +249,9 @@ class MonevTally(db.Model):
     __tablename__ = "monev_tallies"
     __table_args__ = (
         sa.Index("ix_monev_tallies_year_area", "year", "village_code"),
-        sa.Index("ix_monev_tallies_year_score", "year", "score"),
-        sa.Index("ix_monev_tallies_year_last", "year", "last_active"),
+        # the rankings and the idle list read these in order, ties by KIM
+        sa.Index("ix_monev_tallies_year_score", "year", "score", "kim_id"),
+        sa.Index("ix_monev_tallies_year_last", "year", "last_active", "kim_id"),
     )
 
     kim_id: Mapped[int] = mapped_column(

@@ -78,8 +78,8 @@ def upgrade():
     )
     with op.batch_alter_table('monev_tallies', schema=None) as batch_op:
         batch_op.create_index('ix_monev_tallies_year_area', ['year', 'village_code'], unique=False)
-        batch_op.create_index('ix_monev_tallies_year_last', ['year', 'last_active'], unique=False)
-        batch_op.create_index('ix_monev_tallies_year_score', ['year', 'score'], unique=False)
+        batch_op.create_index('ix_monev_tallies_year_last', ['year', 'last_active', 'kim_id'], unique=False)
+        batch_op.create_index('ix_monev_tallies_year_score', ['year', 'score', 'kim_id'], unique=False)
 
 
 

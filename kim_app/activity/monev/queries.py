@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from kim_app.activity.models import MonevArea, MonevTally
 from kim_app.activity.monev.operations import IDLE_MONTHS, LEVELS
@@ -126,39 +127,58 @@ def _where(m: Monev) -> sa.ColumnElement[bool]:
     return condition
 
 
-def _idle(m: Monev) -> sa.ColumnElement[bool]:
-    return sa.or_(MonevTally.last_active.is_(None), MonevTally.last_active < m.cutoff)
-
-
 def _kims(m: Monev, order, limit: int | None, extra=None) -> list[KimRow]:
-    statement = (
-        sa.select(Kim, MonevTally)
-        .join(Kim, Kim.id == MonevTally.kim_id)
+    """The area's KIM rows in ``order`` (an index's order: the rows are found by reading it,
+    then joined to their KIM), at most ``limit``."""
+    chosen = (
+        sa.select(MonevTally)
         .where(_where(m), *([extra] if extra is not None else []))
         .order_by(*order)
     )
     if limit is not None:
-        statement = statement.limit(limit)
-    return [KimRow(kim, tally) for kim, tally in db.session.execute(statement)]
+        chosen = chosen.limit(limit)
+    inner = chosen.subquery()
+    tally = aliased(MonevTally, inner)
+    rows = db.session.execute(sa.select(Kim, tally).join(tally, tally.kim_id == Kim.id)).all()
+    return sorted((KimRow(kim, t) for kim, t in rows), key=lambda r: _position(r, order))
+
+
+def _position(row: KimRow, order) -> tuple:
+    """The row's place in ``order`` again (the join does not keep the subquery's order)."""
+    t = row.tally
+    if order is RANK_DOWN:
+        return (-t.score, -t.kim_id)
+    if order is RANK_UP:
+        return (t.score, t.kim_id)
+    return (t.last_active or date.min, t.kim_id)  # IDLE
+
+
+RANK_DOWN = (MonevTally.score.desc(), MonevTally.kim_id.desc())
+RANK_UP = (MonevTally.score.asc(), MonevTally.kim_id.asc())
+IDLE = (MonevTally.last_active.asc(), MonevTally.kim_id.asc())
 
 
 def most_active(m: Monev) -> list[KimRow]:
-    return _kims(m, (MonevTally.score.desc(), MonevTally.kim_id), SHOWN)
+    return _kims(m, RANK_DOWN, SHOWN)
 
 
 def least_active(m: Monev) -> list[KimRow]:
-    return _kims(m, (MonevTally.score.asc(), MonevTally.kim_id), SHOWN)
+    return _kims(m, RANK_UP, SHOWN)
 
 
 def inactive(m: Monev) -> list[KimRow]:
-    """KIM whose last activity lies before the cutoff (or who have none), longest idle first."""
-    order = (MonevTally.last_active.is_not(None), MonevTally.last_active, MonevTally.kim_id)
-    return _kims(m, order, INACTIVE_SHOWN, _idle(m))
+    """KIM without any activity, then those whose last lies before the cutoff, longest idle
+    first: two reads of the last-activity index, each stopping at the list's length."""
+    never = _kims(m, IDLE, INACTIVE_SHOWN, MonevTally.last_active.is_(None))
+    if len(never) >= INACTIVE_SHOWN:
+        return never
+    before = _kims(m, IDLE, INACTIVE_SHOWN - len(never), MonevTally.last_active < m.cutoff)
+    return never + before
 
 
 def every_kim(m: Monev) -> list[KimRow]:
     """Every KIM of the area with its figures, by score (the exports)."""
-    return _kims(m, (MonevTally.score.desc(), MonevTally.kim_id), None)
+    return _kims(m, RANK_DOWN, None)
 
 
 def kim_count(m: Monev) -> int:
