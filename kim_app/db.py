@@ -86,6 +86,19 @@ WRITE_LOCK_POLL_SECONDS = 0.0005
 _write_lock_poller = threading.Lock()
 
 
+def hold_write_lock() -> None:
+    """SQLite: make the session's transaction hold the database's write lock from here on, for
+    work outside a write request that reads and then writes what it read (a job's recount):
+    another writer in between would otherwise make it write stale figures. Nothing on
+    PostgreSQL, nor when the transaction holds the lock already (a write request's ``BEGIN
+    IMMEDIATE``, or a write made)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    if not connection.connection.dbapi_connection.in_transaction:
+        _take_write_lock(connection)
+
+
 def _take_write_lock(connection: sa.Connection) -> None:
     """``BEGIN IMMEDIATE``, waiting for another writer in steps of half a millisecond up to the
     busy timeout; past it, SQLAlchemy's error for a locked database (a 503, as any outage).

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from kim_app import audit, signals
 from kim_app.activity.models import Channel, InfoItem, Relay
@@ -149,6 +151,26 @@ def send_item(data: ItemData, file: bytes | None, by: User) -> InfoItem:
     return item
 
 
+def _relay_row(item: InfoItem, kim: Kim) -> tuple[Relay, date | None]:
+    """The KIM's relay of the item, made when it has none (a parallel first tap that made it a
+    moment ago is found instead); with the day it was last recorded, None for a new one."""
+    where = (Relay.item_id == item.id, Relay.kim_id == kim.id)
+    relay = db.session.scalar(sa.select(Relay).where(*where))
+    if relay is not None:
+        return relay, relay.relayed_at.date()
+    relay = Relay(item_id=item.id, kim_id=kim.id, village_code=kim.village_code)
+    try:
+        with db.session.begin_nested():
+            db.session.add(relay)
+            db.session.flush()
+    except IntegrityError:
+        relay = db.session.scalar(sa.select(Relay).where(*where))
+        if relay is None:
+            raise
+        return relay, relay.relayed_at.date()
+    return relay, None
+
+
 def relay_item(
     item: InfoItem, kim: Kim, channels: tuple[Channel, ...], reach: int, link: str, by: User
 ) -> Relay:
@@ -157,13 +179,7 @@ def relay_item(
         raise ActivityError(_("Pilih di mana informasi ini disebarkan."), "channels")
     if not 0 <= reach <= REACH_MAX:
         raise ActivityError(_("Jumlah orang tidak masuk akal."), "reach")
-    relay = db.session.scalar(
-        sa.select(Relay).where(Relay.item_id == item.id, Relay.kim_id == kim.id)
-    )
-    before = relay.relayed_at.date() if relay is not None else None
-    if relay is None:
-        relay = Relay(item_id=item.id, kim_id=kim.id, village_code=kim.village_code)
-        db.session.add(relay)
+    relay, before = _relay_row(item, kim)
     relay.channels = ",".join(c.value for c in channels)
     relay.reach = reach
     relay.link = link.strip()[:300]

@@ -27,6 +27,7 @@ from kim_app.activity.models import (
 )
 from kim_app.attendance.models import Attendance, Certificate, Presence
 from kim_app.auth.models import User
+from kim_app.db import hold_write_lock, on_postgresql
 from kim_app.errors import OperationError
 from kim_app.events.models import EventSession, Registration
 from kim_app.extensions import db
@@ -37,6 +38,8 @@ from kim_app.timezones import utcnow
 
 REFRESH_JOB = "monev-hitung"
 AREA_JOB = "monev-hitung-wilayah"
+KIM_JOB = "monev-hitung-kim"
+TURN_KEY = 0x4D4F4E  # "MON": PostgreSQL's advisory lock that a year's recounts take turns on
 CHUNK = 2000  # rows written per INSERT
 
 
@@ -208,11 +211,27 @@ def _completeness(kim: sa.Row, officers: int, fields: int) -> int:
     return round(100 * sum(checks) / len(checks))
 
 
+def _take_turn(year: int, *, wait: bool = True) -> bool:
+    """Wait until no other transaction recounts ``year`` (or, ``wait=False``, say whether none
+    does), and hold the turn to the end of this one. A recount reads a KIM's old row and moves
+    its areas' sums by the difference, so two at once would count a change twice or insert the
+    same row twice, and a recount whose reads turned stale would write old figures.
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: the database's one write lock,
+    which a write request holds from its start and a job takes here."""
+    if not on_postgresql():
+        hold_write_lock()
+        return True
+    take = sa.func.pg_advisory_xact_lock if wait else sa.func.pg_try_advisory_xact_lock
+    taken = db.session.execute(sa.select(take(TURN_KEY, year))).scalar()
+    return wait or bool(taken)
+
+
 def refresh(year: int, condition: sa.ColumnElement[bool], *, everything: bool = False) -> int:
     """Recount the ``year`` rows of the verified KIM that ``condition`` (on ``Kim``) selects,
     with their scores, and their areas' sums; returns how many rows are kept. Rows of KIM no
     longer verified are removed. ``everything``: the condition selects the whole country, so
-    the areas' sums are rebuilt rather than moved."""
+    the areas' sums are rebuilt rather than moved. Recounts of a year take turns."""
+    _take_turn(year)
     start, end = _bounds(year)
     chosen = sa.select(Kim.id).where(condition).scalar_subquery()
     kims = db.session.execute(
@@ -364,9 +383,20 @@ def refresh(year: int, condition: sa.ColumnElement[bool], *, everything: bool = 
 
 
 def refresh_kim(kim_id: int, *days: date) -> None:
-    """Recount one KIM for the year of each of ``days`` (what it just did changed them)."""
+    """Recount one KIM for the year of each of ``days`` (what it just did changed them): now,
+    or by the worker right after this request when another recount of the year is running (a
+    request does not wait behind the country's half-hourly one)."""
     for year in sorted({d.year for d in days}):
-        refresh(year, Kim.id == kim_id)
+        if _take_turn(year, wait=False):
+            refresh(year, Kim.id == kim_id)
+        else:
+            jobs.after_commit(KIM_JOB, kim_id, year)
+
+
+@jobs.job(KIM_JOB)
+def refresh_kim_job(kim_id: int, year: int) -> None:
+    refresh(year, Kim.id == kim_id)
+    db.session.commit()
 
 
 def refresh_area(area_code: str, year: int) -> int:
