@@ -74,14 +74,16 @@ def test_taps_reviews_and_the_recount_at_once_give_one_relay_and_true_sums(
         reviewers.append((reviewer, reviewer.token(page), f"{page}/tinjau"))
 
     def tap(tapper, token, reach):
-        return lambda: tapper.post(
-            relay_page, data={"csrf_token": token, "channels": "whatsapp", "reach": reach}
-        ).status_code
+        return lambda: (
+            tapper.post(
+                relay_page, data={"csrf_token": token, "channels": "whatsapp", "reach": reach}
+            ).status_code
+        )
 
     def accept(reviewer, token, path):
-        return lambda: reviewer.post(
-            path, data={"csrf_token": token, "status": "diterima"}
-        ).status_code
+        return lambda: (
+            reviewer.post(path, data={"csrf_token": token, "status": "diterima"}).status_code
+        )
 
     def recount():
         return refresh_area("", year)
