@@ -5,16 +5,42 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import BinaryIO
 
 import segno
-from flask import make_response
+from flask import abort, make_response
 from werkzeug.wrappers import Response
 
 from kim_app.text import printable
 
 # personal documents (tickets, lists, certificates): never kept by a shared cache, never indexed
 PRIVATE = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+def kept_file(
+    path: Path | None,
+    mime: str,
+    filename: str = "",
+    *,
+    inline: bool = True,
+    cache: str = PRIVATE["Cache-Control"],
+) -> Response:
+    """A file the app keeps on disk (each a few MB at most, read whole so no handle stays
+    open), or 404 when it is gone: shown in the browser or, ``inline=False``, downloaded as
+    ``filename``. Private (``PRIVATE``) unless ``cache`` starts with ``public``; ``cache`` lets a
+    private photo be kept by the browser a while."""
+    if path is None:
+        abort(404)
+    response = make_response(path.read_bytes())
+    response.headers["Content-Type"] = mime
+    if filename:
+        disposition = "inline" if inline else "attachment"
+        response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    if not cache.startswith("public"):
+        response.headers.update(PRIVATE)
+    response.headers["Cache-Control"] = cache
+    return response
 
 
 def render_pdf(

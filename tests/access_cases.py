@@ -1533,25 +1533,13 @@ CASES: dict[str, Case] = {
     "activity.monev_refresh": Case(
         staff(303), (post(lambda _w, p: f"/monev/hitung?wilayah={p.regency}"),)
     ),
-    "activity.monev_xlsx": Case(
+    "activity.monev_file": Case(
         staff(),
-        (get(lambda _w, p: f"/monev.xlsx?wilayah={p.regency}", label="xlsx"),),
-        post=post(lambda _w, p: f"/monev.xlsx?wilayah={p.regency}"),
-    ),
-    "activity.monev_csv": Case(
-        staff(),
-        (get(lambda _w, p: f"/monev.csv?wilayah={p.regency}", label="csv"),),
-        post=post(lambda _w, p: f"/monev.csv?wilayah={p.regency}"),
-    ),
-    "activity.monev_pdf": Case(
-        staff(),
-        (get(lambda _w, p: f"/monev.pdf?wilayah={p.regency}", label="pdf"),),
+        tuple(
+            get(lambda _w, p, fmt=fmt: f"/monev.{fmt}?wilayah={p.regency}", label=fmt)
+            for fmt in ("xlsx", "csv", "pdf", "docx")
+        ),
         post=post(lambda _w, p: f"/monev.pdf?wilayah={p.regency}"),
-    ),
-    "activity.monev_docx": Case(
-        staff(),
-        (get(lambda _w, p: f"/monev.docx?wilayah={p.regency}", label="docx"),),
-        post=post(lambda _w, p: f"/monev.docx?wilayah={p.regency}"),
     ),
     "notices.index": Case(staff(200, VIEWERS, scoped=False), (get(same("/pesan")),)),
     # --- prepared files: one's own only; another account's answers 404, also for the admin ------------

@@ -34,10 +34,7 @@ from tests.helpers import pdf_text
 
 WEIGHED = {"activity.monev", "activity.monev_weights"}
 NOT_PAGES = {
-    "activity.monev_xlsx",
-    "activity.monev_csv",
-    "activity.monev_pdf",
-    "activity.monev_docx",
+    "activity.monev_file",
     "activity.monev_refresh",
 }
 OTHER_KALTIM_VILLAGE = "64.01.01.2009"  # a village of Kab. Paser, Kalimantan Timur

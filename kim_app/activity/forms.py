@@ -3,8 +3,6 @@ the operator's review, and the kinds the KIM shows in public."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -17,29 +15,48 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from kim_app.activity.models import ActivityKind, Channel
 from kim_app.activity.operations import REACH_MAX
-from kim_app.events.forms import BAD_CHOICE, BAD_DATE, BAD_NUMBER, REQUIRED, TOO_LONG, plausible_day
+from kim_app.events.forms import (
+    BAD_CHOICE,
+    BAD_DATE,
+    BAD_NUMBER,
+    REQUIRED,
+    max_length,
+    plausible_day,
+    web_link,
+)
 from kim_app.groups.forms import CheckboxesField
 
 
-def limited(limit: int) -> Length:
-    return Length(max=limit, message=TOO_LONG)
+class SpreadFields(FlaskForm):
+    """Where something was shared and to about how many people: a report's and a relay's."""
+
+    channels = CheckboxesField(
+        _l("Disebarkan lewat"),
+        choices=[SelectChoice(c.value, c.label) for c in Channel],
+        invalid_choice_message=BAD_CHOICE,
+    )
+    link = StringField(
+        _l("Tautan unggahan (bila ada)"),
+        validators=[max_length(300), web_link],
+        description=_l("Tautan ke unggahan media sosial atau situs desa."),
+        render_kw={"inputmode": "url"},
+    )
+    reach = IntegerField(
+        _l("Perkiraan jumlah orang yang dijangkau"),
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=REACH_MAX, message=_l("Jumlah orang tidak masuk akal.")),
+        ],
+        invalid_value_message=BAD_NUMBER,
+        render_kw={"min": 0, "inputmode": "numeric"},
+    )
 
 
-def web_link(_form, field) -> None:
-    value = (field.data or "").strip()
-    field.data = value
-    if not value:
-        return
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in value:
-        raise ValidationError(_l("Tautan harus alamat web lengkap, diawali http:// atau https://"))
-
-
-class ReportForm(FlaskForm):
+class ReportForm(SpreadFields):
     """An activity in under a minute: what, when, what happened, where it was shared, how many."""
 
     foto_error: str | None = None  # the photos are not a field: the view reads them
@@ -58,29 +75,9 @@ class ReportForm(FlaskForm):
     )
     text = TextAreaField(
         _l("Apa yang dilakukan"),
-        validators=[DataRequired(REQUIRED), limited(1000)],
+        validators=[DataRequired(REQUIRED), max_length(1000)],
         description=_l("Singkat saja: apa, untuk siapa, hasilnya."),
         render_kw={"rows": 3, "maxlength": 1000},
-    )
-    channels = CheckboxesField(
-        _l("Disebarkan lewat"),
-        choices=[SelectChoice(c.value, c.label) for c in Channel],
-        invalid_choice_message=BAD_CHOICE,
-    )
-    link = StringField(
-        _l("Tautan unggahan (bila ada)"),
-        validators=[limited(300), web_link],
-        description=_l("Tautan ke unggahan media sosial atau situs desa."),
-        render_kw={"inputmode": "url"},
-    )
-    reach = IntegerField(
-        _l("Perkiraan jumlah orang yang dijangkau"),
-        validators=[
-            Optional(),
-            NumberRange(min=0, max=REACH_MAX, message=_l("Jumlah orang tidak masuk akal.")),
-        ],
-        invalid_value_message=BAD_NUMBER,
-        render_kw={"min": 0, "inputmode": "numeric"},
     )
     keep_location = BooleanField(
         _l("Simpan lokasi foto (untuk bukti tempat kegiatan; hanya Diskominfo yang melihatnya)")
@@ -88,7 +85,7 @@ class ReportForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
-    note = TextAreaField(_l("Catatan untuk KIM"), validators=[limited(500)])
+    note = TextAreaField(_l("Catatan untuk KIM"), validators=[max_length(500)])
 
 
 class PublicKindsForm(FlaskForm):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, flash, make_response, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -38,7 +38,7 @@ from kim_app.activity.operations import (
 )
 from kim_app.activity.queries import counts_by_status, kim_reports, review_list
 from kim_app.auth.models import OPERATOR_ROLES, Role
-from kim_app.documents import PRIVATE
+from kim_app.documents import kept_file
 from kim_app.errors import attach_error
 from kim_app.extensions import db
 from kim_app.groups.models import Kim, KimStatus
@@ -64,10 +64,19 @@ def _report(kim: Kim, report_id: int) -> ActivityReport:
     return report
 
 
-def may_report(kim: Kim) -> bool:
-    """The KIM's people report its activities; the area's operators may record one for it (a
-    report that came by WhatsApp) and change or take back one that waits."""
-    return current_user.role in VIEWERS
+def _report_page(kim: Kim, report: ActivityReport, form: ReviewForm | None = None, status=200):
+    """One report, its photos and its review; an operator's review form (``form``: the one
+    refused)."""
+    if form is None and current_user.role in OPERATOR_ROLES:
+        form = ReviewForm(formdata=None)
+    return render(
+        "activity/report.html",
+        status=status,
+        kim=kim,
+        report=report,
+        review_form=form,
+        reviews=REVIEWS,
+    )
 
 
 @bp.get("/kim/<int:kim_id>/aktivitas")
@@ -82,7 +91,6 @@ def kim_reports_view(kim_id: int):
         kim=kim,
         page=kim_reports(kim),
         counts=counts_by_status(kim),
-        may_report=may_report(kim),
         kinds_form=form,
     )
 
@@ -166,15 +174,7 @@ def new(kim_id: int):
 def report(kim_id: int, report_id: int):
     """One report, its photos and its review; the operator decides here."""
     kim = _kim(kim_id)
-    found = _report(kim, report_id)
-    return render(
-        "activity/report.html",
-        kim=kim,
-        report=found,
-        may_report=may_report(kim),
-        review_form=ReviewForm(formdata=None) if current_user.role in OPERATOR_ROLES else None,
-        reviews=REVIEWS,
-    )
+    return _report_page(kim, _report(kim, report_id))
 
 
 @bp.route("/kim/<int:kim_id>/aktivitas/<int:report_id>/ubah", methods=["GET", "POST"])
@@ -247,30 +247,14 @@ def review(kim_id: int, report_id: int):
     form = ReviewForm()
     wanted = request.form.get("status", "")
     if not form.validate_on_submit() or wanted not in {s.value for s in REVIEWS}:
-        return render(
-            "activity/report.html",
-            status=422,
-            kim=kim,
-            report=found,
-            may_report=False,
-            review_form=form,
-            reviews=REVIEWS,
-        )
+        return _report_page(kim, found, form, 422)
     try:
         with db.session.begin_nested():
             review_report(found, ReportStatus(wanted), form.note.data or "", current_user)
     except ActivityError as error:
         attach_error(form, error)
         db.session.refresh(found)
-        return render(
-            "activity/report.html",
-            status=422,
-            kim=kim,
-            report=found,
-            may_report=False,
-            review_form=form,
-            reviews=REVIEWS,
-        )
+        return _report_page(kim, found, form, 422)
     flash(_("Laporan kini: %(status)s.", status=found.status.label), "success")
     return redirect_after_post(url_for("activity.queue"))
 
@@ -292,18 +276,12 @@ def public_kinds_view(kim_id: int):
 
 def _photo_response(photo: ActivityPhoto, public: bool) -> Response:
     small = queryargs.one_of("ukuran", ["kecil"]) == "kecil"
-    path = photo_path(photo, small=small)
-    if path is None:
-        abort(404)
-    response = make_response(path.read_bytes())
-    response.headers["Content-Type"] = "image/jpeg"
-    response.headers["Content-Disposition"] = f'inline; filename="foto-{photo.id}.jpg"'
-    if public:
-        response.headers["Cache-Control"] = "public, max-age=86400"
-    else:
-        response.headers.update(PRIVATE)
-        response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return kept_file(
+        photo_path(photo, small=small),
+        "image/jpeg",
+        f"foto-{photo.id}.jpg",
+        cache="public, max-age=86400" if public else "private, max-age=3600",
+    )
 
 
 def _photo_of(report: ActivityReport, photo_id: int) -> ActivityPhoto:

@@ -15,27 +15,23 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
 from kim_app.evaluation.operations import MAX_CHOICES
 from kim_app.evaluation.skm import WORDED
-from kim_app.events.forms import BAD_CHOICE, REQUIRED, TOO_LONG, plausible_day
+from kim_app.events.forms import BAD_CHOICE, REQUIRED, max_length, plausible_day
 
 LETTERS = "ABCDEF"
 
 
-def _length(limit: int) -> Length:
-    return Length(max=limit, message=TOO_LONG)
-
-
 class QuestionForm(FlaskForm):
-    text = TextAreaField(_l("Soal"), validators=[DataRequired(REQUIRED), _length(500)])
-    pilihan_1 = StringField(_l("Pilihan A"), validators=[_length(300)])
-    pilihan_2 = StringField(_l("Pilihan B"), validators=[_length(300)])
-    pilihan_3 = StringField(_l("Pilihan C (boleh kosong)"), validators=[_length(300)])
-    pilihan_4 = StringField(_l("Pilihan D (boleh kosong)"), validators=[_length(300)])
-    pilihan_5 = StringField(_l("Pilihan E (boleh kosong)"), validators=[_length(300)])
-    pilihan_6 = StringField(_l("Pilihan F (boleh kosong)"), validators=[_length(300)])
+    text = TextAreaField(_l("Soal"), validators=[DataRequired(REQUIRED), max_length(500)])
+    pilihan_1 = StringField(_l("Pilihan A"), validators=[max_length(300)])
+    pilihan_2 = StringField(_l("Pilihan B"), validators=[max_length(300)])
+    pilihan_3 = StringField(_l("Pilihan C (boleh kosong)"), validators=[max_length(300)])
+    pilihan_4 = StringField(_l("Pilihan D (boleh kosong)"), validators=[max_length(300)])
+    pilihan_5 = StringField(_l("Pilihan E (boleh kosong)"), validators=[max_length(300)])
+    pilihan_6 = StringField(_l("Pilihan F (boleh kosong)"), validators=[max_length(300)])
     answer = RadioField(
         _l("Jawaban yang benar"),
         choices=[SelectChoice(str(i), LETTERS[i]) for i in range(MAX_CHOICES)],
@@ -45,7 +41,7 @@ class QuestionForm(FlaskForm):
     )
     explanation = TextAreaField(
         _l("Penjelasan (boleh kosong)"),
-        validators=[_length(1000)],
+        validators=[max_length(1000)],
         description=_l("Ditampilkan kepada peserta sesudah post-test dikirim."),
     )
 
@@ -86,7 +82,7 @@ for _element in WORDED:
     setattr(
         SettingsForm,
         f"unsur_{_element.key}",
-        StringField(_element.label, validators=[_length(300)], description=_element.question),
+        StringField(_element.label, validators=[max_length(300)], description=_element.question),
     )
 
 
@@ -95,14 +91,14 @@ class EntryForm(FlaskForm):
 
     who = StringField(
         _l("Kode presensi atau nomor WhatsApp"),
-        validators=[_length(300)],
+        validators=[max_length(300)],
         description=_l(
             "Kode 8 karakter di bawah kode QR tiket Anda, atau nomor saat mendaftar (dengan PIN)."
         ),
     )
     pin = StringField(
         _l("PIN di layar ruangan"),
-        validators=[_length(20)],
+        validators=[max_length(20)],
         description=_l("Angka yang ditampilkan panitia di ruangan kegiatan."),
     )
 
@@ -112,7 +108,7 @@ class MaterialForm(FlaskForm):
 
     title = StringField(
         _l("Judul materi"),
-        validators=[DataRequired(REQUIRED), _length(200)],
+        validators=[DataRequired(REQUIRED), max_length(200)],
         description=_l("Contoh: Salindia sesi 1 — Menulis berita desa."),
     )
     session_id = SelectField(_l("Untuk sesi"), choices=[], validate_choice=True)

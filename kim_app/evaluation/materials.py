@@ -5,14 +5,14 @@ costs."""
 
 from __future__ import annotations
 
-from flask import abort, flash, make_response, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from kim_app.auth.models import OPERATOR_ROLES
-from kim_app.documents import PRIVATE
+from kim_app.documents import kept_file
 from kim_app.evaluation import bp
 from kim_app.evaluation.forms import MaterialForm
 from kim_app.evaluation.models import Material
@@ -105,18 +105,9 @@ def material_delete(event_id: int, material_id: int):
 def _send(material: Material) -> Response:
     """The file as kept, named after its title; never cached by a shared cache."""
     path = material_path(material)
-    if path is None:
-        abort(404)
-    response = make_response(path.read_bytes())
-    response.headers["Content-Type"] = material.mime
-    suffix = path.suffix
     stem = "".join(c if c.isalnum() else "-" for c in material.title.lower()).strip("-")[:60]
-    disposition = "inline" if material.mime == "application/pdf" else "attachment"
-    response.headers["Content-Disposition"] = (
-        f'{disposition}; filename="{stem or "materi"}{suffix}"'
-    )
-    response.headers.update(PRIVATE)
-    return response
+    name = f"{stem or 'materi'}{path.suffix if path else ''}"
+    return kept_file(path, material.mime, name, inline=material.mime == "application/pdf")
 
 
 @bp.get("/kegiatan/<int:event_id>/materi/<int:material_id>")

@@ -68,11 +68,12 @@ def plausible_day(_form, field) -> None:
         raise ValidationError(_l("Tanggal harus antara tahun 2000 dan 2100."))
 
 
-def _length(limit: int) -> Length:
+def max_length(limit: int) -> Length:
+    """At most ``limit`` characters, with the app's one message for it."""
     return Length(max=limit, message=TOO_LONG)
 
 
-def _web_link(_form, field) -> None:
+def web_link(_form, field) -> None:
     """Only http(s) links with a host: no ``javascript:`` or other schemes on the event page."""
     value = (field.data or "").strip()
     field.data = value
@@ -92,9 +93,9 @@ def _typed(field) -> bool:
 class SpeakerRow(Form):
     """One speaker of a session; a row without a name is ignored."""
 
-    name = StringField(_l("Nama narasumber"), validators=[_length(120)])
-    position = StringField(_l("Jabatan"), validators=[_length(120)])
-    institution = StringField(_l("Instansi"), validators=[_length(200)])
+    name = StringField(_l("Nama narasumber"), validators=[max_length(120)])
+    position = StringField(_l("Jabatan"), validators=[max_length(120)])
+    institution = StringField(_l("Instansi"), validators=[max_length(200)])
 
     @property
     def filled(self) -> bool:
@@ -114,7 +115,7 @@ class SessionRow(Form):
     )
     start = TimeField(_l("Jam mulai"), validators=[Optional()], invalid_value_message=BAD_TIME)
     end = TimeField(_l("Jam selesai"), validators=[Optional()], invalid_value_message=BAD_TIME)
-    topic = StringField(_l("Topik atau acara"), validators=[_length(300)])
+    topic = StringField(_l("Topik atau acara"), validators=[max_length(300)])
     speakers = FieldList(
         FormField(SpeakerRow),
         min_entries=SPEAKERS_PER_SESSION,
@@ -137,16 +138,16 @@ class EventForm(FlaskForm):
         choices=[SelectChoice(k.value, k.label) for k in EventKind],
         invalid_choice_message=BAD_CHOICE,
     )
-    title = StringField(_l("Judul kegiatan"), validators=[DataRequired(REQUIRED), _length(200)])
-    description = TextAreaField(_l("Deskripsi"), validators=[_length(5000)])
+    title = StringField(_l("Judul kegiatan"), validators=[DataRequired(REQUIRED), max_length(200)])
+    description = TextAreaField(_l("Deskripsi"), validators=[max_length(5000)])
     organiser = StringField(
         _l("Penyelenggara"),
-        validators=[_length(200)],
+        validators=[max_length(200)],
         description=_l("Contoh: Diskominfo Kabupaten Penajam Paser Utara"),
     )
     contact = StringField(
         _l("Kontak panitia"),
-        validators=[_length(200)],
+        validators=[max_length(200)],
         # shown to everyone on the public page, and offered as a WhatsApp hand-off to a participant
         # who lost the ticket: the organiser's own office contact, never a person's private number
         description=_l(
@@ -156,15 +157,15 @@ class EventForm(FlaskForm):
     )
     # for operators below admin: their regency, or their province and its regencies
     region = SelectField(_l("Wilayah penyelenggara"), invalid_choice_message=BAD_CHOICE)
-    venue_name = StringField(_l("Nama tempat"), validators=[_length(200)])
+    venue_name = StringField(_l("Nama tempat"), validators=[max_length(200)])
     venue_address = StringField(
         _l("Alamat tempat"),
-        validators=[_length(300)],
+        validators=[max_length(300)],
         description=_l("Dipakai untuk tautan peta."),
     )
     online_link = StringField(
         _l("Tautan rapat daring"),
-        validators=[_length(300), _web_link],
+        validators=[max_length(300), web_link],
         description=_l("Kosongkan bila tidak ada. Zoom, Google Meet, YouTube…"),
     )
     capacity = IntegerField(
@@ -204,7 +205,7 @@ class EventForm(FlaskForm):
 class EventStatusForm(FlaskForm):
     """One status step; cancelling needs a reason participants will read."""
 
-    reason = TextAreaField(_l("Alasan pembatalan"), validators=[_length(2000)])
+    reason = TextAreaField(_l("Alasan pembatalan"), validators=[max_length(2000)])
 
 
 class CloneForm(FlaskForm):

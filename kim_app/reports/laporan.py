@@ -4,7 +4,7 @@ another language (``?bahasa=en``). Operators who manage the event only."""
 
 from __future__ import annotations
 
-from flask import abort, flash, make_response, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from kim_app import queryargs
 from kim_app.attendance.documents import registered_count
 from kim_app.auth.models import OPERATOR_ROLES
-from kim_app.documents import PRIVATE
+from kim_app.documents import kept_file
 from kim_app.evaluation import report_lines
 from kim_app.evaluation.queries import findings
 from kim_app.events.models import Event
@@ -142,14 +142,7 @@ def photo(event_id: int, photo_id: int):
     event = _event(event_id)
     small = queryargs.one_of("ukuran", ["kecil"]) == "kecil"
     path = photo_path(_photo_or_404(event, photo_id), small=small)
-    if path is None:
-        abort(404)
-    response = make_response(path.read_bytes())
-    response.headers["Content-Type"] = "image/jpeg"
-    response.headers["Content-Disposition"] = f'inline; filename="foto-{photo_id}.jpg"'
-    response.headers.update(PRIVATE)
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return kept_file(path, "image/jpeg", f"foto-{photo_id}.jpg", cache="private, max-age=3600")
 
 
 def _laporan(event_id: int, kind: str, extension: str) -> Response:

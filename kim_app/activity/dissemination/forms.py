@@ -5,35 +5,32 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.validators import DataRequired
 
-from kim_app.activity.forms import limited, web_link
-from kim_app.activity.models import Channel
-from kim_app.activity.operations import REACH_MAX
-from kim_app.events.forms import BAD_CHOICE, BAD_NUMBER, REQUIRED
-from kim_app.groups.forms import CheckboxesField
+from kim_app.activity.forms import SpreadFields
+from kim_app.events.forms import BAD_CHOICE, REQUIRED, max_length, web_link
 from kim_app.phones import MAX_HANDOFF_TEXT
 
 
 class ItemForm(FlaskForm):
     berkas_error: str | None = None  # the file is not a field: the view reads it
 
-    title = StringField(_l("Judul"), validators=[DataRequired(REQUIRED), limited(200)])
+    title = StringField(_l("Judul"), validators=[DataRequired(REQUIRED), max_length(200)])
     text = TextAreaField(
         _l("Isi informasi"),
-        validators=[DataRequired(REQUIRED), limited(3000)],
+        validators=[DataRequired(REQUIRED), max_length(3000)],
         render_kw={"rows": 5},
     )
     link = StringField(
         _l("Tautan sumber (bila ada)"),
-        validators=[limited(300), web_link],
+        validators=[max_length(300), web_link],
         render_kw={"inputmode": "url"},
     )
     share_text = TextAreaField(
         _l("Pesan WhatsApp yang siap dibagikan"),
-        validators=[limited(MAX_HANDOFF_TEXT)],
+        validators=[max_length(MAX_HANDOFF_TEXT)],
         description=_l("Kosongkan untuk memakai judul, isi dan tautan."),
         render_kw={"rows": 4},
     )
@@ -53,23 +50,5 @@ class ItemForm(FlaskForm):
         return self
 
 
-class RelayForm(FlaskForm):
-    channels = CheckboxesField(
-        _l("Disebarkan lewat"),
-        choices=[SelectChoice(c.value, c.label) for c in Channel],
-        invalid_choice_message=BAD_CHOICE,
-    )
-    reach = IntegerField(
-        _l("Perkiraan jumlah orang yang dijangkau"),
-        validators=[
-            Optional(),
-            NumberRange(min=0, max=REACH_MAX, message=_l("Jumlah orang tidak masuk akal.")),
-        ],
-        invalid_value_message=BAD_NUMBER,
-        render_kw={"min": 0, "inputmode": "numeric"},
-    )
-    link = StringField(
-        _l("Tautan unggahan (bila ada)"),
-        validators=[limited(300), web_link],
-        render_kw={"inputmode": "url"},
-    )
+class RelayForm(SpreadFields):
+    """A KIM's word that it spread an item."""

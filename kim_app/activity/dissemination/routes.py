@@ -3,7 +3,7 @@ how far), the KIM's list and item (the WhatsApp hand-off and the confirmation), 
 
 from __future__ import annotations
 
-from flask import abort, flash, make_response, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -29,7 +29,7 @@ from kim_app.activity.dissemination.queries import (
 from kim_app.activity.models import Channel, InfoItem
 from kim_app.activity.operations import ActivityError
 from kim_app.auth.models import OPERATOR_ROLES, Role
-from kim_app.documents import PRIVATE
+from kim_app.documents import kept_file
 from kim_app.errors import attach_error
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
@@ -111,18 +111,10 @@ def info_item(item_id: int):
 
 
 def _file_response(item: InfoItem) -> Response:
+    """The item's file: a PDF downloaded, an image shown."""
     path = file_path(item)
-    if path is None:
-        abort(404)
-    response = make_response(path.read_bytes())
-    response.headers["Content-Type"] = item.file_mime
-    extension = path.suffix
-    disposition = "attachment" if item.file_mime == "application/pdf" else "inline"
-    response.headers["Content-Disposition"] = (
-        f'{disposition}; filename="informasi-{item.id}{extension}"'
-    )
-    response.headers.update(PRIVATE)
-    return response
+    name = f"informasi-{item.id}{path.suffix if path else ''}"
+    return kept_file(path, item.file_mime, name, inline=item.file_mime != "application/pdf")
 
 
 @bp.get("/informasi/<int:item_id>/berkas")

@@ -129,57 +129,59 @@ def _where(m: Monev) -> sa.ColumnElement[bool]:
 
 def _kims(m: Monev, order, limit: int | None, extra=None) -> list[KimRow]:
     """The area's KIM rows in ``order`` (an index's order: the rows are found by reading it,
-    then joined to their KIM), at most ``limit``."""
+    then joined to their KIM, in the same order again), at most ``limit``."""
     chosen = (
         sa.select(MonevTally)
         .where(_where(m), *([extra] if extra is not None else []))
-        .order_by(*order)
+        .order_by(*order(MonevTally))
     )
     if limit is not None:
         chosen = chosen.limit(limit)
-    inner = chosen.subquery()
-    tally = aliased(MonevTally, inner)
-    rows = db.session.execute(sa.select(Kim, tally).join(tally, tally.kim_id == Kim.id)).all()
-    return sorted((KimRow(kim, t) for kim, t in rows), key=lambda r: _position(r, order))
+    tally = aliased(MonevTally, chosen.subquery())
+    rows = db.session.execute(
+        sa.select(Kim, tally).join(tally, tally.kim_id == Kim.id).order_by(*order(tally))
+    ).all()
+    return [KimRow(kim, t) for kim, t in rows]
 
 
-def _position(row: KimRow, order) -> tuple:
-    """The row's place in ``order`` again (the join does not keep the subquery's order)."""
-    t = row.tally
-    if order is RANK_DOWN:
-        return (-t.score, -t.kim_id)
-    if order is RANK_UP:
-        return (t.score, t.kim_id)
-    return (t.last_active or date.min, t.kim_id)  # IDLE
+# the orders, of the table or of the subquery that read it
+def _most_first(t):
+    return (t.score.desc(), t.kim_id.desc())
 
 
-RANK_DOWN = (MonevTally.score.desc(), MonevTally.kim_id.desc())
-RANK_UP = (MonevTally.score.asc(), MonevTally.kim_id.asc())
-IDLE = (MonevTally.last_active.asc(), MonevTally.kim_id.asc())
+def _least_first(t):
+    return (t.score.asc(), t.kim_id.asc())
+
+
+def _idle_first(t):
+    return (t.last_active.asc(), t.kim_id.asc())
 
 
 def most_active(m: Monev) -> list[KimRow]:
-    return _kims(m, RANK_DOWN, SHOWN)
+    return _kims(m, _most_first, SHOWN)
 
 
 def least_active(m: Monev) -> list[KimRow]:
-    return _kims(m, RANK_UP, SHOWN)
+    return _kims(m, _least_first, SHOWN)
 
 
 def inactive(m: Monev) -> list[KimRow]:
     """KIM without any activity, then those whose last lies before the cutoff, longest idle
     first: two reads of the last-activity index, each stopping at the list's length."""
-    never = _kims(m, IDLE, INACTIVE_SHOWN, MonevTally.last_active.is_(None))
+    never = _kims(m, _idle_first, INACTIVE_SHOWN, MonevTally.last_active.is_(None))
     if len(never) >= INACTIVE_SHOWN:
         return never
-    before = _kims(m, IDLE, INACTIVE_SHOWN - len(never), MonevTally.last_active < m.cutoff)
+    before = _kims(m, _idle_first, INACTIVE_SHOWN - len(never), MonevTally.last_active < m.cutoff)
     return never + before
 
 
 def every_kim(m: Monev) -> list[KimRow]:
     """Every KIM of the area with its figures, by score (the exports)."""
-    return _kims(m, RANK_DOWN, None)
+    return _kims(m, _most_first, None)
 
 
 def kim_count(m: Monev) -> int:
-    return summary(m).kims
+    kims = db.session.scalar(
+        sa.select(MonevArea.kims).where(MonevArea.area_code == m.code, MonevArea.year == m.year)
+    )
+    return kims or 0

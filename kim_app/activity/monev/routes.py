@@ -47,7 +47,7 @@ from kim_app.regions.models import Region
 from kim_app.regions.operations import lineage
 from kim_app.reports.dashboard import area_from_request
 from kim_app.security import roles_required, scope_of
-from kim_app.timezones import zone_for
+from kim_app.timezones import local_today
 
 MONTH_CHOICES = IDLE_MONTHS
 FIRST_YEAR = 2020
@@ -55,9 +55,7 @@ AT_ONCE = 2000  # KIM rows an export makes inside the request; more go to the wo
 
 
 def _today() -> date:
-    from datetime import datetime
-
-    return datetime.now(zone_for(scope_of(current_user))).date()
+    return local_today(scope_of(current_user) or "")
 
 
 def years() -> list[int]:
@@ -194,27 +192,9 @@ def _export(kind: str, extension: str) -> Response:
     )
 
 
-@bp.route("/monev.xlsx", methods=["GET", "POST"], endpoint="monev_xlsx")
+@bp.route("/monev.<any(xlsx, csv, pdf, docx):fmt>", methods=["GET", "POST"])
 @roles_required(*OPERATOR_ROLES)
-def monev_xlsx():
-    """Every KIM of the area with its figures and score, as a spreadsheet."""
-    return _export("monev_xlsx", "xlsx")
-
-
-@bp.route("/monev.csv", methods=["GET", "POST"], endpoint="monev_csv")
-@roles_required(*OPERATOR_ROLES)
-def monev_csv():
-    return _export("monev_csv", "csv")
-
-
-@bp.route("/monev.pdf", methods=["GET", "POST"], endpoint="monev_pdf")
-@roles_required(*OPERATOR_ROLES)
-def monev_pdf():
-    """The monev summary in the laporan's style: formula, totals, areas, rankings."""
-    return _export("monev_pdf", "pdf")
-
-
-@bp.route("/monev.docx", methods=["GET", "POST"], endpoint="monev_docx")
-@roles_required(*OPERATOR_ROLES)
-def monev_docx():
-    return _export("monev_docx", "docx")
+def monev_file(fmt: str):
+    """Every KIM of the area with its figures and score (XLSX, CSV), or the monev summary in
+    the laporan's style: formula, totals, areas, rankings (PDF, DOCX)."""
+    return _export(f"monev_{fmt}", fmt)

@@ -11,7 +11,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
     request,
     url_for,
@@ -54,7 +53,7 @@ from kim_app.attendance.checkin import pins_locked_minutes
 from kim_app.attendance.models import Certificate
 from kim_app.attendance.operations import to_local
 from kim_app.auth.models import OPERATOR_ROLES
-from kim_app.documents import PRIVATE, pdf_response
+from kim_app.documents import kept_file, pdf_response
 from kim_app.events.documents import event_days
 from kim_app.events.models import Event
 from kim_app.events.operations import get_event_or_404, local_now
@@ -234,12 +233,7 @@ def certificate_image(event_id: int, part: str):
     """The logo or the signature image kept for the event's certificates (settings preview)."""
     event = get_event_or_404(event_id, current_user, manage=True)
     path = image_path(event, IMAGE_PARTS[part])
-    if path is None:
-        abort(404)
-    response = make_response(path.read_bytes())
-    response.headers["Content-Type"] = "image/png" if path.suffix == ".png" else "image/jpeg"
-    response.headers.update(PRIVATE)
-    return response
+    return kept_file(path, "image/png" if path and path.suffix == ".png" else "image/jpeg")
 
 
 @bp.get("/e/<code>/tiket/<ticket>/sertifikat.pdf")
