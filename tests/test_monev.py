@@ -26,7 +26,7 @@ from kim_app.activity.monev.operations import PARTS, refresh_area, weights_for
 from kim_app.activity.operations import ReportData, review_report, send_report
 from kim_app.auth.models import Role, User
 from kim_app.extensions import db
-from kim_app.groups.models import Kim
+from kim_app.groups.models import Kim, KimStatus
 from kim_app.timezones import local_today
 from tests.budget import PAGE_BUDGET, counted_queries, page_weight
 from tests.conftest import MAJALENGKA_VILLAGE, PPU, PPU_OTHER_VILLAGE, PPU_VILLAGE, html_of
@@ -113,7 +113,7 @@ def test_the_page_states_the_score_its_formula_gives(app, client, make_kim, make
     page = html_of(client.get(f"/monev?wilayah={PPU}"))
     with app.app_context():
         weights, _source = weights_for(PPU)
-    assert "Skor = (35 × min(laporan kegiatan diterima ÷ 24; 1)" in page
+    assert "Skor = 35 × min(laporan kegiatan diterima ÷ 24; 1) + 25 × min(" in page
     top = re.search(r'id="teraktif".*?</section>', page, re.S)[0]
     names = re.findall(r">(KIM [A-Za-z]+)</a> · [^—]+— ([\d,]+)</li>", top)
     expected = sorted(
@@ -148,10 +148,10 @@ def test_an_areas_weights_change_its_score_and_bad_weights_are_refused(
         response = client.submit(path, {**zero, **bad})
         assert response.status_code == 422, bad
         assert message in html_of(response), bad
-    done = client.submit(path, {**zero, "reports": "100"})
+    done = client.submit(path, {**zero, "reports": "50"})
     assert done.status_code == 303
     page = html_of(client.get(done.headers["Location"]))
-    assert "Skor = (100 × min(laporan kegiatan diterima ÷ 24; 1)) ÷ 100 × 100" in page
+    assert "Skor = (50 × min(laporan kegiatan diterima ÷ 24; 1)) ÷ 50 × 100" in page
     assert "KIM Bobot</a> · " in page and "— 50,0</li>" in page  # 12 of 24 reports
     assert "Bobot ditetapkan oleh Kabupaten Penajam Paser Utara" in page
     # back to the inherited weights
@@ -208,7 +208,7 @@ def test_the_exports_state_what_the_page_states(app, client, make_kim, make_user
     assert "MONITORING AND EVALUATION" in english
     doc = Document(io.BytesIO(client.get(f"/monev.docx?wilayah={PPU}").data))
     words = "\n".join(p.text for p in doc.paragraphs)
-    assert "Skor = (35 × min(" in words
+    assert "Skor = 35 × min(" in words
     cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
     assert "KIM Ekspor" in cells
 
@@ -292,3 +292,28 @@ def test_the_areas_sums_kept_by_each_change_equal_a_full_recount(
         refresh_area("", local_today(PPU).year)
         db.session.commit()
     assert areas() == kept
+
+
+def test_a_kim_verified_or_deactivated_counts_at_once(app, client, make_kim, make_user, login):
+    """Verifying a KIM puts it in its areas' monev without waiting for the recount; taking it
+    out of service takes it out again (the page reads the kept sums)."""
+    kim = make_kim(status=KimStatus.DIAJUKAN, name="KIM Baru")
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    year = local_today(PPU).year
+
+    def counted() -> int:
+        with app.app_context():
+            row = db.session.get(MonevArea, (PPU, year))
+            return row.kims if row else 0
+
+    assert counted() == 0
+    verified = client.submit(
+        f"/kim/{kim.id}/status", {"to": "terverifikasi"}, form_page=f"/kim/{kim.id}"
+    )
+    assert verified.status_code in (302, 303)
+    assert counted() == 1
+    assert "KIM Baru" in html_of(client.get(f"/monev?wilayah={PPU}"))
+    client.submit(
+        f"/kim/{kim.id}/status", {"to": "nonaktif", "note": "Bubar."}, form_page=f"/kim/{kim.id}"
+    )
+    assert counted() == 0

@@ -455,3 +455,23 @@ def test_invitations_to_a_draft_go_out_when_it_is_published(app, client, login, 
     assert len(invitations) == 3 and all("Kuota: 3 orang." in n.text for n in invitations)
     assert step("draft").status_code == 303 and step("terbit").status_code == 303
     assert len([n for n in _notices(app) if n.kind is NoticeKind.UNDANGAN]) == 3
+
+
+def test_nobody_is_asked_to_whatsapp_themselves(app, client, login, make_user, make_kim):
+    """A pengurus whose account has a WhatsApp number finds the verification in their own
+    notices; their outbox holds only the hand-offs to others (the village head's number), not
+    one to their own number, while the operator's holds both."""
+    kim = make_kim(status=KimStatus.DIAJUKAN)
+    operator = make_user(Role.OPERATOR_KABKOTA, PPU)
+    make_user(Role.KEPALA_DESA, PPU_VILLAGE, phone="+6281200001111")
+    pengurus = make_user(Role.PENGURUS_KIM, PPU_VILLAGE, kim_id=kim.id, phone="+6281200002222")
+    login(operator)
+    assert _set_status(client, kim.id, "terverifikasi").status_code == 303
+    assert {"6281200001111", "6281200002222"} <= {
+        link.split("/")[3].split("?")[0] for link in _outbox_links(client)
+    }
+    login(pengurus)
+    [own] = _notices(app, user_id=pengurus.id)
+    assert own.phone == "+6281200002222"
+    numbers = {link.split("/")[3].split("?")[0] for link in _outbox_links(client)}
+    assert "6281200002222" not in numbers and "6281200001111" in numbers

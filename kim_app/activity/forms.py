@@ -63,7 +63,7 @@ class ReportForm(SpreadFields):
 
     client_id = HiddenField(validators=[DataRequired(), Length(min=8, max=40)])
     kind = RadioField(
-        _l("Jenis kegiatan"),
+        _l("Jenis kegiatan KIM"),
         choices=[SelectChoice(k.value, k.label) for k in ActivityKind],
         validators=[DataRequired(REQUIRED)],
         invalid_choice_message=BAD_CHOICE,

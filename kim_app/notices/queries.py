@@ -68,8 +68,13 @@ def inbox(user) -> sa.Select:
 
 def outbox_filter(user) -> sa.ColumnElement[bool]:
     """The WhatsApp hand-offs ``user`` may send: those of their area (the scope rule), and for
-    a pengurus only those of their own KIM."""
-    condition = sa.and_(Notice.phone.is_not(None), scope_filter(Notice.region_code, user))
+    a pengurus only those of their own KIM; never one to the user themselves (it is in their
+    own notices already)."""
+    condition = sa.and_(
+        Notice.phone.is_not(None),
+        scope_filter(Notice.region_code, user),
+        Notice.user_id.is_distinct_from(getattr(user, "id", None)),
+    )
     if getattr(user, "role", None) is Role.PENGURUS_KIM:
         condition = sa.and_(condition, Notice.kim_id == user.kim_id)
     if getattr(user, "role", None) not in OUTBOX_ROLES:

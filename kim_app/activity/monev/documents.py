@@ -58,6 +58,8 @@ def formula_text(weights: dict[str, int]) -> str:
         for p in PARTS
         if weights.get(p.key)
     ]
+    if total == 100:  # the weights are already shares of 100
+        return _("Skor = %(terms)s", terms=" + ".join(terms))
     return _("Skor = (%(terms)s) ÷ %(total)d × 100", terms=" + ".join(terms), total=total)
 
 

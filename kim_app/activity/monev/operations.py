@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from kim_app import audit, jobs
+from kim_app import audit, jobs, signals
 from kim_app.activity.models import (
     ActivityReport,
     MonevArea,
@@ -487,3 +487,11 @@ def set_weights(area_code: str, weights: dict[str, int] | None, by: User) -> boo
         actor=by,
     )
     return rescore(area_code)
+
+
+def _kim_status_changed(kim: Kim, **_about) -> None:
+    """A KIM verified (or no longer verified) joins (or leaves) its areas' monev at once."""
+    refresh_kim(kim.id, utcnow().date())
+
+
+signals.kim_status_changed.connect(_kim_status_changed)
