@@ -168,6 +168,7 @@ def _register_blueprints(app: Flask) -> None:
     from kim_app.activity import bp as activity_bp
     from kim_app.attendance import bp as attendance_bp
     from kim_app.auth import bp as auth_bp
+    from kim_app.competitions import bp as competitions_bp
     from kim_app.evaluation import bp as evaluation_bp
     from kim_app.events import bp as events_bp
     from kim_app.files import bp as files_bp
@@ -187,5 +188,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(evaluation_bp)
     app.register_blueprint(activity_bp)
+    app.register_blueprint(competitions_bp)
     app.register_blueprint(notices_bp)
     app.register_blueprint(files_bp)

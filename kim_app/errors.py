@@ -41,6 +41,15 @@ class OperationError(ValueError):
         self.field = field
 
 
+def decision_note(note: str, *, passed: bool, fix: bool, error: type[OperationError]) -> str:
+    """The note of a reviewer's decision, spaces tidied and at most 500 characters; required
+    unless the thing passed: what to fix (``fix``), or why it is refused."""
+    note = " ".join(note.split())[:500]
+    if not passed and not note:
+        raise error(_("Tulis apa yang perlu diperbaiki.") if fix else _("Tulis alasannya."), "note")
+    return note
+
+
 def attach_error(form, error: OperationError, field: str | None = None) -> None:
     """Show ``error`` on the form field it names (``field`` overrides ``error.field``): a field,
     a row's field of a list (``name-N-sub``), else a ``<field>_error`` the form shows by itself

@@ -34,6 +34,8 @@ promoted = _happened.signal("promoted")
 reset_requested = _happened.signal("reset-requested")
 # sender: the ActivityReport an operator returned for a fix or hid (its note says why), by
 activity_reviewed = _happened.signal("activity-reviewed")
+# sender: the competition Entry after the committee's check; by
+entry_checked = _happened.signal("entry-checked")
 # sender: the InfoItem an operator just sent to the KIM of an area, by
 info_sent = _happened.signal("info-sent")
 # sender: the PreparedFile the worker has finished (ready or failed)

@@ -32,6 +32,17 @@ from kim_app.attendance.models import Certificate, Presence
 from kim_app.attendance.operations import mark_attendance
 from kim_app.auth.models import LinkPurpose, Role, User
 from kim_app.auth.operations import issue_link, link_token
+from kim_app.competitions.models import Stage
+from kim_app.competitions.operations import (
+    CategoryData,
+    CompetitionData,
+    CriterionData,
+    EntryData,
+    advance,
+    create_competition,
+    save_category,
+    save_entry,
+)
 from kim_app.evaluation.imports import QuestionImporter
 from kim_app.evaluation.operations import (
     MaterialData,
@@ -380,6 +391,39 @@ class Place:
             item = send_item(data, PDF, db.session.get(User, sender.id))
             db.session.commit()
             return item.id
+
+    @cached_property
+    def competition(self) -> SimpleNamespace:
+        """A competition of the place's regency, taking entries, with one category (two
+        criteria) and the place's KIM's sent entry, through the operations the pages call."""
+        operator, head, kim_id = self.operator, self.head, self.kim.id
+        today = utcnow().date()
+        with self.app.test_request_context():
+            by = db.session.get(User, operator.id)
+            data = CompetitionData(
+                f"Lomba {self.tag}", "", today.year, today - timedelta(days=1),
+                today + timedelta(days=30), nominated_only=False, presentation=False,
+            )  # fmt: skip
+            competition = create_competition(data, by)
+            rubric = (CriterionData("Dampak", 60, 1, 100), CriterionData("Kreativitas", 40, 1, 100))
+            category = save_category(competition, None, CategoryData("Literasi", "", rubric), by)
+            other = save_category(competition, None, CategoryData("Sosial budaya", "", rubric), by)
+            advance(competition, Stage.DRAF, by)
+            entry, _sent = save_entry(
+                db.session.get(Kim, kim_id),
+                category,
+                EntryData(f"Cerita {self.tag}", (), ()),
+                db.session.get(User, head.id),
+                submit=True,
+            )
+            db.session.commit()
+            return SimpleNamespace(
+                id=competition.id,
+                code=competition.code,
+                category=category.id,  # the KIM's entry is sent
+                other=other.id,  # the KIM has not entered it
+                entry=entry.id,
+            )
 
     @cached_property
     def photo(self) -> int:
@@ -731,6 +775,16 @@ SIGNATURE = "M10 60L40 20L70 80L100 25"
 
 def public_event_privacy(_w: World, p: Place) -> str:
     return f"/privasi?kegiatan={p.event.code}"
+
+
+def competition_fields() -> dict:
+    today = utcnow().date()
+    return {
+        "title": "Lomba KIM Uji",
+        "year": str(today.year),
+        "opens_on": today.isoformat(),
+        "closes_on": (today + timedelta(days=7)).isoformat(),
+    }
 
 
 def kim_name(_w: World, p: Place) -> str:
@@ -1540,6 +1594,87 @@ CASES: dict[str, Case] = {
             for fmt in ("xlsx", "csv", "pdf", "docx")
         ),
         post=post(lambda _w, p: f"/monev.pdf?wilayah={p.regency}"),
+    ),
+    # --- competitions: the area's operators manage, its KIM enter, anyone reads the public page ---
+    "competitions.index": Case(staff(scoped=False), (get(same("/lomba")),)),
+    "competitions.new": Case(
+        staff(scoped=False),
+        (get(same("/lomba/baru")),),
+        post=post(same("/lomba/baru"), data=lambda *_: competition_fields()),
+    ),
+    "competitions.edit": Case(
+        staff(),
+        (get(lambda _w, p: f"/lomba/{p.competition.id}/ubah"),),
+        post=post(
+            lambda _w, p: f"/lomba/{p.competition.id}/ubah", data=lambda *_: competition_fields()
+        ),
+    ),
+    "competitions.detail": Case(
+        staff(200, VIEWERS), (get(lambda _w, p: f"/lomba/{p.competition.id}"),)
+    ),
+    "competitions.next_stage": Case(
+        staff(303),
+        (
+            post(
+                lambda _w, p: f"/lomba/{p.competition.id}/tahap",
+                data=lambda *_: {"dari": "pendaftaran"},
+            ),
+        ),
+    ),
+    "competitions.category_new": Case(
+        staff(),
+        (get(lambda _w, p: f"/lomba/{p.competition.id}/kategori/baru"),),
+        post=post(
+            lambda _w, p: f"/lomba/{p.competition.id}/kategori/baru",
+            data=lambda *_: {
+                "name": "Sosial budaya",
+                "criteria-0-name": "Dampak",
+                "criteria-0-weight": "100",
+                "criteria-0-lowest": "1",
+                "criteria-0-highest": "100",
+            },
+        ),
+    ),
+    "competitions.category_edit": Case(
+        staff(),
+        (get(lambda _w, p: f"/lomba/{p.competition.id}/kategori/{p.competition.category}"),),
+        post=post(
+            lambda _w, p: f"/lomba/{p.competition.id}/kategori/{p.competition.category}",
+            data=lambda *_: {
+                "name": "Literasi digital",
+                "criteria-0-name": "Dampak",
+                "criteria-0-weight": "50",
+                "criteria-0-lowest": "1",
+                "criteria-0-highest": "10",
+            },
+        ),
+    ),
+    "competitions.entry_check": Case(
+        staff(),
+        (get(lambda _w, p: f"/lomba/{p.competition.id}/peserta/{p.competition.entry}"),),
+        post=post(
+            lambda _w, p: f"/lomba/{p.competition.id}/peserta/{p.competition.entry}",
+            data=lambda *_: {"status": "lolos"},
+        ),
+    ),
+    "competitions.entry": Case(
+        staff(200, VIEWERS),
+        (
+            get(
+                lambda _w, p: (
+                    f"/kim/{p.kim.id}/lomba/{p.competition.id}/kategori/{p.competition.category}"
+                )
+            ),
+        ),
+        post=post(
+            lambda _w, p: (
+                f"/kim/{p.kim.id}/lomba/{p.competition.id}/kategori/{p.competition.other}"
+            ),
+            data=lambda *_: {"aksi": "simpan", "summary": "Draf"},
+        ),
+    ),
+    "competitions.public": Case(
+        public(200), (get(lambda _w, p: f"/lomba-kim/{p.competition.code}"),), public=True
     ),
     "notices.index": Case(staff(200, VIEWERS, scoped=False), (get(same("/pesan")),)),
     # --- prepared files: one's own only; another account's answers 404, also for the admin ------------

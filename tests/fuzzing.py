@@ -30,6 +30,17 @@ from kim_app.attendance.models import Certificate, Presence
 from kim_app.attendance.operations import mark_attendance
 from kim_app.auth.models import LinkPurpose, Role, User
 from kim_app.auth.operations import create_user, issue_link, link_token
+from kim_app.competitions.models import Stage
+from kim_app.competitions.operations import (
+    CategoryData,
+    CompetitionData,
+    CriterionData,
+    EntryData,
+    advance,
+    create_competition,
+    save_category,
+    save_entry,
+)
 from kim_app.evaluation.imports import QuestionImporter
 from kim_app.evaluation.operations import (
     MaterialData,
@@ -211,6 +222,24 @@ def build_world(app, make_kim, make_event, password_hash: str) -> dict:
             image_bytes("JPEG"),
             operator,
         )
+        # a competition of the regency taking entries, with the KIM's sent entry
+        competition = create_competition(
+            CompetitionData(
+                "Lomba KIM", "", now.year, now.date() - timedelta(days=1),
+                now.date() + timedelta(days=30), nominated_only=False, presentation=False,
+            ),
+            operator,
+        )  # fmt: skip
+        category = save_category(
+            competition,
+            None,
+            CategoryData("Literasi", "", (CriterionData("Dampak", 100, 1, 100),)),
+            operator,
+        )
+        advance(competition, Stage.DRAF, operator)
+        entry, _sent = save_entry(
+            db.session.get(Kim, kim.id), category, EntryData("Cerita", (), ()), head, submit=True
+        )
         invited = create_user(
             name="Kades Diundang",
             role=Role.KEPALA_DESA,
@@ -281,6 +310,10 @@ def build_world(app, make_kim, make_event, password_hash: str) -> dict:
             "activity_photo_id": report.photos[0].id,
             "public_report": (shown.id, shown.photos[0].id),
             "item_id": info.id,
+            "competition_id": competition.id,
+            "competition_code": competition.code,
+            "category_id": category.id,
+            "entry_id": entry.id,
         }
 
 
@@ -598,6 +631,8 @@ def _account(role: Role, scope: str, password_hash: str, **links) -> User:
 
 def _path_value(endpoint: str, name: str, world: dict) -> str:
     """The value of one path variable of ``endpoint`` in the world."""
+    if name == "code" and endpoint.startswith("competitions."):
+        return world["competition_code"]
     if name == "code":
         prefixes = ("events.", "attendance.", "evaluation.")
         if endpoint.startswith(prefixes) and endpoint != "attendance.verify":

@@ -28,7 +28,7 @@ from kim_app.activity.models import (
 )
 from kim_app.activity.monev.operations import refresh_kim
 from kim_app.auth.models import User
-from kim_app.errors import OperationError
+from kim_app.errors import OperationError, decision_note
 from kim_app.extensions import db
 from kim_app.groups.models import Kim, KimStatus
 from kim_app.timezones import utcnow
@@ -292,14 +292,12 @@ def review_report(report: ActivityReport, status: ReportStatus, note: str, by: U
     says why). A decision may be changed later; the KIM's people are told of a fix or a hide."""
     if status not in REVIEWS:
         raise ActivityError(_("Pilihan tidak valid."))
-    note = " ".join(note.split())[:500]
-    if status is not ReportStatus.DITERIMA and not note:
-        raise ActivityError(
-            _("Tulis apa yang perlu diperbaiki.")
-            if status is ReportStatus.PERLU_PERBAIKAN
-            else _("Tulis alasannya."),
-            "note",
-        )
+    note = decision_note(
+        note,
+        passed=status is ReportStatus.DITERIMA,
+        fix=status is ReportStatus.PERLU_PERBAIKAN,
+        error=ActivityError,
+    )
     before = report.status
     report.status = status
     report.review_note = note

@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kim_app import queryargs
 from kim_app.auth.models import Role
+from kim_app.competitions.queries import open_for
 from kim_app.events.models import PRIVACY_NOTICE_VERSION, Event, EventStatus
 from kim_app.extensions import csrf, db, limiter
 from kim_app.groups.models import Kim
@@ -25,7 +26,7 @@ def home():
     """Signed in: what waits for the person ("Perlu tindakan Anda"), one's role, scope and the
     region picker (a petugas absensi goes straight to the
     scan page of their event). Otherwise: what KIM is, and sign-in."""
-    picker, my_kims, actions = None, [], None
+    picker, my_kims, actions, competitions = None, [], None, []
     if current_user.is_authenticated and current_user.role is Role.PETUGAS_ABSENSI:
         if current_user.event_id is None:
             return render("attendance/scan_idle.html", event=None)
@@ -37,7 +38,14 @@ def home():
             my_kims = db.session.scalars(
                 sa.select(Kim).where(kim_filter(current_user)).order_by(Kim.created_at)
             ).all()
-    return render("main/home.html", picker=picker, my_kims=my_kims, actions=actions)
+            competitions = open_for(my_kims)
+    return render(
+        "main/home.html",
+        picker=picker,
+        my_kims=my_kims,
+        actions=actions,
+        open_competitions=competitions,
+    )
 
 
 @bp.get("/privasi")

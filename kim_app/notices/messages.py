@@ -250,3 +250,36 @@ def info_sent(item, kim, name: str, link: str) -> Message:
         f"Diskominfo meminta {_short(kim.name, 120)} menyebarkan: {title}.",
         f"Buka, bagikan lewat WhatsApp dan catat penyebarannya: {link}",
     )
+
+
+def entry_checked(entry, name: str, link: str) -> Message:
+    """A competition entry after the committee's administrative check: passed, returned for
+    fixes (with what to fix) or not eligible (with why)."""
+    kim_name = _short(entry.kim.name, 120)
+    what = f"{_short(entry.competition.title, 150)}, kategori {_short(entry.category.name, 80)}"
+    note = _short(entry.note, 400)
+    if entry.status.value == "lolos":
+        return _compose(
+            NoticeKind.LOMBA_LOLOS,
+            f"{kim_name} lolos seleksi administrasi",
+            name,
+            f"Pendaftaran {kim_name} di {what} lolos seleksi administrasi dan masuk penjurian.",
+            f"Lihat: {link}",
+        )
+    if entry.status.value == "perlu_perbaikan":
+        return _compose(
+            NoticeKind.LOMBA_PERBAIKAN,
+            f"Pendaftaran lomba {kim_name} perlu perbaikan",
+            name,
+            f"Pendaftaran {kim_name} di {what} dikembalikan panitia untuk diperbaiki.",
+            f"Catatan: {note}",
+            f"Perbaiki lalu kirim lagi: {link}",
+        )
+    return _compose(
+        NoticeKind.LOMBA_TIDAK_LOLOS,
+        f"{kim_name} tidak lolos seleksi administrasi",
+        name,
+        f"Pendaftaran {kim_name} di {what} tidak lolos seleksi administrasi.",
+        f"Alasan: {note}",
+        f"Lihat: {link}",
+    )

@@ -29,6 +29,9 @@ class NoticeKind(LabelledEnum):
     AKTIVITAS_PERBAIKAN = "aktivitas_perbaikan"  # an activity report returned for a fix
     AKTIVITAS_DISEMBUNYIKAN = "aktivitas_disembunyikan"  # an activity report hidden
     INFORMASI = "informasi"  # information Diskominfo asks a KIM to spread
+    LOMBA_LOLOS = "lomba_lolos"  # a competition entry passed the administrative check
+    LOMBA_PERBAIKAN = "lomba_perbaikan"  # a competition entry returned for fixes
+    LOMBA_TIDAK_LOLOS = "lomba_tidak_lolos"  # a competition entry found not eligible
 
 
 set_labels(
@@ -48,6 +51,9 @@ set_labels(
         NoticeKind.AKTIVITAS_PERBAIKAN: _l("Laporan kegiatan perlu perbaikan"),
         NoticeKind.AKTIVITAS_DISEMBUNYIKAN: _l("Laporan kegiatan disembunyikan"),
         NoticeKind.INFORMASI: _l("Informasi untuk disebarkan"),
+        NoticeKind.LOMBA_LOLOS: _l("Lolos seleksi administrasi lomba"),
+        NoticeKind.LOMBA_PERBAIKAN: _l("Pendaftaran lomba perlu perbaikan"),
+        NoticeKind.LOMBA_TIDAK_LOLOS: _l("Tidak lolos seleksi administrasi lomba"),
     },
 )
 

@@ -455,6 +455,32 @@ def activity_reviewed(report, by: User) -> int:
         )
 
 
+def entry_checked(entry, by: User) -> int:
+    """A competition entry checked: the KIM's accounts and its ketua by WhatsApp, with the
+    entry's page when it is to be fixed, else the competition's."""
+    kim = entry.kim
+    if entry.editable:
+        link = _link(
+            "competitions.entry",
+            kim_id=kim.id,
+            competition_id=entry.competition_id,
+            category_id=entry.category_id,
+        )
+    else:
+        link = _link("competitions.detail", competition_id=entry.competition_id)
+    if link is None:
+        return 0
+    people = _people_of_kim(_accounts_of_kims([kim])[kim.id], _ketua_of_kims([kim.id])[kim.id])
+    return notify(
+        people,
+        lambda r: messages.entry_checked(entry, r.name, link),
+        region_code=kim.village_code,
+        kim_id=kim.id,
+        link=link,
+        by=by,
+    )
+
+
 NOTIFY_MAX = 1000  # KIM told one by one of an item; beyond, the operator shares it in a group
 
 
@@ -494,4 +520,5 @@ signals.promoted.connect(promoted)
 signals.reset_requested.connect(reset_requested)
 signals.file_finished.connect(file_finished)
 signals.activity_reviewed.connect(activity_reviewed)
+signals.entry_checked.connect(entry_checked)
 signals.info_sent.connect(info_sent)
