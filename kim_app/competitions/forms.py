@@ -62,9 +62,7 @@ class CompetitionForm(FlaskForm):
         render_kw=DAY_LIMITS,
     )
     presentation = BooleanField(_l("Ada tahap presentasi atau kunjungan lapangan"))
-    nominated_only = BooleanField(
-        _l("Hanya KIM yang diusulkan dari lomba tingkat di bawahnya (pemenang kabupaten/kota)")
-    )
+    # "only KIM nominated by the level below" comes with nominations (the rest of issue 27)
 
 
 class CriterionRow(Form):

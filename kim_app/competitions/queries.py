@@ -19,6 +19,7 @@ from kim_app.regions.models import Region, ancestors_of
 from kim_app.security import scope_filter, scope_of
 
 PER_PAGE = 20
+ENTRIES_PER_PAGE = 30
 
 
 def visible(user) -> sa.ColumnElement[bool]:
@@ -109,33 +110,41 @@ def open_for(kims: list[Kim]) -> list[tuple[Competition, Kim]]:
     return found
 
 
-def entries(competition: Competition, user, status: EntryStatus | None = None) -> list[Entry]:
-    """The competition's entries of KIM inside the reader's wilayah, drafts left out (they are
-    the KIM's own until sent), by category and when they were sent."""
-    condition = [
+def _readable_entries(competition: Competition, user) -> list[sa.ColumnElement[bool]]:
+    """Sent entries of the competition whose KIM lie inside the reader's wilayah (drafts are
+    the KIM's own until sent)."""
+    return [
         Entry.competition_id == competition.id,
         Entry.status != EntryStatus.DRAF,
         scope_filter(Entry.village_code, user),
     ]
-    if status is not None:
-        condition.append(Entry.status == status)
-    return list(
-        db.session.scalars(
-            sa.select(Entry)
-            .where(*condition)
-            .order_by(Entry.category_id, Entry.submitted_at, Entry.id)
-        )
+
+
+def entries(competition: Competition, user) -> Page:
+    """The entries the reader may see, by category and when they were sent, a page at a time."""
+    condition = _readable_entries(competition, user)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Entry).where(*condition))
+    page = clamped(queryargs.page(), total, ENTRIES_PER_PAGE)
+    items = db.session.scalars(
+        sa.select(Entry)
+        .where(*condition)
+        .order_by(Entry.category_id, Entry.submitted_at, Entry.id)
+        .limit(ENTRIES_PER_PAGE)
+        .offset((page - 1) * ENTRIES_PER_PAGE)
+    ).all()
+    return Page(items, total, page, ENTRIES_PER_PAGE)
+
+
+def entry_for_operator(competition: Competition, entry_id: int, user) -> Entry | None:
+    return db.session.scalar(
+        sa.select(Entry).where(Entry.id == entry_id, *_readable_entries(competition, user))
     )
 
 
 def entry_counts(competition: Competition, user) -> Counter:
     rows = db.session.execute(
         sa.select(Entry.status, sa.func.count())
-        .where(
-            Entry.competition_id == competition.id,
-            Entry.status != EntryStatus.DRAF,
-            scope_filter(Entry.village_code, user),
-        )
+        .where(*_readable_entries(competition, user))
         .group_by(Entry.status)
     )
     return Counter(dict(rows.all()))

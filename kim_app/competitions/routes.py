@@ -39,6 +39,7 @@ from kim_app.competitions.queries import (
     competitions,
     entries,
     entry_counts,
+    entry_for_operator,
     get_competition_or_404,
     get_public_or_404,
     kim_entries,
@@ -85,7 +86,7 @@ def _data(form: CompetitionForm) -> CompetitionData:
         year=form.year.data,
         opens_on=form.opens_on.data,
         closes_on=form.closes_on.data,
-        nominated_only=form.nominated_only.data,
+        nominated_only=False,
         presentation=form.presentation.data,
     )
 
@@ -153,7 +154,7 @@ def detail(competition_id: int):
         competition=competition,
         managed=managed,
         operator=current_user.role in OPERATOR_ROLES,
-        found=entries(competition, current_user) if current_user.role in OPERATOR_ROLES else [],
+        found=entries(competition, current_user) if current_user.role in OPERATOR_ROLES else None,
         counts=entry_counts(competition, current_user)
         if current_user.role in OPERATOR_ROLES
         else {},
@@ -254,8 +255,7 @@ def category_edit(competition_id: int, category_id: int):
 
 
 def _entry_for_operator(competition: Competition, entry_id: int) -> Entry:
-    found = next((e for e in entries(competition, current_user) if e.id == entry_id), None)
-    return found or abort(404)
+    return entry_for_operator(competition, entry_id, current_user) or abort(404)
 
 
 def _check_page(competition, entry, form, status=200) -> Response:
