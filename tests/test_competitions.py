@@ -117,8 +117,19 @@ def test_an_operator_sets_up_a_competition_and_opens_it(app, client, make_user, 
         )
     assert only(app).stage is Stage.PENDAFTARAN
     assert "Tahap lomba sudah berubah." in html_of(client.get(f"/lomba/{competition.id}"))
-    public = html_of(client.get(f"/lomba-kim/{competition.code}"))
+    # registration cannot be cut short by a tap: the last day is changed instead
+    early = client.submit(
+        f"/lomba/{competition.id}/tahap",
+        {"dari": "pendaftaran"},
+        form_page=f"/lomba/{competition.id}",
+    )
+    assert early.status_code == 303 and only(app).stage is Stage.PENDAFTARAN
+    assert "Untuk menutupnya lebih awal, ubah hari terakhir pendaftaran." in html_of(
+        client.get(f"/lomba/{competition.id}")
+    )
+    public = html_of(app.test_client().get(f"/lomba-kim/{competition.code}"))
     assert "Literasi digital" in public and "Kreativitas" in public and "1–10" in public
+    assert "Masuk untuk mendaftar" in public
     # another regency's operator reads neither the page nor its edit form
     login(make_user(Role.OPERATOR_KABKOTA, "32.10"))
     assert client.get(f"/lomba/{competition.id}").status_code == 404

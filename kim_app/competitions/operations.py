@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from kim_app import audit, signals
@@ -33,6 +34,8 @@ MAX_CATEGORIES = 12
 MAX_LINKS = 5
 MAX_REPORTS = 10
 SCORE_BOUND = 1000  # the widest range a criterion's scores may have
+# the stages this version runs; judging, the presentation and results come with the judges
+READY_STAGES = (Stage.DRAF, Stage.PENDAFTARAN, Stage.ADMINISTRASI)
 
 
 class CompetitionError(OperationError):
@@ -158,6 +161,16 @@ def advance(competition: Competition, expected: Stage, by: User) -> Stage:
     following = competition.next_stage
     if following is None:
         raise CompetitionError(_("Lomba sudah di tahap terakhir."))
+    if following not in READY_STAGES:
+        raise CompetitionError(_("Penjurian di aplikasi belum tersedia."))
+    if competition.stage is Stage.PENDAFTARAN and area_today(competition) <= competition.closes_on:
+        raise CompetitionError(
+            _(
+                "Pendaftaran masih dibuka sampai %(day)s. Untuk menutupnya lebih awal, ubah hari "
+                "terakhir pendaftaran.",
+                day=format_date(competition.closes_on, "long"),
+            )
+        )
     if competition.stage is Stage.DRAF:
         missing = ready_to_open(competition)
         if missing:

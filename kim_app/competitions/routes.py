@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, flash, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -16,6 +17,7 @@ from kim_app.competitions.models import Category, Competition, Entry, EntryStatu
 from kim_app.competitions.operations import (
     CHECKS,
     MAX_CRITERIA,
+    READY_STAGES,
     CategoryData,
     CompetitionData,
     CompetitionError,
@@ -49,6 +51,7 @@ from kim_app.extensions import db
 from kim_app.groups.models import Kim
 from kim_app.groups.operations import get_kim_or_404, kim_filter
 from kim_app.htmx import redirect_after_post, render
+from kim_app.phones import whatsapp_link
 from kim_app.security import roles_required
 
 VILLAGE_ROLES = (Role.KEPALA_DESA, Role.PENGURUS_KIM)
@@ -158,11 +161,31 @@ def detail(competition_id: int):
         counts=entry_counts(competition, current_user)
         if current_user.role in OPERATOR_ROLES
         else {},
-        missing=ready_to_open(competition) if competition.stage is Stage.DRAF else [],
+        advancing=competition.next_stage if competition.next_stage in READY_STAGES else None,
+        missing=_not_yet(competition),
         mine=mine,
         taking=taking_entries(competition),
         today=area_today(competition),
+        share=whatsapp_link(
+            None,
+            f"{competition.title}\n{url_for('competitions.public', code=competition.code, _external=True)}",
+        ),
     )
+
+
+def _not_yet(competition: Competition) -> list[str]:
+    """Why the next stage cannot start yet (empty when it can)."""
+    if competition.stage is Stage.DRAF:
+        return ready_to_open(competition)
+    if competition.stage is Stage.PENDAFTARAN and area_today(competition) <= competition.closes_on:
+        return [
+            _(
+                "Pendaftaran dibuka sampai %(day)s; seleksi administrasi dimulai setelahnya. "
+                "Pendaftaran yang sudah masuk dapat diperiksa sekarang.",
+                day=format_date(competition.closes_on, "long"),
+            )
+        ]
+    return []
 
 
 @bp.post("/lomba/<int:competition_id>/tahap")
@@ -360,7 +383,9 @@ def entry(kim_id: int, competition_id: int, category_id: int):
         else _("Draf disimpan. Kirim sebelum pendaftaran ditutup."),
         "success",
     )
-    return redirect_after_post(url_for("competitions.detail", competition_id=competition.id))
+    return redirect_after_post(
+        url_for("competitions.detail", competition_id=competition.id, _anchor=f"kim-{kim.id}")
+    )
 
 
 # --- public ---------------------------------------------------------------------------------------
@@ -370,4 +395,9 @@ def entry(kim_id: int, competition_id: int, category_id: int):
 def public(code: str):
     """The competition as anyone may read it: categories, rubric, schedule, who may enter."""
     competition = get_public_or_404(code)
-    return render("competitions/public.html", competition=competition)
+    return render(
+        "competitions/public.html",
+        competition=competition,
+        managed=may_manage(current_user, competition),
+        taking=taking_entries(competition),
+    )
