@@ -184,6 +184,8 @@ def test_a_kim_enters_is_returned_fixes_and_passes(app, client, make_kim, make_u
         entry_id = entry.id
 
     login(operator)
+    home = html_of(client.get("/"))
+    assert "1 pendaftaran Lomba KIM Kabupaten PPU 2026 menunggu diperiksa" in home
     detail = html_of(client.get(f"/lomba/{competition.id}"))
     assert "KIM Sebakung" in detail and "Terkirim: 1" in detail
     check = f"/lomba/{competition.id}/peserta/{entry_id}"
@@ -197,6 +199,9 @@ def test_a_kim_enters_is_returned_fixes_and_passes(app, client, make_kim, make_u
     )
 
     login(pengurus)
+    home = html_of(client.get("/"))
+    assert "dikembalikan untuk diperbaiki" in home and "Catatan: Tambahkan tautan video." in home
+    assert f'href="{entry_page}">Perbaiki pendaftaran' in home
     detail = html_of(client.get(f"/lomba/{competition.id}"))
     assert "Tambahkan tautan video." in detail and "Perbaiki pendaftaran" in detail
     # told in their notices, and the ketua by WhatsApp, with the entry's page to fix it
@@ -219,6 +224,7 @@ def test_a_kim_enters_is_returned_fixes_and_passes(app, client, make_kim, make_u
 
     login(operator)
     assert client.submit(check, {"status": "lolos", "note": ""}).status_code == 303
+    assert "menunggu diperiksa" not in html_of(client.get("/"))
     with app.app_context():
         entry = db.session.get(Entry, entry_id)
         assert entry.status is EntryStatus.LOLOS and len(entry.link_list) == 2

@@ -8,12 +8,14 @@ from collections import Counter
 
 import sqlalchemy as sa
 from flask import abort
+from sqlalchemy.orm import contains_eager
 
 from kim_app import queryargs
 from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.competitions.models import Competition, Entry, EntryStatus, Stage
 from kim_app.extensions import db
 from kim_app.groups.models import Kim
+from kim_app.groups.operations import kim_filter
 from kim_app.pagination import Page, clamped
 from kim_app.regions.models import Region, ancestors_of
 from kim_app.security import scope_filter, scope_of
@@ -158,3 +160,45 @@ def kim_entries(kim: Kim, competition: Competition) -> dict[int, Entry]:
             sa.select(Entry).where(Entry.kim_id == kim.id, Entry.competition_id == competition.id)
         )
     }
+
+
+CHECKED_IN = (Stage.PENDAFTARAN, Stage.ADMINISTRASI)  # the stages an entry is checked in
+
+
+def entries_to_check(user, limit: int) -> list[tuple[Competition, int]]:
+    """For the operator's home: competitions they manage with sent entries (of KIM in their
+    wilayah) waiting for the administrative check, and how many."""
+    rows = db.session.execute(
+        sa.select(Competition, sa.func.count(Entry.id))
+        .join(Entry, Entry.competition_id == Competition.id)
+        .where(
+            scope_filter(Competition.area_code, user),
+            Competition.stage.in_(CHECKED_IN),
+            Entry.status == EntryStatus.DIKIRIM,
+            scope_filter(Entry.village_code, user),
+        )
+        .group_by(Competition.id)
+        .order_by(Competition.closes_on, Competition.id)
+        .limit(limit)
+    ).all()
+    return [(competition, n) for competition, n in rows]
+
+
+def returned_entries(user, limit: int) -> list[Entry]:
+    """For the village person's home: their KIM's entries returned for fixes, while they can
+    still be fixed."""
+    return list(
+        db.session.scalars(
+            sa.select(Entry)
+            .join(Entry.competition)
+            .options(contains_eager(Entry.competition))
+            .join(Kim, Kim.id == Entry.kim_id)
+            .where(
+                kim_filter(user),
+                Entry.status == EntryStatus.PERLU_PERBAIKAN,
+                Competition.stage.in_(CHECKED_IN),
+            )
+            .order_by(Entry.checked_at, Entry.id)
+            .limit(limit)
+        )
+    )

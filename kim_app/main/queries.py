@@ -21,6 +21,8 @@ from kim_app.activity.models import ActivityReport, InfoItem
 from kim_app.activity.queries import returned_reports, waiting_count
 from kim_app.auth.models import OPERATOR_ROLES, Role
 from kim_app.auth.queries import pending_link_count
+from kim_app.competitions.models import Competition, Entry
+from kim_app.competitions.queries import entries_to_check, returned_entries
 from kim_app.events.models import Event, EventSession, EventStatus, Invitation, Registration
 from kim_app.events.models import RegistrationStatus as RS
 from kim_app.extensions import db
@@ -69,6 +71,8 @@ class Actions:
     reports_waiting: int = 0  # KIM activity reports in the operator's wilayah not yet reviewed
     reports_returned: list[ActivityReport] = field(default_factory=list)  # to fix (village)
     to_spread: list[tuple[Kim, InfoItem]] = field(default_factory=list)  # not yet relayed
+    entries_returned: list[Entry] = field(default_factory=list)  # competition entries to fix
+    entries_waiting: list[tuple[Competition, int]] = field(default_factory=list)  # to check
 
     @property
     def empty(self) -> bool:
@@ -86,6 +90,8 @@ class Actions:
             or self.reports_waiting
             or self.reports_returned
             or self.to_spread
+            or self.entries_returned
+            or self.entries_waiting
         )
 
 
@@ -184,6 +190,7 @@ def _village_actions(user) -> Actions:
         .limit(SHOWN)
     ).all()
     actions.to_spread = waiting_for(mine)
+    actions.entries_returned = returned_entries(user, SHOWN)
     return actions
 
 
@@ -249,4 +256,5 @@ def _operator_actions(user) -> Actions:
     ).all()
     actions.closing = [e for e in candidates if e.registration_deadline >= _local_now(e)]
     actions.reports_waiting = waiting_count(user)
+    actions.entries_waiting = entries_to_check(user, SHOWN)
     return actions
