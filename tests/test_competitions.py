@@ -4,6 +4,7 @@ public page; what is refused and why."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -317,3 +318,28 @@ def test_pages_fit_the_budget_in_both_languages(app, client, make_kim, make_user
         client.submit("/lomba/baru", competition_form(title=f"Lomba {n}"))
     assert count() == two
     assert "Lomba 9" in html_of(client.get("/lomba"))
+
+
+def test_the_committee_enters_a_kim_that_sent_its_entry_by_whatsapp(
+    app, client, make_kim, make_user, login
+):
+    """From the KIM's page, the competition's operator opens the category and sends the entry
+    for the KIM; an operator of another regency's KIM page offers nothing of it."""
+    kim = make_kim(name="KIM Lewat WA")
+    far = make_kim(village=MAJALENGKA_VILLAGE)
+    operator = make_user(Role.OPERATOR_KABKOTA, PPU)
+    login(operator)
+    competition = open_competition(client, app)
+    page = html_of(client.get(f"/kim/{kim.id}"))
+    link = re.search(r'href="(/kim/\d+/lomba/\d+/kategori/\d+)">Literasi digital', page)[1]
+    sent = client.submit(link, {"aksi": "kirim", "summary": "Dikirim lewat WhatsApp."})
+    assert sent.status_code == 303
+    with app.app_context():
+        [entry] = db.session.scalars(sa.select(Entry)).all()
+        assert (entry.kim_id, entry.status, entry.created_by_id) == (
+            kim.id,
+            EntryStatus.DIKIRIM,
+            operator.id,
+        )
+    login(make_user(Role.OPERATOR_KABKOTA, "32.10"))
+    assert competition.title not in html_of(client.get(f"/kim/{far.id}"))
