@@ -343,3 +343,20 @@ def test_the_committee_enters_a_kim_that_sent_its_entry_by_whatsapp(
         )
     login(make_user(Role.OPERATOR_KABKOTA, "32.10"))
     assert competition.title not in html_of(client.get(f"/kim/{far.id}"))
+
+
+def test_every_rubric_row_says_what_is_wrong_at_once(app, client, make_user, login):
+    """Two wrong rows of a rubric: both messages on the one answer, nothing kept."""
+    login(make_user(Role.OPERATOR_KABKOTA, PPU))
+    client.submit("/lomba/baru", competition_form())
+    competition = only(app)
+    response = client.submit(
+        f"/lomba/{competition.id}/kategori/baru",
+        rubric(("Dampak", "0", "1", "100"), ("Kreativitas", "", "50", "10")),
+    )
+    page = html_of(response)
+    assert response.status_code == 422
+    assert "Bobot antara 1 dan 100." in page and "Tuliskan bobotnya." in page
+    assert "Nilai terendah harus lebih kecil dari nilai tertinggi" in page
+    with app.app_context():
+        assert db.session.get(Competition, competition.id).categories == []

@@ -71,7 +71,7 @@ class CriterionRow(Form):
     name = StringField(_l("Kriteria"), validators=[max_length(200)])
     weight = IntegerField(
         _l("Bobot"),
-        validators=[Optional(), NumberRange(min=1, max=100, message=_l("Bobot antara 1 dan 100."))],
+        validators=[],  # validate_weight: required on a row with a name
         invalid_value_message=BAD_NUMBER,
         render_kw={"inputmode": "numeric"},
     )
@@ -93,6 +93,28 @@ class CriterionRow(Form):
     @property
     def filled(self) -> bool:
         return bool((self.name.data or "").strip())
+
+    def validate_weight(self, field) -> None:
+        blank = not (field.raw_data and str(field.raw_data[0]).strip())
+        if blank:
+            field.errors = []  # an empty box is no number to complain about
+            if self.filled:
+                raise ValidationError(_l("Tuliskan bobotnya."))
+            return
+        if self.filled and not field.errors and not 1 <= field.data <= 100:
+            raise ValidationError(_l("Bobot antara 1 dan 100."))
+
+    def validate_highest(self, field) -> None:
+        """Checked with the other fields, so every row's mistakes show at once."""
+        lowest = self.lowest.data if self.lowest.data is not None else 1
+        highest = field.data if field.data is not None else 100
+        if self.filled and lowest >= highest:
+            raise ValidationError(
+                _l(
+                    "Nilai terendah harus lebih kecil dari nilai tertinggi, antara 0 dan %(n)d.",
+                    n=SCORE_BOUND,
+                )
+            )
 
 
 class CategoryForm(FlaskForm):
