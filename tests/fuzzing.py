@@ -236,6 +236,13 @@ def build_world(app, make_kim, make_event, password_hash: str) -> dict:
             CategoryData("Literasi", "", (CriterionData("Dampak", 100, 1, 100),)),
             operator,
         )
+        # a second category the KIM has not entered: its entry form is the one fuzzed
+        open_category = save_category(
+            competition,
+            None,
+            CategoryData("Inovasi desa", "", (CriterionData("Dampak", 100, 1, 100),)),
+            operator,
+        )
         advance(competition, Stage.DRAF, operator)
         entry, _sent = save_entry(
             db.session.get(Kim, kim.id), category, EntryData("Cerita", (), ()), head, submit=True
@@ -312,7 +319,7 @@ def build_world(app, make_kim, make_event, password_hash: str) -> dict:
             "item_id": info.id,
             "competition_id": competition.id,
             "competition_code": competition.code,
-            "category_id": category.id,
+            "category_id": open_category.id,
             "entry_id": entry.id,
         }
 
