@@ -260,7 +260,10 @@ def build_charts(d: Dashboard) -> dict[str, charts.Markup]:
             _month(m),
             _("%(n)s kegiatan", n=n(e.total(m)))
             + (
-                " (" + ", ".join(f"{k.label} {n(c)}" for k, c in e.counts[m].items()) + ")"
+                # in the order of the chart's key, whatever order the database gave
+                " ("
+                + ", ".join(f"{k.label} {n(e.counts[m][k])}" for k in kinds if k in e.counts[m])
+                + ")"
                 if e.counts.get(m)
                 else ""
             ),
